@@ -1,0 +1,60 @@
+//! Heirloom's user interface. Pages render fully on the server; the interactive parts
+//! are islands (docs/adr/0001), the only components shipped as WASM.
+
+pub mod components;
+pub mod pages;
+mod request;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::{Footer, Header};
+use pages::{home::HomePage, not_found::NotFound};
+
+/// The HTML document around every page, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = request::theme_cookie().map(|theme| theme.as_str());
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=theme>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options islands=true/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/heirloom.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Heirloom".to_string() } else { format!("{page} · Heirloom") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header theme=request::theme_cookie()/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=HomePage/>
+                </Routes>
+            </main>
+            <Footer/>
+        </Router>
+    }
+}
+
+/// Called by the WASM entry point: wakes up the islands on the page.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_islands();
+}

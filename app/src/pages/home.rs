@@ -1,0 +1,43 @@
+//! The public landing page: what Heirloom is, for someone who has never heard of it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text=""/>
+        <section class="hero" aria-labelledby="hero-title">
+            <h1 id="hero-title">"Keep the stories of the people you love"</h1>
+            <p class="lede">
+                "Heirloom is a private home for your family's memories: the stories, photos, "
+                "voice recordings and people you want to remember, kept on a server you own."
+            </p>
+        </section>
+        <section class="features" aria-labelledby="features-title">
+            <h2 id="features-title">"What you can do with it"</h2>
+            <ul class="feature-list">
+                <li>
+                    <h3>"Write stories together"</h3>
+                    <p>"Create a legacy for a grandparent, a family or a place, and invite relatives to write what they remember. Every edit is kept, so nothing is lost."</p>
+                </li>
+                <li>
+                    <h3>"Keep photos, voices and films"</h3>
+                    <p>"Upload pictures, audio and video from any device; Heirloom makes previews and keeps the originals safe."</p>
+                </li>
+                <li>
+                    <h3>"Find anything"</h3>
+                    <p>"One search box finds stories, people and captions as you type, showing only what you are allowed to see."</p>
+                </li>
+                <li>
+                    <h3>"Be gently reminded"</h3>
+                    <p>"A quiet tip page suggests one thing at a time: a question to ask, a draft to finish, a photo to caption."</p>
+                </li>
+                <li>
+                    <h3>"Own it"</h3>
+                    <p>"It runs on your own machine with nothing else to install, exports everything as Markdown and files, and grows to many servers when you need it."</p>
+                </li>
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,310 @@
+//! Typed configuration: built-in defaults, then an optional `heirloom.toml`, then
+//! `HEIRLOOM_*` environment variables (and the conventional `DATABASE_URL`), each layer
+//! overriding the one before. Secrets are wrapped so `Debug` and logs never show them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The file read when no other is named.
+pub const DEFAULT_CONFIG_FILE: &str = "heirloom.toml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the SQLite database, uploaded media and the search index.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; unset means a SQLite file in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// The address people use to reach this instance, used in links and cookies.
+    pub public_url: url::Url,
+    pub log_format: LogFormat,
+    /// A `tracing` filter such as `info` or `heirloom=debug,sqlx=warn`.
+    pub log_level: String,
+    pub request_timeout_secs: u64,
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The defaults layer, written as a serializable mirror of [`Config`] so that the
+/// secret-holding fields need no `Serialize`.
+#[derive(Serialize)]
+struct Defaults {
+    data_dir: PathBuf,
+    public_url: &'static str,
+    log_format: LogFormat,
+    log_level: &'static str,
+    request_timeout_secs: u64,
+    db_max_connections: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            data_dir: PathBuf::from("./data"),
+            public_url: "http://127.0.0.1:3000",
+            log_format: LogFormat::Json,
+            log_level: "info",
+            request_timeout_secs: 30,
+            db_max_connections: 10,
+        }
+    }
+}
+
+/// Where the configuration file comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigFile {
+    /// `heirloom.toml` in the working directory, read only if present.
+    Default,
+    /// A file the operator named; it must exist.
+    Named(PathBuf),
+}
+
+impl Config {
+    /// Loads the configuration from the process environment.
+    pub fn load(file: ConfigFile) -> Result<Config> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    fn figment(file: ConfigFile) -> Result<Figment> {
+        let mut figment = Figment::from(Serialized::defaults(Defaults::default()));
+        match file {
+            ConfigFile::Default => {
+                if Path::new(DEFAULT_CONFIG_FILE).exists() {
+                    figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+                }
+            }
+            ConfigFile::Named(path) => {
+                if !path.is_file() {
+                    return Err(Error::Config {
+                        key: "config".into(),
+                        message: format!("configuration file {} does not exist", path.display()),
+                    });
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+        }
+        Ok(figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            // HEIRLOOM_CONFIG names the file itself; it is not a setting.
+            .merge(Env::prefixed("HEIRLOOM_").ignore(&["CONFIG"])))
+    }
+
+    /// Extracts and validates; the error names the first offending key and its source.
+    pub fn from_figment(figment: Figment) -> Result<Config> {
+        let config: Config = figment.extract().map_err(describe_figment_error)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let invalid = |key: &str, message: &str| {
+            Err(Error::Config { key: key.into(), message: message.into() })
+        };
+        if !matches!(self.public_url.scheme(), "http" | "https") {
+            return invalid("public_url", "must start with http:// or https://");
+        }
+        if self.request_timeout_secs == 0 {
+            return invalid("request_timeout_secs", "must be at least 1");
+        }
+        if self.db_max_connections == 0 {
+            return invalid("db_max_connections", "must be at least 1");
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return invalid("database_url", "must start with sqlite:, postgres:// or postgresql://");
+            }
+        }
+        if let Err(err) = tracing_filter_is_valid(&self.log_level) {
+            return invalid("log_level", &err);
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => SecretString::from(format!("sqlite://{}", self.data_dir.join("heirloom.db").display())),
+        }
+    }
+
+    /// Whether cookies must be marked `Secure`.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|url| redact_url(url.expose_secret())))
+            .field("public_url", &self.public_url.as_str())
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("db_max_connections", &self.db_max_connections)
+            .finish()
+    }
+}
+
+/// Shows which database is used without its password.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "[unparseable database url]".into(),
+    }
+}
+
+/// Mirrors the syntax `tracing_subscriber::EnvFilter` accepts closely enough to catch
+/// typos here, where the error can name the key.
+fn tracing_filter_is_valid(filter: &str) -> std::result::Result<(), String> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, level)| level);
+        let is_target_only = !directive.contains('=') && !LEVELS.contains(&directive.to_lowercase().as_str());
+        if !is_target_only && !LEVELS.contains(&level.to_lowercase().as_str()) {
+            return Err(format!("unknown level `{level}` in `{directive}` (use trace, debug, info, warn, error or off)"));
+        }
+    }
+    Ok(())
+}
+
+fn describe_figment_error(err: figment::Error) -> Error {
+    let key = if err.path.is_empty() {
+        match &err.kind {
+            figment::error::Kind::UnknownField(field, _) => field.clone(),
+            figment::error::Kind::MissingField(field) => field.to_string(),
+            _ => "config".into(),
+        }
+    } else {
+        err.path.join(".")
+    };
+    let source = err.metadata.as_ref().map(|meta| {
+        let path: Vec<&str> = err.path.iter().map(String::as_str).collect();
+        match &meta.source {
+            Some(figment::Source::File(file)) => format!("in {}", file.display()),
+            _ if meta.name.contains("environment") => {
+                format!("from environment variable {}", meta.interpolate(&err.profile.clone().unwrap_or_default(), &path))
+            }
+            _ => format!("from {}", meta.name),
+        }
+    });
+    let message = match source {
+        Some(source) => format!("{} ({source})", err.kind),
+        None => err.kind.to_string(),
+    };
+    Error::Config { key, message }
+}
+
+/// Creates the data folder if missing and proves it is writable, so a bad mount is
+/// reported at start with its path rather than on the first upload.
+pub fn prepare_data_dir(dir: &Path) -> Result<()> {
+    let fail = |what: &str, err: std::io::Error| Error::DataDir { path: dir.to_path_buf(), message: format!("{what}: {err}") };
+    std::fs::create_dir_all(dir).map_err(|e| fail("cannot be created", e))?;
+    let probe = dir.join(".heirloom-write-check");
+    std::fs::write(&probe, b"ok").map_err(|e| fail("is not writable", e))?;
+    std::fs::remove_file(&probe).map_err(|e| fail("is not writable", e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Defaults::default())).merge(Toml::string(toml));
+        for (key, value) in env {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        Config::from_figment(figment)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_use_sqlite_in_the_data_folder() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.database_url().expose_secret(), "sqlite://./data/heirloom.db");
+        assert!(!config.served_over_https());
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key() {
+        let err = load("request_timeout_secs = \"soon\"", &[]).unwrap_err();
+        match err {
+            Error::Config { key, message } => {
+                assert_eq!(key, "request_timeout_secs");
+                assert!(message.contains("soon"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_by_name() {
+        let err = load("data_folder = \"/x\"", &[]).unwrap_err();
+        assert!(matches!(err, Error::Config { ref key, .. } if key == "data_folder"), "{err:?}");
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        for (toml, bad_key) in [
+            ("public_url = \"ftp://example.org\"", "public_url"),
+            ("request_timeout_secs = 0", "request_timeout_secs"),
+            ("database_url = \"mysql://x\"", "database_url"),
+            ("log_level = \"loud\"", "log_level"),
+            ("log_format = \"xml\"", "log_format"),
+        ] {
+            let err = load(toml, &[]).unwrap_err();
+            assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_database_password() {
+        let config = load("database_url = \"postgres://heirloom:hunter2@db/heirloom\"", &[]).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
+    fn log_filters_with_targets_are_accepted() {
+        assert!(tracing_filter_is_valid("info,heirloom=debug,sqlx=warn").is_ok());
+        assert!(tracing_filter_is_valid("heirloom").is_ok());
+        assert!(tracing_filter_is_valid("heirloom=verbose").is_err());
+    }
+
+    #[test]
+    fn the_data_folder_is_created_when_missing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b/data");
+        prepare_data_dir(&dir).unwrap();
+        assert!(dir.is_dir());
+    }
+
+    #[test]
+    fn a_data_folder_that_is_a_file_is_a_clear_error() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        let err = prepare_data_dir(tmp.path()).unwrap_err();
+        assert!(err.to_string().contains(&tmp.path().display().to_string()), "{err}");
+    }
+}

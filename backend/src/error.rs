@@ -1,0 +1,106 @@
+//! `backend::Error` is every way a backend operation fails. [`From<Error> for ApiError`]
+//! below is the only place it becomes what a client sees: internals (SQL, IO paths) are
+//! logged there and replaced by a neutral message.
+
+use std::path::PathBuf;
+
+use types::{ApiError, FieldError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("sign in required")]
+    Unauthenticated,
+    #[error("too many requests; retry in {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("invalid configuration: `{key}`: {message}")]
+    Config { key: String, message: String },
+    #[error("data folder {}: {message}", path.display())]
+    DataDir { path: PathBuf, message: String },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: &str) -> Error {
+        Error::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// True when the database refused a write because a unique key already exists.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation())
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> ApiError {
+        match err {
+            Error::NotFound { what } => ApiError::not_found(format!("That {what} does not exist or you cannot see it.")),
+            Error::Invalid(fields) => ApiError::invalid(fields),
+            Error::Conflict(message) => ApiError::Conflict { message },
+            Error::Forbidden(message) => ApiError::Forbidden { message },
+            Error::Unauthenticated => ApiError::Unauthenticated { message: "Please sign in first.".into() },
+            Error::RateLimited { retry_after_secs } => ApiError::RateLimited {
+                message: format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+                retry_after_secs,
+            },
+            Error::Unavailable(message) => {
+                tracing::warn!(%message, "service unavailable");
+                ApiError::Unavailable { message: "Heirloom is not ready to serve this request. Try again shortly.".into() }
+            }
+            ref db_err @ Error::Database(_) if db_err.is_unique_violation() => {
+                ApiError::Conflict { message: "That already exists.".into() }
+            }
+            Error::Database(sqlx::Error::PoolTimedOut) => {
+                tracing::error!("database pool timed out");
+                ApiError::Unavailable { message: "The database is busy. Try again shortly.".into() }
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_never_reach_the_client() {
+        let err = Error::Database(sqlx::Error::Protocol("SELECT secret FROM users".into()));
+        let api: ApiError = err.into();
+        assert_eq!(api.kind(), "internal");
+        assert!(!api.message().contains("SELECT"));
+        let api: ApiError = Error::DataDir { path: "/srv/secret".into(), message: "x".into() }.into();
+        assert!(!api.message().contains("/srv/secret"));
+    }
+
+    #[test]
+    fn invalid_input_keeps_its_fields() {
+        let api: ApiError = Error::invalid("email", "is required").into();
+        assert_eq!(api.status(), 422);
+        assert!(matches!(api, ApiError::Invalid { ref fields, .. } if fields[0].field == "email"));
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_retry() {
+        let api: ApiError = Error::RateLimited { retry_after_secs: 7 }.into();
+        assert!(matches!(api, ApiError::RateLimited { retry_after_secs: 7, .. }));
+        assert!(api.message().contains('7'));
+    }
+}

@@ -1,0 +1,44 @@
+//! Heirloom's server-side logic. [`Backend`] is the handle that holds every service;
+//! the server builds it once at start and hands it to handlers. Nothing here knows of
+//! HTTP or Leptos.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod identity;
+pub mod time;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::{Error, Result};
+
+/// Everything the server needs from the backend, cheap to clone.
+#[derive(Clone)]
+pub struct Backend {
+    pub config: Arc<Config>,
+    pub db: Db,
+}
+
+impl Backend {
+    /// Prepares the data folder, connects to the database and applies pending migrations.
+    pub async fn start(config: Config) -> Result<Backend> {
+        config::prepare_data_dir(&config.data_dir)?;
+        let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+        db.migrate().await?;
+        Ok(Backend { config: Arc::new(config), db })
+    }
+
+    /// Whether this instance can serve requests: the database answers and every
+    /// migration this binary knows of has been applied.
+    pub async fn readiness(&self) -> Result<()> {
+        self.db.ping().await?;
+        let pending = self.db.pending_migrations().await?;
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unavailable(format!("{} database migration(s) not applied", pending.len())))
+        }
+    }
+}

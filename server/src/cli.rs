@@ -1,0 +1,137 @@
+//! The `heirloom` command line. Every failure ends in one line on stderr naming what
+//! is wrong and a non-zero exit code: 2 for configuration, 1 for anything else.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use backend::config::{Config, ConfigFile};
+use backend::{Backend, Db};
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::http::{router, AppState};
+use crate::{site, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "heirloom",
+    version,
+    about = "Heirloom: a self-hosted home for your family's stories, photos and recordings.",
+    long_about = "Heirloom: a self-hosted home for your family's stories, photos and recordings.\n\n\
+        Settings come from built-in defaults, then heirloom.toml (or the file given with --config), \
+        then HEIRLOOM_* environment variables and DATABASE_URL. The listen address and site folder \
+        come from LEPTOS_SITE_ADDR and LEPTOS_SITE_ROOT."
+)]
+pub struct Cli {
+    /// Configuration file to read instead of ./heirloom.toml (which is optional).
+    #[arg(long, global = true, env = "HEIRLOOM_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default): creates the data folder, applies pending
+    /// migrations, then listens on LEPTOS_SITE_ADDR until SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration, print it with secrets redacted, and exit.
+    CheckConfig,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let file = cli.config.map_or(ConfigFile::Default, ConfigFile::Named);
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(err) => return fail(&err),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("heirloom: error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::CheckConfig => check_config(config),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(err: &backend::Error) -> ExitCode {
+    eprintln!("heirloom: error: {err}");
+    match err {
+        backend::Error::Config { .. } => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+fn check_config(config: Config) -> backend::Result<()> {
+    let site = site::leptos_options()?;
+    println!("configuration is valid");
+    println!("{config:#?}");
+    println!("site_addr: {}\nsite_root: {}", site.site_addr, site.site_root);
+    Ok(())
+}
+
+async fn migrate(config: Config) -> backend::Result<()> {
+    backend::config::prepare_data_dir(&config.data_dir)?;
+    let db = Db::connect(&config.database_url(), 1).await?;
+    let pending = db.pending_migrations().await.unwrap_or_default().len();
+    db.migrate().await?;
+    db.close().await;
+    println!("migrations applied ({pending} were pending)");
+    Ok(())
+}
+
+async fn serve(config: Config) -> backend::Result<()> {
+    telemetry::init_logging(&config);
+    let leptos_options = site::leptos_options()?;
+    tracing::info!(config = ?config, "starting heirloom {}", env!("CARGO_PKG_VERSION"));
+    let backend = Backend::start(config).await?;
+    let addr = leptos_options.site_addr;
+    let listener = TcpListener::bind(addr).await.map_err(|err| backend::Error::Config {
+        key: "LEPTOS_SITE_ADDR".into(),
+        message: format!("cannot listen on {addr}: {err}"),
+    })?;
+    let local = listener.local_addr().map_err(|e| backend::Error::Unavailable(e.to_string()))?;
+    let state = AppState { backend: backend.clone(), leptos_options, metrics: telemetry::metrics_handle() };
+    tracing::info!(addr = %local, "listening on http://{local}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| backend::Error::Unavailable(format!("server stopped: {err}")))?;
+    backend.db.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Resolves on SIGTERM (orchestrators) or Ctrl-C (people); in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,8 @@
+//! Types shared by the server and the browser: the API error, and (as capabilities
+//! land) ids and DTOs. Nothing here performs IO, so it compiles to WASM unchanged.
+
+pub mod error;
+pub mod theme;
+
+pub use error::{ApiError, FieldError};
+pub use theme::Theme;
