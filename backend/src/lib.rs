@@ -7,6 +7,8 @@ pub mod db;
 pub mod error;
 pub mod identity;
 pub mod time;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::sync::Arc;
 

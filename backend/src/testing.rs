@@ -1,0 +1,100 @@
+//! Throwaway databases for tests: a SQLite file in a temporary folder, and, when
+//! `TEST_DATABASE_URL` names a PostgreSQL server, a fresh database on it per test.
+//! In CI (`CI=true`) a missing PostgreSQL is a failure, never a silent skip.
+
+use secrecy::SecretString;
+
+use crate::db::Db;
+
+/// A migrated database that lives as long as this value (drop the SQLite folder; call
+/// [`TestDb::cleanup`] to drop a PostgreSQL database).
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Db::connect(&SecretString::from(url.clone()), 5).await.expect("open SQLite");
+        db.migrate().await.expect("migrate SQLite");
+        TestDb { db, url, _dir: Some(dir), postgres: None }
+    }
+
+    /// `None` (after saying why) when no PostgreSQL is configured on a developer machine.
+    pub async fn postgres() -> Option<TestDb> {
+        let server_url = postgres_server_url()?;
+        let name = format!("heirloom_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::connect(&SecretString::from(server_url.clone()), 1).await.expect("connect to TEST_DATABASE_URL");
+        let Db::Postgres(pool) = &admin else { panic!("TEST_DATABASE_URL must be a postgres:// URL") };
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.expect("create test database");
+        admin.close().await;
+        let url = with_database(&server_url, &name);
+        let db = Db::connect(&SecretString::from(url.clone()), 5).await.expect("connect to test database");
+        db.migrate().await.expect("migrate PostgreSQL");
+        Some(TestDb { db, url, _dir: None, postgres: Some((server_url, name)) })
+    }
+
+    /// Drops the PostgreSQL database, if any; SQLite folders go with the value.
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        if let Some((server_url, name)) = self.postgres {
+            if let Ok(Db::Postgres(pool)) = Db::connect(&SecretString::from(server_url), 1).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+fn postgres_server_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI")
+        }
+        _ => {
+            eprintln!("skipping the PostgreSQL variant: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// The same server URL pointing at another database.
+fn with_database(server_url: &str, database: &str) -> String {
+    let mut url = url::Url::parse(server_url).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(database);
+    url.to_string()
+}
+
+/// Defines `mod $name { sqlite, postgres }`: the same async test body, run once per
+/// engine. The body gets a migrated `&Db`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($db: &$crate::db::Db) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let test_db = $crate::testing::TestDb::sqlite().await;
+                body(&test_db.db).await;
+                test_db.cleanup().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(test_db) = $crate::testing::TestDb::postgres().await {
+                    body(&test_db.db).await;
+                    test_db.cleanup().await;
+                }
+            }
+        }
+    };
+}
