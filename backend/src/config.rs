@@ -63,6 +63,11 @@ impl Default for Defaults {
     }
 }
 
+/// The built-in defaults, the first layer of every configuration.
+pub fn defaults_figment() -> Figment {
+    Figment::from(Serialized::defaults(Defaults::default()))
+}
+
 /// Where the configuration file comes from.
 #[derive(Debug, Clone)]
 pub enum ConfigFile {
@@ -79,7 +84,7 @@ impl Config {
     }
 
     fn figment(file: ConfigFile) -> Result<Figment> {
-        let mut figment = Figment::from(Serialized::defaults(Defaults::default()));
+        let mut figment = defaults_figment();
         match file {
             ConfigFile::Default => {
                 if Path::new(DEFAULT_CONFIG_FILE).exists() {
@@ -217,7 +222,7 @@ mod tests {
     use super::*;
 
     fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config> {
-        let mut figment = Figment::from(Serialized::defaults(Defaults::default())).merge(Toml::string(toml));
+        let mut figment = defaults_figment().merge(Toml::string(toml));
         for (key, value) in env {
             figment = figment.merge(Serialized::default(key, value));
         }

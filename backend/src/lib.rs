@@ -35,8 +35,9 @@ impl Backend {
     /// Whether this instance can serve requests: the database answers and every
     /// migration this binary knows of has been applied.
     pub async fn readiness(&self) -> Result<()> {
-        self.db.ping().await?;
-        let pending = self.db.pending_migrations().await?;
+        let unreachable = |err: Error| Error::Unavailable(format!("database unreachable: {err}"));
+        self.db.ping().await.map_err(unreachable)?;
+        let pending = self.db.pending_migrations().await.map_err(unreachable)?;
         if pending.is_empty() {
             Ok(())
         } else {

@@ -98,3 +98,13 @@ macro_rules! db_test {
         }
     };
 }
+
+/// A configuration with defaults, a data folder and a database URL, as the CLI would
+/// build it from `HEIRLOOM_DATA_DIR` and `DATABASE_URL`.
+pub fn config(data_dir: &std::path::Path, database_url: &str) -> crate::Config {
+    use figment::providers::Serialized;
+    let figment = crate::config::defaults_figment()
+        .merge(Serialized::default("data_dir", data_dir))
+        .merge(Serialized::default("database_url", database_url));
+    crate::Config::from_figment(figment).expect("test configuration is valid")
+}

@@ -1,0 +1,80 @@
+//! Starts the real router on an ephemeral port against a throwaway database.
+
+#![allow(dead_code)]
+
+use backend::testing::TestDb;
+use backend::Backend;
+use leptos::config::LeptosOptions;
+use server::{router, AppState};
+
+pub struct TestServer {
+    pub base: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    test_db: TestDb,
+    _data_dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(test_db: TestDb) -> TestServer {
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = backend::testing::config(data_dir.path(), &test_db.url);
+        let backend = Backend::start(config).await.expect("backend starts");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("heirloom")
+            .site_root(data_dir.path().display().to_string())
+            .build();
+        let state = AppState { backend: backend.clone(), leptos_options, metrics: server::telemetry::metrics_handle() };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router(state)).await.unwrap();
+        });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestServer { base, backend, client, test_db, _data_dir: data_dir, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.task.abort();
+        self.backend.db.close().await;
+        self.test_db.cleanup().await;
+    }
+}
+
+/// Defines `mod $name { sqlite, postgres }` running the body against a server on each engine.
+#[macro_export]
+macro_rules! server_test {
+    ($name:ident, |$server:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($server: &$crate::common::TestServer) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let server = $crate::common::TestServer::start(backend::testing::TestDb::sqlite().await).await;
+                body(&server).await;
+                server.stop().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = backend::testing::TestDb::postgres().await {
+                    let server = $crate::common::TestServer::start(db).await;
+                    body(&server).await;
+                    server.stop().await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,137 @@
+//! The HTTP surface of a real server: operational endpoints, SSR pages, API errors,
+//! request ids, metrics and the theme cookie.
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+server_test!(health_and_readiness, |server| {
+    let health = server.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+
+    let ready = server.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    let engine = format!("{:?}", server.backend.db.engine()).to_lowercase();
+    assert_eq!(body["database"], engine);
+});
+
+#[tokio::test]
+async fn readiness_fails_with_a_typed_error_when_the_database_is_gone() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    server.backend.db.close().await;
+    let ready = server.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["kind"], "unavailable");
+    assert!(!body["message"].as_str().unwrap().to_lowercase().contains("pool"), "{body}");
+    // Liveness is about the process, not its dependencies.
+    assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_landing_page_is_rendered_on_the_server() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let page = server.get("/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Keep the stories of the people you love"), "{html}");
+    assert!(html.contains("<title>Heirloom</title>"), "{html}");
+    assert!(html.contains(r#"<main id="main""#));
+    assert!(html.contains(r#"href="/pkg/heirloom.css""#));
+    // The theme switch ships as an island; the rest of the page ships no WASM.
+    assert!(html.contains("<leptos-island"), "{html}");
+    assert!(html.contains("/pkg/heirloom.js"), "{html}");
+    assert!(!html.contains("data-theme=\""), "no theme chosen yet: {html}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_page() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let page = server.get("/no/such/page").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Page not found"), "{html}");
+    assert!(html.contains("<title>Page not found · Heirloom</title>"), "{html}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_typed_json_error() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let response = server.get("/api/v1/nothing-here").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["kind"], "not_found");
+    assert!(body["message"].as_str().unwrap().contains("/api/v1/nothing-here"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let generated = server.get("/healthz").await;
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    let not_found = server.get("/missing").await;
+    assert!(not_found.headers().contains_key("x-request-id"));
+
+    let given = server.client.get(server.url("/healthz")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    server.get("/healthz").await;
+    server.get("/definitely/not/here").await;
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#), "{metrics}");
+    assert!(metrics.contains(r#"route="unmatched",status="404""#), "{metrics}");
+    assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let host = server.base.trim_start_matches("http://").to_string();
+    let response = server
+        .client
+        .post(server.url("/theme"))
+        .header("referer", format!("http://{host}/some/page"))
+        .form(&[("theme", "dark")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/some/page");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("heirloom_theme=dark;"), "{cookie}");
+
+    let page = server.client.get(server.url("/")).header("cookie", "heirloom_theme=dark").send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="en" data-theme="dark""#), "{html}");
+    assert!(html.contains("Switch to light theme"), "{html}");
+
+    let bad = server.client.post(server.url("/theme")).form(&[("theme", "purple")]).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["kind"], "invalid");
+    assert_eq!(body["fields"][0]["field"], "theme");
+    assert!(bad_has_no_cookie(&server).await);
+    server.stop().await;
+}
+
+async fn bad_has_no_cookie(server: &TestServer) -> bool {
+    let bad = server.client.post(server.url("/theme")).form(&[("theme", "")]).send().await.unwrap();
+    bad.status() == StatusCode::UNPROCESSABLE_ENTITY && !bad.headers().contains_key("set-cookie")
+}
