@@ -194,14 +194,18 @@ fn describe_figment_error(err: figment::Error) -> Error {
         match &meta.source {
             Some(figment::Source::File(file)) => format!("in {}", file.display()),
             _ if meta.name.contains("environment") => {
-                format!("from environment variable {}", meta.interpolate(&err.profile.clone().unwrap_or_default(), &path))
+                let name = meta.interpolate(&err.profile.clone().unwrap_or_default(), &path);
+                let prefix = if meta.name.contains("HEIRLOOM_") { "HEIRLOOM_" } else { "" };
+                format!("from environment variable {prefix}{name}")
             }
             _ => format!("from {}", meta.name),
         }
     });
+    // serde quotes a list of expected values inside figment's own quotes: ``a` or `b``.
+    let kind = err.kind.to_string().replace("``", "`");
     let message = match source {
-        Some(source) => format!("{} ({source})", err.kind),
-        None => err.kind.to_string(),
+        Some(source) => format!("{kind} ({source})"),
+        None => kind,
     };
     Error::Config { key, message }
 }

@@ -1,0 +1,157 @@
+//! The `heirloom` binary as an operator meets it: configuration errors, the data
+//! folder, migrations, and a serve that shuts down cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn heirloom(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_heirloom"));
+    // A clean environment: only what each test sets, run from an empty folder.
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
+    cmd
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_bad_environment_value_names_the_variable_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("check-config").env("HEIRLOOM_LOG_FORMAT", "xml").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("`log_format`") && err.contains("HEIRLOOM_LOG_FORMAT"), "{err}");
+}
+
+#[test]
+fn an_unknown_setting_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("check-config").env("HEIRLOOM_DATA_FOLDER", "/x").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("data_folder"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_bad_value_in_the_config_file_names_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("heirloom.toml"), "request_timeout_secs = -5\n").unwrap();
+    let output = heirloom(dir.path()).arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("request_timeout_secs") && err.contains("heirloom.toml"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_named_config_file_that_is_missing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).args(["--config", "nope.toml", "check-config"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("nope.toml"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_bad_listen_address_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("check-config").env("LEPTOS_SITE_ADDR", "localhost-3000").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("LEPTOS_SITE_ADDR"), "{}", stderr(&output));
+}
+
+#[test]
+fn check_config_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path())
+        .arg("check-config")
+        .env("DATABASE_URL", "postgres://heirloom:s3cret-pw@db.internal/heirloom")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("db.internal") && !shown.contains("s3cret-pw"), "{shown}");
+}
+
+#[test]
+fn migrate_creates_a_missing_data_folder_and_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("migrate").env("HEIRLOOM_DATA_DIR", "nested/data").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("nested/data/heirloom.db").is_file());
+    let again = heirloom(dir.path()).arg("migrate").env("HEIRLOOM_DATA_DIR", "nested/data").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 were pending"));
+}
+
+#[test]
+fn a_read_only_data_folder_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = heirloom(dir.path());
+    // root writes through permission bits, so run as an ordinary user when root.
+    if is_root() {
+        let exe = env!("CARGO_BIN_EXE_heirloom");
+        cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", exe]).env_clear().current_dir(dir.path());
+    }
+    let output = cmd.arg("migrate").env("HEIRLOOM_DATA_DIR", &data).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains(&data.display().to_string()) && err.contains("not writable"), "{err}");
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+#[test]
+fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = heirloom(dir.path())
+        .arg("serve")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server exited early").unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if let Some(addr) = entry["addr"].as_str() {
+            break addr.to_string();
+        }
+    };
+    assert!(dir.path().join("data/heirloom.db").is_file(), "data folder created on first start");
+
+    let response = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "x-request-id: cli-test-7", &format!("http://{addr}/readyz")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&response.stdout), "200");
+
+    let request_line = loop {
+        let line = lines.next().expect("log ended").unwrap();
+        if line.contains("cli-test-7") {
+            break line;
+        }
+    };
+    let entry: serde_json::Value = serde_json::from_str(&request_line).unwrap();
+    assert_eq!(entry["span"]["request_id"], "cli-test-7", "{request_line}");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("shut down cleanly")), "{rest:?}");
+}
