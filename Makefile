@@ -1,0 +1,53 @@
+# Heirloom: `make run` serves the app on http://127.0.0.1:3000, `make test` runs every test.
+# Both install what they need first and are quick when everything is in place.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Keep build output outside the checkout when the caller says so (CI does).
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# cargo-leptos always writes the site here, relative to the workspace.
+SITE_ROOT := $(CURDIR)/target/site
+BIN := $(CARGO_TARGET_DIR)/release/heirloom
+
+.PHONY: tools build run dev test test-rust test-e2e fmt lint clean-data
+
+tools:
+	@scripts/tools.sh
+
+build: tools
+	cargo leptos build --release
+
+run: build
+	LEPTOS_SITE_ROOT=$(SITE_ROOT) LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} LEPTOS_ENV=PROD \
+	HEIRLOOM_LOG_FORMAT=$${HEIRLOOM_LOG_FORMAT:-pretty} $(BIN) serve
+
+# Rebuilds and restarts on every change (debug build).
+dev: tools
+	cargo leptos watch
+
+test: tools
+	@scripts/test-tools.sh
+	$(MAKE) test-rust
+	$(MAKE) build
+	$(MAKE) test-e2e
+
+# Unit and integration tests; the PostgreSQL variants run when TEST_DATABASE_URL is set.
+test-rust:
+	@if command -v cargo-nextest >/dev/null; then \
+	  cargo nextest run --workspace --exclude frontend --no-fail-fast; \
+	else \
+	  cargo test --workspace --exclude frontend --no-fail-fast; \
+	fi
+
+# Playwright in Debian's Chromium against the release binary and site.
+test-e2e:
+	HEIRLOOM_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) npx playwright test --config end2end/playwright.config.ts
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+
+clean-data:
+	rm -rf data

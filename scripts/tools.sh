@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, once, every tool the build needs, at the versions this project pins.
+# Safe to run repeatedly: each step checks first and does nothing when satisfied.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+
+say() { echo "tools: $*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (compiles for 15-35 minutes on 2 cores, once)"
+  cargo install cargo-leptos --version "${CARGO_LEPTOS_VERSION}" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
+  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION}"
+  # Not --locked: its lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --force
+fi
+
+# npm packages from the committed lock: wasm-opt (binaryen) and Playwright.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund
+fi
