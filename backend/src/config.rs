@@ -115,9 +115,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
-        let invalid = |key: &str, message: &str| {
-            Err(Error::Config { key: key.into(), message: message.into() })
-        };
+        let invalid = |key: &str, message: &str| Err(Error::Config { key: key.into(), message: message.into() });
         if !matches!(self.public_url.scheme(), "http" | "https") {
             return invalid("public_url", "must start with http:// or https://");
         }
@@ -134,7 +132,10 @@ impl Config {
             }
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
-            return invalid("log_level", &format!("`{}` is not a log filter such as `info` or `heirloom=debug`: {err}", self.log_level));
+            return invalid(
+                "log_level",
+                &format!("`{}` is not a log filter such as `info` or `heirloom=debug`: {err}", self.log_level),
+            );
         }
         Ok(())
     }
@@ -213,7 +214,8 @@ fn describe_figment_error(err: figment::Error) -> Error {
 /// Creates the data folder if missing and proves it is writable, so a bad mount is
 /// reported at start with its path rather than on the first upload.
 pub fn prepare_data_dir(dir: &Path) -> Result<()> {
-    let fail = |what: &str, err: std::io::Error| Error::DataDir { path: dir.to_path_buf(), message: format!("{what}: {err}") };
+    let fail =
+        |what: &str, err: std::io::Error| Error::DataDir { path: dir.to_path_buf(), message: format!("{what}: {err}") };
     std::fs::create_dir_all(dir).map_err(|e| fail("cannot be created", e))?;
     let probe = dir.join(".heirloom-write-check");
     std::fs::write(&probe, b"ok").map_err(|e| fail("is not writable", e))?;

@@ -48,7 +48,9 @@ impl Error {
 impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         match err {
-            Error::NotFound { what } => ApiError::not_found(format!("That {what} does not exist or you cannot see it.")),
+            Error::NotFound { what } => {
+                ApiError::not_found(format!("That {what} does not exist or you cannot see it."))
+            }
             Error::Invalid(fields) => ApiError::invalid(fields),
             Error::Conflict(message) => ApiError::Conflict { message },
             Error::Forbidden(message) => ApiError::Forbidden { message },
@@ -59,7 +61,9 @@ impl From<Error> for ApiError {
             },
             Error::Unavailable(message) => {
                 tracing::warn!(%message, "service unavailable");
-                ApiError::Unavailable { message: "Heirloom is not ready to serve this request. Try again shortly.".into() }
+                ApiError::Unavailable {
+                    message: "Heirloom is not ready to serve this request. Try again shortly.".into(),
+                }
             }
             ref db_err @ Error::Database(_) if db_err.is_unique_violation() => {
                 ApiError::Conflict { message: "That already exists.".into() }

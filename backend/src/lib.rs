@@ -6,9 +6,9 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod identity;
-pub mod time;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod time;
 
 use std::sync::Arc;
 

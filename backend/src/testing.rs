@@ -28,7 +28,8 @@ impl TestDb {
     pub async fn postgres() -> Option<TestDb> {
         let server_url = postgres_server_url()?;
         let name = format!("heirloom_t_{}", uuid::Uuid::new_v4().simple());
-        let admin = Db::connect(&SecretString::from(server_url.clone()), 1).await.expect("connect to TEST_DATABASE_URL");
+        let admin =
+            Db::connect(&SecretString::from(server_url.clone()), 1).await.expect("connect to TEST_DATABASE_URL");
         let Db::Postgres(pool) = &admin else { panic!("TEST_DATABASE_URL must be a postgres:// URL") };
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.expect("create test database");
         admin.close().await;

@@ -53,12 +53,14 @@ db_test!(booleans_decode_on_both_engines, |db| {
 db_test!(a_transaction_rolls_back_unless_committed, |db| {
     let insert = "INSERT INTO users (id, email, display_name, role, created_at, updated_at) VALUES ($1, $2, 'T', 'member', 0, 0)";
     let mut tx = db.begin().await.unwrap();
-    with_tx!(&mut tx, |conn| sqlx::query(insert).bind("t1").bind("t1@example.org").execute(conn).await.map(|_| ())).unwrap();
+    with_tx!(&mut tx, |conn| sqlx::query(insert).bind("t1").bind("t1@example.org").execute(conn).await.map(|_| ()))
+        .unwrap();
     drop(tx);
     assert_eq!(repo::count(db).await.unwrap(), 0);
 
     let mut tx = db.begin().await.unwrap();
-    with_tx!(&mut tx, |conn| sqlx::query(insert).bind("t2").bind("t2@example.org").execute(conn).await.map(|_| ())).unwrap();
+    with_tx!(&mut tx, |conn| sqlx::query(insert).bind("t2").bind("t2@example.org").execute(conn).await.map(|_| ()))
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(repo::count(db).await.unwrap(), 1);
 });

@@ -134,7 +134,16 @@ fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     assert!(dir.path().join("data/heirloom.db").is_file(), "data folder created on first start");
 
     let response = std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "x-request-id: cli-test-7", &format!("http://{addr}/readyz")])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "x-request-id: cli-test-7",
+            &format!("http://{addr}/readyz"),
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&response.stdout), "200");

@@ -91,18 +91,12 @@ impl ApiError {
 
     /// An invalid request; the message names every offending field.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
-        let message = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
         ApiError::Invalid { message, fields }
     }
 
     pub fn internal() -> Self {
-        ApiError::Internal {
-            message: "Something went wrong on our side. It has been logged; please try again.".into(),
-        }
+        ApiError::Internal { message: "Something went wrong on our side. It has been logged; please try again.".into() }
     }
 }
 

@@ -44,7 +44,11 @@ fn system_theme() -> Theme {
     let prefers_dark = web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
         .is_some_and(|query| query.matches());
-    if prefers_dark { Theme::Dark } else { Theme::Light }
+    if prefers_dark {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
 }
 
 fn apply_theme(theme: Theme) {

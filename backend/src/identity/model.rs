@@ -101,7 +101,12 @@ fn check_email(email: &str) -> std::result::Result<(), &'static str> {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return Err("must look like name@example.org");
     };
-    if local.is_empty() || domain.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return Err("must look like name@example.org");
     }
     if email.chars().any(char::is_whitespace) {

@@ -37,9 +37,7 @@ pub fn router(state: AppState) -> Router {
     let backend = state.backend.clone();
     let shell_options = state.leptos_options.clone();
 
-    let api = Router::new()
-        .route("/api", any(error::api_not_found))
-        .route("/api/{*rest}", any(error::api_not_found));
+    let api = Router::new().route("/api", any(error::api_not_found)).route("/api/{*rest}", any(error::api_not_found));
 
     let router = Router::new()
         .route("/healthz", get(ops::healthz))

@@ -21,10 +21,8 @@ impl TestServer {
         let data_dir = tempfile::tempdir().unwrap();
         let config = backend::testing::config(data_dir.path(), &test_db.url);
         let backend = Backend::start(config).await.expect("backend starts");
-        let leptos_options = LeptosOptions::builder()
-            .output_name("heirloom")
-            .site_root(data_dir.path().display().to_string())
-            .build();
+        let leptos_options =
+            LeptosOptions::builder().output_name("heirloom").site_root(data_dir.path().display().to_string()).build();
         let state = AppState { backend: backend.clone(), leptos_options, metrics: server::telemetry::metrics_handle() };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
