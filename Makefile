@@ -41,7 +41,7 @@ test-rust:
 
 # Playwright in Debian's Chromium against the release binary and site.
 test-e2e:
-	HEIRLOOM_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) npx playwright test --config end2end/playwright.config.ts
+	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) npx playwright test --config end2end/playwright.config.ts
 
 fmt:
 	cargo fmt --all

@@ -1,5 +1,5 @@
 // Browser tests against the real release binary, in Debian's Chromium.
-// `make test-e2e` sets HEIRLOOM_BIN and LEPTOS_SITE_ROOT; the server gets a fresh data folder.
+// `make test-e2e` sets E2E_BIN and LEPTOS_SITE_ROOT; the server gets a fresh data folder.
 import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-e2e-'));
-const bin = process.env.HEIRLOOM_BIN ?? '../target/release/heirloom';
+const bin = process.env.E2E_BIN ?? '../target/release/heirloom';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
 
 export default defineConfig({

@@ -203,7 +203,7 @@ fn describe_figment_error(err: figment::Error) -> Error {
         }
     });
     // serde quotes a list of expected values inside figment's own quotes: ``a` or `b``.
-    let kind = err.kind.to_string().replace("``", "`");
+    let kind = err.kind.to_string().replace("``", "`").replace("`one of ", "one of ");
     let message = match source {
         Some(source) => format!("{kind} ({source})"),
         None => kind,
