@@ -20,6 +20,11 @@ pub enum Error {
     Forbidden(String),
     #[error("sign in required")]
     Unauthenticated,
+    /// Wrong email or password; deliberately does not say which.
+    #[error("email or password is incorrect")]
+    SignInFailed,
+    #[error("session store: {0}")]
+    Session(String),
     #[error("too many requests; retry in {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -45,6 +50,12 @@ impl Error {
     }
 }
 
+impl From<tower_sessions::session::Error> for Error {
+    fn from(err: tower_sessions::session::Error) -> Error {
+        Error::Session(err.to_string())
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         match err {
@@ -55,6 +66,7 @@ impl From<Error> for ApiError {
             Error::Conflict(message) => ApiError::Conflict { message },
             Error::Forbidden(message) => ApiError::Forbidden { message },
             Error::Unauthenticated => ApiError::Unauthenticated { message: "Please sign in first.".into() },
+            Error::SignInFailed => ApiError::Unauthenticated { message: "Email or password is incorrect.".into() },
             Error::RateLimited { retry_after_secs } => ApiError::RateLimited {
                 message: format!("Too many attempts. Try again in {retry_after_secs} seconds."),
                 retry_after_secs,

@@ -21,6 +21,8 @@ pub use error::{Error, Result};
 pub struct Backend {
     pub config: Arc<Config>,
     pub db: Db,
+    pub identity: Arc<identity::Identity>,
+    pub sessions: identity::DbSessionStore,
 }
 
 impl Backend {
@@ -29,7 +31,11 @@ impl Backend {
         config::prepare_data_dir(&config.data_dir)?;
         let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
         db.migrate().await?;
-        Ok(Backend { config: Arc::new(config), db })
+        let sessions = identity::DbSessionStore::new(&db);
+        sessions.migrate().await?;
+        let config = Arc::new(config);
+        let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()));
+        Ok(Backend { config, db, identity, sessions })
     }
 
     /// Whether this instance can serve requests: the database answers and every

@@ -3,6 +3,8 @@
 
 pub mod error;
 pub mod theme;
+pub mod user;
 
 pub use error::{ApiError, FieldError};
 pub use theme::Theme;
+pub use user::{ProviderView, SessionView, UserView};

@@ -56,6 +56,45 @@ impl User {
     }
 }
 
+impl User {
+    /// What the browser may know about the signed-in user.
+    pub fn view(&self) -> types::UserView {
+        types::UserView {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            is_admin: self.role() == Role::Admin,
+        }
+    }
+}
+
+/// A signed-in browser: the user and the `user_sessions` row its cookie points at.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    pub session_id: String,
+}
+
+/// One row of `user_sessions`, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub method: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub id_token: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// The request details recorded with a sign-in.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: std::net::IpAddr,
+    pub user_agent: String,
+}
+
 /// A validated request to create a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {

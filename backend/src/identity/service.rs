@@ -1,0 +1,397 @@
+//! The rules of identity: who may sign up, how a sign-in is checked, what a session is
+//! worth, and how it ends. Handlers and server functions call these and nothing else.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+use types::{FieldError, SessionView};
+
+use crate::config::{Config, SignupPolicy};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::identity::limiter::LoginLimiter;
+use crate::identity::model::{normalize_email, Authenticated, ClientInfo, NewUser, Role, SessionRow, User};
+use crate::identity::oidc::{OidcProviders, PendingLogin};
+use crate::identity::{password, repo};
+use crate::time::{new_id, now_millis};
+
+/// Session key of the signed-in state.
+const AUTH_KEY: &str = "heirloom.auth";
+/// Session key of an OpenID Connect sign-in under way.
+const OIDC_KEY: &str = "heirloom.oidc";
+/// `last_seen_at` is written at most this often per session.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AuthState {
+    session_id: String,
+}
+
+/// What a person types into the sign-up form.
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub invite: Option<String>,
+}
+
+pub struct Identity {
+    db: Db,
+    config: Arc<Config>,
+    limiter: LoginLimiter,
+    pub oidc: OidcProviders,
+}
+
+impl Identity {
+    pub fn new(db: Db, config: Arc<Config>) -> Identity {
+        let limiter = LoginLimiter::new(config.login_attempts_per_account, config.login_attempts_per_ip);
+        let oidc = OidcProviders::new(&config.oidc_providers, &config.public_url);
+        Identity { db, config, limiter, oidc }
+    }
+
+    pub fn signup_policy(&self) -> SignupPolicy {
+        self.config.signup
+    }
+
+    /// Creates a password account. The first account on an instance is an admin and
+    /// needs no invitation; after that the configured policy applies.
+    pub async fn sign_up(&self, input: SignUp) -> Result<User> {
+        let mut problems = match NewUser::new(&input.email, &input.display_name, Role::Member) {
+            Ok(_) => Vec::new(),
+            Err(Error::Invalid(fields)) => fields,
+            Err(other) => return Err(other),
+        };
+        if let Err(message) = password::check_new(&input.password, &input.email) {
+            problems.push(FieldError::new("password", message));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let first = repo::count(&self.db).await? == 0;
+        let invite = input.invite.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if !first {
+            match (self.config.signup, invite) {
+                (SignupPolicy::Closed, _) => {
+                    return Err(Error::Forbidden(
+                        "Sign-up is closed on this Heirloom. Ask its administrator for an account.".into(),
+                    ))
+                }
+                (SignupPolicy::InviteOnly, None) => {
+                    return Err(Error::invalid("invite", "sign-up needs an invitation link on this Heirloom"))
+                }
+                _ => {}
+            }
+        }
+        let pw = input.password.clone();
+        let hash = password::blocking(move || password::hash(&pw)).await??;
+
+        let mut tx = self.db.begin().await?;
+        // Decided inside the transaction so two simultaneous first sign-ups cannot both be admin.
+        let role = if repo::count_tx(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
+        let new = NewUser::new(&input.email, &input.display_name, role)?;
+        let user = repo::insert_tx(&mut tx, &new).await?;
+        if role != Role::Admin && self.config.signup == SignupPolicy::InviteOnly {
+            let token = invite.unwrap_or_default();
+            if !repo::consume_invite_tx(&mut tx, &hash_token(token), &user.id).await? {
+                return Err(Error::invalid("invite", "this invitation link is invalid, already used or expired"));
+            }
+        }
+        repo::set_password_tx(&mut tx, &user.id, &hash).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, role = role.as_str(), "account created");
+        Ok(user)
+    }
+
+    /// Checks an email and password. Every failure looks and takes the same: unknown
+    /// email, no password set, disabled account and wrong password.
+    pub async fn sign_in_password(&self, email: &str, password_input: &str, client: &ClientInfo) -> Result<User> {
+        let email = normalize_email(email);
+        let mut problems = Vec::new();
+        if email.is_empty() {
+            problems.push(FieldError::new("email", "is required"));
+        }
+        if password_input.is_empty() {
+            problems.push(FieldError::new("password", "is required"));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        self.limiter.check(&email, client.ip)?;
+        let user = repo::find_by_email(&self.db, &email).await?;
+        let hash = match &user {
+            Some(user) => repo::password_hash(&self.db, &user.id).await?,
+            None => None,
+        };
+        let attempt = password_input.to_string();
+        let matches = password::blocking(move || match hash {
+            Some(hash) => password::verify(&attempt, &hash),
+            None => {
+                password::verify_nothing(&attempt);
+                false
+            }
+        })
+        .await?;
+        match user {
+            Some(user) if matches && !user.disabled => Ok(user),
+            _ => Err(Error::SignInFailed),
+        }
+    }
+
+    /// Sets a new password (checking the current one if there is one) and signs out
+    /// every other session, as someone changing a password usually wants.
+    pub async fn change_password(&self, auth: &Authenticated, current: &str, new: &str) -> Result<()> {
+        if let Err(message) = password::check_new(new, &auth.user.email) {
+            return Err(Error::invalid("new_password", &message));
+        }
+        if let Some(hash) = repo::password_hash(&self.db, &auth.user.id).await? {
+            let current = current.to_string();
+            if !password::blocking(move || password::verify(&current, &hash)).await? {
+                return Err(Error::invalid("current_password", "is not your current password"));
+            }
+        }
+        let pw = new.to_string();
+        let hash = password::blocking(move || password::hash(&pw)).await??;
+        let mut tx = self.db.begin().await?;
+        repo::set_password_tx(&mut tx, &auth.user.id, &hash).await?;
+        tx.commit().await?;
+        repo::delete_sessions_except(&self.db, &auth.user.id, &auth.session_id).await?;
+        Ok(())
+    }
+
+    pub async fn has_password(&self, user: &User) -> Result<bool> {
+        Ok(repo::password_hash(&self.db, &user.id).await?.is_some())
+    }
+
+    /// Signs the browser in: a new session id (so an id fixed before sign-in is
+    /// worthless) pointing at a new `user_sessions` row.
+    pub async fn start_session(
+        &self,
+        session: &Session,
+        user: &User,
+        method: &str,
+        id_token: Option<String>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        session.cycle_id().await?;
+        let now = now_millis();
+        let row = SessionRow {
+            id: new_id(),
+            user_id: user.id.clone(),
+            method: method.to_string(),
+            user_agent: client.user_agent.chars().take(300).collect(),
+            ip: client.ip.to_string(),
+            id_token,
+            created_at: now,
+            last_seen_at: now,
+        };
+        repo::insert_session(&self.db, &row).await?;
+        session.insert(AUTH_KEY, AuthState { session_id: row.id }).await?;
+        Ok(())
+    }
+
+    /// The user this browser is signed in as, if the session is still valid: not
+    /// revoked, not idle too long, not older than the absolute limit, user not disabled.
+    pub async fn authenticate(&self, session: &Session) -> Result<Option<Authenticated>> {
+        let Some(state) = session.get::<AuthState>(AUTH_KEY).await? else { return Ok(None) };
+        let Some(row) = repo::find_session(&self.db, &state.session_id).await? else {
+            session.flush().await?;
+            return Ok(None);
+        };
+        let now = now_millis();
+        let idle_ms = self.config.session_idle_minutes as i64 * 60_000;
+        let absolute_ms = self.config.session_absolute_days as i64 * 86_400_000;
+        if now - row.last_seen_at > idle_ms || now - row.created_at > absolute_ms {
+            repo::delete_session(&self.db, &row.user_id, &row.id).await?;
+            session.flush().await?;
+            return Ok(None);
+        }
+        let user = match repo::find_by_id(&self.db, &row.user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => {
+                session.flush().await?;
+                return Ok(None);
+            }
+        };
+        if now - row.last_seen_at > TOUCH_EVERY_MS {
+            repo::touch_session(&self.db, &row.id, now).await?;
+        }
+        Ok(Some(Authenticated { user, session_id: row.id }))
+    }
+
+    /// Ends this browser's session. Returns the provider's logout URL when the session
+    /// came from an OpenID provider that supports RP-initiated logout.
+    pub async fn sign_out(&self, session: &Session, auth: Option<&Authenticated>) -> Result<Option<url::Url>> {
+        let mut logout = None;
+        if let Some(auth) = auth {
+            if let Some(row) = repo::find_session(&self.db, &auth.session_id).await? {
+                if let Some(provider) = row.method.strip_prefix("oidc:") {
+                    let after = format!("{}/signin?signed_out=1", self.config.public_url.as_str().trim_end_matches('/'));
+                    logout = self.oidc.logout_url(provider, row.id_token.as_deref(), &after).await;
+                }
+            }
+            repo::delete_session(&self.db, &auth.user.id, &auth.session_id).await?;
+        }
+        session.flush().await?;
+        Ok(logout)
+    }
+
+    pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<SessionView>> {
+        let rows = repo::list_sessions(&self.db, &auth.user.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionView {
+                current: row.id == auth.session_id,
+                method: self.method_label(&row.method),
+                id: row.id,
+                user_agent: row.user_agent,
+                ip: row.ip,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+            })
+            .collect())
+    }
+
+    fn method_label(&self, method: &str) -> String {
+        match method.strip_prefix("oidc:") {
+            Some(provider) => self.oidc.name(provider).unwrap_or(provider).to_string(),
+            None => "password".into(),
+        }
+    }
+
+    /// Names of the providers linked to the user, with the email each reported.
+    pub async fn linked_providers(&self, user: &User) -> Result<Vec<(String, Option<String>)>> {
+        let links = repo::oidc_links(&self.db, &user.id).await?;
+        Ok(links.into_iter().map(|(provider, email)| (self.method_label(&format!("oidc:{provider}")), email)).collect())
+    }
+
+    pub async fn revoke_session(&self, auth: &Authenticated, session_id: &str) -> Result<()> {
+        if repo::delete_session(&self.db, &auth.user.id, session_id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound { what: "session" })
+        }
+    }
+
+    /// "Sign out everywhere else"; returns how many sessions ended.
+    pub async fn revoke_other_sessions(&self, auth: &Authenticated) -> Result<u64> {
+        repo::delete_sessions_except(&self.db, &auth.user.id, &auth.session_id).await
+    }
+
+    /// A single-use sign-up link token, valid for `days`. Only admins (or the CLI,
+    /// `by = None`) may create one.
+    pub async fn create_invite(&self, by: Option<&User>, days: u32) -> Result<String> {
+        if let Some(user) = by {
+            if user.role() != Role::Admin {
+                return Err(Error::Forbidden("Only administrators can create sign-up invitations.".into()));
+            }
+        }
+        if !(1..=90).contains(&days) {
+            return Err(Error::invalid("expires_in_days", "must be between 1 and 90"));
+        }
+        let token = random_token();
+        let expires = now_millis() + i64::from(days) * 86_400_000;
+        repo::insert_invite(&self.db, &hash_token(&token), by.map(|u| u.id.as_str()), expires).await?;
+        Ok(token)
+    }
+
+    /// Starts an OpenID sign-in; the returned URL is where to send the browser.
+    pub async fn oidc_begin(&self, session: &Session, provider: &str, next: &str) -> Result<url::Url> {
+        let (url, pending) = self.oidc.begin(provider, &safe_next(next)).await?;
+        session.insert(OIDC_KEY, pending).await?;
+        Ok(url)
+    }
+
+    /// Completes an OpenID sign-in: the pending attempt is consumed first, so a replayed
+    /// callback finds nothing. Returns the user, the ID token and where to go next.
+    pub async fn oidc_finish(
+        &self,
+        session: &Session,
+        provider: &str,
+        code: &str,
+        state: &str,
+    ) -> Result<(User, String, String)> {
+        let Some(pending) = session.remove::<PendingLogin>(OIDC_KEY).await? else {
+            return Err(Error::invalid(
+                "state",
+                "this sign-in attempt has expired or was already used; please start again",
+            ));
+        };
+        let next = pending.next.clone();
+        let identity = self.oidc.finish(pending, provider, code, state).await?;
+        if let Some(user_id) = repo::oidc_user(&self.db, provider, &identity.subject).await? {
+            let user = repo::find_by_id(&self.db, &user_id).await?.ok_or(Error::NotFound { what: "user" })?;
+            if user.disabled {
+                return Err(Error::Forbidden("This account is disabled.".into()));
+            }
+            return Ok((user, identity.id_token, next));
+        }
+        let email = identity.email.clone().ok_or_else(|| {
+            Error::Forbidden("The provider did not share an email address, which Heirloom needs for a new account.".into())
+        })?;
+        let mut tx = self.db.begin().await?;
+        let user = match repo::find_by_email(&self.db, &email).await? {
+            Some(existing) if identity.email_verified => existing,
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "An account with {email} already exists, and the provider has not verified that this email is \
+                     yours. Sign in with your password instead."
+                )))
+            }
+            None => {
+                let role = if repo::count_tx(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
+                let name = identity.name.clone().unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
+                repo::insert_tx(&mut tx, &NewUser::new(&email, &name, role)?).await?
+            }
+        };
+        repo::link_oidc_tx(&mut tx, provider, &identity.subject, &user.id, Some(&email)).await?;
+        tx.commit().await?;
+        Ok((user, identity.id_token, next))
+    }
+}
+
+/// A path on this site to continue to; anything else (other hosts, `//evil`) becomes `/`.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tokens are stored hashed so a database leak does not leak usable links.
+fn hash_token(token: &str) -> String {
+    use blake2::{Blake2b512, Digest};
+    Blake2b512::digest(token.as_bytes()).iter().take(32).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next("/account?tab=1"), "/account?tab=1");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed_stably() {
+        let a = random_token();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token());
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_ne!(hash_token(&a), a);
+    }
+}

@@ -1,0 +1,32 @@
+//! What pages and API clients see of users and sessions.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as returned by `GET /api/v1/me` and the `current_user` server function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+/// One signed-in browser on the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    /// `password` or the name of the OpenID Connect provider.
+    pub method: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub current: bool,
+}
+
+/// An OpenID Connect provider offered on the sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderView {
+    pub id: String,
+    pub name: String,
+}
