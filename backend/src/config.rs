@@ -41,6 +41,8 @@ pub struct Config {
     pub login_attempts_per_ip: u32,
     /// OpenID Connect providers offered on the sign-in page.
     pub oidc_providers: Vec<OidcProviderConfig>,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
+    pub trust_proxy_headers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +90,7 @@ struct Defaults {
     login_attempts_per_account: u32,
     login_attempts_per_ip: u32,
     oidc_providers: Vec<()>,
+    trust_proxy_headers: bool,
 }
 
 impl Default for Defaults {
@@ -105,6 +108,7 @@ impl Default for Defaults {
             login_attempts_per_account: 5,
             login_attempts_per_ip: 30,
             oidc_providers: Vec::new(),
+            trust_proxy_headers: false,
         }
     }
 }
@@ -241,6 +245,7 @@ impl fmt::Debug for Config {
             .field("login_attempts_per_account", &self.login_attempts_per_account)
             .field("login_attempts_per_ip", &self.login_attempts_per_ip)
             .field("oidc_providers", &self.oidc_providers)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
             .finish()
     }
 }

@@ -100,6 +100,22 @@ impl ApiError {
     }
 }
 
+/// Server functions return `ApiError` too, so pages and islands see the same kinds.
+impl server_fn::error::FromServerFnError for ApiError {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+        use server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(message) | E::Deserialization(message) | E::MissingArg(message) => {
+                ApiError::Invalid { message, fields: Vec::new() }
+            }
+            E::Request(message) | E::Response(message) => ApiError::Unavailable { message },
+            other => ApiError::Internal { message: other.to_string() },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

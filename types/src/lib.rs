@@ -2,9 +2,11 @@
 //! land) ids and DTOs. Nothing here performs IO, so it compiles to WASM unchanged.
 
 pub mod error;
+pub mod flash;
 pub mod theme;
 pub mod user;
 
 pub use error::{ApiError, FieldError};
+pub use flash::Flash;
 pub use theme::Theme;
 pub use user::{ProviderView, SessionView, UserView};

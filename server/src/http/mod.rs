@@ -1,13 +1,18 @@
 //! The HTTP surface: one router for pages, API, operational endpoints and static files.
 
+mod auth;
+mod csrf;
 mod error;
+mod form;
 mod middleware;
 mod ops;
+pub mod session;
 mod theme;
 
 use std::time::Duration;
 
 use axum::extract::FromRef;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get, post};
 use axum::Router;
 use backend::Backend;
@@ -37,13 +42,35 @@ pub fn router(state: AppState) -> Router {
     let backend = state.backend.clone();
     let shell_options = state.leptos_options.clone();
 
-    let api = Router::new().route("/api", any(error::api_not_found)).route("/api/{*rest}", any(error::api_not_found));
+    let auth_forms = Router::new()
+        .route("/auth/signup", post(auth::sign_up))
+        .route("/auth/signin", post(auth::sign_in))
+        .route("/auth/signout", post(auth::sign_out))
+        .route("/auth/password", post(auth::change_password))
+        .route("/auth/sessions/revoke", post(auth::revoke_session))
+        .route("/auth/sessions/revoke-others", post(auth::revoke_other_sessions))
+        .route("/auth/oidc/{provider}/start", get(auth::oidc_start))
+        .route("/auth/oidc/{provider}/callback", get(auth::oidc_callback));
+
+    let api = Router::new()
+        .route("/api/v1/auth/signup", post(auth::sign_up))
+        .route("/api/v1/auth/signin", post(auth::sign_in))
+        .route("/api/v1/auth/signout", post(auth::sign_out))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me/sessions", get(auth::my_sessions))
+        .route("/api/v1/me/sessions/revoke", post(auth::revoke_session))
+        .route("/api/v1/me/sessions/revoke-others", post(auth::revoke_other_sessions))
+        .route("/api/v1/signup-invites", post(auth::create_invite))
+        .route("/api", any(error::api_not_found))
+        .route("/api/{*rest}", any(error::api_not_found));
 
     let router = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/theme", post(theme::set_theme))
+        .merge(auth_forms)
         .merge(api)
         .leptos_routes_with_context(
             &state,
@@ -53,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .route_layer(axum::middleware::from_fn(middleware::remember_matched_path))
+        // Listed innermost first: CSRF runs before the session is loaded, then the user is resolved.
+        .layer(from_fn_with_state(state.clone(), session::resolve_user))
+        .layer(session::layer(&state.backend))
+        .layer(from_fn_with_state(state.clone(), csrf::same_origin_only))
         .with_state(state);
     middleware::wrap(router, timeout)
 }
