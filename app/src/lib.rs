@@ -1,6 +1,7 @@
 //! Heirloom's user interface. Pages render fully on the server; the interactive parts
 //! are islands (docs/adr/0001), the only components shipped as WASM.
 
+pub mod api;
 pub mod components;
 pub mod pages;
 mod request;
@@ -8,10 +9,10 @@ mod request;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use components::layout::{Footer, Header};
-use pages::{home::HomePage, not_found::NotFound};
+use pages::{account::AccountPage, home::HomePage, not_found::NotFound, signin::SignInPage, signup::SignUpPage};
 
 /// The HTML document around every page, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,6 +47,10 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage/>
+                    <Route path=path!("signin") view=SignInPage/>
+                    <Route path=path!("signup") view=SignUpPage/>
+                    // Async: the page waits for its data, so it is complete without JavaScript.
+                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

@@ -1,21 +1,59 @@
-//! What a page needs to know about the request being rendered. This is the one module
-//! in `app` with `#[cfg(feature = "ssr")]`: in the browser there is no request.
+//! What a page needs to know about the request being rendered: who is signed in, a
+//! flash message, the theme cookie, instance settings. This is the one module in `app`
+//! with `#[cfg(feature = "ssr")]`: in the browser there is no request.
 
-use types::Theme;
+use types::{Flash, ProviderView, Theme, UserView};
+
+#[cfg(feature = "ssr")]
+fn with_parts<T>(read: impl FnOnce(&http::request::Parts) -> Option<T>) -> Option<T> {
+    leptos::prelude::use_context::<http::request::Parts>().as_ref().and_then(read)
+}
 
 /// The theme remembered in the reader's cookie, if any.
 pub fn theme_cookie() -> Option<Theme> {
     #[cfg(feature = "ssr")]
-    {
-        use leptos::prelude::use_context;
-        let parts = use_context::<http::request::Parts>()?;
+    return with_parts(|parts| {
         let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
         Theme::from_cookie_header(header)
-    }
+    });
     #[cfg(not(feature = "ssr"))]
-    {
-        None
-    }
+    None
+}
+
+/// The signed-in user, resolved once per request by the server's session middleware.
+pub fn current_user() -> Option<UserView> {
+    #[cfg(feature = "ssr")]
+    return with_parts(|parts| parts.extensions.get::<backend::identity::Authenticated>().map(|a| a.user.view()));
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// The message a form handler left for this page, shown once.
+pub fn flash() -> Flash {
+    #[cfg(feature = "ssr")]
+    return with_parts(|parts| parts.extensions.get::<Flash>().cloned()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    Flash::default()
+}
+
+/// OpenID Connect providers offered on the sign-in page.
+pub fn oidc_providers() -> Vec<ProviderView> {
+    #[cfg(feature = "ssr")]
+    return leptos::prelude::use_context::<backend::Backend>().map(|b| b.identity.oidc.list()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    Vec::new()
+}
+
+/// `open`, `invite_only` or `closed`.
+pub fn signup_policy() -> &'static str {
+    #[cfg(feature = "ssr")]
+    return match leptos::prelude::use_context::<backend::Backend>().map(|b| b.identity.signup_policy()) {
+        Some(backend::config::SignupPolicy::InviteOnly) => "invite_only",
+        Some(backend::config::SignupPolicy::Closed) => "closed",
+        _ => "open",
+    };
+    #[cfg(not(feature = "ssr"))]
+    "open"
 }
 
 /// Sets the HTTP status of the page being rendered.

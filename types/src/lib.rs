@@ -9,4 +9,4 @@ pub mod user;
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
 pub use theme::Theme;
-pub use user::{ProviderView, SessionView, UserView};
+pub use user::{AccountOverview, ProviderView, SessionView, UserView};

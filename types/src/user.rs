@@ -30,3 +30,13 @@ pub struct ProviderView {
     pub id: String,
     pub name: String,
 }
+
+/// Everything the account page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub user: UserView,
+    pub has_password: bool,
+    /// `(provider name, email at the provider)`.
+    pub linked_providers: Vec<(String, Option<String>)>,
+    pub sessions: Vec<SessionView>,
+}

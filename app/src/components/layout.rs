@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use types::Theme;
 
 use super::theme_toggle::ThemeToggle;
+use crate::request;
 
 #[component]
 pub fn Header(theme: Option<Theme>) -> impl IntoView {
+    let user = request::current_user();
     view! {
         <header class="site-header">
             <a class="brand" href="/">
@@ -18,6 +20,17 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
                     <li><a href="/">"Home"</a></li>
                 </ul>
             </nav>
+            <div class="account-menu">
+                {match user {
+                    Some(user) => view! {
+                        <a href="/account" class="account-link">{user.display_name}</a>
+                        <form method="post" action="/auth/signout" class="inline-form">
+                            <button type="submit" class="link-button">"Sign out"</button>
+                        </form>
+                    }.into_any(),
+                    None => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+                }}
+            </div>
             <ThemeToggle initial=theme/>
         </header>
     }

@@ -1,0 +1,108 @@
+//! Account settings: profile, password, linked providers and signed-in sessions.
+//! Only reachable signed in (the server redirects others to sign in and back).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::{AccountOverview, SessionView};
+
+use crate::api::load_account;
+use crate::components::form::{Field, FlashMessage};
+use crate::request;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let flash = request::flash();
+    let overview = Resource::new_blocking(|| (), |_| load_account());
+    view! {
+        <Title text="Your account"/>
+        <h1>"Your account"</h1>
+        <FlashMessage flash=flash.clone()/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || overview.get().map(|result| match result {
+                Ok(overview) => view! { <AccountDetails overview flash=flash.clone()/> }.into_any(),
+                Err(err) => view! { <p role="alert">{err.message().to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoView {
+    let AccountOverview { user, has_password, linked_providers, sessions } = overview;
+    let error = |name: &str| flash.field_error(name).map(str::to_string);
+    view! {
+        <section class="panel" aria-labelledby="profile-title">
+            <h2 id="profile-title">"Profile"</h2>
+            <dl class="facts">
+                <dt>"Name"</dt><dd data-testid="profile-name">{user.display_name}</dd>
+                <dt>"Email"</dt><dd data-testid="profile-email">{user.email}</dd>
+                <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">{if has_password { "Change password" } else { "Set a password" }}</h2>
+            <form method="post" action="/auth/password" class="stack" novalidate>
+                {has_password.then(|| view! {
+                    <Field label="Current password" name="current_password" kind="password"
+                        autocomplete="current-password" error=error("current_password")/>
+                })}
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
+                    hint="At least 8 characters. Your other sessions will be signed out." error=error("new_password")/>
+                <button type="submit">"Save password"</button>
+            </form>
+        </section>
+        <section class="panel" aria-labelledby="providers-title">
+            <h2 id="providers-title">"Linked sign-in providers"</h2>
+            {if linked_providers.is_empty() {
+                view! { <p>"None. You sign in with your password."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {linked_providers.into_iter().map(|(name, email)| view! {
+                            <li>{name} {email.map(|e| format!(" ({e})"))}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section class="panel" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Where you are signed in"</h2>
+            <ul class="session-list">
+                {sessions.into_iter().map(|s| view! { <SessionItem session=s/> }).collect_view()}
+            </ul>
+            <form method="post" action="/auth/sessions/revoke-others">
+                <button type="submit">"Sign out everywhere else"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn SessionItem(session: SessionView) -> impl IntoView {
+    let label = if session.current { "Sign out" } else { "Revoke" };
+    view! {
+        <li class="session">
+            <div>
+                <strong>{session.user_agent.clone()}</strong>
+                {session.current.then(|| view! { " " <span class="badge">"this browser"</span> })}
+                <br/>
+                <small>
+                    "Signed in with " {session.method.clone()} " from " {session.ip.clone()}
+                    " · since " {format_time(session.created_at)} " · last seen " {format_time(session.last_seen_at)}
+                </small>
+            </div>
+            <form method="post" action="/auth/sessions/revoke">
+                <input type="hidden" name="id" value=session.id.clone()/>
+                <button type="submit" aria-label=format!("{label} session from {}", session.user_agent)>{label}</button>
+            </form>
+        </li>
+    }
+}
+
+fn format_time(millis: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
