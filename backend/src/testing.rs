@@ -100,12 +100,14 @@ macro_rules! db_test {
     };
 }
 
-/// A configuration with defaults, a data folder and a database URL, as the CLI would
-/// build it from `HEIRLOOM_DATA_DIR` and `DATABASE_URL`.
-pub fn config(data_dir: &std::path::Path, database_url: &str) -> crate::Config {
-    use figment::providers::Serialized;
+/// A configuration with defaults, a data folder, a database and the public URL, as the
+/// CLI would build it; `extra` is TOML for any other settings a test needs.
+pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, extra: &str) -> crate::Config {
+    use figment::providers::{Format, Serialized, Toml};
     let figment = crate::config::defaults_figment()
+        .merge(Toml::string(extra))
         .merge(Serialized::default("data_dir", data_dir))
-        .merge(Serialized::default("database_url", database_url));
+        .merge(Serialized::default("database_url", database_url))
+        .merge(Serialized::default("public_url", public_url));
     crate::Config::from_figment(figment).expect("test configuration is valid")
 }

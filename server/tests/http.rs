@@ -107,6 +107,7 @@ async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
     let response = server
         .client
         .post(server.url("/theme"))
+        .header("origin", &server.base)
         .header("referer", format!("http://{host}/some/page"))
         .form(&[("theme", "dark")])
         .send()
@@ -122,7 +123,7 @@ async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
     assert!(html.contains(r#"<html lang="en" data-theme="dark""#), "{html}");
     assert!(html.contains("Switch to light theme"), "{html}");
 
-    let bad = server.client.post(server.url("/theme")).form(&[("theme", "purple")]).send().await.unwrap();
+    let bad = server.post_form(&server.client, "/theme", &[("theme", "purple")]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["kind"], "invalid");
@@ -132,6 +133,6 @@ async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
 }
 
 async fn bad_has_no_cookie(server: &TestServer) -> bool {
-    let bad = server.client.post(server.url("/theme")).form(&[("theme", "")]).send().await.unwrap();
+    let bad = server.post_form(&server.client, "/theme", &[("theme", "")]).await;
     bad.status() == StatusCode::UNPROCESSABLE_ENTITY && !bad.headers().contains_key("set-cookie")
 }

@@ -48,7 +48,8 @@ pub fn Field(
 #[component]
 pub fn FlashMessage(flash: Flash) -> impl IntoView {
     (!flash.message.is_empty()).then(|| {
-        let (class, role) = if flash.is_error() { ("flash flash-error", "alert") } else { ("flash flash-notice", "status") };
+        let (class, role) =
+            if flash.is_error() { ("flash flash-error", "alert") } else { ("flash flash-notice", "status") };
         view! { <p class=class role=role>{flash.message}</p> }
     })
 }

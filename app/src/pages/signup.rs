@@ -12,7 +12,9 @@ pub fn SignUpPage() -> impl IntoView {
     let invite = use_query_map().with_untracked(|q| q.get("invite")).unwrap_or_default();
     let flash = request::flash();
     let note = match request::signup_policy() {
-        "invite_only" if invite.is_empty() => Some("This Heirloom is invitation-only: open the invitation link you were sent."),
+        "invite_only" if invite.is_empty() => {
+            Some("This Heirloom is invitation-only: open the invitation link you were sent.")
+        }
         "closed" => Some("Sign-up is closed on this Heirloom, except for its very first account."),
         _ => None,
     };

@@ -16,7 +16,8 @@ use types::ProviderView;
 use crate::config::OidcProviderConfig;
 use crate::error::{Error, Result};
 
-type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 /// What the browser's session remembers between leaving for the provider and coming back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,7 +61,10 @@ impl OidcProviders {
             .build()
             .expect("HTTP client with static settings");
         OidcProviders {
-            providers: configs.iter().map(|config| Provider { config: config.clone(), metadata: OnceCell::new() }).collect(),
+            providers: configs
+                .iter()
+                .map(|config| Provider { config: config.clone(), metadata: OnceCell::new() })
+                .collect(),
             http,
             public_url: public_url.clone(),
         }
@@ -133,7 +137,8 @@ impl OidcProviders {
     /// Checks the returning browser against what was remembered, redeems the code and
     /// verifies the ID token (issuer, audience, signature, expiry, nonce).
     pub async fn finish(&self, pending: PendingLogin, id: &str, code: &str, state: &str) -> Result<ProviderIdentity> {
-        let expired = || Error::invalid("state", "this sign-in attempt has expired or was already used; please start again");
+        let expired =
+            || Error::invalid("state", "this sign-in attempt has expired or was already used; please start again");
         if pending.provider != id || pending.state != state {
             return Err(expired());
         }
@@ -144,7 +149,10 @@ impl OidcProviders {
         let (client, _) = self.client(provider).await?;
         let refused = |what: &str, err: &dyn std::fmt::Display| {
             tracing::warn!(provider = %id, error = %err, "OpenID sign-in refused: {what}");
-            Error::Forbidden(format!("{} did not confirm who you are ({what}). Please try again.", provider.config.name))
+            Error::Forbidden(format!(
+                "{} did not confirm who you are ({what}). Please try again.",
+                provider.config.name
+            ))
         };
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -154,11 +162,13 @@ impl OidcProviders {
             .await
             .map_err(|err| refused("code exchange failed", &err))?;
         let id_token = tokens.id_token().ok_or_else(|| refused("no ID token", &"missing id_token"))?;
-        let identity = verify_id_token(&client, id_token, &Nonce::new(pending.nonce)).map_err(|err| refused("invalid ID token", &err))?;
-        let mut identity = ProviderIdentity { id_token: id_token.to_string(), ..identity };
+        let mut identity = verify_id_token(&client, id_token, &Nonce::new(pending.nonce))
+            .map_err(|err| refused("invalid ID token", &err))?;
         if identity.email.is_none() {
             // Many providers put email only in userinfo.
-            if let Ok(request) = client.user_info(tokens.access_token().clone(), Some(SubjectIdentifier::new(identity.subject.clone()))) {
+            if let Ok(request) =
+                client.user_info(tokens.access_token().clone(), Some(SubjectIdentifier::new(identity.subject.clone())))
+            {
                 let info: CoreUserInfoClaims =
                     request.request_async(&self.http).await.map_err(|err| refused("userinfo failed", &err))?;
                 identity.email = info.email().map(|e| e.as_str().to_lowercase());
@@ -169,6 +179,14 @@ impl OidcProviders {
             }
         }
         Ok(identity)
+    }
+
+    /// Verifies a serialized ID token as provider `id` would accept it at sign-in.
+    pub async fn verify(&self, id: &str, id_token: &str, nonce: &str) -> Result<ProviderIdentity> {
+        let provider = self.provider(id)?;
+        let (client, _) = self.client(provider).await?;
+        let token: CoreIdToken = id_token.parse().map_err(|_| Error::invalid("id_token", "is not a JWT"))?;
+        verify_id_token(&client, &token, &Nonce::new(nonce.to_string())).map_err(|err| Error::Forbidden(err))
     }
 
     /// The provider's end-session URL when it supports RP-initiated logout.
@@ -186,14 +204,15 @@ impl OidcProviders {
     }
 }
 
-/// Verifies an ID token for this client and returns who it names.
-pub fn verify_id_token(client: &Client, token: &CoreIdToken, nonce: &Nonce) -> Result<ProviderIdentity, String> {
+/// Verifies an ID token for this client (signature by the issuer's keys, issuer,
+/// audience, expiry, nonce) and returns who it names.
+fn verify_id_token(client: &Client, token: &CoreIdToken, nonce: &Nonce) -> Result<ProviderIdentity, String> {
     let claims = token.claims(&client.id_token_verifier(), nonce).map_err(|err| err.to_string())?;
     Ok(ProviderIdentity {
         subject: claims.subject().to_string(),
         email: claims.email().map(|e| e.as_str().to_lowercase()),
         email_verified: claims.email_verified().unwrap_or(false),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string()),
-        id_token: String::new(),
+        id_token: token.to_string(),
     })
 }

@@ -94,10 +94,24 @@ pub async fn oidc_user(db: &Db, provider: &str, subject: &str) -> Result<Option<
     })?)
 }
 
-pub async fn link_oidc_tx(tx: &mut Tx, provider: &str, subject: &str, user_id: &str, email: Option<&str>) -> Result<()> {
+pub async fn link_oidc_tx(
+    tx: &mut Tx,
+    provider: &str,
+    subject: &str,
+    user_id: &str,
+    email: Option<&str>,
+) -> Result<()> {
     let sql = "INSERT INTO oidc_identities (provider, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)";
     with_tx!(tx, |conn| {
-        sqlx::query(sql).bind(provider).bind(subject).bind(user_id).bind(email).bind(now_millis()).execute(conn).await.map(|_| ())
+        sqlx::query(sql)
+            .bind(provider)
+            .bind(subject)
+            .bind(user_id)
+            .bind(email)
+            .bind(now_millis())
+            .execute(conn)
+            .await
+            .map(|_| ())
     })?;
     Ok(())
 }
@@ -171,7 +185,14 @@ pub async fn delete_sessions_except(db: &Db, user_id: &str, keep: &str) -> Resul
 pub async fn insert_invite(db: &Db, token_hash: &str, created_by: Option<&str>, expires_at: i64) -> Result<()> {
     let sql = "INSERT INTO signup_invites (token_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)";
     with_pool!(db, |pool| {
-        sqlx::query(sql).bind(token_hash).bind(created_by).bind(now_millis()).bind(expires_at).execute(pool).await.map(|_| ())
+        sqlx::query(sql)
+            .bind(token_hash)
+            .bind(created_by)
+            .bind(now_millis())
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })?;
     Ok(())
 }
@@ -181,7 +202,13 @@ pub async fn consume_invite_tx(tx: &mut Tx, token_hash: &str, user_id: &str) -> 
     let sql = "UPDATE signup_invites SET used_by = $2, used_at = $3 \
                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3";
     let updated = with_tx!(tx, |conn| {
-        sqlx::query(sql).bind(token_hash).bind(user_id).bind(now_millis()).execute(conn).await.map(|d| d.rows_affected())
+        sqlx::query(sql)
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_millis())
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected())
     })?;
     Ok(updated > 0)
 }

@@ -227,7 +227,8 @@ impl Identity {
         if let Some(auth) = auth {
             if let Some(row) = repo::find_session(&self.db, &auth.session_id).await? {
                 if let Some(provider) = row.method.strip_prefix("oidc:") {
-                    let after = format!("{}/signin?signed_out=1", self.config.public_url.as_str().trim_end_matches('/'));
+                    let after =
+                        format!("{}/signin?signed_out=1", self.config.public_url.as_str().trim_end_matches('/'));
                     logout = self.oidc.logout_url(provider, row.id_token.as_deref(), &after).await;
                 }
             }
@@ -328,7 +329,9 @@ impl Identity {
             return Ok((user, identity.id_token, next));
         }
         let email = identity.email.clone().ok_or_else(|| {
-            Error::Forbidden("The provider did not share an email address, which Heirloom needs for a new account.".into())
+            Error::Forbidden(
+                "The provider did not share an email address, which Heirloom needs for a new account.".into(),
+            )
         })?;
         let mut tx = self.db.begin().await?;
         let user = match repo::find_by_email(&self.db, &email).await? {

@@ -41,7 +41,8 @@ pub async fn sign_up(
         _ => "/signup".into(),
     };
     let values = vec![("email".into(), input.email.clone()), ("display_name".into(), input.display_name.clone())];
-    let signup = SignUp { email: input.email, display_name: input.display_name, password: input.password, invite: input.invite };
+    let signup =
+        SignUp { email: input.email, display_name: input.display_name, password: input.password, invite: input.invite };
     let user = match identity.sign_up(signup).await {
         Ok(user) => user,
         Err(err) => return failed(mode, &session, err, &back, values).await,
@@ -119,8 +120,11 @@ pub async fn change_password(
     match state.backend.identity.change_password(&auth, &input.current_password, &input.new_password).await {
         Ok(()) => {
             if mode == Mode::Form {
-                set_flash(&session, Flash::notice("Your password was changed and your other sessions were signed out."))
-                    .await;
+                set_flash(
+                    &session,
+                    Flash::notice("Your password was changed and your other sessions were signed out."),
+                )
+                .await;
             }
             done(mode, "/account", StatusCode::OK, json!({ "changed": true }))
         }
@@ -158,8 +162,7 @@ pub async fn revoke_other_sessions(
     match state.backend.identity.revoke_other_sessions(&auth).await {
         Ok(count) => {
             if mode == Mode::Form {
-                set_flash(&session, Flash::notice(format!("Signed out {count} other session(s).")))
-                    .await;
+                set_flash(&session, Flash::notice(format!("Signed out {count} other session(s)."))).await;
             }
             done(mode, "/account", StatusCode::OK, json!({ "revoked": count }))
         }

@@ -67,8 +67,10 @@ pub async fn failed(
                 ApiError::Invalid { fields, .. } => fields.clone(),
                 _ => Vec::new(),
             };
+            // The summary repeats each field's problem so it is announced even where a
+            // field is not on the page (an unknown provider, a stale sign-in attempt).
             let message = match &api {
-                ApiError::Invalid { fields, .. } if !fields.is_empty() => "Please correct the fields marked below.".into(),
+                ApiError::Invalid { fields, .. } if !fields.is_empty() => format!("Please correct: {}.", api.message()),
                 other => other.message().to_string(),
             };
             set_flash(session, Flash { level: "error".into(), message, fields, values }).await;

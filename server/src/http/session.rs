@@ -47,7 +47,10 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
     };
     let is_page_view = request.method() == Method::GET && accepts_html(&request);
     let path = request.uri().path();
-    if signed_in.is_none() && is_page_view && SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+    if signed_in.is_none()
+        && is_page_view
+        && SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
         let back = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
         return Redirect::to(&format!("/signin?next={}", urlencode(back))).into_response();
     }
@@ -123,7 +126,9 @@ impl FromRequestParts<AppState> for Client {
             .backend
             .config
             .trust_proxy_headers
-            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse::<IpAddr>().ok())
+            .then(|| {
+                parts.headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse::<IpAddr>().ok()
+            })
             .flatten();
         let ip = forwarded.or(peer).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let user_agent =

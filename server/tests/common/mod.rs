@@ -18,19 +18,41 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(test_db: TestDb) -> TestServer {
+        Self::start_with(test_db, "").await
+    }
+
+    /// Starts with extra settings, as TOML (`signup = "closed"`, providers, limits…).
+    pub async fn start_with(test_db: TestDb, extra: &str) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let data_dir = tempfile::tempdir().unwrap();
-        let config = backend::testing::config(data_dir.path(), &test_db.url);
+        let config = backend::testing::config(data_dir.path(), &test_db.url, &base, extra);
         let backend = Backend::start(config).await.expect("backend starts");
         let leptos_options =
             LeptosOptions::builder().output_name("heirloom").site_root(data_dir.path().display().to_string()).build();
         let state = AppState { backend: backend.clone(), leptos_options, metrics: server::telemetry::metrics_handle() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
-            axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+            axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await
+                .unwrap();
         });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = Self::browser();
         TestServer { base, backend, client, test_db, _data_dir: data_dir, task }
+    }
+
+    /// A client like a browser: keeps cookies, does not follow redirects by itself.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
+    }
+
+    /// POSTs JSON from this site's own origin, as the site's pages do.
+    pub async fn post_json(&self, client: &reqwest::Client, path: &str, body: serde_json::Value) -> reqwest::Response {
+        client.post(self.url(path)).header("origin", &self.base).json(&body).send().await.unwrap()
+    }
+
+    /// POSTs a form from this site's own origin.
+    pub async fn post_form(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(self.url(path)).header("origin", &self.base).form(form).send().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
