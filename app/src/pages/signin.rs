@@ -35,7 +35,7 @@ pub fn SignInPage() -> impl IntoView {
                     <ul class="provider-list">
                         {providers.into_iter().map(|p| {
                             let href = format!("/auth/oidc/{}/start?next={}", p.id, next_query);
-                            view! { <li><a class="button" href=href>"Sign in with " {p.name}</a></li> }
+                            view! { <li><a class="button" href=href>{format!("Sign in with {}", p.name)}</a></li> }
                         }).collect_view()}
                     </ul>
                 </div>
