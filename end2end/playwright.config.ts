@@ -7,6 +7,9 @@ import { join } from 'node:path';
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
+// A real OpenID provider (end2end/oidc/provider.mjs) beside the app.
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3108);
+const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-e2e-'));
 const bin = process.env.E2E_BIN ?? '../target/release/heirloom';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
@@ -36,7 +39,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [{
+    command: 'node oidc/provider.mjs',
+    url: `${oidcIssuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'ignore',
+    env: {
+      OIDC_PORT: String(oidcPort),
+      OIDC_REDIRECT_URIS: `${baseURL}/auth/oidc/test/callback`,
+      OIDC_POST_LOGOUT_URIS: `${baseURL}/signin?signed_out=1`,
+    },
+  }, {
     command: `${bin} serve`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
@@ -49,6 +64,7 @@ export default defineConfig({
       LEPTOS_ENV: 'PROD',
       HEIRLOOM_DATA_DIR: dataDir,
       HEIRLOOM_PUBLIC_URL: baseURL,
+      HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
     },
-  },
+  }],
 });

@@ -55,7 +55,7 @@ pub enum SignupPolicy {
 
 /// One OpenID Connect provider (Google, Keycloak, Authentik, Cognito…), found by
 /// discovery at `issuer`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcProviderConfig {
     /// Short name used in URLs: `/auth/oidc/{id}/start`.
@@ -110,6 +110,18 @@ impl Default for Defaults {
             oidc_providers: Vec::new(),
             trust_proxy_headers: false,
         }
+    }
+}
+
+impl fmt::Debug for OidcProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .finish()
     }
 }
 
