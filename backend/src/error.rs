@@ -12,7 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{what} not found")]
     NotFound { what: &'static str },
-    #[error("invalid input")]
+    #[error("invalid input: {}", ApiError::invalid(.0.clone()).message())]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),

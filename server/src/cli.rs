@@ -39,6 +39,12 @@ enum Command {
     Migrate,
     /// Validate the configuration, print it with secrets redacted, and exit.
     CheckConfig,
+    /// Print a single-use sign-up link (for `signup = "invite_only"`).
+    Invite {
+        /// Days until the link expires (1-90).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -60,6 +66,7 @@ pub fn run() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
             Command::CheckConfig => check_config(config),
+            Command::Invite { days } => invite(config, days).await,
         }
     });
     match result {
@@ -91,6 +98,15 @@ async fn migrate(config: Config) -> backend::Result<()> {
     db.migrate().await?;
     db.close().await;
     println!("migrations applied ({pending} were pending)");
+    Ok(())
+}
+
+async fn invite(config: Config, days: u32) -> backend::Result<()> {
+    let base = config.public_url.as_str().trim_end_matches('/').to_string();
+    let backend = Backend::start(config).await?;
+    let token = backend.identity.create_invite(None, days).await?;
+    backend.db.close().await;
+    println!("{base}/signup?invite={token}");
     Ok(())
 }
 

@@ -164,3 +164,21 @@ fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("shut down cleanly")), "{rest:?}");
 }
+
+#[test]
+fn invite_prints_a_sign_up_link_and_refuses_bad_durations() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path())
+        .args(["invite", "--days", "3"])
+        .env("HEIRLOOM_PUBLIC_URL", "https://family.example")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let link = String::from_utf8_lossy(&output.stdout);
+    assert!(link.starts_with("https://family.example/signup?invite="), "{link}");
+    assert_eq!(link.trim().rsplit('=').next().unwrap().len(), 64);
+
+    let refused = heirloom(dir.path()).args(["invite", "--days", "365"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("between 1 and 90"), "{}", stderr(&refused));
+}

@@ -77,7 +77,9 @@ fn form_action_and_fields(html: &str) -> (String, Vec<(String, String)>) {
     let action = html.split("action=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a form").to_string();
     let mut fields = Vec::new();
     for input in html.split("<input").skip(1) {
-        let attr = |name: &str| input.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).map(str::to_string);
+        let attr = |name: &str| {
+            input.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).map(str::to_string)
+        };
         if attr("type").as_deref() == Some("hidden") {
             if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
                 fields.push((name, value));
@@ -89,7 +91,12 @@ fn form_action_and_fields(html: &str) -> (String, Vec<(String, String)>) {
 
 /// Walks the whole sign-in as a browser: Heirloom → provider login → consent →
 /// Heirloom callback. Returns the callback URL and where Heirloom sent the browser.
-async fn sign_in_at_provider(server: &TestServer, browser: &reqwest::Client, provider: &str, login: &str) -> (String, String) {
+async fn sign_in_at_provider(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    provider: &str,
+    login: &str,
+) -> (String, String) {
     let mut url = server.url(&format!("/auth/oidc/{provider}/start?next=/account"));
     let mut callback = None;
     for _ in 0..25 {
@@ -133,7 +140,8 @@ async fn flash_on_signin_page(server: &TestServer, browser: &reqwest::Client) ->
 #[tokio::test]
 async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
     let port = free_port();
-    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
+    let server =
+        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
     let Some(provider) = start_provider(port, &server.base, &["test"], true) else { return };
     let browser = TestServer::browser();
 
@@ -150,7 +158,8 @@ async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
     assert_eq!(me(&server, &again).await.json::<Value>().await.unwrap()["id"], who["id"]);
     assert_eq!(backend::identity::repo::count(&server.backend.db).await.unwrap(), 1);
 
-    let out: Value = server.post_json(&browser, "/api/v1/auth/signout", serde_json::json!({})).await.json().await.unwrap();
+    let out: Value =
+        server.post_json(&browser, "/api/v1/auth/signout", serde_json::json!({})).await.json().await.unwrap();
     let logout = out["logout_url"].as_str().expect("provider supports RP-initiated logout");
     assert!(logout.starts_with(&format!("{}/session/end?", provider.issuer)), "{logout}");
     assert!(logout.contains("id_token_hint=") && logout.contains("post_logout_redirect_uri="), "{logout}");
@@ -161,7 +170,8 @@ async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
 #[tokio::test]
 async fn replayed_and_tampered_callbacks_are_refused() {
     let port = free_port();
-    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
+    let server =
+        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
     let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
 
     // A callback whose state does not match the attempt is refused and creates nothing.
@@ -221,7 +231,8 @@ async fn id_tokens_with_a_wrong_nonce_or_from_another_issuer_are_refused() {
     let session = &backend::identity::repo::list_sessions(&server.backend.db, &user.id).await.unwrap()[0];
     let token = session.id_token.clone().expect("ID token kept for logout");
     let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let nonce = claims["nonce"].as_str().unwrap();
 
     let oidc = &server.backend.identity.oidc;
@@ -235,7 +246,8 @@ async fn id_tokens_with_a_wrong_nonce_or_from_another_issuer_are_refused() {
 #[tokio::test]
 async fn an_unverified_provider_email_does_not_take_over_an_account() {
     let port = free_port();
-    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
+    let server =
+        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
     let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
     let owner = TestServer::browser();
     let body = serde_json::json!({ "email": "unverified-bob@example.org", "display_name": "Bob", "password": "bob's own password" });
@@ -246,7 +258,10 @@ async fn an_unverified_provider_email_does_not_take_over_an_account() {
     assert_eq!(landed, server.url("/signin"));
     assert!(flash_on_signin_page(&server, &intruder).await.contains("has not verified that this email is yours"));
     assert_eq!(me(&server, &intruder).await.status(), StatusCode::UNAUTHORIZED);
-    let user = backend::identity::repo::find_by_email(&server.backend.db, "unverified-bob@example.org").await.unwrap().unwrap();
+    let user = backend::identity::repo::find_by_email(&server.backend.db, "unverified-bob@example.org")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(backend::identity::repo::oidc_links(&server.backend.db, &user.id).await.unwrap().is_empty());
     server.stop().await;
 }
@@ -254,7 +269,8 @@ async fn an_unverified_provider_email_does_not_take_over_an_account() {
 #[tokio::test]
 async fn without_provider_logout_signing_out_does_not_sign_back_in() {
     let port = free_port();
-    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
+    let server =
+        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
     let Some(_provider) = start_provider(port, &server.base, &["test"], false) else { return };
     let browser = TestServer::browser();
     sign_in_at_provider(&server, &browser, "test", "dave").await;
