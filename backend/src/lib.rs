@@ -5,7 +5,9 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod identity;
+pub mod stories;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
@@ -23,6 +25,7 @@ pub struct Backend {
     pub db: Db,
     pub identity: Arc<identity::Identity>,
     pub sessions: identity::DbSessionStore,
+    pub stories: Arc<stories::Stories>,
 }
 
 impl Backend {
@@ -35,7 +38,8 @@ impl Backend {
         sessions.migrate().await?;
         let config = Arc::new(config);
         let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()));
-        Ok(Backend { config, db, identity, sessions })
+        let stories = Arc::new(stories::Stories::new(db.clone()));
+        Ok(Backend { config, db, identity, sessions, stories })
     }
 
     /// Whether this instance can serve requests: the database answers and every

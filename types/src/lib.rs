@@ -2,11 +2,17 @@
 //! land) ids and DTOs. Nothing here performs IO, so it compiles to WASM unchanged.
 
 pub mod error;
+pub mod events;
 pub mod flash;
+pub mod stories;
 pub mod theme;
 pub mod user;
 
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
+pub use stories::{
+    FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryStatus,
+    StorySummary, StoryUpdate, StoryView, Visibility,
+};
 pub use theme::Theme;
 pub use user::{AccountOverview, ProviderView, SessionView, UserView};

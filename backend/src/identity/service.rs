@@ -363,7 +363,7 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
-fn random_token() -> String {
+pub fn random_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -371,7 +371,7 @@ fn random_token() -> String {
 }
 
 /// Tokens are stored hashed so a database leak does not leak usable links.
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     use blake2::{Blake2b512, Digest};
     Blake2b512::digest(token.as_bytes()).iter().take(32).map(|b| format!("{b:02x}")).collect()
 }

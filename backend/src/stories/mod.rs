@@ -1,0 +1,9 @@
+//! Legacies, stories, revisions, tags, members, invitations and moderation.
+
+pub mod model;
+pub mod policy;
+pub mod render;
+pub mod repo;
+pub mod service;
+
+pub use service::Stories;

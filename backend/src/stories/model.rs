@@ -1,0 +1,183 @@
+//! Rows of the stories tables and the validation of what people type.
+
+use types::{FieldError, LegacyRole, StoryStatus, Visibility};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LegacyRow {
+    pub id: String,
+    pub name: String,
+    pub born: String,
+    pub died: String,
+    pub summary: String,
+    pub cover_url: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// A story with the names the pages show beside it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoryRow {
+    pub id: String,
+    pub legacy_id: String,
+    pub legacy_name: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub title: String,
+    pub body: String,
+    pub visibility: String,
+    pub status: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub updated_by: String,
+    pub updated_by_name: String,
+    pub published_at: Option<i64>,
+}
+
+impl StoryRow {
+    pub fn visibility(&self) -> Visibility {
+        Visibility::parse(&self.visibility).unwrap_or(Visibility::Private)
+    }
+
+    pub fn status(&self) -> StoryStatus {
+        StoryStatus::parse(&self.status).unwrap_or(StoryStatus::Draft)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RevisionRow {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub author_name: String,
+    pub created_at: i64,
+    pub restored_from: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FlagRow {
+    pub id: String,
+    pub story_id: String,
+    pub story_title: String,
+    pub legacy_id: String,
+    pub flagged_by_name: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+pub const TITLE_MAX_CHARS: usize = 200;
+/// Stories are text; a megabyte is several novels. Media goes through uploads.
+pub const BODY_MAX_BYTES: usize = 1024 * 1024;
+pub const TAG_MAX_CHARS: usize = 40;
+pub const TAGS_MAX: usize = 20;
+
+/// Accumulates field problems so one response can name all of them.
+#[derive(Default)]
+pub struct Problems(pub Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn into_result(self) -> crate::Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(self.0))
+        }
+    }
+}
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
+/// A single-line text field: trimmed, required or not, bounded, no control characters.
+pub fn line(problems: &mut Problems, field: &str, value: &str, required: bool, max_chars: usize) -> String {
+    let value = value.trim();
+    if required && value.is_empty() {
+        problems.add(field, "is required");
+    } else if value.chars().count() > max_chars {
+        problems.add(field, format!("must be at most {max_chars} characters"));
+    } else if value.chars().any(char::is_control) {
+        problems.add(field, "must not contain control characters");
+    }
+    value.to_string()
+}
+
+pub fn body(problems: &mut Problems, value: &str) {
+    if value.len() > BODY_MAX_BYTES {
+        problems.add("body", format!("must be at most {} KB (it is {} KB)", BODY_MAX_BYTES / 1024, value.len() / 1024));
+    } else if has_control(value) {
+        problems.add("body", "must not contain control characters");
+    }
+}
+
+/// Tags are trimmed, lower-cased and de-duplicated.
+pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for raw in values {
+        let tag = raw.trim().to_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().any(char::is_control) {
+            problems.add("tags", format!("tag {:?} must not contain control characters", raw.escape_debug().to_string()));
+        } else if tag.chars().count() > TAG_MAX_CHARS {
+            problems.add("tags", format!("each tag must be at most {TAG_MAX_CHARS} characters"));
+        } else if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        problems.add("tags", format!("at most {TAGS_MAX} tags"));
+    }
+    tags
+}
+
+pub fn choice<T: Copy>(problems: &mut Problems, field: &str, value: Option<&str>, default: T, parse: fn(&str) -> Option<T>, choices: &str) -> T {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => default,
+        Some(v) => parse(v).unwrap_or_else(|| {
+            problems.add(field, format!("must be one of {choices} (got {v:?})"));
+            default
+        }),
+    }
+}
+
+pub fn role_of(text: &str) -> Option<LegacyRole> {
+    LegacyRole::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_normalised_and_checked() {
+        let mut problems = Problems::default();
+        let tags = tags(&mut problems, &[" Family ".into(), "family".into(), "".into(), "war\u{7}time".into()]);
+        assert_eq!(tags, ["family"]);
+        assert_eq!(problems.0.len(), 1);
+        assert_eq!(problems.0[0].field, "tags");
+    }
+
+    #[test]
+    fn a_huge_body_is_refused_with_its_size() {
+        let mut problems = Problems::default();
+        body(&mut problems, &"x".repeat(5 * 1024 * 1024));
+        assert!(problems.0[0].message.contains("at most 1024 KB"), "{:?}", problems.0);
+    }
+}

@@ -1,0 +1,367 @@
+//! Turns the Markdown a story is stored as into what the rest of the app shows or indexes:
+//! sanitized HTML for pages, plain text for search, word counts and excerpts.
+//!
+//! This module is the only place user Markdown becomes HTML, so it is also the only place
+//! that has to be right about XSS. It defends in two layers:
+//!
+//! 1. Markdown parsing (pulldown-cmark: CommonMark plus tables, strikethrough, task lists)
+//!    never lets raw HTML through: HTML blocks and inline HTML are turned into text, so a
+//!    story that says `<script>` shows those characters instead of running them. The single
+//!    exception is `<br>`, which editors emit inside table cells; it becomes a hard break.
+//! 2. The generated HTML goes through an ammonia allowlist anyway, so a parser bug or a
+//!    future option cannot smuggle a tag, attribute or URL scheme onto a page.
+//!
+//! Decisions worth knowing:
+//! - Fenced code blocks render as bare `<pre><code>`: the `language-*` class is dropped
+//!   (no `class` attribute is allowed at all), so highlighting would have to come from
+//!   elsewhere.
+//! - Task list items render their marker as text (`☐ ` / `☑ `) rather than as
+//!   `<input type="checkbox">`, so no form control is ever allowed through the sanitizer.
+//! - Table column alignment is dropped, because pulldown-cmark expresses it with `style`,
+//!   which is never allowed.
+//! - Links keep `href` and `title` and get `rel="noopener nofollow ugc"`; link URLs may be
+//!   http, https, mailto or relative. Image sources may only be http, https or relative.
+//! - `<ol start>` is kept so a list that starts at 3 still reads 3, 4, 5.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use ammonia::{Builder, Url, UrlRelative};
+use pulldown_cmark::{Alignment, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+/// Renders user Markdown to sanitized HTML safe to embed in a page.
+pub fn markdown_to_html(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, options()).map(neutralize);
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut unsafe_html, events);
+    SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// The plain text of the Markdown (for search indexing, word counts and excerpts): no markup,
+/// whitespace collapsed to single spaces, trimmed.
+///
+/// It is the text a reader sees on the page, minus image alt texts (an excerpt should not
+/// read "photo of grandma" out of nowhere; media captions are indexed with the media) and
+/// minus task-list markers. Raw HTML tags are left out so they do not pollute search, but the
+/// text between them is kept.
+pub fn markdown_to_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    let mut image_depth = 0usize;
+    let mut html_block: Option<String> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { .. }) => image_depth += 1,
+            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            _ if image_depth > 0 => {}
+            Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(html) = html_block.take() {
+                    // Tags are stripped only once the block is whole, because one tag may span lines.
+                    push_spaced(&mut text, &strip_tags(&html));
+                }
+            }
+            Event::Html(html) => match html_block.as_mut() {
+                Some(block) => block.push_str(&html),
+                None => push_spaced(&mut text, &strip_tags(&html)),
+            },
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::InlineHtml(_) => {}
+            Event::SoftBreak | Event::HardBreak | Event::Rule => text.push(' '),
+            Event::Start(tag) if !is_inline(&tag) => text.push(' '),
+            Event::End(tag) if !is_inline_end(tag) => text.push(' '),
+            _ => {}
+        }
+    }
+    collapse_whitespace(&text)
+}
+
+/// Number of words in the plain text (split on Unicode whitespace; a CJK run may count each
+/// CJK character as a word).
+///
+/// Each Han ideograph or kana counts as one word, since those scripts do not separate words
+/// with spaces. A whitespace-separated token counts only if it has a letter or digit in it,
+/// so a lone "—" or "…" is not a word.
+pub fn word_count(markdown: &str) -> usize {
+    let text = markdown_to_text(markdown);
+    let mut count = 0;
+    let mut run_has_alnum = false;
+    for c in text.chars() {
+        if is_cjk_word_char(c) {
+            count += usize::from(run_has_alnum) + 1;
+            run_has_alnum = false;
+        } else if c.is_whitespace() || is_cjk_punctuation(c) {
+            count += usize::from(run_has_alnum);
+            run_has_alnum = false;
+        } else if c.is_alphanumeric() {
+            run_has_alnum = true;
+        }
+    }
+    count + usize::from(run_has_alnum)
+}
+
+/// A plain-text excerpt of at most `max_chars` characters, cut at a word boundary with "…"
+/// appended when cut.
+///
+/// The "…" counts towards `max_chars`. Between two CJK characters is a word boundary. When
+/// not even the first word fits, the excerpt is just "…", because splitting the word or
+/// exceeding the limit would both break the contract callers lay out pages by.
+pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let text = markdown_to_text(markdown);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max_chars {
+        return text;
+    }
+    if max_chars == 0 {
+        return String::new();
+    }
+    let budget = max_chars - 1;
+    let cut = (1..=budget).rev().find(|&i| is_word_boundary(chars[i - 1], chars[i])).unwrap_or(0);
+    let kept: String = chars[..cut].iter().collect();
+    let mut out = kept.trim_end_matches(is_dangling).to_string();
+    out.push('…');
+    out
+}
+
+/// Where the parser's extensions are decided, so HTML and text always agree on the syntax.
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+/// Rewrites parser events so the HTML writer can never emit user-supplied HTML or the
+/// attributes the sanitizer would strip anyway (keeping the output tidy, not just safe).
+fn neutralize(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::InlineHtml(html) if is_br(&html) => Event::HardBreak,
+        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
+        // The escaped block needs a block container, or its text would float between blocks.
+        Event::Start(Tag::HtmlBlock) => Event::Start(Tag::Paragraph),
+        Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
+        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(CowStr::Borrowed(""))))
+        }
+        Event::Start(Tag::Table(alignments)) => Event::Start(Tag::Table(vec![Alignment::None; alignments.len()])),
+        Event::TaskListMarker(done) => Event::Text(CowStr::Borrowed(if done { "☑ " } else { "☐ " })),
+        other => other,
+    }
+}
+
+fn is_br(html: &str) -> bool {
+    let inner = html.trim().trim_start_matches('<').trim_end_matches('>').trim_end_matches('/').trim();
+    inner.eq_ignore_ascii_case("br")
+}
+
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let tags = HashSet::from([
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "blockquote", "ul", "ol", "li",
+        "code", "pre", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
+    ]);
+    let tag_attributes = HashMap::from([
+        ("a", HashSet::from(["href", "title"])),
+        ("img", HashSet::from(["src", "alt", "title"])),
+        ("ol", HashSet::from(["start"])),
+    ]);
+    let mut builder = Builder::empty();
+    builder
+        .tags(tags)
+        .tag_attributes(tag_attributes)
+        .generic_attributes(HashSet::new())
+        .clean_content_tags(HashSet::from(["script", "style", "template", "noscript", "xmp", "noembed", "noframes"]))
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::PassThrough)
+        .link_rel(Some("noopener nofollow ugc"))
+        .strip_comments(true)
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("img", "src") if !is_image_url(value) => None,
+            _ => Some(Cow::Borrowed(value)),
+        });
+    builder
+});
+
+/// Images load without a click, so a `mailto:` source (fine for a link) is refused too.
+/// Parsing mirrors ammonia's own URL check, which still runs after this one.
+fn is_image_url(value: &str) -> bool {
+    match Url::parse(value) {
+        Ok(url) => matches!(url.scheme(), "http" | "https"),
+        Err(e) => e == ammonia::url::ParseError::RelativeUrlWithoutBase,
+    }
+}
+
+/// Inline tags do not separate words (`**bo**ld` is one word); block tags do.
+fn is_inline(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } | Tag::Superscript | Tag::Subscript
+    )
+}
+
+fn is_inline_end(tag: TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link | TagEnd::Superscript | TagEnd::Subscript
+    )
+}
+
+fn push_spaced(text: &mut String, piece: &str) {
+    text.push(' ');
+    text.push_str(piece);
+    text.push(' ');
+}
+
+/// Drops tags, comments and declarations from raw HTML, keeping the text between them.
+/// A `<` that cannot start a tag (as in `a < b`) is text, as it is for a browser.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        let starts_tag = after.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        if !starts_tag {
+            out.push('<');
+            rest = after;
+            continue;
+        }
+        let end = if after.starts_with("!--") { after.find("-->").map(|i| i + 3) } else { after.find('>').map(|i| i + 1) };
+        // A tag separates words as often as not (`<p>a</p><p>b</p>`), so it leaves a space.
+        out.push(' ');
+        match end {
+            Some(end) => rest = &after[end..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_word_boundary(before: char, after: char) -> bool {
+    before.is_whitespace() || after.is_whitespace() || is_cjk(before) || is_cjk(after)
+}
+
+/// Characters that would look broken right before the "…" of a cut excerpt.
+fn is_dangling(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—' | '(' | '[' | '{' | '、' | '，' | '；' | '：' | '（')
+}
+
+fn is_cjk(c: char) -> bool {
+    is_cjk_word_char(c) || is_cjk_punctuation(c)
+}
+
+/// Han ideographs and kana: scripts written without spaces, where one character is the
+/// nearest thing to a word. Hangul is left out because Korean separates words with spaces.
+fn is_cjk_word_char(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x309F       // Hiragana
+        | 0x30A0..=0x30FA     // Katakana (up to, not including, the middle dot)
+        | 0x30FC..=0x30FF
+        | 0x31F0..=0x31FF     // Katakana phonetic extensions
+        | 0x3400..=0x4DBF     // CJK extension A
+        | 0x4E00..=0x9FFF     // CJK unified ideographs
+        | 0xF900..=0xFAFF     // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F     // Halfwidth katakana
+        | 0x20000..=0x2FA1F   // CJK extensions B–F and compatibility supplement
+        | 0x30000..=0x323AF) // CJK extensions G–H
+}
+
+/// CJK punctuation separates words like whitespace does but is not a word itself.
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F       // CJK symbols and punctuation
+        | 0x30FB              // Katakana middle dot
+        | 0xFE30..=0xFE4F     // CJK compatibility forms
+        | 0xFF01..=0xFF0F     // Fullwidth punctuation
+        | 0xFF1A..=0xFF20
+        | 0xFF3B..=0xFF40
+        | 0xFF5B..=0xFF65)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraph_and_emphasis() {
+        assert_eq!(markdown_to_html("Hello **big** _world_"), "<p>Hello <strong>big</strong> <em>world</em></p>\n");
+    }
+
+    #[test]
+    fn empty_input_renders_nothing() {
+        assert_eq!(markdown_to_html(""), "");
+        assert_eq!(markdown_to_text("   \n\n"), "");
+        assert_eq!(word_count(""), 0);
+        assert_eq!(excerpt("", 10), "");
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        assert_eq!(markdown_to_html("a <b>b</b>"), "<p>a &lt;b&gt;b&lt;/b&gt;</p>\n");
+        assert_eq!(markdown_to_html("<script>alert(1)</script>"), "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n");
+    }
+
+    #[test]
+    fn inline_br_becomes_a_hard_break() {
+        assert_eq!(markdown_to_html("a<br>b<BR />c"), "<p>a<br>\nb<br>\nc</p>\n");
+    }
+
+    #[test]
+    fn links_get_rel_and_bad_schemes_lose_href() {
+        assert_eq!(
+            markdown_to_html("[a](https://example.org \"t\")"),
+            "<p><a href=\"https://example.org\" title=\"t\" rel=\"noopener nofollow ugc\">a</a></p>\n"
+        );
+        assert_eq!(markdown_to_html("[a](javascript:alert(1))"), "<p><a rel=\"noopener nofollow ugc\">a</a></p>\n");
+    }
+
+    #[test]
+    fn image_sources_are_restricted() {
+        assert_eq!(markdown_to_html("![a](/media/x/original)"), "<p><img src=\"/media/x/original\" alt=\"a\"></p>\n");
+        assert_eq!(markdown_to_html("![a](mailto:a@b.c)"), "<p><img alt=\"a\"></p>\n");
+        assert_eq!(markdown_to_html("![a](data:image/png;base64,AAAA)"), "<p><img alt=\"a\"></p>\n");
+    }
+
+    #[test]
+    fn task_markers_are_text() {
+        assert_eq!(markdown_to_html("- [x] done\n- [ ] todo"), "<ul>\n<li>☑ done</li>\n<li>☐ todo</li>\n</ul>\n");
+    }
+
+    #[test]
+    fn code_block_language_is_dropped() {
+        assert_eq!(markdown_to_html("```rust\nfn main() {}\n```"), "<pre><code>fn main() {}\n</code></pre>\n");
+    }
+
+    #[test]
+    fn text_has_no_markup() {
+        assert_eq!(
+            markdown_to_text("# Title\n\nSome **bold** and `code`.\n\n- one\n- two\n\n![alt](x.png)"),
+            "Title Some bold and code. one two"
+        );
+        assert_eq!(markdown_to_text("<div>\n<p>inside</p>\n</div>"), "inside");
+    }
+
+    #[test]
+    fn strip_tags_keeps_lone_less_than() {
+        assert_eq!(collapse_whitespace(&strip_tags("a < b <i>c</i><!-- x > y -->d")), "a < b c d");
+    }
+
+    #[test]
+    fn counts_words_and_cjk_characters() {
+        assert_eq!(word_count("Hello, **world**! — ok"), 3);
+        assert_eq!(word_count("我爱你。"), 3);
+        assert_eq!(word_count("Hello世界"), 3);
+        assert_eq!(word_count("안녕하세요 세계"), 2);
+    }
+
+    #[test]
+    fn excerpt_cuts_on_word_boundaries() {
+        assert_eq!(excerpt("one two three", 13), "one two three");
+        assert_eq!(excerpt("one two three", 12), "one two…");
+        assert_eq!(excerpt("one two, three", 10), "one two…");
+        assert_eq!(excerpt("incomprehensibilities", 5), "…");
+        assert_eq!(excerpt("one two", 0), "");
+        assert_eq!(excerpt("我爱你们大家", 4), "我爱你…");
+    }
+}

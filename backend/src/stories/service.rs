@@ -1,0 +1,594 @@
+//! The rules for legacies and stories: validation, permissions (via `policy`), one
+//! transaction per write that also appends the outbox event, idempotent creates and
+//! version-checked updates.
+
+use serde_json::json;
+use types::{
+    FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryStatus,
+    StorySummary, StoryUpdate, StoryView, Visibility,
+};
+
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
+use crate::events::{self, Event};
+use crate::identity::{Role, User};
+use crate::stories::model::{self, LegacyRow, Problems, StoryRow};
+use crate::stories::policy::{self, Reader, StoryFacts};
+use crate::stories::{render, repo};
+use crate::time::{new_id, now_millis};
+
+const PAGE_MAX: i64 = 100;
+
+pub struct Stories {
+    db: Db,
+}
+
+/// Where a story list starts and how long it is.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub filter: repo::StoryFilter,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl Stories {
+    pub fn new(db: Db) -> Stories {
+        Stories { db }
+    }
+
+    async fn reader<'a>(&self, user: Option<&'a User>, legacy_id: &str) -> Result<Reader<'a>> {
+        let role = match user {
+            Some(user) => repo::role(&self.db, legacy_id, &user.id).await?,
+            None => None,
+        };
+        Ok(Reader { user_id: user.map(|u| u.id.as_str()), is_admin: user.is_some_and(|u| u.role() == Role::Admin), role })
+    }
+
+    // --- legacies ---
+
+    pub async fn create_legacy(&self, user: &User, input: &LegacyInput, idempotency_key: Option<&str>) -> Result<LegacyView> {
+        let mut problems = Problems::default();
+        let name = model::line(&mut problems, "name", &input.name, true, 120);
+        let born = model::line(&mut problems, "born", &input.born, false, 40);
+        let died = model::line(&mut problems, "died", &input.died, false, 40);
+        let summary = input.summary.trim().to_string();
+        if summary.chars().count() > 2000 {
+            problems.add("summary", "must be at most 2000 characters");
+        }
+        problems.into_result()?;
+
+        let now = now_millis();
+        let row = LegacyRow {
+            id: new_id(),
+            name,
+            born,
+            died,
+            summary,
+            cover_url: String::new(),
+            created_by: user.id.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.db.begin().await?;
+        if let Some(existing) = self.replayed(&mut tx, user, "legacy", idempotency_key, &row.id).await? {
+            drop(tx);
+            return self.legacy(Some(user), &existing).await;
+        }
+        repo::insert_legacy_tx(&mut tx, &row).await?;
+        repo::add_member_tx(&mut tx, &row.id, &user.id, LegacyRole::Owner).await?;
+        let payload = json!({ "legacy_id": row.id, "name": row.name });
+        append(&mut tx, "legacy", &row.id, "LegacyCreated", user, payload).await?;
+        let member = json!({ "legacy_id": row.id, "user_id": user.id, "role": "owner" });
+        append(&mut tx, "legacy", &row.id, "MemberAdded", user, member).await?;
+        tx.commit().await?;
+        Ok(legacy_view(row, Some(LegacyRole::Owner)))
+    }
+
+    /// Looks up the idempotency key; `Some(id)` means this create already happened.
+    async fn replayed(&self, tx: &mut Tx, user: &User, scope: &str, key: Option<&str>, new_id: &str) -> Result<Option<String>> {
+        match key.map(str::trim).filter(|k| !k.is_empty()) {
+            None => Ok(None),
+            Some(key) if key.len() > 200 => Err(Error::invalid("idempotency_key", "must be at most 200 characters")),
+            Some(key) => repo::claim_idempotency_key_tx(tx, &user.id, scope, key, new_id).await,
+        }
+    }
+
+    /// A legacy, for its members, or for anyone when it has public stories.
+    pub async fn legacy(&self, user: Option<&User>, id: &str) -> Result<LegacyView> {
+        let row = repo::find_legacy(&self.db, id).await?.ok_or(Error::NotFound { what: "legacy" })?;
+        let reader = self.reader(user, id).await?;
+        if reader.role.is_none() && !reader.is_admin && !repo::legacy_has_public_story(&self.db, id).await? {
+            return Err(Error::NotFound { what: "legacy" });
+        }
+        Ok(legacy_view(row, reader.role))
+    }
+
+    pub async fn my_legacies(&self, user: &User) -> Result<Vec<LegacyView>> {
+        let rows = repo::legacies_of(&self.db, &user.id).await?;
+        Ok(rows.into_iter().map(|(row, role)| legacy_view(row, LegacyRole::parse(&role))).collect())
+    }
+
+    pub async fn members(&self, user: &User, legacy_id: &str) -> Result<Vec<MemberView>> {
+        let reader = self.reader(Some(user), legacy_id).await?;
+        if reader.role.is_none() && !reader.is_admin {
+            return Err(Error::NotFound { what: "legacy" });
+        }
+        let rows = repo::members(&self.db, legacy_id).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| {
+                Some(MemberView {
+                    role: LegacyRole::parse(&m.role)?,
+                    user_id: m.user_id,
+                    display_name: m.display_name,
+                    email: m.email,
+                    joined_at: m.created_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Changes a member's role, or removes them with `None`. A legacy always keeps an owner.
+    pub async fn set_member(&self, user: &User, legacy_id: &str, member_id: &str, role: Option<&str>) -> Result<()> {
+        let reader = self.reader(Some(user), legacy_id).await?;
+        if !policy::can_manage_members(reader) {
+            return Err(self.hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can manage its members."));
+        }
+        let role = match role {
+            Some(text) => Some(LegacyRole::parse(text).ok_or_else(|| {
+                Error::invalid("role", &format!("must be one of owner, editor, contributor, viewer (got {text:?})"))
+            })?),
+            None => None,
+        };
+        let mut tx = self.db.begin().await?;
+        let changed = match role {
+            Some(role) => repo::set_member_role_tx(&mut tx, legacy_id, member_id, role).await?,
+            None => repo::remove_member_tx(&mut tx, legacy_id, member_id).await?,
+        };
+        if !changed {
+            return Err(Error::NotFound { what: "member" });
+        }
+        if repo::owner_count_tx(&mut tx, legacy_id).await? == 0 {
+            return Err(Error::Conflict("A legacy needs at least one owner. Make someone else an owner first.".into()));
+        }
+        let (event_type, payload) = match role {
+            Some(role) => ("MemberRoleChanged", json!({ "legacy_id": legacy_id, "user_id": member_id, "role": role })),
+            None => ("MemberRemoved", json!({ "legacy_id": legacy_id, "user_id": member_id })),
+        };
+        append(&mut tx, "legacy", legacy_id, event_type, user, payload).await?;
+        tx.commit().await
+    }
+
+    /// A single-use link token that makes whoever opens it a member with `role`.
+    pub async fn invite(&self, user: &User, legacy_id: &str, role: &str, days: u32) -> Result<String> {
+        let reader = self.reader(Some(user), legacy_id).await?;
+        if !policy::can_manage_members(reader) {
+            return Err(self.hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
+        }
+        let role = match LegacyRole::parse(role) {
+            Some(role @ (LegacyRole::Editor | LegacyRole::Contributor | LegacyRole::Viewer)) => role,
+            _ => return Err(Error::invalid("role", "must be one of editor, contributor, viewer")),
+        };
+        if !(1..=30).contains(&days) {
+            return Err(Error::invalid("expires_in_days", "must be between 1 and 30"));
+        }
+        let token = crate::identity::service::random_token();
+        let expires = now_millis() + i64::from(days) * 86_400_000;
+        repo::insert_invitation(&self.db, &crate::identity::service::hash_token(&token), legacy_id, role, &user.id, expires)
+            .await?;
+        Ok(token)
+    }
+
+    /// What an invitation link offers, for the page that asks to accept it.
+    pub async fn invitation(&self, token: &str) -> Result<(LegacyRow, LegacyRole)> {
+        let hash = crate::identity::service::hash_token(token);
+        let (legacy_id, role) = repo::invitation_legacy(&self.db, &hash).await?.ok_or_else(invalid_invitation)?;
+        let legacy = repo::find_legacy(&self.db, &legacy_id).await?.ok_or_else(invalid_invitation)?;
+        Ok((legacy, LegacyRole::parse(&role).unwrap_or(LegacyRole::Viewer)))
+    }
+
+    /// Joins the legacy an invitation is for; returns its id. Existing members keep their role.
+    pub async fn accept_invitation(&self, user: &User, token: &str) -> Result<String> {
+        let mut tx = self.db.begin().await?;
+        let (legacy_id, role) = repo::consume_invitation_tx(&mut tx, &crate::identity::service::hash_token(token), &user.id)
+            .await?
+            .ok_or_else(invalid_invitation)?;
+        let role = LegacyRole::parse(&role).unwrap_or(LegacyRole::Viewer);
+        if repo::add_member_tx(&mut tx, &legacy_id, &user.id, role).await? {
+            let payload = json!({ "legacy_id": legacy_id, "user_id": user.id, "role": role });
+            append(&mut tx, "legacy", &legacy_id, "MemberAdded", user, payload).await?;
+        }
+        tx.commit().await?;
+        Ok(legacy_id)
+    }
+
+    // --- stories ---
+
+    pub async fn create_story(&self, user: &User, input: &StoryInput, idempotency_key: Option<&str>) -> Result<StoryView> {
+        let mut problems = Problems::default();
+        let title = model::line(&mut problems, "title", &input.title, true, model::TITLE_MAX_CHARS);
+        model::body(&mut problems, &input.body);
+        let tags = model::tags(&mut problems, &input.tags);
+        let visibility = parse_visibility(&mut problems, input.visibility.as_deref());
+        let status = parse_status(&mut problems, input.status.as_deref());
+        let legacy_id = input.legacy_id.trim();
+        let role = if legacy_id.is_empty() {
+            problems.add("legacy_id", "is required");
+            None
+        } else {
+            repo::role(&self.db, legacy_id, &user.id).await?
+        };
+        if !legacy_id.is_empty() && !policy::can_create_story(role) {
+            // The same words whether the legacy does not exist or is not theirs.
+            problems.add("legacy_id", "is not a legacy you can write stories in");
+        }
+        problems.into_result()?;
+
+        let id = new_id();
+        let mut tx = self.db.begin().await?;
+        if let Some(existing) = self.replayed(&mut tx, user, "story", idempotency_key, &id).await? {
+            drop(tx);
+            return self.story(Some(user), &existing).await;
+        }
+        let now = now_millis();
+        let row = repo::NewStoryRow {
+            id: &id,
+            legacy_id,
+            author_id: &user.id,
+            title: &title,
+            body: &input.body,
+            visibility: visibility.as_str(),
+            status: status.as_str(),
+            now,
+        };
+        repo::insert_story_tx(&mut tx, &row).await?;
+        repo::set_tags_tx(&mut tx, &id, &tags).await?;
+        repo::insert_revision_tx(&mut tx, &id, 1, &title, &input.body, &user.id, None).await?;
+        let payload = json!({ "story_id": id, "legacy_id": legacy_id, "version": 1, "title": title,
+            "visibility": visibility, "status": status, "tags": tags });
+        append(&mut tx, "story", &id, "StoryCreated", user, payload).await?;
+        tx.commit().await?;
+        self.story(Some(user), &id).await
+    }
+
+    /// A story the reader may read; otherwise "not found", never revealing it exists.
+    pub async fn story(&self, user: Option<&User>, id: &str) -> Result<StoryView> {
+        let row = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
+        let reader = self.reader(user, &row.legacy_id).await?;
+        if !policy::can_read(reader, facts(&row)) {
+            return Err(Error::NotFound { what: "story" });
+        }
+        let tags = repo::tags(&self.db, id).await?;
+        Ok(story_view(row, tags, reader))
+    }
+
+    pub async fn update_story(&self, user: &User, id: &str, update: &StoryUpdate) -> Result<StoryView> {
+        let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
+        let reader = self.reader(Some(user), &current.legacy_id).await?;
+        if !policy::can_edit(reader, facts(&current)) {
+            return Err(self.story_refusal(reader, &current, "You can read this story but not edit it."));
+        }
+        let mut problems = Problems::default();
+        let title = model::line(&mut problems, "title", &update.title, true, model::TITLE_MAX_CHARS);
+        model::body(&mut problems, &update.body);
+        let tags = model::tags(&mut problems, &update.tags);
+        let visibility = match update.visibility.as_deref() {
+            None => current.visibility(),
+            given => parse_visibility(&mut problems, given),
+        };
+        let status = match update.status.as_deref() {
+            None => current.status(),
+            given => parse_status(&mut problems, given),
+        };
+        problems.into_result()?;
+
+        let mut tx = self.db.begin().await?;
+        let now = now_millis();
+        let saved = repo::update_story_tx(
+            &mut tx,
+            id,
+            update.version,
+            &title,
+            &update.body,
+            visibility.as_str(),
+            status.as_str(),
+            &user.id,
+            now,
+        )
+        .await?;
+        if !saved {
+            drop(tx);
+            return Err(self.conflict(id, update.version).await?);
+        }
+        let version = update.version + 1;
+        repo::set_tags_tx(&mut tx, id, &tags).await?;
+        repo::insert_revision_tx(&mut tx, id, version, &title, &update.body, &user.id, None).await?;
+        let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "version": version, "title": title,
+            "visibility": visibility, "status": status, "tags": tags });
+        append(&mut tx, "story", id, "StoryUpdated", user, payload).await?;
+        tx.commit().await?;
+        self.story(Some(user), id).await
+    }
+
+    /// The 409 a person understands: who changed it, how long ago, which versions.
+    async fn conflict(&self, id: &str, started_from: i64) -> Result<Error> {
+        let Some(now) = repo::find_story(&self.db, id).await? else { return Ok(Error::NotFound { what: "story" }) };
+        let ago = relative_time(now_millis() - now.updated_at);
+        Ok(Error::Conflict(format!(
+            "This story was changed by {} {ago} (it is now at version {}; you started from version {started_from}). \
+             Review their changes, then apply yours again.",
+            now.updated_by_name, now.version
+        )))
+    }
+
+    pub async fn delete_story(&self, user: &User, id: &str) -> Result<()> {
+        let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
+        let reader = self.reader(Some(user), &current.legacy_id).await?;
+        if !policy::can_delete(reader, facts(&current)) {
+            return Err(self.story_refusal(reader, &current, "You can read this story but not delete it."));
+        }
+        let mut tx = self.db.begin().await?;
+        repo::delete_story_tx(&mut tx, id).await?;
+        append(&mut tx, "story", id, "StoryDeleted", user, json!({ "story_id": id, "legacy_id": current.legacy_id }))
+            .await?;
+        tx.commit().await
+    }
+
+    /// Stories the reader may read, newest change first, in pages of `limit`.
+    pub async fn list(&self, user: Option<&User>, request: &ListRequest) -> Result<StoryPage> {
+        let limit = request.limit.unwrap_or(20);
+        if !(1..=PAGE_MAX).contains(&limit) {
+            return Err(Error::invalid("limit", &format!("must be between 1 and {PAGE_MAX}")));
+        }
+        let mut problems = Problems::default();
+        let filter = &request.filter;
+        if !filter.status.is_empty() && StoryStatus::parse(&filter.status).is_none() {
+            problems.add("status", "must be draft or published");
+        }
+        if !filter.visibility.is_empty() && Visibility::parse(&filter.visibility).is_none() {
+            problems.add("visibility", "must be private, members or public");
+        }
+        let after = match request.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(cursor) => match cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string()))) {
+                Some(after) => Some(after),
+                None => {
+                    problems.add("cursor", "is not a cursor from a previous page");
+                    None
+                }
+            },
+        };
+        let mut filter = filter.clone();
+        filter.tag = filter.tag.trim().to_lowercase();
+        problems.into_result()?;
+        let mut rows = repo::list_stories(&self.db, user.map(|u| u.id.as_str()), &filter, after, limit + 1).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}:{}", r.updated_at, r.id))
+        } else {
+            None
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let tags = repo::tags(&self.db, &row.id).await?;
+            items.push(StorySummary {
+                excerpt: render::excerpt(&row.body, 240),
+                id: row.id,
+                legacy_id: row.legacy_id,
+                title: row.title,
+                author_name: row.author_name,
+                tags,
+                visibility: Visibility::parse(&row.visibility).unwrap_or(Visibility::Private),
+                status: StoryStatus::parse(&row.status).unwrap_or(StoryStatus::Draft),
+                updated_at: row.updated_at,
+                version: row.version,
+            });
+        }
+        Ok(StoryPage { items, next_cursor })
+    }
+
+    pub async fn revisions(&self, user: Option<&User>, id: &str) -> Result<Vec<RevisionView>> {
+        self.story(user, id).await?;
+        Ok(repo::revisions(&self.db, id).await?.into_iter().map(revision_view).collect())
+    }
+
+    pub async fn revision(&self, user: Option<&User>, id: &str, version: i64) -> Result<RevisionView> {
+        self.story(user, id).await?;
+        repo::revision(&self.db, id, version).await?.map(revision_view).ok_or(Error::NotFound { what: "revision" })
+    }
+
+    /// Makes an old revision the newest one (a new revision; history is never rewritten).
+    pub async fn restore(&self, user: &User, id: &str, version: i64, current_version: i64) -> Result<StoryView> {
+        let old = self.revision(Some(user), id, version).await?;
+        let story = self.story(Some(user), id).await?;
+        let update = StoryUpdate {
+            version: current_version,
+            title: old.title,
+            body: old.body,
+            tags: story.tags,
+            visibility: None,
+            status: None,
+        };
+        let restored = self.update_story(user, id, &update).await?;
+        // Mark the revision just written as a restore of `version`.
+        let mut tx = self.db.begin().await?;
+        crate::db::with_tx!(&mut tx, |conn| {
+            sqlx::query("UPDATE story_revisions SET restored_from = $3 WHERE story_id = $1 AND version = $2")
+                .bind(id)
+                .bind(restored.version)
+                .bind(version)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        tx.commit().await?;
+        Ok(restored)
+    }
+
+    // --- moderation ---
+
+    pub async fn flag(&self, user: &User, story_id: &str, reason: &str) -> Result<String> {
+        let story = repo::find_story(&self.db, story_id).await?.ok_or(Error::NotFound { what: "story" })?;
+        let reader = self.reader(Some(user), &story.legacy_id).await?;
+        if !policy::can_flag(reader, facts(&story)) {
+            return Err(self.story_refusal(reader, &story, "Only members of this legacy can flag its stories."));
+        }
+        let mut problems = Problems::default();
+        let reason = model::line(&mut problems, "reason", reason, true, 500);
+        problems.into_result()?;
+        repo::insert_flag(&self.db, story_id, &story.legacy_id, &user.id, &reason).await
+    }
+
+    pub async fn moderation_queue(&self, user: &User) -> Result<Vec<FlagView>> {
+        let rows = repo::open_flags(&self.db, &user.id, user.role() == Role::Admin).await?;
+        Ok(rows
+            .into_iter()
+            .map(|f| FlagView {
+                id: f.id,
+                story_id: f.story_id,
+                story_title: f.story_title,
+                legacy_id: f.legacy_id,
+                flagged_by_name: f.flagged_by_name,
+                reason: f.reason,
+                created_at: f.created_at,
+            })
+            .collect())
+    }
+
+    /// Resolves a flag: `dismiss` keeps the story, `remove` deletes it.
+    pub async fn resolve_flag(&self, user: &User, flag_id: &str, action: &str) -> Result<()> {
+        let (legacy_id, story_id) = repo::find_flag_legacy(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
+        let reader = self.reader(Some(user), &legacy_id).await?;
+        if !policy::can_moderate(reader) {
+            return Err(Error::NotFound { what: "flag" });
+        }
+        if !matches!(action, "dismiss" | "remove") {
+            return Err(Error::invalid("action", "must be dismiss or remove"));
+        }
+        let mut tx = self.db.begin().await?;
+        if !repo::resolve_flag_tx(&mut tx, flag_id, &user.id, action).await? {
+            return Err(Error::NotFound { what: "flag" });
+        }
+        if action == "remove" {
+            repo::delete_story_tx(&mut tx, &story_id).await?;
+            let payload = json!({ "story_id": story_id, "legacy_id": legacy_id, "moderated": true });
+            append(&mut tx, "story", &story_id, "StoryDeleted", user, payload).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Not-found for readers who cannot see the thing, forbidden for those who can.
+    fn hidden_or_forbidden(&self, reader: Reader, what: &'static str, message: &str) -> Error {
+        if reader.role.is_none() && !reader.is_admin {
+            Error::NotFound { what }
+        } else {
+            Error::Forbidden(message.into())
+        }
+    }
+
+    fn story_refusal(&self, reader: Reader, story: &StoryRow, message: &str) -> Error {
+        if policy::can_read(reader, facts(story)) {
+            Error::Forbidden(message.into())
+        } else {
+            Error::NotFound { what: "story" }
+        }
+    }
+}
+
+async fn append(tx: &mut Tx, aggregate_type: &str, id: &str, event_type: &str, user: &User, payload: serde_json::Value) -> Result<String> {
+    events::append(tx, Event { aggregate_type, aggregate_id: id, event_type, actor: Some(&user.id), payload }).await
+}
+
+fn invalid_invitation() -> Error {
+    Error::invalid("invitation", "this invitation link is invalid, already used or expired")
+}
+
+fn parse_visibility(problems: &mut Problems, value: Option<&str>) -> Visibility {
+    model::choice(problems, "visibility", value, Visibility::Members, Visibility::parse, "private, members, public")
+}
+
+fn parse_status(problems: &mut Problems, value: Option<&str>) -> StoryStatus {
+    model::choice(problems, "status", value, StoryStatus::Draft, StoryStatus::parse, "draft, published")
+}
+
+fn facts(row: &StoryRow) -> StoryFacts<'_> {
+    StoryFacts { author_id: &row.author_id, visibility: row.visibility(), status: row.status() }
+}
+
+fn legacy_view(row: LegacyRow, my_role: Option<LegacyRole>) -> LegacyView {
+    LegacyView {
+        id: row.id,
+        name: row.name,
+        born: row.born,
+        died: row.died,
+        summary: row.summary,
+        cover_url: row.cover_url,
+        created_at: row.created_at,
+        version: row.version,
+        my_role,
+    }
+}
+
+fn story_view(row: StoryRow, tags: Vec<String>, reader: Reader) -> StoryView {
+    let can_edit = policy::can_edit(reader, facts(&row));
+    let can_delete = policy::can_delete(reader, facts(&row));
+    StoryView {
+        body_html: render::markdown_to_html(&row.body),
+        word_count: render::word_count(&row.body),
+        visibility: row.visibility(),
+        status: row.status(),
+        id: row.id,
+        legacy_id: row.legacy_id,
+        legacy_name: row.legacy_name,
+        author_id: row.author_id,
+        author_name: row.author_name,
+        title: row.title,
+        body: row.body,
+        tags,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        updated_by_name: row.updated_by_name,
+        published_at: row.published_at,
+        can_edit,
+        can_delete,
+    }
+}
+
+fn revision_view(row: crate::stories::model::RevisionRow) -> RevisionView {
+    RevisionView {
+        version: row.version,
+        title: row.title,
+        body: row.body,
+        author_name: row.author_name,
+        created_at: row.created_at,
+        restored_from: row.restored_from,
+    }
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+pub fn relative_time(elapsed_ms: i64) -> String {
+    let minutes = elapsed_ms.max(0) / 60_000;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match minutes {
+        0 => "just now".into(),
+        1..=59 => plural(minutes, "minute"),
+        60..=2879 => plural(minutes / 60, "hour"),
+        _ => plural(minutes / 1440, "day"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative_time(5_000), "just now");
+        assert_eq!(relative_time(60_000), "1 minute ago");
+        assert_eq!(relative_time(120_000), "2 minutes ago");
+        assert_eq!(relative_time(3 * 3_600_000), "3 hours ago");
+        assert_eq!(relative_time(3 * 86_400_000), "3 days ago");
+    }
+}

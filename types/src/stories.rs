@@ -1,0 +1,197 @@
+//! Legacies and stories as pages, islands and API clients see them, and the inputs
+//! to create and change them.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(value: &str) -> Option<$name> {
+                match value { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A member's role in one legacy.
+    LegacyRole { Owner => "owner", Editor => "editor", Contributor => "contributor", Viewer => "viewer" }
+);
+
+string_enum!(
+    /// Who may read a story: its author only, the legacy's members, or anyone.
+    Visibility { Private => "private", Members => "members", Public => "public" }
+);
+
+string_enum!(
+    StoryStatus { Draft => "draft", Published => "published" }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LegacyView {
+    pub id: String,
+    pub name: String,
+    pub born: String,
+    pub died: String,
+    pub summary: String,
+    pub cover_url: String,
+    pub created_at: i64,
+    pub version: i64,
+    /// The reader's role, `None` when they are not a member.
+    pub my_role: Option<LegacyRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoryView {
+    pub id: String,
+    pub legacy_id: String,
+    pub legacy_name: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub title: String,
+    /// The stored Markdown.
+    pub body: String,
+    /// The Markdown rendered to sanitized HTML.
+    pub body_html: String,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub status: StoryStatus,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub updated_by_name: String,
+    pub published_at: Option<i64>,
+    pub word_count: usize,
+    /// What the reader may do with it.
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+/// A story in a list: no body, an excerpt instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StorySummary {
+    pub id: String,
+    pub legacy_id: String,
+    pub title: String,
+    pub excerpt: String,
+    pub author_name: String,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub status: StoryStatus,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoryPage {
+    pub items: Vec<StorySummary>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevisionView {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub author_name: String,
+    pub created_at: i64,
+    pub restored_from: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberView {
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: LegacyRole,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FlagView {
+    pub id: String,
+    pub story_id: String,
+    pub story_title: String,
+    pub legacy_id: String,
+    pub flagged_by_name: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// Input to create a legacy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LegacyInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub born: String,
+    #[serde(default)]
+    pub died: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// Input to create a story. `visibility` and `status` are strings so that a wrong
+/// value gets a field error naming the choices rather than a parse failure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoryInput {
+    #[serde(default)]
+    pub legacy_id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `private`, `members` (default) or `public`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// `draft` (default) or `published`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// Input to change a story: the version the editor started from, and the new content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoryUpdate {
+    pub version: i64,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
