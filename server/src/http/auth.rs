@@ -194,7 +194,7 @@ fn default_invite_days() -> u32 {
 pub async fn create_invite(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Json(input): Json<InviteInput>,
+    super::extract::Json(input): super::extract::Json<InviteInput>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiFailure> {
     let token = state.backend.identity.create_invite(Some(&auth.user), input.expires_in_days).await?;
     let base = state.backend.config.public_url.as_str().trim_end_matches('/').to_string();

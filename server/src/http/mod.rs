@@ -3,17 +3,20 @@
 mod auth;
 mod csrf;
 mod error;
+mod extract;
 mod form;
 mod middleware;
 mod ops;
 pub mod session;
+mod stories_api;
 mod theme;
 
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 use backend::Backend;
 use leptos::config::LeptosOptions;
@@ -62,6 +65,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me/sessions/revoke", post(auth::revoke_session))
         .route("/api/v1/me/sessions/revoke-others", post(auth::revoke_other_sessions))
         .route("/api/v1/signup-invites", post(auth::create_invite))
+        .route("/api/v1/openapi.json", get(stories_api::openapi))
+        .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
+        .route("/api/v1/legacies/{id}", get(stories_api::get_legacy))
+        .route("/api/v1/legacies/{id}/members", get(stories_api::members))
+        .route(
+            "/api/v1/legacies/{id}/members/{user_id}",
+            put(stories_api::set_member).delete(stories_api::remove_member),
+        )
+        .route("/api/v1/legacies/{id}/invitations", post(stories_api::invite))
+        .route("/api/v1/invitations/{token}/accept", post(stories_api::accept_invitation))
+        .route("/api/v1/stories", get(stories_api::list_stories).post(stories_api::create_story))
+        .route(
+            "/api/v1/stories/{id}",
+            get(stories_api::get_story).put(stories_api::update_story).delete(stories_api::delete_story),
+        )
+        .route("/api/v1/stories/{id}/revisions", get(stories_api::revisions))
+        .route("/api/v1/stories/{id}/revisions/{version}", get(stories_api::revision))
+        .route("/api/v1/stories/{id}/revisions/{version}/restore", post(stories_api::restore))
+        .route("/api/v1/stories/{id}/flags", post(stories_api::flag))
+        .route("/api/v1/moderation/flags", get(stories_api::moderation_queue))
+        .route("/api/v1/moderation/flags/{id}", post(stories_api::resolve_flag))
+        // Story bodies may be up to 1 MB of Markdown; larger ones get a field error from the
+        // service rather than a bare 413, so the limit here is generous.
+        .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 

@@ -1,0 +1,153 @@
+//! The stories REST API over HTTP: typed errors, idempotency header, conflicts,
+//! signed-out reads and the OpenAPI document.
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
+    let browser = TestServer::browser();
+    let body = json!({ "email": email, "display_name": email.split('@').next().unwrap(), "password": "a long enough password" });
+    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
+    browser
+}
+
+async fn post(
+    server: &TestServer,
+    client: &reqwest::Client,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client.post(server.url(path)).header("origin", &server.base).json(&body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    request.send().await.unwrap()
+}
+
+server_test!(stories_are_written_and_read_over_rest, |server| {
+    let ana = signed_up(server, "ana@example.org").await;
+    let legacy: Value =
+        post(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind", "born": "1931" }), Some("l-1"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let replay: Value =
+        post(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" }), Some("l-1")).await.json().await.unwrap();
+    assert_eq!(legacy["id"], replay["id"]);
+    let legacy_id = legacy["id"].as_str().unwrap();
+
+    let input = json!({ "legacy_id": legacy_id, "title": "The bees", "body": "She kept **bees**.", "tags": ["Garden"],
+        "visibility": "public", "status": "published" });
+    let created = post(server, &ana, "/api/v1/stories", input.clone(), Some("s-1")).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let story: Value = created.json().await.unwrap();
+    assert_eq!(story["body_html"], "<p>She kept <strong>bees</strong>.</p>\n");
+    assert_eq!(story["tags"], json!(["garden"]));
+    let again: Value = post(server, &ana, "/api/v1/stories", input, Some("s-1")).await.json().await.unwrap();
+    assert_eq!(again["id"], story["id"]);
+    let id = story["id"].as_str().unwrap();
+
+    // Signed out: the public story is readable, members-only ones are not listed.
+    let members_only = json!({ "legacy_id": legacy_id, "title": "Private matters", "body": "x", "visibility": "members", "status": "published" });
+    post(server, &ana, "/api/v1/stories", members_only, None).await;
+    let public: Value = reqwest::get(server.url("/api/v1/stories")).await.unwrap().json().await.unwrap();
+    let titles: Vec<&str> = public["items"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["The bees"]);
+    let mine: Value = ana.get(server.url("/api/v1/stories?limit=10")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    assert_eq!(reqwest::get(server.url(&format!("/api/v1/stories/{id}"))).await.unwrap().status(), StatusCode::OK);
+
+    // Two saves from version 1: the second is a 409 a person can act on.
+    let update = |body: &str| json!({ "version": 1, "title": "The bees", "body": body, "tags": ["garden"] });
+    let first = ana
+        .put(server.url(&format!("/api/v1/stories/{id}")))
+        .header("origin", &server.base)
+        .json(&update("one"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = ana
+        .put(server.url(&format!("/api/v1/stories/{id}")))
+        .header("origin", &server.base)
+        .json(&update("two"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    let conflict: Value = second.json().await.unwrap();
+    assert_eq!(conflict["kind"], "conflict");
+    assert!(conflict["message"].as_str().unwrap().contains("changed by ana"), "{conflict}");
+
+    let history: Value =
+        ana.get(server.url(&format!("/api/v1/stories/{id}/revisions"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    let restored =
+        post(server, &ana, &format!("/api/v1/stories/{id}/revisions/1/restore"), json!({ "version": 2 }), None).await;
+    assert_eq!(restored.json::<Value>().await.unwrap()["body"], "She kept **bees**.");
+
+    let deleted =
+        ana.delete(server.url(&format!("/api/v1/stories/{id}"))).header("origin", &server.base).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        ana.get(server.url(&format!("/api/v1/stories/{id}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+});
+
+#[tokio::test]
+async fn bad_requests_get_typed_errors_and_write_nothing() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let ana = signed_up(&server, "ana@example.org").await;
+    let legacy: Value =
+        post(&server, &ana, "/api/v1/legacies", json!({ "name": "Rosa" }), None).await.json().await.unwrap();
+
+    let not_json = ana
+        .post(server.url("/api/v1/stories"))
+        .header("origin", &server.base)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(not_json.json::<Value>().await.unwrap()["kind"], "invalid");
+
+    let huge = json!({ "legacy_id": legacy["id"], "title": "Big", "body": "x".repeat(5 * 1024 * 1024) });
+    let too_big = post(&server, &ana, "/api/v1/stories", huge, None).await;
+    assert_eq!(too_big.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(too_big.json::<Value>().await.unwrap()["fields"][0]["field"], "body");
+
+    let unknown =
+        post(&server, &ana, "/api/v1/stories", json!({ "legacy_id": "nope", "title": "T", "body": "" }), None).await;
+    assert_eq!(unknown.json::<Value>().await.unwrap()["fields"][0]["field"], "legacy_id");
+
+    let bad_version = ana.get(server.url("/api/v1/stories/abc/revisions/not-a-number")).send().await.unwrap();
+    assert_eq!(bad_version.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_version.json::<Value>().await.unwrap()["kind"], "invalid");
+    let bad_limit = ana.get(server.url("/api/v1/stories?limit=abc")).send().await.unwrap();
+    assert_eq!(bad_limit.json::<Value>().await.unwrap()["kind"], "invalid");
+
+    let signed_out = post(&server, &reqwest::Client::new(), "/api/v1/legacies", json!({ "name": "X" }), None).await;
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+    let page: Value = ana.get(server.url("/api/v1/stories")).send().await.unwrap().json().await.unwrap();
+    assert!(page["items"].as_array().unwrap().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let doc: Value = reqwest::get(server.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/api/v1/stories", "/api/v1/stories/{id}", "/api/v1/legacies", "/api/v1/stories/{id}/revisions"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"].get("ApiError").is_some());
+    server.stop().await;
+}
