@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-e2e fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-e2e fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -28,6 +28,7 @@ dev: tools
 test: tools
 	@scripts/test-tools.sh
 	$(MAKE) test-rust
+	$(MAKE) test-js
 	$(MAKE) build
 	$(MAKE) test-e2e
 
@@ -38,6 +39,10 @@ test-rust:
 	else \
 	  cargo test --workspace --exclude frontend --no-fail-fast; \
 	fi
+
+# The editor's Markdown round trip and mounted-editor tests (node's test runner, jsdom).
+test-js:
+	npm test --prefix editor
 
 # Playwright in Debian's Chromium against the release binary and site.
 test-e2e:

@@ -12,7 +12,19 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::layout::{Footer, Header};
-use pages::{account::AccountPage, home::HomePage, not_found::NotFound, signin::SignInPage, signup::SignUpPage};
+use pages::account::AccountPage;
+use pages::editor::{EditStoryPage, NewStoryPage};
+use pages::history::HistoryPageView;
+use pages::home::HomePage;
+use pages::invitation::InvitationPage;
+use pages::legacies::LegaciesPage;
+use pages::legacy::LegacyPageView;
+use pages::members::MembersPage;
+use pages::moderation::ModerationPage;
+use pages::not_found::NotFound;
+use pages::signin::SignInPage;
+use pages::signup::SignUpPage;
+use pages::story::StoryPage;
 
 /// The HTML document around every page, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,6 +63,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signup") view=SignUpPage/>
                     // Async: the page waits for its data, so it is complete without JavaScript.
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("legacies") view=LegaciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("legacies/:id") view=LegacyPageView ssr=SsrMode::Async/>
+                    <Route path=path!("legacies/:id/new") view=NewStoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("legacies/:id/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("stories/:id") view=StoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("stories/:id/edit") view=EditStoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("stories/:id/history") view=HistoryPageView ssr=SsrMode::Async/>
+                    <Route path=path!("invitations/:token") view=InvitationPage ssr=SsrMode::Async/>
+                    <Route path=path!("moderation") view=ModerationPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

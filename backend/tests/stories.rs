@@ -54,7 +54,10 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
         for visibility in Visibility::ALL {
             for status in StoryStatus::ALL {
                 let title = format!("{} {} {}", author.display_name, visibility, status);
-                let story = stories.create_story(author, &story_input(&legacy.id, &title, *visibility, *status), None).await.unwrap();
+                let story = stories
+                    .create_story(author, &story_input(&legacy.id, &title, *visibility, *status), None)
+                    .await
+                    .unwrap();
                 all.push((story.id, author.id.clone(), *visibility, *status));
             }
         }
@@ -70,7 +73,14 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
     for (user, role) in &readers {
         let reader = Reader { user_id: user.map(|u| u.id.as_str()), is_admin: false, role: *role };
         let listed: Vec<String> = stories
-            .list(*user, &ListRequest { filter: StoryFilter { legacy_id: legacy.id.clone(), ..Default::default() }, cursor: None, limit: Some(100) })
+            .list(
+                *user,
+                &ListRequest {
+                    filter: StoryFilter { legacy_id: legacy.id.clone(), ..Default::default() },
+                    cursor: None,
+                    limit: Some(100),
+                },
+            )
             .await
             .unwrap()
             .items
@@ -89,7 +99,12 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
             }
             if let Some(user) = user {
                 let current = backend::stories::repo::find_story(db, id).await.unwrap().unwrap();
-                let update = StoryUpdate { version: current.version, title: current.title.clone(), body: "edited".into(), ..Default::default() };
+                let update = StoryUpdate {
+                    version: current.version,
+                    title: current.title.clone(),
+                    body: "edited".into(),
+                    ..Default::default()
+                };
                 let result = stories.update_story(user, id, &update).await;
                 assert_eq!(result.is_ok(), policy::can_edit(reader, facts), "update: {who}: {result:?}");
                 if let Err(err) = result {
@@ -103,7 +118,8 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
         }
     }
     // Deleting follows the same rule: a viewer cannot, the contributor can delete their own.
-    let (own_id, ..) = all.iter().find(|(_, author, v, _)| author == &contributor.id && *v == Visibility::Members).unwrap();
+    let (own_id, ..) =
+        all.iter().find(|(_, author, v, _)| author == &contributor.id && *v == Visibility::Members).unwrap();
     assert!(stories.delete_story(&viewer, own_id).await.is_err());
     stories.delete_story(&contributor, own_id).await.unwrap();
     assert!(matches!(stories.story(Some(&owner), own_id).await, Err(Error::NotFound { .. })));
@@ -135,7 +151,10 @@ db_test!(a_stale_version_is_a_conflict_that_names_who_changed_it, |db| {
     let stories = Stories::new(db.clone());
     let ana = user(db, "Ana").await;
     let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
-    let story = stories.create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None).await.unwrap();
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
+        .await
+        .unwrap();
     assert_eq!(story.version, 1);
     let first_tab = StoryUpdate { version: 1, title: "Bees".into(), body: "first tab".into(), ..Default::default() };
     let second_tab = StoryUpdate { version: 1, title: "Bees".into(), body: "second tab".into(), ..Default::default() };
@@ -153,8 +172,18 @@ db_test!(revisions_are_kept_and_an_old_one_can_be_restored, |db| {
     let stories = Stories::new(db.clone());
     let ana = user(db, "ana").await;
     let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
-    let story = stories.create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None).await.unwrap();
-    let v2 = stories.update_story(&ana, &story.id, &StoryUpdate { version: 1, title: "Bees".into(), body: "second".into(), ..Default::default() }).await.unwrap();
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
+        .await
+        .unwrap();
+    let v2 = stories
+        .update_story(
+            &ana,
+            &story.id,
+            &StoryUpdate { version: 1, title: "Bees".into(), body: "second".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
     let v3 = stories.restore(&ana, &story.id, 1, v2.version).await.unwrap();
     assert_eq!(v3.version, 3);
     assert_eq!(v3.body, story.body);
@@ -173,8 +202,18 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
     assert_eq!(kinds, ["LegacyCreated", "MemberAdded"]);
     assert_eq!(legacy_events.iter().map(|e| e.aggregate_seq).collect::<Vec<_>>(), [1, 2]);
 
-    let story = stories.create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Public, StoryStatus::Published), None).await.unwrap();
-    stories.update_story(&ana, &story.id, &StoryUpdate { version: 1, title: "Bees!".into(), body: "b".into(), ..Default::default() }).await.unwrap();
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Public, StoryStatus::Published), None)
+        .await
+        .unwrap();
+    stories
+        .update_story(
+            &ana,
+            &story.id,
+            &StoryUpdate { version: 1, title: "Bees!".into(), body: "b".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
     stories.delete_story(&ana, &story.id).await.unwrap();
     let story_events = events::outbox::events_for(db, "story", &story.id).await.unwrap();
     let kinds: Vec<&str> = story_events.iter().map(|e| e.event_type.as_str()).collect();
@@ -185,7 +224,13 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
     // A transaction that fails after appending leaves neither the change nor the event.
     let before = events::outbox::count(db).await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    let event = events::Event { aggregate_type: "story", aggregate_id: "doomed", event_type: "StoryCreated", actor: None, payload: serde_json::json!({}) };
+    let event = events::Event {
+        aggregate_type: "story",
+        aggregate_id: "doomed",
+        event_type: "StoryCreated",
+        actor: None,
+        payload: serde_json::json!({}),
+    };
     events::append(&mut tx, event).await.unwrap();
     let duplicate_legacy = with_tx!(&mut tx, |conn| {
         sqlx::query("INSERT INTO legacies (id, name, created_by, created_at, updated_at, version) VALUES ($1, 'x', $2, 0, 0, 1)")
@@ -221,7 +266,8 @@ db_test!(bad_story_input_names_each_field_and_writes_nothing, |db| {
     for (input, field) in cases {
         assert_eq!(field_of(stories.create_story(&ana, &input, None).await.unwrap_err()), [field]);
     }
-    assert!(field_of(stories.create_legacy(&ana, &LegacyInput::default(), None).await.unwrap_err()).contains(&"name".to_string()));
+    assert!(field_of(stories.create_legacy(&ana, &LegacyInput::default(), None).await.unwrap_err())
+        .contains(&"name".to_string()));
     assert_eq!(events::outbox::count(db).await.unwrap(), events_before);
     assert!(stories.list(Some(&ana), &ListRequest::default()).await.unwrap().items.is_empty());
     // A viewer cannot write in the legacy: the same field error as an unknown legacy.
@@ -244,7 +290,10 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = stories.list(None, &ListRequest { filter: StoryFilter::default(), cursor: cursor.clone(), limit: Some(3) }).await.unwrap();
+        let page = stories
+            .list(None, &ListRequest { filter: StoryFilter::default(), cursor: cursor.clone(), limit: Some(3) })
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|s| s.title.clone()));
         match page.next_cursor {
             Some(next) => cursor = Some(next),
@@ -255,9 +304,20 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
     let mut unique = seen.clone();
     unique.dedup();
     assert_eq!(unique.len(), 7, "no story twice: {seen:?}");
-    let war = stories.list(None, &ListRequest { filter: StoryFilter { tag: "WAR".into(), ..Default::default() }, cursor: None, limit: Some(50) }).await.unwrap();
+    let war = stories
+        .list(
+            None,
+            &ListRequest {
+                filter: StoryFilter { tag: "WAR".into(), ..Default::default() },
+                cursor: None,
+                limit: Some(50),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(war.items.len(), 4);
-    let bad = stories.list(None, &ListRequest { cursor: Some("garbage".into()), ..Default::default() }).await.unwrap_err();
+    let bad =
+        stories.list(None, &ListRequest { cursor: Some("garbage".into()), ..Default::default() }).await.unwrap_err();
     assert!(matches!(bad, Error::Invalid(ref f) if f[0].field == "cursor"));
 });
 
@@ -287,7 +347,10 @@ db_test!(flags_reach_the_owners_queue_and_are_resolved, |db| {
     let bo = user(db, "bo").await;
     let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
     join(&stories, &ana, &bo, &legacy.id, LegacyRole::Viewer).await;
-    let story = stories.create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Published), None).await.unwrap();
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Published), None)
+        .await
+        .unwrap();
     let outsider = user(db, "out").await;
     assert!(stories.flag(&outsider, &story.id, "spam").await.is_err());
     assert!(matches!(stories.flag(&bo, &story.id, "  ").await, Err(Error::Invalid(_))));

@@ -11,8 +11,8 @@ pub mod user;
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
 pub use stories::{
-    FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryStatus,
-    StorySummary, StoryUpdate, StoryView, Visibility,
+    DiffLine, FlagView, HistoryPage, LegacyInput, LegacyPage, LegacyRole, LegacyView, MemberView, RevisionView,
+    StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
 };
 pub use theme::Theme;
 pub use user::{AccountOverview, ProviderView, SessionView, UserView};

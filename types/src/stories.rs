@@ -195,3 +195,28 @@ pub struct StoryUpdate {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+/// One line of a diff between two revisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// `same`, `added` or `removed`.
+    pub kind: String,
+    pub text: String,
+}
+
+/// The legacy page: the legacy, the stories the reader may see, what the reader may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyPage {
+    pub legacy: LegacyView,
+    pub stories: StoryPage,
+    pub can_write: bool,
+    pub can_manage: bool,
+}
+
+/// The history page: all revisions, and a diff when two were chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub story: StoryView,
+    pub revisions: Vec<RevisionView>,
+    pub diff: Option<(i64, i64, Vec<DiffLine>)>,
+}

@@ -18,6 +18,7 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><a href="/">"Home"</a></li>
+                    {user.is_some().then(|| view! { <li><a href="/legacies">"Legacies"</a></li> })}
                 </ul>
             </nav>
             <div class="account-menu">

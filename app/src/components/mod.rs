@@ -1,5 +1,8 @@
-//! Pieces shared by pages: the layout, form parts and the islands.
+//! Pieces shared by pages: the layout, form parts, page loading and the islands.
 
+pub mod editor_js;
 pub mod form;
 pub mod layout;
+pub mod page;
+pub mod story_editor;
 pub mod theme_toggle;

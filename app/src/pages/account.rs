@@ -7,6 +7,7 @@ use types::{AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
+use crate::components::page::format_time;
 use crate::request;
 
 #[component]
@@ -97,12 +98,4 @@ fn SessionItem(session: SessionView) -> impl IntoView {
             </form>
         </li>
     }
-}
-
-fn format_time(millis: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }

@@ -1,7 +1,15 @@
 //! One module per page.
 
 pub mod account;
+pub mod editor;
+pub mod history;
 pub mod home;
+pub mod invitation;
+pub mod legacies;
+pub mod legacy;
+pub mod members;
+pub mod moderation;
 pub mod not_found;
 pub mod signin;
 pub mod signup;
+pub mod story;

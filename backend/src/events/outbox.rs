@@ -20,13 +20,16 @@ pub struct Event<'a, P: Serialize> {
 
 /// Appends one event in `tx`; returns its message id.
 pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<String> {
-    let payload = serde_json::to_string(&event.payload).map_err(|e| Error::Unavailable(format!("event payload: {e}")))?;
+    let payload =
+        serde_json::to_string(&event.payload).map_err(|e| Error::Unavailable(format!("event payload: {e}")))?;
     let message_id = new_id();
-    let next_seq = "SELECT COALESCE(MAX(aggregate_seq), 0) + 1 FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2";
+    let next_seq =
+        "SELECT COALESCE(MAX(aggregate_seq), 0) + 1 FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2";
     let seq: i64 = with_tx!(tx, |conn| {
         sqlx::query_scalar::<_, i64>(next_seq).bind(event.aggregate_type).bind(event.aggregate_id).fetch_one(conn).await
     })?;
-    let insert = "INSERT INTO outbox (message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
+    let insert =
+        "INSERT INTO outbox (message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
                   occurred_at, correlation_id, causation_id, actor, payload) \
                   VALUES ($1, $2, $3, $4, $5, 1, $6, $1, NULL, $7, $8)";
     with_tx!(tx, |conn| {
@@ -63,7 +66,8 @@ struct OutboxRow {
 
 /// Events of one aggregate in order (for tests and, later, consumers catching up).
 pub async fn events_for(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<Envelope>> {
-    let sql = "SELECT message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, occurred_at, \
+    let sql =
+        "SELECT message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, occurred_at, \
                correlation_id, causation_id, actor, payload FROM outbox \
                WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY aggregate_seq";
     let rows = with_pool!(db, |pool| {

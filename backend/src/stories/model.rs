@@ -134,7 +134,8 @@ pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
             continue;
         }
         if tag.chars().any(char::is_control) {
-            problems.add("tags", format!("tag {:?} must not contain control characters", raw.escape_debug().to_string()));
+            problems
+                .add("tags", format!("tag {:?} must not contain control characters", raw.escape_debug().to_string()));
         } else if tag.chars().count() > TAG_MAX_CHARS {
             problems.add("tags", format!("each tag must be at most {TAG_MAX_CHARS} characters"));
         } else if !tags.contains(&tag) {
@@ -147,7 +148,14 @@ pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
     tags
 }
 
-pub fn choice<T: Copy>(problems: &mut Problems, field: &str, value: Option<&str>, default: T, parse: fn(&str) -> Option<T>, choices: &str) -> T {
+pub fn choice<T: Copy>(
+    problems: &mut Problems,
+    field: &str,
+    value: Option<&str>,
+    default: T,
+    parse: fn(&str) -> Option<T>,
+    choices: &str,
+) -> T {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => default,
         Some(v) => parse(v).unwrap_or_else(|| {

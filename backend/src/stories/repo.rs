@@ -86,7 +86,13 @@ pub async fn members(db: &Db, legacy_id: &str) -> Result<Vec<MemberRow>> {
 pub async fn set_member_role_tx(tx: &mut Tx, legacy_id: &str, user_id: &str, role: LegacyRole) -> Result<bool> {
     let sql = "UPDATE memberships SET role = $3 WHERE legacy_id = $1 AND user_id = $2";
     let changed = with_tx!(tx, |conn| {
-        sqlx::query(sql).bind(legacy_id).bind(user_id).bind(role.as_str()).execute(conn).await.map(|d| d.rows_affected())
+        sqlx::query(sql)
+            .bind(legacy_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected())
     })?;
     Ok(changed > 0)
 }
@@ -112,7 +118,14 @@ pub async fn legacy_has_public_story(db: &Db, legacy_id: &str) -> Result<bool> {
 
 // --- invitations ---
 
-pub async fn insert_invitation(db: &Db, token_hash: &str, legacy_id: &str, role: LegacyRole, by: &str, expires_at: i64) -> Result<()> {
+pub async fn insert_invitation(
+    db: &Db,
+    token_hash: &str,
+    legacy_id: &str,
+    role: LegacyRole,
+    by: &str,
+    expires_at: i64,
+) -> Result<()> {
     let sql = "INSERT INTO legacy_invitations (token_hash, legacy_id, role, created_by, created_at, expires_at) \
                VALUES ($1, $2, $3, $4, $5, $6)";
     with_pool!(db, |pool| {
@@ -142,7 +155,8 @@ pub async fn consume_invitation_tx(tx: &mut Tx, token_hash: &str, user_id: &str)
 
 /// The legacy an unused, unexpired invitation is for (to show before accepting).
 pub async fn invitation_legacy(db: &Db, token_hash: &str) -> Result<Option<(String, String)>> {
-    let sql = "SELECT legacy_id, role FROM legacy_invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+    let sql =
+        "SELECT legacy_id, role FROM legacy_invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
     Ok(with_pool!(db, |pool| {
         sqlx::query_as::<_, (String, String)>(sql).bind(token_hash).bind(now_millis()).fetch_optional(pool).await
     })?)
@@ -152,8 +166,15 @@ pub async fn invitation_legacy(db: &Db, token_hash: &str) -> Result<Option<(Stri
 
 /// Records that `key` created `resource_id`; if the key was used before, returns what it
 /// created then (and records nothing).
-pub async fn claim_idempotency_key_tx(tx: &mut Tx, user_id: &str, scope: &str, key: &str, resource_id: &str) -> Result<Option<String>> {
-    let insert = "INSERT INTO idempotency_keys (user_id, scope, key, resource_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+pub async fn claim_idempotency_key_tx(
+    tx: &mut Tx,
+    user_id: &str,
+    scope: &str,
+    key: &str,
+    resource_id: &str,
+) -> Result<Option<String>> {
+    let insert =
+        "INSERT INTO idempotency_keys (user_id, scope, key, resource_id, created_at) VALUES ($1, $2, $3, $4, $5) \
                   ON CONFLICT (user_id, scope, key) DO NOTHING";
     let inserted = with_tx!(tx, |conn| {
         sqlx::query(insert)
@@ -177,7 +198,8 @@ pub async fn claim_idempotency_key_tx(tx: &mut Tx, user_id: &str, scope: &str, k
 
 // --- stories ---
 
-const STORY_SELECT: &str = "SELECT s.id, s.legacy_id, l.name AS legacy_name, s.author_id, a.display_name AS author_name, \
+const STORY_SELECT: &str =
+    "SELECT s.id, s.legacy_id, l.name AS legacy_name, s.author_id, a.display_name AS author_name, \
     s.title, s.body, s.visibility, s.status, s.version, s.created_at, s.updated_at, s.updated_by, \
     u.display_name AS updated_by_name, s.published_at \
     FROM stories s JOIN legacies l ON l.id = s.legacy_id JOIN users a ON a.id = s.author_id \
@@ -422,7 +444,14 @@ pub async fn resolve_flag_tx(tx: &mut Tx, flag_id: &str, by: &str, resolution: &
     let sql = "UPDATE moderation_flags SET resolved_by = $2, resolved_at = $3, resolution = $4 \
                WHERE id = $1 AND resolved_at IS NULL";
     let changed = with_tx!(tx, |conn| {
-        sqlx::query(sql).bind(flag_id).bind(by).bind(now_millis()).bind(resolution).execute(conn).await.map(|d| d.rows_affected())
+        sqlx::query(sql)
+            .bind(flag_id)
+            .bind(by)
+            .bind(now_millis())
+            .bind(resolution)
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected())
     })?;
     Ok(changed > 0)
 }

@@ -41,12 +41,21 @@ impl Stories {
             Some(user) => repo::role(&self.db, legacy_id, &user.id).await?,
             None => None,
         };
-        Ok(Reader { user_id: user.map(|u| u.id.as_str()), is_admin: user.is_some_and(|u| u.role() == Role::Admin), role })
+        Ok(Reader {
+            user_id: user.map(|u| u.id.as_str()),
+            is_admin: user.is_some_and(|u| u.role() == Role::Admin),
+            role,
+        })
     }
 
     // --- legacies ---
 
-    pub async fn create_legacy(&self, user: &User, input: &LegacyInput, idempotency_key: Option<&str>) -> Result<LegacyView> {
+    pub async fn create_legacy(
+        &self,
+        user: &User,
+        input: &LegacyInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<LegacyView> {
         let mut problems = Problems::default();
         let name = model::line(&mut problems, "name", &input.name, true, 120);
         let born = model::line(&mut problems, "born", &input.born, false, 40);
@@ -86,7 +95,14 @@ impl Stories {
     }
 
     /// Looks up the idempotency key; `Some(id)` means this create already happened.
-    async fn replayed(&self, tx: &mut Tx, user: &User, scope: &str, key: Option<&str>, new_id: &str) -> Result<Option<String>> {
+    async fn replayed(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        scope: &str,
+        key: Option<&str>,
+        new_id: &str,
+    ) -> Result<Option<String>> {
         match key.map(str::trim).filter(|k| !k.is_empty()) {
             None => Ok(None),
             Some(key) if key.len() > 200 => Err(Error::invalid("idempotency_key", "must be at most 200 characters")),
@@ -175,8 +191,15 @@ impl Stories {
         }
         let token = crate::identity::service::random_token();
         let expires = now_millis() + i64::from(days) * 86_400_000;
-        repo::insert_invitation(&self.db, &crate::identity::service::hash_token(&token), legacy_id, role, &user.id, expires)
-            .await?;
+        repo::insert_invitation(
+            &self.db,
+            &crate::identity::service::hash_token(&token),
+            legacy_id,
+            role,
+            &user.id,
+            expires,
+        )
+        .await?;
         Ok(token)
     }
 
@@ -191,9 +214,10 @@ impl Stories {
     /// Joins the legacy an invitation is for; returns its id. Existing members keep their role.
     pub async fn accept_invitation(&self, user: &User, token: &str) -> Result<String> {
         let mut tx = self.db.begin().await?;
-        let (legacy_id, role) = repo::consume_invitation_tx(&mut tx, &crate::identity::service::hash_token(token), &user.id)
-            .await?
-            .ok_or_else(invalid_invitation)?;
+        let (legacy_id, role) =
+            repo::consume_invitation_tx(&mut tx, &crate::identity::service::hash_token(token), &user.id)
+                .await?
+                .ok_or_else(invalid_invitation)?;
         let role = LegacyRole::parse(&role).unwrap_or(LegacyRole::Viewer);
         if repo::add_member_tx(&mut tx, &legacy_id, &user.id, role).await? {
             let payload = json!({ "legacy_id": legacy_id, "user_id": user.id, "role": role });
@@ -205,7 +229,12 @@ impl Stories {
 
     // --- stories ---
 
-    pub async fn create_story(&self, user: &User, input: &StoryInput, idempotency_key: Option<&str>) -> Result<StoryView> {
+    pub async fn create_story(
+        &self,
+        user: &User,
+        input: &StoryInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<StoryView> {
         let mut problems = Problems::default();
         let title = model::line(&mut problems, "title", &input.title, true, model::TITLE_MAX_CHARS);
         model::body(&mut problems, &input.body);
@@ -351,13 +380,15 @@ impl Stories {
         }
         let after = match request.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
-            Some(cursor) => match cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string()))) {
-                Some(after) => Some(after),
-                None => {
-                    problems.add("cursor", "is not a cursor from a previous page");
-                    None
+            Some(cursor) => {
+                match cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string()))) {
+                    Some(after) => Some(after),
+                    None => {
+                        problems.add("cursor", "is not a cursor from a previous page");
+                        None
+                    }
                 }
-            },
+            }
         };
         let mut filter = filter.clone();
         filter.tag = filter.tag.trim().to_lowercase();
@@ -426,6 +457,19 @@ impl Stories {
         Ok(restored)
     }
 
+    /// What changed between two revisions, line by line.
+    pub async fn diff(&self, user: Option<&User>, id: &str, from: i64, to: i64) -> Result<Vec<types::DiffLine>> {
+        let old = self.revision(user, id, from).await?;
+        let new = self.revision(user, id, to).await?;
+        Ok(diff_lines(&format!("# {}\n\n{}", old.title, old.body), &format!("# {}\n\n{}", new.title, new.body)))
+    }
+
+    /// Whether the user may create stories in the legacy, and manage its members.
+    pub async fn abilities(&self, user: Option<&User>, legacy_id: &str) -> Result<(bool, bool)> {
+        let reader = self.reader(user, legacy_id).await?;
+        Ok((policy::can_create_story(reader.role), policy::can_manage_members(reader)))
+    }
+
     // --- moderation ---
 
     pub async fn flag(&self, user: &User, story_id: &str, reason: &str) -> Result<String> {
@@ -458,7 +502,8 @@ impl Stories {
 
     /// Resolves a flag: `dismiss` keeps the story, `remove` deletes it.
     pub async fn resolve_flag(&self, user: &User, flag_id: &str, action: &str) -> Result<()> {
-        let (legacy_id, story_id) = repo::find_flag_legacy(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
+        let (legacy_id, story_id) =
+            repo::find_flag_legacy(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
         let reader = self.reader(Some(user), &legacy_id).await?;
         if !policy::can_moderate(reader) {
             return Err(Error::NotFound { what: "flag" });
@@ -496,7 +541,14 @@ impl Stories {
     }
 }
 
-async fn append(tx: &mut Tx, aggregate_type: &str, id: &str, event_type: &str, user: &User, payload: serde_json::Value) -> Result<String> {
+async fn append(
+    tx: &mut Tx,
+    aggregate_type: &str,
+    id: &str,
+    event_type: &str,
+    user: &User,
+    payload: serde_json::Value,
+) -> Result<String> {
     events::append(tx, Event { aggregate_type, aggregate_id: id, event_type, actor: Some(&user.id), payload }).await
 }
 
@@ -567,6 +619,22 @@ fn revision_view(row: crate::stories::model::RevisionRow) -> RevisionView {
     }
 }
 
+/// A line diff (the title counts as the first line).
+pub fn diff_lines(old: &str, new: &str) -> Vec<types::DiffLine> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|change| types::DiffLine {
+            kind: match change.tag() {
+                similar::ChangeTag::Equal => "same",
+                similar::ChangeTag::Insert => "added",
+                similar::ChangeTag::Delete => "removed",
+            }
+            .to_string(),
+            text: change.value().trim_end_matches('\n').to_string(),
+        })
+        .collect()
+}
+
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 pub fn relative_time(elapsed_ms: i64) -> String {
     let minutes = elapsed_ms.max(0) / 60_000;
@@ -582,6 +650,13 @@ pub fn relative_time(elapsed_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diffs_mark_added_and_removed_lines() {
+        let diff = diff_lines("a\nb\nc\n", "a\nB\nc\n");
+        let kinds: Vec<(&str, &str)> = diff.iter().map(|d| (d.kind.as_str(), d.text.as_str())).collect();
+        assert_eq!(kinds, [("same", "a"), ("removed", "b"), ("added", "B"), ("same", "c")]);
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -9,6 +9,7 @@ mod middleware;
 mod ops;
 pub mod session;
 mod stories_api;
+mod stories_forms;
 mod theme;
 
 use std::time::Duration;
@@ -55,6 +56,19 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oidc/{provider}/start", get(auth::oidc_start))
         .route("/auth/oidc/{provider}/callback", get(auth::oidc_callback));
 
+    let story_forms = Router::new()
+        .route("/legacies", post(stories_forms::create_legacy))
+        .route("/legacies/{id}/stories", post(stories_forms::create_story))
+        .route("/legacies/{id}/invitations", post(stories_forms::invite))
+        .route("/legacies/{id}/members/{user_id}", post(stories_forms::set_member))
+        .route("/stories/{id}", post(stories_forms::update_story))
+        .route("/stories/{id}/delete", post(stories_forms::delete_story))
+        .route("/stories/{id}/restore", post(stories_forms::restore))
+        .route("/stories/{id}/flag", post(stories_forms::flag))
+        .route("/invitations/{token}/accept", post(stories_forms::accept_invitation))
+        .route("/moderation/{id}", post(stories_forms::resolve_flag))
+        .layer(DefaultBodyLimit::max(8 * 1024 * 1024));
+
     let api = Router::new()
         .route("/api/v1/auth/signup", post(auth::sign_up))
         .route("/api/v1/auth/signin", post(auth::sign_in))
@@ -98,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/theme", post(theme::set_theme))
         .merge(auth_forms)
+        .merge(story_forms)
         .merge(api)
         .leptos_routes_with_context(
             &state,

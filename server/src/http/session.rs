@@ -21,8 +21,13 @@ use super::{ApiFailure, AppState};
 pub const SESSION_COOKIE: &str = "heirloom_session";
 const FLASH_KEY: &str = "heirloom.flash";
 
-/// Pages only a signed-in user may see; others are sent to sign in and brought back.
-const SIGNED_IN_PAGES: [&str; 1] = ["/account"];
+/// Pages only a signed-in user may use; others are sent to sign in and brought back.
+fn needs_sign_in(path: &str) -> bool {
+    matches!(path, "/account" | "/legacies" | "/moderation")
+        || path.starts_with("/invitations/")
+        || (path.starts_with("/legacies/") && (path.ends_with("/new") || path.ends_with("/members")))
+        || (path.starts_with("/stories/") && path.ends_with("/edit"))
+}
 
 pub fn layer(backend: &Backend) -> SessionManagerLayer<DbSessionStore> {
     SessionManagerLayer::new(backend.sessions.clone())
@@ -47,10 +52,7 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
     };
     let is_page_view = request.method() == Method::GET && accepts_html(&request);
     let path = request.uri().path();
-    if signed_in.is_none()
-        && is_page_view
-        && SIGNED_IN_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
-    {
+    if signed_in.is_none() && is_page_view && needs_sign_in(path) {
         let back = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
         return Redirect::to(&format!("/signin?next={}", urlencode(back))).into_response();
     }

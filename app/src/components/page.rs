@@ -1,0 +1,44 @@
+//! Loading a page's data on the server: a blocking resource (so the HTML is complete
+//! without JavaScript) and the error notice a failed load shows, with its HTTP status.
+
+use leptos::prelude::*;
+use types::ApiError;
+
+use crate::request;
+
+/// Shows what went wrong loading a page and sets the matching status (404, 401…).
+#[component]
+pub fn LoadError(error: ApiError) -> impl IntoView {
+    request::set_status(http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+    let (title, hint) = match error {
+        ApiError::NotFound { .. } => ("Not found", Some("It may have been deleted, or it is not shared with you.")),
+        ApiError::Unauthenticated { .. } => ("Please sign in", None),
+        _ => ("Something went wrong", None),
+    };
+    view! {
+        <section class="load-error">
+            <h1>{title}</h1>
+            <p role="alert">{error.message().to_string()}</p>
+            {hint.map(|hint| view! { <p>{hint}</p> })}
+        </section>
+    }
+}
+
+/// Formats unix milliseconds as a UTC date and time.
+pub fn format_time(millis: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// A route parameter of the page being rendered.
+pub fn param(name: &'static str) -> String {
+    leptos_router::hooks::use_params_map().with_untracked(|p| p.get(name)).unwrap_or_default()
+}
+
+/// A query parameter of the page being rendered.
+pub fn query(name: &'static str) -> Option<String> {
+    leptos_router::hooks::use_query_map().with_untracked(|q| q.get(name))
+}

@@ -1,0 +1,212 @@
+//! The story editor island. Without JavaScript it is a plain form with a Markdown
+//! textarea; hydrated, TipTap replaces the textarea (which it keeps filled, so the form
+//! still submits), drafts autosave after a pause, and leaving with unsaved changes asks
+//! first. Saving is always a normal form post, so nothing depends on the island.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use send_wrapper::SendWrapper;
+use types::ApiError;
+
+use crate::api::autosave_story;
+
+/// Pause after the last keystroke before a draft is autosaved.
+const AUTOSAVE_AFTER_MS: u64 = 1500;
+
+/// What the island needs from the rich-text editor (TipTap in the browser).
+trait RichText {
+    fn markdown(&self) -> String;
+    fn toggle_mark(&self, name: &str);
+    fn toggle_node(&self, name: &str, level: Option<u8>);
+    fn set_link(&self, href: &str);
+    fn focus(&self);
+}
+
+#[cfg(feature = "hydrate")]
+impl RichText for super::editor_js::TipTap {
+    fn markdown(&self) -> String {
+        super::editor_js::TipTap::markdown(self)
+    }
+    fn toggle_mark(&self, name: &str) {
+        super::editor_js::TipTap::toggle_mark(self, name);
+    }
+    fn toggle_node(&self, name: &str, level: Option<u8>) {
+        super::editor_js::TipTap::toggle_node(self, name, level);
+    }
+    fn set_link(&self, href: &str) {
+        super::editor_js::TipTap::set_link(self, href);
+    }
+    fn focus(&self) {
+        super::editor_js::TipTap::focus(self)
+    }
+}
+
+/// Mounts TipTap in `host`; only the browser build has it.
+fn mount(
+    host: &web_sys::Element,
+    markdown: &str,
+    on_change: impl FnMut(String) + 'static,
+) -> Option<Box<dyn RichText>> {
+    #[cfg(feature = "hydrate")]
+    return Some(Box::new(super::editor_js::TipTap::mount(host, markdown, on_change)));
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (host, markdown, on_change);
+        None
+    }
+}
+
+#[island]
+pub fn StoryEditor(
+    /// Where the form posts: `/legacies/{id}/stories` to create, `/stories/{id}` to update.
+    action: String,
+    /// Set when editing an existing story; enables autosave.
+    story_id: Option<String>,
+    version: i64,
+    title: String,
+    body: String,
+    tags: String,
+    visibility: String,
+) -> impl IntoView {
+    let version = RwSignal::new(version);
+    let title = RwSignal::new(title);
+    let tags = RwSignal::new(tags);
+    let body = RwSignal::new(body);
+    let dirty = RwSignal::new(false);
+    let mounted = RwSignal::new(false);
+    let status = RwSignal::new(String::new());
+    let conflict = RwSignal::new(None::<String>);
+    // Only the browser ever fills this; `new_local` would panic when the server drops it
+    // on another thread, so the browser-only value is wrapped instead.
+    let editor = StoredValue::new(None::<SendWrapper<Box<dyn RichText>>>);
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    let host = NodeRef::<leptos::html::Div>::new();
+    let story_id = StoredValue::new(story_id);
+
+    let autosave = move || {
+        let Some(id) = story_id.get_value() else { return };
+        if conflict.get_untracked().is_some() {
+            return;
+        }
+        status.set("Saving…".into());
+        let (v, t, b, g) = (version.get_untracked(), title.get_untracked(), body.get_untracked(), tags.get_untracked());
+        spawn_local(async move {
+            match autosave_story(id, v, t, b.clone(), g).await {
+                Ok(new_version) => {
+                    version.set(new_version);
+                    if body.get_untracked() == b {
+                        dirty.set(false);
+                    }
+                    status.set("Draft saved".into());
+                }
+                Err(ApiError::Conflict { message }) => {
+                    status.set(String::new());
+                    conflict.set(Some(message));
+                }
+                Err(err) => status.set(format!("Not saved: {}", err.message())),
+            }
+        });
+    };
+    let schedule = move || {
+        dirty.set(true);
+        status.set("Unsaved changes".into());
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(autosave, std::time::Duration::from_millis(AUTOSAVE_AFTER_MS)).ok();
+        pending.set_value(handle);
+    };
+
+    // In the browser only: swap the textarea for TipTap once the island is live.
+    Effect::new({
+        move |_| {
+            if mounted.get_untracked() {
+                return;
+            }
+            let Some(element) = host.get() else { return };
+            let rich = mount(&element, &body.get_untracked(), move |markdown| {
+                body.set(markdown);
+                schedule();
+            });
+            if let Some(rich) = rich {
+                editor.set_value(Some(SendWrapper::new(rich)));
+                mounted.set(true);
+            }
+        }
+    });
+    let _ = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.get_untracked() {
+            ev.prevent_default();
+        }
+    });
+
+    let tool = move |label: &'static str, run: fn(&dyn RichText)| {
+        view! {
+            <button type="button" class="tool" aria-label=label title=label on:click=move |_| {
+                editor.with_value(|e| if let Some(e) = e { run(&***e); e.focus(); });
+            }>{label}</button>
+        }
+    };
+    let words = move || body.with(|b| b.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count());
+
+    view! {
+        <form method="post" action=action class="editor-form stack" on:submit=move |_| {
+            // Whatever TipTap holds goes into the textarea the form submits.
+            editor.with_value(|e| if let Some(e) = e { body.set(e.markdown()); });
+            dirty.set(false);
+        }>
+            <input type="hidden" name="version" prop:value=move || version.get().to_string()/>
+            <div class="field">
+                <label for="story-title">"Title"</label>
+                <input id="story-title" name="title" required prop:value=move || title.get()
+                    on:input=move |ev| { title.set(event_target_value(&ev)); schedule(); }/>
+            </div>
+            <div class="field">
+                <label for="story-body" id="story-body-label">"Story"</label>
+                <div class="toolbar" role="toolbar" aria-label="Formatting" hidden=move || !mounted.get()>
+                    {tool("Heading", |e| e.toggle_node("heading", Some(2)))}
+                    {tool("Bold", |e| e.toggle_mark("bold"))}
+                    {tool("Italic", |e| e.toggle_mark("italic"))}
+                    {tool("Bulleted list", |e| e.toggle_node("bulletList", None))}
+                    {tool("Numbered list", |e| e.toggle_node("orderedList", None))}
+                    {tool("Quote", |e| e.toggle_node("blockquote", None))}
+                    <button type="button" class="tool" aria-label="Link" title="Link" on:click=move |_| {
+                        let href = window().prompt_with_message("Link address (leave empty to remove the link)").ok().flatten();
+                        if let Some(href) = href {
+                            editor.with_value(|e| if let Some(e) = e { e.set_link(href.trim()); e.focus(); });
+                        }
+                    }>"Link"</button>
+                </div>
+                <textarea id="story-body" name="body" rows="18" hidden=move || mounted.get()
+                    aria-describedby="story-body-hint" prop:value=move || body.get()
+                    on:input=move |ev| { body.set(event_target_value(&ev)); schedule(); }>{body.get_untracked()}</textarea>
+                <div class="tiptap-host" node_ref=host></div>
+                <p class="hint" id="story-body-hint">"Markdown works here: # heading, **bold**, - list, [text](link)."</p>
+            </div>
+            <div class="field">
+                <label for="story-tags">"Tags"</label>
+                <input id="story-tags" name="tags" aria-describedby="story-tags-hint" prop:value=move || tags.get()
+                    on:input=move |ev| { tags.set(event_target_value(&ev)); schedule(); }/>
+                <p class="hint" id="story-tags-hint">"Separate tags with commas."</p>
+            </div>
+            <div class="field">
+                <label for="story-visibility">"Who can read it"</label>
+                <select id="story-visibility" name="visibility">
+                    <option value="members" selected=visibility == "members">"Members of this legacy"</option>
+                    <option value="public" selected=visibility == "public">"Anyone with the link"</option>
+                    <option value="private" selected=visibility == "private">"Only me"</option>
+                </select>
+            </div>
+            {move || conflict.get().map(|message| view! { <p class="flash flash-error" role="alert">{message}</p> })}
+            <p class="editor-status" aria-live="polite">
+                <span data-testid="word-count">{move || format!("{} words", words())}</span>
+                " · "
+                <span data-testid="save-status">{move || status.get()}</span>
+            </p>
+            <div class="actions">
+                <button type="submit" name="status" value="draft">"Save draft"</button>
+                <button type="submit" name="status" value="published" class="primary">"Publish"</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,66 @@
+//! Writing a new story and editing an existing one; both wrap the editor island.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::load_story;
+use crate::components::form::FlashMessage;
+use crate::components::page::{param, LoadError};
+use crate::components::story_editor::StoryEditor;
+use crate::request;
+
+#[component]
+pub fn NewStoryPage() -> impl IntoView {
+    let legacy_id = param("id");
+    let flash = request::flash();
+    let value = |name: &str| flash.value(name).unwrap_or_default().to_string();
+    view! {
+        <Title text="New story"/>
+        <h1>"New story"</h1>
+        <FlashMessage flash=flash.clone()/>
+        <StoryEditor
+            action=format!("/legacies/{legacy_id}/stories")
+            story_id=None
+            version=0
+            title=value("title")
+            body=value("body")
+            tags=value("tags")
+            visibility=flash.value("visibility").unwrap_or("members").to_string()
+        />
+    }
+}
+
+#[component]
+pub fn EditStoryPage() -> impl IntoView {
+    let id = param("id");
+    let story = Resource::new_blocking(move || id.clone(), load_story);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || story.get().map(|result| match result {
+                Ok(story) if !story.can_edit => view! {
+                    <LoadError error=types::ApiError::Forbidden { message: "You can read this story but not edit it.".into() }/>
+                }.into_any(),
+                Ok(story) => {
+                    // After a refused save the flash carries what was typed, so nothing is lost.
+                    let flash = request::flash();
+                    let kept = |name: &str, stored: String| flash.value(name).map(str::to_string).unwrap_or(stored);
+                    view! {
+                        <Title text=format!("Editing {}", story.title)/>
+                        <h1>"Edit story"</h1>
+                        <FlashMessage flash=flash.clone()/>
+                        <StoryEditor
+                            action=format!("/stories/{}", story.id)
+                            story_id=Some(story.id.clone())
+                            version=story.version
+                            title=kept("title", story.title.clone())
+                            body=kept("body", story.body.clone())
+                            tags=kept("tags", story.tags.join(", "))
+                            visibility=story.visibility.as_str().to_string()
+                        />
+                    }.into_any()
+                }
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,94 @@
+//! A story's revisions: who saved what and when, the differences between two, and
+//! restoring an old one as the newest revision.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::HistoryPage;
+
+use crate::api::load_history;
+use crate::components::form::FlashMessage;
+use crate::components::page::{format_time, param, query, LoadError};
+use crate::request;
+
+#[component]
+pub fn HistoryPageView() -> impl IntoView {
+    let id = param("id");
+    let from = query("from").and_then(|v| v.parse::<i64>().ok());
+    let to = query("to").and_then(|v| v.parse::<i64>().ok());
+    let page = Resource::new_blocking(move || (id.clone(), from, to), |(id, from, to)| load_history(id, from, to));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || page.get().map(|result| match result {
+                Ok(page) => view! { <History page/> }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn History(page: HistoryPage) -> impl IntoView {
+    let HistoryPage { story, revisions, diff } = page;
+    let id = story.id.clone();
+    let latest = story.version;
+    let can_edit = story.can_edit;
+    let newest = revisions.first().map(|r| r.version).unwrap_or(1);
+    let oldest = revisions.last().map(|r| r.version).unwrap_or(1);
+    let options = move |selected: i64| {
+        revisions_versions(newest, oldest)
+            .into_iter()
+            .map(|v| view! { <option value=v.to_string() selected=v == selected>{format!("Version {v}")}</option> })
+            .collect_view()
+    };
+    view! {
+        <Title text=format!("History of {}", story.title)/>
+        <p class="crumbs"><a href=format!("/stories/{id}")>{story.title.clone()}</a></p>
+        <h1>"History"</h1>
+        <FlashMessage flash=request::flash()/>
+        <form method="get" class="compare">
+            <label for="from">"Compare"</label>
+            <select id="from" name="from">{options(diff.as_ref().map_or(oldest.max(newest - 1), |d| d.0))}</select>
+            <label for="to">"with"</label>
+            <select id="to" name="to">{options(diff.as_ref().map_or(newest, |d| d.1))}</select>
+            <button type="submit">"Show differences"</button>
+        </form>
+        {diff.map(|(from, to, lines)| view! {
+            <section class="diff" aria-label=format!("Differences between version {from} and version {to}")>
+                {lines.into_iter().map(|line| {
+                    let (class, sign) = match line.kind.as_str() {
+                        "added" => ("diff-added", "+ "),
+                        "removed" => ("diff-removed", "− "),
+                        _ => ("diff-same", "  "),
+                    };
+                    view! { <pre class=class>{format!("{sign}{}", line.text)}</pre> }
+                }).collect_view()}
+            </section>
+        })}
+        <ol class="revisions" reversed>
+            {revisions.into_iter().map(|r| {
+                let restore = (can_edit && r.version != latest).then(|| view! {
+                    <form method="post" action=format!("/stories/{id}/restore") class="inline-form">
+                        <input type="hidden" name="revision" value=r.version.to_string()/>
+                        <input type="hidden" name="version" value=latest.to_string()/>
+                        <button type="submit" aria-label=format!("Restore version {}", r.version)>"Restore"</button>
+                    </form>
+                });
+                view! {
+                    <li class="revision">
+                        <div>
+                            <strong>{format!("Version {}", r.version)}</strong>
+                            {format!(" · {} · {}", r.author_name, format_time(r.created_at))}
+                            {r.restored_from.map(|v| format!(" · restored from version {v}"))}
+                            <br/><small>{r.title.clone()}</small>
+                        </div>
+                        {restore}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+fn revisions_versions(newest: i64, oldest: i64) -> Vec<i64> {
+    (oldest..=newest).rev().collect()
+}

@@ -1,0 +1,73 @@
+//! Your legacies, and the form to start a new one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::load_legacies;
+use crate::components::form::{Field, FlashMessage};
+use crate::components::page::LoadError;
+use crate::request;
+
+#[component]
+pub fn LegaciesPage() -> impl IntoView {
+    let flash = request::flash();
+    let legacies = Resource::new_blocking(|| (), |_| load_legacies());
+    let value = |name: &str| flash.value(name).unwrap_or_default().to_string();
+    let error = |name: &str| flash.field_error(name).map(str::to_string);
+    view! {
+        <Title text="Legacies"/>
+        <h1>"Legacies"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || legacies.get().map(|result| match result {
+                Ok(list) if list.is_empty() => view! {
+                    <p>"You are not part of any legacy yet. Start one below, or open an invitation link."</p>
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul class="card-list">
+                        {list.into_iter().map(|l| view! {
+                            <li class="card">
+                                <h2><a href=format!("/legacies/{}", l.id)>{l.name.clone()}</a></h2>
+                                <p class="dates">{dates(&l.born, &l.died)}</p>
+                                <p>{l.summary.clone()}</p>
+                                <p class="meta">{l.my_role.map(|r| format!("You are {}", article(r.as_str())))}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+        <section class="panel" aria-labelledby="new-legacy-title">
+            <h2 id="new-legacy-title">"Start a legacy"</h2>
+            <p>"A legacy is a person, a family or a place you want to remember together."</p>
+            <FlashMessage flash=flash.clone()/>
+            <form method="post" action="/legacies" class="stack" novalidate>
+                <Field label="Name" name="name" value=value("name") error=error("name")/>
+                <Field label="Born" name="born" required=false hint="A year or a date, as you know it." value=value("born") error=error("born")/>
+                <Field label="Died" name="died" required=false value=value("died") error=error("died")/>
+                <div class="field">
+                    <label for="field-summary">"Summary"</label>
+                    <textarea id="field-summary" name="summary" rows="3">{value("summary")}</textarea>
+                </div>
+                <button type="submit" class="primary">"Create legacy"</button>
+            </form>
+        </section>
+    }
+}
+
+pub fn dates(born: &str, died: &str) -> String {
+    match (born.is_empty(), died.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!("Born {born}"),
+        (true, false) => format!("Died {died}"),
+        (false, false) => format!("{born} – {died}"),
+    }
+}
+
+fn article(role: &str) -> String {
+    match role {
+        "owner" => "an owner".into(),
+        "editor" => "an editor".into(),
+        other => format!("a {other}"),
+    }
+}

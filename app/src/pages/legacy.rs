@@ -1,0 +1,63 @@
+//! One legacy: who it remembers and the stories the reader may see.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::LegacyPage;
+
+use crate::api::load_legacy;
+use crate::components::page::{format_time, param, LoadError};
+use crate::pages::legacies::dates;
+
+#[component]
+pub fn LegacyPageView() -> impl IntoView {
+    let id = param("id");
+    let page = Resource::new_blocking(move || id.clone(), load_legacy);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || page.get().map(|result| match result {
+                Ok(page) => view! { <LegacyDetails page/> }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LegacyDetails(page: LegacyPage) -> impl IntoView {
+    let LegacyPage { legacy, stories, can_write, can_manage } = page;
+    let id = legacy.id.clone();
+    view! {
+        <Title text=legacy.name.clone()/>
+        <header class="legacy-header">
+            <h1>{legacy.name.clone()}</h1>
+            <p class="dates">{dates(&legacy.born, &legacy.died)}</p>
+            <p class="lede">{legacy.summary.clone()}</p>
+            <nav class="actions" aria-label="Legacy">
+                {can_write.then(|| view! { <a class="button primary" href=format!("/legacies/{id}/new")>"Write a story"</a> })}
+                {legacy.my_role.is_some().then(|| view! { <a class="button" href=format!("/legacies/{id}/members")>"Members"</a> })}
+                {can_manage.then(|| view! { <a class="button" href="/moderation">"Moderation"</a> })}
+            </nav>
+        </header>
+        <section aria-labelledby="stories-title">
+            <h2 id="stories-title">"Stories"</h2>
+            {if stories.items.is_empty() {
+                view! { <p>"No stories yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="card-list">
+                        {stories.items.into_iter().map(|s| view! {
+                            <li class="card">
+                                <h3><a href=format!("/stories/{}", s.id)>{s.title.clone()}</a></h3>
+                                <p class="meta">
+                                    {format!("By {} · {} · {}", s.author_name, s.visibility, format_time(s.updated_at))}
+                                    {(s.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
+                                </p>
+                                <p>{s.excerpt.clone()}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,40 @@
+//! Flags raised by members, for the legacies' owners (and instance admins) to resolve.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::load_moderation;
+use crate::components::form::FlashMessage;
+use crate::components::page::{format_time, LoadError};
+use crate::request;
+
+#[component]
+pub fn ModerationPage() -> impl IntoView {
+    let flags = Resource::new_blocking(|| (), |_| load_moderation());
+    view! {
+        <Title text="Moderation"/>
+        <h1>"Moderation"</h1>
+        <FlashMessage flash=request::flash()/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || flags.get().map(|result| match result {
+                Ok(flags) if flags.is_empty() => view! { <p>"Nothing to review."</p> }.into_any(),
+                Ok(flags) => view! {
+                    <ul class="card-list">
+                        {flags.into_iter().map(|f| view! {
+                            <li class="card">
+                                <h2><a href=format!("/stories/{}", f.story_id)>{f.story_title.clone()}</a></h2>
+                                <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
+                                <form method="post" action=format!("/moderation/{}", f.id) class="inline-form">
+                                    <button type="submit" name="action" value="dismiss">"Keep the story"</button>
+                                    " "
+                                    <button type="submit" name="action" value="remove">"Remove the story"</button>
+                                </form>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,73 @@
+//! A story as readers see it: server-rendered, sanitized HTML, readable without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::StoryView;
+
+use crate::api::load_story;
+use crate::components::form::FlashMessage;
+use crate::components::page::{format_time, param, LoadError};
+use crate::request;
+
+#[component]
+pub fn StoryPage() -> impl IntoView {
+    let id = param("id");
+    let story = Resource::new_blocking(move || id.clone(), load_story);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || story.get().map(|result| match result {
+                Ok(story) => view! { <StoryArticle story/> }.into_any(),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StoryArticle(story: StoryView) -> impl IntoView {
+    let flash = request::flash();
+    let signed_in = request::current_user().is_some();
+    let id = story.id.clone();
+    view! {
+        <Title text=story.title.clone()/>
+        <FlashMessage flash/>
+        <article class="story">
+            <header>
+                <p class="crumbs"><a href=format!("/legacies/{}", story.legacy_id)>{story.legacy_name.clone()}</a></p>
+                <h1>{story.title.clone()}</h1>
+                <p class="meta">
+                    {format!("By {} · last changed by {} on {} · {} words", story.author_name, story.updated_by_name,
+                        format_time(story.updated_at), story.word_count)}
+                    {(story.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
+                </p>
+            </header>
+            <div class="story-body" inner_html=story.body_html.clone()></div>
+            {(!story.tags.is_empty()).then(|| view! {
+                <ul class="tags" aria-label="Tags">
+                    {story.tags.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
+                </ul>
+            })}
+        </article>
+        <nav class="actions" aria-label="Story">
+            {story.can_edit.then(|| view! { <a class="button primary" href=format!("/stories/{id}/edit")>"Edit"</a> })}
+            <a class="button" href=format!("/stories/{id}/history")>"History"</a>
+            {story.can_delete.then(|| view! {
+                <form method="post" action=format!("/stories/{id}/delete") class="inline-form">
+                    <button type="submit">"Delete"</button>
+                </form>
+            })}
+        </nav>
+        {signed_in.then(|| view! {
+            <details class="flag">
+                <summary>"Report a problem with this story"</summary>
+                <form method="post" action=format!("/stories/{id}/flag") class="stack">
+                    <div class="field">
+                        <label for="flag-reason">"What is wrong?"</label>
+                        <input id="flag-reason" name="reason" required/>
+                    </div>
+                    <button type="submit">"Send to the legacy's owners"</button>
+                </form>
+            </details>
+        })}
+    }
+}

@@ -1,0 +1,163 @@
+import { Browser, expect, Page, test } from '@playwright/test';
+
+const PASSWORD = 'the orchard by the river';
+const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
+
+async function signUp(page: Page, name: string): Promise<string> {
+  const email = unique(name.toLowerCase());
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL('/account');
+  return email;
+}
+
+async function createLegacy(page: Page, name: string): Promise<string> {
+  await page.goto('/legacies');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Born').fill('1931');
+  await page.getByRole('button', { name: 'Create legacy' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  return page.url();
+}
+
+/** Opens the editor for a new story in the legacy at `legacyUrl` and waits for TipTap. */
+async function newStory(page: Page, legacyUrl: string, title: string) {
+  await page.goto(legacyUrl);
+  await page.getByRole('link', { name: 'Write a story' }).click();
+  await page.getByLabel('Title').fill(title);
+  const editor = page.getByRole('textbox', { name: 'Story text' });
+  await expect(editor).toBeVisible();
+  return editor;
+}
+
+test('a member writes a rich story, publishes it, and it reads the same after a reload', async ({ page }) => {
+  await signUp(page, 'Writer');
+  const legacyUrl = await createLegacy(page, 'Grandma Rosa');
+  const editor = await newStory(page, legacyUrl, 'The orchard');
+
+  await editor.click();
+  await page.keyboard.type('## Early years');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('She was a **brave** girl who loved the ');
+  await page.keyboard.type('museum');
+  for (let i = 0; i < 'museum'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
+  page.once('dialog', (dialog) => dialog.accept('https://example.org/museum'));
+  await page.getByRole('button', { name: 'Link' }).click();
+  await editor.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('- bees');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('apples');
+  await expect(page.getByTestId('word-count')).toContainText('words');
+
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The orchard');
+  const body = page.locator('.story-body');
+  await expect(body.getByRole('heading', { level: 2 })).toHaveText('Early years');
+  await expect(body.locator('strong')).toHaveText('brave');
+  await expect(body.getByRole('listitem')).toHaveText(['bees', 'apples']);
+  const link = body.getByRole('link', { name: 'museum' });
+  await expect(link).toHaveAttribute('href', 'https://example.org/museum');
+  await expect(link).toHaveAttribute('rel', 'noopener nofollow ugc');
+
+  const before = await body.innerHTML();
+  await page.reload();
+  expect(await page.locator('.story-body').innerHTML()).toBe(before);
+
+  // The editor round-trips the stored Markdown: saving without changes keeps the page identical.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByRole('textbox', { name: 'Story text' })).toBeVisible();
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.locator('.story-body')).toBeVisible();
+  expect(await page.locator('.story-body').innerHTML()).toBe(before);
+});
+
+test('two tabs editing the same story: the second gets a conflict, not an overwrite', async ({ page, context }) => {
+  await signUp(page, 'Tabs');
+  const legacyUrl = await createLegacy(page, 'Uncle Theo');
+  const editor = await newStory(page, legacyUrl, 'The boat');
+  await editor.click();
+  await page.keyboard.type('He built a boat.');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  const storyUrl = page.url();
+
+  const second = await context.newPage();
+  await page.goto(`${storyUrl}/edit`);
+  await second.goto(`${storyUrl}/edit`);
+  await expect(second.getByRole('textbox', { name: 'Story text' })).toBeVisible();
+
+  await page.getByLabel('Title').fill('The boat, first tab');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The boat, first tab');
+
+  await second.getByLabel('Title').fill('The boat, second tab');
+  await second.getByRole('button', { name: 'Save draft' }).click();
+  await expect(second.getByRole('alert').first()).toContainText('was changed by Tabs');
+  await expect(second.getByLabel('Title')).toHaveValue('The boat, second tab');
+
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The boat, first tab');
+});
+
+test('an old revision can be compared and restored', async ({ page }) => {
+  await signUp(page, 'Historian');
+  const legacyUrl = await createLegacy(page, 'The old farm');
+  const editor = await newStory(page, legacyUrl, 'Harvest');
+  await editor.click();
+  await page.keyboard.type('The first harvest was wheat.');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await page.getByRole('link', { name: 'Edit' }).click();
+  const again = page.getByRole('textbox', { name: 'Story text' });
+  await again.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('The first harvest was barley.');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.locator('.story-body')).toContainText('barley');
+
+  await page.getByRole('link', { name: 'History' }).click();
+  await page.getByRole('button', { name: 'Show differences' }).click();
+  await expect(page.locator('.diff-removed')).toContainText('wheat');
+  await expect(page.locator('.diff-added')).toContainText('barley');
+  await page.getByRole('button', { name: 'Restore version 1' }).click();
+  await expect(page.getByRole('status')).toContainText('Version 1 was restored');
+  await expect(page.locator('.story-body')).toContainText('wheat');
+});
+
+test('an invited viewer can read but not edit', async ({ page, browser }) => {
+  await signUp(page, 'Owner');
+  const legacyUrl = await createLegacy(page, 'Aunt Mia');
+  const editor = await newStory(page, legacyUrl, 'The letters');
+  await editor.click();
+  await page.keyboard.type('She wrote every week.');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  const storyUrl = page.url();
+
+  await page.goto(legacyUrl);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByLabel('They join as').selectOption('viewer');
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  const invitation = await page.locator('#invitation-url').inputValue();
+  expect(invitation).toContain('/invitations/');
+
+  const guest = await (browser as Browser).newContext();
+  const reader = await guest.newPage();
+  await signUp(reader, 'Viewer');
+  await reader.goto(invitation);
+  await reader.getByRole('button', { name: 'Join' }).click();
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Aunt Mia');
+  await expect(reader.getByRole('link', { name: 'Write a story' })).toHaveCount(0);
+  await reader.getByRole('link', { name: 'The letters' }).click();
+  await expect(reader.locator('.story-body')).toContainText('She wrote every week.');
+  await expect(reader.getByRole('link', { name: 'Edit' })).toHaveCount(0);
+  await reader.goto(`${storyUrl}/edit`);
+  await expect(reader.getByRole('alert')).toHaveText('You can read this story but not edit it.');
+  const put = await reader.request.put(storyUrl.replace('/stories/', '/api/v1/stories/'), {
+    data: { version: 1, title: 'Hijacked', body: 'x' },
+    headers: { origin: new URL(storyUrl).origin },
+  });
+  expect(put.status()).toBe(403);
+  await guest.close();
+});
