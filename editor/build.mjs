@@ -1,6 +1,6 @@
 // Bundles src/editor.js into one self-contained ES module at
-// app/js/dist/editor.js, which wasm-bindgen copies as a snippet
-// (`#[wasm_bindgen(module = "/js/dist/editor.js")]` in the `app` crate).
+// public/editor/editor.js, served at /editor/editor.js and imported on demand by
+// app/js/editor_loader.js when an editor mounts.
 // Run with `npm run build --prefix editor`; scripts/tools.sh does it when stale.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const outfile = join(here, '..', 'app', 'js', 'dist', 'editor.js')
+const outfile = join(here, '..', 'public', 'editor', 'editor.js')
 
 mkdirSync(dirname(outfile), { recursive: true })
 

@@ -33,12 +33,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # The story editor's JavaScript (TipTap), from editor/package-lock.json, bundled into
-# app/js/dist/editor.js, which the `app` crate's WASM build reads (wasm-bindgen snippet).
+# public/editor/editor.js, served at /editor/editor.js and loaded by the editor island on demand.
 if [ ! -f editor/node_modules/.package-lock.json ] || [ editor/package-lock.json -nt editor/node_modules/.package-lock.json ]; then
   say "installing the editor's npm packages from editor/package-lock.json"
   npm ci --prefix editor --no-audit --no-fund
 fi
-if [ ! -f app/js/dist/editor.js ] || [ editor/src/editor.js -nt app/js/dist/editor.js ] || [ editor/package-lock.json -nt app/js/dist/editor.js ] || [ editor/build.mjs -nt app/js/dist/editor.js ]; then
-  say "bundling the editor into app/js/dist/editor.js"
+if [ ! -f public/editor/editor.js ] || [ editor/src/editor.js -nt public/editor/editor.js ] || [ editor/package-lock.json -nt public/editor/editor.js ] || [ editor/build.mjs -nt public/editor/editor.js ]; then
+  say "bundling the editor into public/editor/editor.js"
   npm run build --prefix editor
 fi

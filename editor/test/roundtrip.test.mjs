@@ -100,14 +100,14 @@ describe('roundTripMarkdown (source)', () => {
 })
 
 const here = dirname(fileURLToPath(import.meta.url))
-const bundle = join(here, '..', '..', 'app', 'js', 'dist', 'editor.js')
+const bundle = join(here, '..', '..', 'public', 'editor', 'editor.js')
 const bundleState = !existsSync(bundle)
   ? 'missing'
   : statSync(bundle).mtimeMs < statSync(join(here, '..', 'src', 'editor.js')).mtimeMs
     ? 'stale'
     : 'fresh'
 
-describe('built bundle app/js/dist/editor.js', () => {
+describe('built bundle public/editor/editor.js', () => {
   test(
     'exports the API and round-trips like the source',
     { skip: bundleState === 'fresh' ? false : `bundle is ${bundleState}: npm run build --prefix editor` },

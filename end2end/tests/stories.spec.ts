@@ -161,3 +161,19 @@ test('an invited viewer can read but not edit', async ({ page, browser }) => {
   expect(put.status()).toBe(403);
   await guest.close();
 });
+
+test('the editor bundle loads only on pages that edit', async ({ page }) => {
+  const bundles: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/editor/editor.js')) bundles.push(page.url());
+  });
+  await signUp(page, 'Lazy');
+  const legacyUrl = await createLegacy(page, 'Cousin Ida');
+  await page.goto('/');
+  await page.goto(legacyUrl);
+  await page.waitForLoadState('networkidle');
+  expect(bundles).toEqual([]);
+  await page.getByRole('link', { name: 'Write a story' }).click();
+  await expect(page.getByRole('textbox', { name: 'Story text' })).toBeVisible();
+  expect(bundles.length).toBe(1);
+});

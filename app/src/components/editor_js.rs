@@ -1,15 +1,16 @@
 //! Rust bindings to the story editor's JavaScript: TipTap 3 with Markdown as the
 //! stored format, written in `editor/src/editor.js` and bundled by esbuild into
-//! `app/js/dist/editor.js` (`npm run build --prefix editor`; `scripts/tools.sh` does it).
+//! `public/editor/editor.js` (`npm run build --prefix editor`; `scripts/tools.sh` does it),
+//! served at `/editor/editor.js`. The WASM links only the tiny `js/editor_loader.js`,
+//! which imports the bundle when the first editor mounts: pages that do not edit never
+//! load it.
 //!
 //! This module owns the boundary to that bundle: the raw `extern` functions and
 //! [`TipTap`], a safe handle that keeps the change callback alive and destroys the
 //! editor when dropped. It has no UI of its own; the toolbar and the island that
 //! mounts the editor live elsewhere and call [`TipTap`]'s methods.
 //!
-//! Everything here exists only with the `hydrate` feature (the browser build). The
-//! `wasm_bindgen` macro reads the bundle at compile time, so the bundle must be built
-//! before `app` is compiled for WASM; the server build never needs it.
+//! Everything here exists only with the `hydrate` feature (the browser build).
 
 #[cfg(feature = "hydrate")]
 use wasm_bindgen::prelude::*;
@@ -18,53 +19,69 @@ use wasm_bindgen::prelude::*;
 // or other attributes go to JS as a bare number (`Option<u8>`: `None` is `undefined`),
 // which the JS side accepts in place of `{ level }`.
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen(module = "/js/dist/editor.js")]
+#[wasm_bindgen(module = "/js/editor_loader.js")]
 extern "C" {
+    /// Resolves to the bundle's module object, importing it on first use.
+    #[wasm_bindgen(js_name = loadEditor)]
+    fn load_editor() -> js_sys::Promise;
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen]
+extern "C" {
+    /// The bundle's module namespace: its exports are called as methods.
+    pub type EditorModule;
+
     /// Mounts an editor inside `element` showing `markdown`; `on_change` gets the new
     /// Markdown after every change made in the editor. Returns the editor's handle.
-    #[wasm_bindgen(js_name = mountEditor)]
-    pub fn mount_editor(element: &web_sys::Element, markdown: &str, on_change: &Closure<dyn FnMut(String)>) -> JsValue;
+    #[wasm_bindgen(method, js_name = mountEditor)]
+    pub fn mount_editor(
+        this: &EditorModule,
+        element: &web_sys::Element,
+        markdown: &str,
+        on_change: &Closure<dyn FnMut(String)>,
+    ) -> JsValue;
 
     /// The current document as Markdown.
-    #[wasm_bindgen(js_name = getMarkdown)]
-    pub fn get_markdown(handle: &JsValue) -> String;
+    #[wasm_bindgen(method, js_name = getMarkdown)]
+    pub fn get_markdown(this: &EditorModule, handle: &JsValue) -> String;
 
     /// Replaces the document without calling `on_change` and without an undo step;
     /// does nothing when `markdown` equals the current document.
-    #[wasm_bindgen(js_name = setMarkdown)]
-    pub fn set_markdown(handle: &JsValue, markdown: &str);
+    #[wasm_bindgen(method, js_name = setMarkdown)]
+    pub fn set_markdown(this: &EditorModule, handle: &JsValue, markdown: &str);
 
-    #[wasm_bindgen(js_name = focusEditor)]
-    pub fn focus_editor(handle: &JsValue);
+    #[wasm_bindgen(method, js_name = focusEditor)]
+    pub fn focus_editor(this: &EditorModule, handle: &JsValue);
 
     /// Destroys the editor and removes its DOM. Safe to call twice.
-    #[wasm_bindgen(js_name = destroyEditor)]
-    pub fn destroy_editor(handle: &JsValue);
+    #[wasm_bindgen(method, js_name = destroyEditor)]
+    pub fn destroy_editor(this: &EditorModule, handle: &JsValue);
 
     /// Parses Markdown into the editor's schema and writes it back (no DOM needed):
     /// what the editor would store for `markdown`.
-    #[wasm_bindgen(js_name = roundTripMarkdown)]
-    pub fn round_trip_markdown(markdown: &str) -> String;
+    #[wasm_bindgen(method, js_name = roundTripMarkdown)]
+    pub fn round_trip_markdown(this: &EditorModule, markdown: &str) -> String;
 
     /// `name`: "bold" | "italic" | "strike" | "code". Returns whether it applied.
-    #[wasm_bindgen(js_name = toggleMark)]
-    pub fn toggle_mark(handle: &JsValue, name: &str) -> bool;
+    #[wasm_bindgen(method, js_name = toggleMark)]
+    pub fn toggle_mark(this: &EditorModule, handle: &JsValue, name: &str) -> bool;
 
     /// `name`: "heading" (with `level` 1–6) | "bulletList" | "orderedList" |
     /// "blockquote" | "codeBlock". Returns whether it applied.
-    #[wasm_bindgen(js_name = toggleNode)]
-    pub fn toggle_node(handle: &JsValue, name: &str, level: Option<u8>) -> bool;
+    #[wasm_bindgen(method, js_name = toggleNode)]
+    pub fn toggle_node(this: &EditorModule, handle: &JsValue, name: &str, level: Option<u8>) -> bool;
 
     /// Links the selection (or the link at the cursor) to `href`, or inserts `href`
     /// as linked text when nothing is selected; an empty `href` removes the link.
     /// Unsafe URLs (such as `javascript:`) are refused. Returns whether it applied.
-    #[wasm_bindgen(js_name = setLink)]
-    pub fn set_link(handle: &JsValue, href: &str) -> bool;
+    #[wasm_bindgen(method, js_name = setLink)]
+    pub fn set_link(this: &EditorModule, handle: &JsValue, href: &str) -> bool;
 
     /// Whether the mark or node `name` ("bold", "link", "heading", "bulletList", …)
     /// is active at the selection; for "heading", `level` narrows it to one level.
-    #[wasm_bindgen(js_name = isActive)]
-    pub fn is_active(handle: &JsValue, name: &str, level: Option<u8>) -> bool;
+    #[wasm_bindgen(method, js_name = isActive)]
+    pub fn is_active(this: &EditorModule, handle: &JsValue, name: &str, level: Option<u8>) -> bool;
 }
 
 /// A mounted story editor. Dropping it destroys the editor and then frees the
@@ -78,6 +95,7 @@ extern "C" {
 /// the callback also takes. [`set_markdown`](Self::set_markdown) never calls it.
 #[cfg(feature = "hydrate")]
 pub struct TipTap {
+    module: EditorModule,
     handle: JsValue,
     _on_change: Closure<dyn FnMut(String)>,
 }
@@ -86,52 +104,58 @@ pub struct TipTap {
 impl TipTap {
     /// Mounts an editor inside `element` (an `HtmlDivElement` from a `NodeRef`
     /// derefs to `&Element`) showing `markdown`.
-    pub fn mount(element: &web_sys::Element, markdown: &str, on_change: impl FnMut(String) + 'static) -> TipTap {
+    /// Fails when the bundle cannot be loaded (the page keeps its plain textarea).
+    pub async fn mount(
+        element: &web_sys::Element,
+        markdown: &str,
+        on_change: impl FnMut(String) + 'static,
+    ) -> Result<TipTap, JsValue> {
+        let module: EditorModule = wasm_bindgen_futures::JsFuture::from(load_editor()).await?.unchecked_into();
         let on_change = Closure::<dyn FnMut(String)>::new(on_change);
-        let handle = mount_editor(element, markdown, &on_change);
-        TipTap { handle, _on_change: on_change }
+        let handle = module.mount_editor(element, markdown, &on_change);
+        Ok(TipTap { module, handle, _on_change: on_change })
     }
 
     /// The current document as Markdown (the stored format).
     pub fn markdown(&self) -> String {
-        get_markdown(&self.handle)
+        self.module.get_markdown(&self.handle)
     }
 
     /// Replaces the document; `on_change` is not called.
     pub fn set_markdown(&self, markdown: &str) {
-        set_markdown(&self.handle, markdown);
+        self.module.set_markdown(&self.handle, markdown);
     }
 
     pub fn focus(&self) {
-        focus_editor(&self.handle);
+        self.module.focus_editor(&self.handle);
     }
 
     /// "bold" | "italic" | "strike" | "code". Returns whether it applied.
     pub fn toggle_mark(&self, name: &str) -> bool {
-        toggle_mark(&self.handle, name)
+        self.module.toggle_mark(&self.handle, name)
     }
 
     /// "heading" (with `Some(level)`) | "bulletList" | "orderedList" | "blockquote" |
     /// "codeBlock". Returns whether it applied.
     pub fn toggle_node(&self, name: &str, level: Option<u8>) -> bool {
-        toggle_node(&self.handle, name, level)
+        self.module.toggle_node(&self.handle, name, level)
     }
 
     /// Sets the link on the selection to `href`; an empty `href` removes it.
     /// Returns whether it applied (unsafe URLs are refused).
     pub fn set_link(&self, href: &str) -> bool {
-        set_link(&self.handle, href)
+        self.module.set_link(&self.handle, href)
     }
 
     /// Whether the mark or node `name` is active at the selection (any heading level
     /// for "heading").
     pub fn is_active(&self, name: &str) -> bool {
-        is_active(&self.handle, name, None)
+        self.module.is_active(&self.handle, name, None)
     }
 
     /// Whether the selection is in a heading of `level`.
     pub fn is_heading(&self, level: u8) -> bool {
-        is_active(&self.handle, "heading", Some(level))
+        self.module.is_active(&self.handle, "heading", Some(level))
     }
 }
 
@@ -139,6 +163,6 @@ impl TipTap {
 impl Drop for TipTap {
     fn drop(&mut self) {
         // Runs before the fields drop, so the editor is gone before its callback is.
-        destroy_editor(&self.handle);
+        self.module.destroy_editor(&self.handle);
     }
 }

@@ -41,14 +41,20 @@ impl RichText for super::editor_js::TipTap {
     }
 }
 
-/// Mounts TipTap in `host`; only the browser build has it.
-fn mount(
+/// Mounts TipTap in `host`; only the browser build has it. `None` keeps the textarea.
+async fn mount(
     host: &web_sys::Element,
     markdown: &str,
     on_change: impl FnMut(String) + 'static,
 ) -> Option<Box<dyn RichText>> {
     #[cfg(feature = "hydrate")]
-    return Some(Box::new(super::editor_js::TipTap::mount(host, markdown, on_change)));
+    return match super::editor_js::TipTap::mount(host, markdown, on_change).await {
+        Ok(editor) => Some(Box::new(editor)),
+        Err(err) => {
+            leptos::logging::warn!("the rich editor could not load, keeping the plain text box: {err:?}");
+            None
+        }
+    };
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (host, markdown, on_change);
@@ -118,21 +124,21 @@ pub fn StoryEditor(
     };
 
     // In the browser only: swap the textarea for TipTap once the island is live.
-    Effect::new({
-        move |_| {
-            if mounted.get_untracked() {
-                return;
-            }
-            let Some(element) = host.get() else { return };
-            let rich = mount(&element, &body.get_untracked(), move |markdown| {
+    Effect::new(move |_| {
+        if mounted.get_untracked() {
+            return;
+        }
+        let Some(element) = host.get() else { return };
+        spawn_local(async move {
+            let on_change = move |markdown| {
                 body.set(markdown);
                 schedule();
-            });
-            if let Some(rich) = rich {
+            };
+            if let Some(rich) = mount(&element, &body.get_untracked(), on_change).await {
                 editor.set_value(Some(SendWrapper::new(rich)));
                 mounted.set(true);
             }
-        }
+        });
     });
     let _ = window_event_listener(leptos::ev::beforeunload, move |ev| {
         if dirty.get_untracked() {
