@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-js test-e2e fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-e2e test-api fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -31,6 +31,7 @@ test: tools
 	$(MAKE) test-js
 	$(MAKE) build
 	$(MAKE) test-e2e
+	$(MAKE) test-api
 
 # Unit and integration tests; the PostgreSQL variants run when TEST_DATABASE_URL is set.
 test-rust:
@@ -47,6 +48,10 @@ test-js:
 # Playwright in Debian's Chromium against the release binary and site.
 test-e2e:
 	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) npx playwright test --config end2end/playwright.config.ts
+
+# Schemathesis against the release binary's REST API: no 5xx, every response as documented.
+test-api:
+	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) scripts/schemathesis.sh
 
 fmt:
 	cargo fmt --all

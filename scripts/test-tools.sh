@@ -12,3 +12,12 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+
+# Schemathesis (PyPI), in a virtualenv outside the checkout so CI reuses it.
+SCHEMATHESIS_VERSION=4.32.5
+venv=${HEIRLOOM_TOOLS_DIR:-$HOME/.cache/heirloom-tools}/venv
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "test-tools: installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
