@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-js test-e2e test-api fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-e2e test-api bench fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -52,6 +52,11 @@ test-e2e:
 # Schemathesis against the release binary's REST API: no 5xx, every response as documented.
 test-api:
 	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) scripts/schemathesis.sh
+
+# Load scenarios against the release binary; results in bench/results/ (see bench/README.md).
+bench: build
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench: install wrk"; exit 1; }
+	BENCH_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) python3 bench/run.py
 
 fmt:
 	cargo fmt --all

@@ -115,11 +115,13 @@ pub async fn autosave_story(
     tags: String,
 ) -> Result<i64, ApiError> {
     let (backend, auth) = signed_in()?;
-    let update = types::StoryUpdate { version, title, body, tags: split_tags(&tags), visibility: None, status: None };
+    let update = types::StoryUpdate {
+        version,
+        title,
+        body,
+        tags: types::stories::split_tags(&tags),
+        visibility: None,
+        status: None,
+    };
     Ok(backend.stories.update_story(&auth.user, &id, &update).await?.version)
-}
-
-/// Tags as typed in one field: separated by commas.
-pub fn split_tags(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }

@@ -1,17 +1,9 @@
 import { expect, Page, test } from '@playwright/test';
+import { signUp as signUpAs, unique } from './helpers';
 
-// Each test uses its own email: the suite shares one server and database.
-const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 const PASSWORD = 'my grandmother kept bees';
 
-async function signUp(page: Page, email: string, name = 'Ana Test') {
-  await page.goto('/signup');
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL('/account');
-}
+const signUp = (page: Page, email: string, name = 'Ana Test') => signUpAs(page, name, PASSWORD, email);
 
 async function signOut(page: Page) {
   await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();

@@ -1,18 +1,9 @@
 import { Browser, expect, Page, test } from '@playwright/test';
+import { signUp as signUpAs } from './helpers';
 
 const PASSWORD = 'the orchard by the river';
-const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 
-async function signUp(page: Page, name: string): Promise<string> {
-  const email = unique(name.toLowerCase());
-  await page.goto('/signup');
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL('/account');
-  return email;
-}
+const signUp = (page: Page, name: string) => signUpAs(page, name, PASSWORD);
 
 async function createLegacy(page: Page, name: string): Promise<string> {
   await page.goto('/legacies');

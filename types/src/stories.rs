@@ -220,3 +220,9 @@ pub struct HistoryPage {
     pub revisions: Vec<RevisionView>,
     pub diff: Option<(i64, i64, Vec<DiffLine>)>,
 }
+
+/// Tags as typed into one form field: separated by commas. Validation happens in the
+/// backend; this only splits.
+pub fn split_tags(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}

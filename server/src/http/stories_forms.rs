@@ -7,16 +7,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
+use types::stories::split_tags;
 use types::{Flash, LegacyInput, StoryInput, StoryUpdate};
 
 use super::extract::Path;
 use super::form::{failed, Mode};
 use super::session::{set_flash, urlencode, RequireUser};
 use super::AppState;
-
-fn split_tags(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
-}
 
 pub async fn create_legacy(
     State(state): State<AppState>,

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Heirloom's benchmark runner (`make bench`; never part of `make test`).
+
+Starts the release binary on a fresh data folder (SQLite, and PostgreSQL when
+BENCH_DATABASE_URL or a server on 127.0.0.1:5432 is available), seeds it through the
+REST API, drives load from wrk (a separate process) at fixed connection counts, and
+writes JSON plus a Markdown table to bench/results/ with the machine's facts. Ratios
+between runs on one machine are meaningful; absolute times across machines are not.
+"""
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = ROOT / "bench" / "wrk"
+RESULTS = ROOT / "bench" / "results"
+CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64").split(",")]
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+STORIES = int(os.environ.get("BENCH_STORIES", "2000"))
+PORT = int(os.environ.get("BENCH_PORT", "3127"))
+
+
+def words(n, seed):
+    vocabulary = ("grandmother orchard river letters summer kitchen harvest village winter songs "
+                  "bicycle market chapel school bread garden wedding photograph journey war").split()
+    out = [vocabulary[(seed * 7 + i * 13) % len(vocabulary)] for i in range(n)]
+    return " ".join(out[i] + (".\n\n" if i % 60 == 59 else "") for i in range(n))
+
+
+class Server:
+    """The release binary on a fresh data folder, and what it costs to run."""
+
+    def __init__(self, binary, site, database_url=None):
+        self.base = f"http://127.0.0.1:{PORT}"
+        self.data = tempfile.mkdtemp(prefix="heirloom-bench-")
+        env = dict(os.environ, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=site, LEPTOS_ENV="PROD",
+                   HEIRLOOM_DATA_DIR=self.data, HEIRLOOM_PUBLIC_URL=self.base, HEIRLOOM_LOG_LEVEL="warn",
+                   HEIRLOOM_DB_MAX_CONNECTIONS="16")
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        started = time.monotonic()
+        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                if urllib.request.urlopen(f"{self.base}/readyz", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() - started > 60:
+                raise SystemExit("bench: the server did not become ready")
+            time.sleep(0.02)
+        self.cold_start_ms = round((time.monotonic() - started) * 1000, 1)
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self, key):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+class Client:
+    """A signed-in member talking JSON to the API."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def post(self, path, body):
+        request = urllib.request.Request(f"{self.base}{path}", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json", "Origin": self.base})
+        with self.opener.open(request) as response:
+            return json.loads(response.read())
+
+    def cookie(self):
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def seed(server):
+    client = Client(server.base)
+    client.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
+                                        "password": "a benchmark password"})
+    legacy = client.post("/api/v1/legacies", {"name": "Benchmark family", "born": "1900"})["id"]
+    story_ids = []
+    started = time.monotonic()
+    for i in range(STORIES):
+        visibility = "public" if i % 3 == 0 else "members"
+        story = client.post("/api/v1/stories", {"legacy_id": legacy, "title": f"Story {i}", "body": words(800, i),
+                                                "tags": [f"decade-{1900 + (i % 12) * 10}"], "visibility": visibility,
+                                                "status": "published"})
+        story_ids.append(story["id"])
+    seconds = time.monotonic() - started
+    return client, legacy, story_ids, round(STORIES / seconds, 1)
+
+
+def wrk(server, connections, script, path, env):
+    threads = max(1, min(connections, 2))
+    cpu_before = server.cpu_seconds()
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--timeout", "10s",
+                             "-s", str(WRK_DIR / script), f"{server.base}{path}"],
+                            env=dict(os.environ, BENCH_WRK_DIR=str(WRK_DIR), **env),
+                            capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu_before
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    figures = json.loads(line.removeprefix("WRK_JSON "))
+    seconds = figures["duration_us"] / 1e6
+    return {
+        "connections": connections,
+        "requests_per_s": round(figures["requests"] / seconds, 1),
+        "p50_ms": figures["p50_us"] / 1000, "p95_ms": figures["p95_us"] / 1000, "p99_ms": figures["p99_us"] / 1000,
+        "errors": figures["errors"],
+        "cpu_s_per_1000": round(cpu / max(figures["requests"], 1) * 1000, 3),
+        "peak_rss_mib": round(server.rss_kib("VmHWM") / 1024, 1),
+    }
+
+
+def run_engine(name, binary, site, database_url=None):
+    server = Server(binary, site, database_url)
+    try:
+        idle_rss = round(server.rss_kib("VmRSS") / 1024, 1)
+        client, legacy, story_ids, seed_rate = seed(server)
+        public_story = story_ids[0]
+        scenarios = {}
+        cookie = {"BENCH_COOKIE": client.cookie()}
+        for c in CONNECTIONS:
+            scenarios.setdefault("story page (SSR, signed out)", []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/stories/{public_story}", {"BENCH_COOKIE": ""}))
+            scenarios.setdefault("story page (SSR, member)", []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/stories/{story_ids[1]}", cookie))
+            scenarios.setdefault("REST story get", []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/api/v1/stories/{story_ids[1]}", cookie))
+            scenarios.setdefault("story create (REST, with revision + outbox)", []).append(
+                wrk(server, c, "create_story.lua", "/api/v1/stories",
+                    dict(cookie, BENCH_LEGACY=legacy, BENCH_ORIGIN=server.base)))
+        return {"engine": name, "cold_start_ms": server.cold_start_ms, "idle_rss_mib": idle_rss,
+                "seeded_stories": STORIES, "seed_creates_per_s": seed_rate, "scenarios": scenarios}
+    finally:
+        server.stop()
+
+
+def postgres_database():
+    """A database URL and, when this run created it, its name to drop afterwards."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"], None
+    if shutil.which("psql") and subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
+        name = f"heirloom_bench_{uuid.uuid4().hex[:8]}"
+        psql(f"CREATE DATABASE {name}")
+        return f"postgres://postgres@127.0.0.1:5432/{name}", name
+    return None, None
+
+
+def psql(sql):
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql, "postgres"], check=True)
+
+
+def machine():
+    return {"cores": os.cpu_count(), "load_average_at_start": os.getloadavg(), "kernel": platform.release(),
+            "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                         if l.startswith("model name")), "unknown")}
+
+
+def markdown(result):
+    lines = [f"# Benchmark {result['started']}", "",
+             f"Machine: {result['machine']['cores']} cores, {result['machine']['cpu']}, "
+             f"load average at start {', '.join(f'{x:.2f}' for x in result['machine']['load_average_at_start'])}. "
+             f"wrk for {DURATION} per row. Ratios between rows and runs on one machine are comparable; "
+             "absolute times across machines are not.", ""]
+    for engine in result["engines"]:
+        lines += [f"## {engine['engine']}", "",
+                  f"Cold start (launch → 200 on /readyz, empty database): {engine['cold_start_ms']} ms · "
+                  f"idle RSS {engine['idle_rss_mib']} MiB · seeded {engine['seeded_stories']} stories of ~800 words "
+                  f"at {engine['seed_creates_per_s']} creates/s (one client)", "",
+                  "| scenario | conn | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s / 1000 req | peak RSS MiB |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, rows in engine["scenarios"].items():
+            for r in rows:
+                lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+                             f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    binary = os.environ.get("BENCH_BIN") or sys.exit("bench: set BENCH_BIN (make bench does)")
+    site = os.environ.get("LEPTOS_SITE_ROOT") or sys.exit("bench: set LEPTOS_SITE_ROOT (make bench does)")
+    result = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "engines": []}
+    result["engines"].append(run_engine("SQLite", binary, site))
+    pg, created = postgres_database()
+    if pg:
+        try:
+            result["engines"].append(run_engine("PostgreSQL", binary, site, pg))
+        finally:
+            if created:
+                psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
+    else:
+        print("bench: no PostgreSQL reachable; SQLite only")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / result["started"].replace(":", "")
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown(result) + "\n")
+    print(markdown(result))
+    print(f"bench: wrote {stem}.json and {stem}.md")
+
+
+if __name__ == "__main__":
+    main()
