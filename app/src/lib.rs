@@ -28,6 +28,7 @@ use pages::story::StoryPage;
 
 /// The HTML document around every page, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    request::set_page_security_policy();
     let theme = request::theme_cookie().map(|theme| theme.as_str());
     view! {
         <!DOCTYPE html>

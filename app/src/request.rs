@@ -65,3 +65,29 @@ pub fn set_status(status: http::StatusCode) {
     #[cfg(not(feature = "ssr"))]
     let _ = status;
 }
+
+/// Sets the page's Content-Security-Policy: scripts only from this site or carrying this
+/// response's nonce (the hydration script), WASM allowed to compile, no inline styles,
+/// forms only to this site and the configured sign-in providers (sign-out redirects there).
+pub fn set_page_security_policy() {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::prelude::use_context;
+        let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        else {
+            return;
+        };
+        let providers: Vec<String> = use_context::<backend::Backend>()
+            .map(|b| b.config.oidc_providers.iter().map(|p| p.issuer.origin().ascii_serialization()).collect())
+            .unwrap_or_default();
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' https: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+             frame-ancestors 'none'; base-uri 'self'; form-action 'self' {}",
+            providers.join(" ")
+        );
+        if let Ok(value) = http::HeaderValue::from_str(policy.trim()) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}

@@ -244,6 +244,9 @@ export function mountEditor(element, markdown, onChange) {
     element,
     extensions: createExtensions(),
     content: EMPTY_DOC,
+    // The page's Content-Security-Policy allows no inline <style>; the few rules
+    // TipTap would inject live in style/main.css instead.
+    injectCSS: false,
     editorProps: {
       attributes: {
         role: 'textbox',

@@ -1,4 +1,6 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Page, test as base } from '@playwright/test';
+
+export { expect };
 
 /** An email no other test uses: the suite shares one server and database. */
 export const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
@@ -13,3 +15,31 @@ export async function signUp(page: Page, name: string, password: string, email =
   await expect(page).toHaveURL('/account');
   return email;
 }
+
+/**
+ * The suite's `test`: every page it opens reports Content-Security-Policy violations,
+ * and a test fails if there was any.
+ */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [
+    async ({ context }, use) => {
+      const violations: string[] = [];
+      await context.exposeFunction('__reportCspViolation', (text: string) => violations.push(text));
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          (window as unknown as { __reportCspViolation: (t: string) => void }).__reportCspViolation(
+            `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${e.documentURI}`,
+          );
+        });
+      });
+      context.on('console', (message) => {
+        if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+          violations.push(message.text());
+        }
+      });
+      await use(violations);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
+    },
+    { auto: true },
+  ],
+});

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { signUp as signUpAs, unique } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, signUp as signUpAs, test, unique } from './helpers';
 
 const PASSWORD = 'my grandmother kept bees';
 

@@ -1,5 +1,5 @@
-import { Browser, expect, Page, test } from '@playwright/test';
-import { signUp as signUpAs } from './helpers';
+import { Browser, Page } from '@playwright/test';
+import { expect, signUp as signUpAs, test } from './helpers';
 
 const PASSWORD = 'the orchard by the river';
 

@@ -136,3 +136,37 @@ async fn bad_has_no_cookie(server: &TestServer) -> bool {
     let bad = server.post_form(&server.client, "/theme", &[("theme", "")]).await;
     bad.status() == StatusCode::UNPROCESSABLE_ENTITY && !bad.headers().contains_key("set-cookie")
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    for path in ["/", "/api/v1/stories", "/healthz", "/missing", "/api/v1/nothing"] {
+        let response = server.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(!headers.contains_key("strict-transport-security"), "plain http: no HSTS");
+    }
+    let page = server.get("/").await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the header's nonce");
+    let api = server.get("/api/v1/stories").await;
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_typed_413() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let browser = TestServer::browser();
+    let huge = serde_json::json!({ "email": "a@example.org", "password": "p".repeat(100 * 1024) });
+    let response = server.post_json(&browser, "/api/v1/auth/signin", huge).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.json::<Value>().await.unwrap()["kind"], "payload_too_large");
+    server.stop().await;
+}

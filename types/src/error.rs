@@ -35,7 +35,8 @@ pub enum ApiError {
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
     #[error("{message}")]
-    PayloadTooLarge { message: String, limit_bytes: u64 },
+    /// `limit_bytes` when the limit is known to the part that refused the request.
+    PayloadTooLarge { message: String, limit_bytes: Option<u64> },
     #[error("{message}")]
     Unavailable { message: String },
     #[error("{message}")]
@@ -141,7 +142,7 @@ mod tests {
             ApiError::invalid(vec![]),
             ApiError::Conflict { message: "x".into() },
             ApiError::RateLimited { message: "x".into(), retry_after_secs: 3 },
-            ApiError::PayloadTooLarge { message: "x".into(), limit_bytes: 10 },
+            ApiError::PayloadTooLarge { message: "x".into(), limit_bytes: Some(10) },
             ApiError::Unavailable { message: "x".into() },
             ApiError::internal(),
         ];

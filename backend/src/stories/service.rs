@@ -293,6 +293,17 @@ impl Stories {
     }
 
     pub async fn update_story(&self, user: &User, id: &str, update: &StoryUpdate) -> Result<StoryView> {
+        self.save_story(user, id, update, None).await
+    }
+
+    /// Writes a new version; `restored_from` marks a revision that brings back an old one.
+    async fn save_story(
+        &self,
+        user: &User,
+        id: &str,
+        update: &StoryUpdate,
+        restored_from: Option<i64>,
+    ) -> Result<StoryView> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
         if !policy::can_edit(reader, facts(&current)) {
@@ -332,9 +343,9 @@ impl Stories {
         }
         let version = update.version + 1;
         repo::set_tags_tx(&mut tx, id, &tags).await?;
-        repo::insert_revision_tx(&mut tx, id, version, &title, &update.body, &user.id, None).await?;
+        repo::insert_revision_tx(&mut tx, id, version, &title, &update.body, &user.id, restored_from).await?;
         let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "version": version, "title": title,
-            "visibility": visibility, "status": status, "tags": tags });
+            "visibility": visibility, "status": status, "tags": tags, "restored_from": restored_from });
         append(&mut tx, "story", id, "StoryUpdated", user, payload).await?;
         tx.commit().await?;
         self.story(Some(user), id).await
@@ -441,20 +452,7 @@ impl Stories {
             visibility: None,
             status: None,
         };
-        let restored = self.update_story(user, id, &update).await?;
-        // Mark the revision just written as a restore of `version`.
-        let mut tx = self.db.begin().await?;
-        crate::db::with_tx!(&mut tx, |conn| {
-            sqlx::query("UPDATE story_revisions SET restored_from = $3 WHERE story_id = $1 AND version = $2")
-                .bind(id)
-                .bind(restored.version)
-                .bind(version)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })?;
-        tx.commit().await?;
-        Ok(restored)
+        self.save_story(user, id, &update, Some(version)).await
     }
 
     /// What changed between two revisions, line by line.

@@ -10,11 +10,12 @@ use types::ApiError;
 
 use super::ApiFailure;
 
-fn rejected(status: StatusCode, text: String) -> ApiFailure {
+/// A rejected body, path or query as the typed error: 413 when too large, else 422.
+pub fn rejected(status: StatusCode, text: String) -> ApiFailure {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiFailure(ApiError::PayloadTooLarge {
-            message: "The request body is too large.".into(),
-            limit_bytes: 8 * 1024 * 1024,
+            message: "The request body is larger than this endpoint accepts.".into(),
+            limit_bytes: None,
         });
     }
     ApiFailure(ApiError::Invalid { message: text, fields: Vec::new() })

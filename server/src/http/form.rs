@@ -11,6 +11,7 @@ use serde::Serialize;
 use tower_sessions::Session;
 use types::{ApiError, Flash};
 
+use super::extract::rejected;
 use super::session::set_flash;
 use super::ApiFailure;
 
@@ -32,12 +33,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        let invalid = |message: String| ApiFailure(ApiError::Invalid { message, fields: Vec::new() });
         if is_json {
-            let Json(value) = Json::<T>::from_request(request, state).await.map_err(|e| invalid(e.body_text()))?;
+            let Json(value) =
+                Json::<T>::from_request(request, state).await.map_err(|e| rejected(e.status(), e.body_text()))?;
             Ok(Input(Mode::Json, value))
         } else {
-            let Form(value) = Form::<T>::from_request(request, state).await.map_err(|e| invalid(e.body_text()))?;
+            let Form(value) =
+                Form::<T>::from_request(request, state).await.map_err(|e| rejected(e.status(), e.body_text()))?;
             Ok(Input(Mode::Form, value))
         }
     }

@@ -7,6 +7,7 @@ mod extract;
 mod form;
 mod middleware;
 mod ops;
+mod security;
 pub mod session;
 mod stories_api;
 mod stories_forms;
@@ -40,6 +41,10 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// Request body limits: account forms and JSON are small; story bodies may be long.
+const SMALL_BODY: usize = 64 * 1024;
+const STORY_BODY: usize = 8 * 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let timeout = Duration::from_secs(state.backend.config.request_timeout_secs);
@@ -54,7 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sessions/revoke", post(auth::revoke_session))
         .route("/auth/sessions/revoke-others", post(auth::revoke_other_sessions))
         .route("/auth/oidc/{provider}/start", get(auth::oidc_start))
-        .route("/auth/oidc/{provider}/callback", get(auth::oidc_callback));
+        .route("/auth/oidc/{provider}/callback", get(auth::oidc_callback))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let story_forms = Router::new()
         .route("/legacies", post(stories_forms::create_legacy))
@@ -67,9 +73,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stories/{id}/flag", post(stories_forms::flag))
         .route("/invitations/{token}/accept", post(stories_forms::accept_invitation))
         .route("/moderation/{id}", post(stories_forms::resolve_flag))
-        .layer(DefaultBodyLimit::max(8 * 1024 * 1024));
+        .layer(DefaultBodyLimit::max(STORY_BODY));
 
-    let api = Router::new()
+    // Account endpoints take small JSON or forms.
+    let account_api = Router::new()
         .route("/api/v1/auth/signup", post(auth::sign_up))
         .route("/api/v1/auth/signin", post(auth::sign_in))
         .route("/api/v1/auth/signout", post(auth::sign_out))
@@ -79,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me/sessions/revoke", post(auth::revoke_session))
         .route("/api/v1/me/sessions/revoke-others", post(auth::revoke_other_sessions))
         .route("/api/v1/signup-invites", post(auth::create_invite))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+
+    let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))
         .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
         .route("/api/v1/legacies/{id}", get(stories_api::get_legacy))
@@ -102,7 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/moderation/flags/{id}", post(stories_api::resolve_flag))
         // Story bodies may be up to 1 MB of Markdown; larger ones get a field error from the
         // service rather than a bare 413, so the limit here is generous.
-        .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
+        .layer(DefaultBodyLimit::max(STORY_BODY))
+        .merge(account_api)
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 
@@ -126,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), session::resolve_user))
         .layer(session::layer(&state.backend))
         .layer(from_fn_with_state(state.clone(), csrf::same_origin_only))
+        .layer(from_fn_with_state(state.clone(), security::headers))
         .with_state(state);
     middleware::wrap(router, timeout)
 }
