@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test as base } from '@playwright/test';
 
 export { expect };
@@ -20,7 +21,7 @@ export async function signUp(page: Page, name: string, password: string, email =
  * The suite's `test`: every page it opens reports Content-Security-Policy violations,
  * and a test fails if there was any.
  */
-export const test = base.extend<{ cspViolations: string[] }>({
+export const test = base.extend<{ cspViolations: string[]; accessibility: void }>({
   cspViolations: [
     async ({ context }, use) => {
       const violations: string[] = [];
@@ -42,4 +43,25 @@ export const test = base.extend<{ cspViolations: string[] }>({
     },
     { auto: true },
   ],
+  // Every page a test ends on is checked with axe in the light and the dark theme.
+  accessibility: [
+    async ({ page, javaScriptEnabled }, use) => {
+      await use();
+      // axe runs as JavaScript in the page; no-JavaScript tests are covered by their JS twins.
+      if (javaScriptEnabled && page.url().startsWith('http')) await expectAccessible(page);
+    },
+    { auto: true },
+  ],
 });
+
+/** Fails on any serious or critical axe finding, in both colour schemes. */
+export async function expectAccessible(page: Page) {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const serious = results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}) on ${page.url()} [${colorScheme}]: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    expect(serious, 'serious or critical accessibility violations').toEqual([]);
+  }
+}
