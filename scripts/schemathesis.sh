@@ -14,7 +14,7 @@ base="http://127.0.0.1:${port}"
 work=$(mktemp -d)
 
 LEPTOS_SITE_ADDR="127.0.0.1:${port}" LEPTOS_SITE_ROOT="$site" HEIRLOOM_DATA_DIR="$work/data" \
-  HEIRLOOM_PUBLIC_URL="$base" HEIRLOOM_LOG_LEVEL=warn "$bin" serve >"$work/server.log" 2>&1 &
+  HEIRLOOM_PUBLIC_URL="$base" HEIRLOOM_LOG_LEVEL=warn HEIRLOOM_WRITES_PER_MINUTE_PER_IP=1000000 "$bin" serve >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do

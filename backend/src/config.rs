@@ -43,6 +43,8 @@ pub struct Config {
     pub oidc_providers: Vec<OidcProviderConfig>,
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
     pub trust_proxy_headers: bool,
+    /// State-changing requests (POST, PUT, PATCH, DELETE) allowed per client address per minute.
+    pub writes_per_minute_per_ip: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,7 @@ struct Defaults {
     login_attempts_per_ip: u32,
     oidc_providers: Vec<()>,
     trust_proxy_headers: bool,
+    writes_per_minute_per_ip: u32,
 }
 
 impl Default for Defaults {
@@ -109,6 +112,7 @@ impl Default for Defaults {
             login_attempts_per_ip: 30,
             oidc_providers: Vec::new(),
             trust_proxy_headers: false,
+            writes_per_minute_per_ip: 600,
         }
     }
 }
@@ -192,6 +196,7 @@ impl Config {
             ("session_absolute_days", self.session_absolute_days),
             ("login_attempts_per_account", self.login_attempts_per_account.into()),
             ("login_attempts_per_ip", self.login_attempts_per_ip.into()),
+            ("writes_per_minute_per_ip", self.writes_per_minute_per_ip.into()),
         ] {
             if value == 0 {
                 return invalid(key, "must be at least 1");
@@ -258,6 +263,7 @@ impl fmt::Debug for Config {
             .field("login_attempts_per_ip", &self.login_attempts_per_ip)
             .field("oidc_providers", &self.oidc_providers)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("writes_per_minute_per_ip", &self.writes_per_minute_per_ip)
             .finish()
     }
 }

@@ -121,7 +121,7 @@ async fn serve(config: Config) -> backend::Result<()> {
         message: format!("cannot listen on {addr}: {err}"),
     })?;
     let local = listener.local_addr().map_err(|e| backend::Error::Unavailable(e.to_string()))?;
-    let state = AppState { backend: backend.clone(), leptos_options, metrics: telemetry::metrics_handle() };
+    let state = AppState::new(backend.clone(), leptos_options, telemetry::metrics_handle());
     tracing::info!(addr = %local, "listening on http://{local}");
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

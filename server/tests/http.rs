@@ -170,3 +170,20 @@ async fn an_oversized_body_is_a_typed_413() {
     assert_eq!(response.json::<Value>().await.unwrap()["kind"], "payload_too_large");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn state_changing_requests_are_rate_limited_per_address() {
+    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, "writes_per_minute_per_ip = 3").await;
+    for _ in 0..3 {
+        let response = server.post_form(&server.client, "/theme", &[("theme", "dark")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let limited = server.post_form(&server.client, "/theme", &[("theme", "dark")]).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert_eq!(limited.json::<Value>().await.unwrap()["kind"], "rate_limited");
+    // Reading is not limited.
+    assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
+    server.stop().await;
+}

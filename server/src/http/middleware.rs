@@ -4,14 +4,13 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use types::ApiError;
@@ -35,7 +34,10 @@ pub fn wrap(router: Router, timeout: Duration) -> Router {
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                 ApiFailure(ApiError::internal()).into_response()
             }))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)),
+            .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+                super::limits::timed_out()
+            }))
+            .layer(tower::timeout::TimeoutLayer::new(timeout)),
     )
 }
 

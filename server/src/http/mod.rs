@@ -5,6 +5,7 @@ mod csrf;
 mod error;
 mod extract;
 mod form;
+mod limits;
 mod middleware;
 mod ops;
 mod security;
@@ -33,6 +34,14 @@ pub struct AppState {
     pub backend: Backend,
     pub leptos_options: LeptosOptions,
     pub metrics: PrometheusHandle,
+    pub write_limiter: limits::WriteLimiter,
+}
+
+impl AppState {
+    pub fn new(backend: Backend, leptos_options: LeptosOptions, metrics: PrometheusHandle) -> AppState {
+        let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
+        AppState { backend, leptos_options, metrics, write_limiter }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -137,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), session::resolve_user))
         .layer(session::layer(&state.backend))
         .layer(from_fn_with_state(state.clone(), csrf::same_origin_only))
+        .layer(from_fn_with_state(state.clone(), limits::limit_writes))
         .layer(from_fn_with_state(state.clone(), security::headers))
         .with_state(state);
     middleware::wrap(router, timeout)

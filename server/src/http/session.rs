@@ -3,7 +3,7 @@
 //! request, which handlers take through [`RequireUser`]/[`MaybeUser`] and pages read
 //! from the request. No handler parses cookies itself.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -123,16 +123,11 @@ impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
-        let forwarded = state
-            .backend
-            .config
-            .trust_proxy_headers
-            .then(|| {
-                parts.headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse::<IpAddr>().ok()
-            })
-            .flatten();
-        let ip = forwarded.or(peer).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let ip = super::limits::client_ip(
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+            state.backend.config.trust_proxy_headers,
+        );
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("unknown").to_string();
         Ok(Client(ClientInfo { ip, user_agent }))

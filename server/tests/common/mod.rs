@@ -30,7 +30,7 @@ impl TestServer {
         let backend = Backend::start(config).await.expect("backend starts");
         let leptos_options =
             LeptosOptions::builder().output_name("heirloom").site_root(data_dir.path().display().to_string()).build();
-        let state = AppState { backend: backend.clone(), leptos_options, metrics: server::telemetry::metrics_handle() };
+        let state = AppState::new(backend.clone(), leptos_options, server::telemetry::metrics_handle());
         let task = tokio::spawn(async move {
             axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .await
