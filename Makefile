@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-js test-e2e test-api bench fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-e2e test-api test-fuzz fuzz bench fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -28,6 +28,7 @@ dev: tools
 test: tools
 	@scripts/test-tools.sh
 	$(MAKE) test-rust
+	$(MAKE) test-fuzz
 	$(MAKE) test-js
 	$(MAKE) build
 	$(MAKE) test-e2e
@@ -52,6 +53,15 @@ test-e2e:
 # Schemathesis against the release binary's REST API: no 5xx, every response as documented.
 test-api:
 	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) scripts/schemathesis.sh
+
+# Fuzzing the Markdown → sanitized HTML path (cargo-fuzz, libFuzzer). cargo-fuzz needs
+# nightly flags; RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them.
+FUZZ := cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)-fuzz cargo fuzz run markdown_render
+test-fuzz:
+	$(FUZZ) -- -max_total_time=$${FUZZ_SECONDS:-5}
+
+fuzz:
+	$(FUZZ) -- -max_total_time=$${FUZZ_SECONDS:-300}
 
 # Load scenarios against the release binary; results in bench/results/ (see bench/README.md).
 bench: build

@@ -21,3 +21,9 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+
+# cargo-fuzz for the fuzz targets in fuzz/.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "test-tools: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
