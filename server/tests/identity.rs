@@ -443,3 +443,36 @@ async fn the_account_page_needs_a_signed_in_user() {
     assert!(html.contains("this browser"), "{html}");
     server.stop().await;
 }
+
+server_test!(activity_extends_a_session_without_a_write_per_request, |server| {
+    let browser = TestServer::browser();
+    sign_up(server, &browser, "ana@example.org").await;
+    // A page view right after sign-in changes nothing, so the session is not saved again.
+    let quiet = browser.get(server.url("/account")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(quiet.status(), StatusCode::OK);
+    assert!(session_cookie(&quiet).is_none(), "no session write on a plain page view");
+
+    // After a minute of quiet, the next request records activity and extends the cookie session.
+    let auth = authenticated(server, "ana@example.org").await;
+    let two_minutes_ago = backend::time::now_millis() - 120_000;
+    with_pool!(&server.backend.db, |pool| {
+        sqlx::query("UPDATE user_sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(two_minutes_ago)
+            .bind(&auth.session_id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let active = me(server, &browser).await;
+    assert_eq!(active.status(), StatusCode::OK);
+    let cookie = active
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("heirloom_session="))
+        .map(str::to_string);
+    assert!(cookie.as_deref().is_some_and(|c| c.contains("Max-Age=")), "expiry extended: {cookie:?}");
+    let row = backend::identity::repo::find_session(&server.backend.db, &auth.session_id).await.unwrap().unwrap();
+    assert!(row.last_seen_at > two_minutes_ago);
+});

@@ -216,6 +216,10 @@ impl Identity {
         };
         if now - row.last_seen_at > TOUCH_EVERY_MS {
             repo::touch_session(&self.db, &row.id, now).await?;
+            // The cookie store only extends a session's expiry when it is saved, and
+            // setting the expiry is what marks it for saving: activity keeps it alive.
+            let idle = time::Duration::minutes(self.config.session_idle_minutes as i64);
+            session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(idle)));
         }
         Ok(Some(Authenticated { user, session_id: row.id }))
     }

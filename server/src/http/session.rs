@@ -56,8 +56,10 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
         let back = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
         return Redirect::to(&format!("/signin?next={}", urlencode(back))).into_response();
     }
+    // `get` first: `remove` marks the session changed (a store write) even when empty.
     if is_page_view {
-        if let Ok(Some(flash)) = session.remove::<Flash>(FLASH_KEY).await {
+        if let Ok(Some(flash)) = session.get::<Flash>(FLASH_KEY).await {
+            let _ = session.remove::<Flash>(FLASH_KEY).await;
             request.extensions_mut().insert(flash);
         }
     }
@@ -70,6 +72,7 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
 /// Requests that never need to know the user, so they cost no session lookup.
 fn is_static_or_ops(path: &str) -> bool {
     path.starts_with("/pkg/")
+        || path.starts_with("/editor/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico" | "/robots.txt")
 }
 
