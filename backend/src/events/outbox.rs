@@ -64,31 +64,47 @@ struct OutboxRow {
     payload: String,
 }
 
-/// Events of one aggregate in order (for tests and, later, consumers catching up).
+const ENVELOPE_COLUMNS: &str = "message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
+    occurred_at, correlation_id, causation_id, actor, payload";
+
+/// Events of one aggregate in order.
 pub async fn events_for(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<Envelope>> {
-    let sql =
-        "SELECT message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, occurred_at, \
-               correlation_id, causation_id, actor, payload FROM outbox \
-               WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY aggregate_seq";
+    let sql = format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY aggregate_seq"
+    );
     let rows = with_pool!(db, |pool| {
-        sqlx::query_as::<_, OutboxRow>(sql).bind(aggregate_type).bind(aggregate_id).fetch_all(pool).await
+        sqlx::query_as::<_, OutboxRow>(&sql).bind(aggregate_type).bind(aggregate_id).fetch_all(pool).await
     })?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Envelope {
-            message_id: row.message_id,
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            aggregate_seq: row.aggregate_seq,
-            event_type: row.event_type,
-            schema_version: row.schema_version,
-            occurred_at: row.occurred_at,
-            correlation_id: row.correlation_id,
-            causation_id: row.causation_id,
-            actor: row.actor,
-            payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
-        })
-        .collect())
+    Ok(rows.into_iter().map(envelope).collect())
+}
+
+/// The oldest events not yet published, in the order they were written.
+pub async fn unpublished(db: &Db, limit: i64) -> Result<Vec<Envelope>> {
+    let sql = format!("SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE published_at IS NULL ORDER BY message_id LIMIT $1");
+    let rows = with_pool!(db, |pool| sqlx::query_as::<_, OutboxRow>(&sql).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(envelope).collect())
+}
+
+pub async fn mark_published(db: &Db, message_id: &str) -> Result<()> {
+    let sql = "UPDATE outbox SET published_at = $2 WHERE message_id = $1";
+    with_pool!(db, |pool| sqlx::query(sql).bind(message_id).bind(now_millis()).execute(pool).await.map(|_| ()))?;
+    Ok(())
+}
+
+fn envelope(row: OutboxRow) -> Envelope {
+    Envelope {
+        message_id: row.message_id,
+        aggregate_type: row.aggregate_type,
+        aggregate_id: row.aggregate_id,
+        aggregate_seq: row.aggregate_seq,
+        event_type: row.event_type,
+        schema_version: row.schema_version,
+        occurred_at: row.occurred_at,
+        correlation_id: row.correlation_id,
+        causation_id: row.causation_id,
+        actor: row.actor,
+        payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+    }
 }
 
 /// How many outbox rows exist (for tests that check a rollback took the event too).
