@@ -2,6 +2,8 @@
 //! without JavaScript) and the error notice a failed load shows, with its HTTP status.
 
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use types::ApiError;
 
 use crate::request;
@@ -21,6 +23,24 @@ pub fn LoadError(error: ApiError) -> impl IntoView {
             <p role="alert">{error.message().to_string()}</p>
             {hint.map(|hint| view! { <p>{hint}</p> })}
         </section>
+    }
+}
+
+/// Waits for a page's data (complete HTML without JavaScript, the routes being async)
+/// and shows it with `render`, or the failure with its status.
+#[component]
+pub fn Loaded<T, R>(data: Resource<Result<T, ApiError>>, render: R) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    R: Fn(T) -> AnyView + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || data.get().map(|result| match result {
+                Ok(value) => render(value),
+                Err(error) => view! { <LoadError error/> }.into_any(),
+            })}
+        </Suspense>
     }
 }
 

@@ -7,7 +7,7 @@ use types::{AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::format_time;
+use crate::components::page::{format_time, Loaded};
 use crate::request;
 
 #[component]
@@ -18,12 +18,7 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account"/>
         <h1>"Your account"</h1>
         <FlashMessage flash=flash.clone()/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || overview.get().map(|result| match result {
-                Ok(overview) => view! { <AccountDetails overview flash=flash.clone()/> }.into_any(),
-                Err(err) => view! { <p role="alert">{err.message().to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded data=overview render=move |overview| view! { <AccountDetails overview flash=flash.clone()/> }.into_any()/>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::load_story;
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, LoadError};
+use crate::components::page::{param, LoadError, Loaded};
 use crate::components::story_editor::StoryEditor;
 use crate::request;
 
@@ -35,12 +35,11 @@ pub fn EditStoryPage() -> impl IntoView {
     let id = param("id");
     let story = Resource::new_blocking(move || id.clone(), load_story);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || story.get().map(|result| match result {
-                Ok(story) if !story.can_edit => view! {
+        <Loaded data=story render=|story| if !story.can_edit {
+                view! {
                     <LoadError error=types::ApiError::Forbidden { message: "You can read this story but not edit it.".into() }/>
-                }.into_any(),
-                Ok(story) => {
+                }.into_any()
+            } else {
                     // After a refused save the flash carries what was typed, so nothing is lost.
                     let flash = request::flash();
                     let kept = |name: &str, stored: String| flash.value(name).map(str::to_string).unwrap_or(stored);
@@ -58,9 +57,6 @@ pub fn EditStoryPage() -> impl IntoView {
                             visibility=story.visibility.as_str().to_string()
                         />
                     }.into_any()
-                }
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+        }/>
     }
 }

@@ -7,7 +7,7 @@ use types::HistoryPage;
 
 use crate::api::load_history;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, query, LoadError};
+use crate::components::page::{format_time, param, query, Loaded};
 use crate::request;
 
 #[component]
@@ -17,12 +17,7 @@ pub fn HistoryPageView() -> impl IntoView {
     let to = query("to").and_then(|v| v.parse::<i64>().ok());
     let page = Resource::new_blocking(move || (id.clone(), from, to), |(id, from, to)| load_history(id, from, to));
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || page.get().map(|result| match result {
-                Ok(page) => view! { <History page/> }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded data=page render=|page| view! { <History page/> }.into_any()/>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::load_invitation;
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, LoadError};
+use crate::components::page::{param, Loaded};
 use crate::request;
 
 #[component]
@@ -16,9 +16,7 @@ pub fn InvitationPage() -> impl IntoView {
     view! {
         <Title text="Invitation"/>
         <FlashMessage flash=request::flash()/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || offer.get().map(|result| match result {
-                Ok((legacy, role)) => view! {
+        <Loaded data=offer render=move |(legacy, role)| view! {
                     <section class="auth-card">
                         <h1>{format!("Join {legacy}")}</h1>
                         <p>{format!("You are invited to join as {role}.")}</p>
@@ -26,9 +24,6 @@ pub fn InvitationPage() -> impl IntoView {
                             <button type="submit" class="primary">"Join"</button>
                         </form>
                     </section>
-                }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+                }.into_any()/>
     }
 }

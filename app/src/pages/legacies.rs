@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::load_legacies;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::LoadError;
+use crate::components::page::Loaded;
 use crate::request;
 
 #[component]
@@ -17,12 +17,12 @@ pub fn LegaciesPage() -> impl IntoView {
     view! {
         <Title text="Legacies"/>
         <h1>"Legacies"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || legacies.get().map(|result| match result {
-                Ok(list) if list.is_empty() => view! {
+        <Loaded data=legacies render=|list| if list.is_empty() {
+            view! {
                     <p>"You are not part of any legacy yet. Start one below, or open an invitation link."</p>
-                }.into_any(),
-                Ok(list) => view! {
+                }.into_any()
+        } else {
+            view! {
                     <ul class="card-list">
                         {list.into_iter().map(|l| view! {
                             <li class="card">
@@ -33,10 +33,8 @@ pub fn LegaciesPage() -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
-                }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+                }.into_any()
+        }/>
         <section class="panel" aria-labelledby="new-legacy-title">
             <h2 id="new-legacy-title">"Start a legacy"</h2>
             <p>"A legacy is a person, a family or a place you want to remember together."</p>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use types::LegacyPage;
 
 use crate::api::load_legacy;
-use crate::components::page::{format_time, param, LoadError};
+use crate::components::page::{format_time, param, Loaded};
 use crate::pages::legacies::dates;
 
 #[component]
@@ -13,12 +13,7 @@ pub fn LegacyPageView() -> impl IntoView {
     let id = param("id");
     let page = Resource::new_blocking(move || id.clone(), load_legacy);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || page.get().map(|result| match result {
-                Ok(page) => view! { <LegacyDetails page/> }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded data=page render=|page| view! { <LegacyDetails page/> }.into_any()/>
     }
 }
 

@@ -6,7 +6,7 @@ use types::{LegacyRole, LegacyView, MemberView};
 
 use crate::api::load_members;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, LoadError};
+use crate::components::page::{format_time, param, Loaded};
 use crate::request;
 
 #[component]
@@ -14,12 +14,7 @@ pub fn MembersPage() -> impl IntoView {
     let id = param("id");
     let data = Resource::new_blocking(move || id.clone(), load_members);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || data.get().map(|result| match result {
-                Ok((legacy, members)) => view! { <Members legacy members/> }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded data render=|(legacy, members)| view! { <Members legacy members/> }.into_any()/>
     }
 }
 

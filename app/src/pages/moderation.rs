@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::load_moderation;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, LoadError};
+use crate::components::page::{format_time, Loaded};
 use crate::request;
 
 #[component]
@@ -15,10 +15,10 @@ pub fn ModerationPage() -> impl IntoView {
         <Title text="Moderation"/>
         <h1>"Moderation"</h1>
         <FlashMessage flash=request::flash()/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || flags.get().map(|result| match result {
-                Ok(flags) if flags.is_empty() => view! { <p>"Nothing to review."</p> }.into_any(),
-                Ok(flags) => view! {
+        <Loaded data=flags render=|flags| if flags.is_empty() {
+            view! { <p>"Nothing to review."</p> }.into_any()
+        } else {
+            view! {
                     <ul class="card-list">
                         {flags.into_iter().map(|f| view! {
                             <li class="card">
@@ -32,9 +32,7 @@ pub fn ModerationPage() -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
-                }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+                }.into_any()
+        }/>
     }
 }

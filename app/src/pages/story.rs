@@ -6,7 +6,7 @@ use types::StoryView;
 
 use crate::api::load_story;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, LoadError};
+use crate::components::page::{format_time, param, Loaded};
 use crate::request;
 
 #[component]
@@ -14,12 +14,7 @@ pub fn StoryPage() -> impl IntoView {
     let id = param("id");
     let story = Resource::new_blocking(move || id.clone(), load_story);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || story.get().map(|result| match result {
-                Ok(story) => view! { <StoryArticle story/> }.into_any(),
-                Err(error) => view! { <LoadError error/> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded data=story render=|story| view! { <StoryArticle story/> }.into_any()/>
     }
 }
 

@@ -186,7 +186,7 @@ impl OidcProviders {
         let provider = self.provider(id)?;
         let (client, _) = self.client(provider).await?;
         let token: CoreIdToken = id_token.parse().map_err(|_| Error::invalid("id_token", "is not a JWT"))?;
-        verify_id_token(&client, &token, &Nonce::new(nonce.to_string())).map_err(|err| Error::Forbidden(err))
+        verify_id_token(&client, &token, &Nonce::new(nonce.to_string())).map_err(Error::Forbidden)
     }
 
     /// The provider's end-session URL when it supports RP-initiated logout.

@@ -90,7 +90,9 @@ mod tests {
         use StoryStatus::*;
         use Visibility::*;
         // (role, is author, visibility, status) => (read, edit)
-        let table: &[(Option<LegacyRole>, bool, Visibility, StoryStatus, bool, bool)] = &[
+        // (role, is author, visibility, status, may read, may edit)
+        type Row = (Option<LegacyRole>, bool, Visibility, StoryStatus, bool, bool);
+        let table: &[Row] = &[
             (None, false, Public, Published, true, false),
             (None, false, Members, Published, false, false),
             (None, false, Private, Published, false, false),

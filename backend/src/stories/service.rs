@@ -149,7 +149,7 @@ impl Stories {
     pub async fn set_member(&self, user: &User, legacy_id: &str, member_id: &str, role: Option<&str>) -> Result<()> {
         let reader = self.reader(Some(user), legacy_id).await?;
         if !policy::can_manage_members(reader) {
-            return Err(self.hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can manage its members."));
+            return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can manage its members."));
         }
         let role = match role {
             Some(text) => Some(LegacyRole::parse(text).ok_or_else(|| {
@@ -180,7 +180,7 @@ impl Stories {
     pub async fn invite(&self, user: &User, legacy_id: &str, role: &str, days: u32) -> Result<String> {
         let reader = self.reader(Some(user), legacy_id).await?;
         if !policy::can_manage_members(reader) {
-            return Err(self.hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
+            return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
         }
         let role = match LegacyRole::parse(role) {
             Some(role @ (LegacyRole::Editor | LegacyRole::Contributor | LegacyRole::Viewer)) => role,
@@ -307,7 +307,7 @@ impl Stories {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
         if !policy::can_edit(reader, facts(&current)) {
-            return Err(self.story_refusal(reader, &current, "You can read this story but not edit it."));
+            return Err(story_refusal(reader, &current, "You can read this story but not edit it."));
         }
         let mut problems = Problems::default();
         let title = model::line(&mut problems, "title", &update.title, true, model::TITLE_MAX_CHARS);
@@ -366,7 +366,7 @@ impl Stories {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
         if !policy::can_delete(reader, facts(&current)) {
-            return Err(self.story_refusal(reader, &current, "You can read this story but not delete it."));
+            return Err(story_refusal(reader, &current, "You can read this story but not delete it."));
         }
         let mut tx = self.db.begin().await?;
         repo::delete_story_tx(&mut tx, id).await?;
@@ -474,7 +474,7 @@ impl Stories {
         let story = repo::find_story(&self.db, story_id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &story.legacy_id).await?;
         if !policy::can_flag(reader, facts(&story)) {
-            return Err(self.story_refusal(reader, &story, "Only members of this legacy can flag its stories."));
+            return Err(story_refusal(reader, &story, "Only members of this legacy can flag its stories."));
         }
         let mut problems = Problems::default();
         let reason = model::line(&mut problems, "reason", reason, true, 500);
@@ -520,22 +520,22 @@ impl Stories {
         }
         tx.commit().await
     }
+}
 
-    /// Not-found for readers who cannot see the thing, forbidden for those who can.
-    fn hidden_or_forbidden(&self, reader: Reader, what: &'static str, message: &str) -> Error {
-        if reader.role.is_none() && !reader.is_admin {
-            Error::NotFound { what }
-        } else {
-            Error::Forbidden(message.into())
-        }
+/// Not-found for readers who cannot see the thing, forbidden for those who can.
+fn hidden_or_forbidden(reader: Reader, what: &'static str, message: &str) -> Error {
+    if reader.role.is_none() && !reader.is_admin {
+        Error::NotFound { what }
+    } else {
+        Error::Forbidden(message.into())
     }
+}
 
-    fn story_refusal(&self, reader: Reader, story: &StoryRow, message: &str) -> Error {
-        if policy::can_read(reader, facts(story)) {
-            Error::Forbidden(message.into())
-        } else {
-            Error::NotFound { what: "story" }
-        }
+fn story_refusal(reader: Reader, story: &StoryRow, message: &str) -> Error {
+    if policy::can_read(reader, facts(story)) {
+        Error::Forbidden(message.into())
+    } else {
+        Error::NotFound { what: "story" }
     }
 }
 
