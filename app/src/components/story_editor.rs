@@ -87,6 +87,9 @@ pub fn StoryEditor(
     let editor = StoredValue::new(None::<SendWrapper<Box<dyn RichText>>>);
     let pending = StoredValue::new(None::<TimeoutHandle>);
     let host = NodeRef::<leptos::html::Div>::new();
+    let title_input = NodeRef::<leptos::html::Input>::new();
+    let tags_input = NodeRef::<leptos::html::Input>::new();
+    let body_area = NodeRef::<leptos::html::Textarea>::new();
     let story_id = StoredValue::new(story_id);
 
     let autosave = move || {
@@ -129,6 +132,16 @@ pub fn StoryEditor(
             return;
         }
         let Some(element) = host.get() else { return };
+        // Whatever was typed before the island woke up is in the DOM, not in the signals.
+        if let Some(input) = title_input.get() {
+            title.set(input.value());
+        }
+        if let Some(input) = tags_input.get() {
+            tags.set(input.value());
+        }
+        if let Some(area) = body_area.get() {
+            body.set(area.value());
+        }
         spawn_local(async move {
             let on_change = move |markdown| {
                 body.set(markdown);
@@ -164,7 +177,7 @@ pub fn StoryEditor(
             <input type="hidden" name="version" prop:value=move || version.get().to_string()/>
             <div class="field">
                 <label for="story-title">"Title"</label>
-                <input id="story-title" name="title" required prop:value=move || title.get()
+                <input id="story-title" name="title" required node_ref=title_input value=title.get_untracked()
                     on:input=move |ev| { title.set(event_target_value(&ev)); schedule(); }/>
             </div>
             <div class="field">
@@ -183,7 +196,7 @@ pub fn StoryEditor(
                         }
                     }>"Link"</button>
                 </div>
-                <textarea id="story-body" name="body" rows="18" hidden=move || mounted.get()
+                <textarea id="story-body" name="body" rows="18" node_ref=body_area hidden=move || mounted.get()
                     aria-describedby="story-body-hint" prop:value=move || body.get()
                     on:input=move |ev| { body.set(event_target_value(&ev)); schedule(); }>{body.get_untracked()}</textarea>
                 <div class="tiptap-host" node_ref=host></div>
@@ -191,7 +204,7 @@ pub fn StoryEditor(
             </div>
             <div class="field">
                 <label for="story-tags">"Tags"</label>
-                <input id="story-tags" name="tags" aria-describedby="story-tags-hint" prop:value=move || tags.get()
+                <input id="story-tags" name="tags" aria-describedby="story-tags-hint" node_ref=tags_input value=tags.get_untracked()
                     on:input=move |ev| { tags.set(event_target_value(&ev)); schedule(); }/>
                 <p class="hint" id="story-tags-hint">"Separate tags with commas."</p>
             </div>
