@@ -45,6 +45,21 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// State-changing requests (POST, PUT, PATCH, DELETE) allowed per client address per minute.
     pub writes_per_minute_per_ip: u32,
+    /// NATS server with JetStream (`nats://host:4222`); unset means the in-process dispatcher.
+    pub nats_url: Option<String>,
+    /// The JetStream stream (and subject prefix) the outbox is published to.
+    pub nats_stream: String,
+    /// Outbound calls may reach loopback, private and link-local addresses (tests, intranet webhooks).
+    pub calls_allow_private_networks: bool,
+    /// Outbound call timeout.
+    pub calls_timeout_secs: u64,
+    /// Largest request body an outbound call may carry.
+    pub calls_max_body_bytes: u64,
+    /// Attempts before an outbound call that keeps getting 5xx or timeouts is marked failed.
+    pub calls_max_attempts: u32,
+    /// Base64 of 32 random bytes sealing stored credentials; unset means a key file in `data_dir`
+    /// (set it when several replicas share one database).
+    pub vault_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +109,11 @@ struct Defaults {
     oidc_providers: Vec<()>,
     trust_proxy_headers: bool,
     writes_per_minute_per_ip: u32,
+    nats_stream: &'static str,
+    calls_allow_private_networks: bool,
+    calls_timeout_secs: u64,
+    calls_max_body_bytes: u64,
+    calls_max_attempts: u32,
 }
 
 impl Default for Defaults {
@@ -113,6 +133,11 @@ impl Default for Defaults {
             oidc_providers: Vec::new(),
             trust_proxy_headers: false,
             writes_per_minute_per_ip: 600,
+            nats_stream: "HEIRLOOM_EVENTS",
+            calls_allow_private_networks: false,
+            calls_timeout_secs: 10,
+            calls_max_body_bytes: 256 * 1024,
+            calls_max_attempts: 5,
         }
     }
 }
@@ -168,7 +193,7 @@ impl Config {
             }
         }
         Ok(figment
-            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::raw().only(&["DATABASE_URL", "NATS_URL"]))
             // HEIRLOOM_CONFIG names the file itself; it is not a setting.
             .merge(Env::prefixed("HEIRLOOM_").ignore(&["CONFIG"])))
     }
@@ -197,6 +222,9 @@ impl Config {
             ("login_attempts_per_account", self.login_attempts_per_account.into()),
             ("login_attempts_per_ip", self.login_attempts_per_ip.into()),
             ("writes_per_minute_per_ip", self.writes_per_minute_per_ip.into()),
+            ("calls_timeout_secs", self.calls_timeout_secs),
+            ("calls_max_body_bytes", self.calls_max_body_bytes),
+            ("calls_max_attempts", self.calls_max_attempts.into()),
         ] {
             if value == 0 {
                 return invalid(key, "must be at least 1");
@@ -221,6 +249,22 @@ impl Config {
             let url = url.expose_secret();
             if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return invalid("database_url", "must start with sqlite:, postgres:// or postgresql://");
+            }
+        }
+        if let Some(url) = &self.nats_url {
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                return invalid("nats_url", "must start with nats:// or tls://");
+            }
+        }
+        let valid_stream = !self.nats_stream.is_empty()
+            && self.nats_stream.len() <= 64
+            && self.nats_stream.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid_stream {
+            return invalid("nats_stream", "must be 1-64 of A-Z, a-z, 0-9, _ and -");
+        }
+        if let Some(key) = &self.vault_key {
+            if crate::vault::decode_key(key.expose_secret()).is_none() {
+                return invalid("vault_key", "must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)");
             }
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
@@ -264,6 +308,13 @@ impl fmt::Debug for Config {
             .field("oidc_providers", &self.oidc_providers)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("writes_per_minute_per_ip", &self.writes_per_minute_per_ip)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("nats_stream", &self.nats_stream)
+            .field("calls_allow_private_networks", &self.calls_allow_private_networks)
+            .field("calls_timeout_secs", &self.calls_timeout_secs)
+            .field("calls_max_body_bytes", &self.calls_max_body_bytes)
+            .field("calls_max_attempts", &self.calls_max_attempts)
+            .field("vault_key", &self.vault_key.as_ref().map(|_| "[REDACTED]"))
             .finish()
     }
 }

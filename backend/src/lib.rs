@@ -2,6 +2,7 @@
 //! the server builds it once at start and hands it to handlers. Nothing here knows of
 //! HTTP or Leptos.
 
+pub mod calls;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod stories;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -26,6 +28,9 @@ pub struct Backend {
     pub identity: Arc<identity::Identity>,
     pub sessions: identity::DbSessionStore,
     pub stories: Arc<stories::Stories>,
+    pub vault: Arc<vault::Vault>,
+    pub calls: Arc<calls::Calls>,
+    pub webhooks: Arc<calls::Webhooks>,
 }
 
 impl Backend {
@@ -39,7 +44,43 @@ impl Backend {
         let config = Arc::new(config);
         let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()));
         let stories = Arc::new(stories::Stories::new(db.clone()));
-        Ok(Backend { config, db, identity, sessions, stories })
+        let vault = Arc::new(vault::Vault::from_config(&config)?);
+        let calls = Arc::new(calls::Calls::new(db.clone(), vault.clone(), calls::CallPolicy::from_config(&config)));
+        let webhooks = Arc::new(calls::Webhooks::new(db.clone(), vault.clone(), calls.clone()));
+        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks })
+    }
+
+    /// Every event consumer of this instance.
+    pub fn consumers(&self) -> Vec<Arc<dyn events::Consumer>> {
+        vec![Arc::new(calls::WebhookConsumer(self.webhooks.clone()))]
+    }
+
+    /// Every kind of timer this instance fires.
+    pub fn timer_handlers(&self) -> Vec<Arc<dyn events::TimerHandler>> {
+        vec![Arc::new(calls::CallTimer(self.calls.clone()))]
+    }
+
+    /// Starts the event bus and the timer worker (see `events::runtime`).
+    pub async fn start_workers(&self) -> Result<events::runtime::Workers> {
+        events::runtime::Workers::start(
+            self.db.clone(),
+            &self.config,
+            self.consumers(),
+            self.timer_handlers(),
+            events::RetryPolicy::default(),
+        )
+        .await
+    }
+
+    /// Hands a parked event to its consumer again, now.
+    pub async fn retry_dead_letter(&self, consumer: &str, message_id: &str) -> Result<events::Delivered> {
+        let handler = self
+            .consumers()
+            .into_iter()
+            .find(|c| c.name() == consumer)
+            .ok_or(Error::NotFound { what: "consumer" })?;
+        let event = events::consumer::take_dead_letter(&self.db, consumer, message_id).await?;
+        events::consumer::deliver(&self.db, handler.as_ref(), &event, events::RetryPolicy::default()).await
     }
 
     /// Whether this instance can serve requests: the database answers and every

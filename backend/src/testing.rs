@@ -111,3 +111,18 @@ pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, 
         .merge(Serialized::default("public_url", public_url));
     crate::Config::from_figment(figment).expect("test configuration is valid")
 }
+
+/// The NATS server for JetStream tests (`TEST_NATS_URL`); `None`, after saying why, on a
+/// developer machine without one. In CI a missing NATS is a failure.
+pub fn nats_url() -> Option<String> {
+    match std::env::var("TEST_NATS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TEST_NATS_URL is not set: the JetStream tests must run in CI")
+        }
+        _ => {
+            eprintln!("skipping the JetStream test: TEST_NATS_URL is not set");
+            None
+        }
+    }
+}

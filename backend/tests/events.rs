@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use backend::db::{with_pool, Db};
 use backend::db_test;
-use backend::events::{self, dispatch, Consumer, Dispatcher, Event, RetryPolicy};
+use backend::events::{self, consumer, Consumer, Dispatcher, Event, RetryPolicy};
 use types::events::Envelope;
 
 /// Records what it handled; fails the first `failures` attempts of every event (all of
@@ -103,7 +103,7 @@ db_test!(a_consumer_that_fails_three_times_then_succeeds_handles_the_event_once,
     dispatcher.drain().await.unwrap();
     assert_eq!(flaky.attempts.load(Ordering::SeqCst), 4);
     assert_eq!(flaky.handled().len(), 1);
-    assert!(dispatch::dead_letters(db).await.unwrap().is_empty());
+    assert!(consumer::dead_letters(db).await.unwrap().is_empty());
 });
 
 db_test!(a_consumer_that_always_fails_parks_the_event_and_others_go_on, |db| {
@@ -119,11 +119,27 @@ db_test!(a_consumer_that_always_fails_parks_the_event_and_others_go_on, |db| {
     assert_eq!(dispatcher.drain().await.unwrap(), 2);
     assert_eq!(broken.attempts.load(Ordering::SeqCst), 6, "3 attempts per event");
     assert_eq!(healthy.handled().len(), 2);
-    let parked = dispatch::dead_letters(db).await.unwrap();
+    let parked = consumer::dead_letters(db).await.unwrap();
     assert_eq!(parked.len(), 2);
-    let errors: Vec<&str> = parked.iter().map(|(_, _, _, error)| error.as_str()).collect();
+    let mut errors: Vec<&str> = parked.iter().map(|dead| dead.last_error.as_str()).collect();
+    errors.sort();
     assert_eq!(errors, ["attempt 3 failed", "attempt 6 failed"], "the last error of each event is kept");
-    assert!(parked.iter().all(|(consumer, _, attempts, _)| consumer == "broken" && *attempts == 3));
+    assert!(parked.iter().all(|dead| dead.consumer == "broken" && dead.attempts == 3 && dead.event_type == "TestCreated"));
+
+    // Discarding keeps the event processed (never redelivered); retrying hands it over again.
+    let (first, second) = (&parked[0], &parked[1]);
+    consumer::remove_dead_letter(db, "broken", &first.message_id).await.unwrap();
+    assert!(consumer::remove_dead_letter(db, "broken", &first.message_id).await.is_err(), "already gone");
+    let fixed = Recorder::new("broken", 0);
+    let event = consumer::take_dead_letter(db, "broken", &second.message_id).await.unwrap();
+    let delivered = consumer::deliver(db, fixed.as_ref(), &event, quick()).await.unwrap();
+    assert_eq!(delivered, events::Delivered::Handled);
+    assert_eq!(fixed.handled().len(), 1);
+    assert!(consumer::dead_letters(db).await.unwrap().is_empty());
+    assert_eq!(dispatcher.drain().await.unwrap(), 0, "nothing is redelivered");
+    let checkpoints = consumer::checkpoints(db).await.unwrap();
+    let broken_checkpoint = checkpoints.iter().find(|c| c.0 == "broken").expect("checkpoint recorded");
+    assert_eq!(broken_checkpoint.1, second.message_id, "the checkpoint names the last handled event");
 });
 
 db_test!(the_run_loop_delivers_new_events_until_stopped, |db| {
@@ -143,4 +159,73 @@ db_test!(the_run_loop_delivers_new_events_until_stopped, |db| {
     assert_eq!(index.handled(), vec![("late".to_string(), 1)]);
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+});
+
+/// Counts how often each event was handled, across every instance sharing `counts`.
+struct Counter {
+    name: String,
+    counts: Arc<Mutex<std::collections::HashMap<String, u32>>>,
+}
+
+#[async_trait]
+impl Consumer for Counter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        event_type.starts_with("Test")
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+        *self.counts.lock().unwrap().entry(event.message_id.clone()).or_default() += 1;
+        Ok(())
+    }
+}
+
+// Events written while no publisher ran (the process died between append and publish)
+// reach JetStream once one starts; two replicas' instances of one durable consumer
+// share the stream so every event is handled exactly once overall.
+db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
+    let Some(url) = backend::testing::nats_url() else { return };
+    let stream = format!("T{}", uuid::Uuid::new_v4().simple());
+    let bus = events::jetstream::JetStream::connect(&url, &stream).await.expect("JetStream reachable");
+    for i in 0..30 {
+        write(db, &format!("agg-{}", i % 3), "TestCreated").await;
+    }
+    write(db, "other", "OtherThing").await;
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut tasks = vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
+    for _ in 0..2 {
+        let instance = Arc::new(Counter { name: format!("shared-{stream}"), counts: counts.clone() });
+        tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));
+    }
+    for _ in 0..300 {
+        if counts.lock().unwrap().len() == 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Give a would-be duplicate time to show up before judging.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(true).unwrap();
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(10), task).await.expect("worker stops").unwrap();
+    }
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts.len(), 30, "every TestCreated event handled");
+    assert!(counts.values().all(|n| *n == 1), "each event handled once: {counts:?}");
+    assert_eq!(events::outbox::unpublished_count(db).await.unwrap(), 0, "the whole outbox was published");
+    // Publishing again (another replica, or a restart) stores nothing twice.
+    let with_pool_count =
+        with_pool!(db, |pool| sqlx::query("UPDATE outbox SET published_at = NULL").execute(pool).await.map(|_| ()));
+    with_pool_count.unwrap();
+    assert_eq!(bus.stream_messages().await.unwrap(), 31);
+    assert_eq!(bus.publish_pending(db).await.unwrap(), 31);
+    assert_eq!(bus.stream_messages().await.unwrap(), 31, "JetStream dropped the duplicates by message id");
+    bus.delete_stream().await.unwrap();
 });

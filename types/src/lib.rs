@@ -1,6 +1,10 @@
 //! Types shared by the server and the browser: the API error, and (as capabilities
 //! land) ids and DTOs. Nothing here performs IO, so it compiles to WASM unchanged.
 
+#[macro_use]
+mod macros;
+
+pub mod calls;
 pub mod error;
 pub mod events;
 pub mod flash;
@@ -8,6 +12,10 @@ pub mod stories;
 pub mod theme;
 pub mod user;
 
+pub use calls::{
+    CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, DeadLetterView, WebhookCreated,
+    WebhookInput, WebhookView,
+};
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
 pub use stories::{

@@ -134,12 +134,25 @@ impl Db {
     }
 }
 
+/// Counts commits made through [`Tx::commit`] in this process, so background workers
+/// (the event dispatcher, timers) wake as soon as a write lands instead of polling fast.
+/// A watch channel because every subscriber must see a change, including one that
+/// happened while it was busy.
+static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// A receiver that changes after every commit.
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    COMMITS.subscribe()
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
+        COMMITS.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 }

@@ -78,6 +78,19 @@ pub async fn events_for(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Re
     Ok(rows.into_iter().map(envelope).collect())
 }
 
+/// One event by its message id.
+pub async fn event(db: &Db, message_id: &str) -> Result<Envelope> {
+    let sql = format!("SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE message_id = $1");
+    let row = with_pool!(db, |pool| sqlx::query_as::<_, OutboxRow>(&sql).bind(message_id).fetch_optional(pool).await)?;
+    row.map(envelope).ok_or(Error::NotFound { what: "event" })
+}
+
+/// How many events are waiting to be published.
+pub async fn unpublished_count(db: &Db) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL";
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)?)
+}
+
 /// The oldest events not yet published, in the order they were written.
 pub async fn unpublished(db: &Db, limit: i64) -> Result<Vec<Envelope>> {
     let sql = format!("SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE published_at IS NULL ORDER BY message_id LIMIT $1");

@@ -1,0 +1,474 @@
+//! The outbound-call executor. A submit validates the call, stores it with its events
+//! (CallSubmitted) and a timer for its first attempt, all in one transaction; the timer
+//! worker then runs the attempt (CallAttempted, then CallSucceeded, CallFailed, or a
+//! timer for a retry). The calls tables are the read model those events project into,
+//! written in the same transactions as the events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use blake2::{Blake2s256, Digest};
+use serde_json::json;
+use tracing::Instrument;
+use types::{CallDetail, CallInput, CallPage, CallStatus, CallSubmitted};
+
+use crate::calls::guard;
+use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_BYTES};
+use crate::calls::repo;
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
+use crate::events::{self, timers, Event, TimerHandler};
+use crate::stories::model::Problems;
+use crate::time::{new_id, now_millis};
+use crate::vault::Vault;
+
+pub const TIMER_KIND: &str = "call.attempt";
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+const MAX_HEADERS: usize = 32;
+const MAX_URL_CHARS: usize = 2048;
+const MAX_KEY_CHARS: usize = 200;
+const MAX_SCHEDULE_AHEAD_MS: i64 = 366 * 24 * 3600 * 1000;
+const PAGE_MAX: i64 = 100;
+
+/// What the operator allows outbound calls to do.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    pub allow_private_networks: bool,
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, capped at ten minutes.
+    pub first_backoff: Duration,
+}
+
+impl CallPolicy {
+    pub fn from_config(config: &Config) -> CallPolicy {
+        CallPolicy {
+            allow_private_networks: config.calls_allow_private_networks,
+            timeout: Duration::from_secs(config.calls_timeout_secs),
+            max_body_bytes: config.calls_max_body_bytes,
+            max_attempts: config.calls_max_attempts,
+            first_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+pub struct Calls {
+    db: Db,
+    vault: Arc<Vault>,
+    policy: CallPolicy,
+    client: reqwest::Client,
+}
+
+/// A validated call, ready to store.
+struct Prepared {
+    method: String,
+    url: url::Url,
+    shown_headers: BTreeMap<String, String>,
+    secret_headers: BTreeMap<String, String>,
+    body: String,
+    due_at: i64,
+    key: String,
+    hash: String,
+}
+
+impl Calls {
+    pub fn new(db: Db, vault: Arc<Vault>, policy: CallPolicy) -> Calls {
+        let client = guard::client(policy.allow_private_networks, policy.timeout);
+        Calls { db, vault, policy, client }
+    }
+
+    pub fn policy(&self) -> CallPolicy {
+        self.policy
+    }
+
+    /// Stores a call and schedules its first attempt (now, or at `due_at`). A replay of
+    /// an idempotency key returns the first call; the same key with a different request
+    /// is refused.
+    pub async fn submit(&self, actor: Option<&str>, source: &str, input: &CallInput) -> Result<CallSubmitted> {
+        let prepared = self.prepare(input)?;
+        if let Some(existing) = repo::by_key(&self.db, &prepared.key).await? {
+            return replay(existing, &prepared.hash);
+        }
+        let mut tx = self.db.begin().await?;
+        let row = match self.store(&mut tx, actor, source, &prepared).await {
+            Ok(row) => row,
+            Err(err) if err.is_unique_violation() => {
+                drop(tx);
+                // A concurrent submit with the same key won the race.
+                let existing = repo::by_key(&self.db, &prepared.key).await?.ok_or(err)?;
+                return replay(existing, &prepared.hash);
+            }
+            Err(err) => return Err(err),
+        };
+        tx.commit().await?;
+        tracing::info!(call_id = %row.id, method = %row.method, target = %row.target, source, "call submitted");
+        Ok(CallSubmitted { call: row.view(), created: true })
+    }
+
+    /// Checks a call without storing it (the same rules as [`Calls::submit`]).
+    pub fn validate(&self, input: &CallInput) -> Result<()> {
+        self.prepare(input).map(|_| ())
+    }
+
+    fn prepare(&self, input: &CallInput) -> Result<Prepared> {
+        let mut problems = Problems::default();
+        let method = input.method.trim().to_ascii_uppercase();
+        if !METHODS.contains(&method.as_str()) {
+            problems.add("method", format!("must be one of {}", METHODS.join(", ")));
+        }
+        let url = match self.check_url(&input.url) {
+            Ok(url) => Some(url),
+            Err(message) => {
+                problems.add("url", message);
+                None
+            }
+        };
+        let mut shown_headers = BTreeMap::new();
+        let mut secret_headers = BTreeMap::new();
+        if input.headers.len() > MAX_HEADERS {
+            problems.add("headers", format!("at most {MAX_HEADERS} headers"));
+        }
+        for (name, value) in &input.headers {
+            let name = name.trim().to_ascii_lowercase();
+            if !model::header_allowed(&name) {
+                problems.add(
+                    "headers",
+                    format!(
+                        "`{name}` is not an allowed header; allowed are {} and x-heirloom-*",
+                        model::ALLOWED_HEADERS.join(", ")
+                    ),
+                );
+            } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+                problems.add("headers", format!("the value of `{name}` has characters a header cannot carry"));
+            } else if model::header_is_secret(&name) {
+                shown_headers.insert(name.clone(), REDACTED.to_string());
+                secret_headers.insert(name, value.clone());
+            } else {
+                shown_headers.insert(name, value.clone());
+            }
+        }
+        let body_bytes = input.body.len() as u64;
+        if body_bytes > self.policy.max_body_bytes {
+            problems.add(
+                "body",
+                format!("is {body_bytes} bytes; the limit is {} bytes", self.policy.max_body_bytes),
+            );
+        }
+        let key = input.idempotency_key.trim();
+        if key.is_empty() {
+            problems.add("idempotency_key", "is required (any unique text; a replay with it returns the first call)");
+        } else if key.chars().count() > MAX_KEY_CHARS || key.chars().any(char::is_control) {
+            problems.add("idempotency_key", format!("must be at most {MAX_KEY_CHARS} printable characters"));
+        }
+        let now = now_millis();
+        // A due time in the past means "now": the caller was late, the call is still wanted.
+        let due_at = input.due_at.unwrap_or(now).max(now);
+        if due_at - now > MAX_SCHEDULE_AHEAD_MS {
+            problems.add("due_at", "must be within a year from now");
+        }
+        problems.into_result()?;
+        let url = url.ok_or_else(|| Error::invalid("url", "is invalid"))?;
+        let hash = request_hash(&method, url.as_str(), &input.headers, &input.body);
+        Ok(Prepared {
+            method,
+            url,
+            shown_headers,
+            secret_headers,
+            body: input.body.clone(),
+            due_at,
+            key: key.to_string(),
+            hash,
+        })
+    }
+
+    fn check_url(&self, text: &str) -> std::result::Result<url::Url, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is required".into());
+        }
+        if text.chars().count() > MAX_URL_CHARS {
+            return Err(format!("must be at most {MAX_URL_CHARS} characters"));
+        }
+        let url = url::Url::parse(text).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must start with http:// or https://".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not contain credentials; send them in the authorization header".into());
+        }
+        if !self.policy.allow_private_networks {
+            if let Some(why) = guard::refuse_host(&url) {
+                return Err(why);
+            }
+        }
+        Ok(url)
+    }
+
+    async fn store(&self, tx: &mut Tx, actor: Option<&str>, source: &str, call: &Prepared) -> Result<CallRow> {
+        let now = now_millis();
+        let target = match call.url.port() {
+            Some(port) => format!("{}:{port}", call.url.host_str().unwrap_or_default()),
+            None => call.url.host_str().unwrap_or_default().to_string(),
+        };
+        let sealed_headers = if call.secret_headers.is_empty() {
+            None
+        } else {
+            Some(self.vault.seal(&serde_json::to_string(&call.secret_headers).unwrap_or_default()))
+        };
+        let row = CallRow {
+            id: new_id(),
+            idempotency_key: call.key.clone(),
+            request_hash: call.hash.clone(),
+            source: source.to_string(),
+            method: call.method.clone(),
+            url: call.url.to_string(),
+            target,
+            headers: serde_json::to_string(&call.shown_headers).unwrap_or_else(|_| "{}".into()),
+            sealed_headers,
+            body: call.body.clone(),
+            status: CallStatus::Scheduled.as_str().into(),
+            due_at: call.due_at,
+            attempts: 0,
+            last_status_code: None,
+            last_latency_ms: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+        };
+        repo::insert(tx, &row, actor).await?;
+        let payload = json!({
+            "call_id": row.id, "method": row.method, "url": row.url, "target": row.target,
+            "headers": call.shown_headers, "due_at": row.due_at, "source": source,
+        });
+        append(tx, &row.id, "CallSubmitted", actor, payload).await?;
+        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &json!({ "call_id": row.id })).await?;
+        Ok(row)
+    }
+
+    /// Runs the next attempt of a call if it is due and nobody else is running it;
+    /// otherwise does nothing, which is what makes a timer firing twice harmless.
+    pub async fn attempt(&self, call_id: &str) -> Result<()> {
+        let now = now_millis();
+        let lease = now + (self.policy.timeout + Duration::from_secs(30)).as_millis() as i64;
+        let Some(attempt) = repo::claim(&self.db, call_id, now, lease).await? else {
+            return Ok(());
+        };
+        let row = repo::by_id(&self.db, call_id).await?.ok_or(Error::NotFound { what: "call" })?;
+        let span = tracing::info_span!("calls.execute", call_id, attempt, target = %row.target);
+        let outcome = self.execute(&row).instrument(span).await;
+        let mut tx = self.db.begin().await?;
+        repo::record_attempt(&mut tx, call_id, attempt, &outcome).await?;
+        let attempted = json!({
+            "call_id": call_id, "attempt": attempt, "status_code": outcome.status_code,
+            "latency_ms": outcome.latency_ms, "error": outcome.error,
+        });
+        append(&mut tx, call_id, "CallAttempted", None, attempted).await?;
+        let now = now_millis();
+        if outcome.succeeded() {
+            repo::finish_attempt(&mut tx, call_id, "succeeded", &outcome, None, now).await?;
+            let done = json!({ "call_id": call_id, "attempts": attempt, "status_code": outcome.status_code });
+            append(&mut tx, call_id, "CallSucceeded", None, done).await?;
+        } else if outcome.retryable && attempt < i64::from(self.policy.max_attempts) {
+            let due = now + self.backoff(attempt).as_millis() as i64;
+            repo::finish_attempt(&mut tx, call_id, "scheduled", &outcome, Some(due), now).await?;
+            let payload = json!({ "call_id": call_id });
+            timers::schedule(&mut tx, &timer_key(call_id, attempt + 1), TIMER_KIND, due, &payload).await?;
+        } else {
+            repo::finish_attempt(&mut tx, call_id, "failed", &outcome, None, now).await?;
+            let failed = json!({
+                "call_id": call_id, "attempts": attempt, "status_code": outcome.status_code, "error": outcome.error,
+            });
+            append(&mut tx, call_id, "CallFailed", None, failed).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(call_id, attempt, status_code = ?outcome.status_code, latency_ms = outcome.latency_ms,
+            succeeded = outcome.succeeded(), "call attempted");
+        Ok(())
+    }
+
+    fn backoff(&self, attempt: i64) -> Duration {
+        let factor = 1u32 << attempt.clamp(1, 10).saturating_sub(1);
+        (self.policy.first_backoff * factor).min(Duration::from_secs(600))
+    }
+
+    async fn execute(&self, row: &CallRow) -> Outcome {
+        let started_at = now_millis();
+        let clock = Instant::now();
+        let finish = |status_code: Option<i64>, error: Option<String>, snippet: String, retryable: bool| Outcome {
+            started_at,
+            latency_ms: clock.elapsed().as_millis() as i64,
+            status_code,
+            error,
+            snippet,
+            retryable,
+        };
+        let request = match self.request(row) {
+            Ok(request) => request,
+            Err(err) => return finish(None, Some(err), String::new(), false),
+        };
+        match request.send().await {
+            Err(err) => {
+                let refused_by_guard = error_chain(&err).contains("private or reserved");
+                let retryable = !refused_by_guard && (err.is_timeout() || err.is_connect() || err.is_request());
+                finish(None, Some(error_chain(&err)), String::new(), retryable)
+            }
+            Ok(response) => {
+                let status = response.status();
+                let snippet = read_snippet(response).await;
+                let error = (!status.is_success()).then(|| format!("HTTP {status}"));
+                finish(Some(i64::from(status.as_u16())), error, snippet, status.is_server_error())
+            }
+        }
+    }
+
+    fn request(&self, row: &CallRow) -> std::result::Result<reqwest::RequestBuilder, String> {
+        let method = reqwest::Method::from_bytes(row.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = self.client.request(method, &row.url).header("idempotency-key", &row.id);
+        let shown: BTreeMap<String, String> = serde_json::from_str(&row.headers).unwrap_or_default();
+        for (name, value) in shown.iter().filter(|(_, v)| v.as_str() != REDACTED) {
+            request = request.header(name, value);
+        }
+        if let Some(sealed) = &row.sealed_headers {
+            let opened = self.vault.open(sealed).map_err(|e| e.to_string())?;
+            let secrets: BTreeMap<String, String> = serde_json::from_str(&opened).map_err(|e| e.to_string())?;
+            for (name, value) in secrets {
+                request = request.header(name, value);
+            }
+        }
+        if !row.body.is_empty() {
+            request = request.body(row.body.clone());
+        }
+        Ok(request)
+    }
+
+    pub async fn detail(&self, id: &str) -> Result<CallDetail> {
+        let row = repo::by_id(&self.db, id).await?.ok_or(Error::NotFound { what: "call" })?;
+        let attempts = repo::attempts(&self.db, id).await?.into_iter().map(Into::into).collect();
+        Ok(CallDetail { body: row.body.clone(), call: row.view(), attempts })
+    }
+
+    pub async fn list(&self, filter: &CallFilter) -> Result<CallPage> {
+        let mut problems = Problems::default();
+        let limit = filter.limit.unwrap_or(25);
+        if !(1..=PAGE_MAX).contains(&limit) {
+            problems.add("limit", format!("must be between 1 and {PAGE_MAX}"));
+        }
+        let status = filter.status.as_deref().map(str::trim).unwrap_or("");
+        if !status.is_empty() && CallStatus::parse(status).is_none() {
+            problems.add("status", "must be scheduled, running, succeeded or failed");
+        }
+        let (from, to) = (filter.from.unwrap_or(0), filter.to.unwrap_or(0));
+        if from < 0 || to < 0 || (from > 0 && to > 0 && to <= from) {
+            problems.add("to", "must be after from (both unix milliseconds)");
+        }
+        let after = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(cursor) => {
+                let parsed = cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string())));
+                if parsed.is_none() {
+                    problems.add("cursor", "is not a cursor from a previous page");
+                }
+                parsed
+            }
+        };
+        problems.into_result()?;
+        let query = repo::ListQuery {
+            status,
+            target: filter.target.as_deref().map(str::trim).unwrap_or(""),
+            source: filter.source.as_deref().map(str::trim).unwrap_or(""),
+            from,
+            to,
+            after,
+            limit: limit + 1,
+        };
+        let mut rows = repo::list(&self.db, &query).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
+        } else {
+            None
+        };
+        Ok(CallPage { items: rows.iter().map(CallRow::view).collect(), next_cursor })
+    }
+}
+
+fn replay(existing: CallRow, hash: &str) -> Result<CallSubmitted> {
+    if existing.request_hash != hash {
+        return Err(Error::Conflict(
+            "this idempotency key was already used for a different call; use a new key for a new call".into(),
+        ));
+    }
+    Ok(CallSubmitted { call: existing.view(), created: false })
+}
+
+fn timer_key(call_id: &str, attempt: i64) -> String {
+    format!("call:{call_id}:{attempt}")
+}
+
+fn request_hash(method: &str, url: &str, headers: &BTreeMap<String, String>, body: &str) -> String {
+    let mut hasher = Blake2s256::new();
+    for part in [method, url, &serde_json::to_string(headers).unwrap_or_default(), body] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn append(tx: &mut Tx, call_id: &str, event_type: &str, actor: Option<&str>, payload: serde_json::Value) -> Result<()> {
+    events::append(tx, Event { aggregate_type: "call", aggregate_id: call_id, event_type, actor, payload }).await?;
+    Ok(())
+}
+
+/// The error and its causes on one line ("error sending request: … : connection refused").
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// At most [`SNIPPET_BYTES`] of the body, read no further than that.
+async fn read_snippet(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < SNIPPET_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(SNIPPET_BYTES);
+    // Truncation may split a character; lossy decoding marks it, and popping keeps the limit.
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    while text.len() > SNIPPET_BYTES {
+        text.pop();
+    }
+    text
+}
+
+/// Fires a call's attempt when its timer is due.
+pub struct CallTimer(pub Arc<Calls>);
+
+#[async_trait]
+impl TimerHandler for CallTimer {
+    fn kind(&self) -> &str {
+        TIMER_KIND
+    }
+
+    async fn fire(&self, payload: &str) -> std::result::Result<(), String> {
+        let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        let call_id = payload["call_id"].as_str().ok_or("timer payload has no call_id")?;
+        self.0.attempt(call_id).await.map_err(|e| e.to_string())
+    }
+}

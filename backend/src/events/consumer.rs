@@ -1,0 +1,172 @@
+//! Consumers and delivery: the part shared by the embedded dispatcher and JetStream.
+//! A consumer's handled events are recorded, so an event seen twice (a restart between
+//! handling and acknowledging, a JetStream redelivery) is skipped; a consumer that keeps
+//! failing on an event is retried with exponential backoff and then parks the event in
+//! `dead_letters`, so one bad event never stalls the others.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use types::events::Envelope;
+
+use crate::db::{with_pool, Db};
+use crate::error::{Error, Result};
+use crate::events::outbox;
+use crate::time::now_millis;
+
+/// Something that reacts to events: the search indexer, media processing, webhooks…
+#[async_trait]
+pub trait Consumer: Send + Sync {
+    /// Stable name: the key of its progress records and its JetStream durable consumer.
+    fn name(&self) -> &str;
+    /// Whether it wants events of this type.
+    fn wants(&self, event_type: &str) -> bool;
+    /// Handles one event. Must be idempotent: it may see an event again after a crash.
+    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String>;
+}
+
+/// How hard to try before parking an event.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 5, first_backoff: Duration::from_millis(100) }
+    }
+}
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Handled,
+    /// Handled before (a redelivery); the consumer was not called.
+    AlreadyProcessed,
+    /// Failed every attempt; now in `dead_letters`.
+    Parked,
+}
+
+/// Hands `event` to `consumer` once: skipped if already processed, retried with backoff,
+/// parked after the last failed attempt. Errors are the database's, never the consumer's.
+pub async fn deliver(db: &Db, consumer: &dyn Consumer, event: &Envelope, retry: RetryPolicy) -> Result<Delivered> {
+    if is_processed(db, consumer.name(), &event.message_id).await? {
+        return Ok(Delivered::AlreadyProcessed);
+    }
+    let mut backoff = retry.first_backoff;
+    let mut last_error = String::new();
+    for attempt in 1..=retry.attempts {
+        match consumer.handle(event).await {
+            Ok(()) => {
+                record_processed(db, consumer.name(), &event.message_id).await?;
+                return Ok(Delivered::Handled);
+            }
+            Err(err) => {
+                tracing::warn!(consumer = consumer.name(), message_id = %event.message_id, attempt, error = %err,
+                    "consumer failed");
+                last_error = err;
+                if attempt < retry.attempts {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+    }
+    tracing::error!(consumer = consumer.name(), message_id = %event.message_id, "event parked in dead_letters");
+    park(db, consumer.name(), &event.message_id, retry.attempts, &last_error).await?;
+    record_processed(db, consumer.name(), &event.message_id).await?;
+    Ok(Delivered::Parked)
+}
+
+async fn is_processed(db: &Db, consumer: &str, message_id: &str) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM processed_events WHERE consumer = $1 AND message_id = $2";
+    let n =
+        with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).bind(consumer).bind(message_id).fetch_one(pool).await)?;
+    Ok(n > 0)
+}
+
+/// Records the event as handled and moves the consumer's checkpoint, in one transaction.
+async fn record_processed(db: &Db, consumer: &str, message_id: &str) -> Result<()> {
+    let processed = "INSERT INTO processed_events (consumer, message_id, processed_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (consumer, message_id) DO NOTHING";
+    let checkpoint = "INSERT INTO consumer_checkpoints (consumer, last_message_id, handled, updated_at) \
+                      VALUES ($1, $2, 1, $3) ON CONFLICT (consumer) DO UPDATE SET \
+                      last_message_id = excluded.last_message_id, handled = consumer_checkpoints.handled + 1, \
+                      updated_at = excluded.updated_at";
+    let now = now_millis();
+    let mut tx = db.begin().await?;
+    crate::with_tx!(&mut tx, |conn| {
+        sqlx::query(processed).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await?;
+        sqlx::query(checkpoint).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await.map(|_| ())
+    })?;
+    tx.commit().await
+}
+
+async fn park(db: &Db, consumer: &str, message_id: &str, attempts: u32, error: &str) -> Result<()> {
+    let sql =
+        "INSERT INTO dead_letters (consumer, message_id, attempts, last_error, failed_at) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (consumer, message_id) DO UPDATE SET attempts = excluded.attempts, \
+               last_error = excluded.last_error, failed_at = excluded.failed_at";
+    let error: String = error.chars().take(2000).collect();
+    with_pool!(db, |pool| {
+        sqlx::query(sql)
+            .bind(consumer)
+            .bind(message_id)
+            .bind(i64::from(attempts))
+            .bind(&error)
+            .bind(now_millis())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// An event a consumer gave up on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub consumer: String,
+    pub message_id: String,
+    pub event_type: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub failed_at: i64,
+}
+
+/// Parked events, newest first.
+pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetter>> {
+    let sql = "SELECT d.consumer, d.message_id, o.event_type, o.aggregate_type, o.aggregate_id, d.attempts, \
+               d.last_error, d.failed_at FROM dead_letters d JOIN outbox o ON o.message_id = d.message_id \
+               ORDER BY d.failed_at DESC, d.message_id DESC";
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, DeadLetter>(sql).fetch_all(pool).await)?)
+}
+
+/// Takes a parked event out of `dead_letters` and forgets that `consumer` processed it,
+/// returning the event so the caller can deliver it again.
+pub async fn take_dead_letter(db: &Db, consumer: &str, message_id: &str) -> Result<Envelope> {
+    remove_dead_letter(db, consumer, message_id).await?;
+    let forget = "DELETE FROM processed_events WHERE consumer = $1 AND message_id = $2";
+    with_pool!(db, |pool| sqlx::query(forget).bind(consumer).bind(message_id).execute(pool).await.map(|_| ()))?;
+    outbox::event(db, message_id).await
+}
+
+/// Drops a parked event for good; it stays recorded as processed, so it is not redelivered.
+pub async fn remove_dead_letter(db: &Db, consumer: &str, message_id: &str) -> Result<()> {
+    let sql = "DELETE FROM dead_letters WHERE consumer = $1 AND message_id = $2";
+    let removed = with_pool!(db, |pool| {
+        sqlx::query(sql).bind(consumer).bind(message_id).execute(pool).await.map(|done| done.rows_affected())
+    })?;
+    if removed == 0 {
+        return Err(Error::NotFound { what: "dead letter" });
+    }
+    Ok(())
+}
+
+/// `(consumer, last message id, events handled, updated_at)` for every consumer that has run.
+pub async fn checkpoints(db: &Db) -> Result<Vec<(String, String, i64, i64)>> {
+    let sql = "SELECT consumer, last_message_id, handled, updated_at FROM consumer_checkpoints ORDER BY consumer";
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, (String, String, i64, i64)>(sql).fetch_all(pool).await)?)
+}

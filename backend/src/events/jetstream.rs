@@ -1,0 +1,190 @@
+//! Scale-out event bus on NATS JetStream. Every replica runs a publisher that moves the
+//! outbox into the stream, with the message id as JetStream's dedup id, so two replicas
+//! publishing the same row store it once. Each consumer is a durable pull consumer
+//! shared by all replicas: JetStream hands each message to one of them, and the
+//! processed-event records make a redelivery (a replica died before acking) harmless.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, stream};
+use futures::StreamExt;
+use tracing::Instrument;
+use types::events::Envelope;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::events::consumer::{deliver, Consumer, RetryPolicy};
+use crate::events::{lag, outbox};
+
+#[derive(Clone)]
+pub struct JetStream {
+    context: jetstream::Context,
+    stream: String,
+}
+
+fn unavailable(what: &str, err: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("NATS {what}: {err}"))
+}
+
+impl JetStream {
+    /// Connects and makes sure the stream exists (file storage, two-minute dedup window).
+    pub async fn connect(url: &str, stream_name: &str) -> Result<JetStream> {
+        let client = async_nats::ConnectOptions::new()
+            .name("heirloom")
+            .connection_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| unavailable("connect", e))?;
+        let context = jetstream::new(client);
+        context
+            .get_or_create_stream(stream::Config {
+                name: stream_name.to_string(),
+                subjects: vec![format!("{stream_name}.>")],
+                storage: stream::StorageType::File,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| unavailable("stream", e))?;
+        Ok(JetStream { context, stream: stream_name.to_string() })
+    }
+
+    /// How many messages the stream holds.
+    pub async fn stream_messages(&self) -> Result<u64> {
+        let mut stream = self.context.get_stream(&self.stream).await.map_err(|e| unavailable("stream", e))?;
+        Ok(stream.info().await.map_err(|e| unavailable("stream info", e))?.state.messages)
+    }
+
+    /// Removes the stream and everything in it (tests use a stream each).
+    pub async fn delete_stream(&self) -> Result<()> {
+        self.context.delete_stream(&self.stream).await.map_err(|e| unavailable("delete stream", e))?;
+        Ok(())
+    }
+
+    fn subject(&self, event: &Envelope) -> String {
+        format!("{}.{}.{}", self.stream, event.aggregate_type, event.event_type)
+    }
+
+    /// Publishes every unpublished outbox row in order, each acknowledged by JetStream
+    /// before it is marked published. Returns how many were published.
+    pub async fn publish_pending(&self, db: &Db) -> Result<usize> {
+        let mut published = 0;
+        loop {
+            let events = outbox::unpublished(db, 100).await?;
+            if events.is_empty() {
+                return Ok(published);
+            }
+            for event in &events {
+                let payload = serde_json::to_vec(event).map_err(|e| unavailable("encode", e))?;
+                let publish =
+                    jetstream::context::Publish::build().message_id(event.message_id.as_str()).payload(payload.into());
+                let ack = self
+                    .context
+                    .send_publish(self.subject(event), publish)
+                    .await
+                    .map_err(|e| unavailable("publish", e))?;
+                ack.await.map_err(|e| unavailable("publish ack", e))?;
+                outbox::mark_published(db, &event.message_id).await?;
+                published += 1;
+            }
+        }
+    }
+
+    /// Publishes after each local commit and at least every `every`, until `stop`.
+    pub async fn run_publisher(self, db: Db, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut commits = crate::db::commits();
+        loop {
+            commits.mark_unchanged();
+            if let Err(err) = self.publish_pending(&db).instrument(tracing::info_span!("events.publish")).await {
+                tracing::error!(error = %err, "publishing to JetStream failed; retrying");
+            }
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
+    async fn durable(&self, name: &str) -> Result<jetstream::consumer::Consumer<pull::Config>> {
+        let stream = self.context.get_stream(&self.stream).await.map_err(|e| unavailable("stream", e))?;
+        stream
+            .get_or_create_consumer(
+                name,
+                pull::Config {
+                    durable_name: Some(name.to_string()),
+                    ack_policy: AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(60),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| unavailable("consumer", e))
+    }
+
+    /// Feeds `consumer` from its durable JetStream consumer until `stop`. Several
+    /// replicas running this for the same consumer share the work.
+    pub async fn run_consumer(
+        self,
+        db: Db,
+        consumer: Arc<dyn Consumer>,
+        retry: RetryPolicy,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(stop);
+        loop {
+            let attempt = self.consume(&db, consumer.as_ref(), retry);
+            tokio::select! {
+                _ = &mut stop => return,
+                result = attempt => {
+                    if let Err(err) = result {
+                        tracing::error!(consumer = consumer.name(), error = %err, "JetStream consumer stopped; restarting");
+                    }
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, db: &Db, consumer: &dyn Consumer, retry: RetryPolicy) -> Result<()> {
+        let mut durable = self.durable(consumer.name()).await?;
+        let mut messages = durable.messages().await.map_err(|e| unavailable("fetch", e))?;
+        let mut lag_measured = tokio::time::Instant::now() - Duration::from_secs(60);
+        loop {
+            if lag_measured.elapsed() > Duration::from_secs(5) {
+                lag_measured = tokio::time::Instant::now();
+                if let Ok(info) = durable.info().await {
+                    let unpublished = outbox::unpublished_count(db).await.unwrap_or(0);
+                    lag::record(consumer.name(), (info.num_pending + info.num_ack_pending as u64) as f64 + unpublished as f64);
+                }
+            }
+            let next = tokio::time::timeout(Duration::from_secs(5), messages.next()).await;
+            let message = match next {
+                Err(_) => continue,
+                Ok(None) => return Err(unavailable("fetch", "message stream ended")),
+                Ok(Some(message)) => message.map_err(|e| unavailable("fetch", e))?,
+            };
+            let event: Envelope = match serde_json::from_slice(&message.payload) {
+                Ok(event) => event,
+                Err(err) => {
+                    // Not ours to understand; acking keeps it from blocking everything after it.
+                    tracing::error!(subject = %message.subject, error = %err, "undecodable event on the stream");
+                    message.ack().await.map_err(|e| unavailable("ack", e))?;
+                    continue;
+                }
+            };
+            if consumer.wants(&event.event_type) {
+                if let Err(err) = deliver(db, consumer, &event, retry).await {
+                    let _ = message.ack_with(jetstream::AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                    return Err(err);
+                }
+            }
+            message.ack().await.map_err(|e| unavailable("ack", e))?;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Consumer lag as a Prometheus gauge: how many events a consumer has still to see.
+//! The embedded dispatcher reports the unpublished outbox; JetStream reports its
+//! consumer's pending count plus what is not yet published.
+
+pub const CONSUMER_LAG: &str = "heirloom_event_consumer_lag";
+
+pub fn record(consumer: &str, pending: f64) {
+    metrics::gauge!(CONSUMER_LAG, "consumer" => consumer.to_string()).set(pending);
+}

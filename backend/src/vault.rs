@@ -1,0 +1,151 @@
+//! The vault seals credentials Heirloom must keep but never show: webhook signing
+//! secrets, credential headers of outbound calls, connector tokens. XChaCha20-Poly1305
+//! with a random nonce per value; each sealed value names the key that sealed it, so a
+//! key can be rotated while older values stay readable. The key comes from config or a
+//! key file in the data folder, never from the database.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use blake2::{Blake2s256, Digest};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+const KEY_FILE: &str = "vault.key";
+const PREFIX: &str = "v1";
+
+pub struct Vault {
+    current: String,
+    keys: HashMap<String, XChaCha20Poly1305>,
+}
+
+/// The 32 bytes of a base64 key, if it is one.
+pub fn decode_key(text: &str) -> Option<[u8; 32]> {
+    BASE64.decode(text.trim()).ok()?.try_into().ok()
+}
+
+/// A short, stable name for a key that reveals nothing about it.
+fn key_id(key: &[u8; 32]) -> String {
+    let digest = Blake2s256::new_with_prefix(b"heirloom-vault-key-id").chain_update(key).finalize();
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Vault {
+    /// A vault over one key.
+    pub fn with_key(key: [u8; 32]) -> Vault {
+        let id = key_id(&key);
+        let mut keys = HashMap::new();
+        keys.insert(id.clone(), XChaCha20Poly1305::new(&key.into()));
+        Vault { current: id, keys }
+    }
+
+    /// Keeps `old` readable while sealing with the current key (key rotation).
+    pub fn also_open_with(mut self, old: [u8; 32]) -> Vault {
+        self.keys.entry(key_id(&old)).or_insert_with(|| XChaCha20Poly1305::new(&old.into()));
+        self
+    }
+
+    /// The configured key, else the data folder's key file, created on first start.
+    pub fn from_config(config: &Config) -> Result<Vault> {
+        if let Some(key) = &config.vault_key {
+            let key = decode_key(key.expose_secret())
+                .ok_or_else(|| Error::Config { key: "vault_key".into(), message: "must be base64 of 32 bytes".into() })?;
+            return Ok(Vault::with_key(key));
+        }
+        Ok(Vault::with_key(load_or_create_key_file(&config.data_dir.join(KEY_FILE))?))
+    }
+
+    pub fn seal(&self, plaintext: &str) -> String {
+        let cipher = &self.keys[&self.current];
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        // Encrypting into a Vec cannot fail for inputs below the AEAD's 2^38-byte limit.
+        let ciphertext = cipher.encrypt(&nonce, plaintext.as_bytes()).unwrap_or_default();
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        format!("{PREFIX}:{}:{}", self.current, BASE64.encode(sealed))
+    }
+
+    /// The plaintext, or an error naming why it cannot be opened (unknown key, tampered).
+    pub fn open(&self, sealed: &str) -> Result<String> {
+        let unreadable = |why: &str| Error::Unavailable(format!("sealed value cannot be opened: {why}"));
+        let mut parts = sealed.splitn(3, ':');
+        let (Some(PREFIX), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(unreadable("not a sealed value"));
+        };
+        let cipher = self.keys.get(id).ok_or_else(|| unreadable("sealed with a key this instance does not have"))?;
+        let bytes = BASE64.decode(data).map_err(|_| unreadable("damaged"))?;
+        if bytes.len() < 24 {
+            return Err(unreadable("damaged"));
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let plaintext =
+            cipher.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| unreadable("wrong key or tampered"))?;
+        String::from_utf8(plaintext).map_err(|_| unreadable("damaged"))
+    }
+}
+
+fn load_or_create_key_file(path: &Path) -> Result<[u8; 32]> {
+    let fail = |message: String| Error::DataDir { path: path.to_path_buf(), message };
+    match std::fs::read_to_string(path) {
+        Ok(text) => decode_key(&text).ok_or_else(|| fail("is not a base64 32-byte vault key".into())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+            write_private(path, &BASE64.encode(key)).map_err(|e| fail(format!("cannot be written: {e}")))?;
+            Ok(key)
+        }
+        Err(err) => Err(fail(format!("cannot be read: {err}"))),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let vault = Vault::with_key([7; 32]);
+        let sealed = vault.seal("hunter2");
+        assert!(!sealed.contains("hunter2"));
+        assert_eq!(vault.open(&sealed).unwrap(), "hunter2");
+        assert_ne!(vault.seal("hunter2"), sealed, "each seal uses a fresh nonce");
+        assert!(Vault::with_key([8; 32]).open(&sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(vault.open(&tampered).is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable() {
+        let old = Vault::with_key([1; 32]);
+        let sealed_old = old.seal("token");
+        let rotated = Vault::with_key([2; 32]).also_open_with([1; 32]);
+        assert_eq!(rotated.open(&sealed_old).unwrap(), "token");
+        assert!(rotated.seal("x").contains(&key_id(&[2; 32])));
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEY_FILE);
+        let first = load_or_create_key_file(&path).unwrap();
+        assert_eq!(load_or_create_key_file(&path).unwrap(), first);
+        std::fs::write(&path, "nope").unwrap();
+        assert!(load_or_create_key_file(&path).is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! Outbound calls, webhooks and parked events as the admin pages and the API see them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+string_enum!(
+    /// Where a call is: waiting for its due time or a retry, being attempted, or done.
+    CallStatus { Scheduled => "scheduled", Running => "running", Succeeded => "succeeded", Failed => "failed" }
+);
+
+/// A call to submit. `due_at` (unix ms) in the future schedules it; absent or past runs it now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallInput {
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub due_at: Option<i64>,
+    /// Submitting again with the same key returns the first call instead of making another.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallView {
+    pub id: String,
+    pub source: String,
+    pub method: String,
+    pub url: String,
+    /// Host (and port) the call goes to.
+    pub target: String,
+    /// The headers kept, credential values shown as `[redacted]`.
+    pub headers: BTreeMap<String, String>,
+    pub status: CallStatus,
+    pub due_at: i64,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallAttemptView {
+    pub attempt: i64,
+    pub started_at: i64,
+    pub latency_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// At most 8 KB of the response body.
+    pub response_snippet: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallDetail {
+    pub call: CallView,
+    pub body: String,
+    pub attempts: Vec<CallAttemptView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallPage {
+    pub items: Vec<CallView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A submit's answer: the call, and whether this submit created it (false for a replay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallSubmitted {
+    pub call: CallView,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookInput {
+    pub url: String,
+    /// Event types to send (e.g. `StoryCreated`), or `*` for all.
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookView {
+    pub id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// A new webhook with its signing secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookCreated {
+    pub webhook: WebhookView,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadLetterView {
+    pub consumer: String,
+    pub message_id: String,
+    pub event_type: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub failed_at: i64,
+}
