@@ -352,3 +352,66 @@ db_test!(the_resolver_refuses_names_that_lead_to_private_addresses_at_connect_ti
     assert!(detail.call.last_error.unwrap().contains("private or reserved"));
     assert_eq!(target.hits("sneaky"), 0);
 });
+
+db_test!(webhooks_receive_matching_events_signed_once_each, |db| {
+    use backend::calls::webhooks::{signature, WebhookConsumer, Webhooks};
+    use backend::events::{Dispatcher, RetryPolicy};
+    let (target, base) = start_target().await;
+    let (calls, timers) = executor(db, policy());
+    let vault = Arc::new(Vault::with_key([9; 32]));
+    let webhooks = Arc::new(Webhooks::new(db.clone(), vault, calls.clone()));
+    use backend::identity::{NewUser, Role};
+    let admin = backend::identity::repo::insert(db, &NewUser::new("admin@example.org", "Admin", Role::Admin).unwrap())
+        .await
+        .unwrap()
+        .id;
+    let input = types::WebhookInput {
+        url: format!("{base}/hook"),
+        event_types: vec!["TestHappened".into()],
+        description: "test".into(),
+    };
+    let created = webhooks.create(&admin, &input).await.unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    for bad in [
+        types::WebhookInput { event_types: vec![], ..input.clone() },
+        types::WebhookInput { event_types: vec!["no spaces".into()], ..input.clone() },
+        types::WebhookInput { url: "gopher://x".into(), ..input.clone() },
+    ] {
+        assert!(matches!(webhooks.create(&admin, &bad).await, Err(backend::Error::Invalid(_))), "{bad:?}");
+    }
+    assert_eq!(webhooks.list().await.unwrap().len(), 1);
+
+    for event_type in ["TestHappened", "SomethingElse"] {
+        let mut tx = db.begin().await.unwrap();
+        let event = backend::events::Event {
+            aggregate_type: "test",
+            aggregate_id: "t1",
+            event_type,
+            actor: None,
+            payload: serde_json::json!({ "n": 1 }),
+        };
+        backend::events::append(&mut tx, event).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let consumer = Arc::new(WebhookConsumer(webhooks.clone()));
+    let dispatcher = Dispatcher::new(db.clone(), vec![consumer.clone()], RetryPolicy::default());
+    dispatcher.drain().await.unwrap();
+    let sent = calls.list(&CallFilter::default()).await.unwrap().items;
+    assert_eq!(sent.len(), 1, "only the subscribed type");
+    run_until(&timers, async || target.hits("hook") == 1).await;
+    let headers = target.last_headers.lock().unwrap().clone();
+    assert_eq!(headers["x-heirloom-event"], "TestHappened");
+    let delivery = calls.detail(&sent[0].id).await.unwrap();
+    let timestamp: i64 = headers["x-heirloom-signature"].split(',').next().unwrap()[2..].parse().unwrap();
+    assert_eq!(headers["x-heirloom-signature"], signature(&created.secret, timestamp, &delivery.body));
+    assert_ne!(headers["x-heirloom-signature"], signature("whsec_wrong", timestamp, &delivery.body));
+
+    // A redelivered event makes no second delivery.
+    let event = outbox::events_for(db, "test", "t1").await.unwrap().remove(0);
+    use backend::events::Consumer;
+    consumer.handle(&event).await.unwrap();
+    assert_eq!(calls.list(&CallFilter::default()).await.unwrap().items.len(), 1);
+
+    webhooks.delete(&created.webhook.id).await.unwrap();
+    assert!(webhooks.delete(&created.webhook.id).await.is_err());
+});
