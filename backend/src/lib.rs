@@ -72,8 +72,51 @@ impl Backend {
         .await
     }
 
+    /// The outbound-call executor, for an administrator (the delivery log, ad-hoc calls).
+    pub fn calls_for(&self, user: &identity::User) -> Result<&calls::Calls> {
+        user.require_admin("see or submit outbound calls")?;
+        Ok(&self.calls)
+    }
+
+    /// Webhook endpoints, for an administrator.
+    pub fn webhooks_for(&self, user: &identity::User) -> Result<&calls::Webhooks> {
+        user.require_admin("manage webhooks")?;
+        Ok(&self.webhooks)
+    }
+
+    /// Events a consumer gave up on, newest first, for an administrator.
+    pub async fn dead_letters(&self, user: &identity::User) -> Result<Vec<types::DeadLetterView>> {
+        user.require_admin("see failed events")?;
+        let parked = events::consumer::dead_letters(&self.db).await?;
+        Ok(parked
+            .into_iter()
+            .map(|d| types::DeadLetterView {
+                consumer: d.consumer,
+                message_id: d.message_id,
+                event_type: d.event_type,
+                aggregate_type: d.aggregate_type,
+                aggregate_id: d.aggregate_id,
+                attempts: d.attempts,
+                last_error: d.last_error,
+                failed_at: d.failed_at,
+            })
+            .collect())
+    }
+
+    /// Drops a parked event for good (an administrator decided it does not matter).
+    pub async fn discard_dead_letter(&self, user: &identity::User, consumer: &str, message_id: &str) -> Result<()> {
+        user.require_admin("discard failed events")?;
+        events::consumer::remove_dead_letter(&self.db, consumer, message_id).await
+    }
+
     /// Hands a parked event to its consumer again, now.
-    pub async fn retry_dead_letter(&self, consumer: &str, message_id: &str) -> Result<events::Delivered> {
+    pub async fn retry_dead_letter(
+        &self,
+        user: &identity::User,
+        consumer: &str,
+        message_id: &str,
+    ) -> Result<events::Delivered> {
+        user.require_admin("retry failed events")?;
         let handler = self
             .consumers()
             .into_iter()

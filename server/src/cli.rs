@@ -122,11 +122,15 @@ async fn serve(config: Config) -> backend::Result<()> {
     })?;
     let local = listener.local_addr().map_err(|e| backend::Error::Unavailable(e.to_string()))?;
     let state = AppState::new(backend.clone(), leptos_options, telemetry::metrics_handle());
+    // Event delivery and timers start after the HTTP port is bound, and fire anything
+    // left overdue by the previous run straight away.
+    let workers = backend.start_workers().await?;
     tracing::info!(addr = %local, "listening on http://{local}");
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|err| backend::Error::Unavailable(format!("server stopped: {err}")))?;
+    workers.shutdown().await;
     backend.db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())

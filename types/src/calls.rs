@@ -22,6 +22,8 @@ pub struct CallInput {
     #[serde(default)]
     pub due_at: Option<i64>,
     /// Submitting again with the same key returns the first call instead of making another.
+    /// Required; the API also takes it from an `Idempotency-Key` header.
+    #[serde(default)]
     pub idempotency_key: String,
 }
 

@@ -54,6 +54,15 @@ impl User {
     pub fn role(&self) -> Role {
         self.role.0
     }
+
+    /// Refuses anyone but an administrator, naming what they tried.
+    pub fn require_admin(&self, what: &str) -> crate::Result<()> {
+        if self.role() == Role::Admin {
+            Ok(())
+        } else {
+            Err(crate::Error::Forbidden(format!("Only administrators can {what}.")))
+        }
+    }
 }
 
 impl User {

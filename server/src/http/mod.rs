@@ -1,6 +1,7 @@
 //! The HTTP surface: one router for pages, API, operational endpoints and static files.
 
 mod auth;
+mod calls_api;
 mod csrf;
 mod error;
 mod extract;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::Router;
 use backend::Backend;
 use leptos::config::LeptosOptions;
@@ -97,6 +98,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/signup-invites", post(auth::create_invite))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
+    // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.
+    let calls_body = usize::try_from(state.backend.config.calls_max_body_bytes).unwrap_or(usize::MAX).saturating_mul(2);
+    let calls_api = Router::new()
+        .route("/api/v1/calls", get(calls_api::list).post(calls_api::submit))
+        .route("/api/v1/calls/{id}", get(calls_api::detail))
+        .route("/api/v1/webhooks", get(calls_api::webhooks).post(calls_api::create_webhook))
+        .route("/api/v1/webhooks/{id}", delete(calls_api::delete_webhook))
+        .route("/api/v1/dead-letters", get(calls_api::dead_letters))
+        .route("/api/v1/dead-letters/{consumer}/{message_id}", delete(calls_api::discard_dead_letter))
+        .route("/api/v1/dead-letters/{consumer}/{message_id}/retry", post(calls_api::retry_dead_letter))
+        .layer(DefaultBodyLimit::max(calls_body.saturating_add(SMALL_BODY)));
+
     let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))
         .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
@@ -123,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         // service rather than a bare 413, so the limit here is generous.
         .layer(DefaultBodyLimit::max(STORY_BODY))
         .merge(account_api)
+        .merge(calls_api)
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 

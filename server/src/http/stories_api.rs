@@ -370,5 +370,7 @@ pub async fn resolve_flag(
 pub struct ApiDoc;
 
 pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::calls_api::CallsApiDoc::openapi());
+    axum::Json(doc)
 }

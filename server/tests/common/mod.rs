@@ -14,6 +14,7 @@ pub struct TestServer {
     test_db: TestDb,
     _data_dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
+    workers: backend::events::runtime::Workers,
 }
 
 impl TestServer {
@@ -36,8 +37,10 @@ impl TestServer {
                 .await
                 .unwrap();
         });
+        // As `heirloom serve` does: events and timers run beside the HTTP server.
+        let workers = backend.start_workers().await.expect("workers start");
         let client = Self::browser();
-        TestServer { base, backend, client, test_db, _data_dir: data_dir, task }
+        TestServer { base, backend, client, test_db, _data_dir: data_dir, task, workers }
     }
 
     /// A client like a browser: keeps cookies, does not follow redirects by itself.
@@ -64,6 +67,7 @@ impl TestServer {
     }
 
     pub async fn stop(self) {
+        self.workers.shutdown().await;
         self.task.abort();
         self.backend.db.close().await;
         self.test_db.cleanup().await;
@@ -74,6 +78,9 @@ impl TestServer {
 #[macro_export]
 macro_rules! server_test {
     ($name:ident, |$server:ident| $body:block) => {
+        $crate::server_test!($name, config = "", |$server| $body);
+    };
+    ($name:ident, config = $config:expr, |$server:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -82,7 +89,8 @@ macro_rules! server_test {
 
             #[tokio::test]
             async fn sqlite() {
-                let server = $crate::common::TestServer::start(backend::testing::TestDb::sqlite().await).await;
+                let db = backend::testing::TestDb::sqlite().await;
+                let server = $crate::common::TestServer::start_with(db, $config).await;
                 body(&server).await;
                 server.stop().await;
             }
@@ -90,7 +98,7 @@ macro_rules! server_test {
             #[tokio::test]
             async fn postgres() {
                 if let Some(db) = backend::testing::TestDb::postgres().await {
-                    let server = $crate::common::TestServer::start(db).await;
+                    let server = $crate::common::TestServer::start_with(db, $config).await;
                     body(&server).await;
                     server.stop().await;
                 }

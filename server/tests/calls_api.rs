@@ -1,0 +1,142 @@
+//! Outbound calls, webhooks and dead letters over HTTP, with the workers running as in
+//! `heirloom serve`: an administrator submits a call to a local target and sees it
+//! succeed in the delivery log; a story write reaches a registered webhook.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::routing::post;
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
+    let browser = TestServer::browser();
+    let body = json!({ "email": email, "display_name": "Someone", "password": "a long enough password" });
+    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
+    browser
+}
+
+/// A local receiver recording the bodies POSTed to it.
+async fn receiver() -> (Arc<Mutex<Vec<String>>>, String) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(body);
+                "thanks"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (received, url)
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.unwrap()
+}
+
+/// Polls until `check` holds; ten seconds bounds a hung worker (speed is measured in bench/).
+async fn eventually(mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..500 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not met within 10 s");
+}
+
+server_test!(an_admin_submits_a_call_and_sees_it_succeed_in_the_log, config = "calls_allow_private_networks = true", |server| {
+    let admin = signed_up(server, "admin@example.org").await;
+    let member = signed_up(server, "member@example.org").await;
+    let (received, url) = receiver().await;
+
+    let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
+    let response = admin.post(server.url("/api/v1/calls")).header("origin", &server.base)
+        .header("idempotency-key", "first").json(&call).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let submitted = json_of(response).await;
+    let id = submitted["call"]["id"].as_str().unwrap().to_string();
+    let replay = admin.post(server.url("/api/v1/calls")).header("origin", &server.base)
+        .header("idempotency-key", "first").json(&call).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::OK);
+    assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
+
+    eventually(async || {
+        json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await["call"]["status"]
+            == "succeeded"
+    })
+    .await;
+    let detail = json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await;
+    assert_eq!(detail["attempts"][0]["status_code"], 200);
+    assert_eq!(detail["attempts"][0]["response_snippet"], "thanks");
+    assert_eq!(received.lock().unwrap().clone(), ["{\"n\":1}"]);
+    let listed = json_of(admin.get(server.url("/api/v1/calls?status=succeeded")).send().await.unwrap()).await;
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    let none = json_of(admin.get(server.url("/api/v1/calls?status=failed")).send().await.unwrap()).await;
+    assert_eq!(none["items"], json!([]));
+    let bad = admin.get(server.url("/api/v1/calls?status=nope")).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Members may not use the executor or read its log.
+    let refused = member.post(server.url("/api/v1/calls")).header("origin", &server.base)
+        .json(&json!({ "method": "GET", "url": url, "idempotency_key": "m" })).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(member.get(server.url("/api/v1/calls")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(member.get(server.url("/api/v1/dead-letters")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(reqwest::get(server.url("/api/v1/calls")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+});
+
+server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
+    let admin = signed_up(server, "admin@example.org").await;
+    let submit = async |body: Value| {
+        admin.post(server.url("/api/v1/calls")).header("origin", &server.base).json(&body).send().await.unwrap()
+    };
+    let cases = [
+        (json!({ "method": "POST", "url": "nope", "idempotency_key": "1" }), "url"),
+        (json!({ "method": "POST", "url": "http://10.0.0.5/", "idempotency_key": "2" }), "url"),
+        (json!({ "method": "POST", "url": "https://example.com/", "idempotency_key": "3", "body": "x".repeat(300 * 1024) }), "body"),
+    ];
+    for (body, field) in cases {
+        let response = submit(body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let error = json_of(response).await;
+        assert_eq!(error["fields"][0]["field"], field, "{error}");
+    }
+    let huge = submit(json!({ "method": "POST", "url": "https://example.com/", "idempotency_key": "4", "body": "x".repeat(2 * 1024 * 1024) })).await;
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let listed = json_of(admin.get(server.url("/api/v1/calls")).send().await.unwrap()).await;
+    assert_eq!(listed["items"], json!([]), "nothing stored");
+});
+
+server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_private_networks = true", |server| {
+    let admin = signed_up(server, "admin@example.org").await;
+    let (received, url) = receiver().await;
+    let created = server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created = json_of(created).await;
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    let listed = json_of(admin.get(server.url("/api/v1/webhooks")).send().await.unwrap()).await;
+    assert_eq!(listed[0]["url"], url.as_str());
+    assert!(listed[0].get("secret").is_none(), "the secret is shown once only");
+
+    server.post_json(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    eventually(async || !received.lock().unwrap().is_empty()).await;
+    let body: Value = serde_json::from_str(&received.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["type"], "LegacyCreated");
+    assert_eq!(body["payload"]["name"], "Rosa Lind");
+
+    let id = created["webhook"]["id"].as_str().unwrap();
+    let gone = admin.delete(server.url(&format!("/api/v1/webhooks/{id}"))).header("origin", &server.base).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let missing = admin.delete(server.url("/api/v1/dead-letters/webhooks/nope")).header("origin", &server.base).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+});
