@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-js test-e2e test-api test-fuzz fuzz bench fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-ops test-e2e test-api test-fuzz fuzz bench fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -30,6 +30,7 @@ test: tools
 	$(MAKE) test-rust
 	$(MAKE) test-fuzz
 	$(MAKE) test-js
+	$(MAKE) test-ops
 	$(MAKE) build
 	$(MAKE) test-e2e
 	$(MAKE) test-api
@@ -45,6 +46,11 @@ test-rust:
 # The editor's Markdown round trip and mounted-editor tests (node's test runner, jsdom).
 test-js:
 	npm test --prefix editor
+
+# The Dockerfile, docker-compose.yml and the Helm chart, without Docker or helm:
+# hadolint, Compose's parser, Helm's engine, Kubernetes' schemas (see the script).
+test-ops:
+	scripts/test-ops.sh
 
 # Playwright in Debian's Chromium against the release binary and site.
 test-e2e:

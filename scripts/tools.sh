@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, once, every tool the build needs, at the versions this project pins.
 # Safe to run repeatedly: each step checks first and does nothing when satisfied.
+# `scripts/tools.sh rust` stops after the Rust-side tools (the Dockerfile caches those in a
+# layer of their own, before the npm packages and sources are copied in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION}"
   # Not --locked: its lock file names a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --force
+fi
+
+if [ "${1:-}" = rust ]; then
+  exit 0
 fi
 
 # npm packages from the committed lock: wasm-opt (binaryen) and Playwright.
