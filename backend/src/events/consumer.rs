@@ -23,6 +23,13 @@ pub trait Consumer: Send + Sync {
     fn wants(&self, event_type: &str) -> bool;
     /// Handles one event. Must be idempotent: it may see an event again after a crash.
     async fn handle(&self, event: &Envelope) -> std::result::Result<(), String>;
+    /// True when every replica must see every event because the effect is local to the
+    /// replica (its own search index). With JetStream such a consumer gets a durable
+    /// consumer and processed-event records per replica; otherwise one replica handles
+    /// each event for all.
+    fn per_replica(&self) -> bool {
+        false
+    }
 }
 
 /// How hard to try before parking an event.

@@ -108,24 +108,28 @@ impl JetStream {
         }
     }
 
-    async fn durable(&self, name: &str) -> Result<jetstream::consumer::Consumer<pull::Config>> {
+    async fn durable(&self, name: &str, per_replica: bool) -> Result<jetstream::consumer::Consumer<pull::Config>> {
         let stream = self.context.get_stream(&self.stream).await.map_err(|e| unavailable("stream", e))?;
-        stream
-            .get_or_create_consumer(
-                name,
-                pull::Config {
-                    durable_name: Some(name.to_string()),
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(60),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| unavailable("consumer", e))
+        let mut config = pull::Config {
+            durable_name: Some(name.to_string()),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(60),
+            ..Default::default()
+        };
+        if per_replica {
+            // A replica-local consumer (a search index) catches up from the database on
+            // start, so a new replica needs only recent events; a replica that is gone for
+            // a week leaves no consumer behind.
+            let recent = time::OffsetDateTime::now_utc() - time::Duration::minutes(15);
+            config.deliver_policy = jetstream::consumer::DeliverPolicy::ByStartTime { start_time: recent };
+            config.inactive_threshold = Duration::from_secs(7 * 24 * 3600);
+        }
+        stream.get_or_create_consumer(name, config).await.map_err(|e| unavailable("consumer", e))
     }
 
     /// Feeds `consumer` from its durable JetStream consumer until `stop`. Several
-    /// replicas running this for the same consumer share the work.
+    /// replicas running this for the same consumer share the work, unless the consumer
+    /// is per replica: then each replica has its own durable consumer and records.
     pub async fn run_consumer(
         self,
         db: Db,
@@ -133,6 +137,12 @@ impl JetStream {
         retry: RetryPolicy,
         stop: impl std::future::Future<Output = ()>,
     ) {
+        let consumer: Arc<dyn Consumer> = if consumer.per_replica() {
+            let name = format!("{}-{}", consumer.name(), replica_name());
+            Arc::new(ReplicaLocal { name, inner: consumer })
+        } else {
+            consumer
+        };
         tokio::pin!(stop);
         loop {
             let attempt = self.consume(&db, consumer.as_ref(), retry);
@@ -152,7 +162,7 @@ impl JetStream {
     }
 
     async fn consume(&self, db: &Db, consumer: &dyn Consumer, retry: RetryPolicy) -> Result<()> {
-        let mut durable = self.durable(consumer.name()).await?;
+        let mut durable = self.durable(consumer.name(), consumer.per_replica()).await?;
         let mut messages = durable.messages().await.map_err(|e| unavailable("fetch", e))?;
         let mut lag_measured = tokio::time::Instant::now() - Duration::from_secs(60);
         loop {
@@ -186,5 +196,43 @@ impl JetStream {
             }
             message.ack().await.map_err(|e| unavailable("ack", e))?;
         }
+    }
+}
+
+/// This replica's name for its own consumers: the host name (a pod's name on
+/// Kubernetes), reduced to what JetStream allows in a consumer name.
+pub fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .unwrap_or_else(|| "replica".into());
+    let clean: String =
+        host.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    if clean.is_empty() { "replica".into() } else { clean }
+}
+
+/// A per-replica consumer under its replica's name, so its processed-event records and
+/// its durable consumer are its own.
+struct ReplicaLocal {
+    name: String,
+    inner: Arc<dyn Consumer>,
+}
+
+#[async_trait::async_trait]
+impl Consumer for ReplicaLocal {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        self.inner.wants(event_type)
+    }
+
+    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
+        self.inner.handle(event).await
+    }
+
+    fn per_replica(&self) -> bool {
+        true
     }
 }
