@@ -160,6 +160,20 @@ def run_engine(name, binary, site, database_url=None):
         server.stop()
 
 
+def events_bench(database_url):
+    """Outbox → dispatcher → no-op consumer (and JetStream when NATS answers), in-process."""
+    nats = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
+    try:
+        import socket
+        socket.create_connection(("127.0.0.1", 4222), timeout=1).close()
+    except OSError:
+        nats = ""
+    count = os.environ.get("BENCH_EVENTS", "20000")
+    output = subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "backend", "--example", "events_bench", "--",
+                             database_url, count, nats], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def postgres_database():
     """A database URL and, when this run created it, its name to drop afterwards."""
     if os.environ.get("BENCH_DATABASE_URL"):
@@ -199,6 +213,15 @@ def markdown(result):
                 lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
                              f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
         lines.append("")
+    if result.get("events"):
+        lines += ["## Events (outbox → dispatcher → no-op consumer, in-process)", "",
+                  "| engine | events | appends/s (8 writers, 1 tx each) | embedded drain events/s | live commit→handled p50 / p95 ms "
+                  "| JetStream publish/s | JetStream consume/s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for engine, e in result["events"].items():
+            lines.append(f"| {engine} | {e['events']} | {e['append_per_s']} | {e['embedded_drain_per_s']} | "
+                         f"{e['embedded_live_commit_to_handled_p50_ms']} / {e['embedded_live_commit_to_handled_p95_ms']} | "
+                         f"{e.get('jetstream_publish_per_s', '—')} | {e.get('jetstream_consume_per_s', '—')} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -206,11 +229,20 @@ def main():
     binary = os.environ.get("BENCH_BIN") or sys.exit("bench: set BENCH_BIN (make bench does)")
     site = os.environ.get("LEPTOS_SITE_ROOT") or sys.exit("bench: set LEPTOS_SITE_ROOT (make bench does)")
     result = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "engines": []}
-    result["engines"].append(run_engine("SQLite", binary, site))
+    only = os.environ.get("BENCH_ONLY", "")
+    if only in ("", "http"):
+        result["engines"].append(run_engine("SQLite", binary, site))
+    events_dir = tempfile.mkdtemp(prefix="heirloom-bench-events-")
+    if only in ("", "events"):
+        result["events"] = {"SQLite": events_bench(f"sqlite://{events_dir}/events.db")}
+    shutil.rmtree(events_dir, ignore_errors=True)
     pg, created = postgres_database()
     if pg:
         try:
-            result["engines"].append(run_engine("PostgreSQL", binary, site, pg))
+            if only in ("", "http"):
+                result["engines"].append(run_engine("PostgreSQL", binary, site, pg))
+            if only in ("", "events"):
+                result.setdefault("events", {})["PostgreSQL"] = events_bench(pg)
         finally:
             if created:
                 psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
