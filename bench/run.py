@@ -216,10 +216,12 @@ def markdown(result):
     if result.get("events"):
         lines += ["## Events (outbox → dispatcher → no-op consumer, in-process)", "",
                   "| engine | events | appends/s (8 writers, 1 tx each) | embedded drain events/s | live commit→handled p50 / p95 ms "
-                  "| JetStream publish/s | JetStream consume/s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                  "| call submit→succeeded p50 / p95 ms | JetStream publish/s | JetStream consume/s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for engine, e in result["events"].items():
             lines.append(f"| {engine} | {e['events']} | {e['append_per_s']} | {e['embedded_drain_per_s']} | "
                          f"{e['embedded_live_commit_to_handled_p50_ms']} / {e['embedded_live_commit_to_handled_p95_ms']} | "
+                         f"{e['call_submit_to_succeeded_p50_ms']} / {e['call_submit_to_succeeded_p95_ms']} | "
                          f"{e.get('jetstream_publish_per_s', '—')} | {e.get('jetstream_consume_per_s', '—')} |")
         lines.append("")
     return "\n".join(lines)

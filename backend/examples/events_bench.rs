@@ -77,6 +77,56 @@ async fn append_many(db: &Db, n: usize, prefix: &str) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// 200 outbound calls to a local no-op HTTP server, 20 per second, with the timer
+/// worker running: submit → succeeded latency p50/p95 (ms).
+async fn calls_latency(db: &Db) -> (i64, i64) {
+    use backend::calls::{CallPolicy, CallTimer, Calls};
+    let app = axum::Router::new().route("/hook", axum::routing::post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let policy = CallPolicy {
+        allow_private_networks: true,
+        timeout: Duration::from_secs(10),
+        max_body_bytes: 1 << 20,
+        max_attempts: 5,
+        first_backoff: Duration::from_secs(1),
+    };
+    let calls = Arc::new(Calls::new(db.clone(), Arc::new(backend::vault::Vault::with_key([3; 32])), policy));
+    let timers = Arc::new(backend::events::TimerWorker::new(db.clone(), vec![Arc::new(CallTimer(calls.clone()))]));
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(timers.run(Duration::from_secs(1), async move {
+        let _ = stop_rx.await;
+    }));
+    let mut ids = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    for i in 0..200 {
+        tick.tick().await;
+        let input = types::CallInput {
+            method: "POST".into(),
+            url: url.clone(),
+            body: "{}".into(),
+            idempotency_key: format!("bench-{i}-{}", uuid::Uuid::new_v4()),
+            ..Default::default()
+        };
+        ids.push(calls.submit(None, "bench", &input).await.unwrap().call.id);
+    }
+    let mut latencies = Vec::new();
+    for id in &ids {
+        loop {
+            let call = calls.detail(id).await.unwrap().call;
+            if let Some(done) = call.completed_at {
+                latencies.push(done - call.created_at);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    stop.send(()).unwrap();
+    worker.await.unwrap();
+    (percentile(&mut latencies.clone(), 0.5), percentile(&mut latencies, 0.95))
+}
+
 fn percentile(values: &mut [i64], p: f64) -> i64 {
     values.sort_unstable();
     values.get(((values.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0)
@@ -127,6 +177,10 @@ async fn main() {
         "embedded_live_commit_to_handled_p50_ms": p50,
         "embedded_live_commit_to_handled_p95_ms": p95,
     });
+
+    let (submit_p50, submit_p95) = calls_latency(&db).await;
+    result["call_submit_to_succeeded_p50_ms"] = submit_p50.into();
+    result["call_submit_to_succeeded_p95_ms"] = submit_p95.into();
 
     if let Some(nats) = nats {
         let stream = format!("BENCH{}", uuid::Uuid::new_v4().simple());

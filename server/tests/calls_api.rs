@@ -134,6 +134,10 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert_eq!(body["type"], "LegacyCreated");
     assert_eq!(body["payload"]["name"], "Rosa Lind");
 
+    // The dispatcher reports each consumer's lag.
+    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("heirloom_event_consumer_lag{consumer=\"webhooks\"}"), "{metrics}");
+
     let id = created["webhook"]["id"].as_str().unwrap();
     let gone = admin.delete(server.url(&format!("/api/v1/webhooks/{id}"))).header("origin", &server.base).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
