@@ -16,6 +16,7 @@ const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,

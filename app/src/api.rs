@@ -125,3 +125,72 @@ pub async fn autosave_story(
     };
     Ok(backend.stories.update_story(&auth.user, &id, &update).await?.version)
 }
+
+/// One page of the outbound-call log (admins). `from`/`to` are dates (`YYYY-MM-DD`, UTC).
+#[server(endpoint = "load_deliveries")]
+pub async fn load_deliveries(
+    status: Option<String>,
+    target: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+) -> Result<types::CallPage, ApiError> {
+    let (backend, auth) = signed_in()?;
+    let calls = backend.calls_for(&auth.user)?;
+    let day = |field: &str, value: Option<String>, end: bool| -> Result<Option<i64>, ApiError> {
+        match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                let date = time::Date::parse(text, &format).map_err(|_| {
+                    ApiError::invalid(vec![types::FieldError::new(field, "must be a date like 2026-11-22")])
+                })?;
+                let date = if end { date.next_day().unwrap_or(date) } else { date };
+                Ok(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
+            }
+        }
+    };
+    let filter = backend::calls::CallFilter {
+        status: status.filter(|s| !s.is_empty()),
+        target: target.filter(|s| !s.is_empty()),
+        source: None,
+        from: day("from", from, false)?,
+        to: day("to", to, true)?,
+        cursor: cursor.filter(|s| !s.is_empty()),
+        limit: Some(25),
+    };
+    Ok(calls.list(&filter).await?)
+}
+
+#[server(endpoint = "load_delivery")]
+pub async fn load_delivery(id: String) -> Result<types::CallDetail, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.calls_for(&auth.user)?.detail(&id).await?)
+}
+
+#[server(endpoint = "load_webhooks")]
+pub async fn load_webhooks() -> Result<Vec<types::WebhookView>, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.webhooks_for(&auth.user)?.list().await?)
+}
+
+#[server(endpoint = "load_dead_letters")]
+pub async fn load_dead_letters() -> Result<Vec<types::DeadLetterView>, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.dead_letters(&auth.user).await?)
+}
+
+/// One page of search results for the results page: only what the reader may read
+/// (public ones when signed out). A GET, so it counts as a read, not a write.
+#[server(endpoint = "search_results", input = leptos::server_fn::codec::GetUrl)]
+pub async fn search_results(params: types::SearchParams) -> Result<types::SearchResults, ApiError> {
+    let (backend, auth) = context()?;
+    Ok(backend.search.find(auth.as_ref().map(|a| &a.user), &params).await?)
+}
+
+/// Typeahead for the header's search box: a few stories and legacies the reader may read.
+#[server(endpoint = "search_suggest", input = leptos::server_fn::codec::GetUrl)]
+pub async fn search_suggest(q: String) -> Result<Vec<types::SearchSuggestion>, ApiError> {
+    let (backend, auth) = context()?;
+    Ok(backend.search.suggest_for(auth.as_ref().map(|a| &a.user), &q).await?)
+}

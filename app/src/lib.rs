@@ -13,6 +13,7 @@ use leptos_router::{path, SsrMode};
 
 use components::layout::{Footer, Header};
 use pages::account::AccountPage;
+use pages::admin::{DeadLettersPage, DeliveriesPage, DeliveryPage, WebhooksPage};
 use pages::editor::{EditStoryPage, NewStoryPage};
 use pages::history::HistoryPageView;
 use pages::home::HomePage;
@@ -22,6 +23,7 @@ use pages::legacy::LegacyPageView;
 use pages::members::MembersPage;
 use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
+use pages::search::SearchPage;
 use pages::signin::SignInPage;
 use pages::signup::SignUpPage;
 use pages::story::StoryPage;
@@ -73,6 +75,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("stories/:id/history") view=HistoryPageView ssr=SsrMode::Async/>
                     <Route path=path!("invitations/:token") view=InvitationPage ssr=SsrMode::Async/>
                     <Route path=path!("moderation") view=ModerationPage ssr=SsrMode::Async/>
+                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/dead-letters") view=DeadLettersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod search;
 pub mod stories;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -31,14 +32,18 @@ pub struct Backend {
     pub vault: Arc<vault::Vault>,
     pub calls: Arc<calls::Calls>,
     pub webhooks: Arc<calls::Webhooks>,
+    /// This process's search index (it holds the index's lock: one process per data folder).
+    pub search: Arc<search::Search>,
 }
 
 impl Backend {
-    /// Prepares the data folder, connects to the database and applies pending migrations.
+    /// Prepares the data folder, connects to the database, applies pending migrations and
+    /// opens the search index (rebuilding it when it is missing or behind). The index is
+    /// refused with a conflict while another process uses it: commands that need only
+    /// the database use [`open_database`] instead.
     pub async fn start(config: Config) -> Result<Backend> {
-        config::prepare_data_dir(&config.data_dir)?;
-        let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
-        db.migrate().await?;
+        let db = open_database(&config, config.db_max_connections).await?;
+        let search = Arc::new(search::Search::open_or_rebuild(&config.data_dir, db.clone()).await?);
         let sessions = identity::DbSessionStore::new(&db);
         sessions.migrate().await?;
         let config = Arc::new(config);
@@ -47,12 +52,12 @@ impl Backend {
         let vault = Arc::new(vault::Vault::from_config(&config)?);
         let calls = Arc::new(calls::Calls::new(db.clone(), vault.clone(), calls::CallPolicy::from_config(&config)));
         let webhooks = Arc::new(calls::Webhooks::new(db.clone(), vault.clone(), calls.clone()));
-        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks })
+        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search })
     }
 
     /// Every event consumer of this instance.
     pub fn consumers(&self) -> Vec<Arc<dyn events::Consumer>> {
-        vec![Arc::new(calls::WebhookConsumer(self.webhooks.clone()))]
+        vec![Arc::new(calls::WebhookConsumer(self.webhooks.clone())), self.search.indexer()]
     }
 
     /// Every kind of timer this instance fires.
@@ -82,6 +87,25 @@ impl Backend {
     pub fn webhooks_for(&self, user: &identity::User) -> Result<&calls::Webhooks> {
         user.require_admin("manage webhooks")?;
         Ok(&self.webhooks)
+    }
+
+    /// Rebuilds this process's search index from the database into a new generation and
+    /// switches to it (an administrator's request; searches keep answering meanwhile).
+    /// The rebuild runs on its own task, so it finishes even if the request is dropped.
+    pub async fn reindex(&self, user: &identity::User) -> Result<types::ReindexReport> {
+        user.require_admin("rebuild the search index")?;
+        let search = self.search.clone();
+        let started = std::time::Instant::now();
+        let report = tokio::spawn(async move { search.rebuild().await })
+            .await
+            .map_err(|e| Error::Unavailable(format!("the search rebuild stopped: {e}")))??;
+        let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(types::ReindexReport {
+            generation: report.generation,
+            stories: report.stories,
+            legacies: report.legacies,
+            took_ms,
+        })
     }
 
     /// Events a consumer gave up on, newest first, for an administrator.
@@ -138,4 +162,14 @@ impl Backend {
             Err(Error::Unavailable(format!("{} database migration(s) not applied", pending.len())))
         }
     }
+}
+
+/// Prepares the data folder, connects to the database (at most `max_connections`) and
+/// applies pending migrations: all a command needs that does not serve (`heirloom
+/// invite`), and that must work while a server holds the search index.
+pub async fn open_database(config: &Config, max_connections: u32) -> Result<Db> {
+    config::prepare_data_dir(&config.data_dir)?;
+    let db = Db::connect(&config.database_url(), max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
 }

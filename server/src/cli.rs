@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
 use backend::config::{Config, ConfigFile};
+use backend::search::Search;
 use backend::{Backend, Db};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -45,6 +48,11 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         days: u32,
     },
+    /// Rebuild the search index from the database into a new generation, switch to it
+    /// atomically, and print what it holds. Run it while the server is stopped: a
+    /// running server holds the index, and is told to rebuild its own with
+    /// `POST /api/v1/search/reindex` (administrators) instead.
+    Reindex,
 }
 
 pub fn run() -> ExitCode {
@@ -67,6 +75,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::CheckConfig => check_config(config),
             Command::Invite { days } => invite(config, days).await,
+            Command::Reindex => reindex(config).await,
         }
     });
     match result {
@@ -103,10 +112,36 @@ async fn migrate(config: Config) -> backend::Result<()> {
 
 async fn invite(config: Config, days: u32) -> backend::Result<()> {
     let base = config.public_url.as_str().trim_end_matches('/').to_string();
-    let backend = Backend::start(config).await?;
-    let token = backend.identity.create_invite(None, days).await?;
-    backend.db.close().await;
-    println!("{base}/signup?invite={token}");
+    // Only the database: a running server holds the search index, and that is fine.
+    let db = backend::open_database(&config, 1).await?;
+    let identity = backend::identity::Identity::new(db.clone(), Arc::new(config));
+    let token = identity.create_invite(None, days).await;
+    db.close().await;
+    println!("{base}/signup?invite={}", token?);
+    Ok(())
+}
+
+async fn reindex(config: Config) -> backend::Result<()> {
+    let db = backend::open_database(&config, 2).await?;
+    let started = Instant::now();
+    let result = Search::rebuild_offline(&config.data_dir, db.clone()).await;
+    db.close().await;
+    let report = result.map_err(|err| match err {
+        backend::Error::Conflict(_) => backend::Error::Conflict(format!(
+            "the search index in {} is in use by a running Heirloom server. Stop the server and run \
+             `heirloom reindex` again, or have the running server rebuild its own index: \
+             POST /api/v1/search/reindex as an administrator.",
+            config.data_dir.join("search").display()
+        )),
+        other => other,
+    })?;
+    println!(
+        "search index rebuilt: {} stories, {} legacies in {:.1} s (generation {})",
+        report.stories,
+        report.legacies,
+        started.elapsed().as_secs_f64(),
+        report.generation
+    );
     Ok(())
 }
 

@@ -9,7 +9,15 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global log subscriber. `RUST_LOG`, when set, wins over the config.
 pub fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let wanted = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty()).unwrap_or(config.log_level.clone());
+    let mut filter = EnvFilter::try_new(&wanted).unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    // The search index (tantivy) logs every commit and merge at info and debug; only its
+    // warnings concern an operator, unless the filter asks for tantivy by name.
+    if !wanted.contains("tantivy") {
+        if let Ok(quiet) = "tantivy=warn".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).flatten_event(true).try_init(),

@@ -182,3 +182,40 @@ fn invite_prints_a_sign_up_link_and_refuses_bad_durations() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("between 1 and 90"), "{}", stderr(&refused));
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("reindex").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("search index rebuilt: 0 stories, 0 legacies"), "{printed}");
+
+    let mut child = heirloom(dir.path())
+        .arg("serve")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lines.next().expect("server exited early").unwrap().contains("\"addr\"") {
+        assert!(Instant::now() < deadline, "server did not start");
+    }
+
+    let refused = heirloom(dir.path()).arg("reindex").output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(err.contains("in use by a running Heirloom server") && err.contains("POST /api/v1/search/reindex"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Commands that need only the database still work beside the server.
+    let invite = heirloom(dir.path()).arg("invite").output().unwrap();
+    assert!(invite.status.success(), "{}", stderr(&invite));
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    let again = heirloom(dir.path()).arg("reindex").output().unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+}

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod error;
 pub mod events;
 pub mod flash;
+pub mod search;
 pub mod stories;
 pub mod theme;
 pub mod user;
@@ -18,6 +19,9 @@ pub use calls::{
 };
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
+pub use search::{
+    FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort, SearchSuggestion,
+};
 pub use stories::{
     DiffLine, FlagView, HistoryPage, LegacyInput, LegacyPage, LegacyRole, LegacyView, MemberView, RevisionView,
     StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use types::Theme;
 
+use super::search_box::SearchBox;
 use super::theme_toggle::ThemeToggle;
 use crate::request;
 
@@ -19,8 +20,10 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
                 <ul>
                     <li><a href="/">"Home"</a></li>
                     {user.is_some().then(|| view! { <li><a href="/legacies">"Legacies"</a></li> })}
+                    {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <li><a href="/admin/deliveries">"Admin"</a></li> })}
                 </ul>
             </nav>
+            <SearchBox/>
             <div class="account-menu">
                 {match user {
                     Some(user) => view! {

@@ -4,5 +4,6 @@ pub mod editor_js;
 pub mod form;
 pub mod layout;
 pub mod page;
+pub mod search_box;
 pub mod story_editor;
 pub mod theme_toggle;

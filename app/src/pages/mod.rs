@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod account;
+pub mod admin;
 pub mod editor;
 pub mod history;
 pub mod home;
@@ -9,6 +10,7 @@ pub mod legacies;
 pub mod legacy;
 pub mod members;
 pub mod moderation;
+pub mod search;
 pub mod not_found;
 pub mod signin;
 pub mod signup;

@@ -1,5 +1,6 @@
-//! Per-address rate limits on state-changing requests (signed in or not), answered with
-//! the typed 429 and `Retry-After`, and the typed answer to a request that ran too long.
+//! Per-address rate limits on state-changing requests (signed in or not) and on searches,
+//! answered with the typed 429 and `Retry-After`, and the typed answer to a request that
+//! ran too long.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -46,6 +47,41 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
             state.write_limiter.retain_recent();
         }
         let message = format!("Too many changes from your address. Try again in {retry_after_secs} seconds.");
+        return ApiFailure(ApiError::RateLimited { message, retry_after_secs }).into_response();
+    }
+    next.run(request).await
+}
+
+/// Searches (pages, API, typeahead) per client address per minute: far more than a
+/// person typing into the search box asks for (one request per pause), far less than
+/// what would keep the index busy for everyone else.
+pub const SEARCHES_PER_MINUTE_PER_IP: u32 = 300;
+
+pub fn search_limiter() -> WriteLimiter {
+    write_limiter(SEARCHES_PER_MINUTE_PER_IP)
+}
+
+/// The GET requests that run a search: the results page, the search API and the search
+/// server functions the page and the search box call.
+fn is_search(path: &str) -> bool {
+    path == "/search" || path.starts_with("/api/v1/search") || path.starts_with("/api/search_")
+}
+
+pub async fn limit_searches(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) || !is_search(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let ip = client_ip(
+        request.headers(),
+        request.extensions().get::<ConnectInfo<SocketAddr>>(),
+        state.backend.config.trust_proxy_headers,
+    );
+    if let Err(not_until) = state.search_limiter.check_key(&ip) {
+        let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
+        if state.search_limiter.len() > 100_000 {
+            state.search_limiter.retain_recent();
+        }
+        let message = format!("Too many searches from your address. Try again in {retry_after_secs} seconds.");
         return ApiFailure(ApiError::RateLimited { message, retry_after_secs }).into_response();
     }
     next.run(request).await

@@ -1,5 +1,6 @@
 //! The HTTP surface: one router for pages, API, operational endpoints and static files.
 
+mod admin_forms;
 mod auth;
 mod calls_api;
 mod csrf;
@@ -9,6 +10,7 @@ mod form;
 mod limits;
 mod middleware;
 mod ops;
+mod search_api;
 mod security;
 pub mod session;
 mod stories_api;
@@ -36,12 +38,14 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub metrics: PrometheusHandle,
     pub write_limiter: limits::WriteLimiter,
+    pub search_limiter: limits::WriteLimiter,
 }
 
 impl AppState {
     pub fn new(backend: Backend, leptos_options: LeptosOptions, metrics: PrometheusHandle) -> AppState {
         let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
-        AppState { backend, leptos_options, metrics, write_limiter }
+        let search_limiter = limits::search_limiter();
+        AppState { backend, leptos_options, metrics, write_limiter, search_limiter }
     }
 }
 
@@ -85,6 +89,13 @@ pub fn router(state: AppState) -> Router {
         .route("/moderation/{id}", post(stories_forms::resolve_flag))
         .layer(DefaultBodyLimit::max(STORY_BODY));
 
+    let admin_forms = Router::new()
+        .route("/admin/webhooks", post(admin_forms::create_webhook))
+        .route("/admin/webhooks/{id}/delete", post(admin_forms::delete_webhook))
+        .route("/admin/dead-letters/{consumer}/{message_id}/retry", post(admin_forms::retry_dead_letter))
+        .route("/admin/dead-letters/{consumer}/{message_id}/discard", post(admin_forms::discard_dead_letter))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+
     // Account endpoints take small JSON or forms.
     let account_api = Router::new()
         .route("/api/v1/auth/signup", post(auth::sign_up))
@@ -109,6 +120,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/dead-letters/{consumer}/{message_id}", delete(calls_api::discard_dead_letter))
         .route("/api/v1/dead-letters/{consumer}/{message_id}/retry", post(calls_api::retry_dead_letter))
         .layer(DefaultBodyLimit::max(calls_body.saturating_add(SMALL_BODY)));
+
+    let search_api = Router::new()
+        .route("/api/v1/search", get(search_api::search))
+        .route("/api/v1/search/suggest", get(search_api::suggest))
+        .route("/api/v1/search/reindex", post(search_api::reindex))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))
@@ -137,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(STORY_BODY))
         .merge(account_api)
         .merge(calls_api)
+        .merge(search_api)
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 
@@ -147,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/theme", post(theme::set_theme))
         .merge(auth_forms)
         .merge(story_forms)
+        .merge(admin_forms)
         .merge(api)
         .leptos_routes_with_context(
             &state,
@@ -161,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .layer(session::layer(&state.backend))
         .layer(from_fn_with_state(state.clone(), csrf::same_origin_only))
         .layer(from_fn_with_state(state.clone(), limits::limit_writes))
+        .layer(from_fn_with_state(state.clone(), limits::limit_searches))
         .layer(from_fn_with_state(state.clone(), security::headers))
         .with_state(state);
     middleware::wrap(router, timeout)

@@ -372,5 +372,6 @@ pub struct ApiDoc;
 pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::calls_api::CallsApiDoc::openapi());
+    doc.merge(super::search_api::SearchApiDoc::openapi());
     axum::Json(doc)
 }

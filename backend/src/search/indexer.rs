@@ -1,0 +1,114 @@
+//! The search indexer: an event consumer that keeps the index in line with the
+//! database. It never trusts an event's payload for content: it reloads the current
+//! rows the event is about, so a redelivered, late or reordered event still leaves the
+//! index matching the database. Each event is committed (and made searchable) before
+//! `handle` returns, so a write is findable as soon as the dispatcher has delivered it.
+//!
+//! Membership events are not wanted: who may see a document is decided by the reader's
+//! memberships at query time (`search::access`), so nothing in the index depends on
+//! them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use types::events::Envelope;
+
+use crate::db::Db;
+use crate::events::Consumer;
+use crate::search::index::{SearchIndex, Target};
+
+/// The consumer name, the key of its progress records.
+pub const CONSUMER: &str = "search";
+
+/// Events that change what a story or legacy document holds. `LegacyUpdated` and
+/// `LegacyDeleted` are not emitted yet; they are handled so the day they are, the
+/// index follows.
+pub const EVENTS: &[&str] =
+    &["StoryCreated", "StoryUpdated", "StoryDeleted", "LegacyCreated", "LegacyUpdated", "LegacyDeleted"];
+
+pub struct Indexer {
+    db: Db,
+    index: Arc<SearchIndex>,
+}
+
+impl Indexer {
+    pub fn new(db: Db, index: Arc<SearchIndex>) -> Indexer {
+        Indexer { db, index }
+    }
+}
+
+#[async_trait]
+impl Consumer for Indexer {
+    fn name(&self) -> &str {
+        CONSUMER
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        EVENTS.contains(&event_type)
+    }
+
+    /// Each replica keeps its own index, so each must see every event.
+    fn per_replica(&self) -> bool {
+        true
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+        let targets = targets(event);
+        if targets.is_empty() {
+            return Ok(());
+        }
+        self.index.refresh(&self.db, &targets, &event.message_id).await.map_err(|err| err.to_string())
+    }
+}
+
+/// The documents an event may have changed.
+fn targets(event: &Envelope) -> Vec<Target> {
+    let id = event.aggregate_id.clone();
+    let legacy_of_story = event.payload.get("legacy_id").and_then(|v| v.as_str()).map(|l| Target::Legacy(l.into()));
+    match event.event_type.as_str() {
+        // A story's visibility decides whether its legacy has a public story, which
+        // decides who may find the legacy.
+        "StoryCreated" | "StoryUpdated" | "StoryDeleted" => {
+            std::iter::once(Target::Story(id)).chain(legacy_of_story).collect()
+        }
+        "LegacyCreated" => vec![Target::Legacy(id)],
+        // Stories carry their legacy's name.
+        "LegacyUpdated" | "LegacyDeleted" => vec![Target::LegacyWithStories(id)],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(event_type: &str, id: &str, payload: serde_json::Value) -> Envelope {
+        Envelope {
+            message_id: "m".into(),
+            aggregate_type: "story".into(),
+            aggregate_id: id.into(),
+            aggregate_seq: 1,
+            event_type: event_type.into(),
+            schema_version: 1,
+            occurred_at: 0,
+            correlation_id: "m".into(),
+            causation_id: None,
+            actor: None,
+            payload,
+        }
+    }
+
+    #[test]
+    fn story_events_refresh_the_story_and_its_legacy() {
+        let targets = targets(&event("StoryUpdated", "s1", json!({ "legacy_id": "l1" })));
+        assert_eq!(targets, [Target::Story("s1".into()), Target::Legacy("l1".into())]);
+        assert_eq!(targets_of("LegacyUpdated"), [Target::LegacyWithStories("x".into())]);
+        assert!(targets_of("MemberAdded").is_empty());
+    }
+
+    fn targets_of(event_type: &str) -> Vec<Target> {
+        targets(&event(event_type, "x", json!({})))
+    }
+}

@@ -1,0 +1,118 @@
+//! The SQL search needs: current rows to index (one, or all in keyset pages for a
+//! rebuild), a reader's memberships, and the marks that tell whether an index is behind.
+
+use types::LegacyRole;
+
+use crate::db::{with_pool, Db};
+use crate::error::Result;
+
+/// A story as the index needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoryDocRow {
+    pub id: String,
+    pub legacy_id: String,
+    pub legacy_name: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub visibility: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// A legacy as the index needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LegacyDocRow {
+    pub id: String,
+    pub name: String,
+    pub born: String,
+    pub died: String,
+    pub summary: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub has_public_story: bool,
+}
+
+const STORY_SELECT: &str = "SELECT s.id, s.legacy_id, l.name AS legacy_name, s.author_id, \
+    a.display_name AS author_name, s.title, s.body, s.visibility, s.status, s.created_at, s.updated_at, \
+    s.published_at FROM stories s JOIN legacies l ON l.id = s.legacy_id JOIN users a ON a.id = s.author_id";
+
+const LEGACY_SELECT: &str = "SELECT l.id, l.name, l.born, l.died, l.summary, l.created_at, l.updated_at, \
+    EXISTS (SELECT 1 FROM stories s WHERE s.legacy_id = l.id AND s.visibility = 'public' \
+        AND s.status = 'published') AS has_public_story FROM legacies l";
+
+pub async fn find_story(db: &Db, id: &str) -> Result<Option<StoryDocRow>> {
+    let sql = format!("{STORY_SELECT} WHERE s.id = $1");
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, StoryDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn story_tags(db: &Db, story_id: &str) -> Result<Vec<String>> {
+    let sql = "SELECT tag FROM story_tags WHERE story_id = $1 ORDER BY tag";
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(story_id).fetch_all(pool).await)?)
+}
+
+/// Up to `limit` stories with ids after `after_id`, in id order (a keyset page).
+pub async fn stories_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<StoryDocRow>> {
+    let sql = format!("{STORY_SELECT} WHERE s.id > $1 ORDER BY s.id LIMIT $2");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, StoryDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
+    })?)
+}
+
+/// `(story_id, tag)` for stories with ids in `(after_id, last_id]`: the tags of one
+/// keyset page in one query.
+pub async fn tags_in_range(db: &Db, after_id: &str, last_id: &str) -> Result<Vec<(String, String)>> {
+    let sql = "SELECT story_id, tag FROM story_tags WHERE story_id > $1 AND story_id <= $2 ORDER BY story_id, tag";
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, (String, String)>(sql).bind(after_id).bind(last_id).fetch_all(pool).await
+    })?)
+}
+
+pub async fn story_ids_of_legacy(db: &Db, legacy_id: &str) -> Result<Vec<String>> {
+    let sql = "SELECT id FROM stories WHERE legacy_id = $1 ORDER BY id";
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(legacy_id).fetch_all(pool).await)?)
+}
+
+pub async fn find_legacy(db: &Db, id: &str) -> Result<Option<LegacyDocRow>> {
+    let sql = format!("{LEGACY_SELECT} WHERE l.id = $1");
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, LegacyDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn legacies_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<LegacyDocRow>> {
+    let sql = format!("{LEGACY_SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT $2");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, LegacyDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
+    })?)
+}
+
+/// The legacies a user belongs to, with their role.
+pub async fn memberships(db: &Db, user_id: &str) -> Result<Vec<(String, LegacyRole)>> {
+    let sql = "SELECT legacy_id, role FROM memberships WHERE user_id = $1";
+    let rows = with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(sql).bind(user_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().filter_map(|(legacy, role)| Some((legacy, LegacyRole::parse(&role)?))).collect())
+}
+
+/// The newest outbox message id (ids are UUIDv7, so they sort by time), or "".
+pub async fn latest_outbox_message(db: &Db) -> Result<String> {
+    let sql = "SELECT MAX(message_id) FROM outbox";
+    let id = with_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(pool).await)?;
+    Ok(id.unwrap_or_default())
+}
+
+/// The newest event `consumer` has recorded as handled, or "".
+pub async fn latest_processed(db: &Db, consumer: &str) -> Result<String> {
+    let sql = "SELECT MAX(message_id) FROM processed_events WHERE consumer = $1";
+    let id = with_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(sql).bind(consumer).fetch_one(pool).await)?;
+    Ok(id.unwrap_or_default())
+}
+
+/// `(stories, legacies)` in the database.
+pub async fn counts(db: &Db) -> Result<(u64, u64)> {
+    let sql = "SELECT (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM legacies)";
+    let (stories, legacies) = with_pool!(db, |pool| sqlx::query_as::<_, (i64, i64)>(sql).fetch_one(pool).await)?;
+    Ok((stories.max(0) as u64, legacies.max(0) as u64))
+}
