@@ -174,6 +174,21 @@ def events_bench(database_url):
     return json.loads(output.strip().splitlines()[-1])
 
 
+def asset_sizes(site):
+    """Raw and gzip sizes of what browsers download: the islands' WASM and JS glue, the
+    CSS, and the editor bundle that only editing pages import."""
+    import gzip
+    sizes = {}
+    for name, relative in [("islands WASM", "pkg/heirloom.wasm"), ("islands JS glue", "pkg/heirloom.js"),
+                           ("CSS", "pkg/heirloom.css"), ("editor bundle (edit pages only)", "editor/editor.js")]:
+        path = Path(site) / relative
+        if path.is_file():
+            data = path.read_bytes()
+            sizes[name] = {"raw_kib": round(len(data) / 1024, 1),
+                           "gzip_kib": round(len(gzip.compress(data, compresslevel=9)) / 1024, 1)}
+    return sizes
+
+
 def postgres_database():
     """A database URL and, when this run created it, its name to drop afterwards."""
     if os.environ.get("BENCH_DATABASE_URL"):
@@ -213,6 +228,10 @@ def markdown(result):
                 lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
                              f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
         lines.append("")
+    if result.get("assets"):
+        lines += ["## Downloaded assets", "", "| asset | raw KiB | gzip KiB |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {a['raw_kib']} | {a['gzip_kib']} |" for name, a in result["assets"].items()]
+        lines.append("")
     if result.get("events"):
         lines += ["## Events (outbox → dispatcher → no-op consumer, in-process)", "",
                   "| engine | events | appends/s (8 writers, 1 tx each) | embedded drain events/s | live commit→handled p50 / p95 ms "
@@ -231,6 +250,7 @@ def main():
     binary = os.environ.get("BENCH_BIN") or sys.exit("bench: set BENCH_BIN (make bench does)")
     site = os.environ.get("LEPTOS_SITE_ROOT") or sys.exit("bench: set LEPTOS_SITE_ROOT (make bench does)")
     result = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "engines": []}
+    result["assets"] = asset_sizes(site)
     only = os.environ.get("BENCH_ONLY", "")
     if only in ("", "http"):
         result["engines"].append(run_engine("SQLite", binary, site))
