@@ -208,7 +208,10 @@ fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_holds_it() {
     let refused = heirloom(dir.path()).arg("reindex").output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let err = stderr(&refused);
-    assert!(err.contains("in use by a running Heirloom server") && err.contains("POST /api/v1/search/reindex"), "{err}");
+    assert!(
+        err.contains("in use by a running Heirloom server") && err.contains("POST /api/v1/search/reindex"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     // Commands that need only the database still work beside the server.
     let invite = heirloom(dir.path()).arg("invite").output().unwrap();

@@ -102,7 +102,8 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
             .await;
     // Distinct change times, so "newest first" has something to tell apart.
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let kitchen = story(server, &ana, &rosa, "The kitchen", "She baked bread for the bees' keepers.", &[], "public").await;
+    let kitchen =
+        story(server, &ana, &rosa, "The kitchen", "She baked bread for the bees' keepers.", &[], "public").await;
     until_found(server, &ana, "q=bees", &[&orchard, &kitchen]).await;
 
     let (_, results) = get(server, &ana, "/api/v1/search?q=river").await;
@@ -118,9 +119,9 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
     assert_eq!(facet(&results, "kinds"), [("story".to_string(), 2)]);
     assert_eq!(facet(&results, "authors"), [("Ana".to_string(), 2)]);
     let (_, tagged) = get(server, &ana, "/api/v1/search?q=bees&tag=Garden").await;
-    assert_eq!(ids(&tagged), [orchard.clone()]);
+    assert_eq!(ids(&tagged), [orchard.as_str()]);
     let (_, legacies) = get(server, &ana, "/api/v1/search?q=rosa&type=legacy").await;
-    assert_eq!(ids(&legacies), [rosa.clone()]);
+    assert_eq!(ids(&legacies), [rosa.as_str()]);
     let (_, in_legacy) = get(server, &ana, &format!("/api/v1/search?q=bees&legacy={rosa}&sort=newest&limit=1")).await;
     assert_eq!((in_legacy["total"].as_u64(), in_legacy["hits"][0]["id"].as_str()), (Some(2), Some(kitchen.as_str())));
     let (_, later) = get(server, &ana, "/api/v1/search?q=bees&from=2999-01-01").await;
@@ -154,9 +155,8 @@ server_test!(nobody_finds_or_counts_what_they_may_not_read, |server| {
     let olgas = legacy(server, &olga, "Olga's mother").await;
     let hidden = story(server, &olga, &olgas, "Bees at the dacha", "honey", &["dacha"], "members").await;
     // Bea joins Rosa as a viewer.
-    let invite = server
-        .post_json(&ana, &format!("/api/v1/legacies/{rosa}/invitations"), json!({ "role": "viewer" }))
-        .await;
+    let invite =
+        server.post_json(&ana, &format!("/api/v1/legacies/{rosa}/invitations"), json!({ "role": "viewer" })).await;
     let token = json_of(invite).await["token"].as_str().unwrap().to_string();
     let accepted = server.post_json(&bea, &format!("/api/v1/invitations/{token}/accept"), json!({})).await;
     assert_eq!(accepted.status(), StatusCode::OK);
@@ -180,7 +180,7 @@ server_test!(nobody_finds_or_counts_what_they_may_not_read, |server| {
 
     let (status, results) = get(server, &signed_out, "/api/v1/search?q=honey").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ids(&results), [public.clone()]);
+    assert_eq!(ids(&results), [public.as_str()]);
     assert_eq!(results["total"], 1);
     assert_eq!(facet(&results, "tags"), [("open".to_string(), 1)]);
     // Rosa has a public story, so it can be found; Olga's legacy cannot.
@@ -270,7 +270,7 @@ server_test!(only_administrators_rebuild_the_index_and_search_goes_on, |server| 
     assert_ne!(report["generation"].as_str(), Some(before.as_str()));
     assert_eq!(server.backend.search.generation(), report["generation"].as_str().unwrap());
     let (_, results) = get(server, &admin, "/api/v1/search?q=apples").await;
-    assert_eq!(ids(&results), [orchard.clone()]);
+    assert_eq!(ids(&results), [orchard.as_str()]);
     // Writes after the switch reach the new generation.
     let later = story(server, &member, &rosa, "Pears", "apples and pears", &[], "public").await;
     until_found(server, &admin, "q=apples", &[&orchard, &later]).await;

@@ -20,7 +20,8 @@ pub use calls::{
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
 pub use search::{
-    FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort, SearchSuggestion,
+    FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,
+    SearchSuggestion,
 };
 pub use stories::{
     DiffLine, FlagView, HistoryPage, LegacyInput, LegacyPage, LegacyRole, LegacyView, MemberView, RevisionView,

@@ -14,6 +14,8 @@ string_enum!(
     SearchSort { Relevance => "relevance", Newest => "newest" }
 );
 
+// `string_enum!` writes the derives, so the default is written out here.
+#[allow(clippy::derivable_impls)]
 impl Default for SearchSort {
     fn default() -> Self {
         SearchSort::Relevance
@@ -204,12 +206,8 @@ mod tests {
 
     #[test]
     fn links_keep_only_the_given_parameters_encoded() {
-        let params = SearchParams {
-            q: "rosa & \"bees\"".into(),
-            tag: "garden".into(),
-            offset: Some(20),
-            ..Default::default()
-        };
+        let params =
+            SearchParams { q: "rosa & \"bees\"".into(), tag: "garden".into(), offset: Some(20), ..Default::default() };
         assert_eq!(params.to_query_string(), "q=rosa+%26+%22bees%22&tag=garden&offset=20");
         assert_eq!(SearchParams { offset: Some(0), ..SearchParams::text("é") }.to_query_string(), "q=%C3%A9");
     }

@@ -193,7 +193,11 @@ pub fn SearchBox() -> impl IntoView {
                 </ul>
             </div>
             <button type="submit">"Search"</button>
-            <p class="visually-hidden" role="status">{move || announcement.get()}</p>
+            // A polite live region (not role=status: the page's own status messages keep
+            // that role to themselves).
+            <p class="visually-hidden search-announcement" aria-live="polite" aria-atomic="true">
+                {move || announcement.get()}
+            </p>
         </form>
     }
 }

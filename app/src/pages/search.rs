@@ -139,6 +139,7 @@ fn Results(params: SearchParams, found: SearchResults) -> impl IntoView {
         (0, _) => format!("Nothing found for “{q}”."),
         (1, _) => format!("1 result for “{q}”."),
         (_, 0) => format!("{total} results for “{q}”; none on this page."),
+        (_, shown) if offset == 0 && shown == total => format!("{total} results for “{q}”."),
         (_, shown) => format!("Results {}–{} of {total} for “{q}”.", offset + 1, offset + shown),
     };
     let previous = (offset > 0).then(|| {

@@ -122,9 +122,14 @@ impl Db {
             .collect())
     }
 
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
+    /// lock up front (waiting up to the busy timeout), because a deferred transaction that
+    /// reads and then writes fails at once with "database is locked" when another
+    /// connection wrote in between (SQLITE_BUSY_SNAPSHOT), which the busy timeout cannot
+    /// help with (sign-ups did, under concurrent writes).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -61,14 +61,24 @@ pub async fn deliver(db: &Db, consumer: &dyn Consumer, event: &Envelope, retry: 
     if is_processed(db, consumer.name(), &event.message_id).await? {
         return Ok(Delivered::AlreadyProcessed);
     }
+    let delivered = handle_with_retries(db, consumer, event, retry).await?;
+    record_processed(db, consumer.name(), &event.message_id).await?;
+    Ok(delivered)
+}
+
+/// Calls the consumer, retrying with backoff, and parks the event after the last failed
+/// attempt. The caller records the event as processed (one by one, or a batch at once).
+pub async fn handle_with_retries(
+    db: &Db,
+    consumer: &dyn Consumer,
+    event: &Envelope,
+    retry: RetryPolicy,
+) -> Result<Delivered> {
     let mut backoff = retry.first_backoff;
     let mut last_error = String::new();
     for attempt in 1..=retry.attempts {
         match consumer.handle(event).await {
-            Ok(()) => {
-                record_processed(db, consumer.name(), &event.message_id).await?;
-                return Ok(Delivered::Handled);
-            }
+            Ok(()) => return Ok(Delivered::Handled),
             Err(err) => {
                 tracing::warn!(consumer = consumer.name(), message_id = %event.message_id, attempt, error = %err,
                     "consumer failed");
@@ -82,8 +92,58 @@ pub async fn deliver(db: &Db, consumer: &dyn Consumer, event: &Envelope, retry: 
     }
     tracing::error!(consumer = consumer.name(), message_id = %event.message_id, "event parked in dead_letters");
     park(db, consumer.name(), &event.message_id, retry.attempts, &last_error).await?;
-    record_processed(db, consumer.name(), &event.message_id).await?;
     Ok(Delivered::Parked)
+}
+
+/// Which of `message_ids` `consumer` has already processed.
+pub async fn processed_among(
+    db: &Db,
+    consumer: &str,
+    message_ids: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    if message_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (0..message_ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT message_id FROM processed_events WHERE consumer = $1 AND message_id IN ({})",
+        placeholders.join(", ")
+    );
+    let found: Vec<String> = with_pool!(db, |pool| {
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(consumer);
+        for id in message_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(found.into_iter().collect())
+}
+
+/// Records a batch of handled events for `consumer` and moves its checkpoint to the
+/// last of them, inside the caller's transaction.
+pub async fn record_batch(tx: &mut crate::db::Tx, consumer: &str, message_ids: &[&str]) -> Result<()> {
+    let Some(last) = message_ids.last() else { return Ok(()) };
+    let now = now_millis();
+    let rows: Vec<String> = (0..message_ids.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
+    let processed = format!(
+        "INSERT INTO processed_events (consumer, message_id, processed_at) VALUES {} \
+         ON CONFLICT (consumer, message_id) DO NOTHING",
+        rows.join(", ")
+    );
+    let checkpoint = "INSERT INTO consumer_checkpoints (consumer, last_message_id, handled, updated_at) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (consumer) DO UPDATE SET \
+                      last_message_id = excluded.last_message_id, \
+                      handled = consumer_checkpoints.handled + excluded.handled, updated_at = excluded.updated_at";
+    let count = message_ids.len() as i64;
+    crate::with_tx!(tx, |conn| {
+        let mut query = sqlx::query(&processed).bind(consumer).bind(now);
+        for id in message_ids {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+        sqlx::query(checkpoint).bind(consumer).bind(*last).bind(count).bind(now).execute(&mut *conn).await.map(|_| ())
+    })?;
+    Ok(())
 }
 
 async fn is_processed(db: &Db, consumer: &str, message_id: &str) -> Result<bool> {

@@ -98,6 +98,24 @@ pub async fn unpublished(db: &Db, limit: i64) -> Result<Vec<Envelope>> {
     Ok(rows.into_iter().map(envelope).collect())
 }
 
+/// Marks a batch published inside the caller's transaction.
+pub async fn mark_batch_published(tx: &mut Tx, message_ids: &[&str]) -> Result<()> {
+    if message_ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..message_ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!("UPDATE outbox SET published_at = $1 WHERE message_id IN ({})", placeholders.join(", "));
+    let now = now_millis();
+    with_tx!(tx, |conn| {
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in message_ids {
+            query = query.bind(*id);
+        }
+        query.execute(conn).await.map(|_| ())
+    })?;
+    Ok(())
+}
+
 pub async fn mark_published(db: &Db, message_id: &str) -> Result<()> {
     let sql = "UPDATE outbox SET published_at = $2 WHERE message_id = $1";
     with_pool!(db, |pool| sqlx::query(sql).bind(message_id).bind(now_millis()).execute(pool).await.map(|_| ()))?;

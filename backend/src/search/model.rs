@@ -9,10 +9,12 @@ use types::LegacyRole;
 use crate::error::Result;
 use crate::stories::model::Problems;
 
+/// What a search returns; the same types the pages and the REST API send.
+pub use types::search::{
+    FacetCount, SearchFacets as Facets, SearchHit as Hit, SearchResults, SearchSuggestion as Suggestion,
+};
 /// What a result is, and the two orders; shared with pages and API clients.
 pub use types::search::{SearchKind as Kind, SearchSort as Sort};
-/// What a search returns; the same types the pages and the REST API send.
-pub use types::search::{FacetCount, SearchFacets as Facets, SearchHit as Hit, SearchResults, SearchSuggestion as Suggestion};
 
 /// A search as the user asked for it. Empty filters mean "any".
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -150,7 +150,12 @@ fn lock_folder(data_dir: &Path) -> Result<(PathBuf, std::fs::File)> {
     let root = data_dir.join("search");
     let io = |e: std::io::Error| Error::DataDir { path: root.clone(), message: e.to_string() };
     std::fs::create_dir_all(&root).map_err(io)?;
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(root.join(FOLDER_LOCK)).map_err(io)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join(FOLDER_LOCK))
+        .map_err(io)?;
     match file.try_lock() {
         Ok(()) => Ok((root, file)),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Conflict(format!(

@@ -66,6 +66,14 @@ pub async fn reindex(
 #[derive(OpenApi)]
 #[openapi(
     paths(search, suggest, reindex),
-    components(schemas(SearchResults, SearchHit, SearchFacets, FacetCount, SearchSuggestion, SearchKind, ReindexReport))
+    components(schemas(
+        SearchResults,
+        SearchHit,
+        SearchFacets,
+        FacetCount,
+        SearchSuggestion,
+        SearchKind,
+        ReindexReport
+    ))
 )]
 pub struct SearchApiDoc;
