@@ -51,8 +51,13 @@ fn noop(name: &str) -> Arc<NoOp> {
 
 async fn append(db: &Db, aggregate: &str) {
     let mut tx = db.begin().await.unwrap();
-    let event =
-        Event { aggregate_type: "bench", aggregate_id: aggregate, event_type: "BenchHappened", actor: None, payload: serde_json::json!({ "n": 1 }) };
+    let event = Event {
+        aggregate_type: "bench",
+        aggregate_id: aggregate,
+        event_type: "BenchHappened",
+        actor: None,
+        payload: serde_json::json!({ "n": 1 }),
+    };
     events::append(&mut tx, event).await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -192,9 +197,14 @@ async fn main() {
         let js_consumer = noop(&format!("bench-js-{stream}"));
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let started = Instant::now();
-        let task = tokio::spawn(bus.clone().run_consumer(db.clone(), js_consumer.clone(), RetryPolicy::default(), async move {
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(bus.clone().run_consumer(
+            db.clone(),
+            js_consumer.clone(),
+            RetryPolicy::default(),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
         // The stream holds this round's events plus the embedded rounds' (published above too).
         while js_consumer.handled.load(Ordering::Relaxed) < published {
             tokio::time::sleep(Duration::from_millis(10)).await;

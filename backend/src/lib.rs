@@ -141,11 +141,8 @@ impl Backend {
         message_id: &str,
     ) -> Result<events::Delivered> {
         user.require_admin("retry failed events")?;
-        let handler = self
-            .consumers()
-            .into_iter()
-            .find(|c| c.name() == consumer)
-            .ok_or(Error::NotFound { what: "consumer" })?;
+        let handler =
+            self.consumers().into_iter().find(|c| c.name() == consumer).ok_or(Error::NotFound { what: "consumer" })?;
         let event = events::consumer::take_dead_letter(&self.db, consumer, message_id).await?;
         events::consumer::deliver(&self.db, handler.as_ref(), &event, events::RetryPolicy::default()).await
     }

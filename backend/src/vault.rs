@@ -54,8 +54,10 @@ impl Vault {
     /// The configured key, else the data folder's key file, created on first start.
     pub fn from_config(config: &Config) -> Result<Vault> {
         if let Some(key) = &config.vault_key {
-            let key = decode_key(key.expose_secret())
-                .ok_or_else(|| Error::Config { key: "vault_key".into(), message: "must be base64 of 32 bytes".into() })?;
+            let key = decode_key(key.expose_secret()).ok_or_else(|| Error::Config {
+                key: "vault_key".into(),
+                message: "must be base64 of 32 bytes".into(),
+            })?;
             return Ok(Vault::with_key(key));
         }
         Ok(Vault::with_key(load_or_create_key_file(&config.data_dir.join(KEY_FILE))?))

@@ -80,7 +80,13 @@ fn executor(db: &Db, policy: CallPolicy) -> (Arc<Calls>, Arc<TimerWorker>) {
 }
 
 fn post(url: String, key: &str) -> CallInput {
-    CallInput { method: "POST".into(), url, body: "{\"hello\":1}".into(), idempotency_key: key.into(), ..Default::default() }
+    CallInput {
+        method: "POST".into(),
+        url,
+        body: "{\"hello\":1}".into(),
+        idempotency_key: key.into(),
+        ..Default::default()
+    }
 }
 
 /// Runs the timer worker until `done` or ten seconds pass (a bound for a hung worker,
@@ -138,12 +144,16 @@ db_test!(a_call_submitted_now_runs_exactly_once_and_is_logged, |db| {
     assert!(detail.attempts[0].latency_ms >= 0);
     assert_eq!(call_events(db, &id).await, ["CallSubmitted", "CallAttempted", "CallSucceeded"]);
     let stored: String = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>("SELECT headers || COALESCE(sealed_headers, '') FROM calls").fetch_one(pool).await
+        sqlx::query_scalar::<_, String>("SELECT headers || COALESCE(sealed_headers, '') FROM calls")
+            .fetch_one(pool)
+            .await
     })
     .unwrap();
     assert!(!stored.contains("s3cret-token"), "the credential is not stored in clear: {stored}");
     let logged: String = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>("SELECT payload FROM outbox WHERE event_type = 'CallSubmitted'").fetch_one(pool).await
+        sqlx::query_scalar::<_, String>("SELECT payload FROM outbox WHERE event_type = 'CallSubmitted'")
+            .fetch_one(pool)
+            .await
     })
     .unwrap();
     assert!(!logged.contains("s3cret-token"), "nor in the event");
@@ -264,7 +274,8 @@ db_test!(the_delivery_log_filters_by_status_target_and_date_with_keyset_pages, |
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = calls.list(&CallFilter { limit: Some(2), cursor: cursor.clone(), ..Default::default() }).await.unwrap();
+        let page =
+            calls.list(&CallFilter { limit: Some(2), cursor: cursor.clone(), ..Default::default() }).await.unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|c| (c.created_at, c.id.clone())));
         match page.next_cursor {
@@ -299,7 +310,9 @@ db_test!(bad_calls_are_refused_with_a_reason_and_store_nothing, |db| {
     let strict = CallPolicy { allow_private_networks: false, ..policy() };
     let (calls, _) = executor(db, strict);
     let field_of = |err: backend::Error| match err {
-        backend::Error::Invalid(fields) => fields.into_iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>(),
+        backend::Error::Invalid(fields) => {
+            fields.into_iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>()
+        }
         other => panic!("expected invalid input, got {other:?}"),
     };
     let cases: Vec<(CallInput, &str)> = vec![
@@ -310,10 +323,19 @@ db_test!(bad_calls_are_refused_with_a_reason_and_store_nothing, |db| {
         (post("http://169.254.169.254/latest/meta-data".into(), "5"), "url: 169.254.169.254 is a loopback"),
         (post("http://localhost/".into(), "6"), "url: `localhost` is this machine"),
         (post("http://[::1]/".into(), "7"), "url: ::1 is a loopback"),
-        (CallInput { body: "x".repeat(1025), ..post("https://example.com/".into(), "8") }, "body: is 1025 bytes; the limit is 1024 bytes"),
+        (
+            CallInput { body: "x".repeat(1025), ..post("https://example.com/".into(), "8") },
+            "body: is 1025 bytes; the limit is 1024 bytes",
+        ),
         (CallInput { method: "TRACE".into(), ..post("https://example.com/".into(), "9") }, "method: must be one of"),
         (post("https://example.com/".into(), "  "), "idempotency_key: is required"),
-        (CallInput { due_at: Some(now_millis() + 400 * 24 * 3600 * 1000), ..post("https://example.com/".into(), "10") }, "due_at: must be within a year"),
+        (
+            CallInput {
+                due_at: Some(now_millis() + 400 * 24 * 3600 * 1000),
+                ..post("https://example.com/".into(), "10")
+            },
+            "due_at: must be within a year",
+        ),
     ];
     for (input, expected) in cases {
         let problems = field_of(calls.submit(None, "api", &input).await.unwrap_err());
@@ -342,7 +364,8 @@ db_test!(the_resolver_refuses_names_that_lead_to_private_addresses_at_connect_ti
     let (calls, timers) = executor(db, strict);
     // Submitted under the permissive policy (as if the name resolved publicly then)…
     let (permissive, _) = executor(db, policy());
-    let id = permissive.submit(None, "api", &post(format!("http://localhost:{port}/sneaky"), "dns")).await.unwrap().call.id;
+    let id =
+        permissive.submit(None, "api", &post(format!("http://localhost:{port}/sneaky"), "dns")).await.unwrap().call.id;
     // …and attempted by a strict worker.
     let _ = timers;
     calls.attempt(&id).await.unwrap();

@@ -124,7 +124,9 @@ db_test!(a_consumer_that_always_fails_parks_the_event_and_others_go_on, |db| {
     let mut errors: Vec<&str> = parked.iter().map(|dead| dead.last_error.as_str()).collect();
     errors.sort();
     assert_eq!(errors, ["attempt 3 failed", "attempt 6 failed"], "the last error of each event is kept");
-    assert!(parked.iter().all(|dead| dead.consumer == "broken" && dead.attempts == 3 && dead.event_type == "TestCreated"));
+    assert!(parked
+        .iter()
+        .all(|dead| dead.consumer == "broken" && dead.attempts == 3 && dead.event_type == "TestCreated"));
 
     // Discarding keeps the event processed (never redelivered); retrying hands it over again.
     let (first, second) = (&parked[0], &parked[1]);
@@ -199,7 +201,8 @@ db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let mut tasks = vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
+    let mut tasks =
+        vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
     for _ in 0..2 {
         let instance = Arc::new(Counter { name: format!("shared-{stream}"), counts: counts.clone() });
         tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));

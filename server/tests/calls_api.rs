@@ -54,46 +54,70 @@ async fn eventually(mut check: impl AsyncFnMut() -> bool) {
     panic!("condition not met within 10 s");
 }
 
-server_test!(an_admin_submits_a_call_and_sees_it_succeed_in_the_log, config = "calls_allow_private_networks = true", |server| {
-    let admin = signed_up(server, "admin@example.org").await;
-    let member = signed_up(server, "member@example.org").await;
-    let (received, url) = receiver().await;
+server_test!(
+    an_admin_submits_a_call_and_sees_it_succeed_in_the_log,
+    config = "calls_allow_private_networks = true",
+    |server| {
+        let admin = signed_up(server, "admin@example.org").await;
+        let member = signed_up(server, "member@example.org").await;
+        let (received, url) = receiver().await;
 
-    let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
-    let response = admin.post(server.url("/api/v1/calls")).header("origin", &server.base)
-        .header("idempotency-key", "first").json(&call).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let submitted = json_of(response).await;
-    let id = submitted["call"]["id"].as_str().unwrap().to_string();
-    let replay = admin.post(server.url("/api/v1/calls")).header("origin", &server.base)
-        .header("idempotency-key", "first").json(&call).send().await.unwrap();
-    assert_eq!(replay.status(), StatusCode::OK);
-    assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
+        let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
+        let response = admin
+            .post(server.url("/api/v1/calls"))
+            .header("origin", &server.base)
+            .header("idempotency-key", "first")
+            .json(&call)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let submitted = json_of(response).await;
+        let id = submitted["call"]["id"].as_str().unwrap().to_string();
+        let replay = admin
+            .post(server.url("/api/v1/calls"))
+            .header("origin", &server.base)
+            .header("idempotency-key", "first")
+            .json(&call)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::OK);
+        assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
 
-    eventually(async || {
-        json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await["call"]["status"]
-            == "succeeded"
-    })
-    .await;
-    let detail = json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await;
-    assert_eq!(detail["attempts"][0]["status_code"], 200);
-    assert_eq!(detail["attempts"][0]["response_snippet"], "thanks");
-    assert_eq!(received.lock().unwrap().clone(), ["{\"n\":1}"]);
-    let listed = json_of(admin.get(server.url("/api/v1/calls?status=succeeded")).send().await.unwrap()).await;
-    assert_eq!(listed["items"][0]["id"], id.as_str());
-    let none = json_of(admin.get(server.url("/api/v1/calls?status=failed")).send().await.unwrap()).await;
-    assert_eq!(none["items"], json!([]));
-    let bad = admin.get(server.url("/api/v1/calls?status=nope")).send().await.unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        eventually(async || {
+            json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await["call"]["status"]
+                == "succeeded"
+        })
+        .await;
+        let detail = json_of(admin.get(server.url(&format!("/api/v1/calls/{id}"))).send().await.unwrap()).await;
+        assert_eq!(detail["attempts"][0]["status_code"], 200);
+        assert_eq!(detail["attempts"][0]["response_snippet"], "thanks");
+        assert_eq!(received.lock().unwrap().clone(), ["{\"n\":1}"]);
+        let listed = json_of(admin.get(server.url("/api/v1/calls?status=succeeded")).send().await.unwrap()).await;
+        assert_eq!(listed["items"][0]["id"], id.as_str());
+        let none = json_of(admin.get(server.url("/api/v1/calls?status=failed")).send().await.unwrap()).await;
+        assert_eq!(none["items"], json!([]));
+        let bad = admin.get(server.url("/api/v1/calls?status=nope")).send().await.unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    // Members may not use the executor or read its log.
-    let refused = member.post(server.url("/api/v1/calls")).header("origin", &server.base)
-        .json(&json!({ "method": "GET", "url": url, "idempotency_key": "m" })).send().await.unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(member.get(server.url("/api/v1/calls")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(member.get(server.url("/api/v1/dead-letters")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(reqwest::get(server.url("/api/v1/calls")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
-});
+        // Members may not use the executor or read its log.
+        let refused = member
+            .post(server.url("/api/v1/calls"))
+            .header("origin", &server.base)
+            .json(&json!({ "method": "GET", "url": url, "idempotency_key": "m" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(member.get(server.url("/api/v1/calls")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            member.get(server.url("/api/v1/dead-letters")).send().await.unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(reqwest::get(server.url("/api/v1/calls")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+);
 
 server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
     let admin = signed_up(server, "admin@example.org").await;
@@ -103,7 +127,10 @@ server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
     let cases = [
         (json!({ "method": "POST", "url": "nope", "idempotency_key": "1" }), "url"),
         (json!({ "method": "POST", "url": "http://10.0.0.5/", "idempotency_key": "2" }), "url"),
-        (json!({ "method": "POST", "url": "https://example.com/", "idempotency_key": "3", "body": "x".repeat(300 * 1024) }), "body"),
+        (
+            json!({ "method": "POST", "url": "https://example.com/", "idempotency_key": "3", "body": "x".repeat(300 * 1024) }),
+            "body",
+        ),
     ];
     for (body, field) in cases {
         let response = submit(body).await;
@@ -120,7 +147,8 @@ server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
 server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_private_networks = true", |server| {
     let admin = signed_up(server, "admin@example.org").await;
     let (received, url) = receiver().await;
-    let created = server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
+    let created =
+        server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let created = json_of(created).await;
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
@@ -139,8 +167,18 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert!(metrics.contains("heirloom_event_consumer_lag{consumer=\"webhooks\"}"), "{metrics}");
 
     let id = created["webhook"]["id"].as_str().unwrap();
-    let gone = admin.delete(server.url(&format!("/api/v1/webhooks/{id}"))).header("origin", &server.base).send().await.unwrap();
+    let gone = admin
+        .delete(server.url(&format!("/api/v1/webhooks/{id}")))
+        .header("origin", &server.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    let missing = admin.delete(server.url("/api/v1/dead-letters/webhooks/nope")).header("origin", &server.base).send().await.unwrap();
+    let missing = admin
+        .delete(server.url("/api/v1/dead-letters/webhooks/nope"))
+        .header("origin", &server.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 });

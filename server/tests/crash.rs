@@ -77,7 +77,8 @@ async fn crash_and_recover(database_url: String) {
 
     let mut server = spawn(dir.path(), port, &database_url);
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).header("origin", &base).json(&body).send();
+    let post =
+        |path: &str, body: Value| client.post(format!("{base}{path}")).header("origin", &base).json(&body).send();
     let signup = json!({ "email": "admin@example.org", "display_name": "Admin", "password": "a long enough password" });
     assert_eq!(post("/api/v1/auth/signup", signup).await.unwrap().status(), 201);
     let webhook = post("/api/v1/webhooks", json!({ "url": hook, "event_types": ["LegacyCreated"] })).await.unwrap();

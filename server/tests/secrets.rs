@@ -61,12 +61,10 @@ async fn no_configured_or_submitted_secret_leaks() {
     seen.push_str(&String::from_utf8_lossy(&check.stdout));
     seen.push_str(&String::from_utf8_lossy(&check.stderr));
 
-    let mut server = heirloom(dir.path(), port).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut server =
+        heirloom(dir.path(), port).arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     // Read the logs as they come, or a full pipe would stall the server.
-    let readers = [
-        drain(server.stdout.take().unwrap()),
-        drain(server.stderr.take().unwrap()),
-    ];
+    let readers = [drain(server.stdout.take().unwrap()), drain(server.stderr.take().unwrap())];
     let deadline = Instant::now() + Duration::from_secs(60);
     while reqwest::get(format!("{base}/readyz")).await.map(|r| r.status() != 200).unwrap_or(true) {
         assert!(Instant::now() < deadline, "server did not start");
@@ -78,7 +76,8 @@ async fn no_configured_or_submitted_secret_leaks() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
 
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let post = |path: &str, body: serde_json::Value| {
         client.post(format!("{base}{path}")).header("origin", &base).json(&body).send()
     };
@@ -86,7 +85,8 @@ async fn no_configured_or_submitted_secret_leaks() {
     seen.push_str(&dump(post("/api/v1/auth/signup", signup).await.unwrap()).await);
     let created = dump(post("/api/v1/webhooks", json!({ "url": hook, "event_types": ["*"] })).await.unwrap()).await;
     let created = created.split_once('\n').unwrap().1;
-    let webhook_secret: String = serde_json::from_str::<serde_json::Value>(&created).unwrap()["secret"].as_str().unwrap().into();
+    let webhook_secret: String =
+        serde_json::from_str::<serde_json::Value>(created).unwrap()["secret"].as_str().unwrap().into();
     // The secret is shown once, in that answer; from here on it must not appear anywhere.
     seen.clear();
     seen.push_str(&String::from_utf8_lossy(&check.stdout));
@@ -94,14 +94,28 @@ async fn no_configured_or_submitted_secret_leaks() {
     let submitted = dump(post("/api/v1/calls", call).await.unwrap()).await;
     seen.push_str(&submitted);
     let submitted = submitted.split_once('\n').unwrap().1;
-    let call_id = serde_json::from_str::<serde_json::Value>(&submitted).unwrap()["call"]["id"].as_str().unwrap().to_string();
+    let call_id =
+        serde_json::from_str::<serde_json::Value>(submitted).unwrap()["call"]["id"].as_str().unwrap().to_string();
     seen.push_str(&dump(post("/api/v1/legacies", json!({ "name": "Audit" })).await.unwrap()).await);
     seen.push_str(&dump(client.get(format!("{base}/auth/oidc/corp/start")).send().await.unwrap()).await);
     tokio::time::sleep(Duration::from_millis(1500)).await; // deliveries run
-    for path in ["/", "/signin", "/account", "/api/v1/openapi.json", "/metrics", "/readyz", "/api/v1/me",
-        "/api/v1/calls", &format!("/api/v1/calls/{call_id}"), "/api/v1/webhooks", "/admin/deliveries",
-        &format!("/admin/deliveries/{call_id}"), "/admin/webhooks", "/no-such-page", "/api/v1/nope"]
-    {
+    for path in [
+        "/",
+        "/signin",
+        "/account",
+        "/api/v1/openapi.json",
+        "/metrics",
+        "/readyz",
+        "/api/v1/me",
+        "/api/v1/calls",
+        &format!("/api/v1/calls/{call_id}"),
+        "/api/v1/webhooks",
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{call_id}"),
+        "/admin/webhooks",
+        "/no-such-page",
+        "/api/v1/nope",
+    ] {
         seen.push_str(&dump(client.get(format!("{base}{path}")).send().await.unwrap()).await);
     }
     seen.push_str(&dump(post("/api/v1/calls", json!({ "method": "POST", "url": "nope" })).await.unwrap()).await);
@@ -115,9 +129,12 @@ async fn no_configured_or_submitted_secret_leaks() {
     seen.push_str(&logs);
     let vault_file = std::fs::read_to_string(dir.path().join("data/vault.key")).unwrap_or_default();
     assert!(vault_file.is_empty(), "a configured vault key means no key file");
-    for (name, secret) in
-        [("OpenID client secret", OIDC_SECRET), ("vault key", VAULT_KEY), ("call credential", CALL_TOKEN), ("webhook secret", webhook_secret.as_str())]
-    {
+    for (name, secret) in [
+        ("OpenID client secret", OIDC_SECRET),
+        ("vault key", VAULT_KEY),
+        ("call credential", CALL_TOKEN),
+        ("webhook secret", webhook_secret.as_str()),
+    ] {
         assert!(!seen.contains(secret), "the {name} leaked");
     }
 }

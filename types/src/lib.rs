@@ -14,8 +14,8 @@ pub mod theme;
 pub mod user;
 
 pub use calls::{
-    CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, DeadLetterView, WebhookCreated,
-    WebhookInput, WebhookView,
+    CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, DeadLetterView,
+    WebhookCreated, WebhookInput, WebhookView,
 };
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;

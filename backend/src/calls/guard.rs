@@ -106,9 +106,20 @@ mod tests {
 
     #[test]
     fn private_and_reserved_addresses_are_refused() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
-            "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "255.255.255.255"]
-        {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "255.255.255.255",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip} should be refused");
         }
         for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "172.32.0.1"] {
@@ -118,9 +129,13 @@ mod tests {
 
     #[test]
     fn urls_naming_loopback_are_refused_without_dns() {
-        for url in ["http://localhost:8080/", "http://api.localhost/", "http://[::1]/", "http://127.0.0.1/x",
-            "http://10.0.0.1/"]
-        {
+        for url in [
+            "http://localhost:8080/",
+            "http://api.localhost/",
+            "http://[::1]/",
+            "http://127.0.0.1/x",
+            "http://10.0.0.1/",
+        ] {
             assert!(refuse_host(&url::Url::parse(url).unwrap()).is_some(), "{url}");
         }
         assert!(refuse_host(&url::Url::parse("https://example.com/hook").unwrap()).is_none());

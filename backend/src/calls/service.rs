@@ -153,10 +153,7 @@ impl Calls {
         }
         let body_bytes = input.body.len() as u64;
         if body_bytes > self.policy.max_body_bytes {
-            problems.add(
-                "body",
-                format!("is {body_bytes} bytes; the limit is {} bytes", self.policy.max_body_bytes),
-            );
+            problems.add("body", format!("is {body_bytes} bytes; the limit is {} bytes", self.policy.max_body_bytes));
         }
         let key = input.idempotency_key.trim();
         if key.is_empty() {
@@ -422,7 +419,13 @@ fn request_hash(method: &str, url: &str, headers: &BTreeMap<String, String>, bod
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn append(tx: &mut Tx, call_id: &str, event_type: &str, actor: Option<&str>, payload: serde_json::Value) -> Result<()> {
+async fn append(
+    tx: &mut Tx,
+    call_id: &str,
+    event_type: &str,
+    actor: Option<&str>,
+    payload: serde_json::Value,
+) -> Result<()> {
     events::append(tx, Event { aggregate_type: "call", aggregate_id: call_id, event_type, actor, payload }).await?;
     Ok(())
 }

@@ -76,7 +76,8 @@ impl Webhooks {
         if let Err(Error::Invalid(fields)) = self.calls.validate(&probe) {
             fields.into_iter().filter(|f| f.field == "url").for_each(|f| problems.add("url", f.message));
         }
-        let mut types: Vec<String> = input.event_types.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        let mut types: Vec<String> =
+            input.event_types.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
         types.sort();
         types.dedup();
         if types.is_empty() {
@@ -84,7 +85,8 @@ impl Webhooks {
         } else if types.len() > MAX_EVENT_TYPES {
             problems.add("event_types", format!("at most {MAX_EVENT_TYPES}"));
         } else if let Some(bad) = types.iter().find(|t| *t != "*" && !t.chars().all(|c| c.is_ascii_alphanumeric())) {
-            problems.add("event_types", format!("`{bad}` is not an event type (letters and digits, like StoryCreated)"));
+            problems
+                .add("event_types", format!("`{bad}` is not an event type (letters and digits, like StoryCreated)"));
         }
         let description = crate::stories::model::line(&mut problems, "description", &input.description, false, 200);
         problems.into_result()?;

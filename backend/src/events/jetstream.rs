@@ -170,7 +170,10 @@ impl JetStream {
                 lag_measured = tokio::time::Instant::now();
                 if let Ok(info) = durable.info().await {
                     let unpublished = outbox::unpublished_count(db).await.unwrap_or(0);
-                    lag::record(consumer.name(), (info.num_pending + info.num_ack_pending as u64) as f64 + unpublished as f64);
+                    lag::record(
+                        consumer.name(),
+                        (info.num_pending + info.num_ack_pending as u64) as f64 + unpublished as f64,
+                    );
                 }
             }
             let next = tokio::time::timeout(Duration::from_secs(5), messages.next()).await;
@@ -208,7 +211,11 @@ pub fn replica_name() -> String {
         .unwrap_or_else(|| "replica".into());
     let clean: String =
         host.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
-    if clean.is_empty() { "replica".into() } else { clean }
+    if clean.is_empty() {
+        "replica".into()
+    } else {
+        clean
+    }
 }
 
 /// A per-replica consumer under its replica's name, so its processed-event records and

@@ -83,7 +83,12 @@ impl TimerWorker {
             match handler.fire(&timer.payload).await {
                 Ok(()) => {
                     let sql = "UPDATE timers SET fired_at = $2, last_error = NULL WHERE id = $1";
-                    with_pool!(&self.db, |pool| sqlx::query(sql).bind(&timer.id).bind(now_millis()).execute(pool).await.map(|_| ()))?;
+                    with_pool!(&self.db, |pool| sqlx::query(sql)
+                        .bind(&timer.id)
+                        .bind(now_millis())
+                        .execute(pool)
+                        .await
+                        .map(|_| ()))?;
                     fired += 1;
                 }
                 Err(err) => {
@@ -135,7 +140,9 @@ impl TimerWorker {
                 tracing::error!(error = %err, "firing timers failed; retrying");
             }
             let sleep = match self.next_due().await {
-                Ok(Some(due)) => Duration::from_millis((due - now_millis()).clamp(0, max_sleep.as_millis() as i64) as u64),
+                Ok(Some(due)) => {
+                    Duration::from_millis((due - now_millis()).clamp(0, max_sleep.as_millis() as i64) as u64)
+                }
                 _ => max_sleep,
             };
             tokio::select! {

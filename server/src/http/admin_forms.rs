@@ -85,7 +85,11 @@ pub async fn retry_dead_letter(
 ) -> Response {
     match state.backend.retry_dead_letter(&auth.user, &consumer, &message_id).await {
         Ok(backend::events::Delivered::Parked) => {
-            let flash = Flash { level: "error".into(), message: "It failed again; see the error below.".into(), ..Flash::default() };
+            let flash = Flash {
+                level: "error".into(),
+                message: "It failed again; see the error below.".into(),
+                ..Flash::default()
+            };
             set_flash(&session, flash).await;
             Redirect::to(DEAD_LETTERS).into_response()
         }

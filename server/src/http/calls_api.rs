@@ -168,7 +168,17 @@ pub async fn discard_dead_letter(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(submit, list, detail, webhooks, create_webhook, delete_webhook, dead_letters, retry_dead_letter, discard_dead_letter),
+    paths(
+        submit,
+        list,
+        detail,
+        webhooks,
+        create_webhook,
+        delete_webhook,
+        dead_letters,
+        retry_dead_letter,
+        discard_dead_letter
+    ),
     components(schemas(
         CallInput,
         CallSubmitted,
