@@ -137,13 +137,21 @@ async fn crash_and_recover(database_url: String) {
     for id in &acknowledged {
         assert!(created.contains(id), "acknowledged legacy {id} lost");
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A webhook call cut off mid-flight by the kill is retried when its timer's lease
+    // (60 s) runs out, so allow for that.
+    let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         let delivered: HashSet<String> = received.lock().unwrap().iter().map(|(_, legacy)| legacy.clone()).collect();
         if created.iter().all(|id| delivered.contains(id)) {
             break;
         }
         assert!(Instant::now() < deadline, "{} of {} events delivered after restart", delivered.len(), created.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The outbox drains (every consumer's batch recorded) before the server is stopped.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while backend::events::outbox::unpublished_count(&db).await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the outbox did not drain");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.kill().unwrap();

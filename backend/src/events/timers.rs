@@ -15,8 +15,10 @@ use crate::db::{with_pool, with_tx, Db, Tx};
 use crate::error::{Error, Result};
 use crate::time::{new_id, now_millis};
 
-/// How long a firing may take before another worker may fire the timer again.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a firing may take before another worker may fire the timer again; also how
+/// long a firing cut off by a crash waits before it is retried. An outbound call's own
+/// lease (its timeout + 30 s) must end before this one.
+const LEASE: Duration = Duration::from_secs(60);
 
 /// What a kind of timer does when it fires.
 #[async_trait]
