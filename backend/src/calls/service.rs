@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::events::{self, timers, Event, TimerHandler};
-use crate::stories::model::Problems;
+use crate::stories::model::{keyset_page, parse_cursor, Problems};
 use crate::time::{new_id, now_millis};
 use crate::vault::Vault;
 
@@ -366,16 +366,7 @@ impl Calls {
         if from < 0 || to < 0 || (from > 0 && to > 0 && to <= from) {
             problems.add("to", "must be after from (both unix milliseconds)");
         }
-        let after = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => None,
-            Some(cursor) => {
-                let parsed = cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string())));
-                if parsed.is_none() {
-                    problems.add("cursor", "is not a cursor from a previous page");
-                }
-                parsed
-            }
-        };
+        let after = parse_cursor(&mut problems, filter.cursor.as_deref());
         problems.into_result()?;
         let query = repo::ListQuery {
             status,
@@ -387,12 +378,7 @@ impl Calls {
             limit: limit + 1,
         };
         let mut rows = repo::list(&self.db, &query).await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}:{}", r.created_at, r.id))
-        } else {
-            None
-        };
+        let next_cursor = keyset_page(&mut rows, limit, |r| (r.created_at, r.id.as_str()));
         Ok(CallPage { items: rows.iter().map(CallRow::view).collect(), next_cursor })
     }
 }

@@ -389,28 +389,12 @@ impl Stories {
         if !filter.visibility.is_empty() && Visibility::parse(&filter.visibility).is_none() {
             problems.add("visibility", "must be private, members or public");
         }
-        let after = match request.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => None,
-            Some(cursor) => {
-                match cursor.split_once(':').and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string()))) {
-                    Some(after) => Some(after),
-                    None => {
-                        problems.add("cursor", "is not a cursor from a previous page");
-                        None
-                    }
-                }
-            }
-        };
+        let after = model::parse_cursor(&mut problems, request.cursor.as_deref());
         let mut filter = filter.clone();
         filter.tag = filter.tag.trim().to_lowercase();
         problems.into_result()?;
         let mut rows = repo::list_stories(&self.db, user.map(|u| u.id.as_str()), &filter, after, limit + 1).await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}:{}", r.updated_at, r.id))
-        } else {
-            None
-        };
+        let next_cursor = model::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let tags = repo::tags(&self.db, &row.id).await?;
