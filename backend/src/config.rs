@@ -45,6 +45,8 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// State-changing requests (POST, PUT, PATCH, DELETE) allowed per client address per minute.
     pub writes_per_minute_per_ip: u32,
+    /// Searches (results page, search API, typeahead) allowed per client address per minute.
+    pub searches_per_minute_per_ip: u32,
     /// NATS server with JetStream (`nats://host:4222`); unset means the in-process dispatcher.
     pub nats_url: Option<String>,
     /// The JetStream stream (and subject prefix) the outbox is published to.
@@ -60,6 +62,37 @@ pub struct Config {
     /// Base64 of 32 random bytes sealing stored credentials; unset means a key file in `data_dir`
     /// (set it when several replicas share one database).
     pub vault_key: Option<SecretString>,
+    /// S3-compatible endpoint for media (`https://s3.example.org`); unset means AWS's.
+    pub s3_endpoint: Option<url::Url>,
+    pub s3_region: String,
+    /// Media go to this bucket when set; otherwise to `data_dir/media`.
+    pub s3_bucket: Option<String>,
+    /// Address buckets as `endpoint/bucket` (MinIO, Garage, most self-hosted stores).
+    pub s3_force_path_style: bool,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Largest file one upload may be, in bytes.
+    pub media_max_bytes: u64,
+    /// Content types accepted, by declared type and by sniffed content.
+    pub media_allowed_types: Vec<String>,
+    /// Bytes of media one person may keep (uploads in progress count).
+    pub media_user_quota_bytes: u64,
+    /// Bytes of media the whole instance may keep; unset means no limit.
+    pub media_instance_quota_bytes: Option<u64>,
+    /// Size of each upload part; an interrupted upload resumes from the last whole part.
+    pub media_part_size_bytes: u64,
+    /// How long signed media and upload URLs stay valid.
+    pub media_url_ttl_secs: u64,
+    /// An upload not completed within this many hours is abandoned and its bytes freed.
+    pub media_upload_expiry_hours: u64,
+    /// Remove location (GPS) data from served copies of photos.
+    pub media_strip_gps: bool,
+    /// clamd to scan uploads with: `tcp://host:3310` or `unix:/run/clamav/clamd.ctl`;
+    /// unset means files are marked "not scanned".
+    pub clamd_address: Option<String>,
+    /// The ffmpeg (and, beside it, ffprobe) program for posters, transcodes and audio
+    /// normalisation; `off` disables them and originals are served as uploaded.
+    pub ffmpeg: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,12 +142,44 @@ struct Defaults {
     oidc_providers: Vec<()>,
     trust_proxy_headers: bool,
     writes_per_minute_per_ip: u32,
+    searches_per_minute_per_ip: u32,
     nats_stream: &'static str,
     calls_allow_private_networks: bool,
     calls_timeout_secs: u64,
     calls_max_body_bytes: u64,
     calls_max_attempts: u32,
+    s3_region: &'static str,
+    s3_force_path_style: bool,
+    media_max_bytes: u64,
+    media_allowed_types: Vec<&'static str>,
+    media_user_quota_bytes: u64,
+    media_part_size_bytes: u64,
+    media_url_ttl_secs: u64,
+    media_upload_expiry_hours: u64,
+    media_strip_gps: bool,
+    ffmpeg: &'static str,
 }
+
+const MIB: u64 = 1024 * 1024;
+/// Photos, recordings and videos browsers and phones produce; HEIC and camera RAW are
+/// refused until they can be converted (browsers cannot show them).
+pub const DEFAULT_MEDIA_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/ogg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/flac",
+    "audio/webm",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+];
 
 impl Default for Defaults {
     fn default() -> Self {
@@ -133,11 +198,24 @@ impl Default for Defaults {
             oidc_providers: Vec::new(),
             trust_proxy_headers: false,
             writes_per_minute_per_ip: 600,
+            // Far more than a person typing into the search box asks for (one request per
+            // pause), far less than what would keep the index busy for everyone else.
+            searches_per_minute_per_ip: 300,
             nats_stream: "HEIRLOOM_EVENTS",
             calls_allow_private_networks: false,
             calls_timeout_secs: 10,
             calls_max_body_bytes: 256 * 1024,
             calls_max_attempts: 5,
+            s3_region: "us-east-1",
+            s3_force_path_style: false,
+            media_max_bytes: 4 * 1024 * MIB,
+            media_allowed_types: DEFAULT_MEDIA_TYPES.to_vec(),
+            media_user_quota_bytes: 50 * 1024 * MIB,
+            media_part_size_bytes: 8 * MIB,
+            media_url_ttl_secs: 3600,
+            media_upload_expiry_hours: 24,
+            media_strip_gps: true,
+            ffmpeg: "ffmpeg",
         }
     }
 }
@@ -222,9 +300,14 @@ impl Config {
             ("login_attempts_per_account", self.login_attempts_per_account.into()),
             ("login_attempts_per_ip", self.login_attempts_per_ip.into()),
             ("writes_per_minute_per_ip", self.writes_per_minute_per_ip.into()),
+            ("searches_per_minute_per_ip", self.searches_per_minute_per_ip.into()),
             ("calls_timeout_secs", self.calls_timeout_secs),
             ("calls_max_body_bytes", self.calls_max_body_bytes),
             ("calls_max_attempts", self.calls_max_attempts.into()),
+            ("media_max_bytes", self.media_max_bytes),
+            ("media_user_quota_bytes", self.media_user_quota_bytes),
+            ("media_url_ttl_secs", self.media_url_ttl_secs),
+            ("media_upload_expiry_hours", self.media_upload_expiry_hours),
         ] {
             if value == 0 {
                 return invalid(key, "must be at least 1");
@@ -267,11 +350,55 @@ impl Config {
                 return invalid("vault_key", "must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)");
             }
         }
+        self.validate_media()?;
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
             return invalid(
                 "log_level",
                 &format!("`{}` is not a log filter such as `info` or `heirloom=debug`: {err}", self.log_level),
             );
+        }
+        Ok(())
+    }
+
+    fn validate_media(&self) -> Result<()> {
+        let invalid = |key: &str, message: String| Err(Error::Config { key: key.into(), message });
+        // S3 refuses parts under 5 MiB (but the last); Heirloom's own endpoint takes smaller.
+        let min_part = if self.s3_bucket.is_some() { 5 * MIB } else { 64 * 1024 };
+        if self.media_part_size_bytes < min_part || self.media_part_size_bytes > 512 * MIB {
+            return invalid("media_part_size_bytes", format!("must be between {min_part} and {} bytes", 512 * MIB));
+        }
+        if self.media_allowed_types.is_empty() {
+            return invalid("media_allowed_types", "must name at least one type, e.g. image/jpeg".into());
+        }
+        for t in &self.media_allowed_types {
+            let valid = matches!(t.split_once('/'), Some((top, sub)) if matches!(top, "image" | "audio" | "video") && !sub.is_empty());
+            if !valid {
+                return invalid("media_allowed_types", format!("`{t}` is not an image/, audio/ or video/ type"));
+            }
+        }
+        if self.media_instance_quota_bytes == Some(0) {
+            return invalid("media_instance_quota_bytes", "must be at least 1 (leave it unset for no limit)".into());
+        }
+        if let Some(bucket) = &self.s3_bucket {
+            let valid = (3..=63).contains(&bucket.len())
+                && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+            if !valid {
+                return invalid(
+                    "s3_bucket",
+                    format!("`{bucket}` is not an S3 bucket name (3-63 of a-z, 0-9, - and .)"),
+                );
+            }
+            if self.s3_access_key_id.is_some() != self.s3_secret_access_key.is_some() {
+                return invalid("s3_access_key_id", "and s3_secret_access_key must be set together".into());
+            }
+        }
+        if let Some(address) = &self.clamd_address {
+            if !(address.starts_with("tcp://") || address.starts_with("unix:")) {
+                return invalid("clamd_address", format!("`{address}` must start with tcp:// or unix:"));
+            }
+        }
+        if self.ffmpeg.trim().is_empty() {
+            return invalid("ffmpeg", "must name the ffmpeg program, or be `off`".into());
         }
         Ok(())
     }
@@ -308,6 +435,7 @@ impl fmt::Debug for Config {
             .field("oidc_providers", &self.oidc_providers)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("writes_per_minute_per_ip", &self.writes_per_minute_per_ip)
+            .field("searches_per_minute_per_ip", &self.searches_per_minute_per_ip)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("nats_stream", &self.nats_stream)
             .field("calls_allow_private_networks", &self.calls_allow_private_networks)
@@ -315,6 +443,22 @@ impl fmt::Debug for Config {
             .field("calls_max_body_bytes", &self.calls_max_body_bytes)
             .field("calls_max_attempts", &self.calls_max_attempts)
             .field("vault_key", &self.vault_key.as_ref().map(|_| "[REDACTED]"))
+            .field("s3_endpoint", &self.s3_endpoint.as_ref().map(|u| redact_url(u.as_str())))
+            .field("s3_region", &self.s3_region)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_force_path_style", &self.s3_force_path_style)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &self.s3_secret_access_key.as_ref().map(|_| "[REDACTED]"))
+            .field("media_max_bytes", &self.media_max_bytes)
+            .field("media_allowed_types", &self.media_allowed_types)
+            .field("media_user_quota_bytes", &self.media_user_quota_bytes)
+            .field("media_instance_quota_bytes", &self.media_instance_quota_bytes)
+            .field("media_part_size_bytes", &self.media_part_size_bytes)
+            .field("media_url_ttl_secs", &self.media_url_ttl_secs)
+            .field("media_upload_expiry_hours", &self.media_upload_expiry_hours)
+            .field("media_strip_gps", &self.media_strip_gps)
+            .field("clamd_address", &self.clamd_address)
+            .field("ffmpeg", &self.ffmpeg)
             .finish()
     }
 }

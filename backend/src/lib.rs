@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod media;
 pub mod search;
 pub mod stories;
 #[cfg(any(test, feature = "testing"))]
@@ -34,6 +35,7 @@ pub struct Backend {
     pub webhooks: Arc<calls::Webhooks>,
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
+    pub media: Arc<media::Media>,
 }
 
 impl Backend {
@@ -52,7 +54,13 @@ impl Backend {
         let vault = Arc::new(vault::Vault::from_config(&config)?);
         let calls = Arc::new(calls::Calls::new(db.clone(), vault.clone(), calls::CallPolicy::from_config(&config)));
         let webhooks = Arc::new(calls::Webhooks::new(db.clone(), vault.clone(), calls.clone()));
-        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search })
+        let media = Arc::new(media::Media::new(
+            db.clone(),
+            media::storage_from_config(&config)?,
+            media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
+            media::MediaLimits::from_config(&config),
+        ));
+        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media })
     }
 
     /// Every event consumer of this instance.
@@ -62,7 +70,7 @@ impl Backend {
 
     /// Every kind of timer this instance fires.
     pub fn timer_handlers(&self) -> Vec<Arc<dyn events::TimerHandler>> {
-        vec![Arc::new(calls::CallTimer(self.calls.clone()))]
+        vec![Arc::new(calls::CallTimer(self.calls.clone())), Arc::new(media::UploadExpiryTimer(self.media.clone()))]
     }
 
     /// Starts the event bus and the timer worker (see `events::runtime`).

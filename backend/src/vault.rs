@@ -22,6 +22,7 @@ const PREFIX: &str = "v1";
 
 pub struct Vault {
     current: String,
+    current_key: [u8; 32],
     keys: HashMap<String, XChaCha20Poly1305>,
 }
 
@@ -42,7 +43,7 @@ impl Vault {
         let id = key_id(&key);
         let mut keys = HashMap::new();
         keys.insert(id.clone(), XChaCha20Poly1305::new(&key.into()));
-        Vault { current: id, keys }
+        Vault { current: id, current_key: key, keys }
     }
 
     /// Keeps `old` readable while sealing with the current key (key rotation).
@@ -61,6 +62,16 @@ impl Vault {
             return Ok(Vault::with_key(key));
         }
         Ok(Vault::with_key(load_or_create_key_file(&config.data_dir.join(KEY_FILE))?))
+    }
+
+    /// A key for one purpose (signing media URLs…), derived from the current key so no
+    /// second secret needs configuring; rotating the vault key rotates it too.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let digest = Blake2s256::new_with_prefix(b"heirloom-vault-derive")
+            .chain_update(self.current_key)
+            .chain_update(purpose.as_bytes())
+            .finalize();
+        digest.into()
     }
 
     pub fn seal(&self, plaintext: &str) -> String {

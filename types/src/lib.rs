@@ -8,6 +8,7 @@ pub mod calls;
 pub mod error;
 pub mod events;
 pub mod flash;
+pub mod media;
 pub mod search;
 pub mod stories;
 pub mod theme;
@@ -19,6 +20,10 @@ pub use calls::{
 };
 pub use error::{ApiError, FieldError};
 pub use flash::Flash;
+pub use media::{
+    CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
+    VariantView,
+};
 pub use search::{
     FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,
     SearchSuggestion,

@@ -52,21 +52,14 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
     next.run(request).await
 }
 
-/// Searches (pages, API, typeahead) per client address per minute: far more than a
-/// person typing into the search box asks for (one request per pause), far less than
-/// what would keep the index busy for everyone else.
-pub const SEARCHES_PER_MINUTE_PER_IP: u32 = 300;
-
-pub fn search_limiter() -> WriteLimiter {
-    write_limiter(SEARCHES_PER_MINUTE_PER_IP)
-}
-
 /// The GET requests that run a search: the results page, the search API and the search
 /// server functions the page and the search box call.
 fn is_search(path: &str) -> bool {
     path == "/search" || path.starts_with("/api/v1/search") || path.starts_with("/api/search_")
 }
 
+/// Searches (pages, API, typeahead) per client address per minute are limited by
+/// `searches_per_minute_per_ip` (300 by default).
 pub async fn limit_searches(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) || !is_search(request.uri().path()) {
         return next.run(request).await;

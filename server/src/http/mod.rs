@@ -44,7 +44,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(backend: Backend, leptos_options: LeptosOptions, metrics: PrometheusHandle) -> AppState {
         let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
-        let search_limiter = limits::search_limiter();
+        let search_limiter = limits::write_limiter(backend.config.searches_per_minute_per_ip);
         AppState { backend, leptos_options, metrics, write_limiter, search_limiter }
     }
 }

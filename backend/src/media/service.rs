@@ -1,0 +1,775 @@
+//! The rules for media: who may upload where and how much, the upload's life (asked
+//! for, parts received, completed and verified, or abandoned), who may see a file, and
+//! the signed URLs that carry that permission to a browser.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncRead;
+use types::{LegacyRole, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket, VariantView};
+
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
+use crate::events::{self, timers, Event};
+use crate::identity::{Role, User};
+use crate::media::model::{self, MediaRow, Variant, ORIGINAL};
+use crate::media::repo;
+use crate::media::signing::{Grant, UrlSigner};
+use crate::media::storage::{ByteRange, Object, Storage};
+use crate::stories::model::Problems;
+use crate::stories::policy::{self, Reader, StoryFacts};
+use crate::stories::repo as stories_repo;
+use crate::time::{new_id, now_millis};
+
+/// The timer that abandons an upload nobody completed.
+pub const UPLOAD_EXPIRY_TIMER: &str = "media.upload_expiry";
+const FILE_NAME_MAX_CHARS: usize = 255;
+const CAPTION_MAX_CHARS: usize = 2000;
+const LIST_MAX: i64 = 500;
+
+/// The limits an upload is checked against, from config.
+#[derive(Debug, Clone)]
+pub struct MediaLimits {
+    pub max_bytes: u64,
+    pub allowed_types: Vec<String>,
+    pub user_quota_bytes: u64,
+    pub instance_quota_bytes: Option<u64>,
+    pub part_size_bytes: u64,
+    pub url_ttl: Duration,
+    pub upload_expiry: Duration,
+}
+
+impl MediaLimits {
+    pub fn from_config(config: &Config) -> MediaLimits {
+        MediaLimits {
+            max_bytes: config.media_max_bytes,
+            allowed_types: config.media_allowed_types.iter().map(|t| t.to_ascii_lowercase()).collect(),
+            user_quota_bytes: config.media_user_quota_bytes,
+            instance_quota_bytes: config.media_instance_quota_bytes,
+            part_size_bytes: config.media_part_size_bytes,
+            url_ttl: Duration::from_secs(config.media_url_ttl_secs),
+            upload_expiry: Duration::from_secs(config.media_upload_expiry_hours * 3600),
+        }
+    }
+
+    pub fn allows(&self, content_type: &str) -> bool {
+        self.allowed_types.iter().any(|t| t == content_type)
+    }
+}
+
+/// A file (or a range of it) to send, with what the response must say about it.
+pub struct Served {
+    pub content_type: String,
+    /// The name to offer when saving it.
+    pub file_name: String,
+    /// Shown in the page (a photo, a recording) rather than downloaded.
+    pub inline: bool,
+    pub object: Object,
+}
+
+/// A presented `?exp=&sig=` pair.
+#[derive(Debug, Clone, Copy)]
+pub struct Signature<'a> {
+    pub expires: i64,
+    pub sig: &'a str,
+}
+
+pub struct Media {
+    db: Db,
+    storage: Arc<dyn Storage>,
+    signer: UrlSigner,
+    limits: MediaLimits,
+}
+
+struct Access {
+    read: bool,
+    edit: bool,
+}
+
+fn now_secs() -> i64 {
+    now_millis() / 1000
+}
+
+impl Media {
+    pub fn new(db: Db, storage: Arc<dyn Storage>, signer: UrlSigner, limits: MediaLimits) -> Media {
+        Media { db, storage, signer, limits }
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    pub fn limits(&self) -> &MediaLimits {
+        &self.limits
+    }
+
+    // ---- permissions ----
+
+    async fn access(&self, user: Option<&User>, row: &MediaRow) -> Result<Access> {
+        let Some(user) = user else {
+            // Signed out: only what belongs to a public, published story.
+            let read = match &row.story_id {
+                Some(story_id) => match stories_repo::find_story(&self.db, story_id).await? {
+                    Some(story) => policy::can_read(
+                        Reader { user_id: None, is_admin: false, role: None },
+                        StoryFacts {
+                            author_id: &story.author_id,
+                            visibility: story.visibility(),
+                            status: story.status(),
+                        },
+                    ),
+                    None => false,
+                },
+                None => false,
+            };
+            return Ok(Access { read, edit: false });
+        };
+        let role = stories_repo::role(&self.db, &row.legacy_id, &user.id).await?;
+        let is_admin = user.role() == Role::Admin;
+        let uploader = row.uploader_id == user.id;
+        let reader = Reader { user_id: Some(&user.id), is_admin, role };
+        let read = uploader
+            || match &row.story_id {
+                Some(story_id) => match stories_repo::find_story(&self.db, story_id).await? {
+                    Some(story) => policy::can_read(
+                        reader,
+                        StoryFacts {
+                            author_id: &story.author_id,
+                            visibility: story.visibility(),
+                            status: story.status(),
+                        },
+                    ),
+                    None => role.is_some(),
+                },
+                None => role.is_some(),
+            };
+        let manages = matches!(role, Some(LegacyRole::Owner | LegacyRole::Editor));
+        Ok(Access { read, edit: read && (uploader || manages) })
+    }
+
+    /// The row, if this reader may see it; "not found" either way otherwise.
+    async fn readable(&self, user: Option<&User>, id: &str) -> Result<(MediaRow, Access)> {
+        let row = repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "media item" })?;
+        let access = self.access(user, &row).await?;
+        if !access.read {
+            return Err(Error::NotFound { what: "media item" });
+        }
+        Ok((row, access))
+    }
+
+    async fn editable(&self, user: &User, id: &str) -> Result<MediaRow> {
+        let (row, access) = self.readable(Some(user), id).await?;
+        if !access.edit {
+            return Err(Error::Forbidden(
+                "Only the uploader and the legacy's owners and editors may change this.".into(),
+            ));
+        }
+        Ok(row)
+    }
+
+    // ---- uploads ----
+
+    /// Checks the request against the limits and the quotas, then opens a multipart
+    /// upload. Nothing is stored when a limit is exceeded.
+    pub async fn request_upload(&self, user: &User, request: &UploadRequest) -> Result<UploadTicket> {
+        let mut problems = Problems::default();
+        let file_name = clean_file_name(&mut problems, &request.file_name);
+        let content_type = request.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if content_type.is_empty() {
+            problems.add("content_type", "is required");
+        } else if !self.limits.allows(&content_type) {
+            problems.add(
+                "content_type",
+                format!(
+                    "{content_type} files are not accepted here (accepted: {})",
+                    self.limits.allowed_types.join(", ")
+                ),
+            );
+        }
+        if request.size == 0 {
+            problems.add("size", "the file is empty");
+        } else if request.size > self.limits.max_bytes {
+            problems.add(
+                "size",
+                format!(
+                    "the file is {} but the largest allowed is {}",
+                    human_bytes(request.size),
+                    human_bytes(self.limits.max_bytes)
+                ),
+            );
+        }
+        let sha256 = request.sha256.trim().to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            problems.add("sha256", "must be the file's SHA-256 as 64 hexadecimal characters");
+        }
+        let legacy_id = request.legacy_id.trim();
+        let role = if legacy_id.is_empty() {
+            problems.add("legacy_id", "is required");
+            None
+        } else {
+            stories_repo::role(&self.db, legacy_id, &user.id).await?
+        };
+        if !legacy_id.is_empty() && !policy::can_create_story(role) {
+            problems.add("legacy_id", "is not a legacy you can add media to");
+        }
+        let story_id = request.story_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let (Some(story_id), true) = (story_id, policy::can_create_story(role)) {
+            let may_attach = match stories_repo::find_story(&self.db, story_id).await? {
+                Some(story) => {
+                    story.legacy_id == legacy_id
+                        && policy::can_edit(
+                            Reader { user_id: Some(&user.id), is_admin: false, role },
+                            StoryFacts {
+                                author_id: &story.author_id,
+                                visibility: story.visibility(),
+                                status: story.status(),
+                            },
+                        )
+                }
+                None => false,
+            };
+            if !may_attach {
+                problems.add("story_id", "is not a story of this legacy that you can edit");
+            }
+        }
+        problems.into_result()?;
+
+        let size = i64::try_from(request.size).map_err(|_| Error::invalid("size", "is too large"))?;
+        // Checked before the storage is touched, and again in the transaction that reserves.
+        let mut tx = self.db.begin().await?;
+        self.check_quota(&mut tx, user, request.size).await?;
+        drop(tx);
+
+        let id = new_id();
+        let key = model::original_key(&id);
+        let upload = self.storage.begin_upload(&key, &content_type).await?;
+        let now = now_millis();
+        let row = MediaRow {
+            id: id.clone(),
+            legacy_id: legacy_id.to_string(),
+            story_id: story_id.map(str::to_string),
+            uploader_id: user.id.clone(),
+            file_name,
+            declared_type: content_type,
+            size_bytes: size,
+            sha256,
+            upload_id: upload.clone(),
+            part_size: i64::try_from(self.limits.part_size_bytes).unwrap_or(i64::MAX),
+            state: MediaState::Uploading.as_str().into(),
+            kind: None,
+            detected_type: None,
+            scan: ScanStatus::Pending.as_str().into(),
+            caption: String::new(),
+            meta: "{}".into(),
+            variants: "[]".into(),
+            failure: None,
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let reserved = async {
+            let mut tx = self.db.begin().await?;
+            self.check_quota(&mut tx, user, request.size).await?;
+            repo::insert_tx(&mut tx, &row).await?;
+            let due = now + i64::try_from(self.limits.upload_expiry.as_millis()).unwrap_or(i64::MAX / 2);
+            timers::schedule(
+                &mut tx,
+                &format!("{UPLOAD_EXPIRY_TIMER}:{id}"),
+                UPLOAD_EXPIRY_TIMER,
+                due,
+                &json!({ "media_id": id }),
+            )
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(err) = reserved {
+            let _ = self.storage.abort_upload(&key, &upload).await;
+            return Err(err);
+        }
+        self.ticket(&row).await
+    }
+
+    async fn check_quota(&self, tx: &mut Tx, user: &User, size: u64) -> Result<()> {
+        let (mine, everyone) = repo::usage_tx(tx, &user.id).await?;
+        let (mine, everyone) = (mine.max(0) as u64, everyone.max(0) as u64);
+        if mine + size > self.limits.user_quota_bytes {
+            return Err(Error::invalid(
+                "size",
+                &format!(
+                    "this file ({}) would take you past your storage quota: {} of {} used",
+                    human_bytes(size),
+                    human_bytes(mine),
+                    human_bytes(self.limits.user_quota_bytes)
+                ),
+            ));
+        }
+        if let Some(limit) = self.limits.instance_quota_bytes {
+            if everyone + size > limit {
+                return Err(Error::invalid(
+                    "size",
+                    &format!(
+                        "this file ({}) would exceed this server's storage limit; ask its administrator",
+                        human_bytes(size)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Which parts are stored and where to send the others (fresh signed URLs).
+    async fn ticket(&self, row: &MediaRow) -> Result<UploadTicket> {
+        let key = model::original_key(&row.id);
+        let done: Vec<u32> = if row.state() == MediaState::Uploading {
+            let stored = self.storage.parts(&key, &row.upload_id).await?;
+            stored.iter().filter(|p| row.part_len(p.number) == Some(p.size)).map(|p| p.number).collect()
+        } else {
+            (1..=row.part_count()).collect()
+        };
+        let expires = self.signer.expiry(now_secs());
+        let mut parts = Vec::new();
+        if row.state() == MediaState::Uploading {
+            for number in (1..=row.part_count()).filter(|n| !done.contains(n)) {
+                let size = row.part_len(number).unwrap_or_default();
+                let url = match self.storage.presign_part(&key, &row.upload_id, number, self.limits.url_ttl).await? {
+                    Some(url) => url,
+                    None => format!(
+                        "/uploads/{}/parts/{number}?{}",
+                        row.id,
+                        self.signer.query(&Grant::Part { media_id: &row.id, number }, expires)
+                    ),
+                };
+                let offset = (u64::from(number) - 1) * row.part_size.max(1) as u64;
+                parts.push(PartTarget { number, offset, size, url });
+            }
+        }
+        Ok(UploadTicket {
+            media_id: row.id.clone(),
+            state: row.state(),
+            size: row.size(),
+            part_size: row.part_size.max(1) as u64,
+            parts_done: done,
+            parts,
+            urls_expire_at: expires * 1000,
+        })
+    }
+
+    /// Where an upload stands, for the uploader resuming it.
+    pub async fn upload_status(&self, user: &User, id: &str) -> Result<UploadTicket> {
+        let row = self.own_upload(user, id).await?;
+        self.ticket(&row).await
+    }
+
+    async fn own_upload(&self, user: &User, id: &str) -> Result<MediaRow> {
+        match repo::find(&self.db, id).await? {
+            Some(row) if row.uploader_id == user.id => Ok(row),
+            _ => Err(Error::NotFound { what: "upload" }),
+        }
+    }
+
+    /// Stores one part sent to Heirloom's own endpoint. The signed URL is the
+    /// permission (it was handed to the uploader), so no session is needed.
+    pub async fn receive_part(
+        &self,
+        id: &str,
+        number: u32,
+        signature: Signature<'_>,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<()> {
+        self.signer.verify(&Grant::Part { media_id: id, number }, signature.expires, signature.sig, now_secs())?;
+        let row = repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "upload" })?;
+        if row.state() != MediaState::Uploading {
+            return Err(Error::Conflict("This upload is already complete.".into()));
+        }
+        let size = row
+            .part_len(number)
+            .ok_or_else(|| Error::invalid("part", &format!("this upload has {} parts", row.part_count())))?;
+        self.storage.write_part(&row.upload_id, number, size, body).await?;
+        Ok(())
+    }
+
+    /// Joins the parts, checks the size and checksum the uploader declared, and hands
+    /// the file to processing (`MediaUploaded`).
+    pub async fn complete_upload(&self, user: &User, id: &str) -> Result<MediaView> {
+        let row = self.own_upload(user, id).await?;
+        if row.state() != MediaState::Uploading {
+            // Completing twice (a retried request) answers with the item as it is.
+            return self.media(Some(user), id).await;
+        }
+        let key = model::original_key(id);
+        let stored = self.storage.parts(&key, &row.upload_id).await?;
+        let missing: Vec<u32> = (1..=row.part_count())
+            .filter(|n| !stored.iter().any(|p| p.number == *n && row.part_len(*n) == Some(p.size)))
+            .collect();
+        if !missing.is_empty() {
+            let list = missing.iter().take(10).map(u32::to_string).collect::<Vec<_>>().join(", ");
+            return Err(Error::invalid(
+                "parts",
+                &format!("{} of {} parts are not uploaded yet (part {list})", missing.len(), row.part_count()),
+            ));
+        }
+        let parts: Vec<_> = stored.into_iter().filter(|p| p.number <= row.part_count()).collect();
+        self.storage.finish_upload(&key, &row.upload_id, &parts).await?;
+
+        let (size, digest) = self.digest(&key).await?;
+        if size != row.size() || digest != row.sha256 {
+            // The bytes are not what was announced: drop them and the reservation.
+            let _ = self.storage.delete(&key).await;
+            let mut tx = self.db.begin().await?;
+            repo::delete_tx(&mut tx, id).await?;
+            tx.commit().await?;
+            let what = if size != row.size() {
+                format!("the server received {} bytes but the file has {}", size, row.size())
+            } else {
+                "the received bytes do not match the file's SHA-256".to_string()
+            };
+            return Err(Error::invalid("sha256", &format!("{what}; upload the file again")));
+        }
+
+        let mut tx = self.db.begin().await?;
+        if repo::transition_tx(&mut tx, id, &[MediaState::Uploading.as_str()], MediaState::Pending.as_str()).await? {
+            let payload = json!({ "media_id": id, "legacy_id": row.legacy_id, "story_id": row.story_id,
+                "declared_type": row.declared_type, "size": row.size_bytes, "file_name": row.file_name });
+            append(&mut tx, id, "MediaUploaded", Some(&user.id), payload).await?;
+            tx.commit().await?;
+        }
+        self.media(Some(user), id).await
+    }
+
+    async fn digest(&self, key: &str) -> Result<(u64, String)> {
+        let mut body = self.storage.read(key, None).await?.body;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk =
+                chunk.map_err(|e| Error::Unavailable(format!("media storage: cannot read back an upload: {e}")))?;
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        Ok((size, hex::encode(hasher.finalize())))
+    }
+
+    /// Abandons an unfinished upload (the uploader cancelled it).
+    pub async fn cancel_upload(&self, user: &User, id: &str) -> Result<()> {
+        let row = self.own_upload(user, id).await?;
+        if row.state() != MediaState::Uploading {
+            return Err(Error::Conflict("This upload is complete; delete the file instead.".into()));
+        }
+        self.abandon(&row).await
+    }
+
+    async fn abandon(&self, row: &MediaRow) -> Result<()> {
+        self.storage.abort_upload(&model::original_key(&row.id), &row.upload_id).await?;
+        let mut tx = self.db.begin().await?;
+        repo::delete_tx(&mut tx, &row.id).await?;
+        tx.commit().await
+    }
+
+    /// The expiry timer: an upload still unfinished is abandoned and its quota freed.
+    pub async fn expire_upload(&self, id: &str) -> Result<()> {
+        match repo::find(&self.db, id).await? {
+            Some(row) if row.state() == MediaState::Uploading => self.abandon(&row).await,
+            _ => Ok(()),
+        }
+    }
+
+    // ---- reading ----
+
+    pub async fn media(&self, user: Option<&User>, id: &str) -> Result<MediaView> {
+        let (row, access) = self.readable(user, id).await?;
+        Ok(self.view(row, &access))
+    }
+
+    /// What a legacy (or one of its stories) holds that this reader may see, oldest first.
+    pub async fn list(&self, user: Option<&User>, legacy_id: &str, story_id: Option<&str>) -> Result<Vec<MediaView>> {
+        let rows = repo::list(&self.db, legacy_id, story_id, LIST_MAX).await?;
+        let mut views = Vec::new();
+        for row in rows {
+            if row.state() == MediaState::Uploading {
+                continue;
+            }
+            let access = self.access(user, &row).await?;
+            if access.read {
+                views.push(self.view(row, &access));
+            }
+        }
+        Ok(views)
+    }
+
+    fn signed_url(&self, id: &str, variant: &str, expires: i64) -> String {
+        format!("/media/{id}/{variant}?{}", self.signer.query(&Grant::Media { id, variant }, expires))
+    }
+
+    fn view(&self, row: MediaRow, access: &Access) -> MediaView {
+        let expires = self.signer.expiry(now_secs());
+        let variants = row
+            .variants()
+            .into_iter()
+            .filter(|v| v.name != ORIGINAL)
+            .map(|v| VariantView {
+                url: self.signed_url(&row.id, &v.name, expires),
+                name: v.name,
+                content_type: v.content_type,
+                width: v.width,
+                height: v.height,
+                bytes: v.bytes,
+            })
+            .collect();
+        MediaView {
+            original_url: self.signed_url(&row.id, ORIGINAL, expires),
+            id: row.id.clone(),
+            legacy_id: row.legacy_id.clone(),
+            story_id: row.story_id.clone(),
+            uploader_id: row.uploader_id.clone(),
+            file_name: row.file_name.clone(),
+            size: row.size(),
+            state: row.state(),
+            kind: row.kind(),
+            content_type: row.detected_type.clone(),
+            scan: row.scan(),
+            caption: row.caption.clone(),
+            meta: row.meta(),
+            variants,
+            failure: row.failure.clone(),
+            can_edit: access.edit,
+            created_at: row.created_at,
+            version: row.version,
+        }
+    }
+
+    /// Opens a file for sending: with a valid signature, or for a reader with
+    /// permission. Anything else is "not found", whether or not the item exists.
+    pub async fn open(
+        &self,
+        user: Option<&User>,
+        id: &str,
+        variant: &str,
+        signature: Option<Signature<'_>>,
+        range: Option<ByteRange>,
+    ) -> Result<Served> {
+        let valid_name = !variant.is_empty()
+            && variant.len() <= 32
+            && variant.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_name {
+            return Err(Error::NotFound { what: "media file" });
+        }
+        let row = match signature {
+            Some(signature) => {
+                self.signer.verify(&Grant::Media { id, variant }, signature.expires, signature.sig, now_secs())?;
+                repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "media file" })?
+            }
+            None => self.readable(user, id).await.map_err(|_| Error::NotFound { what: "media file" })?.0,
+        };
+        let state = row.state();
+        if matches!(state, MediaState::Uploading | MediaState::Rejected) {
+            return Err(Error::NotFound { what: "media file" });
+        }
+        let variants = row.variants();
+        let (key, content_type) = if variant == ORIGINAL {
+            match variants.iter().find(|v| v.name == ORIGINAL) {
+                // A copy without location data.
+                Some(v) => (model::variant_key(id, ORIGINAL), v.content_type.clone()),
+                None if state == MediaState::Ready => (
+                    model::original_key(id),
+                    row.detected_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+                ),
+                // Not yet looked at: the declared type is not trusted, and the file may
+                // still carry a location, so only its uploader gets it, as a download.
+                None if user.is_some_and(|u| u.id == row.uploader_id) => {
+                    (model::original_key(id), "application/octet-stream".to_string())
+                }
+                None => return Err(Error::NotFound { what: "media file" }),
+            }
+        } else {
+            let v: &Variant =
+                variants.iter().find(|v| v.name == variant).ok_or(Error::NotFound { what: "media file" })?;
+            (model::variant_key(id, variant), v.content_type.clone())
+        };
+        let inline = is_inline_type(&content_type);
+        let object = self.storage.read(&key, range).await?;
+        Ok(Served { content_type, file_name: served_file_name(&row.file_name, variant), inline, object })
+    }
+
+    // ---- changes ----
+
+    pub async fn set_caption(&self, user: &User, id: &str, caption: &str, version: Option<i64>) -> Result<MediaView> {
+        let row = self.editable(user, id).await?;
+        let caption = caption.trim();
+        if caption.chars().count() > CAPTION_MAX_CHARS {
+            return Err(Error::invalid("caption", &format!("must be at most {CAPTION_MAX_CHARS} characters")));
+        }
+        if caption.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(Error::invalid("caption", "must not contain control characters"));
+        }
+        let mut tx = self.db.begin().await?;
+        if !repo::set_caption_tx(&mut tx, id, caption, version.unwrap_or(row.version)).await? {
+            return Err(Error::Conflict("This item was changed meanwhile; reload and try again.".into()));
+        }
+        append(
+            &mut tx,
+            id,
+            "MediaCaptioned",
+            Some(&user.id),
+            json!({ "media_id": id, "legacy_id": row.legacy_id,
+            "story_id": row.story_id, "caption": caption }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.media(Some(user), id).await
+    }
+
+    /// Sends a failed item through processing again.
+    pub async fn retry(&self, user: &User, id: &str) -> Result<MediaView> {
+        let row = self.editable(user, id).await?;
+        let mut tx = self.db.begin().await?;
+        if !repo::requeue_tx(&mut tx, id).await? {
+            return Err(Error::Conflict(format!("Only a failed item can be retried; this one is {}.", row.state())));
+        }
+        append(
+            &mut tx,
+            id,
+            "MediaRetryRequested",
+            Some(&user.id),
+            json!({ "media_id": id, "legacy_id": row.legacy_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.media(Some(user), id).await
+    }
+
+    /// Deletes the item and every stored file of it.
+    pub async fn delete(&self, user: &User, id: &str) -> Result<()> {
+        let row = self.editable(user, id).await?;
+        let mut tx = self.db.begin().await?;
+        repo::delete_tx(&mut tx, id).await?;
+        append(&mut tx, id, "MediaDeleted", Some(&user.id), json!({ "media_id": id, "legacy_id": row.legacy_id }))
+            .await?;
+        tx.commit().await?;
+        // After the commit: a crash here leaves unreachable bytes, never a row without its file.
+        if row.state() == MediaState::Uploading {
+            let _ = self.storage.abort_upload(&model::original_key(id), &row.upload_id).await;
+        }
+        for v in row.variants() {
+            let _ = self.storage.delete(&model::variant_key(id, &v.name)).await;
+        }
+        self.storage.delete(&model::original_key(id)).await
+    }
+
+    /// The processing pipeline's view of an item (no permission check: it works for all).
+    pub async fn row(&self, id: &str) -> Result<Option<MediaRow>> {
+        repo::find(&self.db, id).await
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+async fn append(
+    tx: &mut Tx,
+    id: &str,
+    event_type: &str,
+    actor: Option<&str>,
+    payload: serde_json::Value,
+) -> Result<String> {
+    events::append(tx, Event { aggregate_type: "media", aggregate_id: id, event_type, actor, payload }).await
+}
+
+/// The name without any folder part a browser may have sent, checked for length.
+fn clean_file_name(problems: &mut Problems, raw: &str) -> String {
+    let name = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if name.is_empty() {
+        problems.add("file_name", "is required");
+    } else if name.chars().count() > FILE_NAME_MAX_CHARS {
+        problems.add("file_name", format!("must be at most {FILE_NAME_MAX_CHARS} characters"));
+    } else if name.chars().any(char::is_control) {
+        problems.add("file_name", "must not contain control characters");
+    }
+    name.to_string()
+}
+
+/// Types a browser may show in the page. Anything else is sent as a download.
+fn is_inline_type(content_type: &str) -> bool {
+    let (top, sub) = content_type.split_once('/').unwrap_or_default();
+    matches!(top, "image" | "audio" | "video") && !sub.contains("svg")
+}
+
+/// `photo.jpg` for the original, `photo-thumb-320.webp`-like names for variants.
+fn served_file_name(file_name: &str, variant: &str) -> String {
+    if variant == ORIGINAL {
+        return file_name.to_string();
+    }
+    let stem = file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(file_name);
+    format!("{stem}-{variant}")
+}
+
+/// Sizes as people read them: 1.5 MB, 20 GB.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Fires [`UPLOAD_EXPIRY_TIMER`].
+pub struct UploadExpiryTimer(pub Arc<Media>);
+
+#[async_trait::async_trait]
+impl events::TimerHandler for UploadExpiryTimer {
+    fn kind(&self) -> &str {
+        UPLOAD_EXPIRY_TIMER
+    }
+
+    async fn fire(&self, payload: &str) -> std::result::Result<(), String> {
+        let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        let id = payload["media_id"].as_str().ok_or("the timer names no media_id")?;
+        self.0.expire_upload(id).await.map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(human_bytes(999), "999 bytes");
+        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(human_bytes(4 * 1024 * 1024 * 1024), "4.3 GB");
+    }
+
+    #[test]
+    fn only_media_types_are_shown_inline() {
+        assert!(is_inline_type("image/jpeg") && is_inline_type("video/mp4") && is_inline_type("audio/mpeg"));
+        assert!(
+            !is_inline_type("image/svg+xml")
+                && !is_inline_type("text/html")
+                && !is_inline_type("application/octet-stream")
+        );
+    }
+
+    #[test]
+    fn file_names_lose_their_folders() {
+        let mut problems = Problems::default();
+        assert_eq!(clean_file_name(&mut problems, "C:\\Users\\me\\photo.jpg"), "photo.jpg");
+        assert_eq!(clean_file_name(&mut problems, "../../etc/passwd"), "passwd");
+        assert!(problems.0.is_empty());
+        clean_file_name(&mut problems, "  ");
+        clean_file_name(&mut problems, "a\u{0}b");
+        assert_eq!(problems.0.len(), 2);
+    }
+}
