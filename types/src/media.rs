@@ -139,9 +139,11 @@ pub struct MediaView {
     pub version: i64,
 }
 
-/// A caption change.
+/// A caption change; `version` (from the item) refuses to overwrite someone else's edit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaptionInput {
     pub caption: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }

@@ -61,14 +61,17 @@ impl MediaLimits {
     }
 }
 
-/// A file (or a range of it) to send, with what the response must say about it.
+/// A file a reader may have, with what the response must say about it; read it (or a
+/// range of it, `total` tells which ranges exist) with [`Media::read`].
 pub struct Served {
+    key: String,
     pub content_type: String,
     /// The name to offer when saving it.
     pub file_name: String,
     /// Shown in the page (a photo, a recording) rather than downloaded.
     pub inline: bool,
-    pub object: Object,
+    /// The file's size in bytes.
+    pub total: u64,
 }
 
 /// A presented `?exp=&sig=` pair.
@@ -551,7 +554,6 @@ impl Media {
         id: &str,
         variant: &str,
         signature: Option<Signature<'_>>,
-        range: Option<ByteRange>,
     ) -> Result<Served> {
         let valid_name = !variant.is_empty()
             && variant.len() <= 32
@@ -571,29 +573,38 @@ impl Media {
             return Err(Error::NotFound { what: "media file" });
         }
         let variants = row.variants();
-        let (key, content_type) = if variant == ORIGINAL {
+        let (key, content_type, total) = if variant == ORIGINAL {
             match variants.iter().find(|v| v.name == ORIGINAL) {
                 // A copy without location data.
-                Some(v) => (model::variant_key(id, ORIGINAL), v.content_type.clone()),
+                Some(v) => (model::variant_key(id, ORIGINAL), v.content_type.clone(), v.bytes),
                 None if state == MediaState::Ready => (
                     model::original_key(id),
                     row.detected_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+                    row.size(),
                 ),
                 // Not yet looked at: the declared type is not trusted, and the file may
                 // still carry a location, so only its uploader gets it, as a download.
                 None if user.is_some_and(|u| u.id == row.uploader_id) => {
-                    (model::original_key(id), "application/octet-stream".to_string())
+                    (model::original_key(id), "application/octet-stream".to_string(), row.size())
                 }
                 None => return Err(Error::NotFound { what: "media file" }),
             }
         } else {
-            let v: &Variant =
-                variants.iter().find(|v| v.name == variant).ok_or(Error::NotFound { what: "media file" })?;
-            (model::variant_key(id, variant), v.content_type.clone())
+            let v: &Variant = variants.iter().find(|v| v.name == variant).ok_or(Error::NotFound { what: "media file" })?;
+            (model::variant_key(id, variant), v.content_type.clone(), v.bytes)
         };
-        let inline = is_inline_type(&content_type);
-        let object = self.storage.read(&key, range).await?;
-        Ok(Served { content_type, file_name: served_file_name(&row.file_name, variant), inline, object })
+        Ok(Served {
+            key,
+            inline: is_inline_type(&content_type),
+            content_type,
+            file_name: served_file_name(&row.file_name, variant),
+            total,
+        })
+    }
+
+    /// The bytes of an opened file, or of `range` of them.
+    pub async fn read(&self, served: &Served, range: Option<ByteRange>) -> Result<Object> {
+        self.storage.read(&served.key, range).await
     }
 
     // ---- changes ----

@@ -35,6 +35,40 @@ pub struct ByteRange {
     pub end: u64,
 }
 
+impl ByteRange {
+    /// The range a `Range` header asks for in an object of `total` bytes: `None` to send
+    /// it whole (no header, several ranges, or a unit other than bytes), `Some(Err(()))`
+    /// when it lies outside the object (416).
+    pub fn from_header(header: &str, total: u64) -> Option<std::result::Result<ByteRange, ()>> {
+        let spec = header.trim().strip_prefix("bytes=")?;
+        if spec.contains(',') {
+            return None;
+        }
+        let (start, end) = spec.split_once('-')?;
+        let (start, end) = (start.trim(), end.trim());
+        let range = if start.is_empty() {
+            // The last `n` bytes.
+            let n: u64 = end.parse().ok()?;
+            if n == 0 || total == 0 {
+                return Some(Err(()));
+            }
+            ByteRange { start: total.saturating_sub(n), end: total - 1 }
+        } else {
+            let start: u64 = start.parse().ok()?;
+            let end: u64 = if end.is_empty() { u64::MAX } else { end.parse().ok()? };
+            if start >= total || end < start {
+                return Some(Err(()));
+            }
+            ByteRange { start, end: end.min(total - 1) }
+        };
+        Some(Ok(range))
+    }
+
+    pub fn byte_count(&self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
 /// An object opened for reading (whole or a range of it).
 pub struct Object {
     /// The whole object's size.
@@ -527,6 +561,21 @@ mod tests {
         for bad in ["", "../etc/passwd", "a//b", "a/./b", "/abs", "a/b c", "a\\b"] {
             assert!(checked_key(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn range_headers_resolve_against_the_size() {
+        let r = |h: &str| ByteRange::from_header(h, 100);
+        assert_eq!(r("bytes=0-9"), Some(Ok(ByteRange { start: 0, end: 9 })));
+        assert_eq!(r("bytes=90-"), Some(Ok(ByteRange { start: 90, end: 99 })));
+        assert_eq!(r("bytes=90-500"), Some(Ok(ByteRange { start: 90, end: 99 })));
+        assert_eq!(r("bytes=-10"), Some(Ok(ByteRange { start: 90, end: 99 })));
+        assert_eq!(r("bytes=-500"), Some(Ok(ByteRange { start: 0, end: 99 })));
+        assert_eq!(r("bytes=100-"), Some(Err(())));
+        assert_eq!(r("bytes=5-1"), Some(Err(())));
+        assert_eq!(r("bytes=0-1,5-6"), None);
+        assert_eq!(r("items=0-1"), None);
+        assert_eq!(r("bytes=x-1"), None);
     }
 
     #[tokio::test]

@@ -33,7 +33,10 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, tr
 }
 
 pub async fn limit_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // Upload parts are not counted: a signed URL authorises each, and quotas bound them.
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || super::middleware::is_upload_part(&request)
+    {
         return next.run(request).await;
     }
     let ip = client_ip(

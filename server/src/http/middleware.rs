@@ -34,11 +34,25 @@ pub fn wrap(router: Router, timeout: Duration) -> Router {
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                 ApiFailure(ApiError::internal()).into_response()
             }))
-            .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
-                super::limits::timed_out()
-            }))
-            .layer(tower::timeout::TimeoutLayer::new(timeout)),
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| time_limit(timeout, request, next))),
     )
+}
+
+/// An upload part may take minutes on a slow connection; it is bounded by its size instead.
+const UPLOAD_PART_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Stops a request that has not produced its response within `request_timeout_secs`
+/// (a response body that streams, like a video, is not cut off).
+async fn time_limit(timeout: Duration, request: Request, next: Next) -> Response {
+    let limit = if is_upload_part(&request) { timeout.max(UPLOAD_PART_TIMEOUT) } else { timeout };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => super::limits::timed_out().into_response(),
+    }
+}
+
+pub fn is_upload_part(request: &Request) -> bool {
+    request.method() == axum::http::Method::PUT && request.uri().path().starts_with("/uploads/")
 }
 
 /// Every log line written while handling a request carries this span's request id.

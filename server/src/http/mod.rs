@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod form;
 mod limits;
+mod media_api;
 mod middleware;
 mod ops;
 mod search_api;
@@ -127,6 +128,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/search/reindex", post(search_api::reindex))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
+    // Upload parts stream to storage (bounded by the part size there); the rest is small JSON.
+    let media_api = Router::new()
+        .route("/api/v1/uploads", post(media_api::request_upload))
+        .route("/api/v1/uploads/{id}", get(media_api::upload_status).delete(media_api::cancel_upload))
+        .route("/api/v1/uploads/{id}/complete", post(media_api::complete_upload))
+        .route(
+            "/api/v1/media/{id}",
+            get(media_api::get_media).patch(media_api::set_caption).delete(media_api::delete_media),
+        )
+        .route("/api/v1/media/{id}/retry", post(media_api::retry))
+        .route("/api/v1/legacies/{id}/media", get(media_api::legacy_media))
+        .route("/api/v1/stories/{id}/media", get(media_api::story_media))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    let media_files = Router::new()
+        .route("/uploads/{id}/parts/{number}", put(media_api::put_part))
+        .route("/media/{id}/{variant}", get(media_api::serve))
+        .layer(DefaultBodyLimit::disable());
+
     let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))
         .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
@@ -155,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account_api)
         .merge(calls_api)
         .merge(search_api)
+        .merge(media_api)
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 
@@ -167,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .merge(story_forms)
         .merge(admin_forms)
         .merge(api)
+        .merge(media_files)
         .leptos_routes_with_context(
             &state,
             routes,

@@ -373,5 +373,6 @@ pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::calls_api::CallsApiDoc::openapi());
     doc.merge(super::search_api::SearchApiDoc::openapi());
+    doc.merge(super::media_api::MediaApiDoc::openapi());
     axum::Json(doc)
 }
