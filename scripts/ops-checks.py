@@ -28,16 +28,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Settings the packaging names before Heirloom has them: they come with the media
-# feature (S3). Allowed only where the caller says so (--pending).
-PENDING = {
-    "HEIRLOOM_S3_ENDPOINT",
-    "HEIRLOOM_S3_REGION",
-    "HEIRLOOM_S3_BUCKET",
-    "HEIRLOOM_S3_FORCE_PATH_STYLE",
-    "HEIRLOOM_S3_ACCESS_KEY_ID",
-    "HEIRLOOM_S3_SECRET_ACCESS_KEY",
-}
+# Settings the packaging may name before Heirloom has them (none today). Allowed only
+# where the caller says so (--pending).
+PENDING: set[str] = set()
 # config.rs keys the chart's `config` map deliberately leaves out: the data folder is
 # fixed at /data, secrets belong in the Secret, NATS and S3 have values of their own.
 NOT_IN_CHART_CONFIG = {"data_dir", "database_url", "oidc_providers", "vault_key"}

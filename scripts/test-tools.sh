@@ -27,3 +27,10 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "test-tools: installing cargo-fuzz"
   cargo install cargo-fuzz --locked
 fi
+
+# s3s-fs: an S3-protocol server on a folder that checks signatures, for the media tests'
+# S3 variant. Newer versions need a newer rustc than this machine's.
+if ! s3s-fs --version 2>/dev/null | grep -q "0.14.1"; then
+  echo "test-tools: installing s3s-fs 0.14.1"
+  cargo install s3s-fs@0.14.1 --locked --features binary
+fi

@@ -592,6 +592,32 @@ mod tests {
     }
 
     #[test]
+    fn media_settings_are_checked_and_lists_come_from_one_environment_value() {
+        // The chart renders lists as JSON arrays; figment's environment parser reads them.
+        let from_env: figment::value::Value = r#"["image/jpeg","video/mp4"]"#.parse().unwrap();
+        let config = Config::from_figment(defaults_figment().merge(Serialized::default("media_allowed_types", from_env)))
+            .unwrap();
+        assert_eq!(config.media_allowed_types, ["image/jpeg", "video/mp4"]);
+        assert!(config.s3_bucket.is_none(), "media stay in the data folder by default");
+        for (toml, bad_key) in [
+            ("media_allowed_types = [\"text/html\"]", "media_allowed_types"),
+            ("media_allowed_types = []", "media_allowed_types"),
+            ("media_part_size_bytes = 1024", "media_part_size_bytes"),
+            ("s3_bucket = \"heirloom\"\nmedia_part_size_bytes = 1048576", "media_part_size_bytes"),
+            ("s3_bucket = \"Not_A_Bucket\"", "s3_bucket"),
+            ("s3_bucket = \"heirloom\"\ns3_access_key_id = \"AK\"", "s3_access_key_id"),
+            ("clamd_address = \"localhost:3310\"", "clamd_address"),
+            ("media_instance_quota_bytes = 0", "media_instance_quota_bytes"),
+            ("ffmpeg = \" \"", "ffmpeg"),
+        ] {
+            let err = load(toml, &[]).unwrap_err();
+            assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");
+        }
+        let s3 = load("s3_bucket = \"heirloom\"\ns3_access_key_id = \"AK\"\ns3_secret_access_key = \"hunter2\"", &[]).unwrap();
+        assert!(!format!("{s3:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn log_filters_with_targets_are_accepted() {
         assert!(load("log_level = \"info,heirloom=debug,sqlx=warn\"", &[]).is_ok());
     }
