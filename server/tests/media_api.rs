@@ -182,6 +182,36 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
         ana.get(server.url(&format!("/media/{id}/original"))).header("range", "bytes=999999-").send().await.unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
+    // A caption makes it findable, to those who may see it; search results lead to it.
+    let patch = ana
+        .patch(server.url(&format!("/api/v1/media/{id}")))
+        .header("origin", &server.base)
+        .json(&json!({ "caption": "Grandma's roses in bloom", "version": item["version"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), StatusCode::OK);
+    let stale = ana
+        .patch(server.url(&format!("/api/v1/media/{id}")))
+        .header("origin", &server.base)
+        .json(&json!({ "caption": "overwritten", "version": item["version"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version does not overwrite");
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        found = get_json(server, &ana, "/api/v1/search?q=roses&type=media").await.1;
+        if found["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found["hits"][0]["id"].as_str(), Some(id.as_str()), "{found}");
+    let located = ana.get(server.url(&format!("/media/{id}"))).send().await.unwrap();
+    assert_eq!(located.status(), StatusCode::SEE_OTHER);
+    assert_eq!(located.headers()["location"], format!("/legacies/{rosa}/media#media-{id}").as_str());
+
     // Without a signature, a non-member gets "not found", exactly as for no such item.
     let bob = signed_up(server, "bob@example.org").await;
     let unsigned = bob.get(server.url(&format!("/media/{id}/original"))).send().await.unwrap();
@@ -189,6 +219,9 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     let nothing = bob.get(server.url("/media/0190aaaa-0000-7000-8000-000000000000/original")).send().await.unwrap();
     assert_eq!(nothing.status(), StatusCode::NOT_FOUND);
     assert_eq!(get_json(server, &bob, &format!("/api/v1/media/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(bob.get(server.url(&format!("/media/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let (_, hidden) = get_json(server, &bob, "/api/v1/search?q=roses").await;
+    assert_eq!(hidden["total"], 0, "nobody finds or counts what they may not see: {hidden}");
 
     // A tampered or expired signature is refused whoever asks.
     let tampered = original.replace("sig=", "sig=A");

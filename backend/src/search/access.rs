@@ -31,6 +31,20 @@ pub fn story_grants(author_id: &str, legacy_id: &str, visibility: Visibility, st
     grants
 }
 
+/// A media item follows its story (its readers see it; so does its uploader); one
+/// without a story is for the legacy's members (`media::Media` permissions).
+pub fn media_grants(uploader_id: &str, legacy_id: &str, story: Option<(&str, Visibility, StoryStatus)>) -> Vec<String> {
+    let mut grants = match story {
+        Some((author_id, visibility, status)) => story_grants(author_id, legacy_id, visibility, status),
+        None => vec![format!("members:{legacy_id}")],
+    };
+    let uploader = format!("author:{uploader_id}");
+    if !grants.contains(&uploader) {
+        grants.push(uploader);
+    }
+    grants
+}
+
 pub fn legacy_grants(legacy_id: &str, has_public_story: bool) -> Vec<String> {
     let mut grants = vec![format!("members:{legacy_id}"), ADMIN.to_string()];
     if has_public_story {

@@ -33,7 +33,7 @@ use types::{StoryStatus, Visibility};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::search::model::{Kind, RebuildReport};
-use crate::search::repo::{self, LegacyDocRow, StoryDocRow};
+use crate::search::repo::{self, LegacyDocRow, MediaDocRow, StoryDocRow};
 use crate::search::schema::{self, Fields, FACET_SEPARATOR, SCHEMA_VERSION};
 use crate::search::{access, tokenize};
 use crate::stories::render;
@@ -53,8 +53,10 @@ pub enum Target {
     Story(String),
     /// The legacy's own document (name, summary, whether it has a public story).
     Legacy(String),
-    /// The legacy and every story in it (after a rename, or when it is deleted).
+    /// The legacy and every story and media item in it (after a rename, or when it is deleted).
     LegacyWithStories(String),
+    /// A media item (its caption, or whether it is ready).
+    Media(String),
 }
 
 /// What a commit carries beside the documents.
@@ -432,6 +434,15 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str) -> Result<(u64,
         let target = generation.clone();
         blocking(move || target.add(docs)).await?;
     }
+    after.clear();
+    loop {
+        let rows = repo::media_after(db, &after, REBUILD_PAGE).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        let docs = rows.iter().map(|row| media_doc(fields, row)).collect();
+        let target = generation.clone();
+        blocking(move || target.add(docs)).await?;
+    }
     let target = generation.clone();
     let mark = mark.to_string();
     blocking(move || target.commit(Vec::new(), &mark)).await?;
@@ -443,7 +454,14 @@ async fn load_changes(db: &Db, fields: Fields, targets: &[Target]) -> Result<Vec
     let mut changes = Vec::new();
     for target in targets {
         match target {
-            Target::Story(id) => changes.push(story_change(db, fields, id).await?),
+            Target::Story(id) => {
+                changes.push(story_change(db, fields, id).await?);
+                // Media of a story are seen by the story's readers: its visibility moves them.
+                for media_id in repo::media_ids(db, None, Some(id)).await? {
+                    changes.push(media_change(db, fields, &media_id).await?);
+                }
+            }
+            Target::Media(id) => changes.push(media_change(db, fields, id).await?),
             Target::Legacy(id) => changes.push(legacy_change(db, fields, id).await?),
             Target::LegacyWithStories(id) => {
                 // Deleting the whole tree first also drops stories the database no longer
@@ -453,6 +471,9 @@ async fn load_changes(db: &Db, fields: Fields, targets: &[Target]) -> Result<Vec
                     changes.push(Change::Put(key(Kind::Legacy, id), legacy_doc(fields, &row)));
                     for story_id in repo::story_ids_of_legacy(db, id).await? {
                         changes.push(story_change(db, fields, &story_id).await?);
+                    }
+                    for media_id in repo::media_ids(db, Some(id), None).await? {
+                        changes.push(media_change(db, fields, &media_id).await?);
                     }
                 }
             }
@@ -475,6 +496,13 @@ async fn legacy_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
     Ok(match repo::find_legacy(db, id).await? {
         Some(row) => Change::Put(key(Kind::Legacy, id), legacy_doc(fields, &row)),
         None => Change::Delete(key(Kind::Legacy, id)),
+    })
+}
+
+async fn media_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
+    Ok(match repo::find_media(db, id).await? {
+        Some(row) => Change::Put(key(Kind::Media, id), media_doc(fields, &row)),
+        None => Change::Delete(key(Kind::Media, id)),
     })
 }
 
@@ -539,6 +567,44 @@ fn legacy_doc(f: Fields, row: &LegacyDocRow) -> TantivyDocument {
     }
     doc.add_text(f.born, &row.born);
     doc.add_text(f.died, &row.died);
+    doc.add_i64(f.created_at, row.created_at);
+    doc.add_i64(f.updated_at, row.updated_at);
+    doc
+}
+
+/// A photo or recording is found by its caption (or, without one, its file name).
+fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
+    let story = match (&row.story_author_id, &row.story_visibility, &row.story_status) {
+        (Some(author), Some(visibility), Some(status)) => Some((
+            author.as_str(),
+            Visibility::parse(visibility).unwrap_or(Visibility::Private),
+            StoryStatus::parse(status).unwrap_or(StoryStatus::Draft),
+        )),
+        _ => None,
+    };
+    let title = match row.caption.lines().map(str::trim).find(|l| !l.is_empty()) {
+        Some(line) if line.chars().count() > 80 => format!("{}…", line.chars().take(80).collect::<String>()),
+        Some(line) => line.to_string(),
+        None => row.file_name.clone(),
+    };
+    let mut doc = TantivyDocument::new();
+    doc.add_text(f.key, key(Kind::Media, &row.id));
+    doc.add_text(f.kind, Kind::Media.as_str());
+    doc.add_text(f.id, &row.id);
+    doc.add_text(f.legacy_id, &row.legacy_id);
+    doc.add_text(f.author_id, &row.uploader_id);
+    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
+    doc.add_text(f.author_facet, format!("{}{FACET_SEPARATOR}{}", row.uploader_id, row.uploader_name));
+    for grant in access::media_grants(&row.uploader_id, &row.legacy_id, story) {
+        doc.add_text(f.access, grant);
+    }
+    doc.add_text(f.title, &title);
+    doc.add_text(f.title_plain, &title);
+    doc.add_text(f.body, &row.caption);
+    doc.add_text(f.text_plain, &row.caption);
+    doc.add_text(f.extra, &row.file_name);
+    doc.add_text(f.legacy_name, &row.legacy_name);
+    doc.add_text(f.author_name, &row.uploader_name);
     doc.add_i64(f.created_at, row.created_at);
     doc.add_i64(f.updated_at, row.updated_at);
     doc

@@ -23,8 +23,17 @@ pub const CONSUMER: &str = "search";
 /// Events that change what a story or legacy document holds. `LegacyUpdated` and
 /// `LegacyDeleted` are not emitted yet; they are handled so the day they are, the
 /// index follows.
-pub const EVENTS: &[&str] =
-    &["StoryCreated", "StoryUpdated", "StoryDeleted", "LegacyCreated", "LegacyUpdated", "LegacyDeleted"];
+pub const EVENTS: &[&str] = &[
+    "StoryCreated",
+    "StoryUpdated",
+    "StoryDeleted",
+    "LegacyCreated",
+    "LegacyUpdated",
+    "LegacyDeleted",
+    "MediaProcessed",
+    "MediaCaptioned",
+    "MediaDeleted",
+];
 
 pub struct Indexer {
     db: Db,
@@ -74,6 +83,7 @@ fn targets(event: &Envelope) -> Vec<Target> {
         "LegacyCreated" => vec![Target::Legacy(id)],
         // Stories carry their legacy's name.
         "LegacyUpdated" | "LegacyDeleted" => vec![Target::LegacyWithStories(id)],
+        "MediaProcessed" | "MediaCaptioned" | "MediaDeleted" => vec![Target::Media(id)],
         _ => Vec::new(),
     }
 }
@@ -106,6 +116,7 @@ mod tests {
         assert_eq!(targets, [Target::Story("s1".into()), Target::Legacy("l1".into())]);
         assert_eq!(targets_of("LegacyUpdated"), [Target::LegacyWithStories("x".into())]);
         assert!(targets_of("MemberAdded").is_empty());
+        assert_eq!(targets_of("MediaCaptioned"), [Target::Media("x".into())]);
     }
 
     fn targets_of(event_type: &str) -> Vec<Target> {

@@ -37,6 +37,51 @@ pub struct LegacyDocRow {
     pub has_public_story: bool,
 }
 
+/// A processed media item as the index needs it, with the story it belongs to (whose
+/// readers may see it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MediaDocRow {
+    pub id: String,
+    pub legacy_id: String,
+    pub legacy_name: String,
+    pub uploader_id: String,
+    pub uploader_name: String,
+    pub file_name: String,
+    pub caption: String,
+    pub story_author_id: Option<String>,
+    pub story_visibility: Option<String>,
+    pub story_status: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const MEDIA_SELECT: &str = "SELECT m.id, m.legacy_id, l.name AS legacy_name, m.uploader_id, \
+    u.display_name AS uploader_name, m.file_name, m.caption, s.author_id AS story_author_id, \
+    s.visibility AS story_visibility, s.status AS story_status, m.created_at, m.updated_at \
+    FROM media m JOIN legacies l ON l.id = m.legacy_id JOIN users u ON u.id = m.uploader_id \
+    LEFT JOIN stories s ON s.id = m.story_id";
+
+/// A media item if it is ready to be found (processed, not refused).
+pub async fn find_media(db: &Db, id: &str) -> Result<Option<MediaDocRow>> {
+    let sql = format!("{MEDIA_SELECT} WHERE m.id = $1 AND m.state = 'ready'");
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, MediaDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn media_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<MediaDocRow>> {
+    let sql = format!("{MEDIA_SELECT} WHERE m.id > $1 AND m.state = 'ready' ORDER BY m.id LIMIT $2");
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, MediaDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
+    })?)
+}
+
+/// Ids of the media of a story (`story_id`) or of a whole legacy (`legacy_id`).
+pub async fn media_ids(db: &Db, legacy_id: Option<&str>, story_id: Option<&str>) -> Result<Vec<String>> {
+    let sql = "SELECT id FROM media WHERE ($1 IS NULL OR legacy_id = $1) AND ($2 IS NULL OR story_id = $2) ORDER BY id";
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, String>(sql).bind(legacy_id).bind(story_id).fetch_all(pool).await
+    })?)
+}
+
 const STORY_SELECT: &str = "SELECT s.id, s.legacy_id, l.name AS legacy_name, s.author_id, \
     a.display_name AS author_name, s.title, s.body, s.visibility, s.status, s.created_at, s.updated_at, \
     s.published_at FROM stories s JOIN legacies l ON l.id = s.legacy_id JOIN users a ON a.id = s.author_id";

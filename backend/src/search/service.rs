@@ -84,7 +84,7 @@ impl Search {
         let target = match kind {
             Kind::Story => Target::Story(id.to_string()),
             Kind::Legacy => Target::LegacyWithStories(id.to_string()),
-            Kind::Media => return Ok(()),
+            Kind::Media => Target::Media(id.to_string()),
         };
         self.index.refresh(&self.db, &[target], "").await
     }

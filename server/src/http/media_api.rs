@@ -180,6 +180,21 @@ pub async fn story_media(
     Ok(axum::Json(state.backend.media.list(user, &story.legacy_id, Some(&id)).await?))
 }
 
+/// `GET /media/{id}` (where search results point): the item in its place, on its
+/// story's page or its legacy's media page; "not found" for a reader who may not see it.
+pub async fn locate(
+    State(state): State<AppState>,
+    MaybeUser(auth): MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Redirect> {
+    let item = state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?;
+    let page = match &item.story_id {
+        Some(story_id) => format!("/stories/{story_id}#media-{id}"),
+        None => format!("/legacies/{}/media#media-{id}", item.legacy_id),
+    };
+    Ok(axum::response::Redirect::to(&page))
+}
+
 /// `GET`/`HEAD /media/{id}/{variant}`: the file, for a signed URL or a reader with
 /// permission; ranges for seeking in audio and video.
 pub async fn serve(

@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     let media_files = Router::new()
         .route("/uploads/{id}/parts/{number}", put(media_api::put_part))
+        .route("/media/{id}", get(media_api::locate))
         .route("/media/{id}/{variant}", get(media_api::serve))
         .layer(DefaultBodyLimit::disable());
 
