@@ -60,14 +60,21 @@ test-e2e:
 test-api:
 	E2E_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) scripts/schemathesis.sh
 
-# Fuzzing the Markdown → sanitized HTML path (cargo-fuzz, libFuzzer). cargo-fuzz needs
-# nightly flags; RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them.
-FUZZ := cd fuzz && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)-fuzz cargo fuzz run markdown_render
+# Fuzzing (cargo-fuzz, libFuzzer): the Markdown → sanitized HTML path and upload content
+# sniffing, each for $(1) seconds. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets
+# the pinned stable toolchain accept them. New inputs go to fuzz/corpus/<target> (not
+# committed); checked-in seeds are read from there or from fuzz/seeds/<target>.
+FUZZ_TARGETS := markdown_render upload_sniff
+FUZZ = cd fuzz && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$target && \
+	  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)-fuzz cargo fuzz run $$target corpus/$$target \
+	    $$(test -d seeds/$$target && echo seeds/$$target) -- -max_total_time=$(1) || exit 1; \
+	done
 test-fuzz:
-	$(FUZZ) -- -max_total_time=$${FUZZ_SECONDS:-5}
+	$(call FUZZ,$${FUZZ_SECONDS:-5})
 
 fuzz:
-	$(FUZZ) -- -max_total_time=$${FUZZ_SECONDS:-300}
+	$(call FUZZ,$${FUZZ_SECONDS:-300})
 
 # Load scenarios against the release binary; results in bench/results/ (see bench/README.md).
 bench: build

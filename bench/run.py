@@ -6,11 +6,15 @@ BENCH_DATABASE_URL or a server on 127.0.0.1:5432 is available), seeds it through
 REST API, drives load from wrk (a separate process) at fixed connection counts, and
 writes JSON plus a Markdown table to bench/results/ with the machine's facts. Ratios
 between runs on one machine are meaningful; absolute times across machines are not.
+
+The search scenario generates its archive with backend/examples/search_bench.rs (through
+the services, far faster than the REST API), then serves it with the same binary.
 """
 
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -28,6 +32,8 @@ CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64").sp
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 STORIES = int(os.environ.get("BENCH_STORIES", "2000"))
 PORT = int(os.environ.get("BENCH_PORT", "3127"))
+SEARCH_STORIES = int(os.environ.get("BENCH_SEARCH_STORIES", "100000"))
+SEARCH_EDITS = int(os.environ.get("BENCH_SEARCH_EDITS", "100"))
 
 
 def words(n, seed):
@@ -40,14 +46,18 @@ def words(n, seed):
 class Server:
     """The release binary on a fresh data folder, and what it costs to run."""
 
-    def __init__(self, binary, site, database_url=None):
+    def __init__(self, binary, site, database_url=None, data=None):
         self.base = f"http://127.0.0.1:{PORT}"
-        self.data = tempfile.mkdtemp(prefix="heirloom-bench-")
+        # A data folder given by the caller is the caller's to remove.
+        self.own_data = data is None
+        self.data = data or tempfile.mkdtemp(prefix="heirloom-bench-")
         env = dict(os.environ, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=site, LEPTOS_ENV="PROD",
                    HEIRLOOM_DATA_DIR=self.data, HEIRLOOM_PUBLIC_URL=self.base, HEIRLOOM_LOG_LEVEL="warn",
                    HEIRLOOM_DB_MAX_CONNECTIONS="16",
-                   # One load generator is one address: the per-address write limit would measure itself.
-                   HEIRLOOM_WRITES_PER_MINUTE_PER_IP="100000000")
+                   # One load generator is one address: the per-address write and search limits
+                   # would measure themselves.
+                   HEIRLOOM_WRITES_PER_MINUTE_PER_IP="100000000",
+                   HEIRLOOM_SEARCHES_PER_MINUTE_PER_IP="100000000")
         if database_url:
             env["DATABASE_URL"] = database_url
         started = time.monotonic()
@@ -59,7 +69,7 @@ class Server:
                     break
             except OSError:
                 pass
-            if self.process.poll() is not None or time.monotonic() - started > 60:
+            if self.process.poll() is not None or time.monotonic() - started > 300:
                 raise SystemExit("bench: the server did not become ready")
             time.sleep(0.02)
         self.cold_start_ms = round((time.monotonic() - started) * 1000, 1)
@@ -77,7 +87,8 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
-        shutil.rmtree(self.data, ignore_errors=True)
+        if self.own_data:
+            shutil.rmtree(self.data, ignore_errors=True)
 
 
 class Client:
@@ -88,9 +99,17 @@ class Client:
         self.jar = CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def post(self, path, body):
-        request = urllib.request.Request(f"{self.base}{path}", data=json.dumps(body).encode(), method="POST",
+    def post(self, path, body, method="POST"):
+        request = urllib.request.Request(f"{self.base}{path}", data=json.dumps(body).encode(), method=method,
                                          headers={"Content-Type": "application/json", "Origin": self.base})
+        with self.opener.open(request) as response:
+            return json.loads(response.read())
+
+    def put(self, path, body):
+        return self.post(path, body, method="PUT")
+
+    def get(self, path):
+        request = urllib.request.Request(f"{self.base}{path}", headers={"Accept": "application/json"})
         with self.opener.open(request) as response:
             return json.loads(response.read())
 
@@ -158,6 +177,90 @@ def run_engine(name, binary, site, database_url=None):
                 "seeded_stories": STORIES, "seed_creates_per_s": seed_rate, "scenarios": scenarios}
     finally:
         server.stop()
+
+
+def percentiles(values):
+    values = sorted(values)
+    at = lambda p: round(values[round((len(values) - 1) * p)], 1) if values else None
+    return {"p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": round(values[-1], 1) if values else None}
+
+
+def edit_to_searchable(client, story_ids):
+    """Saves a story with a new, unique word (REST PUT, as the editor does) and polls the
+    search API until that story is found by the word: the time from sending the save to
+    the first search that finds it. One edit at a time, a little apart."""
+    latencies, saves, misses = [], [], 0
+    for story_id in story_ids[:SEARCH_EDITS]:
+        story = client.get(f"/api/v1/stories/{story_id}")
+        word = "zq" + "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
+        update = {"version": story["version"], "title": story["title"], "body": f"{story['body']}\n\n{word}",
+                  "tags": story["tags"], "visibility": story["visibility"], "status": story["status"]}
+        started = time.monotonic()
+        client.put(f"/api/v1/stories/{story_id}", update)
+        saves.append((time.monotonic() - started) * 1000)
+        while True:
+            hits = client.get(f"/api/v1/search?q={word}&limit=5")["hits"]
+            if any(hit["id"] == story_id for hit in hits):
+                latencies.append((time.monotonic() - started) * 1000)
+                break
+            if time.monotonic() - started > 30:
+                misses += 1
+                break
+            time.sleep(0.001)
+        time.sleep(0.05)
+    return {"edits": len(latencies) + misses, "not_found_within_30_s": misses,
+            "save_p50_ms": percentiles(saves)["p50_ms"], **percentiles(latencies)}
+
+
+def search_bench(binary, site):
+    """A generated archive of BENCH_SEARCH_STORIES stories (SQLite), its index, the same
+    queries raw (in-process) and through HTTP as a signed-in member, and edit → searchable."""
+    kept = os.environ.get("BENCH_SEARCH_DATA")
+    data = kept or tempfile.mkdtemp(prefix="heirloom-bench-search-")
+    try:
+        if kept:
+            os.makedirs(kept, exist_ok=True)
+        # Progress on stderr goes to the terminal; the figures come as JSON on stdout.
+        output = subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "backend", "--example",
+                                 "search_bench", "--", data, str(SEARCH_STORIES)],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True).stdout
+        archive = json.loads(output.strip().splitlines()[-1])
+        server = Server(binary, site, data=data)
+        try:
+            idle_rss = round(server.rss_kib("VmRSS") / 1024, 1)
+            client = Client(server.base)
+            client.post("/api/v1/auth/signin", {"email": archive["reader"]["email"],
+                                                "password": archive["reader"]["password"]})
+            cookie = client.cookie()
+            scenarios = {}
+            for c in CONNECTIONS:
+                for name, key in [("typeahead (GET /api/v1/search/suggest)", "typeahead_file"),
+                                  ("full query (GET /api/v1/search)", "full_file")]:
+                    scenarios.setdefault(name, []).append(
+                        wrk(server, c, "search_paths.lua", "/", {"BENCH_COOKIE": cookie,
+                                                                 "BENCH_PATHS_FILE": archive[key]}))
+            edits = edit_to_searchable(client, archive["edit_targets"])
+            cold_start_ms = server.cold_start_ms
+        finally:
+            server.stop()
+    finally:
+        if not kept:
+            shutil.rmtree(data, ignore_errors=True)
+    archive.pop("edit_targets")
+    archive.pop("reader")
+    raw = archive.pop("raw")
+    overhead = {}
+    for kind, name in [("typeahead", "typeahead (GET /api/v1/search/suggest)"),
+                       ("full", "full query (GET /api/v1/search)")]:
+        http = scenarios[name][0]
+        overhead[kind] = {"raw_p50_ms": raw[kind]["p50_ms"], "raw_p95_ms": raw[kind]["p95_ms"],
+                          "http_connections": http["connections"],
+                          "http_p50_ms": http["p50_ms"], "http_p95_ms": http["p95_ms"],
+                          "ratio_p50": round(http["p50_ms"] / max(raw[kind]["p50_ms"], 0.001), 1),
+                          "ratio_p95": round(http["p95_ms"] / max(raw[kind]["p95_ms"], 0.001), 1)}
+    return {"engine": "SQLite", "archive": archive, "raw": raw, "cold_start_ms": cold_start_ms,
+            "idle_rss_mib": idle_rss, "scenarios": scenarios, "http_over_raw": overhead,
+            "edit_to_searchable": edits}
 
 
 def events_bench(database_url):
@@ -243,7 +346,51 @@ def markdown(result):
                          f"{e['call_submit_to_succeeded_p50_ms']} / {e['call_submit_to_succeeded_p95_ms']} | "
                          f"{e.get('jetstream_publish_per_s', '—')} | {e.get('jetstream_consume_per_s', '—')} |")
         lines.append("")
+    if result.get("search"):
+        lines += search_markdown(result["search"])
     return "\n".join(lines)
+
+
+def search_markdown(search):
+    a, raw, edits = search["archive"], search["raw"], search["edit_to_searchable"]
+    lines = [f"## Search ({search['engine']}, {a['stories']} stories)", "",
+             f"Archive: {a['stories']} stories of ~{a['words_per_story']:.0f} words (2% Chinese/Japanese) in "
+             f"{a['legacies']} legacies, {a['accounts']} accounts, {a['memberships']} memberships; "
+             f"{a['published_public_stories']} published public and {a['published_members_stories']} published "
+             f"members-only stories, the rest private or drafts. Generated through the stories service in "
+             f"{a['generate_s']} s ({a['story_creates_per_s']} creates/s with revision + outbox) · index built "
+             f"(`heirloom reindex` code) in {a['index_build_s']} s, merged in {a['index_merge_s']} s "
+             f"({a['index_segments_built']} → {a['index_segments_merged']} segments) · index {a['index_mib']} MiB, "
+             f"database {a['database_mib']} MiB · cold start with this index {search['cold_start_ms']} ms, "
+             f"idle RSS {search['idle_rss_mib']} MiB.", "",
+             "Queries are the reader's (a member of 12 legacies in every role), so permission filtering is real: "
+             f"{raw['typeahead_queries']} typeahead texts (3-6 letters of a word, sometimes after a first word) and "
+             f"{raw['full_queries']} full searches (1-3 words, names, quoted phrases, CJK; a third with a tag, "
+             "legacy, type or date filter or newest-first), round-robin. wrk rows:", "",
+             "| scenario | conn | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s / 1000 req | peak RSS MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, rows in search["scenarios"].items():
+        for r in rows:
+            lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+                         f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
+    lines += ["", "The same queries on the index in-process (`search::query`, one thread, no HTTP, session or "
+              "JSON) against HTTP at one connection:", "",
+              "| query | raw p50 ms | raw p95 ms | raw p99 ms | HTTP p50 ms | HTTP p95 ms | HTTP / raw p50 | HTTP / raw p95 "
+              "| no results |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for kind in ("typeahead", "full"):
+        o = search["http_over_raw"][kind]
+        lines.append(f"| {kind} | {o['raw_p50_ms']} | {o['raw_p95_ms']} | {raw[kind]['p99_ms']} | {o['http_p50_ms']} | "
+                     f"{o['http_p95_ms']} | {o['ratio_p50']}× | {o['ratio_p95']}× | "
+                     f"{raw[kind + '_empty_share'] * 100:.0f}% |")
+    lines += ["", f"Full searches match {raw['full_mean_total_hits']:.0f} stories on average (facets count them all).",
+              "", f"Edit → searchable (REST PUT of a story with a new word, then the search API polled until it "
+              f"finds the story; {edits['edits']} edits one at a time): p50 {edits['p50_ms']} ms, p95 "
+              f"{edits['p95_ms']} ms, max {edits['max_ms']} ms (the save alone: p50 {edits['save_p50_ms']} ms; "
+              f"not found within 30 s: {edits['not_found_within_30_s']}).", "",
+              "Example requests: " + ", ".join(f"`{p}`" for p in a["typeahead_examples"][:3] + a["full_examples"][:3]),
+              ""]
+    return lines
 
 
 def main():
@@ -258,7 +405,9 @@ def main():
     if only in ("", "events"):
         result["events"] = {"SQLite": events_bench(f"sqlite://{events_dir}/events.db")}
     shutil.rmtree(events_dir, ignore_errors=True)
-    pg, created = postgres_database()
+    if only in ("", "search"):
+        result["search"] = search_bench(binary, site)
+    pg, created = postgres_database() if only in ("", "http", "events") else (None, None)
     if pg:
         try:
             if only in ("", "http"):
@@ -268,7 +417,7 @@ def main():
         finally:
             if created:
                 psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
-    else:
+    elif only != "search":
         print("bench: no PostgreSQL reachable; SQLite only")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / result["started"].replace(":", "")

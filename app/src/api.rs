@@ -70,6 +70,45 @@ pub async fn load_story(id: String) -> Result<StoryView, ApiError> {
     Ok(backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?)
 }
 
+/// A story with the media attached to it that the reader may see.
+#[server(endpoint = "load_story_page")]
+pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaView>), ApiError> {
+    let (backend, auth) = context()?;
+    let user = auth.as_ref().map(|a| &a.user);
+    let story = backend.stories.story(user, &id).await?;
+    let media = backend.media.list(user, &story.legacy_id, Some(&id)).await?;
+    Ok((story, media))
+}
+
+/// A legacy's media page: the legacy, whether the reader may add media, and every item
+/// (its own and its stories') the reader may see, oldest first.
+#[server(endpoint = "load_legacy_media")]
+pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<types::MediaView>), ApiError> {
+    let (backend, auth) = context()?;
+    let user = auth.as_ref().map(|a| &a.user);
+    let legacy = backend.stories.legacy(user, &id).await?;
+    let (can_write, _) = backend.stories.abilities(user, &id).await?;
+    let media = backend.media.list(user, &id, None).await?;
+    Ok((legacy, can_write, media))
+}
+
+/// Changes a media item's caption. `version` is the one the form was rendered with, so
+/// someone else's newer caption is not overwritten. Works as a plain form post too (the
+/// browser is sent back to the page it came from).
+#[server(endpoint = "set_media_caption")]
+pub async fn set_media_caption(id: String, caption: String, version: Option<i64>) -> Result<types::MediaView, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.media.set_caption(&auth.user, &id, &caption, version).await?)
+}
+
+/// Sends a media item whose processing failed through processing again (a plain form
+/// post, like [`set_media_caption`]).
+#[server(endpoint = "retry_media")]
+pub async fn retry_media(id: String) -> Result<types::MediaView, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.media.retry(&auth.user, &id).await?)
+}
+
 #[server(endpoint = "load_history")]
 pub async fn load_history(id: String, from: Option<i64>, to: Option<i64>) -> Result<HistoryPage, ApiError> {
     let (backend, auth) = context()?;

@@ -20,6 +20,7 @@ use pages::home::HomePage;
 use pages::invitation::InvitationPage;
 use pages::legacies::LegaciesPage;
 use pages::legacy::LegacyPageView;
+use pages::media::LegacyMediaPage;
 use pages::members::MembersPage;
 use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("legacies/:id") view=LegacyPageView ssr=SsrMode::Async/>
                     <Route path=path!("legacies/:id/new") view=NewStoryPage ssr=SsrMode::Async/>
                     <Route path=path!("legacies/:id/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("legacies/:id/media") view=LegacyMediaPage ssr=SsrMode::Async/>
                     <Route path=path!("stories/:id") view=StoryPage ssr=SsrMode::Async/>
                     <Route path=path!("stories/:id/edit") view=EditStoryPage ssr=SsrMode::Async/>
                     <Route path=path!("stories/:id/history") view=HistoryPageView ssr=SsrMode::Async/>

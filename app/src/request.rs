@@ -68,6 +68,7 @@ pub fn set_status(status: http::StatusCode) {
 
 /// Sets the page's Content-Security-Policy: scripts only from this site or carrying this
 /// response's nonce (the hydration script), WASM allowed to compile, no inline styles,
+/// connections to this site (and the media bucket, where uploads go straight to S3),
 /// forms only to this site and the configured sign-in providers (sign-out redirects there).
 pub fn set_page_security_policy() {
     #[cfg(feature = "ssr")]
@@ -77,12 +78,18 @@ pub fn set_page_security_policy() {
         else {
             return;
         };
-        let providers: Vec<String> = use_context::<backend::Backend>()
+        let backend = use_context::<backend::Backend>();
+        let providers: Vec<String> = backend
+            .as_ref()
             .map(|b| b.config.oidc_providers.iter().map(|p| p.issuer.origin().ascii_serialization()).collect())
             .unwrap_or_default();
+        let connect = match backend.as_ref().and_then(|b| media_bucket_origin(&b.config)) {
+            Some(bucket) => format!("'self' {bucket}"),
+            None => "'self'".to_string(),
+        };
         let policy = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' https: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+             img-src 'self' https: data:; connect-src {connect}; font-src 'self'; object-src 'none'; \
              frame-ancestors 'none'; base-uri 'self'; form-action 'self' {}",
             providers.join(" ")
         );
@@ -90,4 +97,20 @@ pub fn set_page_security_policy() {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
+}
+
+/// Where browsers send upload parts when media live in S3 (presigned URLs): the bucket's
+/// origin, virtual-hosted (`https://bucket.endpoint`) or path-style (the endpoint).
+#[cfg(feature = "ssr")]
+fn media_bucket_origin(config: &backend::config::Config) -> Option<String> {
+    let bucket = config.s3_bucket.as_deref()?;
+    Some(match &config.s3_endpoint {
+        Some(endpoint) if config.s3_force_path_style => endpoint.origin().ascii_serialization(),
+        Some(endpoint) => {
+            let host = endpoint.host_str()?;
+            let port = endpoint.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{bucket}.{host}{port}", endpoint.scheme())
+        }
+        None => format!("https://{bucket}.s3.{}.amazonaws.com", config.s3_region),
+    })
 }

@@ -62,6 +62,23 @@ pub struct Config {
     /// Base64 of 32 random bytes sealing stored credentials; unset means a key file in `data_dir`
     /// (set it when several replicas share one database).
     pub vault_key: Option<SecretString>,
+    /// Earlier vault keys (base64), still accepted for opening what they sealed while a key
+    /// is rotated: set the new `vault_key`, list the old one here, run
+    /// `heirloom rotate-vault-key`, then remove it.
+    pub vault_previous_keys: Vec<SecretString>,
+    /// The tip recommender: `thompson` (learns from done and skip) or `random`.
+    pub tips_policy: String,
+    /// Connected apps' tasks older than this are fetched again when a tip is asked for.
+    pub tips_sync_interval_secs: u64,
+    /// Fetches from one connected app per user per minute (on top of the sync interval).
+    pub connector_fetches_per_minute: u32,
+    /// The Todoist app's client id (developer.todoist.com); unset disables the connector.
+    pub todoist_client_id: Option<String>,
+    pub todoist_client_secret: Option<SecretString>,
+    /// Todoist's OAuth base: `/oauth/authorize` and `/oauth/access_token` under it.
+    pub todoist_auth_url: url::Url,
+    /// Todoist's REST API base: `/tasks` under it.
+    pub todoist_api_url: url::Url,
     /// S3-compatible endpoint for media (`https://s3.example.org`); unset means AWS's.
     pub s3_endpoint: Option<url::Url>,
     pub s3_region: String,
@@ -148,6 +165,12 @@ struct Defaults {
     calls_timeout_secs: u64,
     calls_max_body_bytes: u64,
     calls_max_attempts: u32,
+    vault_previous_keys: Vec<()>,
+    tips_policy: &'static str,
+    tips_sync_interval_secs: u64,
+    connector_fetches_per_minute: u32,
+    todoist_auth_url: &'static str,
+    todoist_api_url: &'static str,
     s3_region: &'static str,
     s3_force_path_style: bool,
     media_max_bytes: u64,
@@ -206,6 +229,12 @@ impl Default for Defaults {
             calls_timeout_secs: 10,
             calls_max_body_bytes: 256 * 1024,
             calls_max_attempts: 5,
+            vault_previous_keys: Vec::new(),
+            tips_policy: "thompson",
+            tips_sync_interval_secs: 300,
+            connector_fetches_per_minute: 10,
+            todoist_auth_url: "https://todoist.com",
+            todoist_api_url: "https://api.todoist.com/rest/v2",
             s3_region: "us-east-1",
             s3_force_path_style: false,
             media_max_bytes: 4 * 1024 * MIB,
@@ -304,6 +333,8 @@ impl Config {
             ("calls_timeout_secs", self.calls_timeout_secs),
             ("calls_max_body_bytes", self.calls_max_body_bytes),
             ("calls_max_attempts", self.calls_max_attempts.into()),
+            ("tips_sync_interval_secs", self.tips_sync_interval_secs),
+            ("connector_fetches_per_minute", self.connector_fetches_per_minute.into()),
             ("media_max_bytes", self.media_max_bytes),
             ("media_user_quota_bytes", self.media_user_quota_bytes),
             ("media_url_ttl_secs", self.media_url_ttl_secs),
@@ -350,12 +381,34 @@ impl Config {
                 return invalid("vault_key", "must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)");
             }
         }
+        if self.vault_previous_keys.iter().any(|key| crate::vault::decode_key(key.expose_secret()).is_none()) {
+            return invalid("vault_previous_keys", "each must be the base64 of exactly 32 bytes");
+        }
+        self.validate_tips()?;
         self.validate_media()?;
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
             return invalid(
                 "log_level",
                 &format!("`{}` is not a log filter such as `info` or `heirloom=debug`: {err}", self.log_level),
             );
+        }
+        Ok(())
+    }
+
+    fn validate_tips(&self) -> Result<()> {
+        let invalid = |key: &str, message: String| Err(Error::Config { key: key.into(), message });
+        if crate::tips::PolicyFactory::get(&self.tips_policy).is_none() {
+            let names = crate::tips::PolicyFactory::NAMES.join(", ");
+            return invalid("tips_policy", format!("`{}` is not a tips policy; use one of {names}", self.tips_policy));
+        }
+        for (key, url) in [("todoist_auth_url", &self.todoist_auth_url), ("todoist_api_url", &self.todoist_api_url)] {
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return invalid(key, "must be an http:// or https:// URL".into());
+            }
+        }
+        let has_id = self.todoist_client_id.as_deref().is_some_and(|id| !id.trim().is_empty());
+        if has_id != self.todoist_client_secret.is_some() {
+            return invalid("todoist_client_id", "and todoist_client_secret must be set together".into());
         }
         Ok(())
     }
@@ -403,6 +456,53 @@ impl Config {
         Ok(())
     }
 
+    /// The settings as `heirloom.toml` lines, secrets left out (for backups): the data
+    /// folder, database URL, OIDC providers, vault and S3 keys are not written.
+    pub fn public_toml(&self) -> String {
+        use serde_json::json;
+        let values = [
+            ("public_url", json!(self.public_url.as_str())),
+            ("log_format", json!(format!("{:?}", self.log_format).to_lowercase())),
+            ("log_level", json!(self.log_level)),
+            ("request_timeout_secs", json!(self.request_timeout_secs)),
+            ("db_max_connections", json!(self.db_max_connections)),
+            ("signup", json!(self.signup)),
+            ("session_idle_minutes", json!(self.session_idle_minutes)),
+            ("session_absolute_days", json!(self.session_absolute_days)),
+            ("login_attempts_per_account", json!(self.login_attempts_per_account)),
+            ("login_attempts_per_ip", json!(self.login_attempts_per_ip)),
+            ("trust_proxy_headers", json!(self.trust_proxy_headers)),
+            ("writes_per_minute_per_ip", json!(self.writes_per_minute_per_ip)),
+            ("searches_per_minute_per_ip", json!(self.searches_per_minute_per_ip)),
+            ("nats_stream", json!(self.nats_stream)),
+            ("calls_allow_private_networks", json!(self.calls_allow_private_networks)),
+            ("calls_timeout_secs", json!(self.calls_timeout_secs)),
+            ("calls_max_body_bytes", json!(self.calls_max_body_bytes)),
+            ("calls_max_attempts", json!(self.calls_max_attempts)),
+            ("s3_region", json!(self.s3_region)),
+            ("s3_force_path_style", json!(self.s3_force_path_style)),
+            ("media_max_bytes", json!(self.media_max_bytes)),
+            ("media_allowed_types", json!(self.media_allowed_types)),
+            ("media_user_quota_bytes", json!(self.media_user_quota_bytes)),
+            ("media_part_size_bytes", json!(self.media_part_size_bytes)),
+            ("media_url_ttl_secs", json!(self.media_url_ttl_secs)),
+            ("media_upload_expiry_hours", json!(self.media_upload_expiry_hours)),
+            ("media_strip_gps", json!(self.media_strip_gps)),
+            ("ffmpeg", json!(self.ffmpeg)),
+        ];
+        let mut out = String::from("# Heirloom settings at backup time, without secrets or addresses of other services.\n");
+        for (key, value) in values {
+            // JSON strings, numbers, booleans and arrays of strings are valid TOML values.
+            out.push_str(&format!("{key} = {value}\n"));
+        }
+        for (key, value) in [("media_instance_quota_bytes", self.media_instance_quota_bytes.map(|v| json!(v))), ("s3_bucket", self.s3_bucket.as_ref().map(|v| json!(v)))] {
+            if let Some(value) = value {
+                out.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+        out
+    }
+
     /// The database to use: the configured URL, or a SQLite file in the data folder.
     pub fn database_url(&self) -> SecretString {
         match &self.database_url {
@@ -443,6 +543,14 @@ impl fmt::Debug for Config {
             .field("calls_max_body_bytes", &self.calls_max_body_bytes)
             .field("calls_max_attempts", &self.calls_max_attempts)
             .field("vault_key", &self.vault_key.as_ref().map(|_| "[REDACTED]"))
+            .field("vault_previous_keys", &self.vault_previous_keys.iter().map(|_| "[REDACTED]").collect::<Vec<_>>())
+            .field("tips_policy", &self.tips_policy)
+            .field("tips_sync_interval_secs", &self.tips_sync_interval_secs)
+            .field("connector_fetches_per_minute", &self.connector_fetches_per_minute)
+            .field("todoist_client_id", &self.todoist_client_id)
+            .field("todoist_client_secret", &self.todoist_client_secret.as_ref().map(|_| "[REDACTED]"))
+            .field("todoist_auth_url", &self.todoist_auth_url.as_str())
+            .field("todoist_api_url", &self.todoist_api_url.as_str())
             .field("s3_endpoint", &self.s3_endpoint.as_ref().map(|u| redact_url(u.as_str())))
             .field("s3_region", &self.s3_region)
             .field("s3_bucket", &self.s3_bucket)
@@ -595,8 +703,9 @@ mod tests {
     fn media_settings_are_checked_and_lists_come_from_one_environment_value() {
         // The chart renders lists as JSON arrays; figment's environment parser reads them.
         let from_env: figment::value::Value = r#"["image/jpeg","video/mp4"]"#.parse().unwrap();
-        let config = Config::from_figment(defaults_figment().merge(Serialized::default("media_allowed_types", from_env)))
-            .unwrap();
+        let config =
+            Config::from_figment(defaults_figment().merge(Serialized::default("media_allowed_types", from_env)))
+                .unwrap();
         assert_eq!(config.media_allowed_types, ["image/jpeg", "video/mp4"]);
         assert!(config.s3_bucket.is_none(), "media stay in the data folder by default");
         for (toml, bad_key) in [
@@ -613,8 +722,54 @@ mod tests {
             let err = load(toml, &[]).unwrap_err();
             assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");
         }
-        let s3 = load("s3_bucket = \"heirloom\"\ns3_access_key_id = \"AK\"\ns3_secret_access_key = \"hunter2\"", &[]).unwrap();
+        let s3 = load("s3_bucket = \"heirloom\"\ns3_access_key_id = \"AK\"\ns3_secret_access_key = \"hunter2\"", &[])
+            .unwrap();
         assert!(!format!("{s3:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn public_settings_read_back_and_hold_no_secret() {
+        let config = load("database_url = \"postgres://h:hunter2@db/h\"\nvault_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"\nsignup = \"closed\"", &[]).unwrap();
+        let text = config.public_toml();
+        assert!(!text.contains("hunter2") && !text.contains("MDEy"), "{text}");
+        let again = load(&text, &[]).unwrap();
+        assert_eq!(again.signup, SignupPolicy::Closed);
+        assert_eq!(again.media_allowed_types, config.media_allowed_types);
+    }
+
+    #[test]
+    fn tips_and_vault_rotation_settings_are_checked_and_secrets_redacted() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.tips_policy, "thompson");
+        assert!(config.todoist_client_id.is_none() && config.vault_previous_keys.is_empty());
+        for (toml, bad_key) in [
+            ("tips_policy = \"linucb\"", "tips_policy"),
+            ("tips_sync_interval_secs = 0", "tips_sync_interval_secs"),
+            ("connector_fetches_per_minute = 0", "connector_fetches_per_minute"),
+            ("todoist_client_id = \"abc\"", "todoist_client_id"),
+            ("todoist_api_url = \"ftp://api.example\"", "todoist_api_url"),
+            ("vault_previous_keys = [\"short\"]", "vault_previous_keys"),
+        ] {
+            let err = load(toml, &[]).unwrap_err();
+            assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");
+        }
+        let old = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let config = load(
+            &format!(
+                "tips_policy = \"random\"\ntodoist_client_id = \"app\"\ntodoist_client_secret = \"hunter2\"\n\
+                 vault_previous_keys = [\"{old}\"]"
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.vault_previous_keys.len(), 1);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains(old), "{shown}");
+        // The chart and .env files give lists as one JSON value.
+        let from_env: figment::value::Value = format!("[\"{old}\"]").parse().unwrap();
+        let config =
+            Config::from_figment(defaults_figment().merge(Serialized::default("vault_previous_keys", from_env))).unwrap();
+        assert_eq!(config.vault_previous_keys.len(), 1);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the server builds it once at start and hands it to handlers. Nothing here knows of
 //! HTTP or Leptos.
 
+pub mod backup;
 pub mod calls;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod stories;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
+pub mod tips;
 pub mod vault;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ pub struct Backend {
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
+    pub tips: Arc<tips::Tips>,
 }
 
 impl Backend {
@@ -60,12 +63,21 @@ impl Backend {
             media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
             media::MediaLimits::from_config(&config),
         ));
-        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media })
+        let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
+        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media, tips })
     }
 
     /// Every event consumer of this instance.
     pub fn consumers(&self) -> Vec<Arc<dyn events::Consumer>> {
-        vec![Arc::new(calls::WebhookConsumer(self.webhooks.clone())), self.search.indexer()]
+        vec![
+            Arc::new(calls::WebhookConsumer(self.webhooks.clone())),
+            self.search.indexer(),
+            Arc::new(media::MediaPipeline::new(
+                self.media.clone(),
+                media::pipeline::Settings::from_config(&self.config),
+            )),
+            Arc::new(tips::TipsConsumer(self.tips.clone())),
+        ]
     }
 
     /// Every kind of timer this instance fires.

@@ -52,16 +52,41 @@ impl Vault {
         self
     }
 
-    /// The configured key, else the data folder's key file, created on first start.
+    /// The configured key, else the data folder's key file, created on first start; and
+    /// `vault_previous_keys`, which still open what they sealed (during a rotation).
     pub fn from_config(config: &Config) -> Result<Vault> {
-        if let Some(key) = &config.vault_key {
-            let key = decode_key(key.expose_secret()).ok_or_else(|| Error::Config {
+        let mut vault = match &config.vault_key {
+            Some(key) => Vault::with_key(decode_key(key.expose_secret()).ok_or_else(|| Error::Config {
                 key: "vault_key".into(),
                 message: "must be base64 of 32 bytes".into(),
+            })?),
+            None => Vault::with_key(load_or_create_key_file(&config.data_dir.join(KEY_FILE))?),
+        };
+        for old in &config.vault_previous_keys {
+            let old = decode_key(old.expose_secret()).ok_or_else(|| Error::Config {
+                key: "vault_previous_keys".into(),
+                message: "each must be base64 of 32 bytes".into(),
             })?;
-            return Ok(Vault::with_key(key));
+            vault = vault.also_open_with(old);
         }
-        Ok(Vault::with_key(load_or_create_key_file(&config.data_dir.join(KEY_FILE))?))
+        Ok(vault)
+    }
+
+    /// The id of the key new values are sealed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.current
+    }
+
+    /// Whether `sealed` was sealed with the current key (nothing to re-seal).
+    pub fn is_current(&self, sealed: &str) -> bool {
+        sealed.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix(':')).is_some_and(|rest| {
+            rest.split(':').next() == Some(self.current.as_str())
+        })
+    }
+
+    /// The value opened with whichever key sealed it and sealed again with the current one.
+    pub fn reseal(&self, sealed: &str) -> Result<String> {
+        Ok(self.seal(&self.open(sealed)?))
     }
 
     /// A key for one purpose (signing media URLs…), derived from the current key so no
@@ -103,6 +128,73 @@ impl Vault {
     }
 }
 
+/// Shows which keys the vault holds by id, never the keys.
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<&str> = self.keys.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        f.debug_struct("Vault").field("current", &self.current).field("keys", &ids).finish_non_exhaustive()
+    }
+}
+
+/// Every sealed value in the database, by table and column: the webhook signing
+/// secrets, the outbound calls' credential headers and the connectors' tokens.
+const SEALED_COLUMNS: &[(&str, &str, &str, &str)] = &[
+    ("webhook secrets", "webhooks", "id", "sealed_secret"),
+    ("call credentials", "calls", "id", "sealed_headers"),
+    ("connector tokens", "connector_connections", "user_id || ':' || connector", "sealed_credential"),
+];
+
+/// What [`reseal_all`] did, per kind of value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealReport {
+    /// `(what, re-sealed, already under the current key, unreadable)` per kind of value.
+    pub kinds: Vec<(&'static str, u64, u64, u64)>,
+}
+
+impl ResealReport {
+    pub fn resealed(&self) -> u64 {
+        self.kinds.iter().map(|k| k.1).sum()
+    }
+
+    pub fn unreadable(&self) -> u64 {
+        self.kinds.iter().map(|k| k.3).sum()
+    }
+}
+
+/// Re-seals every sealed value in the database under the vault's current key (after a
+/// key rotation, with the old key in `vault_previous_keys`). Each row is replaced only
+/// if it still holds the value read (a concurrent change wins); values no configured
+/// key opens are counted as unreadable and left alone.
+pub async fn reseal_all(db: &crate::db::Db, vault: &Vault) -> Result<ResealReport> {
+    use crate::db::with_pool;
+    let mut report = ResealReport::default();
+    for &(what, table, key, column) in SEALED_COLUMNS {
+        let select = format!("SELECT {key} AS k, {column} AS v FROM {table} WHERE {column} IS NOT NULL");
+        let rows: Vec<(String, String)> =
+            with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(&select).fetch_all(pool).await)?;
+        let update = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3");
+        let (mut resealed, mut current, mut unreadable) = (0, 0, 0);
+        for (id, sealed) in rows {
+            if vault.is_current(&sealed) {
+                current += 1;
+                continue;
+            }
+            let Ok(fresh) = vault.reseal(&sealed) else {
+                tracing::warn!(what, table, "a sealed value cannot be opened with the configured keys");
+                unreadable += 1;
+                continue;
+            };
+            let changed = with_pool!(db, |pool| {
+                sqlx::query(&update).bind(&fresh).bind(&id).bind(&sealed).execute(pool).await.map(|d| d.rows_affected())
+            })?;
+            resealed += changed;
+        }
+        report.kinds.push((what, resealed, current, unreadable));
+    }
+    Ok(report)
+}
+
 fn load_or_create_key_file(path: &Path) -> Result<[u8; 32]> {
     let fail = |message: String| Error::DataDir { path: path.to_path_buf(), message };
     match std::fs::read_to_string(path) {
@@ -114,6 +206,15 @@ fn load_or_create_key_file(path: &Path) -> Result<[u8; 32]> {
         }
         Err(err) => Err(fail(format!("cannot be read: {err}"))),
     }
+}
+
+/// Writes a key (base64) as the data folder's key file, readable by its owner only
+/// (a restore that carried the key). Refuses to replace an existing file.
+pub fn write_key_file(path: &Path, key: &str) -> Result<()> {
+    if decode_key(key).is_none() {
+        return Err(Error::Unavailable("the vault key in the backup is not a base64 32-byte key".into()));
+    }
+    write_private(path, key).map_err(|e| Error::DataDir { path: path.to_path_buf(), message: format!("cannot be written: {e}") })
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -150,6 +251,18 @@ mod tests {
         let rotated = Vault::with_key([2; 32]).also_open_with([1; 32]);
         assert_eq!(rotated.open(&sealed_old).unwrap(), "token");
         assert!(rotated.seal("x").contains(&key_id(&[2; 32])));
+    }
+
+    #[test]
+    fn debug_names_keys_by_id_only() {
+        let vault = Vault::with_key([3; 32]).also_open_with([4; 32]);
+        let shown = format!("{vault:?}");
+        assert!(shown.contains(&key_id(&[3; 32])) && shown.contains(&key_id(&[4; 32])), "{shown}");
+        assert!(!shown.contains(&BASE64.encode([3u8; 32])), "{shown}");
+        let sealed = vault.seal("x");
+        assert!(vault.is_current(&sealed));
+        assert!(!vault.is_current(&Vault::with_key([4; 32]).seal("x")));
+        assert!(!vault.is_current("nonsense"));
     }
 
     #[test]

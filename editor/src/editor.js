@@ -10,7 +10,7 @@
 
 import { Editor } from '@tiptap/core'
 import BaseHeading from '@tiptap/extension-heading'
-import Image from '@tiptap/extension-image'
+import BaseImage from '@tiptap/extension-image'
 import { OrderedList as BaseOrderedList } from '@tiptap/extension-list'
 import BaseParagraph from '@tiptap/extension-paragraph'
 import { Markdown } from '@tiptap/markdown'
@@ -133,6 +133,23 @@ const OrderedList = BaseOrderedList.extend({
       node.attrs = { start: token.start }
     }
     return node
+  },
+})
+
+// An image's text goes between `[` and `]`: brackets and backslashes in it are
+// escaped (a file name like "photo]1.jpg" would otherwise end it early), and a
+// line break becomes a space. A destination with spaces or parentheses is
+// written in angle brackets.
+const Image = BaseImage.extend({
+  renderMarkdown(node) {
+    const attrs = node.attrs ?? {}
+    const alt = String(attrs.alt ?? '')
+      .replace(/[\\[\]]/g, '\\$&')
+      .replace(/[ \t]*\n[ \t]*/g, ' ')
+    const src = String(attrs.src ?? '')
+    const destination = /[\s()<>]/.test(src) ? `<${src.replace(/[<>]/g, encodeURIComponent)}>` : src
+    const title = attrs.title ? ` "${String(attrs.title).replace(/["\\]/g, '\\$&')}"` : ''
+    return `![${alt}](${destination}${title})`
   },
 })
 
@@ -353,6 +370,24 @@ export function setLink(handle, href) {
       .run()
   }
   return editor.chain().focus().extendMarkRange('link').setLink({ href: url }).run()
+}
+
+/**
+ * Inserts an image at the selection: `src` must be a path on this site
+ * (`/media/…`) or an http(s) URL; `alt` is its text. Returns whether it applied.
+ */
+export function insertImage(handle, src, alt) {
+  const editor = editorOf(handle)
+  const url = typeof src === 'string' ? src.trim() : ''
+  if (!/^\/(?![\/\\])/.test(url) && !/^https?:\/\//i.test(url)) {
+    console.warn(`heirloom editor: insertImage: refused ${JSON.stringify(src)}`)
+    return false
+  }
+  return editor
+    .chain()
+    .focus()
+    .setImage({ src: url, alt: typeof alt === 'string' ? alt : '' })
+    .run()
 }
 
 /** Whether the mark or node `name` (optionally with attrs such as { level: 2 }) is active at the selection. */

@@ -198,6 +198,22 @@ describe('mounted editor', () => {
     assert.equal(prose().querySelector('a').getAttribute('href'), 'https://example.com')
   })
 
+  test('insertImage puts an image at the cursor and refuses unsafe sources', () => {
+    editor.setMarkdown(handle, 'Before after')
+    pm().commands.setTextSelection(8)
+    assert.equal(editor.insertImage(handle, '/media/01J8/thumb-1920', 'garden [1].jpg'), true)
+    assert.equal(editor.getMarkdown(handle), 'Before ![garden \\[1\\].jpg](/media/01J8/thumb-1920)after')
+    assert.equal(changes.length, 1, 'an insertion is a change')
+    const img = prose().querySelector('img')
+    assert.equal(img.getAttribute('src'), '/media/01J8/thumb-1920')
+    assert.equal(img.getAttribute('alt'), 'garden [1].jpg')
+
+    for (const bad of ['javascript:alert(1)', 'data:image/png;base64,AAAA', '//evil.example/x.png', '']) {
+      assert.equal(editor.insertImage(handle, bad, 'x'), false, `refuses ${bad}`)
+    }
+    assert.equal(prose().querySelectorAll('img').length, 1)
+  })
+
   test('focusEditor does not throw', () => {
     editor.focusEditor(handle)
   })

@@ -41,6 +41,9 @@ const CASES = [
   ['image', '![A photo of Grandma](/media/abc.jpg)', null],
   ['image with title', '![alt](https://example.com/a.png "Title")', null],
   ['image inside text', 'Before ![icon](/i.png) after', null],
+  ['uploaded image', '![garden.jpg](/media/01J8ZK3/thumb-1920)', null],
+  ['brackets in image text stay escaped', '![a \\[1\\] b\\]c](/media/x/thumb-960)', null],
+  ['image destination with spaces', '![a](</x y.png>)', null],
   ['horizontal rule', 'Above\n\n---\n\nBelow', null],
   ['other rules become dashes', 'Above\n\n***\n\nMiddle\n\n___\n\nBelow', 'Above\n\n---\n\nMiddle\n\n---\n\nBelow'],
   ['hard break', 'line one  \nline two', null],
@@ -125,6 +128,7 @@ describe('built bundle public/editor/editor.js', () => {
         'toggleMark',
         'toggleNode',
         'setLink',
+        'insertImage',
         'isActive',
       ]
       for (const name of api) {

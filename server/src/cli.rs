@@ -53,6 +53,23 @@ enum Command {
     /// running server holds the index, and is told to rebuild its own with
     /// `POST /api/v1/search/reindex` (administrators) instead.
     Reindex,
+    /// Write a backup archive (gzip'd tar) while the server keeps running: the database
+    /// as JSON lines from one consistent snapshot, every media file, and the settings
+    /// without secrets. Restores into SQLite or PostgreSQL alike.
+    Backup {
+        /// The archive to write (e.g. heirloom-2026-11-22.tar.gz).
+        file: PathBuf,
+        /// Also store the vault key (needed to read stored webhook secrets and connector
+        /// tokens after a restore). Keep such an archive as safe as the key itself.
+        #[arg(long)]
+        include_vault_key: bool,
+    },
+    /// Restore a backup archive into an empty database and data folder (server stopped),
+    /// then rebuild the search index.
+    Restore {
+        /// The archive `heirloom backup` wrote.
+        file: PathBuf,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -76,6 +93,8 @@ pub fn run() -> ExitCode {
             Command::CheckConfig => check_config(config),
             Command::Invite { days } => invite(config, days).await,
             Command::Reindex => reindex(config).await,
+            Command::Backup { file, include_vault_key } => backup(config, &file, include_vault_key).await,
+            Command::Restore { file } => restore(config, &file).await,
         }
     });
     match result {
@@ -118,6 +137,59 @@ async fn invite(config: Config, days: u32) -> backend::Result<()> {
     let token = identity.create_invite(None, days).await;
     db.close().await;
     println!("{base}/signup?invite={}", token?);
+    Ok(())
+}
+
+async fn backup(config: Config, file: &std::path::Path, include_vault_key: bool) -> backend::Result<()> {
+    let db = backend::open_database(&config, 2).await?;
+    let storage = backend::media::storage_from_config(&config)?;
+    let started = Instant::now();
+    let result = backend::backup::create(&config, &db, storage, file, include_vault_key).await;
+    db.close().await;
+    let manifest = result?;
+    let rows: u64 = manifest.tables.values().sum();
+    println!(
+        "backup written to {}: {rows} rows in {} tables, {} media files{}{} in {:.1} s",
+        file.display(),
+        manifest.tables.len(),
+        manifest.media_files,
+        if manifest.media_missing > 0 { format!(" ({} deleted while copying)", manifest.media_missing) } else { String::new() },
+        if manifest.vault_key_included { ", and the vault key" } else { "" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn restore(config: Config, file: &std::path::Path) -> backend::Result<()> {
+    let db = backend::open_database(&config, 2).await?;
+    let storage = backend::media::storage_from_config(&config)?;
+    let started = Instant::now();
+    let restored = backend::backup::restore(&config, &db, storage, file).await;
+    let restored = match restored {
+        Ok(restored) => restored,
+        Err(err) => {
+            db.close().await;
+            return Err(err);
+        }
+    };
+    let index = Search::rebuild_offline(&config.data_dir, db.clone()).await;
+    db.close().await;
+    let index = index?;
+    println!(
+        "restored {} rows and {} media files from a backup of {} taken at {} (unix ms); search index rebuilt \
+         ({} stories, {} legacies){} in {:.1} s",
+        restored.rows,
+        restored.media_files,
+        restored.manifest.engine,
+        restored.manifest.created_at,
+        index.stories,
+        index.legacies,
+        if restored.vault_key_written { "; vault key file restored" } else { "" },
+        started.elapsed().as_secs_f64()
+    );
+    if !restored.manifest.vault_key_included {
+        println!("note: the archive has no vault key; set vault_key (or put vault.key in the data folder) to the key of the old server, or stored webhook secrets and connector tokens cannot be read");
+    }
     Ok(())
 }
 

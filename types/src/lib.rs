@@ -12,6 +12,7 @@ pub mod media;
 pub mod search;
 pub mod stories;
 pub mod theme;
+pub mod tips;
 pub mod user;
 
 pub use calls::{
@@ -33,4 +34,8 @@ pub use stories::{
     StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
 };
 pub use theme::Theme;
+pub use tips::{
+    ConnectorView, FeedbackInput, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipContext,
+    TipDevice, TipKind,
+};
 pub use user::{AccountOverview, ProviderView, SessionView, UserView};

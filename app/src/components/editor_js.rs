@@ -78,6 +78,11 @@ extern "C" {
     #[wasm_bindgen(method, js_name = setLink)]
     pub fn set_link(this: &EditorModule, handle: &JsValue, href: &str) -> bool;
 
+    /// Inserts an image at the selection; `src` must be a path on this site or an
+    /// http(s) URL. Returns whether it applied.
+    #[wasm_bindgen(method, js_name = insertImage)]
+    pub fn insert_image(this: &EditorModule, handle: &JsValue, src: &str, alt: &str) -> bool;
+
     /// Whether the mark or node `name` ("bold", "link", "heading", "bulletList", …)
     /// is active at the selection; for "heading", `level` narrows it to one level.
     #[wasm_bindgen(method, js_name = isActive)]
@@ -145,6 +150,12 @@ impl TipTap {
     /// Returns whether it applied (unsafe URLs are refused).
     pub fn set_link(&self, href: &str) -> bool {
         self.module.set_link(&self.handle, href)
+    }
+
+    /// Inserts an image (`src` a site path such as `/media/{id}/thumb-1920`) at the
+    /// selection. Returns whether it applied.
+    pub fn insert_image(&self, src: &str, alt: &str) -> bool {
+        self.module.insert_image(&self.handle, src, alt)
     }
 
     /// Whether the mark or node `name` is active at the selection (any heading level

@@ -3,7 +3,10 @@
 pub mod editor_js;
 pub mod form;
 pub mod layout;
+pub mod media;
 pub mod page;
 pub mod search_box;
 pub mod story_editor;
 pub mod theme_toggle;
+pub mod upload;
+pub mod uploader;

@@ -2,12 +2,18 @@
 //! textarea; hydrated, TipTap replaces the textarea (which it keeps filled, so the form
 //! still submits), drafts autosave after a pause, and leaving with unsaved changes asks
 //! first. Saving is always a normal form post, so nothing depends on the island.
+//! When editing a saved story, "Insert image" uploads a photo to the story (as the
+//! uploader island does), waits for its thumbnails and inserts it as Markdown with a
+//! stable, unsigned path (`/media/{id}/thumb-1920`), which readers' sessions unlock.
+
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
-use types::ApiError;
+use types::{ApiError, MediaState};
 
+use super::upload::{self, Report, Stop, Upload};
 use crate::api::autosave_story;
 
 /// Pause after the last keystroke before a draft is autosaved.
@@ -19,6 +25,7 @@ trait RichText {
     fn toggle_mark(&self, name: &str);
     fn toggle_node(&self, name: &str, level: Option<u8>);
     fn set_link(&self, href: &str);
+    fn insert_image(&self, src: &str, alt: &str) -> bool;
     fn focus(&self);
 }
 
@@ -35,6 +42,9 @@ impl RichText for super::editor_js::TipTap {
     }
     fn set_link(&self, href: &str) {
         super::editor_js::TipTap::set_link(self, href);
+    }
+    fn insert_image(&self, src: &str, alt: &str) -> bool {
+        super::editor_js::TipTap::insert_image(self, src, alt)
     }
     fn focus(&self) {
         super::editor_js::TipTap::focus(self)
@@ -66,8 +76,10 @@ async fn mount(
 pub fn StoryEditor(
     /// Where the form posts: `/legacies/{id}/stories` to create, `/stories/{id}` to update.
     action: String,
-    /// Set when editing an existing story; enables autosave.
+    /// Set when editing an existing story; enables autosave and inserting images.
     story_id: Option<String>,
+    /// The story's legacy (where inserted images are uploaded).
+    legacy_id: String,
     version: i64,
     title: String,
     body: String,
@@ -90,7 +102,12 @@ pub fn StoryEditor(
     let title_input = NodeRef::<leptos::html::Input>::new();
     let tags_input = NodeRef::<leptos::html::Input>::new();
     let body_area = NodeRef::<leptos::html::Textarea>::new();
+    let can_insert_images = story_id.is_some();
     let story_id = StoredValue::new(story_id);
+    let legacy_id = StoredValue::new(legacy_id);
+    let image_input = NodeRef::<leptos::html::Input>::new();
+    let image_status = RwSignal::new(String::new());
+    let inserting = RwSignal::new(false);
 
     let autosave = move || {
         let Some(id) = story_id.get_value() else { return };
@@ -166,6 +183,59 @@ pub fn StoryEditor(
             }>{label}</button>
         }
     };
+    // Uploads the chosen photo to the story, waits until it is processed and inserts it.
+    let on_image = move |_| {
+        let Some(input) = image_input.get() else { return };
+        let file = input.files().and_then(|files| files.get(0));
+        input.set_value("");
+        let (Some(file), Some(story)) = (file, story_id.get_value()) else { return };
+        let upload = Upload::new(file, legacy_id.get_value(), Some(story));
+        let name = upload.name.clone();
+        inserting.set(true);
+        spawn_local(async move {
+            let report: Rc<dyn Fn(Report)> = {
+                let name = name.clone();
+                Rc::new(move |report| {
+                    image_status.set(match report {
+                        Report::Preparing => format!("Preparing {name}…"),
+                        Report::Sending { sent, total, .. } => {
+                            format!("Uploading {name}… {}%", if total == 0 { 100 } else { sent * 100 / total })
+                        }
+                        Report::Retrying => format!("Uploading {name}: connection trouble, retrying…"),
+                        Report::Finishing => format!("Checking {name}…"),
+                    })
+                })
+            };
+            let processed = match upload.run(report).await {
+                Ok(view) => {
+                    image_status.set(format!("Processing {name}…"));
+                    upload::until_processed(&view.id, &|_| {}).await
+                }
+                Err(Stop::Paused) => Err("the connection was lost; try again".into()),
+                Err(Stop::Cancelled) => Err("cancelled".into()),
+                Err(Stop::Failed(why)) => Err(why),
+            };
+            let outcome = match processed {
+                Ok(view) if view.state == MediaState::Ready => match upload::largest_thumbnail(&view) {
+                    Some(variant) => {
+                        let src = format!("/media/{}/{variant}", view.id);
+                        let inserted = editor.with_value(|e| e.as_ref().is_some_and(|e| e.insert_image(&src, &name)));
+                        if inserted {
+                            format!("Inserted {name}.")
+                        } else {
+                            format!("{name} was uploaded but could not be inserted.")
+                        }
+                    }
+                    None => format!("{name} is not a photo, so it was added to the story's media instead."),
+                },
+                Ok(view) => format!("{name} could not be used: {}", view.failure.unwrap_or_default()),
+                Err(why) => format!("{name} was not uploaded: {why}"),
+            };
+            image_status.set(outcome);
+            inserting.set(false);
+        });
+    };
+
     let words = move || body.with(|b| b.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count());
 
     view! {
@@ -195,6 +265,12 @@ pub fn StoryEditor(
                             editor.with_value(|e| if let Some(e) = e { e.set_link(href.trim()); e.focus(); });
                         }
                     }>"Link"</button>
+                    {can_insert_images.then(|| view! {
+                        <button type="button" class="tool" disabled=move || inserting.get() on:click=move |_| {
+                            if let Some(input) = image_input.get() { input.click(); }
+                        }>"Insert image"</button>
+                        <input type="file" accept="image/*" hidden node_ref=image_input on:change=on_image/>
+                    })}
                 </div>
                 <textarea id="story-body" name="body" rows="18" node_ref=body_area hidden=move || mounted.get()
                     aria-describedby="story-body-hint" prop:value=move || body.get()
@@ -221,6 +297,9 @@ pub fn StoryEditor(
                 <span data-testid="word-count">{move || format!("{} words", words())}</span>
                 " · "
                 <span data-testid="save-status">{move || status.get()}</span>
+                {move || (!image_status.get().is_empty()).then(|| view! {
+                    " · " <span data-testid="image-status">{move || image_status.get()}</span>
+                })}
             </p>
             <div class="actions">
                 <button type="submit" name="status" value="draft">"Save draft"</button>

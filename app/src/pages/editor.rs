@@ -21,6 +21,7 @@ pub fn NewStoryPage() -> impl IntoView {
         <StoryEditor
             action=format!("/legacies/{legacy_id}/stories")
             story_id=None
+            legacy_id=legacy_id.clone()
             version=0
             title=value("title")
             body=value("body")
@@ -50,6 +51,7 @@ pub fn EditStoryPage() -> impl IntoView {
                         <StoryEditor
                             action=format!("/stories/{}", story.id)
                             story_id=Some(story.id.clone())
+                            legacy_id=story.legacy_id.clone()
                             version=story.version
                             title=kept("title", story.title.clone())
                             body=kept("body", story.body.clone())

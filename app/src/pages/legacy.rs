@@ -6,6 +6,7 @@ use types::LegacyPage;
 
 use crate::api::load_legacy;
 use crate::components::page::{format_time, param, Loaded};
+use crate::components::uploader::Uploader;
 use crate::pages::legacies::dates;
 
 #[component]
@@ -29,6 +30,7 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
             <p class="lede">{legacy.summary.clone()}</p>
             <nav class="actions" aria-label="Legacy">
                 {can_write.then(|| view! { <a class="button primary" href=format!("/legacies/{id}/new")>"Write a story"</a> })}
+                <a class="button" href=format!("/legacies/{id}/media")>"Photos and recordings"</a>
                 {legacy.my_role.is_some().then(|| view! { <a class="button" href=format!("/legacies/{id}/members")>"Members"</a> })}
                 {can_manage.then(|| view! { <a class="button" href="/moderation">"Moderation"</a> })}
             </nav>
@@ -54,5 +56,17 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        {can_write.then(|| view! {
+            <section aria-labelledby="legacy-upload-title">
+                <h2 id="legacy-upload-title">"Add photos and recordings"</h2>
+                <p class="note">
+                    "They go to the legacy's "
+                    <a href=format!("/legacies/{id}/media")>"photos and recordings"</a>
+                    "; to add them to a story, open the story."
+                </p>
+                <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
+                <Uploader legacy_id=id.clone() story_id=None/>
+            </section>
+        })}
     }
 }

@@ -8,6 +8,7 @@ pub mod home;
 pub mod invitation;
 pub mod legacies;
 pub mod legacy;
+pub mod media;
 pub mod members;
 pub mod moderation;
 pub mod not_found;

@@ -2,24 +2,26 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::StoryView;
+use types::{MediaView, StoryView};
 
-use crate::api::load_story;
+use crate::api::load_story_page;
 use crate::components::form::FlashMessage;
+use crate::components::media::MediaGallery;
 use crate::components::page::{format_time, param, Loaded};
+use crate::components::uploader::Uploader;
 use crate::request;
 
 #[component]
 pub fn StoryPage() -> impl IntoView {
     let id = param("id");
-    let story = Resource::new_blocking(move || id.clone(), load_story);
+    let story = Resource::new_blocking(move || id.clone(), load_story_page);
     view! {
-        <Loaded data=story render=|story| view! { <StoryArticle story/> }.into_any()/>
+        <Loaded data=story render=|(story, media)| view! { <StoryArticle story media/> }.into_any()/>
     }
 }
 
 #[component]
-fn StoryArticle(story: StoryView) -> impl IntoView {
+fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
     let flash = request::flash();
     let signed_in = request::current_user().is_some();
     let id = story.id.clone();
@@ -43,6 +45,21 @@ fn StoryArticle(story: StoryView) -> impl IntoView {
                 </ul>
             })}
         </article>
+        {(!media.is_empty() || story.can_edit).then(|| view! {
+            <section class="story-media" aria-labelledby="story-media-title">
+                <h2 id="story-media-title">"Photos and recordings"</h2>
+                {if media.is_empty() {
+                    view! { <p class="note">"None yet."</p> }.into_any()
+                } else {
+                    view! { <MediaGallery items=media/> }.into_any()
+                }}
+                {story.can_edit.then(|| view! {
+                    <h3>"Add to this story"</h3>
+                    <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
+                    <Uploader legacy_id=story.legacy_id.clone() story_id=Some(story.id.clone())/>
+                })}
+            </section>
+        })}
         <nav class="actions" aria-label="Story">
             {story.can_edit.then(|| view! { <a class="button primary" href=format!("/stories/{id}/edit")>"Edit"</a> })}
             <a class="button" href=format!("/stories/{id}/history")>"History"</a>

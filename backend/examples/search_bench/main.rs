@@ -165,10 +165,12 @@ async fn generate(dir: &Path, count: usize) -> Value {
         if let Some(role) = reader_role.filter(|r| *r != LegacyRole::Owner) {
             members.push((reader, role));
         }
+        let mut joined = vec![owner];
         for (member, role) in members {
-            if member == owner || writers.contains(&member) {
+            if joined.contains(&member) {
                 continue;
             }
+            joined.push(member);
             let token = stories.invite(&accounts[owner], &id, role.as_str(), 7).await.expect("invite");
             stories.accept_invitation(&accounts[member], &token).await.expect("accept");
             memberships += 1;
@@ -201,7 +203,8 @@ async fn generate(dir: &Path, count: usize) -> Value {
                     let mut rng = Rng::new(SEED ^ (i as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
                     let legacy = &legacies[legacy_sizes.sample(&mut rng)];
                     let author = *rng.pick(&legacy.writers);
-                    let story = corpus::story(&vocabulary, &mut rng, legacy.family, rng.chance(0.02));
+                    let cjk = rng.chance(0.02);
+                    let story = corpus::story(&vocabulary, &mut rng, legacy.family, cjk);
                     words.fetch_add(story.body.split_whitespace().count(), Ordering::Relaxed);
                     let visibility = match rng.below(20) {
                         0..=5 => "public",

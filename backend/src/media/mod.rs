@@ -4,6 +4,7 @@
 //! thumbnails, transcodes).
 
 pub mod model;
+pub mod pipeline;
 pub mod repo;
 pub mod service;
 pub mod signing;
@@ -11,6 +12,7 @@ pub mod storage;
 
 use std::sync::Arc;
 
+pub use pipeline::MediaPipeline;
 pub use service::{Media, MediaLimits, Served, Signature, UploadExpiryTimer};
 pub use storage::{ByteRange, FolderStorage, S3Settings, S3Storage, Storage};
 

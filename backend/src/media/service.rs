@@ -590,7 +590,8 @@ impl Media {
                 None => return Err(Error::NotFound { what: "media file" }),
             }
         } else {
-            let v: &Variant = variants.iter().find(|v| v.name == variant).ok_or(Error::NotFound { what: "media file" })?;
+            let v: &Variant =
+                variants.iter().find(|v| v.name == variant).ok_or(Error::NotFound { what: "media file" })?;
             (model::variant_key(id, variant), v.content_type.clone(), v.bytes)
         };
         Ok(Served {

@@ -1,0 +1,450 @@
+//! The browser side of an upload, shared by the uploader island and the editor's
+//! "Insert image": the file's SHA-256 (read in slices, hashed in WASM), asking for the
+//! upload, sending each part with `XMLHttpRequest` (fetch reports no upload progress),
+//! retrying a failed part with backoff, resuming from what the server already has,
+//! completing, and waiting for processing to finish.
+//!
+//! The REST API it speaks is `/api/v1/uploads` and `/api/v1/media` (server/src/http/
+//! media_api.rs). Nothing here touches the page: progress goes to a callback.
+//!
+//! It compiles for the server too (islands are rendered there) but only ever runs in the
+//! browser: every call goes through `web_sys`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use sha2::{Digest, Sha256};
+use types::{ApiError, MediaState, MediaView, UploadRequest, UploadTicket};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, File, XmlHttpRequest};
+
+/// Bytes read at a time while hashing.
+const HASH_SLICE: f64 = 4.0 * 1024.0 * 1024.0;
+/// Tries of one part before the upload pauses, and the pause before each retry.
+const PART_RETRY_DELAYS_MS: [u32; 3] = [1_000, 2_000, 4_000];
+/// How often processing is checked on, and for how long at most.
+const POLL_EVERY_MS: u32 = 1_000;
+const POLL_FOR_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// Where an upload is, for the page to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// Hashing the file before asking for the upload.
+    Preparing,
+    /// `sent` of `total` bytes are stored; `bytes_per_sec` over this sending session.
+    Sending { sent: u64, total: u64, bytes_per_sec: f64 },
+    /// A part failed; trying again after a pause.
+    Retrying,
+    /// All parts sent; the server checks the whole file.
+    Finishing,
+}
+
+/// Why an upload stopped before it completed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// The parts kept failing (connection lost); [`Upload::run`] again resumes.
+    Paused,
+    Cancelled,
+    /// Refused or broken for good: the message says why.
+    Failed(String),
+}
+
+/// One file on its way to the server. `run` starts it, or resumes it when the server
+/// already knows it (after a pause).
+pub struct Upload {
+    pub file: File,
+    pub name: String,
+    legacy_id: String,
+    story_id: Option<String>,
+    media_id: RefCell<Option<String>>,
+    completed: Cell<bool>,
+    cancelled: Cell<bool>,
+    /// The request in flight, so cancelling can abort it.
+    in_flight: RefCell<Option<XmlHttpRequest>>,
+}
+
+impl Upload {
+    pub fn new(file: File, legacy_id: String, story_id: Option<String>) -> Rc<Upload> {
+        Rc::new(Upload {
+            name: file.name(),
+            file,
+            legacy_id,
+            story_id,
+            media_id: RefCell::new(None),
+            completed: Cell::new(false),
+            cancelled: Cell::new(false),
+            in_flight: RefCell::new(None),
+        })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.file.size() as u64
+    }
+
+    pub fn media_id(&self) -> Option<String> {
+        self.media_id.borrow().clone()
+    }
+
+    /// Sends the file (or what the server is missing of it) and completes the upload;
+    /// the item is then waiting for processing.
+    pub async fn run(&self, report: Rc<dyn Fn(Report)>) -> Result<MediaView, Stop> {
+        let ticket = match self.media_id() {
+            Some(id) => self.call::<UploadTicket>("GET", &format!("/api/v1/uploads/{id}"), None).await?,
+            None => {
+                report(Report::Preparing);
+                let sha256 = self.sha256().await?;
+                let request = UploadRequest {
+                    legacy_id: self.legacy_id.clone(),
+                    story_id: self.story_id.clone(),
+                    file_name: self.name.clone(),
+                    size: self.size(),
+                    content_type: content_type(&self.file),
+                    sha256,
+                };
+                let body = serde_json::to_string(&request).unwrap_or_default();
+                let ticket = self.call::<UploadTicket>("POST", "/api/v1/uploads", Some(body)).await?;
+                *self.media_id.borrow_mut() = Some(ticket.media_id.clone());
+                ticket
+            }
+        };
+        self.send_parts(ticket, &report).await?;
+        report(Report::Finishing);
+        let id = self.media_id().unwrap_or_default();
+        let view = self.call::<MediaView>("POST", &format!("/api/v1/uploads/{id}/complete"), None).await?;
+        self.completed.set(true);
+        Ok(view)
+    }
+
+    /// Stops the upload; the server forgets it (and its stored parts) too.
+    pub async fn cancel(&self) {
+        self.cancelled.set(true);
+        if let Some(xhr) = self.in_flight.borrow_mut().take() {
+            let _ = xhr.abort();
+        }
+        if let (Some(id), false) = (self.media_id(), self.completed.get()) {
+            let _ = request("DELETE", &format!("/api/v1/uploads/{id}"), None, None, None).await;
+        }
+    }
+
+    fn check(&self) -> Result<(), Stop> {
+        if self.cancelled.get() {
+            Err(Stop::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<T, Stop> {
+        self.check()?;
+        let answer = request(method, url, body.map(JsValue::from).as_ref(), None, Some(&self.in_flight)).await;
+        self.check()?;
+        match answer {
+            Ok((status, text)) if (200..300).contains(&status) => {
+                serde_json::from_str(&text).map_err(|_| Stop::Failed("the server's answer was not understood".into()))
+            }
+            Ok((status, text)) => Err(Stop::Failed(error_message(status, &text))),
+            Err(()) => Err(Stop::Paused),
+        }
+    }
+
+    /// Lowercase hex SHA-256 of the whole file, read a slice at a time.
+    async fn sha256(&self) -> Result<String, Stop> {
+        let mut hasher = Sha256::new();
+        let size = self.file.size();
+        let mut offset = 0.0;
+        while offset < size {
+            self.check()?;
+            let end = (offset + HASH_SLICE).min(size);
+            let bytes = read_slice(&self.file, offset, end)
+                .await
+                .map_err(|_| Stop::Failed("the file could not be read".into()))?;
+            hasher.update(&bytes);
+            offset = end;
+        }
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// Sends the ticket's parts one after the other. A failed part is tried again after
+    /// a pause, with fresh URLs from the server (an expired one is refused); when it
+    /// keeps failing the upload pauses.
+    async fn send_parts(&self, mut ticket: UploadTicket, report: &Rc<dyn Fn(Report)>) -> Result<(), Stop> {
+        let total = ticket.size;
+        let started = js_sys::Date::now();
+        let mut sent_now = 0u64;
+        let mut failures = 0usize;
+        loop {
+            let missing: u64 = ticket.parts.iter().map(|p| p.size).sum();
+            let mut stored = total.saturating_sub(missing);
+            report(Report::Sending { sent: stored, total, bytes_per_sec: speed(started, sent_now) });
+            let mut failed = false;
+            for part in &ticket.parts {
+                self.check()?;
+                let body = self
+                    .file
+                    .slice_with_f64_and_f64(part.offset as f64, (part.offset + part.size) as f64)
+                    .map_err(|_| Stop::Failed("the file could not be read".into()))?;
+                let on_progress: Rc<dyn Fn(f64)> = {
+                    let (report, size, before) = (report.clone(), part.size, sent_now);
+                    Rc::new(move |loaded: f64| {
+                        let loaded = (loaded as u64).min(size);
+                        report(Report::Sending {
+                            sent: stored + loaded,
+                            total,
+                            bytes_per_sec: speed(started, before + loaded),
+                        });
+                    })
+                };
+                let answer = request("PUT", &part.url, Some(&body), Some(on_progress), Some(&self.in_flight)).await;
+                self.check()?;
+                match answer {
+                    Ok((status, _)) if (200..300).contains(&status) => {
+                        stored += part.size;
+                        sent_now += part.size;
+                        failures = 0;
+                        report(Report::Sending { sent: stored, total, bytes_per_sec: speed(started, sent_now) });
+                    }
+                    // Too large, or not acceptable: trying again cannot help.
+                    Ok((status @ (400 | 413 | 422), text)) => return Err(Stop::Failed(error_message(status, &text))),
+                    _ => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed {
+                return Ok(());
+            }
+            // Pauses, then asks which parts the server has (and for fresh URLs); a
+            // failed question counts as another failure.
+            ticket = loop {
+                let Some(delay) = PART_RETRY_DELAYS_MS.get(failures) else {
+                    return Err(Stop::Paused);
+                };
+                failures += 1;
+                report(Report::Retrying);
+                sleep(*delay).await;
+                let id = self.media_id().unwrap_or_default();
+                match self.call::<UploadTicket>("GET", &format!("/api/v1/uploads/{id}"), None).await {
+                    Ok(ticket) => break ticket,
+                    Err(Stop::Paused) => continue,
+                    Err(other) => return Err(other),
+                }
+            };
+        }
+    }
+}
+
+/// Bytes per second since `started` (ms).
+fn speed(started: f64, sent: u64) -> f64 {
+    let secs = (js_sys::Date::now() - started) / 1000.0;
+    if secs > 0.0 {
+        sent as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+/// The item again, until processing has decided (ready, failed or refused). `on_state`
+/// hears every state seen.
+pub async fn until_processed(id: &str, on_state: &dyn Fn(&MediaView)) -> Result<MediaView, String> {
+    let started = js_sys::Date::now();
+    loop {
+        let view = media(id).await?;
+        on_state(&view);
+        if matches!(view.state, MediaState::Ready | MediaState::Failed | MediaState::Rejected) {
+            return Ok(view);
+        }
+        if js_sys::Date::now() - started > POLL_FOR_MS {
+            return Err("processing is taking long; reload the page later to see it".into());
+        }
+        sleep(POLL_EVERY_MS).await;
+    }
+}
+
+pub async fn media(id: &str) -> Result<MediaView, String> {
+    json_call("GET", &format!("/api/v1/media/{id}")).await
+}
+
+/// Sends a failed item through processing again.
+pub async fn retry_processing(id: &str) -> Result<MediaView, String> {
+    json_call("POST", &format!("/api/v1/media/{id}/retry")).await
+}
+
+async fn json_call<T: serde::de::DeserializeOwned>(method: &str, url: &str) -> Result<T, String> {
+    match request(method, url, None, None, None).await {
+        Ok((status, text)) if (200..300).contains(&status) => {
+            serde_json::from_str(&text).map_err(|_| "the server's answer was not understood".to_string())
+        }
+        Ok((status, text)) => Err(error_message(status, &text)),
+        Err(()) => Err("the connection was lost".into()),
+    }
+}
+
+/// What a person should read of an error answer: the first field's problem, else the
+/// message.
+pub fn error_message(status: u16, body: &str) -> String {
+    match serde_json::from_str::<ApiError>(body) {
+        Ok(ApiError::Invalid { fields, message }) => fields.into_iter().next().map(|f| f.message).unwrap_or(message),
+        Ok(error) => error.message().to_string(),
+        Err(_) => format!("the server answered {status}"),
+    }
+}
+
+/// One HTTP request by `XMLHttpRequest`: the status and text of the answer, or `Err`
+/// when there was none (network down, aborted). `progress` hears bytes sent.
+async fn request(
+    method: &str,
+    url: &str,
+    body: Option<&JsValue>,
+    progress: Option<Rc<dyn Fn(f64)>>,
+    slot: Option<&RefCell<Option<XmlHttpRequest>>>,
+) -> Result<(u16, String), ()> {
+    let xhr = XmlHttpRequest::new().map_err(|_| ())?;
+    xhr.open(method, url).map_err(|_| ())?;
+    let is_api = url.starts_with("/api/");
+    if is_api {
+        let _ = xhr.set_request_header("Accept", "application/json");
+        if body.is_some() {
+            let _ = xhr.set_request_header("Content-Type", "application/json");
+        }
+    }
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        xhr.set_onload(Some(&resolve));
+        xhr.set_onerror(Some(&reject));
+        xhr.set_onabort(Some(&reject));
+        xhr.set_ontimeout(Some(&reject));
+    });
+    // Lives until the request is over; unhooked and dropped right after.
+    let on_progress = progress.map(|progress| {
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            progress(e.loaded())
+        })
+    });
+    if let (Some(closure), Ok(upload)) = (&on_progress, xhr.upload()) {
+        upload.set_onprogress(Some(closure.as_ref().unchecked_ref()));
+    }
+    let sent = match body {
+        Some(body) if body.is_string() => xhr.send_with_opt_str(body.as_string().as_deref()),
+        Some(body) => xhr.send_with_opt_blob(body.dyn_ref::<Blob>()),
+        None => xhr.send(),
+    };
+    if let Some(slot) = slot {
+        *slot.borrow_mut() = Some(xhr.clone());
+    }
+    let outcome = if sent.is_ok() { JsFuture::from(done).await.map_err(|_| ()) } else { Err(()) };
+    if let Some(slot) = slot {
+        slot.borrow_mut().take();
+    }
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(None);
+    }
+    drop(on_progress);
+    outcome?;
+    let status = xhr.status().map_err(|_| ())?;
+    if status == 0 {
+        return Err(());
+    }
+    Ok((status, xhr.response_text().ok().flatten().unwrap_or_default()))
+}
+
+async fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, JsValue> {
+    let blob = file.slice_with_f64_and_f64(start, end)?;
+    let buffer = JsFuture::from(blob.array_buffer()).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes.iter().flat_map(|b| [DIGITS[(b >> 4) as usize] as char, DIGITS[(b & 15) as usize] as char]).collect()
+}
+
+/// The browser's type for the file, or one guessed from its name when it has none (the
+/// server checks the content either way).
+fn content_type(file: &File) -> String {
+    let declared = file.type_();
+    if !declared.is_empty() {
+        return declared;
+    }
+    let name = file.name().to_ascii_lowercase();
+    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    match extension {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "heic" => "image/heic",
+        "heif" => "image/heif",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "wav" => "audio/wav",
+        "ogg" | "oga" => "audio/ogg",
+        "flac" => "audio/flac",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
+    .to_string()
+}
+
+/// Bytes per second as people read them: 850 KB/s, 2.4 MB/s.
+pub fn speed_text(bytes_per_sec: f64) -> String {
+    if bytes_per_sec <= 0.0 {
+        String::new()
+    } else if bytes_per_sec < 1_000_000.0 {
+        format!("{:.0} KB/s", (bytes_per_sec / 1000.0).max(1.0))
+    } else {
+        format!("{:.1} MB/s", bytes_per_sec / 1_000_000.0)
+    }
+}
+
+/// The largest thumbnail of an item (`thumb-1920` when the photo is that wide), for
+/// Markdown, which needs a stable, unsigned path.
+pub fn largest_thumbnail(view: &MediaView) -> Option<String> {
+    view.variants
+        .iter()
+        .filter(|v| v.name.starts_with("thumb-"))
+        .max_by_key(|v| v.width.unwrap_or_else(|| v.name.trim_start_matches("thumb-").parse().unwrap_or(0)))
+        .map(|v| v.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_read_like_people_write_them() {
+        assert_eq!(speed_text(0.0), "");
+        assert_eq!(speed_text(850_400.0), "850 KB/s");
+        assert_eq!(speed_text(2_430_000.0), "2.4 MB/s");
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+    }
+
+    #[test]
+    fn error_answers_name_the_field_problem_first() {
+        let body = r#"{"kind":"invalid","message":"Some fields are invalid","fields":[{"field":"size","message":"the file is empty"}]}"#;
+        assert_eq!(error_message(422, body), "the file is empty");
+        assert_eq!(error_message(404, r#"{"kind":"not_found","message":"No such upload"}"#), "No such upload");
+        assert_eq!(error_message(502, "<html>"), "the server answered 502");
+    }
+}

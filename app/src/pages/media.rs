@@ -1,0 +1,38 @@
+//! A legacy's photos and recordings: every item the reader may see, its own and its
+//! stories', in a grid with the lightbox; members who may write can add more here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::load_legacy_media;
+use crate::components::media::MediaGallery;
+use crate::components::page::{param, Loaded};
+use crate::components::uploader::Uploader;
+
+#[component]
+pub fn LegacyMediaPage() -> impl IntoView {
+    let id = param("id");
+    let page = Resource::new_blocking(move || id.clone(), load_legacy_media);
+    view! {
+        <Loaded data=page render=|(legacy, can_write, media)| {
+            let id = legacy.id.clone();
+            view! {
+                <Title text=format!("Photos and recordings · {}", legacy.name)/>
+                <p class="crumbs"><a href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
+                <h1>"Photos and recordings"</h1>
+                {if media.is_empty() {
+                    view! { <p>"No photos or recordings yet."</p> }.into_any()
+                } else {
+                    view! { <MediaGallery items=media/> }.into_any()
+                }}
+                {can_write.then(|| view! {
+                    <section aria-labelledby="media-upload-title">
+                        <h2 id="media-upload-title">"Add photos and recordings"</h2>
+                        <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
+                        <Uploader legacy_id=id.clone() story_id=None/>
+                    </section>
+                })}
+            }.into_any()
+        }/>
+    }
+}
