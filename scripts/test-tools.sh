@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond the build tools: Debian's Chromium for Playwright.
+# Installs what the tests need beyond the build tools: Debian's Chromium for Playwright,
+# ClamAV's daemon, ffmpeg and libvips' tools for the media pipeline.
 set -euo pipefail
 
 if [ ! -x /usr/bin/chromium ]; then
@@ -9,6 +10,23 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "test-tools: /usr/bin/chromium is missing; install it with: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+# The media pipeline's tests (backend/tests/media_pipeline.rs) start their own clamd with
+# a test signature and run ffmpeg; the thumbnail bench compares with vipsthumbnail.
+media_packages=()
+[ -x /usr/sbin/clamd ] || media_packages+=(clamav-daemon)
+command -v ffmpeg >/dev/null || media_packages+=(ffmpeg)
+command -v vipsthumbnail >/dev/null || media_packages+=(libvips-tools)
+if [ ${#media_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test-tools: installing Debian's ${media_packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${media_packages[@]}" >/dev/null
+  else
+    echo "test-tools: missing ${media_packages[*]}; install with: sudo apt-get install ${media_packages[*]}" >&2
     exit 1
   fi
 fi

@@ -96,7 +96,11 @@ pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<type
 /// someone else's newer caption is not overwritten. Works as a plain form post too (the
 /// browser is sent back to the page it came from).
 #[server(endpoint = "set_media_caption")]
-pub async fn set_media_caption(id: String, caption: String, version: Option<i64>) -> Result<types::MediaView, ApiError> {
+pub async fn set_media_caption(
+    id: String,
+    caption: String,
+    version: Option<i64>,
+) -> Result<types::MediaView, ApiError> {
     let (backend, auth) = signed_in()?;
     Ok(backend.media.set_caption(&auth.user, &id, &caption, version).await?)
 }

@@ -490,12 +490,16 @@ impl Config {
             ("media_strip_gps", json!(self.media_strip_gps)),
             ("ffmpeg", json!(self.ffmpeg)),
         ];
-        let mut out = String::from("# Heirloom settings at backup time, without secrets or addresses of other services.\n");
+        let mut out =
+            String::from("# Heirloom settings at backup time, without secrets or addresses of other services.\n");
         for (key, value) in values {
             // JSON strings, numbers, booleans and arrays of strings are valid TOML values.
             out.push_str(&format!("{key} = {value}\n"));
         }
-        for (key, value) in [("media_instance_quota_bytes", self.media_instance_quota_bytes.map(|v| json!(v))), ("s3_bucket", self.s3_bucket.as_ref().map(|v| json!(v)))] {
+        for (key, value) in [
+            ("media_instance_quota_bytes", self.media_instance_quota_bytes.map(|v| json!(v))),
+            ("s3_bucket", self.s3_bucket.as_ref().map(|v| json!(v))),
+        ] {
             if let Some(value) = value {
                 out.push_str(&format!("{key} = {value}\n"));
             }
@@ -768,7 +772,8 @@ mod tests {
         // The chart and .env files give lists as one JSON value.
         let from_env: figment::value::Value = format!("[\"{old}\"]").parse().unwrap();
         let config =
-            Config::from_figment(defaults_figment().merge(Serialized::default("vault_previous_keys", from_env))).unwrap();
+            Config::from_figment(defaults_figment().merge(Serialized::default("vault_previous_keys", from_env)))
+                .unwrap();
         assert_eq!(config.vault_previous_keys.len(), 1);
     }
 

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod media;
 pub mod search;
 pub mod stories;
+pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

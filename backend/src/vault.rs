@@ -79,9 +79,10 @@ impl Vault {
 
     /// Whether `sealed` was sealed with the current key (nothing to re-seal).
     pub fn is_current(&self, sealed: &str) -> bool {
-        sealed.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix(':')).is_some_and(|rest| {
-            rest.split(':').next() == Some(self.current.as_str())
-        })
+        sealed
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.split(':').next() == Some(self.current.as_str()))
     }
 
     /// The value opened with whichever key sealed it and sealed again with the current one.
@@ -214,7 +215,8 @@ pub fn write_key_file(path: &Path, key: &str) -> Result<()> {
     if decode_key(key).is_none() {
         return Err(Error::Unavailable("the vault key in the backup is not a base64 32-byte key".into()));
     }
-    write_private(path, key).map_err(|e| Error::DataDir { path: path.to_path_buf(), message: format!("cannot be written: {e}") })
+    write_private(path, key)
+        .map_err(|e| Error::DataDir { path: path.to_path_buf(), message: format!("cannot be written: {e}") })
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -55,18 +55,14 @@ impl World {
         };
         let media = Arc::new(Media::new(db.clone(), storage, UrlSigner::new([7; 32], 3600), limits));
         let user = users::insert(db, &NewUser::new("ada@example.org", "Ada", Role::Member).unwrap()).await.unwrap();
-        let legacy_input = LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
+        let legacy_input =
+            LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
         let legacy = Stories::new(db.clone()).create_legacy(&user, &legacy_input, None).await.unwrap();
         World { media, user, legacy_id: legacy.id, dir }
     }
 
     fn settings(&self) -> Settings {
-        Settings {
-            clamd: None,
-            ffmpeg: Some("ffmpeg".into()),
-            strip_gps: true,
-            work_dir: self.dir.path().join("work"),
-        }
+        Settings { clamd: None, ffmpeg: Some("ffmpeg".into()), strip_gps: true, work_dir: self.dir.path().join("work") }
     }
 
     fn pipeline(&self, settings: Settings) -> Arc<MediaPipeline> {
@@ -136,8 +132,7 @@ async fn pipeline_event(db: &Db, id: &str) -> Envelope {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.event_type == "MediaUploaded" || e.event_type == "MediaRetryRequested")
-        .next_back()
+        .rfind(|e| e.event_type == "MediaUploaded" || e.event_type == "MediaRetryRequested")
         .expect("an upload event")
 }
 
@@ -203,7 +198,8 @@ fn phone_photo(width: u32, height: u32) -> Vec<u8> {
         xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description \
         xmlns:exif='http://ns.adobe.com/exif/1.0/' exif:GPSLatitude='52,31.2N' exif:GPSLongitude='13,24.9E'/>\
         </rdf:RDF></x:xmpmeta>";
-    let segment = img_parts::jpeg::JpegSegment::new_with_contents(img_parts::jpeg::markers::APP1, bytes::Bytes::from_static(xmp));
+    let segment =
+        img_parts::jpeg::JpegSegment::new_with_contents(img_parts::jpeg::markers::APP1, bytes::Bytes::from_static(xmp));
     photo.segments_mut().insert(1, segment);
     let mut out = Vec::new();
     photo.encoder().write_to(&mut out).unwrap();
@@ -290,7 +286,8 @@ impl Clamd {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
         std::fs::create_dir(&db).unwrap();
-        std::fs::write(db.join("heirloom-test.ndb"), format!("Heirloom.Test.EICAR:0:*:{}\n", hex::encode(EICAR))).unwrap();
+        std::fs::write(db.join("heirloom-test.ndb"), format!("Heirloom.Test.EICAR:0:*:{}\n", hex::encode(EICAR)))
+            .unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = dir.path().join("clamd.conf");
         std::fs::write(
@@ -544,7 +541,8 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
 
     // Once the scanner is back (here: not configured), the parked event goes through.
     let back = world.pipeline(world.settings());
-    let event = consumer::take_dead_letter(db, backend::media::pipeline::CONSUMER_NAME, &event.message_id).await.unwrap();
+    let event =
+        consumer::take_dead_letter(db, backend::media::pipeline::CONSUMER_NAME, &event.message_id).await.unwrap();
     assert_eq!(consumer::deliver(db, back.as_ref(), &event, quick()).await.unwrap(), Delivered::Handled);
     let row = world.row(&id).await;
     assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
@@ -568,8 +566,21 @@ db_test!(videos_and_recordings_get_posters_and_web_versions, |db| {
     let scratch = tempfile::tempdir().unwrap();
     let clip = ffmpeg(
         &[
-            "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=10", "-f", "lavfi", "-i",
-            "sine=frequency=440:duration=2", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-c:a", "aac",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=2:size=320x240:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv444p",
+            "-c:a",
+            "aac",
         ],
         &scratch.path().join("clip.mp4"),
     );

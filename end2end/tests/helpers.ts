@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, Page, test as base } from '@playwright/test';
+import { expect, Locator, Page, test as base } from '@playwright/test';
 
 export { expect };
 
@@ -64,4 +64,73 @@ export async function expectAccessible(page: Page) {
       .map((v) => `${v.id} (${v.impact}) on ${page.url()} [${colorScheme}]: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
     expect(serious, 'serious or critical accessibility violations').toEqual([]);
   }
+}
+
+/** Creates a legacy and (optionally) a published story in it through the REST API, as the signed-in user. */
+export async function createLegacyAndStory(
+  page: Page,
+  legacyName: string,
+  story?: { title: string; body: string; visibility?: 'members' | 'public' | 'private' },
+) {
+  const origin = new URL(page.url()).origin;
+  const headers = { origin };
+  const legacy = await page.request.post('/api/v1/legacies', { headers, data: { name: legacyName } });
+  expect(legacy.status()).toBe(201);
+  const legacyId = (await legacy.json()).id as string;
+  let storyId: string | undefined;
+  if (story) {
+    const created = await page.request.post('/api/v1/stories', {
+      headers,
+      data: { legacy_id: legacyId, tags: [], visibility: 'members', status: 'published', ...story },
+    });
+    expect(created.status()).toBe(201);
+    storyId = (await created.json()).id as string;
+  }
+  return { legacyId, storyId };
+}
+
+/** A photo drawn on a canvas in the page: a JPEG (or PNG) named `name`, as Playwright's file payload. */
+export async function makePhoto(page: Page, name: string, width = 1200, height = 800) {
+  const type = name.endsWith('.png') ? 'image/png' : 'image/jpeg';
+  const base64 = await page.evaluate(
+    async ({ name, width, height, type }) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext('2d')!;
+      let hue = 0;
+      for (const c of name) hue = (hue * 31 + c.charCodeAt(0)) % 360;
+      const gradient = ctx.createLinearGradient(0, 0, width, height);
+      gradient.addColorStop(0, `hsl(${hue}, 70%, 55%)`);
+      gradient.addColorStop(1, `hsl(${(hue + 120) % 360}, 60%, 35%)`);
+      ctx.fillStyle = gradient;
+      ctx.fillRect(0, 0, width, height);
+      ctx.fillStyle = '#fff';
+      ctx.font = `${Math.round(height / 8)}px sans-serif`;
+      ctx.fillText(name, width / 20, height / 2);
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), type, 0.85));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let binary = '';
+      for (const b of bytes) binary += String.fromCharCode(b);
+      return btoa(binary);
+    },
+    { name, width, height, type },
+  );
+  return { name, mimeType: type, buffer: Buffer.from(base64, 'base64') };
+}
+
+/** Drops files on `target` the way a browser does for a drag from the desktop (a DataTransfer with Files). */
+export async function dropFiles(page: Page, target: Locator, files: { name: string; mimeType: string; buffer: Buffer }[]) {
+  const payload = files.map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') }));
+  const dataTransfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    return dt;
+  }, payload);
+  await target.dispatchEvent('dragenter', { dataTransfer });
+  await target.dispatchEvent('dragover', { dataTransfer });
+  await target.dispatchEvent('drop', { dataTransfer });
 }

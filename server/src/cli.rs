@@ -153,7 +153,11 @@ async fn backup(config: Config, file: &std::path::Path, include_vault_key: bool)
         file.display(),
         manifest.tables.len(),
         manifest.media_files,
-        if manifest.media_missing > 0 { format!(" ({} deleted while copying)", manifest.media_missing) } else { String::new() },
+        if manifest.media_missing > 0 {
+            format!(" ({} deleted while copying)", manifest.media_missing)
+        } else {
+            String::new()
+        },
         if manifest.vault_key_included { ", and the vault key" } else { "" },
         started.elapsed().as_secs_f64()
     );
@@ -218,7 +222,7 @@ async fn reindex(config: Config) -> backend::Result<()> {
 }
 
 async fn serve(config: Config) -> backend::Result<()> {
-    telemetry::init_logging(&config);
+    let _telemetry = telemetry::init_logging(&config);
     let leptos_options = site::leptos_options()?;
     tracing::info!(config = ?config, "starting heirloom {}", env!("CARGO_PKG_VERSION"));
     let backend = Backend::start(config).await?;

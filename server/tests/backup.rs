@@ -28,7 +28,8 @@ async fn get(server: &TestServer, client: &reqwest::Client, path: &str) -> (Stat
 
 /// A small PNG of noise.
 fn photo() -> Vec<u8> {
-    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x * y) % 251) as u8]));
+    let image =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x * y) % 251) as u8]));
     let mut bytes = std::io::Cursor::new(Vec::new());
     image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
     bytes.into_inner()
@@ -55,22 +56,40 @@ async fn write_content(server: &TestServer) -> Written {
     let story_id = story["id"].as_str().unwrap().to_string();
     let update = json!({ "title": "The orchard", "body": "Grandma kept bees by the river, and plums.",
         "tags": ["garden"], "visibility": "members", "status": "published", "version": story["version"] });
-    let updated = ana.put(server.url(&format!("/api/v1/stories/{story_id}"))).header("origin", &server.base).json(&update).send().await.unwrap();
+    let updated = ana
+        .put(server.url(&format!("/api/v1/stories/{story_id}")))
+        .header("origin", &server.base)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(updated.status(), StatusCode::OK);
 
     let photo = photo();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo));
     let ticket = json_of(
         server
-            .post_json(&ana, "/api/v1/uploads", json!({ "legacy_id": legacy, "story_id": story_id, "file_name": "bees.png",
-                "size": photo.len(), "content_type": "image/png", "sha256": sha }))
+            .post_json(
+                &ana,
+                "/api/v1/uploads",
+                json!({ "legacy_id": legacy, "story_id": story_id, "file_name": "bees.png",
+                "size": photo.len(), "content_type": "image/png", "sha256": sha }),
+            )
             .await,
     )
     .await;
     let media = ticket["media_id"].as_str().expect("an upload ticket").to_string();
     let part = &ticket["parts"][0];
     let url = server.url(part["url"].as_str().unwrap());
-    assert!(ana.put(url).header("origin", &server.base).body(photo.clone()).send().await.unwrap().status().is_success());
+    assert!(ana
+        .put(url)
+        .header("origin", &server.base)
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
     let complete = server.post_json(&ana, &format!("/api/v1/uploads/{media}/complete"), json!({})).await;
     assert_eq!(complete.status(), StatusCode::OK);
     let mut item = Value::Null;
@@ -91,7 +110,9 @@ async fn write_content(server: &TestServer) -> Written {
 /// Everything written is back and works on the restored server.
 async fn check_restored(server: &TestServer, written: &Written) {
     let ana = TestServer::browser();
-    let signin = server.post_json(&ana, "/api/v1/auth/signin", json!({ "email": "ana@example.org", "password": PASSWORD })).await;
+    let signin = server
+        .post_json(&ana, "/api/v1/auth/signin", json!({ "email": "ana@example.org", "password": PASSWORD }))
+        .await;
     assert_eq!(signin.status(), StatusCode::OK, "the old password works");
     let (status, story) = get(server, &ana, &format!("/api/v1/stories/{}", written.story)).await;
     assert_eq!(status, StatusCode::OK);
@@ -218,5 +239,9 @@ fn the_commands_back_up_and_restore_a_data_folder() {
     );
     let missing = run("new2", &["restore", "nope.tar.gz"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("archive"), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("archive"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }

@@ -19,4 +19,7 @@ pub struct Envelope {
     /// The user who caused it, if any.
     pub actor: Option<String>,
     pub payload: serde_json::Value,
+    /// W3C `traceparent` of the request that wrote it: consumers continue that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_parent: Option<String>,
 }

@@ -35,7 +35,7 @@ pub use stories::{
 };
 pub use theme::Theme;
 pub use tips::{
-    ConnectorView, FeedbackInput, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipContext,
-    TipDevice, TipKind,
+    ConnectorView, FeedbackInput, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion,
+    TipContext, TipDevice, TipKind,
 };
 pub use user::{AccountOverview, ProviderView, SessionView, UserView};

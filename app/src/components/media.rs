@@ -132,7 +132,8 @@ fn media_item(item: MediaView) -> impl IntoView {
             .into_any()
         }
     };
-    let failure = matches!(item.state, MediaState::Failed | MediaState::Rejected).then(|| item.failure.clone()).flatten();
+    let failure =
+        matches!(item.state, MediaState::Failed | MediaState::Rejected).then(|| item.failure.clone()).flatten();
     let can_retry = item.can_edit && item.state == MediaState::Failed;
     let id = item.id.clone();
     let caption_id = format!("caption-{id}");
@@ -222,7 +223,12 @@ pub fn Lightbox(children: Children) -> impl IntoView {
     };
 
     let on_click = move |ev: MouseEvent| {
-        if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key()
+        if ev.default_prevented()
+            || ev.button() != 0
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.shift_key()
+            || ev.alt_key()
         {
             return;
         }
@@ -327,9 +333,8 @@ fn save_caption(ev: SubmitEvent) {
 }
 
 fn show_caption(item: &MediaView) {
-    let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(&format!("media-{}", item.id)))
+    let Some(el) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&format!("media-{}", item.id)))
     else {
         return;
     };

@@ -50,7 +50,13 @@ fn archive_error(what: &str, err: impl std::fmt::Display) -> Error {
 }
 
 /// Writes a backup of the database and media named by `config` to `target`.
-pub async fn create(config: &Config, db: &Db, storage: Arc<dyn Storage>, target: &Path, include_vault_key: bool) -> Result<Manifest> {
+pub async fn create(
+    config: &Config,
+    db: &Db,
+    storage: Arc<dyn Storage>,
+    target: &Path,
+    include_vault_key: bool,
+) -> Result<Manifest> {
     let work = tempfile::tempdir().map_err(|e| archive_error("make a work folder", e))?;
     let (tables, schema_version, media_keys) = export_database(db, work.path()).await?;
 
@@ -86,9 +92,11 @@ pub async fn create(config: &Config, db: &Db, storage: Arc<dyn Storage>, target:
     let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| archive_error("write the manifest", e))?;
     let public_config = config.public_toml();
     let (work_path, target) = (work.path().to_path_buf(), target.to_path_buf());
-    tokio::task::spawn_blocking(move || write_archive(&work_path, &target, &manifest_json, &public_config, vault_key.as_deref()))
-        .await
-        .map_err(|e| archive_error("write", e))??;
+    tokio::task::spawn_blocking(move || {
+        write_archive(&work_path, &target, &manifest_json, &public_config, vault_key.as_deref())
+    })
+    .await
+    .map_err(|e| archive_error("write", e))??;
     Ok(manifest)
 }
 
@@ -100,8 +108,8 @@ fn vault_key_text(config: &Config) -> Result<String> {
             // The key file appears on a server's first start; make sure it exists.
             crate::vault::Vault::from_config(config)?;
             std::fs::read_to_string(config.data_dir.join("vault.key"))
-            .map(|k| k.trim().to_string())
-            .map_err(|e| archive_error("read the vault key file", e))
+                .map(|k| k.trim().to_string())
+                .map_err(|e| archive_error("read the vault key file", e))
         }
     }
 }
@@ -118,9 +126,8 @@ async fn export_database(db: &Db, work: &Path) -> Result<(BTreeMap<String, u64>,
             let mut conn = $pool.acquire().await?;
             // One read snapshot for every table: the server may keep writing meanwhile.
             sqlx::query($begin).execute(&mut *conn).await?;
-            let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
-                .fetch_one(&mut *conn)
-                .await?;
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut *conn).await?;
             for table in tables::TABLES {
                 let columns = tables::columns(db, table).await?;
                 let file = std::fs::File::create(dir.join(format!("{table}.jsonl")))
@@ -170,7 +177,8 @@ fn media_files_of(row: &serde_json::Map<String, serde_json::Value>) -> Vec<Strin
 fn write_archive(work: &Path, target: &Path, manifest: &[u8], config: &str, vault_key: Option<&str>) -> Result<()> {
     // Written beside the target and renamed, so a cut-off backup never looks complete.
     let partial = target.with_extension("partial");
-    let file = std::fs::File::create(&partial).map_err(|e| archive_error(&format!("create {}", target.display()), e))?;
+    let file =
+        std::fs::File::create(&partial).map_err(|e| archive_error(&format!("create {}", target.display()), e))?;
     let mut tar = tar::Builder::new(GzEncoder::new(file, flate2::Compression::fast()));
     let mut add_bytes = |name: &str, bytes: &[u8], mode: u32| -> Result<()> {
         let mut header = tar::Header::new_gnu();
@@ -210,13 +218,18 @@ pub struct Restored {
 pub async fn restore(config: &Config, db: &Db, storage: Arc<dyn Storage>, archive: &Path) -> Result<Restored> {
     let work = tempfile::tempdir().map_err(|e| archive_error("make a work folder", e))?;
     let (archive_path, work_path) = (archive.to_path_buf(), work.path().to_path_buf());
-    tokio::task::spawn_blocking(move || unpack(&archive_path, &work_path)).await.map_err(|e| archive_error("read", e))??;
+    tokio::task::spawn_blocking(move || unpack(&archive_path, &work_path))
+        .await
+        .map_err(|e| archive_error("read", e))??;
     let manifest: Manifest = std::fs::read(work.path().join("manifest.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| Error::invalid("archive", "is not a Heirloom backup (no readable manifest.json)"))?;
     if manifest.format != FORMAT {
-        return Err(Error::invalid("archive", &format!("has format {}, this Heirloom reads format {FORMAT}", manifest.format)));
+        return Err(Error::invalid(
+            "archive",
+            &format!("has format {}, this Heirloom reads format {FORMAT}", manifest.format),
+        ));
     }
     let known = crate::db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or_default();
     if manifest.schema_version > known {
@@ -225,7 +238,8 @@ pub async fn restore(config: &Config, db: &Db, storage: Arc<dyn Storage>, archiv
             "was made by a newer Heirloom (its database has migrations this one does not know); upgrade first",
         ));
     }
-    let users: i64 = crate::db::with_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?;
+    let users: i64 =
+        crate::db::with_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?;
     if users > 0 {
         return Err(Error::Conflict(
             "The database already has accounts. Restore into an empty database and data folder.".into(),
@@ -236,7 +250,8 @@ pub async fn restore(config: &Config, db: &Db, storage: Arc<dyn Storage>, archiv
     let mut media_files = 0u64;
     let media_root = work.path().join("media");
     for path in files_under(&media_root)? {
-        let key = path.strip_prefix(&media_root).map_err(|e| archive_error("read", e))?.to_string_lossy().replace('\\', "/");
+        let key =
+            path.strip_prefix(&media_root).map_err(|e| archive_error("read", e))?.to_string_lossy().replace('\\', "/");
         storage.put_file(&key, &path, "application/octet-stream").await?;
         media_files += 1;
     }
@@ -252,7 +267,8 @@ pub async fn restore(config: &Config, db: &Db, storage: Arc<dyn Storage>, archiv
 }
 
 fn unpack(archive: &Path, work: &Path) -> Result<()> {
-    let file = std::fs::File::open(archive).map_err(|e| Error::invalid("archive", &format!("cannot be opened: {e}")))?;
+    let file =
+        std::fs::File::open(archive).map_err(|e| Error::invalid("archive", &format!("cannot be opened: {e}")))?;
     let mut tar = tar::Archive::new(GzDecoder::new(file));
     // `unpack` refuses entries that would land outside `work` (absolute paths, `..`).
     tar.unpack(work).map_err(|e| Error::invalid("archive", &format!("is not a readable backup: {e}")))

@@ -93,7 +93,9 @@ pub async fn columns(db: &Db, table: &str) -> Result<Vec<Column>> {
 /// Every table in the connected database's schema (to check [`TABLES`] is complete).
 pub async fn schema_tables(db: &Db) -> Result<Vec<String>> {
     let sql = match db.engine() {
-        Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        Engine::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
         Engine::Postgres => {
             "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema() \
              AND table_type = 'BASE TABLE' ORDER BY table_name"
@@ -159,7 +161,9 @@ where
     use base64::Engine as _;
     let damaged = || Error::Unavailable(format!("backup: column {} holds a value of the wrong type", column.name));
     Ok(match column.kind {
-        ColumnType::Integer => query.bind(if value.is_null() { None } else { Some(value.as_i64().ok_or_else(damaged)?) }),
+        ColumnType::Integer => {
+            query.bind(if value.is_null() { None } else { Some(value.as_i64().ok_or_else(damaged)?) })
+        }
         ColumnType::Boolean => {
             // SQLite hands booleans back as integers.
             let flag = match value {
@@ -170,7 +174,9 @@ where
             };
             query.bind(flag)
         }
-        ColumnType::Text => query.bind(if value.is_null() { None } else { Some(value.as_str().ok_or_else(damaged)?.to_string()) }),
+        ColumnType::Text => {
+            query.bind(if value.is_null() { None } else { Some(value.as_str().ok_or_else(damaged)?.to_string()) })
+        }
         ColumnType::Bytes => query.bind(match value {
             Value::Null => None,
             Value::String(text) => Some(base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| damaged())?),

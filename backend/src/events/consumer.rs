@@ -76,8 +76,12 @@ pub async fn handle_with_retries(
 ) -> Result<Delivered> {
     let mut backoff = retry.first_backoff;
     let mut last_error = String::new();
+    // A span per delivery, in the trace of the request that wrote the event.
+    let span = tracing::info_span!("events.consume", consumer = consumer.name(), event_type = %event.event_type,
+        message_id = %event.message_id);
+    crate::telemetry::continue_trace(&span, event.trace_parent.as_deref());
     for attempt in 1..=retry.attempts {
-        match consumer.handle(event).await {
+        match tracing::Instrument::instrument(consumer.handle(event), span.clone()).await {
             Ok(()) => return Ok(Delivered::Handled),
             Err(err) => {
                 tracing::warn!(consumer = consumer.name(), message_id = %event.message_id, attempt, error = %err,

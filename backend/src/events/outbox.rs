@@ -30,8 +30,8 @@ pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<St
     })?;
     let insert =
         "INSERT INTO outbox (message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
-                  occurred_at, correlation_id, causation_id, actor, payload) \
-                  VALUES ($1, $2, $3, $4, $5, 1, $6, $1, NULL, $7, $8)";
+                  occurred_at, correlation_id, causation_id, actor, payload, trace_parent) \
+                  VALUES ($1, $2, $3, $4, $5, 1, $6, $1, NULL, $7, $8, $9)";
     with_tx!(tx, |conn| {
         sqlx::query(insert)
             .bind(&message_id)
@@ -42,6 +42,7 @@ pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<St
             .bind(now_millis())
             .bind(event.actor)
             .bind(&payload)
+            .bind(crate::telemetry::current_trace_parent())
             .execute(conn)
             .await
             .map(|_| ())
@@ -62,10 +63,11 @@ struct OutboxRow {
     causation_id: Option<String>,
     actor: Option<String>,
     payload: String,
+    trace_parent: Option<String>,
 }
 
 const ENVELOPE_COLUMNS: &str = "message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
-    occurred_at, correlation_id, causation_id, actor, payload";
+    occurred_at, correlation_id, causation_id, actor, payload, trace_parent";
 
 /// Events of one aggregate in order.
 pub async fn events_for(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<Envelope>> {
@@ -135,6 +137,7 @@ fn envelope(row: OutboxRow) -> Envelope {
         causation_id: row.causation_id,
         actor: row.actor,
         payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+        trace_parent: row.trace_parent,
     }
 }
 

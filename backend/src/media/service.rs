@@ -399,6 +399,7 @@ impl Media {
 
     /// Joins the parts, checks the size and checksum the uploader declared, and hands
     /// the file to processing (`MediaUploaded`).
+    #[tracing::instrument(name = "media.upload", skip_all, fields(media_id = %id))]
     pub async fn complete_upload(&self, user: &User, id: &str) -> Result<MediaView> {
         let row = self.own_upload(user, id).await?;
         if row.state() != MediaState::Uploading {

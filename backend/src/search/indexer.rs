@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tracing::Instrument;
 use types::events::Envelope;
 
 use crate::db::Db;
@@ -66,7 +67,8 @@ impl Consumer for Indexer {
         if targets.is_empty() {
             return Ok(());
         }
-        self.index.refresh(&self.db, &targets, &event.message_id).await.map_err(|err| err.to_string())
+        let span = tracing::info_span!("search.index", documents = targets.len());
+        self.index.refresh(&self.db, &targets, &event.message_id).instrument(span).await.map_err(|err| err.to_string())
     }
 }
 
@@ -107,6 +109,7 @@ mod tests {
             causation_id: None,
             actor: None,
             payload,
+            trace_parent: None,
         }
     }
 

@@ -229,6 +229,7 @@ impl Stories {
 
     // --- stories ---
 
+    #[tracing::instrument(name = "stories.create", skip_all, fields(legacy_id = %input.legacy_id))]
     pub async fn create_story(
         &self,
         user: &User,
@@ -292,6 +293,7 @@ impl Stories {
         Ok(story_view(row, tags, reader))
     }
 
+    #[tracing::instrument(name = "stories.update", skip_all, fields(story_id = %id))]
     pub async fn update_story(&self, user: &User, id: &str, update: &StoryUpdate) -> Result<StoryView> {
         self.save_story(user, id, update, None).await
     }

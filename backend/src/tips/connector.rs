@@ -118,8 +118,11 @@ pub trait Connector: Send + Sync {
     async fn finish_oauth(&self, code: &str) -> Result<Credential>;
     /// The open tasks, newest view of them (`since`, unix ms, lets a provider that can
     /// return only changes do so; a full list is always acceptable).
-    async fn fetch_signals(&self, credential: &Credential, since: Option<i64>)
-        -> std::result::Result<Vec<ConnectorItem>, FetchError>;
+    async fn fetch_signals(
+        &self,
+        credential: &Credential,
+        since: Option<i64>,
+    ) -> std::result::Result<Vec<ConnectorItem>, FetchError>;
     /// The outbound call that completes `item` at the provider, credential attached as a
     /// header (the calls executor seals it). The service sets the idempotency key.
     fn complete(&self, credential: &Credential, item: &ConnectorItem) -> CallInput;

@@ -15,9 +15,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
 use tracing::Instrument;
-use types::{
-    ConnectorView, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipKind,
-};
+use types::{ConnectorView, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipKind};
 
 use crate::calls::Calls;
 use crate::config::Config;
@@ -214,11 +212,18 @@ impl Tips {
         }
         let span = tracing::info_span!("tips.connect", connector = name);
         let credential = connector.finish_oauth(code.trim()).instrument(span).await?;
-        let sealed = self.vault.seal(&serde_json::to_string(&credential).map_err(|e| Error::Unavailable(e.to_string()))?);
+        let sealed =
+            self.vault.seal(&serde_json::to_string(&credential).map_err(|e| Error::Unavailable(e.to_string()))?);
         let mut tx = self.db.begin().await?;
         repo::connect_tx(&mut tx, &user.id, name, &sealed, now).await?;
-        append(&mut tx, "connector", &connection_id(name, &user.id), "ConnectorConnected", Some(&user.id),
-            json!({ "connector": name, "user_id": user.id }))
+        append(
+            &mut tx,
+            "connector",
+            &connection_id(name, &user.id),
+            "ConnectorConnected",
+            Some(&user.id),
+            json!({ "connector": name, "user_id": user.id }),
+        )
         .await?;
         tx.commit().await?;
         tracing::info!(connector = name, user_id = %user.id, "connector connected");
@@ -230,8 +235,14 @@ impl Tips {
         self.connector(name)?;
         let mut tx = self.db.begin().await?;
         if repo::disconnect_tx(&mut tx, &user.id, name, None, now_millis()).await? {
-            append(&mut tx, "connector", &connection_id(name, &user.id), "ConnectorDisconnected", Some(&user.id),
-                json!({ "connector": name, "user_id": user.id, "reason": "user" }))
+            append(
+                &mut tx,
+                "connector",
+                &connection_id(name, &user.id),
+                "ConnectorDisconnected",
+                Some(&user.id),
+                json!({ "connector": name, "user_id": user.id, "reason": "user" }),
+            )
             .await?;
         }
         tx.commit().await?;
@@ -279,8 +290,14 @@ impl Tips {
             Err(FetchError::Unauthorized(reason)) => {
                 let mut tx = self.db.begin().await?;
                 if repo::disconnect_tx(&mut tx, &row.user_id, name, Some(&reason), now).await? {
-                    append(&mut tx, "connector", &connection_id(name, &row.user_id), "ConnectorDisconnected", None,
-                        json!({ "connector": name, "user_id": row.user_id, "reason": "refused by provider" }))
+                    append(
+                        &mut tx,
+                        "connector",
+                        &connection_id(name, &row.user_id),
+                        "ConnectorDisconnected",
+                        None,
+                        json!({ "connector": name, "user_id": row.user_id, "reason": "refused by provider" }),
+                    )
                     .await?;
                 }
                 tx.commit().await?;
@@ -370,10 +387,17 @@ impl Tips {
             };
             let mut tx = self.db.begin().await?;
             repo::insert_tip_tx(&mut tx, &row).await?;
-            append(&mut tx, "tip", &row.id, "TipRecommended", Some(&user.id), json!({
-                "tip_id": row.id, "user_id": user.id, "kind": row.kind, "source": row.source, "arm": row.arm,
-                "policy": row.policy, "candidate_key": row.candidate_key,
-            }))
+            append(
+                &mut tx,
+                "tip",
+                &row.id,
+                "TipRecommended",
+                Some(&user.id),
+                json!({
+                    "tip_id": row.id, "user_id": user.id, "kind": row.kind, "source": row.source, "arm": row.arm,
+                    "policy": row.policy, "candidate_key": row.candidate_key,
+                }),
+            )
             .await?;
             tx.commit().await?;
             tracing::info!(tip_id = %row.id, kind = %row.kind, arm = %row.arm, "tip recommended");
@@ -418,10 +442,17 @@ impl Tips {
             false
         };
         if recorded {
-            append(&mut tx, "tip", tip_id, "TipFeedback", Some(&user.id), json!({
-                "feedback_id": feedback_id, "tip_id": tip_id, "user_id": user.id, "action": action,
-                "kind": tip.kind, "source": tip.source, "arm": tip.arm,
-            }))
+            append(
+                &mut tx,
+                "tip",
+                tip_id,
+                "TipFeedback",
+                Some(&user.id),
+                json!({
+                    "feedback_id": feedback_id, "tip_id": tip_id, "user_id": user.id, "action": action,
+                    "kind": tip.kind, "source": tip.source, "arm": tip.arm,
+                }),
+            )
             .await?;
         }
         let outcome = repo::tip_tx(&mut tx, tip_id).await?.and_then(|t| t.outcome).and_then(|o| TipAction::parse(&o));
@@ -473,10 +504,9 @@ impl Tips {
             Ok(submitted) => submitted.call,
             // The same task was completed before with another request (the token changed
             // since): that first call stands.
-            Err(Error::Conflict(_)) => crate::calls::repo::by_key(&self.db, &key)
-                .await?
-                .ok_or(Error::NotFound { what: "call" })?
-                .view(),
+            Err(Error::Conflict(_)) => {
+                crate::calls::repo::by_key(&self.db, &key).await?.ok_or(Error::NotFound { what: "call" })?.view()
+            }
             Err(err) => return Err(err),
         };
         repo::mark_item_completed(&self.db, &tip.user_id, &name, &external_id, now_millis()).await?;

@@ -147,12 +147,7 @@ mod tests {
         let thompson = replay(&ThompsonPolicy, &users, 60, 5);
         // Random does each user's favourite a fifth of the time: about 0.25 overall.
         assert!((0.18..0.32).contains(&random.overall), "random {}", random.overall);
-        assert!(
-            thompson.overall > random.overall + 0.15,
-            "thompson {} vs random {}",
-            thompson.overall,
-            random.overall
-        );
+        assert!(thompson.overall > random.overall + 0.15, "thompson {} vs random {}", thompson.overall, random.overall);
         // It learns: the last tips are done far more often than the first ones.
         assert!(thompson.window(40, 60) > thompson.window(0, 5) + 0.15, "{:?}", thompson.done_rate);
         assert!(thompson.window(40, 60) > random.window(40, 60) + 0.2);

@@ -117,8 +117,11 @@ async fn drafts(db: &Db, user: &User) -> Result<Vec<Candidate>> {
     let sql = "SELECT s.id, s.title, s.body, l.name AS legacy_name, s.updated_at FROM stories s \
                JOIN legacies l ON l.id = s.legacy_id WHERE s.author_id = $1 AND s.status = 'draft' \
                ORDER BY s.updated_at DESC, s.id LIMIT $2";
-    let rows =
-        with_pool!(db, |pool| sqlx::query_as::<_, DraftRow>(sql).bind(&user.id).bind(PER_SOURCE).fetch_all(pool).await)?;
+    let rows = with_pool!(db, |pool| sqlx::query_as::<_, DraftRow>(sql)
+        .bind(&user.id)
+        .bind(PER_SOURCE)
+        .fetch_all(pool)
+        .await)?;
     Ok(rows
         .into_iter()
         .map(|row| {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RequestTokenError, Scope, TokenResponse,
+    TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -158,10 +158,9 @@ impl Todoist {
             let retry = status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
             return Err((FetchError::Failed(format!("Todoist answered HTTP {}", status.as_u16())), retry));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| (FetchError::Failed(format!("Todoist's answer broke off ({})", short_reason(&err))), true))?;
+        let bytes = response.bytes().await.map_err(|err| {
+            (FetchError::Failed(format!("Todoist's answer broke off ({})", short_reason(&err))), true)
+        })?;
         if bytes.len() > MAX_BODY_BYTES {
             return Err((FetchError::Failed("Todoist's task list is too large to read".into()), false));
         }

@@ -59,7 +59,11 @@ pub fn is_upload_part(request: &Request) -> bool {
 fn request_span(request: &Request) -> tracing::Span {
     let request_id =
         request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-    tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path())
+    let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path());
+    // A caller that traces (a proxy, a client) passes its trace on in `traceparent`.
+    let incoming = request.headers().get("traceparent").and_then(|v| v.to_str().ok());
+    backend::telemetry::continue_trace(&span, incoming);
+    span
 }
 
 /// Copies the matched route pattern onto the response so [`record_metrics`], which runs

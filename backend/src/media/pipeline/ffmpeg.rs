@@ -12,8 +12,21 @@ use serde_json::Value;
 
 /// Time limit of `ffprobe` and of a poster frame.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Time limit of a transcode.
+/// Time limit of a transcode: at least this, or twice the playing time for long files
+/// (see [`transcode_timeout`]).
 pub const TRANSCODE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// No transcode runs longer than this, however long the file.
+pub const TRANSCODE_TIMEOUT_MAX: Duration = Duration::from_secs(6 * 3600);
+
+/// How long a transcode of a file playing `duration_secs` may take: ten minutes, or
+/// twice its playing time (an hour-long family video must not fail for being long), at
+/// most six hours.
+pub fn transcode_timeout(duration_secs: Option<f64>) -> Duration {
+    let scaled = duration_secs
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map_or(Duration::ZERO, |d| Duration::from_secs_f64((d * 2.0).min(TRANSCODE_TIMEOUT_MAX.as_secs_f64())));
+    scaled.max(TRANSCODE_TIMEOUT)
+}
 /// Widest web transcode.
 pub const WEB_MAX_WIDTH: u32 = 1280;
 
@@ -94,6 +107,7 @@ impl Ffmpeg {
         content_type: &str,
         has_audio: bool,
         out: &Path,
+        timeout: Duration,
     ) -> Result<(), FfError> {
         let mut args = input_args(input, content_type);
         args.extend(strings(&[
@@ -113,11 +127,17 @@ impl Ffmpeg {
         }
         args.extend(strings(&["-movflags", "+faststart", "-f", "mp4", "-y"]));
         args.push(out.display().to_string());
-        run(&self.ffmpeg, &args, TRANSCODE_TIMEOUT).await.map(|_| ())
+        run(&self.ffmpeg, &args, timeout).await.map(|_| ())
     }
 
     /// Loudness-normalised (EBU R128 `loudnorm`) AAC in an M4A.
-    pub async fn web_audio(&self, input: &Path, content_type: &str, out: &Path) -> Result<(), FfError> {
+    pub async fn web_audio(
+        &self,
+        input: &Path,
+        content_type: &str,
+        out: &Path,
+        timeout: Duration,
+    ) -> Result<(), FfError> {
         let mut args = input_args(input, content_type);
         args.extend(strings(&[
             "-map",
@@ -138,7 +158,7 @@ impl Ffmpeg {
             "-y",
         ]));
         args.push(out.display().to_string());
-        run(&self.ffmpeg, &args, TRANSCODE_TIMEOUT).await.map(|_| ())
+        run(&self.ffmpeg, &args, timeout).await.map(|_| ())
     }
 }
 
@@ -252,6 +272,15 @@ mod tests {
         });
         assert_eq!(parse_probe(&cover_art).video, None);
         assert_eq!(parse_probe(&serde_json::json!({})), Probe::default());
+    }
+
+    #[test]
+    fn long_files_get_longer_to_transcode() {
+        assert_eq!(transcode_timeout(None), TRANSCODE_TIMEOUT);
+        assert_eq!(transcode_timeout(Some(2.0)), TRANSCODE_TIMEOUT);
+        assert_eq!(transcode_timeout(Some(3600.0)), Duration::from_secs(7200));
+        assert_eq!(transcode_timeout(Some(1e9)), TRANSCODE_TIMEOUT_MAX);
+        assert_eq!(transcode_timeout(Some(f64::NAN)), TRANSCODE_TIMEOUT);
     }
 
     #[test]

@@ -288,14 +288,18 @@ impl MediaPipeline {
             found.notes.push(missing());
             return Ok(());
         }
-        let ff_stop = |step: &str, err: FfError| match err {
-            FfError::Missing => Stop::Transient(format!("ffmpeg disappeared while {step}")),
-            FfError::Failed(why) => Stop::Fail(format!("this {what} could not be {step}: {why}")),
-            FfError::TimedOut(limit) => {
-                Stop::Fail(format!("{step} this {what} took longer than {} minutes", limit.as_secs().div_ceil(60)))
-            }
+        // `step`: what ffmpeg was doing, as in "could not be read" and "took too long to read".
+        let ff_stop = |(verb, done): (&str, &str), err: FfError| match err {
+            FfError::Missing => Stop::Transient(format!("ffmpeg disappeared while it was to {verb} a {what}")),
+            FfError::Failed(why) => Stop::Fail(format!("this {what} could not be {done}: {why}")),
+            FfError::TimedOut(limit) => Stop::Fail(format!(
+                "this {what} took longer than {} minutes to {verb}, so it was stopped",
+                limit.as_secs().div_ceil(60)
+            )),
         };
-        let probe = ff.probe(original, content_type).await.map_err(|e| ff_stop("read", e))?;
+        const READ: (&str, &str) = ("read", "read");
+        const CONVERT: (&str, &str) = ("convert", "converted");
+        let probe = ff.probe(original, content_type).await.map_err(|e| ff_stop(READ, e))?;
         found.meta.duration_secs = probe.duration_secs.map(|d| (d * 1000.0).round() / 1000.0);
         // A container declared as a video may hold only sound, and the other way round.
         if found.kind == Some(MediaKind::Video) && probe.video.is_none() && probe.has_audio {
@@ -311,9 +315,9 @@ impl MediaPipeline {
                 // The poster: a frame a second in (the first is often black), or the first.
                 let frame = work.join("poster.png");
                 let at = if probe.duration_secs.unwrap_or(0.0) >= 2.0 { 1.0 } else { 0.0 };
-                ff.poster(original, content_type, at, &frame).await.map_err(|e| ff_stop("read", e))?;
+                ff.poster(original, content_type, at, &frame).await.map_err(|e| ff_stop(READ, e))?;
                 if at > 0.0 && std::fs::metadata(&frame).map_or(true, |m| m.len() == 0) {
-                    ff.poster(original, content_type, 0.0, &frame).await.map_err(|e| ff_stop("read", e))?;
+                    ff.poster(original, content_type, 0.0, &frame).await.map_err(|e| ff_stop(READ, e))?;
                 }
                 let out_dir = work.to_path_buf();
                 let renders = blocking(PHOTO_TIMEOUT, "poster", move || {
@@ -328,9 +332,10 @@ impl MediaPipeline {
                 .map_err(photo_stop)?;
                 found.files.extend(renders.into_iter().map(webp_variant));
                 let web = work.join("web.mp4");
-                ff.web_video(original, content_type, probe.has_audio, &web)
+                let limit = ffmpeg::transcode_timeout(probe.duration_secs);
+                ff.web_video(original, content_type, probe.has_audio, &web, limit)
                     .await
-                    .map_err(|e| ff_stop("converted", e))?;
+                    .map_err(|e| ff_stop(CONVERT, e))?;
                 let size = ff.probe(&web, "video/mp4").await.ok().and_then(|p| p.video);
                 found.files.push(file_variant("web", "video/mp4", &web, size)?);
             }
@@ -339,7 +344,8 @@ impl MediaPipeline {
                     return Err(Stop::Fail("this recording holds no sound that can be played".into()));
                 }
                 let web = work.join("web.m4a");
-                ff.web_audio(original, content_type, &web).await.map_err(|e| ff_stop("converted", e))?;
+                let limit = ffmpeg::transcode_timeout(probe.duration_secs);
+                ff.web_audio(original, content_type, &web, limit).await.map_err(|e| ff_stop(CONVERT, e))?;
                 found.files.push(file_variant("web", "audio/mp4", &web, None)?);
             }
         }

@@ -174,7 +174,7 @@ pub fn render(image: &DynamicImage, targets: &[Target], out_dir: &Path) -> Resul
         DynamicImage::ImageRgb8(image.to_rgb8())
     };
     let mut order: Vec<&Target> = targets.iter().collect();
-    order.sort_by(|a, b| b.width.cmp(&a.width));
+    order.sort_by_key(|t| std::cmp::Reverse(t.width));
     let mut previous: Option<DynamicImage> = None;
     let mut rendered = Vec::new();
     for target in order {

@@ -236,7 +236,7 @@ fn iso_media(head: &[u8]) -> Option<Detected> {
     // A real `ftyp` box is small and a whole number of brands; anything else (a
     // program's header with "ftyp" at offset 4) is left to the other signatures.
     let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    if !(16..=1024).contains(&size) || size % 4 != 0 {
+    if !(16..=1024).contains(&size) || size & 3 != 0 {
         return None;
     }
     let end = size.min(head.len());
