@@ -272,6 +272,32 @@ def manifests(path: str, allow_pending: bool) -> int:
     return finish()
 
 
+# ---- observability -------------------------------------------------------------------
+
+
+def observability() -> int:
+    """The Grafana dashboard and the alert rules parse, and every metric they query is
+    one Heirloom's code records (a renamed metric would leave a silent, empty panel)."""
+    dashboard = json.loads((ROOT / "docs/ops/grafana-dashboard.json").read_text())
+    rules = yaml.safe_load((ROOT / "docs/ops/prometheus-alerts.yaml").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs += [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"].get("runbook", "").split("#")[-1]
+            runbooks = (ROOT / "docs/ops/runbooks.md").read_text().lower()
+            if f"## {anchor}" not in runbooks.replace("`", ""):
+                problem(f"alert {rule['alert']}: docs/ops/runbooks.md has no section for it")
+    source = "\n".join(p.read_text() for p in (ROOT / "backend/src").rglob("*.rs"))
+    source += "\n".join(p.read_text() for p in (ROOT / "server/src").rglob("*.rs"))
+    for expr in exprs:
+        for name in set(re.findall(r"\b((?:heirloom|http)_[a-z_]+)", expr)):
+            metric = re.sub(r"_(bucket|count|sum)$", "", name)
+            if f'"{metric}"' not in source:
+                problem(f"{metric} (in `{expr.strip()[:60]}…`) is not a metric Heirloom records")
+    return finish()
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__)
@@ -287,6 +313,8 @@ def main(argv: list[str]) -> int:
         return schema_rejects(Path(rest[0]))
     if command == "manifests":
         return manifests(rest[0], "--pending" in rest[1:])
+    if command == "observability":
+        return observability()
     print(f"ops-checks: unknown command {command}", file=sys.stderr)
     return 2
 

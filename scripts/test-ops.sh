@@ -94,5 +94,8 @@ for values in "${VALUES_FILES[@]}"; do
     "$py" scripts/ops-checks.py manifests "$manifest" "${pending[@]}"
 done
 
+check "Grafana dashboard and alert rules: parse, query only metrics Heirloom records, each alert has a runbook" \
+  "$py" scripts/ops-checks.py observability
+
 echo "test-ops: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -180,6 +180,7 @@ async fn park(db: &Db, consumer: &str, message_id: &str, attempts: u32, error: &
                ON CONFLICT (consumer, message_id) DO UPDATE SET attempts = excluded.attempts, \
                last_error = excluded.last_error, failed_at = excluded.failed_at";
     let error: String = error.chars().take(2000).collect();
+    metrics::counter!(crate::events::lag::PARKED, "consumer" => consumer.to_string()).increment(1);
     with_pool!(db, |pool| {
         sqlx::query(sql)
             .bind(consumer)

@@ -14,8 +14,11 @@ use crate::stories::render::excerpt;
 use crate::tips::model::Candidate;
 use crate::tips::{prompts, repo};
 
-/// Most of one kind a single request considers (the newest).
-const PER_SOURCE: i64 = 20;
+/// Most of one kind a single request considers (the newest). Generous, because those
+/// resting after feedback are dropped only afterwards.
+const PER_SOURCE: i64 = 100;
+/// Media each need a permission check; fewer of them.
+const MEDIA_PER_REQUEST: i64 = 30;
 
 /// Every candidate for `user`, before cool-downs.
 pub async fn gather(db: &Db, media: &Media, user: &User, now: i64) -> Result<Vec<Candidate>> {
@@ -75,7 +78,7 @@ pub fn story_prompts(legacy_id: Option<&str>) -> Vec<Candidate> {
 }
 
 async fn connector_tasks(db: &Db, user: &User) -> Result<Vec<Candidate>> {
-    let items = repo::open_items(db, &user.id, PER_SOURCE * 5).await?;
+    let items = repo::open_items(db, &user.id, PER_SOURCE * 2).await?;
     Ok(items
         .into_iter()
         .map(|item| {
@@ -114,7 +117,8 @@ struct DraftRow {
 
 /// The user's own unfinished stories, most recently touched first.
 async fn drafts(db: &Db, user: &User) -> Result<Vec<Candidate>> {
-    let sql = "SELECT s.id, s.title, s.body, l.name AS legacy_name, s.updated_at FROM stories s \
+    // Only the start of each body: an excerpt is all a tip shows.
+    let sql = "SELECT s.id, s.title, SUBSTR(s.body, 1, 800) AS body, l.name AS legacy_name, s.updated_at FROM stories s \
                JOIN legacies l ON l.id = s.legacy_id WHERE s.author_id = $1 AND s.status = 'draft' \
                ORDER BY s.updated_at DESC, s.id LIMIT $2";
     let rows = with_pool!(db, |pool| sqlx::query_as::<_, DraftRow>(sql)
@@ -153,7 +157,7 @@ async fn uncaptioned_media(db: &Db, media: &Media, user: &User) -> Result<Vec<Ca
                OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.legacy_id = m.legacy_id AND ms.user_id = $1 \
                AND ms.role IN ('owner', 'editor'))) ORDER BY m.created_at DESC, m.id LIMIT $2";
     let ids: Vec<String> = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>(sql).bind(&user.id).bind(PER_SOURCE).fetch_all(pool).await
+        sqlx::query_scalar::<_, String>(sql).bind(&user.id).bind(MEDIA_PER_REQUEST).fetch_all(pool).await
     })?;
     let mut found = Vec::new();
     for id in ids {
@@ -189,7 +193,7 @@ async fn uncaptioned_media(db: &Db, media: &Media, user: &User) -> Result<Vec<Ca
 async fn legacies_without_stories(db: &Db, writable: &[(String, String)]) -> Result<Vec<Candidate>> {
     let sql = "SELECT COUNT(*) FROM stories WHERE legacy_id = $1";
     let mut found = Vec::new();
-    for (id, name) in writable.iter().take(PER_SOURCE as usize) {
+    for (id, name) in writable.iter().take(20) {
         let n = with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(pool).await)?;
         if n == 0 {
             found.push(Candidate {

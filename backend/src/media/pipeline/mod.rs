@@ -162,7 +162,7 @@ impl MediaPipeline {
                 tracing::warn!(media_id = id, error = %err, "cannot delete a rejected original");
             }
         }
-        metrics::counter!("media_processed_total", "state" => state.as_str()).increment(1);
+        metrics::counter!("heirloom_media_processed_total", "state" => state.as_str()).increment(1);
         tracing::info!(
             media_id = id,
             state = state.as_str(),
@@ -415,6 +415,12 @@ impl MediaPipeline {
         .map_err(|e| e.to_string())?;
         if !recorded {
             tracing::info!(media_id = %row.id, "media outcome not recorded: the item changed meanwhile");
+            if matches!(repo::find(db, &row.id).await, Ok(None)) {
+                // Deleted while it was processed: the files just stored belong to no one.
+                for (variant, _) in &found.files {
+                    let _ = self.media.storage().delete(&model::variant_key(&row.id, &variant.name)).await;
+                }
+            }
         }
         Ok(())
     }
