@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 SITE_ROOT := $(CURDIR)/target/site
 BIN := $(CARGO_TARGET_DIR)/release/heirloom
 
-.PHONY: tools build run dev test test-rust test-js test-ops test-e2e test-api test-fuzz fuzz bench fmt lint clean-data
+.PHONY: tools build run dev test test-rust test-js test-ops test-e2e test-api test-fuzz fuzz bench chaos fmt lint clean-data
 
 tools:
 	@scripts/tools.sh
@@ -80,6 +80,11 @@ fuzz:
 bench: build
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench: install wrk"; exit 1; }
 	BENCH_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) python3 bench/run.py
+
+# Load and fault scenarios (kill -9 under writes, PostgreSQL and NATS outages, sustained
+# load); loopback only, about 15 minutes; results in bench/results/chaos-*.
+chaos: build
+	BENCH_BIN=$(BIN) BENCH_SITE=$(SITE_ROOT) python3 bench/chaos.py
 
 fmt:
 	cargo fmt --all

@@ -46,20 +46,22 @@ def words(n, seed):
 class Server:
     """The release binary on a fresh data folder, and what it costs to run."""
 
-    def __init__(self, binary, site, database_url=None, data=None):
+    def __init__(self, binary, site, database_url=None, data=None, env=None):
         self.base = f"http://127.0.0.1:{PORT}"
         # A data folder given by the caller is the caller's to remove.
         self.own_data = data is None
         self.data = data or tempfile.mkdtemp(prefix="heirloom-bench-")
+        extra = env or {}
         env = dict(os.environ, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=site, LEPTOS_ENV="PROD",
                    HEIRLOOM_DATA_DIR=self.data, HEIRLOOM_PUBLIC_URL=self.base, HEIRLOOM_LOG_LEVEL="warn",
                    HEIRLOOM_DB_MAX_CONNECTIONS="16",
                    # One load generator is one address: the per-address write and search limits
                    # would measure themselves.
                    HEIRLOOM_WRITES_PER_MINUTE_PER_IP="100000000",
-                   HEIRLOOM_SEARCHES_PER_MINUTE_PER_IP="100000000")
+                   HEIRLOOM_SEARCHES_PER_MINUTE_PER_IP="100000000", **extra)
         if database_url:
             env["DATABASE_URL"] = database_url
+        self.env = env
         started = time.monotonic()
         self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
