@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PENDING: set[str] = set()
 # config.rs keys the chart's `config` map deliberately leaves out: the data folder is
 # fixed at /data, secrets belong in the Secret, NATS and S3 have values of their own.
-NOT_IN_CHART_CONFIG = {"data_dir", "database_url", "oidc_providers", "vault_key"}
+NOT_IN_CHART_CONFIG = {
+    "data_dir",
+    "database_url",
+    "oidc_providers",
+    "vault_key",
+    "vault_previous_keys",
+    "todoist_client_secret",
+}
 CHART_OWN_SECTIONS = re.compile(r"^(nats_|s3_)")
 
 problems: list[str] = []

@@ -92,17 +92,15 @@ pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<type
     Ok((legacy, can_write, media))
 }
 
-/// Changes a media item's caption. `version` is the one the form was rendered with, so
-/// someone else's newer caption is not overwritten. Works as a plain form post too (the
-/// browser is sent back to the page it came from).
+/// Changes a media item's caption; answers the caption as stored (trimmed) and the
+/// item's new version. `version` is the one the form was rendered with, so someone
+/// else's newer caption is not overwritten. Works as a plain form post too (the browser
+/// is sent back to the page it came from).
 #[server(endpoint = "set_media_caption")]
-pub async fn set_media_caption(
-    id: String,
-    caption: String,
-    version: Option<i64>,
-) -> Result<types::MediaView, ApiError> {
+pub async fn set_media_caption(id: String, caption: String, version: Option<i64>) -> Result<(String, i64), ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.media.set_caption(&auth.user, &id, &caption, version).await?)
+    let item = backend.media.set_caption(&auth.user, &id, &caption, version).await?;
+    Ok((item.caption, item.version))
 }
 
 /// Sends a media item whose processing failed through processing again (a plain form

@@ -232,3 +232,60 @@ db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
     assert_eq!(bus.stream_messages().await.unwrap(), 31, "JetStream dropped the duplicates by message id");
     bus.delete_stream().await.unwrap();
 });
+
+/// A consumer that takes as long as it is told to (a media transcode).
+struct Slow {
+    release: tokio::sync::Semaphore,
+    handled: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Consumer for Slow {
+    fn name(&self) -> &str {
+        "slow"
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == "TestUploaded"
+    }
+
+    fn own_lane(&self) -> Option<&'static [&'static str]> {
+        Some(&["TestUploaded"])
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+        self.release.acquire().await.map_err(|e| e.to_string())?.forget();
+        self.handled.lock().unwrap().push(event.message_id.clone());
+        Ok(())
+    }
+}
+
+db_test!(a_slow_consumer_in_its_own_lane_does_not_hold_up_the_others, |db| {
+    let index = Recorder::new("index", 0);
+    let slow = Arc::new(Slow { release: tokio::sync::Semaphore::new(0), handled: Mutex::new(Vec::new()) });
+    let config = backend::testing::config(std::path::Path::new("/tmp"), "sqlite::memory:", "http://127.0.0.1:1", "");
+    let consumers: Vec<Arc<dyn Consumer>> = vec![index.clone(), slow.clone()];
+    let workers = events::runtime::Workers::start(db.clone(), &config, consumers, Vec::new(), quick()).await.unwrap();
+    write(db, "video", "TestUploaded").await;
+    write(db, "story", "TestCreated").await;
+    // The slow consumer is stuck on the upload; the story still reaches the index.
+    let mut seen = false;
+    for _ in 0..500 {
+        if index.handled().len() == 2 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen, "the shared lane went on: {:?}", index.handled());
+    assert!(slow.handled.lock().unwrap().is_empty(), "the slow consumer has not finished");
+    slow.release.add_permits(1);
+    for _ in 0..500 {
+        if slow.handled.lock().unwrap().len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(slow.handled.lock().unwrap().len(), 1, "the lane delivers once released");
+    workers.shutdown().await;
+});

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use backend::db::Db;
 use backend::db_test;
-use backend::events::{consumer, outbox, Consumer, Delivered, Dispatcher, RetryPolicy};
+use backend::events::dispatch::Lane;
+use backend::events::{consumer, outbox, Consumer, Delivered, RetryPolicy};
 use backend::identity::{repo as users, NewUser, Role, User};
 use backend::media::model::{self, MediaRow};
 use backend::media::pipeline::{ClamdAddress, MediaPipeline, Settings};
@@ -486,9 +487,10 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
     let corrupt = world.upload("broken.jpg", "image/jpeg", &corrupt_jpeg()).await;
     let good = world.upload("good.jpg", "image/jpeg", &jpeg(1000, 750)).await;
 
-    // Delivered by the real dispatcher, in upload order.
-    let dispatcher = Dispatcher::new(db.clone(), vec![pipeline.clone() as Arc<dyn Consumer>], quick());
-    dispatcher.drain().await.unwrap();
+    // Delivered by the pipeline's own lane of the real dispatcher, in upload order.
+    let lane = Lane::new(db.clone(), pipeline.clone() as Arc<dyn Consumer>, quick());
+    assert_eq!(lane.drain().await.unwrap(), 2);
+    assert_eq!(lane.drain().await.unwrap(), 0, "the lane's progress is its processed records");
 
     let row = world.row(&corrupt).await;
     assert_eq!(row.state(), MediaState::Failed);

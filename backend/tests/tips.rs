@@ -240,7 +240,9 @@ tips_test!(a_revoked_token_disconnects_with_a_reason_the_user_sees, |env| {
     assert_eq!(env.fake.count("GET", "/rest/v2/tasks"), 2);
 
     // Synced a moment ago: asking for a tip uses the tasks known, without a fetch.
-    assert_eq!(env.recommend(&carol, 20).await.kind, TipKind::Todo);
+    // (The task and "start a legacy" compete; two asks without feedback show both.)
+    let kinds = [env.recommend(&carol, 20).await.kind, env.recommend(&carol, 20).await.kind];
+    assert!(kinds.contains(&TipKind::Todo), "{kinds:?}");
     assert_eq!(env.fake.count("GET", "/rest/v2/tasks"), 2);
 
     // The user revokes Heirloom at Todoist: the next fetch gets 401.

@@ -70,6 +70,12 @@ enum Command {
         /// The archive `heirloom backup` wrote.
         file: PathBuf,
     },
+    /// Re-seal every stored credential (webhook signing secrets, outbound calls'
+    /// credential headers, connector tokens) with the current `vault_key`, and report
+    /// how many of each. Rotate by setting the new `vault_key`, listing the old key in
+    /// `vault_previous_keys`, running this (the server may keep running), then removing
+    /// the old key.
+    RotateVaultKey,
 }
 
 pub fn run() -> ExitCode {
@@ -95,6 +101,7 @@ pub fn run() -> ExitCode {
             Command::Reindex => reindex(config).await,
             Command::Backup { file, include_vault_key } => backup(config, &file, include_vault_key).await,
             Command::Restore { file } => restore(config, &file).await,
+            Command::RotateVaultKey => rotate_vault_key(config).await,
         }
     });
     match result {
@@ -218,6 +225,27 @@ async fn reindex(config: Config) -> backend::Result<()> {
         started.elapsed().as_secs_f64(),
         report.generation
     );
+    Ok(())
+}
+
+async fn rotate_vault_key(config: Config) -> backend::Result<()> {
+    let vault = backend::vault::Vault::from_config(&config)?;
+    let db = backend::open_database(&config, 2).await?;
+    let result = backend::vault::reseal_all(&db, &vault).await;
+    db.close().await;
+    let report = result?;
+    println!("current vault key: {}", vault.current_key_id());
+    for (what, resealed, current, unreadable) in &report.kinds {
+        println!("{what}: {resealed} re-sealed, {current} already current, {unreadable} unreadable");
+    }
+    let unreadable = report.unreadable();
+    if unreadable > 0 {
+        return Err(backend::Error::Conflict(format!(
+            "{unreadable} sealed value(s) open with neither vault_key nor vault_previous_keys; add the key that \
+             sealed them to vault_previous_keys and run rotate-vault-key again"
+        )));
+    }
+    println!("every sealed value opens with the current key; vault_previous_keys can now be removed");
     Ok(())
 }
 

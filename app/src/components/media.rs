@@ -138,7 +138,7 @@ fn media_item(item: MediaView) -> impl IntoView {
     let id = item.id.clone();
     let caption_id = format!("caption-{id}");
     view! {
-        <li class="media-item" id=format!("media-{id}")>
+        <li class="media-item" id=format!("media-{id}") data-name=item.file_name.clone()>
             <figure>
                 {body}
                 <figcaption class:untitled=item.caption.is_empty()>
@@ -323,8 +323,8 @@ fn save_caption(ev: SubmitEvent) {
     status("Saving…");
     spawn_local(async move {
         match set_media_caption(id.clone(), caption, version).await {
-            Ok(item) => {
-                show_caption(&item);
+            Ok((caption, version)) => {
+                show_caption(&id, &caption, version);
                 status("Caption saved.");
             }
             Err(error) => status(error.message()),
@@ -332,26 +332,27 @@ fn save_caption(ev: SubmitEvent) {
     });
 }
 
-fn show_caption(item: &MediaView) {
+fn show_caption(id: &str, caption: &str, version: i64) {
     let Some(el) =
-        web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&format!("media-{}", item.id)))
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&format!("media-{id}")))
     else {
         return;
     };
     let find = |selector: &str| el.query_selector(selector).ok().flatten();
-    let text = if item.caption.is_empty() { item.file_name.as_str() } else { item.caption.as_str() };
-    if let Some(caption) = find("figcaption") {
-        caption.set_text_content(Some(text));
-        let _ = caption.class_list().toggle_with_force("untitled", item.caption.is_empty());
+    let name = el.get_attribute("data-name").unwrap_or_default();
+    let text = if caption.is_empty() { name.as_str() } else { caption };
+    if let Some(figcaption) = find("figcaption") {
+        figcaption.set_text_content(Some(text));
+        let _ = figcaption.class_list().toggle_with_force("untitled", caption.is_empty());
     }
     if let Some(link) = find(LINKS) {
-        let _ = link.set_attribute("data-caption", &item.caption);
+        let _ = link.set_attribute("data-caption", caption);
         let _ = link.set_attribute("data-alt", text);
     }
     if let Some(img) = find("img") {
         let _ = img.set_attribute("alt", text);
     }
-    if let Some(version) = find("input[name=version]").and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-        version.set_value(&item.version.to_string());
+    if let Some(input) = find("input[name=version]").and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        input.set_value(&version.to_string());
     }
 }

@@ -216,7 +216,7 @@ pub fn StoryEditor(
                 Err(Stop::Failed(why)) => Err(why),
             };
             let outcome = match processed {
-                Ok(view) if view.state == MediaState::Ready => match upload::largest_thumbnail(&view) {
+                Ok(view) if view.state == MediaState::Ready => match view.largest_thumbnail() {
                     Some(variant) => {
                         let src = format!("/media/{}/{variant}", view.id);
                         let inserted = editor.with_value(|e| e.as_ref().is_some_and(|e| e.insert_image(&src, &name)));
@@ -228,7 +228,7 @@ pub fn StoryEditor(
                     }
                     None => format!("{name} is not a photo, so it was added to the story's media instead."),
                 },
-                Ok(view) => format!("{name} could not be used: {}", view.failure.unwrap_or_default()),
+                Ok(view) => format!("{name} could not be used: {}", view.failure_text()),
                 Err(why) => format!("{name} was not uploaded: {why}"),
             };
             image_status.set(outcome);

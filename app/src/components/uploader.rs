@@ -13,9 +13,9 @@ use leptos::ev::DragEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
-use types::{MediaState, MediaView};
+use types::MediaState;
 
-use super::upload::{self, speed_text, Report, Stop, Upload};
+use super::upload::{self, speed_text, Item as Media, Report, Stop, Upload};
 
 /// Files sent at the same time; the others wait their turn.
 const AT_ONCE: usize = 3;
@@ -82,12 +82,11 @@ impl Phase {
         matches!(self, Phase::Waiting | Phase::Preparing | Phase::Sending | Phase::Retrying | Phase::Paused)
     }
 
-    fn of(view: &MediaView) -> Phase {
-        let why = || view.failure.clone().unwrap_or_else(|| "no reason was given".into());
+    fn of(view: &Media) -> Phase {
         match view.state {
             MediaState::Ready => Phase::Ready,
-            MediaState::Failed => Phase::Failed(why()),
-            MediaState::Rejected => Phase::Rejected(why()),
+            MediaState::Failed => Phase::Failed(view.failure_text()),
+            MediaState::Rejected => Phase::Rejected(view.failure_text()),
             state => Phase::Processing(state),
         }
     }
@@ -102,7 +101,7 @@ struct Item {
     sent: RwSignal<u64>,
     speed: RwSignal<f64>,
     phase: RwSignal<Phase>,
-    view: RwSignal<Option<MediaView>>,
+    view: RwSignal<Option<Media>>,
     upload: StoredValue<SendWrapper<Rc<Upload>>>,
 }
 
@@ -178,10 +177,10 @@ impl Uploads {
     }
 
     /// Follows processing until it decides.
-    async fn watch(self, item: Item, view: MediaView) {
+    async fn watch(self, item: Item, view: Media) {
         item.phase.set(Phase::of(&view));
         item.view.set(Some(view.clone()));
-        let seen = |view: &MediaView| {
+        let seen = |view: &Media| {
             let phase = Phase::of(view);
             if item.phase.get_untracked() != phase {
                 item.phase.set(phase);
@@ -191,10 +190,8 @@ impl Uploads {
             Ok(view) => {
                 let message = match &view.state {
                     MediaState::Ready => format!("{} is ready", item.name),
-                    MediaState::Rejected => {
-                        format!("{} was refused: {}", item.name, view.failure.clone().unwrap_or_default())
-                    }
-                    _ => format!("{} failed: {}", item.name, view.failure.clone().unwrap_or_default()),
+                    MediaState::Rejected => format!("{} was refused: {}", item.name, view.failure_text()),
+                    _ => format!("{} failed: {}", item.name, view.failure_text()),
                 };
                 item.phase.set(Phase::of(&view));
                 item.view.set(Some(view));
@@ -344,12 +341,7 @@ fn row(uploads: Uploads, item: Item) -> impl IntoView {
             });
         }
     };
-    let thumbnail = move || {
-        view.with(|v| {
-            let v = v.as_ref().filter(|v| v.state == MediaState::Ready)?;
-            v.variants.iter().find(|x| x.name == "thumb-320").map(|x| x.url.clone())
-        })
-    };
+    let thumbnail = move || view.with(|v| v.as_ref().filter(|v| v.state == MediaState::Ready)?.url("thumb-320"));
     let can_retry =
         move || matches!(phase.get(), Phase::Failed(_)) && view.with(|v| v.as_ref().is_some_and(|v| v.can_edit));
     let label = name.clone();

@@ -286,7 +286,13 @@ impl Calls {
             append(&mut tx, call_id, "CallFailed", None, failed).await?;
         }
         tx.commit().await?;
-        let result = if outcome.succeeded() { "succeeded" } else if outcome.retryable { "retryable" } else { "failed" };
+        let result = if outcome.succeeded() {
+            "succeeded"
+        } else if outcome.retryable {
+            "retryable"
+        } else {
+            "failed"
+        };
         metrics::counter!("heirloom_call_attempts_total", "result" => result).increment(1);
         tracing::info!(call_id, attempt, status_code = ?outcome.status_code, latency_ms = outcome.latency_ms,
             succeeded = outcome.succeeded(), "call attempted");

@@ -30,6 +30,13 @@ pub trait Consumer: Send + Sync {
     fn per_replica(&self) -> bool {
         false
     }
+    /// For a consumer whose handling may take minutes (media transcodes): the event
+    /// types it wants, listed, so the embedded dispatcher can give it a lane of its own
+    /// and a slow event never holds up the other consumers. `None` (the default) keeps
+    /// it in the shared lane.
+    fn own_lane(&self) -> Option<&'static [&'static str]> {
+        None
+    }
 }
 
 /// How hard to try before parking an event.

@@ -23,7 +23,9 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// The shared lane: every consumer without a lane of its own ([`Consumer::own_lane`]).
     pub fn new(db: Db, consumers: Vec<Arc<dyn Consumer>>, retry: RetryPolicy) -> Dispatcher {
+        let consumers = consumers.into_iter().filter(|c| c.own_lane().is_none()).collect();
         Dispatcher { db, consumers, retry, batch: 100 }
     }
 
@@ -59,6 +61,7 @@ impl Dispatcher {
 
     /// Drains after every commit in this process and at least every `every` (writes by
     /// other processes), until `stop` resolves; a failed drain is retried next round.
+    /// (Lanes of their own are started with [`Lane::run`].)
     pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         let mut commits = crate::db::commits();
@@ -70,6 +73,61 @@ impl Dispatcher {
             match outbox::unpublished_count(&self.db).await {
                 Ok(waiting) => self.consumers.iter().for_each(|c| lag::record(c.name(), waiting as f64)),
                 Err(err) => tracing::warn!(error = %err, "cannot measure consumer lag"),
+            }
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
+
+/// A lane of its own for one slow consumer: it finds the events of its types that it
+/// has not processed (its processed records, not the shared lane's "published" mark,
+/// are its progress), oldest first, and handles them one at a time, so a transcode that
+/// takes ten minutes delays only other media, never search or webhooks.
+pub struct Lane {
+    db: Db,
+    consumer: Arc<dyn Consumer>,
+    retry: RetryPolicy,
+}
+
+/// How far back a lane looks behind its newest processed event: a transaction that
+/// committed late (it began before, committed after) is still found. Requests time out
+/// long before this.
+const LATE_COMMIT_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+impl Lane {
+    pub fn new(db: Db, consumer: Arc<dyn Consumer>, retry: RetryPolicy) -> Lane {
+        Lane { db, consumer, retry }
+    }
+
+    /// Handles every waiting event of the lane's types; returns how many.
+    pub async fn drain(&self) -> Result<usize> {
+        let types = self.consumer.own_lane().unwrap_or_default();
+        let mut handled = 0;
+        loop {
+            let waiting =
+                outbox::unprocessed_of_types(&self.db, self.consumer.name(), types, LATE_COMMIT_WINDOW_MS, 20).await?;
+            if waiting.is_empty() {
+                return Ok(handled);
+            }
+            for event in &waiting {
+                crate::events::consumer::deliver(&self.db, self.consumer.as_ref(), event, self.retry).await?;
+                handled += 1;
+            }
+        }
+    }
+
+    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut commits = crate::db::commits();
+        loop {
+            commits.mark_unchanged();
+            let span = tracing::info_span!("events.lane", consumer = self.consumer.name());
+            if let Err(err) = self.drain().instrument(span).await {
+                tracing::error!(consumer = self.consumer.name(), error = %err, "event lane failed; retrying");
             }
             tokio::select! {
                 _ = &mut stop => return,

@@ -141,6 +141,37 @@ fn envelope(row: OutboxRow) -> Envelope {
     }
 }
 
+/// Events of `types` that `consumer` has not processed, oldest first: those after its
+/// newest processed event of these types, less `window_ms` for late commits.
+pub async fn unprocessed_of_types(
+    db: &Db,
+    consumer: &str,
+    types: &[&str],
+    window_ms: i64,
+    limit: i64,
+) -> Result<Vec<Envelope>> {
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
+    let in_types = placeholders.join(", ");
+    let sql = format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM outbox o WHERE o.event_type IN ({in_types}) \
+         AND o.occurred_at >= COALESCE((SELECT MAX(x.occurred_at) FROM outbox x JOIN processed_events p \
+             ON p.message_id = x.message_id AND p.consumer = $1 WHERE x.event_type IN ({in_types})), 0) - $2 \
+         AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = $1 AND p.message_id = o.message_id) \
+         ORDER BY o.occurred_at, o.message_id LIMIT $3"
+    );
+    let rows = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as::<_, OutboxRow>(&sql).bind(consumer).bind(window_ms).bind(limit);
+        for t in types {
+            query = query.bind(*t);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().map(envelope).collect())
+}
+
 /// How many outbox rows exist (for tests that check a rollback took the event too).
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await)?)

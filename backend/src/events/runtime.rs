@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
 use crate::events::consumer::{Consumer, RetryPolicy};
+use crate::events::dispatch::Lane;
 use crate::events::jetstream::JetStream;
 use crate::events::{Dispatcher, TimerHandler, TimerWorker};
 
@@ -41,6 +42,10 @@ impl Workers {
             None => {
                 let dispatcher = Arc::new(Dispatcher::new(db.clone(), consumers.clone(), retry));
                 tasks.push(tokio::spawn(dispatcher.run(poll, stopped(stop_rx.clone()))));
+                for consumer in consumers.iter().filter(|c| c.own_lane().is_some()) {
+                    let lane = Arc::new(Lane::new(db.clone(), consumer.clone(), retry));
+                    tasks.push(tokio::spawn(lane.run(poll, stopped(stop_rx.clone()))));
+                }
             }
             Some(url) => {
                 let bus = JetStream::connect(url, &config.nats_stream).await?;

@@ -150,16 +150,14 @@ pub async fn set_caption_tx(tx: &mut Tx, id: &str, caption: &str, version: i64) 
     Ok(changed > 0)
 }
 
-/// Puts a failed item back in line for processing.
-pub async fn requeue_tx(tx: &mut Tx, id: &str) -> Result<bool> {
+/// Puts a failed item back in line for processing, or one stuck in processing since
+/// before `stuck_before` (its worker died, or gave up on a transient error).
+pub async fn requeue_tx(tx: &mut Tx, id: &str, stuck_before: i64) -> Result<bool> {
     let sql = "UPDATE media SET state = 'pending', failure = NULL, updated_at = $2, version = version + 1 \
-               WHERE id = $1 AND state = 'failed'";
-    let changed = with_tx!(tx, |conn| sqlx::query(sql)
-        .bind(id)
-        .bind(now_millis())
-        .execute(conn)
-        .await
-        .map(|d| d.rows_affected()))?;
+               WHERE id = $1 AND (state = 'failed' OR (state = 'processing' AND updated_at < $3))";
+    let changed = with_tx!(tx, |conn| {
+        sqlx::query(sql).bind(id).bind(now_millis()).bind(stuck_before).execute(conn).await.map(|d| d.rows_affected())
+    })?;
     Ok(changed > 0)
 }
 

@@ -30,6 +30,8 @@ pub const UPLOAD_EXPIRY_TIMER: &str = "media.upload_expiry";
 const FILE_NAME_MAX_CHARS: usize = 255;
 const CAPTION_MAX_CHARS: usize = 2000;
 const LIST_MAX: i64 = 500;
+/// An item in processing for longer than this may be sent through again.
+const STUCK_AFTER_MS: i64 = 60 * 60 * 1000;
 
 /// The limits an upload is checked against, from config.
 #[derive(Debug, Clone)]
@@ -641,8 +643,14 @@ impl Media {
     pub async fn retry(&self, user: &User, id: &str) -> Result<MediaView> {
         let row = self.editable(user, id).await?;
         let mut tx = self.db.begin().await?;
-        if !repo::requeue_tx(&mut tx, id).await? {
-            return Err(Error::Conflict(format!("Only a failed item can be retried; this one is {}.", row.state())));
+        // Processing that has not finished in an hour has stopped (a transcode's own
+        // limit is separate and reported as a failure).
+        let stuck_before = now_millis() - STUCK_AFTER_MS;
+        if !repo::requeue_tx(&mut tx, id, stuck_before).await? {
+            return Err(Error::Conflict(format!(
+                "Only a failed item, or one stuck in processing for an hour, can be retried; this one is {}.",
+                row.state()
+            )));
         }
         append(
             &mut tx,

@@ -118,7 +118,8 @@ struct DraftRow {
 /// The user's own unfinished stories, most recently touched first.
 async fn drafts(db: &Db, user: &User) -> Result<Vec<Candidate>> {
     // Only the start of each body: an excerpt is all a tip shows.
-    let sql = "SELECT s.id, s.title, SUBSTR(s.body, 1, 800) AS body, l.name AS legacy_name, s.updated_at FROM stories s \
+    let sql =
+        "SELECT s.id, s.title, SUBSTR(s.body, 1, 800) AS body, l.name AS legacy_name, s.updated_at FROM stories s \
                JOIN legacies l ON l.id = s.legacy_id WHERE s.author_id = $1 AND s.status = 'draft' \
                ORDER BY s.updated_at DESC, s.id LIMIT $2";
     let rows = with_pool!(db, |pool| sqlx::query_as::<_, DraftRow>(sql)

@@ -17,6 +17,7 @@ pub mod session;
 mod stories_api;
 mod stories_forms;
 mod theme;
+mod tips_api;
 
 use std::time::Duration;
 
@@ -147,6 +148,18 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{id}/{variant}", get(media_api::serve))
         .layer(DefaultBodyLimit::disable());
 
+    let tips_api = Router::new()
+        .route("/api/v1/recommend", post(tips_api::recommend))
+        .route("/api/v1/tips/{id}/feedback", post(tips_api::feedback))
+        .route("/api/v1/connectors", get(tips_api::connectors))
+        .route("/api/v1/connectors/{name}", delete(tips_api::disconnect))
+        .route("/api/v1/connectors/{name}/sync", post(tips_api::sync))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    // The browser's legs of a connector's OAuth flow.
+    let connector_redirects = Router::new()
+        .route("/connectors/{name}/connect", get(tips_api::connect))
+        .route("/connectors/{name}/callback", get(tips_api::callback));
+
     let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))
         .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
@@ -176,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calls_api)
         .merge(search_api)
         .merge(media_api)
+        .merge(tips_api)
         .route("/api", any(error::api_not_found))
         .route("/api/{*rest}", any(error::api_not_found));
 
@@ -189,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_forms)
         .merge(api)
         .merge(media_files)
+        .merge(connector_redirects)
         .leptos_routes_with_context(
             &state,
             routes,

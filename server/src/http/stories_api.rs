@@ -374,5 +374,6 @@ pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     doc.merge(super::calls_api::CallsApiDoc::openapi());
     doc.merge(super::search_api::SearchApiDoc::openapi());
     doc.merge(super::media_api::MediaApiDoc::openapi());
+    doc.merge(super::tips_api::TipsApiDoc::openapi());
     axum::Json(doc)
 }

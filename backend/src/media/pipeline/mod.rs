@@ -436,6 +436,11 @@ impl Consumer for MediaPipeline {
         matches!(event_type, "MediaUploaded" | "MediaRetryRequested")
     }
 
+    /// A transcode may take minutes: its own lane keeps search and webhooks flowing.
+    fn own_lane(&self) -> Option<&'static [&'static str]> {
+        Some(&["MediaUploaded", "MediaRetryRequested"])
+    }
+
     async fn handle(&self, event: &Envelope) -> Result<(), String> {
         if event.aggregate_type != "media" {
             return Ok(());

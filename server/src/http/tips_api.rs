@@ -1,0 +1,198 @@
+//! Tips and connectors over HTTP: `POST /api/v1/recommend` (one tip), feedback on a
+//! tip, the connectors list, disconnect and sync, and the two browser redirects of the
+//! OAuth flow (`/connectors/{name}/connect` → the provider → `/connectors/{name}/callback`
+//! → `/connect`). Each handler authenticates, calls one tips service method and maps
+//! the result; the rules live in `backend::tips`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use backend::identity::Authenticated;
+use serde::Deserialize;
+use tower_sessions::Session;
+use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, Tip};
+use utoipa::{IntoParams, OpenApi};
+
+use super::extract::{Json, Path, Query};
+use super::session::{set_flash, urlencode, MaybeUser, RequireUser};
+use super::{ApiFailure, AppState};
+
+type ApiResult<T> = Result<T, ApiFailure>;
+
+/// Where the connect page lives (the UI half of the tips work renders it).
+const CONNECT_PAGE: &str = "/connect";
+
+#[utoipa::path(post, path = "/api/v1/recommend", tag = "tips", request_body = RecommendInput,
+    responses((status = 200, body = Tip, description = "One tip; a friendly advice tip when there is nothing to suggest"),
+        (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn recommend(
+    State(state): State<AppState>,
+    RequireUser(auth): RequireUser,
+    Json(input): Json<RecommendInput>,
+) -> ApiResult<axum::Json<Tip>> {
+    Ok(axum::Json(state.backend.tips.recommend(&auth.user, &input).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tips/{id}/feedback", tag = "tips", params(("id" = String, Path)),
+    request_body = FeedbackInput,
+    responses((status = 200, body = FeedbackResult, description = "Recorded, or a repeat that changed nothing"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "The tip already has another outcome"),
+        (status = 422, body = ApiError)))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    RequireUser(auth): RequireUser,
+    Path(id): Path<String>,
+    Json(input): Json<FeedbackInput>,
+) -> ApiResult<axum::Json<FeedbackResult>> {
+    Ok(axum::Json(state.backend.tips.feedback(&auth.user, &id, input.action).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/connectors", tag = "connectors",
+    responses((status = 200, body = [ConnectorView]), (status = 401, body = ApiError)))]
+pub async fn connectors(
+    State(state): State<AppState>,
+    RequireUser(auth): RequireUser,
+) -> ApiResult<axum::Json<Vec<ConnectorView>>> {
+    Ok(axum::Json(state.backend.tips.connectors(&auth.user).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/connectors/{name}", tag = "connectors", params(("name" = String, Path)),
+    responses((status = 204, description = "Disconnected: the token is forgotten"), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn disconnect(
+    State(state): State<AppState>,
+    RequireUser(auth): RequireUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.backend.tips.disconnect(&auth.user, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/connectors/{name}/sync", tag = "connectors", params(("name" = String, Path)),
+    responses((status = 200, body = ConnectorView, description = "After the fetch (see last_sync_status)"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "Not connected"), (status = 429, body = ApiError)))]
+pub async fn sync(
+    State(state): State<AppState>,
+    RequireUser(auth): RequireUser,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<ConnectorView>> {
+    Ok(axum::Json(state.backend.tips.sync(&auth.user, &name).await?))
+}
+
+/// A plain 302, as OAuth flows conventionally redirect.
+fn found(location: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, location.to_string())]).into_response()
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
+
+/// The signed-in user; a browser is sent to sign in and brought back, anything else gets 401.
+fn signed_in(user: Option<Authenticated>, headers: &HeaderMap, back: &str) -> Result<Authenticated, Response> {
+    user.ok_or_else(|| {
+        if accepts_html(headers) {
+            found(&format!("/signin?next={}", urlencode(back)))
+        } else {
+            ApiFailure(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
+        }
+    })
+}
+
+#[utoipa::path(get, path = "/connectors/{name}/connect", tag = "connectors", params(("name" = String, Path)),
+    responses((status = 302, description = "To the provider's authorization page, with a state bound to this session"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "The connector is not configured")))]
+pub async fn connect(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let auth = match signed_in(user, &headers, &format!("/connectors/{name}/connect")) {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    match state.backend.tips.begin_oauth(&auth.user, &auth.session_id, &name).await {
+        Ok(url) => found(url.as_str()),
+        Err(err) => ApiFailure::from(err).into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    /// Set by the provider when the user declined.
+    error: Option<String>,
+}
+
+#[utoipa::path(get, path = "/connectors/{name}/callback", tag = "connectors", params(("name" = String, Path), CallbackQuery),
+    responses((status = 302, description = "To /connect?connected={name}, or /connect?error=… with a message"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let auth = match signed_in(user, &headers, CONNECT_PAGE) {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let tips = &state.backend.tips;
+    let outcome = if let Some(error) = query.error {
+        // The provider ended the attempt (the user said no). The state is left to expire.
+        let known = tips.connector_view(&auth.user, &name).await;
+        match known {
+            Ok(view) => Err(backend::Error::Forbidden(format!(
+                "{} was not connected: {}.",
+                view.display_name,
+                if error == "access_denied" { "access was declined" } else { "the provider ended the attempt" }
+            ))),
+            Err(err) => Err(err),
+        }
+    } else {
+        tips.finish_oauth(&auth.user, &auth.session_id, &name, &query.code, &query.state).await
+    };
+    let flag = urlencode(&name);
+    match outcome {
+        Ok(view) => {
+            set_flash(&session, Flash::notice(format!("{} is connected.", view.display_name))).await;
+            found(&format!("{CONNECT_PAGE}?connected={flag}"))
+        }
+        Err(backend::Error::NotFound { what }) => ApiFailure::from(backend::Error::NotFound { what }).into_response(),
+        Err(err) => {
+            let api = ApiError::from(err);
+            let flash = Flash { level: "error".into(), message: api.message().to_string(), ..Flash::default() };
+            set_flash(&session, flash).await;
+            found(&format!("{CONNECT_PAGE}?error={}&connector={flag}", api.kind()))
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(recommend, feedback, connectors, disconnect, sync, connect, callback),
+    components(schemas(
+        Tip,
+        RecommendInput,
+        types::TipContext,
+        types::TipDevice,
+        types::TipKind,
+        types::TipAction,
+        FeedbackInput,
+        FeedbackResult,
+        types::TipCompletion,
+        ConnectorView,
+        types::SyncStatus
+    ))
+)]
+pub struct TipsApiDoc;
