@@ -162,3 +162,76 @@ def vipsthumbnail_per_s(paths, widths, out_dir):
             subprocess.run(["vipsthumbnail", str(path), "--size", str(width),
                             "-o", str(Path(out_dir) / f"{path.stem}-{width}.webp[Q=80]")], check=True)
     return round(len(paths) / (time.monotonic() - started), 2)
+
+
+def thumbnail_bench():
+    """Heirloom's thumbnails per second against vipsthumbnail, same photos, same sizes."""
+    work = tempfile.mkdtemp(prefix="heirloom-bench-thumbs-")
+    try:
+        paths = photos(work, THUMB_IMAGES)
+        command = ["cargo", "run", "--quiet", "--release", "-p", "backend", "--example", "thumbnail_bench", "--",
+                   str(Path(work) / "ours")] + [str(p) for p in paths]
+        ours = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        result = {"photos": len(paths), "megapixels": 12, "heirloom_photos_per_s": round(ours["photos_per_s"], 2)}
+        if shutil.which("vipsthumbnail"):
+            vips_dir = Path(work) / "vips"
+            vips_dir.mkdir()
+            result["vipsthumbnail_photos_per_s"] = vipsthumbnail_per_s(paths, [320, 960, 1920], vips_dir)
+            result["ratio_heirloom_to_vips"] = round(result["heirloom_photos_per_s"]
+                                                     / result["vipsthumbnail_photos_per_s"], 2)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def upload_bench(run, binary, site):
+    """Upload MB/s through the API, data folder and s3s-fs, against a plain copy."""
+    work = tempfile.mkdtemp(prefix="heirloom-bench-upload-")
+    result = {"file_mib": UPLOAD_MIB, "parallel_parts": PARALLEL}
+    try:
+        path, sha = random_file(work, UPLOAD_MIB)
+        result["plain_copy_mb_s"] = plain_copy_mb_s(path)
+        quota = {"HEIRLOOM_MEDIA_USER_QUOTA_BYTES": str(64 * 1024 ** 3)}
+        server = run.Server(binary, site, env=quota)
+        try:
+            client, legacy = _member(run, server)
+            result["data_folder_mb_s"], result["data_folder_seconds"] = upload_mb_s(client, legacy, path, sha)
+        finally:
+            server.stop()
+        try:
+            s3 = S3Server(int(os.environ.get("BENCH_S3_PORT", "3128")))
+        except FileNotFoundError:
+            result["s3"] = "skipped: s3s-fs is not installed"
+            return result
+        try:
+            server = run.Server(binary, site, env={**quota, **s3.env()})
+            try:
+                client, legacy = _member(run, server)
+                result["s3s_fs_mb_s"], result["s3s_fs_seconds"] = upload_mb_s(client, legacy, path, sha)
+            finally:
+                server.stop()
+        finally:
+            s3.stop()
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _member(run, server):
+    client = run.Client(server.base)
+    client.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
+                                        "password": "a benchmark password"})
+    legacy = client.post("/api/v1/legacies", {"name": "Upload family"})["id"]
+    return client, legacy
+
+
+def media_markdown(media):
+    up, th = media.get("upload", {}), media.get("thumbnails", {})
+    lines = ["", "## Media", "", "| figure | value |", "| --- | --- |"]
+    for key in ("file_mib", "parallel_parts", "plain_copy_mb_s", "data_folder_mb_s", "s3s_fs_mb_s", "s3"):
+        if key in up:
+            lines.append(f"| upload {key} | {up[key]} |")
+    for key in ("photos", "heirloom_photos_per_s", "vipsthumbnail_photos_per_s", "ratio_heirloom_to_vips"):
+        if key in th:
+            lines.append(f"| thumbnails {key} | {th[key]} |")
+    return "\n".join(lines)
