@@ -206,7 +206,7 @@ def kill9(binary, site, database_url=None):
             return found["n"] == count_all
 
         search_converged = wait_until(converged, 120)
-        return {"creates": CREATES, "acknowledged_before_kill_and_after": len(acknowledged), "missing_after_restart":
+        return {"creates": CREATES, "acknowledged": len(acknowledged), "missing_after_restart":
                 len(missing), "stories_stored": count_all, "outbox_drained": drained, "search_found": found["n"],
                 "search_converged": search_converged, "first_page": bool(stored),
                 "passed": not missing and drained and search_converged}
@@ -241,7 +241,13 @@ def outage(name, binary, site, stop, start, database_url=None, env=None, path="/
         time.sleep(5)
         stop()
         down_from = 5
-        time.sleep(OUTAGE)
+        time.sleep(OUTAGE / 2)
+        # A write in the middle of the outage: accepted (the outbox keeps its event) or
+        # refused with 503; if accepted, it must become searchable once things are back.
+        written_during = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
+                                 body={"legacy_id": legacy, "title": "During", "body": "outagemarker",
+                                       "visibility": "members", "status": "published"})[0]
+        time.sleep(OUTAGE / 2)
         start()
         up_from = 5 + OUTAGE
         load.join()
@@ -255,10 +261,16 @@ def outage(name, binary, site, stop, start, database_url=None, env=None, path="/
             statuses_during[status] = statuses_during.get(status, 0) + 1
         slowest_during = max((s[2] for s in during), default=0)
         recovered = bool(after) and all(s[1] == 200 for s in after) and 200 <= write_after < 300
+        caught_up = None
+        if 200 <= written_during < 300:
+            caught_up = wait_until(lambda: ((request(server.base, "GET", "/api/v1/search?q=outagemarker",
+                                                     cookie=client.cookie())[2] or {}).get("total") == 1), 120)
         return {"dependency": name, "outage_s": OUTAGE, "requests_during": len(during),
                 "statuses_during": statuses_during, "slowest_during_s": round(slowest_during, 2),
-                "requests_after": len(after), "all_ok_after": recovered,
-                "passed": recovered and all(status in (200, 503) for status in statuses_during)}
+                "requests_after": len(after), "all_ok_after": recovered, "write_during_status": written_during,
+                "write_during_searchable_after": caught_up,
+                "passed": recovered and caught_up is not False
+                and all(status in (200, 503) for status in statuses_during)}
     finally:
         server.stop()
 
