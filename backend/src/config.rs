@@ -489,6 +489,11 @@ impl Config {
             ("media_upload_expiry_hours", json!(self.media_upload_expiry_hours)),
             ("media_strip_gps", json!(self.media_strip_gps)),
             ("ffmpeg", json!(self.ffmpeg)),
+            ("tips_policy", json!(self.tips_policy)),
+            ("tips_sync_interval_secs", json!(self.tips_sync_interval_secs)),
+            ("connector_fetches_per_minute", json!(self.connector_fetches_per_minute)),
+            ("todoist_auth_url", json!(self.todoist_auth_url.as_str())),
+            ("todoist_api_url", json!(self.todoist_api_url.as_str())),
         ];
         let mut out =
             String::from("# Heirloom settings at backup time, without secrets or addresses of other services.\n");

@@ -79,6 +79,9 @@ impl Env {
 
 macro_rules! tips_test {
     ($name:ident, |$env:ident| $body:block) => {
+        tips_test!($name, config = "", |$env| $body);
+    };
+    ($name:ident, config = $config:expr, |$env:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -88,7 +91,7 @@ macro_rules! tips_test {
             #[tokio::test]
             async fn sqlite() {
                 let db = TestDb::sqlite().await;
-                let env = Env::start(&db, "").await;
+                let env = Env::start(&db, $config).await;
                 body(&env).await;
                 env.backend.db.close().await;
                 db.cleanup().await;
@@ -97,7 +100,7 @@ macro_rules! tips_test {
             #[tokio::test]
             async fn postgres() {
                 if let Some(db) = TestDb::postgres().await {
-                    let env = Env::start(&db, "").await;
+                    let env = Env::start(&db, $config).await;
                     body(&env).await;
                     env.backend.db.close().await;
                     db.cleanup().await;
@@ -175,6 +178,13 @@ tips_test!(oauth_state_is_bound_to_the_session_single_use_and_short_lived, |env|
     let view = tips.connector_view(&alice, "todoist").await.unwrap();
     assert!(!view.connected && view.last_error.is_none());
     tips.disconnect(&alice, "todoist").await.unwrap();
+
+    // Abandoned attempts pile up only so far.
+    for _ in 0..10 {
+        tips.begin_oauth(&alice, "s1", "todoist").await.unwrap();
+    }
+    assert!(matches!(tips.begin_oauth(&alice, "s1", "todoist").await, Err(Error::RateLimited { .. })));
+    assert!(tips.begin_oauth(&mallory, "s9", "todoist").await.is_ok(), "per user");
 });
 
 tips_test!(a_task_done_twice_is_closed_at_todoist_exactly_once, |env| {
@@ -257,6 +267,34 @@ tips_test!(a_revoked_token_disconnects_with_a_reason_the_user_sees, |env| {
     assert_ne!(env.recommend(&carol, 20).await.kind, TipKind::Todo);
     assert!(matches!(tips.sync(&carol, "todoist").await, Err(Error::Conflict(_))));
 });
+
+tips_test!(
+    fetches_are_rate_limited_per_user_and_connector,
+    config = "connector_fetches_per_minute = 2\ntips_sync_interval_secs = 1\n",
+    |env| {
+        let tips = &env.backend.tips;
+        let frank = env.user("frank").await;
+        let grace = env.user("grace").await;
+        env.fake.set_tasks(vec![task("9", "Renew the passport", 2, None)]);
+        env.connect(&frank, "s1").await;
+        env.connect(&grace, "s2").await;
+        tips.sync(&frank, "todoist").await.unwrap();
+        tips.sync(&frank, "todoist").await.unwrap();
+        match tips.sync(&frank, "todoist").await {
+            Err(Error::RateLimited { retry_after_secs }) => assert!((1..=61).contains(&retry_after_secs)),
+            other => panic!("expected the fetch budget to be spent: {other:?}"),
+        }
+        assert_eq!(env.fake.count("GET", "/rest/v2/tasks"), 2);
+        // Tips still come, from the tasks already known, without another fetch.
+        tokio::time::sleep(Duration::from_millis(1100)).await; // the sync interval has passed
+        let kinds = [env.recommend(&frank, 10).await.kind, env.recommend(&frank, 10).await.kind];
+        assert!(kinds.contains(&TipKind::Todo), "{kinds:?}");
+        assert_eq!(env.fake.count("GET", "/rest/v2/tasks"), 2);
+        // Another user's budget is their own.
+        tips.sync(&grace, "todoist").await.unwrap();
+        assert_eq!(env.fake.count("GET", "/rest/v2/tasks"), 3);
+    }
+);
 
 tips_test!(nothing_to_suggest_is_a_friendly_tip_not_an_error, |env| {
     let tips = &env.backend.tips;

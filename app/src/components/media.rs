@@ -178,6 +178,9 @@ struct Slide {
     src: String,
     alt: String,
     caption: String,
+    /// Which photo of how many.
+    index: usize,
+    count: usize,
 }
 
 const LINKS: &str = "a[data-lightbox]";
@@ -187,8 +190,6 @@ pub fn Lightbox(children: Children) -> impl IntoView {
     let scope = NodeRef::<leptos::html::Div>::new();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let slide = RwSignal::new(None::<Slide>);
-    let index = RwSignal::new(0usize);
-    let count = RwSignal::new(0usize);
     let opener = StoredValue::new(None::<SendWrapper<web_sys::HtmlElement>>);
 
     let links = move || {
@@ -206,14 +207,18 @@ pub fn Lightbox(children: Children) -> impl IntoView {
         let links = links();
         let Some(link) = links.get(i) else { return };
         let attr = |name: &str| link.get_attribute(name).unwrap_or_default();
-        slide.set(Some(Slide { src: attr("data-full"), alt: attr("data-alt"), caption: attr("data-caption") }));
-        index.set(i);
-        count.set(links.len());
+        slide.set(Some(Slide {
+            src: attr("data-full"),
+            alt: attr("data-alt"),
+            caption: attr("data-caption"),
+            index: i,
+            count: links.len(),
+        }));
     };
     let step = move |delta: isize| {
-        let n = count.get_untracked() as isize;
-        if n > 0 {
-            show((index.get_untracked() as isize + delta).rem_euclid(n) as usize);
+        let Some((index, count)) = slide.with_untracked(|s| s.as_ref().map(|s| (s.index, s.count))) else { return };
+        if count > 0 {
+            show((index as isize + delta).rem_euclid(count as isize) as usize);
         }
     };
     let close = move || {
@@ -284,7 +289,7 @@ pub fn Lightbox(children: Children) -> impl IntoView {
                 on:click=on_dialog_click>
                 <div class="lightbox-bar">
                     <p class="lightbox-position" aria-live="polite">
-                        {move || format!("Photo {} of {}", index.get() + 1, count.get())}
+                        {move || slide.with(|s| s.as_ref().map(|s| format!("Photo {} of {}", s.index + 1, s.count)))}
                     </p>
                     <button type="button" class="lightbox-close" on:click=move |_| close()>"Close"</button>
                 </div>

@@ -92,22 +92,50 @@ impl Phase {
     }
 }
 
+/// What a row shows. One signal per row (rather than one per field) keeps the WASM
+/// smaller: every signal type costs its own copy of the reactive machinery.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    phase: Phase,
+    /// Bytes stored on the server so far.
+    sent: u64,
+    bytes_per_sec: f64,
+    /// The item once uploaded, as last seen.
+    media: Option<Media>,
+}
+
 /// One file in the list. Signals are handles, so clones share the state.
 #[derive(Clone)]
 struct Item {
     key: usize,
     name: String,
     size: u64,
-    sent: RwSignal<u64>,
-    speed: RwSignal<f64>,
-    phase: RwSignal<Phase>,
-    view: RwSignal<Option<Media>>,
+    row: RwSignal<Row>,
     upload: StoredValue<SendWrapper<Rc<Upload>>>,
 }
 
 impl Item {
     fn upload(&self) -> Rc<Upload> {
         self.upload.with_value(|u| Rc::clone(u))
+    }
+
+    fn phase(&self) -> Phase {
+        self.row.with_untracked(|r| r.phase.clone())
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        if self.row.with_untracked(|r| r.phase != phase) {
+            self.row.update(|r| r.phase = phase);
+        }
+    }
+
+    /// Shows the item as the server last described it.
+    fn seen(&self, media: Media) {
+        let phase = Phase::of(&media);
+        self.row.update(|r| {
+            r.phase = phase;
+            r.media = Some(media);
+        });
     }
 }
 
@@ -127,13 +155,11 @@ impl Uploads {
     /// Starts waiting files while fewer than [`AT_ONCE`] are being sent.
     fn pump(self) {
         while self.active.get_value() < AT_ONCE {
-            let next = self
-                .items
-                .with_untracked(|items| items.iter().find(|i| i.phase.get_untracked() == Phase::Waiting).cloned());
+            let next = self.items.with_untracked(|items| items.iter().find(|i| i.phase() == Phase::Waiting).cloned());
             let Some(item) = next else { break };
             self.active.update_value(|n| *n += 1);
             let resuming = item.upload().media_id().is_some();
-            item.phase.set(if resuming { Phase::Sending } else { Phase::Preparing });
+            item.set_phase(if resuming { Phase::Sending } else { Phase::Preparing });
             spawn_local(async move {
                 self.send(item).await;
                 self.active.update_value(|n| *n = n.saturating_sub(1));
@@ -146,58 +172,54 @@ impl Uploads {
         let report: Rc<dyn Fn(Report)> = {
             let item = item.clone();
             Rc::new(move |report| match report {
-                Report::Preparing => item.phase.set(Phase::Preparing),
-                Report::Sending { sent, bytes_per_sec, .. } => {
-                    if item.phase.get_untracked() != Phase::Sending {
-                        item.phase.set(Phase::Sending);
-                    }
-                    item.sent.set(sent);
-                    item.speed.set(bytes_per_sec);
-                }
-                Report::Retrying => item.phase.set(Phase::Retrying),
-                Report::Finishing => item.phase.set(Phase::Finishing),
+                Report::Preparing => item.set_phase(Phase::Preparing),
+                Report::Sending { sent, bytes_per_sec, .. } => item.row.update(|r| {
+                    r.phase = Phase::Sending;
+                    r.sent = sent;
+                    r.bytes_per_sec = bytes_per_sec;
+                }),
+                Report::Retrying => item.set_phase(Phase::Retrying),
+                Report::Finishing => item.set_phase(Phase::Finishing),
             })
         };
         match item.upload().run(report).await {
             Ok(view) => {
-                item.sent.set(item.size);
+                item.row.update(|r| r.sent = item.size);
                 self.say(format!("{} uploaded", item.name));
                 spawn_local(self.watch(item, view));
             }
             Err(Stop::Paused) => {
-                item.phase.set(Phase::Paused);
+                item.set_phase(Phase::Paused);
                 self.say(format!("{} paused: connection lost", item.name));
             }
-            Err(Stop::Cancelled) => item.phase.set(Phase::Cancelled),
+            Err(Stop::Cancelled) => item.set_phase(Phase::Cancelled),
             Err(Stop::Failed(why)) => {
                 self.say(format!("{} failed: {why}", item.name));
-                item.phase.set(Phase::Error(why));
+                item.set_phase(Phase::Error(why));
             }
         }
     }
 
     /// Follows processing until it decides.
     async fn watch(self, item: Item, view: Media) {
-        item.phase.set(Phase::of(&view));
-        item.view.set(Some(view.clone()));
+        let id = view.id.clone();
+        item.seen(view);
         let seen = |view: &Media| {
-            let phase = Phase::of(view);
-            if item.phase.get_untracked() != phase {
-                item.phase.set(phase);
+            if item.row.with_untracked(|r| r.media.as_ref() != Some(view)) {
+                item.seen(view.clone());
             }
         };
-        match upload::until_processed(&view.id, &seen).await {
+        match upload::until_processed(&id, &seen).await {
             Ok(view) => {
                 let message = match &view.state {
                     MediaState::Ready => format!("{} is ready", item.name),
                     MediaState::Rejected => format!("{} was refused: {}", item.name, view.failure_text()),
                     _ => format!("{} failed: {}", item.name, view.failure_text()),
                 };
-                item.phase.set(Phase::of(&view));
-                item.view.set(Some(view));
+                item.seen(view);
                 self.say(message);
             }
-            Err(why) => item.phase.set(Phase::Error(why)),
+            Err(why) => item.set_phase(Phase::Error(why)),
         }
     }
 
@@ -212,10 +234,7 @@ impl Uploads {
                 key,
                 name: upload.name.clone(),
                 size: upload.size(),
-                sent: RwSignal::new(0),
-                speed: RwSignal::new(0.0),
-                phase: RwSignal::new(Phase::Waiting),
-                view: RwSignal::new(None),
+                row: RwSignal::new(Row { phase: Phase::Waiting, sent: 0, bytes_per_sec: 0.0, media: None }),
                 upload: StoredValue::new(SendWrapper::new(upload)),
             });
         }
@@ -302,15 +321,16 @@ pub fn Uploader(
 }
 
 fn row(uploads: Uploads, item: Item) -> impl IntoView {
-    let Item { name, size, sent, speed, phase, view, .. } = item.clone();
-    let percent = move || if size == 0 { 100 } else { sent.get().min(size) * 100 / size };
-    let state = move || phase.with(|p| p.text(percent()));
+    let Item { name, size, row: state, .. } = item.clone();
+    let percent = move |sent: u64| if size == 0 { 100 } else { sent.min(size) * 100 / size };
+    let phase = move || state.with(|r| r.phase.clone());
+    let text = move || state.with(|r| r.phase.text(percent(r.sent)));
     let cancel = {
         let item = item.clone();
         move |_| {
             let item = item.clone();
-            let was = item.phase.get_untracked();
-            item.phase.set(Phase::Cancelled);
+            let was = item.phase();
+            item.set_phase(Phase::Cancelled);
             uploads.say(format!("{} cancelled", item.name));
             if was != Phase::Waiting {
                 spawn_local(async move { item.upload().cancel().await });
@@ -320,7 +340,7 @@ fn row(uploads: Uploads, item: Item) -> impl IntoView {
     let resume = {
         let item = item.clone();
         move |_| {
-            item.phase.set(Phase::Waiting);
+            item.set_phase(Phase::Waiting);
             uploads.pump();
         }
     };
@@ -328,43 +348,44 @@ fn row(uploads: Uploads, item: Item) -> impl IntoView {
         let item = item.clone();
         move |_| {
             let item = item.clone();
-            let Some(id) = item.view.with_untracked(|v| v.as_ref().map(|v| v.id.clone())) else { return };
-            item.phase.set(Phase::Processing(MediaState::Pending));
+            let Some(id) = item.row.with_untracked(|r| r.media.as_ref().map(|m| m.id.clone())) else { return };
+            item.set_phase(Phase::Processing(MediaState::Pending));
             spawn_local(async move {
                 match upload::retry_processing(&id).await {
                     Ok(view) => uploads.watch(item, view).await,
                     Err(why) => {
                         uploads.say(format!("{} could not be retried: {why}", item.name));
-                        item.phase.set(Phase::Failed(why));
+                        item.set_phase(Phase::Failed(why));
                     }
                 }
             });
         }
     };
-    let thumbnail = move || view.with(|v| v.as_ref().filter(|v| v.state == MediaState::Ready)?.url("thumb-320"));
+    let thumbnail = move || state.with(|r| r.media.as_ref().filter(|m| m.state == MediaState::Ready)?.url("thumb-320"));
     let can_retry =
-        move || matches!(phase.get(), Phase::Failed(_)) && view.with(|v| v.as_ref().is_some_and(|v| v.can_edit));
+        move || state.with(|r| matches!(r.phase, Phase::Failed(_)) && r.media.as_ref().is_some_and(|m| m.can_edit));
     let label = name.clone();
     let alt = name.clone();
     view! {
-        <li class="upload" data-state=move || phase.with(Phase::key)>
+        <li class="upload" data-state=move || state.with(|r| r.phase.key())>
             {move || thumbnail().map(|src| view! { <img class="upload-thumb" src=src alt=alt.clone()/> })}
             <div class="upload-body">
                 <div class="upload-head">
                     <span class="upload-name">{name.clone()}</span>
-                    <span class="upload-state">{state}</span>
+                    <span class="upload-state">{text}</span>
                 </div>
-                <progress max=size.max(1).to_string() value=move || sent.get().to_string() aria-label=format!("{label} upload")>
-                    {move || format!("{}%", percent())}
+                <progress max=size.max(1).to_string() value=move || state.with(|r| r.sent.to_string())
+                    aria-label=format!("{label} upload")>
+                    {move || state.with(|r| format!("{}%", percent(r.sent)))}
                 </progress>
                 <div class="upload-foot">
                     <span class="upload-speed">
-                        {move || (phase.get() == Phase::Sending).then(|| speed_text(speed.get()))}
+                        {move || state.with(|r| if r.phase == Phase::Sending { speed_text(r.bytes_per_sec) } else { String::new() })}
                     </span>
-                    {move || (phase.get() == Phase::Paused).then(|| view! {
+                    {move || (phase() == Phase::Paused).then(|| view! {
                         <button type="button" class="small" on:click=resume.clone()>"Resume"</button>
                     })}
-                    {move || phase.get().can_cancel().then(|| view! {
+                    {move || phase().can_cancel().then(|| view! {
                         <button type="button" class="small" on:click=cancel.clone()>"Cancel"</button>
                     })}
                     {move || can_retry().then(|| view! {

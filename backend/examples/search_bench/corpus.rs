@@ -170,10 +170,10 @@ fn made_up_word(rng: &mut Rng) -> String {
     const CODAS: &[&str] = &["", "", "n", "r", "l", "s", "th", "nd", "st", "ck", "m", "x"];
     let mut word = String::new();
     for _ in 0..rng.range(2, 4) {
-        word.push_str(*rng.pick(ONSETS));
-        word.push_str(*rng.pick(VOWELS));
+        word.push_str(rng.pick::<&str>(ONSETS));
+        word.push_str(rng.pick::<&str>(VOWELS));
     }
-    word.push_str(*rng.pick(CODAS));
+    word.push_str(rng.pick::<&str>(CODAS));
     word
 }
 

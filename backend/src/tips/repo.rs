@@ -172,6 +172,12 @@ pub async fn insert_state(
     Ok(())
 }
 
+/// Unexpired connect attempts of one user.
+pub async fn open_states(db: &Db, user_id: &str, now: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM connector_oauth_states WHERE user_id = $1 AND expires_at >= $2";
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).bind(user_id).bind(now).fetch_one(pool).await)?)
+}
+
 /// A stored OAuth attempt: whose, from which session, for which connector, until when.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OAuthState {

@@ -41,6 +41,11 @@ const DONE_COOL_DOWN_MS: i64 = 24 * 3600 * 1000;
 /// A tip asked for again within this time without feedback is not repeated.
 const REPEAT_WINDOW_MS: i64 = 30 * 60 * 1000;
 const MAX_KEY_CHARS: usize = 200;
+/// How long a tip request waits for connected apps' fetches before answering from the
+/// tasks already known (a slow provider must not make the tip page slow).
+const SYNC_BUDGET: Duration = Duration::from_secs(4);
+/// Connect attempts one user may have open at once.
+const MAX_OPEN_STATES: i64 = 10;
 
 type KeyedLimiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
@@ -163,8 +168,11 @@ impl Tips {
     /// session, for ten minutes) and returns the provider's authorization URL.
     pub async fn begin_oauth(&self, user: &User, session_id: &str, name: &str) -> Result<url::Url> {
         let connector = self.enabled_connector(name)?;
-        let state = random_token();
         let now = now_millis();
+        if repo::open_states(&self.db, &user.id, now).await? >= MAX_OPEN_STATES {
+            return Err(Error::RateLimited { retry_after_secs: (OAUTH_STATE_TTL_MS / 1000) as u64 });
+        }
+        let state = random_token();
         let url = connector.begin_oauth(&state)?;
         repo::insert_state(&self.db, &hash_token(&state), &user.id, session_id, name, now, now + OAUTH_STATE_TTL_MS)
             .await?;
@@ -345,7 +353,9 @@ impl Tips {
         async {
             let now = now_millis();
             let context = Context::resolve(&input.context, now)?;
-            self.sync_stale(user, now).await;
+            if tokio::time::timeout(SYNC_BUDGET, self.sync_stale(user, now)).await.is_err() {
+                tracing::warn!("connected apps are slow; answering from the tasks already known");
+            }
             let candidates = sources::gather(&self.db, &self.media, user, now).await?;
             let past = repo::past_tips(&self.db, &user.id, now - REPEAT_WINDOW_MS).await?;
             let fresh = fresh(candidates, &past, now);

@@ -7,7 +7,6 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use backend::identity::Authenticated;
 use serde::Deserialize;
 use tower_sessions::Session;
 use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, Tip};
@@ -23,7 +22,8 @@ type ApiResult<T> = Result<T, ApiFailure>;
 const CONNECT_PAGE: &str = "/connect";
 
 #[utoipa::path(post, path = "/api/v1/recommend", tag = "tips", request_body = RecommendInput,
-    responses((status = 200, body = Tip, description = "One tip; a friendly advice tip when there is nothing to suggest"),
+    responses(
+        (status = 200, body = Tip, description = "One tip; a friendly advice tip when there is nothing to suggest"),
         (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn recommend(
     State(state): State<AppState>,
@@ -90,15 +90,14 @@ fn accepts_html(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
-/// The signed-in user; a browser is sent to sign in and brought back, anything else gets 401.
-fn signed_in(user: Option<Authenticated>, headers: &HeaderMap, back: &str) -> Result<Authenticated, Response> {
-    user.ok_or_else(|| {
-        if accepts_html(headers) {
-            found(&format!("/signin?next={}", urlencode(back)))
-        } else {
-            ApiFailure(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
-        }
-    })
+/// For a request without a signed-in user: a browser is sent to sign in and brought
+/// back to `back`, anything else gets 401.
+fn sign_in_first(headers: &HeaderMap, back: &str) -> Response {
+    if accepts_html(headers) {
+        found(&format!("/signin?next={}", urlencode(back)))
+    } else {
+        ApiFailure(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
+    }
 }
 
 #[utoipa::path(get, path = "/connectors/{name}/connect", tag = "connectors", params(("name" = String, Path)),
@@ -111,10 +110,7 @@ pub async fn connect(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let auth = match signed_in(user, &headers, &format!("/connectors/{name}/connect")) {
-        Ok(auth) => auth,
-        Err(response) => return response,
-    };
+    let Some(auth) = user else { return sign_in_first(&headers, &format!("/connectors/{name}/connect")) };
     match state.backend.tips.begin_oauth(&auth.user, &auth.session_id, &name).await {
         Ok(url) => found(url.as_str()),
         Err(err) => ApiFailure::from(err).into_response(),
@@ -132,7 +128,8 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-#[utoipa::path(get, path = "/connectors/{name}/callback", tag = "connectors", params(("name" = String, Path), CallbackQuery),
+#[utoipa::path(get, path = "/connectors/{name}/callback", tag = "connectors",
+    params(("name" = String, Path), CallbackQuery),
     responses((status = 302, description = "To /connect?connected={name}, or /connect?error=… with a message"),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn callback(
@@ -143,10 +140,7 @@ pub async fn callback(
     Path(name): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let auth = match signed_in(user, &headers, CONNECT_PAGE) {
-        Ok(auth) => auth,
-        Err(response) => return response,
-    };
+    let Some(auth) = user else { return sign_in_first(&headers, CONNECT_PAGE) };
     let tips = &state.backend.tips;
     let outcome = if let Some(error) = query.error {
         // The provider ended the attempt (the user said no). The state is left to expire.
