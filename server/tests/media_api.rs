@@ -164,6 +164,11 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert_eq!(headers["content-type"], "image/png");
     assert!(headers["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers.contains_key("permissions-policy"));
+    assert_eq!(headers["cross-origin-resource-policy"], "same-origin");
+    assert!(headers["cache-control"].to_str().unwrap().starts_with("private"));
     assert_eq!(headers["content-disposition"], "inline; filename=\"garden.png\"; filename*=UTF-8''garden.png");
     let thumb = item["variants"].as_array().unwrap().iter().find(|v| v["name"] == "thumb-320").expect("a thumbnail");
     let response = stranger.get(server.url(thumb["url"].as_str().unwrap())).send().await.unwrap();
