@@ -415,6 +415,13 @@ def main():
     shutil.rmtree(events_dir, ignore_errors=True)
     if only in ("", "search"):
         result["search"] = search_bench(binary, site)
+    if only in ("", "media"):
+        import media  # bench/media.py: uploads and thumbnails
+        result["media"] = {"upload": media.upload_bench(sys.modules[__name__], binary, site),
+                           "thumbnails": media.thumbnail_bench()}
+    if only in ("", "tips"):
+        import tips  # bench/tips.py: the recommender's learning and latency
+        result["tips"] = tips.tips_bench(sys.modules[__name__], binary, site)
     pg, created = postgres_database() if only in ("", "http", "events") else (None, None)
     if pg:
         try:
@@ -425,15 +432,22 @@ def main():
         finally:
             if created:
                 psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
-    elif only != "search":
+    elif only in ("", "http", "events"):
         print("bench: no PostgreSQL reachable; SQLite only")
     # Runs are long and the machine may be shared: how busy it was at the end too.
     result["machine"]["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / result["started"].replace(":", "")
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(result) + "\n")
-    print(markdown(result))
+    report = markdown(result)
+    if "media" in result:
+        import media
+        report += "\n" + media.media_markdown(result["media"])
+    if "tips" in result:
+        import tips
+        report += "\n" + tips.tips_markdown(result["tips"])
+    stem.with_suffix(".md").write_text(report + "\n")
+    print(report)
     print(f"bench: wrote {stem}.json and {stem}.md")
 
 
