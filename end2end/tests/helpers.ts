@@ -1,4 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
+import { createHash } from 'node:crypto';
 import { expect, Locator, Page, test as base } from '@playwright/test';
 
 export { expect };
@@ -133,4 +134,105 @@ export async function dropFiles(page: Page, target: Locator, files: { name: stri
   await target.dispatchEvent('dragenter', { dataTransfer });
   await target.dispatchEvent('dragover', { dataTransfer });
   await target.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Uploads a file through the REST API as the signed-in user (no uploader island); returns the media id. */
+export async function uploadByApi(
+  page: Page,
+  target: { legacyId: string; storyId?: string },
+  file: { name: string; mimeType: string; buffer: Buffer },
+) {
+  const origin = new URL(page.url()).origin;
+  const sha256 = createHash('sha256').update(file.buffer).digest('hex');
+  const asked = await page.request.post('/api/v1/uploads', {
+    headers: { origin },
+    data: {
+      legacy_id: target.legacyId,
+      story_id: target.storyId,
+      file_name: file.name,
+      size: file.buffer.length,
+      content_type: file.mimeType,
+      sha256,
+    },
+  });
+  expect(asked.status()).toBe(201);
+  const ticket = await asked.json();
+  for (const part of ticket.parts) {
+    const bytes = file.buffer.subarray(part.offset, part.offset + part.size);
+    const put = await page.request.put(part.url, { headers: { origin }, data: bytes });
+    expect(put.status()).toBe(204);
+  }
+  const done = await page.request.post(`/api/v1/uploads/${ticket.media_id}/complete`, { headers: { origin } });
+  expect(done.status()).toBe(200);
+  return ticket.media_id as string;
+}
+
+/** Waits until processing has decided about a media item; returns its state. */
+export async function untilProcessed(page: Page, mediaId: string) {
+  let state = '';
+  await expect
+    .poll(
+      async () => {
+        state = (await (await page.request.get(`/api/v1/media/${mediaId}`)).json()).state;
+        return ['ready', 'failed', 'rejected'].includes(state);
+      },
+      { timeout: 45_000 },
+    )
+    .toBe(true);
+  return state;
+}
+
+/** A second of a 440 Hz tone as a WAV file. */
+export function makeTone(name: string) {
+  const rate = 8000;
+  const samples = rate;
+  const buffer = Buffer.alloc(44 + samples * 2);
+  buffer.write('RIFF', 0);
+  buffer.writeUInt32LE(36 + samples * 2, 4);
+  buffer.write('WAVEfmt ', 8);
+  buffer.writeUInt32LE(16, 16);
+  buffer.writeUInt16LE(1, 20); // PCM
+  buffer.writeUInt16LE(1, 22); // mono
+  buffer.writeUInt32LE(rate, 24);
+  buffer.writeUInt32LE(rate * 2, 28);
+  buffer.writeUInt16LE(2, 32);
+  buffer.writeUInt16LE(16, 34);
+  buffer.write('data', 36);
+  buffer.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    buffer.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12000), 44 + i * 2);
+  }
+  return { name, mimeType: 'audio/wav', buffer };
+}
+
+/** A short WebM video recorded from a canvas in the page. */
+export async function makeVideo(page: Page, name: string) {
+  const base64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const ctx = canvas.getContext('2d')!;
+    const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: 'video/webm' });
+    const chunks: Blob[] = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    let frame = 0;
+    const draw = () => {
+      ctx.fillStyle = `hsl(${(frame * 24) % 360}, 70%, 50%)`;
+      ctx.fillRect(0, 0, 320, 240);
+      frame += 1;
+    };
+    draw();
+    recorder.start(100);
+    const timer = setInterval(draw, 100);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.stop();
+    await stopped;
+    clearInterval(timer);
+    const bytes = new Uint8Array(await new Blob(chunks, { type: 'video/webm' }).arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary);
+  });
+  return { name, mimeType: 'video/webm', buffer: Buffer.from(base64, 'base64') };
 }

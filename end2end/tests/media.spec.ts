@@ -2,7 +2,19 @@
 // gallery, the legacy's media page with its lightbox, caption editing, and photos
 // inserted from the story editor.
 import { Browser, Page } from '@playwright/test';
-import { createLegacyAndStory, dropFiles, expect, expectAccessible, makePhoto, signUp, test } from './helpers';
+import {
+  createLegacyAndStory,
+  dropFiles,
+  expect,
+  expectAccessible,
+  makePhoto,
+  makeTone,
+  makeVideo,
+  signUp,
+  test,
+  untilProcessed,
+  uploadByApi,
+} from './helpers';
 
 const PASSWORD = 'the orchard by the river';
 /** Processing (thumbnails) runs in the background; it takes a moment per photo. */
@@ -58,7 +70,7 @@ test('three photos dropped on a story upload with progress, become thumbnails an
   expect(await garden.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
   // The uploader can caption an item in place.
-  const item = gallery.locator('.media-item', { has: page.getByRole('img', { name: 'garden.jpg' }) });
+  const item = gallery.locator('.media-item[data-name="garden.jpg"]');
   await item.getByText('Edit caption').click();
   await item.getByLabel('Caption for garden.jpg').fill('Beans along the fence, 1971');
   await item.getByRole('button', { name: 'Save caption' }).click();
@@ -103,7 +115,10 @@ test('the legacy media page opens photos in a lightbox that the keyboard drives'
   await page.reload();
   const grid = page.locator('.media-grid');
   await expect(grid.getByRole('img')).toHaveCount(3);
-  const first = grid.getByRole('link', { name: 'one.jpg' });
+  // The grid is in upload order, which the three parallel uploads decide.
+  const order = await grid.getByRole('img').evaluateAll((imgs) => imgs.map((img) => img.getAttribute('alt')));
+  expect([...order].sort()).toEqual([...names].sort());
+  const first = grid.getByRole('link', { name: order[0]! });
   await first.click();
 
   const dialog = page.getByRole('dialog', { name: 'Photo viewer' });
@@ -111,32 +126,33 @@ test('the legacy media page opens photos in a lightbox that the keyboard drives'
   await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
   await expect(dialog.getByText('Photo 1 of 3')).toBeVisible();
   const large = dialog.getByRole('img');
-  await expect(large).toHaveAttribute('alt', 'one.jpg');
+  await expect(large).toHaveAttribute('alt', order[0]!);
   await expect(large).toHaveAttribute('src', /^\/media\/[^/]+\/original\?/);
   await expectAccessible(page);
 
   await page.keyboard.press('ArrowRight');
   await expect(dialog.getByText('Photo 2 of 3')).toBeVisible();
-  await expect(large).toHaveAttribute('alt', 'two.jpg');
+  await expect(large).toHaveAttribute('alt', order[1]!);
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
   await expect(dialog.getByText('Photo 3 of 3')).toBeVisible();
-  await expect(large).toHaveAttribute('alt', 'three.jpg');
+  await expect(large).toHaveAttribute('alt', order[2]!);
   await dialog.getByRole('button', { name: 'Next' }).click();
-  await expect(large).toHaveAttribute('alt', 'one.jpg');
+  await expect(large).toHaveAttribute('alt', order[0]!);
 
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(first).toBeFocused();
 
   // Opened from the keyboard too; Close gives the focus back.
-  await grid.getByRole('link', { name: 'two.jpg' }).focus();
+  const second = grid.getByRole('link', { name: order[1]! });
+  await second.focus();
   await page.keyboard.press('Enter');
   await expect(dialog).toBeVisible();
-  await expect(large).toHaveAttribute('alt', 'two.jpg');
+  await expect(large).toHaveAttribute('alt', order[1]!);
   await page.keyboard.press('Enter');
   await expect(dialog).toBeHidden();
-  await expect(grid.getByRole('link', { name: 'two.jpg' })).toBeFocused();
+  await expect(second).toBeFocused();
 });
 
 test('a part cut off by the network is sent again and the upload completes', async ({ page }) => {
@@ -237,4 +253,91 @@ test('the story editor uploads a photo and inserts it with a stable path', async
   await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1920);
   // The photo also belongs to the story's media.
   await expect(page.locator('.media-grid').getByRole('img', { name: 'loaves.jpg' })).toBeVisible();
+});
+
+test('a photo that cannot be processed says why, and Retry sends it through again', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUp(page, 'Restorer', PASSWORD);
+  const { storyId } = await createLegacyAndStory(page, 'Old Tom', { title: 'The shed', body: 'Tools.' });
+  await page.goto(`/stories/${storyId}`);
+  await uploaderReady(page);
+  const whole = await makePhoto(page, 'broken.jpg');
+  // A JPEG cut short: it looks like a photo but cannot be decoded.
+  await page.getByLabel('Choose files').setInputFiles({ ...whole, buffer: whole.buffer.subarray(0, 700) });
+  const row = page.locator('.upload', { hasText: 'broken.jpg' });
+  await expect(row.getByText(/^Processing failed: /)).toBeVisible(PROCESSED);
+  const announcements = page.getByTestId('upload-announcements');
+  await expect(announcements).toContainText('broken.jpg failed: ');
+  await row.getByRole('button', { name: 'Retry' }).click();
+  await expect(announcements.getByText(/^broken\.jpg failed: /)).toHaveCount(2, PROCESSED);
+  await expect(row.getByText(/^Processing failed: /)).toBeVisible();
+});
+
+test('without JavaScript the gallery shows media, and captions and retries are plain forms', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  await signUp(page, 'Plain', PASSWORD);
+  const target = await createLegacyAndStory(page, 'Great-uncle Ned', { title: 'The farm', body: 'Cows.' });
+  const photo = await makePhoto(page, 'barn.jpg', 1000, 700);
+  const broken = await makePhoto(page, 'blurred.jpg');
+  const barnId = await uploadByApi(page, target, photo);
+  const brokenId = await uploadByApi(page, target, { ...broken, buffer: broken.buffer.subarray(0, 700) });
+  expect(await untilProcessed(page, barnId)).toBe('ready');
+  expect(await untilProcessed(page, brokenId)).toBe('failed');
+
+  const plain = await (browser as Browser).newContext({
+    javaScriptEnabled: false,
+    storageState: await page.context().storageState(),
+  });
+  const reader = await plain.newPage();
+  await reader.goto(`/stories/${target.storyId}`);
+  const gallery = reader.locator('.media-grid');
+  await expect(gallery.getByRole('link', { name: 'barn.jpg' })).toHaveAttribute('href', /^\/media\/[^/]+\/original\?/);
+  const failed = gallery.locator('.media-item[data-name="blurred.jpg"]');
+  await expect(failed.getByText('Processing failed', { exact: true })).toBeVisible();
+  await expect(failed.locator('.media-failure')).not.toBeEmpty();
+  // The page says so (Chromium with scripts turned off by a test does not show <noscript>, so the markup is checked).
+  expect(await reader.locator('noscript').innerHTML()).toContain('Uploading needs JavaScript.');
+
+  const versionOf = async (id: string) => (await (await page.request.get(`/api/v1/media/${id}`)).json()).version;
+  const before = await versionOf(brokenId);
+  await failed.getByRole('button', { name: 'Retry processing' }).click();
+  await expect(reader).toHaveURL(new RegExp(`/stories/${target.storyId}\\??$`));
+  expect(await versionOf(brokenId)).toBeGreaterThan(before);
+
+  const barn = gallery.locator('.media-item[data-name="barn.jpg"]');
+  await barn.getByText('Edit caption').click();
+  await barn.getByLabel('Caption for barn.jpg').fill('The red barn');
+  await barn.getByRole('button', { name: 'Save caption' }).click();
+  await expect(reader).toHaveURL(new RegExp(`/stories/${target.storyId}\\??$`));
+  await expect(barn.locator('figcaption')).toHaveText('The red barn');
+  await expect(gallery.getByRole('link', { name: 'The red barn' })).toBeVisible();
+  await plain.close();
+});
+
+test('recordings and videos play in place, from their web versions', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signUp(page, 'Listener', PASSWORD);
+  const { storyId } = await createLegacyAndStory(page, 'Nana Pearl', { title: 'Her songs', body: 'Hymns.' });
+  await page.goto(`/stories/${storyId}`);
+  await uploaderReady(page);
+  await page.getByLabel('Choose files').setInputFiles([makeTone('hymn.wav'), await makeVideo(page, 'dance.webm')]);
+  const announcements = page.getByTestId('upload-announcements');
+  await expect(announcements).toContainText('hymn.wav is ready', PROCESSED);
+  await expect(announcements).toContainText('dance.webm is ready', PROCESSED);
+
+  await page.reload();
+  const gallery = page.locator('.media-grid');
+  const audio = gallery.locator('audio');
+  await expect(audio).toHaveAttribute('controls', '');
+  await expect(audio).toHaveAttribute('aria-label', 'hymn.wav');
+  await expect(audio).toHaveAttribute('src', /^\/media\/[^/]+\/web\?/);
+  const video = gallery.locator('video');
+  await expect(video).toHaveAttribute('preload', 'metadata');
+  await expect(video).toHaveAttribute('src', /^\/media\/[^/]+\/web\?/);
+  await expect(video).toHaveAttribute('poster', /^\/media\/[^/]+\/poster\?/);
+  const played = await page.request.get((await audio.getAttribute('src'))!);
+  expect(played.headers()['content-type']).toMatch(/^audio\//);
 });

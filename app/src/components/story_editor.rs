@@ -199,7 +199,7 @@ pub fn StoryEditor(
                     image_status.set(match report {
                         Report::Preparing => format!("Preparing {name}…"),
                         Report::Sending { sent, total, .. } => {
-                            format!("Uploading {name}… {}%", if total == 0 { 100 } else { sent * 100 / total })
+                            format!("Uploading {name}… {}%", (sent * 100).checked_div(total).unwrap_or(100))
                         }
                         Report::Retrying => format!("Uploading {name}: connection trouble, retrying…"),
                         Report::Finishing => format!("Checking {name}…"),
@@ -209,11 +209,13 @@ pub fn StoryEditor(
             let processed = match upload.run(report).await {
                 Ok(view) => {
                     image_status.set(format!("Processing {name}…"));
-                    upload::until_processed(&view.id, &|_| {}).await
+                    upload::until_processed(&view.id, &|_| {})
+                        .await
+                        .map_err(|why| format!("{name} was uploaded to the story's media, but {why}"))
                 }
-                Err(Stop::Paused) => Err("the connection was lost; try again".into()),
-                Err(Stop::Cancelled) => Err("cancelled".into()),
-                Err(Stop::Failed(why)) => Err(why),
+                Err(Stop::Paused) => Err(format!("{name} was not uploaded: the connection was lost; try again")),
+                Err(Stop::Cancelled) => Err(format!("{name} was not uploaded: cancelled")),
+                Err(Stop::Failed(why)) => Err(format!("{name} was not uploaded: {why}")),
             };
             let outcome = match processed {
                 Ok(view) if view.state == MediaState::Ready => match view.largest_thumbnail() {
@@ -229,7 +231,7 @@ pub fn StoryEditor(
                     None => format!("{name} is not a photo, so it was added to the story's media instead."),
                 },
                 Ok(view) => format!("{name} could not be used: {}", view.failure_text()),
-                Err(why) => format!("{name} was not uploaded: {why}"),
+                Err(message) => message,
             };
             image_status.set(outcome);
             inserting.set(false);

@@ -321,8 +321,9 @@ impl Upload {
                         failures = 0;
                         report(Report::Sending { sent: stored, total, bytes_per_sec: speed(started, sent_now) });
                     }
-                    // Too large, or not acceptable: trying again cannot help.
-                    Ok((status @ (400 | 413 | 422), text)) => return Err(Stop::Failed(error_message(status, &text))),
+                    // Too large, or the wrong bytes: trying again cannot help. (Anything else,
+                    // an expired link or S3's 400 RequestTimeout included, is tried again.)
+                    Ok((status @ (413 | 422), text)) => return Err(Stop::Failed(error_message(status, &text))),
                     _ => {
                         failed = true;
                         break;
@@ -363,14 +364,22 @@ fn speed(started: f64, sent: u64) -> f64 {
 }
 
 /// The item again, until processing has decided (ready, failed or refused). `on_state`
-/// hears every state seen.
+/// hears every state seen. A few failed looks in a row (a flaky connection) are
+/// tolerated.
 pub async fn until_processed(id: &str, on_state: &dyn Fn(&Item)) -> Result<Item, String> {
     let started = js_sys::Date::now();
+    let mut failures = 0;
     loop {
-        let view = media(id).await?;
-        on_state(&view);
-        if matches!(view.state, MediaState::Ready | MediaState::Failed | MediaState::Rejected) {
-            return Ok(view);
+        match media(id).await {
+            Ok(view) => {
+                failures = 0;
+                on_state(&view);
+                if matches!(view.state, MediaState::Ready | MediaState::Failed | MediaState::Rejected) {
+                    return Ok(view);
+                }
+            }
+            Err(why) if failures >= 5 => return Err(format!("its processing could not be followed ({why})")),
+            Err(_) => failures += 1,
         }
         if js_sys::Date::now() - started > POLL_FOR_MS {
             return Err("processing is taking long; reload the page later to see it".into());

@@ -5,6 +5,8 @@
 //! the row follows processing until the file is ready (a thumbnail) or failed (with a
 //! Retry button for those who may). Outcomes are announced in a polite live region.
 //!
+//! Leaving the page while a file is unfinished asks first (the file exists only here).
+//!
 //! Without JavaScript there is nothing to upload with; the page says so beside it.
 
 use std::rc::Rc;
@@ -38,6 +40,8 @@ enum Phase {
     Rejected(String),
     /// The upload itself was refused or broke.
     Error(String),
+    /// Uploaded, but processing could no longer be followed from here.
+    Unfollowed(String),
     Cancelled,
 }
 
@@ -56,6 +60,7 @@ impl Phase {
             Phase::Failed(why) => format!("Processing failed: {why}"),
             Phase::Rejected(why) => format!("Refused: {why}"),
             Phase::Error(why) => format!("Failed: {why}"),
+            Phase::Unfollowed(why) => format!("Uploaded — {why}"),
             Phase::Cancelled => "Cancelled".into(),
         }
     }
@@ -69,13 +74,21 @@ impl Phase {
             Phase::Retrying => "retrying",
             Phase::Paused => "paused",
             Phase::Finishing => "finishing",
-            Phase::Processing(_) => "processing",
+            Phase::Processing(_) | Phase::Unfollowed(_) => "processing",
             Phase::Ready => "ready",
             Phase::Failed(_) => "failed",
             Phase::Rejected(_) => "rejected",
             Phase::Error(_) => "error",
             Phase::Cancelled => "cancelled",
         }
+    }
+
+    /// Leaving the page now would lose this upload.
+    fn unfinished(&self) -> bool {
+        matches!(
+            self,
+            Phase::Waiting | Phase::Preparing | Phase::Sending | Phase::Retrying | Phase::Paused | Phase::Finishing
+        )
     }
 
     fn can_cancel(&self) -> bool {
@@ -219,7 +232,7 @@ impl Uploads {
                 item.seen(view);
                 self.say(message);
             }
-            Err(why) => item.set_phase(Phase::Error(why)),
+            Err(why) => item.set_phase(Phase::Unfollowed(why)),
         }
     }
 
@@ -262,6 +275,12 @@ pub fn Uploader(
 
     // In the browser only: the picker is usable once the island is live.
     Effect::new(move |_| ready.set(true));
+    // The files are only in this page: leaving it during an upload asks first.
+    let _ = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if uploads.items.with_untracked(|items| items.iter().any(|i| i.phase().unfinished())) {
+            ev.prevent_default();
+        }
+    });
 
     let on_change = move |_| {
         let Some(input) = input.get() else { return };
@@ -322,7 +341,7 @@ pub fn Uploader(
 
 fn row(uploads: Uploads, item: Item) -> impl IntoView {
     let Item { name, size, row: state, .. } = item.clone();
-    let percent = move |sent: u64| if size == 0 { 100 } else { sent.min(size) * 100 / size };
+    let percent = move |sent: u64| (sent.min(size) * 100).checked_div(size).unwrap_or(100);
     let phase = move || state.with(|r| r.phase.clone());
     let text = move || state.with(|r| r.phase.text(percent(r.sent)));
     let cancel = {
