@@ -123,9 +123,10 @@ pub fn check(head: &[u8], declared_type: &str, allowed: &[String]) -> Result<Sni
             return Err(Refusal(format!("this file is {} ({}), not {expected}", found.what, found.content_type)));
         }
     };
-    // A container that holds a video or only sound takes the type of the declared family.
+    // A container that holds a video or only sound takes the type of the declared family
+    // (a QuickTime file with sound only is an MP4-family recording, as phones make them).
     let content_type = match (found.content_type, family) {
-        ("video/mp4", Family::Audio) => "audio/mp4",
+        ("video/mp4" | "video/quicktime", Family::Audio) => "audio/mp4",
         ("video/webm", Family::Audio) => "audio/webm",
         (t, _) => t,
     };
@@ -297,26 +298,7 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        [
-            "image/jpeg",
-            "image/png",
-            "image/gif",
-            "image/webp",
-            "audio/mpeg",
-            "audio/mp4",
-            "audio/x-m4a",
-            "audio/ogg",
-            "audio/wav",
-            "audio/x-wav",
-            "audio/flac",
-            "audio/webm",
-            "video/mp4",
-            "video/quicktime",
-            "video/webm",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        crate::config::DEFAULT_MEDIA_TYPES.iter().map(|s| s.to_string()).collect()
     }
 
     fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
@@ -371,6 +353,11 @@ mod tests {
         assert!(check(&m4a, "video/mp4", &allowed()).is_err());
         let mov = ftyp(b"qt  ", &[b"qt  "]);
         assert_eq!(check(&mov, "video/quicktime", &allowed()).unwrap().content_type, "video/quicktime");
+        // Found by the fuzzer: the type must be of the family it is accepted as.
+        assert_eq!(
+            check(&mov, "audio/mp4", &allowed()).unwrap(),
+            Sniffed { content_type: "audio/mp4", family: Family::Audio }
+        );
     }
 
     #[test]
