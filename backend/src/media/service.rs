@@ -2,6 +2,7 @@
 //! for, parts received, completed and verified, or abandoned), who may see a file, and
 //! the signed URLs that carry that permission to a browser.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +22,10 @@ use crate::media::repo;
 use crate::media::signing::{Grant, UrlSigner};
 use crate::media::storage::{ByteRange, Object, Storage};
 use crate::stories::model::Problems;
-use crate::stories::policy::{self, Reader, StoryFacts};
+use crate::stories::model::StoryRow;
+use crate::stories::policy::{self, Reader};
 use crate::stories::repo as stories_repo;
+use crate::stories::service::story_facts;
 use crate::time::{new_id, now_millis};
 
 /// The timer that abandons an upload nobody completed.
@@ -115,45 +118,15 @@ impl Media {
     // ---- permissions ----
 
     async fn access(&self, user: Option<&User>, row: &MediaRow) -> Result<Access> {
-        let Some(user) = user else {
-            // Signed out: only what belongs to a public, published story.
-            let read = match &row.story_id {
-                Some(story_id) => match stories_repo::find_story(&self.db, story_id).await? {
-                    Some(story) => policy::can_read(
-                        Reader { user_id: None, is_admin: false, role: None },
-                        StoryFacts {
-                            author_id: &story.author_id,
-                            visibility: story.visibility(),
-                            status: story.status(),
-                        },
-                    ),
-                    None => false,
-                },
-                None => false,
-            };
-            return Ok(Access { read, edit: false });
+        let role = match user {
+            Some(user) => stories_repo::role(&self.db, &row.legacy_id, &user.id).await?,
+            None => None,
         };
-        let role = stories_repo::role(&self.db, &row.legacy_id, &user.id).await?;
-        let is_admin = user.role() == Role::Admin;
-        let uploader = row.uploader_id == user.id;
-        let reader = Reader { user_id: Some(&user.id), is_admin, role };
-        let read = uploader
-            || match &row.story_id {
-                Some(story_id) => match stories_repo::find_story(&self.db, story_id).await? {
-                    Some(story) => policy::can_read(
-                        reader,
-                        StoryFacts {
-                            author_id: &story.author_id,
-                            visibility: story.visibility(),
-                            status: story.status(),
-                        },
-                    ),
-                    None => role.is_some(),
-                },
-                None => role.is_some(),
-            };
-        let manages = matches!(role, Some(LegacyRole::Owner | LegacyRole::Editor));
-        Ok(Access { read, edit: read && (uploader || manages) })
+        let story = match &row.story_id {
+            Some(story_id) => stories_repo::find_story(&self.db, story_id).await?,
+            None => None,
+        };
+        Ok(access_of(user, row, role, story.as_ref()))
     }
 
     /// The row, if this reader may see it; "not found" either way otherwise.
@@ -228,11 +201,7 @@ impl Media {
                     story.legacy_id == legacy_id
                         && policy::can_edit(
                             Reader { user_id: Some(&user.id), is_admin: false, role },
-                            StoryFacts {
-                                author_id: &story.author_id,
-                                visibility: story.visibility(),
-                                status: story.status(),
-                            },
+                            story_facts(&story),
                         )
                 }
                 None => false,
@@ -495,12 +464,24 @@ impl Media {
     /// What a legacy (or one of its stories) holds that this reader may see, oldest first.
     pub async fn list(&self, user: Option<&User>, legacy_id: &str, story_id: Option<&str>) -> Result<Vec<MediaView>> {
         let rows = repo::list(&self.db, legacy_id, story_id, LIST_MAX).await?;
+        // Every row is of this legacy: the reader's role and each story are read once.
+        let role = match user {
+            Some(user) => stories_repo::role(&self.db, legacy_id, &user.id).await?,
+            None => None,
+        };
+        let mut stories: HashMap<String, Option<StoryRow>> = HashMap::new();
         let mut views = Vec::new();
         for row in rows {
             if row.state() == MediaState::Uploading {
                 continue;
             }
-            let access = self.access(user, &row).await?;
+            if let Some(id) = &row.story_id {
+                if !stories.contains_key(id) {
+                    stories.insert(id.clone(), stories_repo::find_story(&self.db, id).await?);
+                }
+            }
+            let story = row.story_id.as_ref().and_then(|id| stories.get(id)).and_then(Option::as_ref);
+            let access = access_of(user, &row, role, story);
             if access.read {
                 views.push(self.view(row, &access));
             }
@@ -690,6 +671,22 @@ impl Media {
     pub fn db(&self) -> &Db {
         &self.db
     }
+}
+
+/// What the reader may do with an item, given their role in its legacy and its story
+/// (`None` when it has none, or the story was deleted meanwhile: then it is the legacy's).
+/// Signed out, only media of a public, published story can be read.
+fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, story: Option<&StoryRow>) -> Access {
+    let uploader = user.is_some_and(|u| u.id == row.uploader_id);
+    let reader =
+        Reader { user_id: user.map(|u| u.id.as_str()), is_admin: user.is_some_and(|u| u.role() == Role::Admin), role };
+    let read = uploader
+        || match story {
+            Some(story) => policy::can_read(reader, story_facts(story)),
+            None => role.is_some(),
+        };
+    let manages = matches!(role, Some(LegacyRole::Owner | LegacyRole::Editor));
+    Access { read, edit: read && (uploader || manages) }
 }
 
 async fn append(

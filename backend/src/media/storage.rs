@@ -352,6 +352,11 @@ fn s3_error(what: &str, err: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("media storage (S3): cannot {what}: {err}"))
 }
 
+/// S3's answer for an upload that was completed or aborted already (or never began).
+fn is_no_such_upload<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
+    err.as_service_error().and_then(|s| s.code()) == Some("NoSuchUpload")
+}
+
 impl S3Storage {
     pub fn new(settings: S3Settings) -> S3Storage {
         use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -433,9 +438,7 @@ impl Storage for S3Storage {
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
-                    let missing = e.as_service_error().and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::code(s))
-                        == Some("NoSuchUpload");
-                    if missing {
+                    if is_no_such_upload(&e) {
                         return Ok(Vec::new());
                     }
                     return Err(s3_error("list parts", aws_sdk_s3::error::DisplayErrorContext(e)));
@@ -487,8 +490,7 @@ impl Storage for S3Storage {
         {
             Ok(_) => Ok(()),
             Err(e) => {
-                let code = e.as_service_error().and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::code(s));
-                if code == Some("NoSuchUpload") {
+                if is_no_such_upload(&e) {
                     Ok(())
                 } else {
                     Err(s3_error("abort an upload", aws_sdk_s3::error::DisplayErrorContext(e)))

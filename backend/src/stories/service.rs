@@ -286,7 +286,7 @@ impl Stories {
     pub async fn story(&self, user: Option<&User>, id: &str) -> Result<StoryView> {
         let row = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(user, &row.legacy_id).await?;
-        if !policy::can_read(reader, facts(&row)) {
+        if !policy::can_read(reader, story_facts(&row)) {
             return Err(Error::NotFound { what: "story" });
         }
         let tags = repo::tags(&self.db, id).await?;
@@ -308,7 +308,7 @@ impl Stories {
     ) -> Result<StoryView> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
-        if !policy::can_edit(reader, facts(&current)) {
+        if !policy::can_edit(reader, story_facts(&current)) {
             return Err(story_refusal(reader, &current, "You can read this story but not edit it."));
         }
         let mut problems = Problems::default();
@@ -367,7 +367,7 @@ impl Stories {
     pub async fn delete_story(&self, user: &User, id: &str) -> Result<()> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
-        if !policy::can_delete(reader, facts(&current)) {
+        if !policy::can_delete(reader, story_facts(&current)) {
             return Err(story_refusal(reader, &current, "You can read this story but not delete it."));
         }
         let mut tx = self.db.begin().await?;
@@ -459,7 +459,7 @@ impl Stories {
     pub async fn flag(&self, user: &User, story_id: &str, reason: &str) -> Result<String> {
         let story = repo::find_story(&self.db, story_id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &story.legacy_id).await?;
-        if !policy::can_flag(reader, facts(&story)) {
+        if !policy::can_flag(reader, story_facts(&story)) {
             return Err(story_refusal(reader, &story, "Only members of this legacy can flag its stories."));
         }
         let mut problems = Problems::default();
@@ -518,7 +518,7 @@ fn hidden_or_forbidden(reader: Reader, what: &'static str, message: &str) -> Err
 }
 
 fn story_refusal(reader: Reader, story: &StoryRow, message: &str) -> Error {
-    if policy::can_read(reader, facts(story)) {
+    if policy::can_read(reader, story_facts(story)) {
         Error::Forbidden(message.into())
     } else {
         Error::NotFound { what: "story" }
@@ -548,7 +548,8 @@ fn parse_status(problems: &mut Problems, value: Option<&str>) -> StoryStatus {
     model::choice(problems, "status", value, StoryStatus::Draft, StoryStatus::parse, "draft, published")
 }
 
-fn facts(row: &StoryRow) -> StoryFacts<'_> {
+/// The facts of a story that its permissions depend on.
+pub(crate) fn story_facts(row: &StoryRow) -> StoryFacts<'_> {
     StoryFacts { author_id: &row.author_id, visibility: row.visibility(), status: row.status() }
 }
 
@@ -567,8 +568,8 @@ fn legacy_view(row: LegacyRow, my_role: Option<LegacyRole>) -> LegacyView {
 }
 
 fn story_view(row: StoryRow, tags: Vec<String>, reader: Reader) -> StoryView {
-    let can_edit = policy::can_edit(reader, facts(&row));
-    let can_delete = policy::can_delete(reader, facts(&row));
+    let can_edit = policy::can_edit(reader, story_facts(&row));
+    let can_delete = policy::can_delete(reader, story_facts(&row));
     StoryView {
         body_html: render::markdown_to_html(&row.body),
         word_count: render::word_count(&row.body),
