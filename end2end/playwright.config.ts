@@ -10,6 +10,13 @@ const baseURL = `http://127.0.0.1:${port}`;
 // A real OpenID provider (end2end/oidc/provider.mjs) beside the app.
 const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3108);
 const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+// A local Todoist (end2end/todoist/fake-todoist.mjs) and a second Heirloom connected to
+// it for the tips tests: that one lets outbound calls reach loopback (where the fake is),
+// which the first one refuses (the admin tests check the refusal).
+const todoistPort = Number(process.env.E2E_TODOIST_PORT ?? 3109);
+const todoistBase = `http://127.0.0.1:${todoistPort}`;
+const tipsPort = Number(process.env.E2E_TIPS_PORT ?? 3110);
+const tipsBaseURL = `http://127.0.0.1:${tipsPort}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-e2e-'));
 const bin = process.env.E2E_BIN ?? '../target/release/heirloom';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
@@ -53,6 +60,17 @@ export default defineConfig({
       OIDC_POST_LOGOUT_URIS: `${baseURL}/signin?signed_out=1`,
     },
   }, {
+    command: 'node todoist/fake-todoist.mjs',
+    url: `${todoistBase}/health`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      TODOIST_PORT: String(todoistPort),
+      TODOIST_REDIRECT_URI: `${tipsBaseURL}/connectors/todoist/callback`,
+    },
+  }, {
     command: `${bin} serve`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
@@ -66,6 +84,25 @@ export default defineConfig({
       HEIRLOOM_DATA_DIR: dataDir,
       HEIRLOOM_PUBLIC_URL: baseURL,
       HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
+    },
+  }, {
+    command: `${bin} serve`,
+    url: `${tipsBaseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${tipsPort}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      LEPTOS_ENV: 'PROD',
+      HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-e2e-tips-')),
+      HEIRLOOM_PUBLIC_URL: tipsBaseURL,
+      HEIRLOOM_TODOIST_CLIENT_ID: 'heirloom-e2e-client',
+      HEIRLOOM_TODOIST_CLIENT_SECRET: 'heirloom-e2e-secret',
+      HEIRLOOM_TODOIST_AUTH_URL: todoistBase,
+      HEIRLOOM_TODOIST_API_URL: `${todoistBase}/rest/v2`,
+      HEIRLOOM_CALLS_ALLOW_PRIVATE_NETWORKS: 'true',
     },
   }],
 });

@@ -235,3 +235,44 @@ pub async fn search_suggest(q: String) -> Result<Vec<types::SearchSuggestion>, A
     let (backend, auth) = context()?;
     Ok(backend.search.suggest_for(auth.as_ref().map(|a| &a.user), &q).await?)
 }
+
+/// The tip page's tip: `tip` when it names one of the reader's tips still waiting for
+/// an answer (the home page's card links to it), otherwise a new recommendation for
+/// this moment (`hour` and `weekday` local, absent ones from the server's clock).
+#[server(endpoint = "recommend_tip")]
+pub async fn recommend_tip(
+    tip: Option<String>,
+    hour: Option<u8>,
+    weekday: Option<u8>,
+    device: Option<types::TipDevice>,
+) -> Result<types::Tip, ApiError> {
+    let (backend, auth) = signed_in()?;
+    if let Some(id) = tip.filter(|id| !id.is_empty()) {
+        if let Some(pending) = backend.tips.pending_tip(&auth.user, &id).await? {
+            return Ok(pending);
+        }
+    }
+    let input = types::RecommendInput { context: types::TipContext { hour, weekday, device } };
+    Ok(backend.tips.recommend(&auth.user, &input).await?)
+}
+
+/// Feedback on a tip (shown, done, skipped, dismissed). Also a plain form post from the
+/// tip page without JavaScript: the browser goes back to the page, which shows the next tip.
+#[server(endpoint = "tip_feedback")]
+pub async fn tip_feedback(id: String, action: types::TipAction) -> Result<types::FeedbackResult, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.tips.feedback(&auth.user, &id, action).await?)
+}
+
+/// The connect page: every connector and the reader's connection to it.
+#[server(endpoint = "load_connectors")]
+pub async fn load_connectors() -> Result<Vec<types::ConnectorView>, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.tips.connectors(&auth.user).await?)
+}
+
+/// The text of a story prompt from the library, for a new story begun from a prompt tip.
+#[server(endpoint = "load_prompt", input = leptos::server_fn::codec::GetUrl)]
+pub async fn load_prompt(id: String) -> Result<Option<String>, ApiError> {
+    Ok(backend::tips::prompts::by_id(&id).map(|prompt| prompt.text.to_string()))
+}

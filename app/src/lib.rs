@@ -14,6 +14,7 @@ use leptos_router::{path, SsrMode};
 use components::layout::{Footer, Header};
 use pages::account::AccountPage;
 use pages::admin::{DeadLettersPage, DeliveriesPage, DeliveryPage, WebhooksPage};
+use pages::connect::ConnectPage;
 use pages::editor::{EditStoryPage, NewStoryPage};
 use pages::history::HistoryPageView;
 use pages::home::HomePage;
@@ -28,6 +29,7 @@ use pages::search::SearchPage;
 use pages::signin::SignInPage;
 use pages::signup::SignUpPage;
 use pages::story::StoryPage;
+use pages::tips::TipsPage;
 
 /// The HTML document around every page, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,7 +64,7 @@ pub fn App() -> impl IntoView {
             <Header theme=request::theme_cookie()/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("signin") view=SignInPage/>
                     <Route path=path!("signup") view=SignUpPage/>
                     // Async: the page waits for its data, so it is complete without JavaScript.
@@ -78,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invitations/:token") view=InvitationPage ssr=SsrMode::Async/>
                     <Route path=path!("moderation") view=ModerationPage ssr=SsrMode::Async/>
                     <Route path=path!("search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("tips") view=TipsPage ssr=SsrMode::Async/>
+                    <Route path=path!("connect") view=ConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/webhooks") view=WebhooksPage ssr=SsrMode::Async/>

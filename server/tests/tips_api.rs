@@ -314,6 +314,70 @@ server_test!(the_openapi_document_describes_tips_and_connectors, |server| {
     assert_eq!(kinds, ["todo", "prompt", "draft", "media", "advice"]);
 });
 
+/// The page's HTML, following nothing.
+async fn page(server: &TestServer, client: &reqwest::Client, path: &str) -> (StatusCode, String, String) {
+    let response = client.get(server.url(path)).header("accept", "text/html").send().await.unwrap();
+    let status = response.status();
+    let to = location(&response);
+    (status, to, response.text().await.unwrap())
+}
+
+tips_server_test!(tip_page_and_connect_page_with_their_forms, |server, fake| {
+    // Both pages need a signed-in reader; others are sent to sign in and back.
+    let anonymous = TestServer::browser();
+    for (path, next) in [("/tips", "%2Ftips"), ("/connect", "%2Fconnect")] {
+        let (status, to, _) = page(server, &anonymous, path).await;
+        assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, format!("/signin?next={next}").as_str()), "{path}");
+    }
+
+    let carol = signed_up(server, "carol@example.org").await;
+    let (status, _, html) = page(server, &carol, "/connect").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Not connected.") && html.contains("href=\"/connectors/todoist/connect\""), "{html}");
+
+    fake.set_tasks(vec![task("8001", "Frame the old map", 2, None), task("8002", "Label the tapes", 1, None)]);
+    let state = start_connect(server, &carol, fake).await;
+    let connected = callback(server, &carol, &format!("code=carol-code&state={state}")).await;
+    assert_eq!(location(&connected), "/connect?connected=todoist");
+    let (_, _, html) = page(server, &carol, "/connect?connected=todoist").await;
+    assert!(html.contains("Todoist is connected."), "the callback's flash is shown once: {html}");
+    assert!(html.contains("Sync now") && html.contains("Disconnect Todoist"), "{html}");
+
+    // Sync now (a plain form): back to the page, which says how it went.
+    let synced = server.post_form(&carol, "/connectors/todoist/sync", &[]).await;
+    assert_eq!((synced.status(), location(&synced).as_str()), (StatusCode::SEE_OTHER, "/connect"));
+    let (_, _, html) = page(server, &carol, "/connect").await;
+    assert!(html.contains("Todoist synced: 2 open tasks."), "{html}");
+    assert!(html.contains("2 open tasks."), "{html}");
+    // An unknown connector: a clear message, nothing changed.
+    let unknown = server.post_form(&carol, "/connectors/myspace/sync", &[]).await;
+    assert_eq!(location(&unknown), "/connect");
+    let (_, _, html) = page(server, &carol, "/connect").await;
+    assert!(html.contains("flash-error"), "{html}");
+
+    // The tip page renders one tip, with its done and skip forms, on the server.
+    let (status, _, html) = page(server, &carol, "/tips").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("class=\"tip-title\"").count(), 1, "exactly one tip: {html}");
+    assert!(html.contains("value=\"done\"") && html.contains("value=\"skipped\""), "{html}");
+
+    // Disconnecting forgets the token and the tasks.
+    let gone = server.post_form(&carol, "/connectors/todoist/disconnect", &[]).await;
+    assert_eq!(location(&gone), "/connect");
+    let (_, _, html) = page(server, &carol, "/connect").await;
+    assert!(html.contains("Todoist is disconnected"), "{html}");
+    let (_, list) = get(server, &carol, "/api/v1/connectors").await;
+    assert_eq!((list[0]["connected"].as_bool(), list[0]["items"].as_i64()), (Some(false), Some(0)), "{list}");
+    // A form from elsewhere changes nothing.
+    let forged = carol
+        .post(server.url("/connectors/todoist/sync"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+});
+
 /// `heirloom rotate-vault-key` as an operator runs it: refuses (exit 1) while a value
 /// opens with no configured key, re-seals with the old key listed as previous, and
 /// finds nothing left to do afterwards.

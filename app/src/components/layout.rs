@@ -19,7 +19,10 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><a href="/">"Home"</a></li>
-                    {user.is_some().then(|| view! { <li><a href="/legacies">"Legacies"</a></li> })}
+                    {user.is_some().then(|| view! {
+                        <li><a href="/legacies">"Legacies"</a></li>
+                        <li><a href="/tips">"Tips"</a></li>
+                    })}
                     {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <li><a href="/admin/deliveries">"Admin"</a></li> })}
                 </ul>
             </nav>

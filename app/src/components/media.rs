@@ -69,18 +69,22 @@ fn state_label(item: &MediaView) -> &'static str {
 
 /// A gallery of media items inside the lightbox. `sizes` tells the browser how wide a
 /// thumbnail is shown, so it picks the right one from the `srcset`.
+/// `open_caption` names an item whose caption form starts open, its field focused.
 #[component]
-pub fn MediaGallery(items: Vec<MediaView>) -> impl IntoView {
+pub fn MediaGallery(items: Vec<MediaView>, #[prop(default = None)] open_caption: Option<String>) -> impl IntoView {
     view! {
         <Lightbox>
             <ul class="media-grid">
-                {items.into_iter().map(media_item).collect_view()}
+                {items.into_iter().map(|item| {
+                    let open = open_caption.as_deref() == Some(item.id.as_str());
+                    media_item(item, open)
+                }).collect_view()}
             </ul>
         </Lightbox>
     }
 }
 
-fn media_item(item: MediaView) -> impl IntoView {
+fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
     let alt = if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() };
     let ready = item.state == MediaState::Ready;
     let body = match (ready, item.kind) {
@@ -154,14 +158,14 @@ fn media_item(item: MediaView) -> impl IntoView {
                 </form>
             })}
             {item.can_edit.then(|| view! {
-                <details class="caption-edit">
+                <details class="caption-edit" open=caption_open>
                     <summary>"Edit caption"</summary>
                     <form method="post" action=SetMediaCaption::PATH class="caption-form stack">
                         <input type="hidden" name="id" value=id.clone()/>
                         <input type="hidden" name="version" value=item.version.to_string()/>
                         <div class="field">
                             <label for=caption_id.clone()>{format!("Caption for {}", item.file_name)}</label>
-                            <textarea id=caption_id name="caption" rows="2" maxlength="2000">{item.caption.clone()}</textarea>
+                            <textarea id=caption_id name="caption" rows="2" maxlength="2000" autofocus=caption_open>{item.caption.clone()}</textarea>
                         </div>
                         <button type="submit" class="small">"Save caption"</button>
                         <p class="caption-status" role="status"></p>

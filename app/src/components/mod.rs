@@ -8,5 +8,6 @@ pub mod page;
 pub mod search_box;
 pub mod story_editor;
 pub mod theme_toggle;
+pub mod tip_deck;
 pub mod upload;
 pub mod uploader;

@@ -3,31 +3,54 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::load_story;
+use crate::api::{load_prompt, load_story};
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, LoadError, Loaded};
+use crate::components::page::{param, query, LoadError, Loaded};
 use crate::components::story_editor::StoryEditor;
 use crate::request;
 
+/// A new story; `?prompt=<id>` (a prompt tip's link) starts it with that prompt as the
+/// title and shows the prompt above the editor.
 #[component]
 pub fn NewStoryPage() -> impl IntoView {
     let legacy_id = param("id");
+    let prompt_id = query("prompt");
+    let prompt = Resource::new_blocking(
+        move || prompt_id.clone(),
+        |id| async move {
+            match id {
+                Some(id) => load_prompt(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     let flash = request::flash();
-    let value = |name: &str| flash.value(name).unwrap_or_default().to_string();
     view! {
         <Title text="New story"/>
         <h1>"New story"</h1>
         <FlashMessage flash=flash.clone()/>
-        <StoryEditor
-            action=format!("/legacies/{legacy_id}/stories")
-            story_id=None
-            legacy_id=legacy_id.clone()
-            version=0
-            title=value("title")
-            body=value("body")
-            tags=value("tags")
-            visibility=flash.value("visibility").unwrap_or("members").to_string()
-        />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || prompt.get().map(|prompt| {
+                let prompt = prompt.ok().flatten();
+                let value = |name: &str| flash.value(name).unwrap_or_default().to_string();
+                // What was typed before a refused save wins over the prompt.
+                let title = flash.value("title").map(str::to_string).or_else(|| prompt.clone()).unwrap_or_default();
+                view! {
+                    {prompt.map(|text| view! { <p class="story-prompt"><span class="note">"Prompt: "</span>{text}</p> })}
+                    <StoryEditor
+                        action=format!("/legacies/{legacy_id}/stories")
+                        story_id=None
+                        legacy_id=legacy_id.clone()
+                        version=0
+                        title
+                        body=value("body")
+                        tags=value("tags")
+                        visibility=flash.value("visibility").unwrap_or("members").to_string()
+                    />
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }
 

@@ -1,12 +1,19 @@
-//! The public landing page: what Heirloom is, for someone who has never heard of it.
+//! The home page: what Heirloom is, for someone who has never heard of it, and for a
+//! signed-in reader first a greeting and the next tip.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::recommend_tip;
+use crate::pages::tips::NextTipCard;
+use crate::request;
+
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let user = request::current_user();
     view! {
         <Title text=""/>
+        {user.map(|user| view! { <Welcome name=user.display_name/> })}
         <section class="hero" aria-labelledby="hero-title">
             <h1 id="hero-title">"Keep the stories of the people you love"</h1>
             <p class="lede">
@@ -38,6 +45,22 @@ pub fn HomePage() -> impl IntoView {
                     <p>"It runs on your own machine with nothing else to install, exports everything as Markdown and files, and grows to many servers when you need it."</p>
                 </li>
             </ul>
+        </section>
+    }
+}
+
+/// A signed-in reader's start: where their legacies are, and the next tip (left out,
+/// never an error page, should it fail to load).
+#[component]
+fn Welcome(name: String) -> impl IntoView {
+    let tip = Resource::new_blocking(|| (), |_| recommend_tip(None, None, None, None));
+    view! {
+        <section class="welcome" aria-labelledby="welcome-title">
+            <h2 id="welcome-title">{format!("Welcome back, {name}")}</h2>
+            <p><a href="/legacies">"Your legacies"</a>" · "<a href="/connect">"Connected apps"</a></p>
+            <Suspense fallback=|| ()>
+                {move || tip.get().and_then(Result::ok).map(|tip| view! { <NextTipCard tip/> }.into_any())}
+            </Suspense>
         </section>
     }
 }

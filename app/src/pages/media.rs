@@ -6,15 +6,17 @@ use leptos_meta::Title;
 
 use crate::api::load_legacy_media;
 use crate::components::media::MediaGallery;
-use crate::components::page::{param, Loaded};
+use crate::components::page::{param, query, Loaded};
 use crate::components::uploader::Uploader;
 
 #[component]
 pub fn LegacyMediaPage() -> impl IntoView {
     let id = param("id");
     let page = Resource::new_blocking(move || id.clone(), load_legacy_media);
+    // `?caption=<media id>` (a caption tip's link) opens that item's caption form.
+    let open_caption = query("caption");
     view! {
-        <Loaded data=page render=|(legacy, can_write, media)| {
+        <Loaded data=page render=move |(legacy, can_write, media)| {
             let id = legacy.id.clone();
             view! {
                 <Title text=format!("Photos and recordings · {}", legacy.name)/>
@@ -23,7 +25,7 @@ pub fn LegacyMediaPage() -> impl IntoView {
                 {if media.is_empty() {
                     view! { <p>"No photos or recordings yet."</p> }.into_any()
                 } else {
-                    view! { <MediaGallery items=media/> }.into_any()
+                    view! { <MediaGallery items=media open_caption=open_caption.clone()/> }.into_any()
                 }}
                 {can_write.then(|| view! {
                     <section aria-labelledby="media-upload-title">

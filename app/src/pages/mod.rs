@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod connect;
 pub mod editor;
 pub mod history;
 pub mod home;
@@ -16,3 +17,4 @@ pub mod search;
 pub mod signin;
 pub mod signup;
 pub mod story;
+pub mod tips;

@@ -417,6 +417,15 @@ impl Tips {
         .await
     }
 
+    /// One of the user's tips that has no outcome yet (the home page's card links to
+    /// it); `None` for a tip that is answered, someone else's, or unknown.
+    pub async fn pending_tip(&self, user: &User, id: &str) -> Result<Option<Tip>> {
+        Ok(repo::tip(&self.db, id)
+            .await?
+            .filter(|tip| tip.user_id == user.id && tip.outcome.is_none())
+            .map(|tip| tip.tip()))
+    }
+
     /// What the recommender has learned for this user (and everyone).
     pub async fn arm_stats(&self, user_id: &str) -> Result<ArmStats> {
         repo::arm_stats(&self.db, user_id).await

@@ -181,7 +181,8 @@ async fn uncaptioned_media(db: &Db, media: &Media, user: &User) -> Result<Vec<Ca
             group: kind.into(),
             title: format!("Add a caption to the {what} “{}”", view.file_name),
             body: "Who is in it, where and when: a few words help everyone find it and understand it later.".into(),
-            deep_link: format!("/legacies/{}?caption={}", view.legacy_id, view.id),
+            // The media page opens this item's caption form (`caption`) and scrolls to it.
+            deep_link: format!("/legacies/{}/media?caption={1}#media-{1}", view.legacy_id, view.id),
             meta: json!({ "media_id": view.id, "legacy_id": view.legacy_id, "media_kind": kind,
                           "preview_url": preview }),
             priority: 0,

@@ -18,6 +18,7 @@ mod stories_api;
 mod stories_forms;
 mod theme;
 mod tips_api;
+mod tips_forms;
 
 use std::time::Duration;
 
@@ -158,7 +159,10 @@ pub fn router(state: AppState) -> Router {
     // The browser's legs of a connector's OAuth flow.
     let connector_redirects = Router::new()
         .route("/connectors/{name}/connect", get(tips_api::connect))
-        .route("/connectors/{name}/callback", get(tips_api::callback));
+        .route("/connectors/{name}/callback", get(tips_api::callback))
+        .route("/connectors/{name}/sync", post(tips_forms::sync))
+        .route("/connectors/{name}/disconnect", post(tips_forms::disconnect))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let api = Router::new()
         .route("/api/v1/openapi.json", get(stories_api::openapi))

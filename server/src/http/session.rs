@@ -23,7 +23,7 @@ const FLASH_KEY: &str = "heirloom.flash";
 
 /// Pages only a signed-in user may use; others are sent to sign in and brought back.
 fn needs_sign_in(path: &str) -> bool {
-    matches!(path, "/account" | "/legacies" | "/moderation")
+    matches!(path, "/account" | "/legacies" | "/moderation" | "/tips" | "/connect")
         || path.starts_with("/invitations/")
         || (path.starts_with("/legacies/") && (path.ends_with("/new") || path.ends_with("/members")))
         || (path.starts_with("/stories/") && path.ends_with("/edit"))
