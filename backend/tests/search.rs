@@ -555,6 +555,12 @@ db_test!(typeahead_and_typos_find_what_was_meant, |db| {
     assert!(typo.hits[0].snippet_html.contains("<mark>grandmother</mark>"), "{}", typo.hits[0].snippet_html);
     assert!(w.ids(None, "brea").await.len() == 2, "prefix of the last word");
     assert!(w.ids(None, "bred").await.is_empty(), "no typo tolerance under five letters");
+    // Typeahead forgives a typo in the word being typed in titles only (cheap), while the
+    // full search above found the same typo in a story's text.
+    let title_typo = w.search.suggest("kitchn", &reader, 5).await.unwrap();
+    assert_eq!(title_typo.first().map(|s| s.id.as_str()), Some(grandma.id.as_str()), "{title_typo:?}");
+    let text_typo = w.search.suggest("grandmotehr", &reader, 5).await.unwrap();
+    assert!(text_typo.is_empty(), "{text_typo:?}");
 });
 
 db_test!(query_syntax_is_plain_text, |db| {

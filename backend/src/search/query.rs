@@ -73,6 +73,11 @@ struct Weights {
     text_fuzzy: f32,
     title_prefix: f32,
     text_prefix: f32,
+    /// Whether the word still being typed also forgives typos in the text, not only in
+    /// titles. Typeahead says no: run against the whole text's dictionary, that automaton
+    /// was most of a suggestion's time (bench: ~12 ms of a 15 ms p95 on 100k stories),
+    /// for matches the word's prefix query mostly finds anyway.
+    typed_word_fuzzy_in_text: bool,
 }
 
 /// Exact (BM25-scored) matches dominate; prefix and typo matches score a constant
@@ -87,6 +92,7 @@ const SEARCH: Weights = Weights {
     text_fuzzy: 0.2,
     title_prefix: 0.9,
     text_prefix: 0.3,
+    typed_word_fuzzy_in_text: true,
 };
 
 /// Typeahead is about titles: a title that starts with what is typed comes first.
@@ -100,6 +106,7 @@ const SUGGEST: Weights = Weights {
     text_fuzzy: 0.1,
     title_prefix: 3.0,
     text_prefix: 0.2,
+    typed_word_fuzzy_in_text: false,
 };
 
 /// Splits the text into words and phrases and analyzes them like documents.
@@ -376,7 +383,7 @@ fn group_query(f: Fields, group: &Group, w: &Weights) -> Box<dyn Query> {
                 [(f.title_plain, w.title_fuzzy, w.title_prefix), (f.text_plain, w.text_fuzzy, w.text_prefix)];
             for (field, fuzzy_boost, prefix_boost) in plain_fields {
                 let term = Term::from_field_text(field, plain);
-                if *fuzzy {
+                if *fuzzy && (!*prefix || w.typed_word_fuzzy_in_text || field == f.title_plain) {
                     should.push(boosted(FuzzyTermQuery::new(term.clone(), 1, true), fuzzy_boost));
                 }
                 if *prefix {
