@@ -17,9 +17,28 @@ const todoistPort = Number(process.env.E2E_TODOIST_PORT ?? 3109);
 const todoistBase = `http://127.0.0.1:${todoistPort}`;
 const tipsPort = Number(process.env.E2E_TIPS_PORT ?? 3110);
 const tipsBaseURL = `http://127.0.0.1:${tipsPort}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-e2e-'));
 const bin = process.env.E2E_BIN ?? '../target/release/heirloom';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
+
+/** A Heirloom on `url`'s port with a fresh data folder and `settings` (HEIRLOOM_* variables). */
+function heirloom(url: string, settings: Record<string, string>) {
+  return {
+    command: `${bin} serve`,
+    url: `${url}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      LEPTOS_SITE_ADDR: new URL(url).host,
+      LEPTOS_SITE_ROOT: siteRoot,
+      LEPTOS_ENV: 'PROD',
+      HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-e2e-')),
+      HEIRLOOM_PUBLIC_URL: url,
+      ...settings,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -70,39 +89,15 @@ export default defineConfig({
       TODOIST_PORT: String(todoistPort),
       TODOIST_REDIRECT_URI: `${tipsBaseURL}/connectors/todoist/callback`,
     },
-  }, {
-    command: `${bin} serve`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: siteRoot,
-      LEPTOS_ENV: 'PROD',
-      HEIRLOOM_DATA_DIR: dataDir,
-      HEIRLOOM_PUBLIC_URL: baseURL,
-      HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
-    },
-  }, {
-    command: `${bin} serve`,
-    url: `${tipsBaseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${tipsPort}`,
-      LEPTOS_SITE_ROOT: siteRoot,
-      LEPTOS_ENV: 'PROD',
-      HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-e2e-tips-')),
-      HEIRLOOM_PUBLIC_URL: tipsBaseURL,
-      HEIRLOOM_TODOIST_CLIENT_ID: 'heirloom-e2e-client',
-      HEIRLOOM_TODOIST_CLIENT_SECRET: 'heirloom-e2e-secret',
-      HEIRLOOM_TODOIST_AUTH_URL: todoistBase,
-      HEIRLOOM_TODOIST_API_URL: `${todoistBase}/rest/v2`,
-      HEIRLOOM_CALLS_ALLOW_PRIVATE_NETWORKS: 'true',
-    },
-  }],
+  },
+  heirloom(baseURL, {
+    HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
+  }),
+  heirloom(tipsBaseURL, {
+    HEIRLOOM_TODOIST_CLIENT_ID: 'heirloom-e2e-client',
+    HEIRLOOM_TODOIST_CLIENT_SECRET: 'heirloom-e2e-secret',
+    HEIRLOOM_TODOIST_AUTH_URL: todoistBase,
+    HEIRLOOM_TODOIST_API_URL: `${todoistBase}/rest/v2`,
+    HEIRLOOM_CALLS_ALLOW_PRIVATE_NETWORKS: 'true',
+  })],
 });

@@ -70,6 +70,11 @@ test('a connected Todoist task shows as a tip; done completes it at Todoist, ski
   expect(box?.width).toBe(viewport.width);
   expect(box?.height).toBe(viewport.height);
 
+  // Skip (S) brings another tip; then skip on until a Todoist task shows.
+  const first = (await title.textContent())!;
+  await page.keyboard.press('s');
+  await expect(page.locator('.tip-announcement')).toContainText('Skipped.');
+  await expect(title).not.toHaveText(first);
   await skipUntil(page, 'todo');
   const task = (await title.textContent())!.trim();
   expect(TASKS).toContain(task);
