@@ -233,6 +233,63 @@ db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
     bus.delete_stream().await.unwrap();
 });
 
+/// A consumer whose every handling takes `takes` (a transcode), counting the handlings.
+struct Lengthy {
+    name: String,
+    takes: Duration,
+    handlings: Arc<Mutex<usize>>,
+}
+
+#[async_trait]
+impl Consumer for Lengthy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == "TestTranscode"
+    }
+
+    async fn handle(&self, _event: &Envelope) -> Result<(), String> {
+        *self.handlings.lock().unwrap() += 1;
+        tokio::time::sleep(self.takes).await;
+        Ok(())
+    }
+}
+
+// A handler working longer than the ack wait reports progress, so JetStream does not
+// hand the event to the second instance meanwhile: it is handled once.
+db_test!(jetstream_does_not_redeliver_an_event_still_being_handled, |db| {
+    let Some(url) = backend::testing::nats_url() else { return };
+    let stream = format!("T{}", uuid::Uuid::new_v4().simple());
+    let ack_wait = Duration::from_secs(2);
+    let bus = events::jetstream::JetStream::connect(&url, &stream)
+        .await
+        .expect("JetStream reachable")
+        .with_ack_wait(ack_wait);
+    write(db, "video", "TestTranscode").await;
+    let handlings = Arc::new(Mutex::new(0));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut tasks =
+        vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
+    for _ in 0..2 {
+        let instance =
+            Arc::new(Lengthy { name: format!("lengthy-{stream}"), takes: ack_wait * 3, handlings: handlings.clone() });
+        tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));
+    }
+    // The handling takes 6 s; a redelivery would come 2 s after each unreported stretch.
+    tokio::time::sleep(ack_wait * 5).await;
+    stop.send(true).unwrap();
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(10), task).await.expect("worker stops").unwrap();
+    }
+    assert_eq!(*handlings.lock().unwrap(), 1, "handled once, not redelivered while at work");
+    bus.delete_stream().await.unwrap();
+});
+
 /// A consumer that takes as long as it is told to (a media transcode).
 struct Slow {
     release: tokio::sync::Semaphore,

@@ -3,6 +3,8 @@
 //! publishing the same row store it once. Each consumer is a durable pull consumer
 //! shared by all replicas: JetStream hands each message to one of them, and the
 //! processed-event records make a redelivery (a replica died before acking) harmless.
+//! A handler still at work tells JetStream so every third of the ack wait, so a long one
+//! (a video transcode) is not handed to a second replica meanwhile.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,10 +19,14 @@ use crate::error::{Error, Result};
 use crate::events::consumer::{deliver, Consumer, RetryPolicy};
 use crate::events::{lag, outbox};
 
+/// How long JetStream waits for an ack (or a progress report) before redelivering.
+const ACK_WAIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct JetStream {
     context: jetstream::Context,
     stream: String,
+    ack_wait: Duration,
 }
 
 fn unavailable(what: &str, err: impl std::fmt::Display) -> Error {
@@ -47,7 +53,14 @@ impl JetStream {
             })
             .await
             .map_err(|e| unavailable("stream", e))?;
-        Ok(JetStream { context, stream: stream_name.to_string() })
+        Ok(JetStream { context, stream: stream_name.to_string(), ack_wait: ACK_WAIT })
+    }
+
+    /// The ack wait of the durable consumers this bus creates (tests shorten it; an
+    /// existing durable consumer keeps the wait it was created with).
+    pub fn with_ack_wait(mut self, ack_wait: Duration) -> JetStream {
+        self.ack_wait = ack_wait;
+        self
     }
 
     /// How many messages the stream holds.
@@ -113,7 +126,7 @@ impl JetStream {
         let mut config = pull::Config {
             durable_name: Some(name.to_string()),
             ack_policy: AckPolicy::Explicit,
-            ack_wait: Duration::from_secs(60),
+            ack_wait: self.ack_wait,
             ..Default::default()
         };
         if per_replica {
@@ -192,12 +205,35 @@ impl JetStream {
                 }
             };
             if consumer.wants(&event.event_type) {
-                if let Err(err) = deliver(db, consumer, &event, retry).await {
+                let delivered =
+                    while_reporting_progress(&message, self.ack_wait / 3, deliver(db, consumer, &event, retry));
+                if let Err(err) = delivered.await {
                     let _ = message.ack_with(jetstream::AckKind::Nak(Some(Duration::from_secs(1)))).await;
                     return Err(err);
                 }
             }
             message.ack().await.map_err(|e| unavailable("ack", e))?;
+        }
+    }
+}
+
+/// Runs `work`, telling JetStream every `every` that `message` is still being worked on,
+/// which restarts its ack wait.
+async fn while_reporting_progress<T>(
+    message: &jetstream::Message,
+    every: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = ticks.tick() => {
+                if let Err(err) = message.ack_with(jetstream::AckKind::Progress).await {
+                    tracing::warn!(error = %err, "could not report progress to JetStream");
+                }
+            }
         }
     }
 }

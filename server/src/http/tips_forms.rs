@@ -52,7 +52,9 @@ pub async fn disconnect(
     };
     match disconnected {
         Ok(display_name) => {
-            let message = format!("{display_name} is disconnected; its token is forgotten and its tasks are gone from your tips.");
+            let message = format!(
+                "{display_name} is disconnected; its token is forgotten and its tasks are gone from your tips."
+            );
             set_flash(&session, Flash::notice(message)).await;
             Redirect::to(CONNECT_PAGE).into_response()
         }
