@@ -40,12 +40,15 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 COPY . .
 # `make build` installs the npm packages, bundles the editor and runs
 # `cargo leptos build --release`; the binary lands in CARGO_TARGET_DIR, the site in target/site.
+# The gzip twins of the static files are made here: the runtime's site is read-only.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/root/.npm \
     --mount=type=cache,target=/cache/target \
     CARGO_TARGET_DIR=/cache/target make build \
     && install -D -m 0755 /cache/target/release/heirloom /out/heirloom \
-    && cp -r target/site /out/site
+    && cp -r target/site /out/site \
+    && find /out/site/pkg /out/site/editor -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) \
+       -exec gzip -9 -k -f {} +
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 ARG DEBIAN_RELEASE

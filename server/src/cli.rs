@@ -260,6 +260,7 @@ async fn serve(config: Config) -> backend::Result<()> {
         message: format!("cannot listen on {addr}: {err}"),
     })?;
     let local = listener.local_addr().map_err(|e| backend::Error::Unavailable(e.to_string()))?;
+    crate::http::assets::refresh_twins_in_background(leptos_options.site_root.as_ref().into());
     let state = AppState::new(backend.clone(), leptos_options, telemetry::metrics_handle());
     // Event delivery and timers start after the HTTP port is bound, and fire anything
     // left overdue by the previous run straight away.

@@ -187,3 +187,32 @@ async fn state_changing_requests_are_rate_limited_per_address() {
     assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
     server.stop().await;
 }
+
+// The islands' WASM goes gzip-compressed to browsers that accept it (its twin, made by
+// `assets::refresh_twins` as `serve` does at start), as is to others, with the security
+// headers either way.
+server_test!(static_files_are_served_gzip_compressed_to_browsers_that_accept_it, |server| {
+    let pkg = server.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
+    std::fs::write(pkg.join("heirloom.wasm"), &wasm).unwrap();
+    assert_eq!(server::http::assets::refresh_twins(&pkg).unwrap(), 1);
+
+    let client = reqwest::Client::new();
+    let url = server.url("/pkg/heirloom.wasm");
+    let gzipped = client.get(&url).header("accept-encoding", "gzip, deflate, br").send().await.unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["content-type"], "application/wasm");
+    assert_eq!(gzipped.headers()["x-content-type-options"], "nosniff");
+    let body = gzipped.bytes().await.unwrap();
+    assert!(body.len() < wasm.len() / 10, "{} bytes on the wire", body.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, wasm);
+
+    let plain = client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), wasm.len());
+    assert_eq!(client.get(server.url("/pkg/missing.js")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+});

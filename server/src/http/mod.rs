@@ -1,6 +1,7 @@
 //! The HTTP surface: one router for pages, API, operational endpoints and static files.
 
 mod admin_forms;
+pub mod assets;
 mod auth;
 mod calls_api;
 mod csrf;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.backend.config.request_timeout_secs);
     let backend = state.backend.clone();
     let shell_options = state.leptos_options.clone();
+    let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
 
     let auth_forms = Router::new()
         .route("/auth/signup", post(auth::sign_up))
@@ -208,6 +210,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(media_files)
         .merge(connector_redirects)
+        .nest_service("/pkg", assets::service(&site_root, "pkg"))
+        .nest_service("/editor", assets::service(&site_root, "editor"))
         .leptos_routes_with_context(
             &state,
             routes,

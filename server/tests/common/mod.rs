@@ -43,6 +43,12 @@ impl TestServer {
         TestServer { base, backend, client, test_db, _data_dir: data_dir, task, workers }
     }
 
+    /// The site root the server serves static files from (its data folder in tests).
+    #[allow(dead_code)]
+    pub fn site_root(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// A client like a browser: keeps cookies, does not follow redirects by itself.
     pub fn browser() -> reqwest::Client {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
