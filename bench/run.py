@@ -7,6 +7,12 @@ REST API, drives load from wrk (a separate process) at fixed connection counts, 
 writes JSON plus a Markdown table to bench/results/ with the machine's facts. Ratios
 between runs on one machine are meaningful; absolute times across machines are not.
 
+After seeding it restarts the binary on the same data (cold start with the stories), and
+besides the wrk rows it measures a reference in the same run (server/examples/bare_axum.rs,
+a bare axum handler with a fixed 20 KB page: the ceiling for an HTTP response on this
+machine), the story page's first load in Chromium (bench/first_load.mjs), and ends the
+report with the issue's targets, met or not.
+
 The search scenario generates its archive with backend/examples/search_bench.rs (through
 the services, far faster than the REST API), then serves it with the same binary.
 """
@@ -16,10 +22,12 @@ import os
 import platform
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 import uuid
 from http.cookiejar import CookieJar
@@ -30,10 +38,16 @@ WRK_DIR = ROOT / "bench" / "wrk"
 RESULTS = ROOT / "bench" / "results"
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64").split(",")]
 DURATION = os.environ.get("BENCH_DURATION", "10s")
-STORIES = int(os.environ.get("BENCH_STORIES", "2000"))
+STORIES = int(os.environ.get("BENCH_STORIES", "10000"))
 PORT = int(os.environ.get("BENCH_PORT", "3127"))
 SEARCH_STORIES = int(os.environ.get("BENCH_SEARCH_STORIES", "100000"))
 SEARCH_EDITS = int(os.environ.get("BENCH_SEARCH_EDITS", "100"))
+STORY_PAGES = ["story page (SSR, signed out)", "story page (SSR, member)"]
+STORY_CREATE = "story create (REST, with revision + outbox)"
+REFERENCE = "reference: bare axum, fixed 20 KB page"
+TYPEAHEAD = "typeahead (GET /api/v1/search/suggest)"
+# How long the event consumers get to catch up with the seed before the restart.
+SETTLE_SECONDS = 600
 
 
 def words(n, seed):
@@ -43,7 +57,45 @@ def words(n, seed):
     return " ".join(out[i] + (".\n\n" if i % 60 == 59 else "") for i in range(n))
 
 
-class Server:
+class Measured:
+    """A process under load (`self.process`, answering at `self.base`): its CPU time and
+    memory, read from /proc, and its start timed up to the first 200 on a path."""
+
+    def launch(self, command, env, ready_path):
+        """Starts `command` and waits for 200 on `ready_path`; the milliseconds that took."""
+        started = time.monotonic()
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                if urllib.request.urlopen(f"{self.base}{ready_path}", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() - started > 300:
+                raise SystemExit(f"bench: {command[0]} did not become ready")
+            time.sleep(0.02)
+        return round((time.monotonic() - started) * 1000, 1)
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self, key):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+        return 0
+
+    def terminate(self):
+        """SIGTERM and wait for the exit; the milliseconds the graceful shutdown took."""
+        started = time.monotonic()
+        self.process.terminate()
+        # Generous: the server finishes its background work (index merges) before exiting.
+        self.process.wait(timeout=300)
+        return round((time.monotonic() - started) * 1000, 1)
+
+
+class Server(Measured):
     """The release binary on a fresh data folder, and what it costs to run."""
 
     def __init__(self, binary, site, database_url=None, data=None, env=None):
@@ -62,35 +114,37 @@ class Server:
         if database_url:
             env["DATABASE_URL"] = database_url
         self.env = env
-        started = time.monotonic()
-        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        while True:
-            try:
-                if urllib.request.urlopen(f"{self.base}/readyz", timeout=1).status == 200:
-                    break
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() - started > 300:
-                raise SystemExit("bench: the server did not become ready")
-            time.sleep(0.02)
-        self.cold_start_ms = round((time.monotonic() - started) * 1000, 1)
+        self.command = [binary, "serve"]
+        self.cold_start_ms = self.launch(self.command, env, "/readyz")
 
-    def cpu_seconds(self):
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_kib(self, key):
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1])
-        return 0
+    def restart(self):
+        """Stops the binary and starts it again on the same data: (shutdown ms, new cold start ms)."""
+        shutdown_ms = self.terminate()
+        self.cold_start_ms = self.launch(self.command, self.env, "/readyz")
+        return shutdown_ms, self.cold_start_ms
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self.terminate()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
+
+
+class BareAxum(Measured):
+    """server/examples/bare_axum.rs on a free port: a fixed 20 KB page at `/`."""
+
+    def __init__(self, binary):
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.cold_start_ms = self.launch([str(binary), str(port)], dict(os.environ), "/")
+
+    def stop(self):
+        self.terminate()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Client:
@@ -136,6 +190,44 @@ def seed(server):
     return client, legacy, story_ids, round(STORIES / seconds, 1)
 
 
+def metric_values(base, name):
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+    return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
+
+
+def wait_until(check, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def events_caught_up(server):
+    """Whether every event consumer has seen every event (consumer lag 0 on /metrics)."""
+    return all(v == 0 for v in metric_values(server.base, "heirloom_event_consumer_lag"))
+
+
+def settled(server, seconds=SETTLE_SECONDS):
+    """Waits until every event consumer has caught up (the search index holds every seeded
+    story) and the process has gone quiet (under 5% of a core for a second: the index's
+    background merges are done too); the seconds that took, or None when it did not
+    within `seconds`."""
+    started = time.monotonic()
+
+    def quiet():
+        before = server.cpu_seconds()
+        time.sleep(1)
+        return server.cpu_seconds() - before < 0.05
+
+    if not wait_until(lambda: events_caught_up(server), seconds):
+        return None
+    if not wait_until(quiet, seconds - (time.monotonic() - started)):
+        return None
+    return round(time.monotonic() - started, 1)
+
+
 def wrk(server, connections, script, path, env):
     threads = max(1, min(connections, 2))
     cpu_before = server.cpu_seconds()
@@ -160,25 +252,97 @@ def wrk(server, connections, script, path, env):
 def run_engine(name, binary, site, database_url=None):
     server = Server(binary, site, database_url)
     try:
+        cold_start_empty = server.cold_start_ms
         idle_rss = round(server.rss_kib("VmRSS") / 1024, 1)
         client, legacy, story_ids, seed_rate = seed(server)
-        public_story = story_ids[0]
+        # Let the outbox and the search index catch up first, so the restart measures an
+        # instance at rest with its stories, and the wrk rows below are not shared with
+        # indexing left over from the seed.
+        settled_s = settled(server)
+        shutdown_seeded, cold_start_seeded = server.restart()
+        idle_rss_seeded = round(server.rss_kib("VmRSS") / 1024, 1)
+        public_story, member_story = story_ids[0], story_ids[1]
         scenarios = {}
         cookie = {"BENCH_COOKIE": client.cookie()}
         for c in CONNECTIONS:
-            scenarios.setdefault("story page (SSR, signed out)", []).append(
+            scenarios.setdefault(STORY_PAGES[0], []).append(
                 wrk(server, c, "get_with_cookie.lua", f"/stories/{public_story}", {"BENCH_COOKIE": ""}))
-            scenarios.setdefault("story page (SSR, member)", []).append(
-                wrk(server, c, "get_with_cookie.lua", f"/stories/{story_ids[1]}", cookie))
+            scenarios.setdefault(STORY_PAGES[1], []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/stories/{member_story}", cookie))
+            scenarios.setdefault("legacy page (SSR, member)", []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/legacies/{legacy}", cookie))
+            scenarios.setdefault("home page (SSR, member, with the next tip)", []).append(
+                wrk(server, c, "get_with_cookie.lua", "/", cookie))
             scenarios.setdefault("REST story get", []).append(
-                wrk(server, c, "get_with_cookie.lua", f"/api/v1/stories/{story_ids[1]}", cookie))
-            scenarios.setdefault("story create (REST, with revision + outbox)", []).append(
+                wrk(server, c, "get_with_cookie.lua", f"/api/v1/stories/{member_story}", cookie))
+            scenarios.setdefault(STORY_CREATE, []).append(
                 wrk(server, c, "create_story.lua", "/api/v1/stories",
                     dict(cookie, BENCH_LEGACY=legacy, BENCH_ORIGIN=server.base)))
-        return {"engine": name, "cold_start_ms": server.cold_start_ms, "idle_rss_mib": idle_rss,
-                "seeded_stories": STORIES, "seed_creates_per_s": seed_rate, "scenarios": scenarios}
+        first_loads = {"story page, signed out": first_load(f"{server.base}/stories/{public_story}"),
+                       "story page, member": first_load(f"{server.base}/stories/{member_story}", client.cookie())}
+        return {"engine": name, "cold_start_ms": cold_start_empty, "cold_start_seeded_ms": cold_start_seeded,
+                "idle_rss_mib": idle_rss, "idle_rss_seeded_mib": idle_rss_seeded, "seeded_stories": STORIES,
+                "seed_creates_per_s": seed_rate, "seed_settled_s": settled_s, "shutdown_seeded_ms": shutdown_seeded,
+                "scenarios": scenarios,
+                "first_load": first_loads}
     finally:
         server.stop()
+
+
+def leptos_build_env():
+    """The environment for a cargo build that shares the release binary's artifacts.
+    leptos reads LEPTOS_OUTPUT_NAME at compile time (`option_env!`) and cargo tracks it:
+    building without cargo-leptos's value would recompile leptos and every crate above it,
+    here and again on the next `cargo leptos build`."""
+    projects = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["metadata"]["leptos"]
+    return dict(os.environ, LEPTOS_OUTPUT_NAME=projects[0]["name"])
+
+
+def bare_axum_reference():
+    """The fixed 20 KB page of server/examples/bare_axum.rs under the same wrk script and
+    connection counts as the story page: the ceiling for an HTTP response here."""
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "server", "--example", "bare_axum"],
+                   cwd=ROOT, env=leptos_build_env(), check=True)
+    metadata = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    binary = Path(json.loads(metadata)["target_directory"]) / "release" / "examples" / "bare_axum"
+    reference = BareAxum(binary)
+    try:
+        page_bytes = len(urllib.request.urlopen(f"{reference.base}/", timeout=5).read())
+        idle_rss = round(reference.rss_kib("VmRSS") / 1024, 1)
+        rows = [wrk(reference, c, "get_with_cookie.lua", "/", {"BENCH_COOKIE": ""}) for c in CONNECTIONS]
+        return {"page_bytes": page_bytes, "cold_start_ms": reference.cold_start_ms, "idle_rss_mib": idle_rss,
+                "rows": rows}
+    finally:
+        reference.stop()
+
+
+def story_page_over_reference(engines, reference):
+    """Story page p95 / bare axum p95, per engine, page and connection count."""
+    reference_p95 = {r["connections"]: r["p95_ms"] for r in reference["rows"]}
+    ratios = []
+    for engine in engines:
+        for page in STORY_PAGES:
+            for r in engine["scenarios"].get(page, []):
+                base = reference_p95.get(r["connections"])
+                if base:
+                    ratios.append({"engine": engine["engine"], "scenario": page, "connections": r["connections"],
+                                   "story_p95_ms": r["p95_ms"], "reference_p95_ms": base,
+                                   "ratio_p95": round(r["p95_ms"] / base, 1)})
+    return ratios
+
+
+def first_load(url, cookie=""):
+    """What Chromium transfers for `url` on a first visit (bench/first_load.mjs)."""
+    if not shutil.which("node"):
+        return {"skipped": "node is not installed"}
+    done = subprocess.run(["node", str(ROOT / "bench" / "first_load.mjs"), url],
+                          env=dict(os.environ, BENCH_COOKIE=cookie), capture_output=True, text=True, timeout=180)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        # A browser problem should not throw away the rest of a long run: it is reported.
+        return {"skipped": f"first_load.mjs failed: {(done.stderr.strip().splitlines() or ['no output'])[-1]}"}
+    return json.loads(lines[-1])
 
 
 def percentiles(values):
@@ -236,8 +400,7 @@ def search_bench(binary, site):
             cookie = client.cookie()
             scenarios = {}
             for c in CONNECTIONS:
-                for name, key in [("typeahead (GET /api/v1/search/suggest)", "typeahead_file"),
-                                  ("full query (GET /api/v1/search)", "full_file")]:
+                for name, key in [(TYPEAHEAD, "typeahead_file"), ("full query (GET /api/v1/search)", "full_file")]:
                     scenarios.setdefault(name, []).append(
                         wrk(server, c, "search_paths.lua", "/", {"BENCH_COOKIE": cookie,
                                                                  "BENCH_PATHS_FILE": archive[key]}))
@@ -252,8 +415,7 @@ def search_bench(binary, site):
     archive.pop("reader")
     raw = archive.pop("raw")
     overhead = {}
-    for kind, name in [("typeahead", "typeahead (GET /api/v1/search/suggest)"),
-                       ("full", "full query (GET /api/v1/search)")]:
+    for kind, name in [("typeahead", TYPEAHEAD), ("full", "full query (GET /api/v1/search)")]:
         http = scenarios[name][0]
         overhead[kind] = {"raw_p50_ms": raw[kind]["p50_ms"], "raw_p95_ms": raw[kind]["p95_ms"],
                           "http_connections": http["connections"],
@@ -324,17 +486,20 @@ def markdown(result):
              f"wrk for {DURATION} per row. Ratios between rows and runs on one machine are comparable; "
              "absolute times across machines are not.", ""]
     for engine in result["engines"]:
+        settled = (f"events, search index and its merges done {engine['seed_settled_s']} s after the last create"
+                   if engine["seed_settled_s"] is not None
+                   else f"events and search index NOT settled within {SETTLE_SECONDS} s")
         lines += [f"## {engine['engine']}", "",
-                  f"Cold start (launch → 200 on /readyz, empty database): {engine['cold_start_ms']} ms · "
-                  f"idle RSS {engine['idle_rss_mib']} MiB · seeded {engine['seeded_stories']} stories of ~800 words "
-                  f"at {engine['seed_creates_per_s']} creates/s (one client)", "",
-                  "| scenario | conn | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s / 1000 req | peak RSS MiB |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, rows in engine["scenarios"].items():
-            for r in rows:
-                lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
-                             f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
-        lines.append("")
+                  f"Cold start (launch → 200 on /readyz): {engine['cold_start_ms']} ms on an empty database, "
+                  f"{engine['cold_start_seeded_ms']} ms restarted on the seeded one (graceful shutdown before it "
+                  f"{engine['shutdown_seeded_ms']} ms) · idle RSS "
+                  f"{engine['idle_rss_mib']} MiB empty, {engine['idle_rss_seeded_mib']} MiB seeded · seeded "
+                  f"{engine['seeded_stories']} stories of ~800 words at {engine['seed_creates_per_s']} creates/s "
+                  f"(one client; {settled}). The rows run on the restarted server.", ""]
+        lines += wrk_table(engine["scenarios"]) + [""]
+        lines += first_load_markdown(engine["first_load"])
+    if result.get("reference"):
+        lines += reference_markdown(result["reference"])
     if result.get("assets"):
         lines += ["## Downloaded assets", "", "| asset | raw KiB | gzip KiB |", "| --- | --- | --- |"]
         lines += [f"| {name} | {a['raw_kib']} | {a['gzip_kib']} |" for name, a in result["assets"].items()]
@@ -355,6 +520,109 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def wrk_table(scenarios):
+    """The wrk rows of `scenarios` (name → rows) as a Markdown table."""
+    lines = ["| scenario | conn | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s / 1000 req | peak RSS MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, rows in scenarios.items():
+        for r in rows:
+            lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+                         f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
+    return lines
+
+
+def kib(n):
+    return round(n / 1024, 1)
+
+
+FIRST_LOAD_TYPES = ["Document", "Script", "WASM", "Fetch", "Stylesheet", "Image", "Other"]
+
+
+def first_load_markdown(first_loads):
+    lines = ["First load in Chromium (fresh context, empty cache; bytes as DevTools reports them: transferred "
+             "= on the wire with headers, decoded = bodies after decompression):", "",
+             "| page | document status | hydrated | requests | KiB transferred | KiB decoded | "
+             + " | ".join(f"{t} KiB" for t in FIRST_LOAD_TYPES) + " | content encodings |",
+             "| --- " * (6 + len(FIRST_LOAD_TYPES) + 1) + "|"]
+    for page, f in first_loads.items():
+        if "skipped" in f:
+            lines.append(f"| {page} | skipped: {f['skipped']} |" + " |" * (5 + len(FIRST_LOAD_TYPES)))
+            continue
+        by_type = [f"{kib(f['by_type'][t]['encoded_bytes'])}" if t in f["by_type"] else "—" for t in FIRST_LOAD_TYPES]
+        encodings = ", ".join(f"{name} ×{n}" for name, n in f["content_encodings"].items())
+        lines.append(f"| {page} | {f['document_status']} | {'yes' if f['hydrated'] else 'no'} | {f['total']['requests']} | "
+                     f"{kib(f['total']['encoded_bytes'])} | {kib(f['total']['decoded_bytes'])} | "
+                     + " | ".join(by_type) + f" | {encodings} |")
+    return lines + [""]
+
+
+def reference_markdown(reference):
+    lines = ["## Reference: bare axum, fixed 20 KB page", "",
+             f"`server/examples/bare_axum.rs`: one axum route answering a {reference['page_bytes']}-byte HTML page "
+             f"built at startup (multi-threaded tokio, no middleware), same wrk script and connections as the story "
+             f"page · cold start {reference['cold_start_ms']} ms · idle RSS {reference['idle_rss_mib']} MiB.", ""]
+    lines += wrk_table({REFERENCE: reference["rows"]})
+    if reference.get("story_page_over_reference"):
+        lines += ["", "Story page p95 over the reference's p95 at the same connection count:", "",
+                  "| engine | page | conn | story page p95 ms | bare axum p95 ms | ratio |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['engine']} | {r['scenario']} | {r['connections']} | {r['story_p95_ms']} | "
+                  f"{r['reference_p95_ms']} | {r['ratio_p95']}× |" for r in reference["story_page_over_reference"]]
+    return lines + [""]
+
+
+def targets(result):
+    """(target, measured, met) for each target of the bench issue this run has data for."""
+    rows = []
+
+    def check(target, value, unit, met):
+        rows.append((target, f"{value} {unit}", met))
+
+    for engine in result["engines"]:
+        name = engine["engine"]
+        for page in STORY_PAGES:
+            for r in engine["scenarios"].get(page, []):
+                if r["connections"] == 64:
+                    check(f"story page p95 < 10 ms at 64 connections ({name}, {page})", r["p95_ms"], "ms",
+                          r["p95_ms"] < 10)
+        for r in engine["scenarios"].get(STORY_CREATE, []):
+            check(f"story create p95 < 25 ms ({name}, {r['connections']} conn)", r["p95_ms"], "ms", r["p95_ms"] < 25)
+    search = result.get("search")
+    if search:
+        for r in search["scenarios"][TYPEAHEAD]:
+            check(f"typeahead p95 < 15 ms on 100k stories ({search['engine']}, {search['archive']['stories']} "
+                  f"stories, {r['connections']} conn)", r["p95_ms"], "ms", r["p95_ms"] < 15)
+    for engine in result["engines"]:
+        name = engine["engine"]
+        check(f"cold start < 1 s ({name}, empty database)", engine["cold_start_ms"], "ms",
+              engine["cold_start_ms"] < 1000)
+        check(f"cold start < 1 s ({name}, {engine['seeded_stories']} stories)", engine["cold_start_seeded_ms"], "ms",
+              engine["cold_start_seeded_ms"] < 1000)
+        check(f"idle RSS < 40 MiB ({name}, empty database)", engine["idle_rss_mib"], "MiB", engine["idle_rss_mib"] < 40)
+        check(f"idle RSS < 40 MiB ({name}, {engine['seeded_stories']} stories)", engine["idle_rss_seeded_mib"], "MiB",
+              engine["idle_rss_seeded_mib"] < 40)
+    wasm = result.get("assets", {}).get("islands WASM")
+    if wasm:
+        check("initial WASM ≤ 250 KiB gzip (islands WASM, gzip -9 of the file)", wasm["gzip_kib"], "KiB gzip",
+              wasm["gzip_kib"] <= 250)
+    for engine in result["engines"]:
+        loaded = engine["first_load"].get("story page, signed out", {}).get("by_type", {}).get("WASM")
+        if loaded:
+            transferred = kib(loaded["encoded_bytes"])
+            check(f"initial WASM ≤ 250 KiB gzip (as Chromium transferred it, {engine['engine']}, story page)",
+                  transferred, "KiB", transferred <= 250)
+    return rows
+
+
+def targets_markdown(result):
+    rows = targets(result)
+    if not rows:
+        return ""
+    lines = ["", "## Targets (bench issue)", "", "| target | measured | met |", "| --- | --- | --- |"]
+    lines += [f"| {target} | {measured} | {'met' if met else 'not met'} |" for target, measured, met in rows]
+    return "\n".join(lines)
+
+
 def search_markdown(search):
     a, raw, edits = search["archive"], search["raw"], search["edit_to_searchable"]
     lines = [f"## Search ({search['engine']}, {a['stories']} stories)", "",
@@ -370,17 +638,9 @@ def search_markdown(search):
              "Queries are the reader's (a member of 12 legacies in every role), so permission filtering is real: "
              f"{raw['typeahead_queries']} typeahead texts (3-6 letters of a word, sometimes after a first word) and "
              f"{raw['full_queries']} full searches (1-3 words, names, quoted phrases, CJK; a third with a tag, "
-             "legacy, type or date filter or newest-first), round-robin. wrk rows:", "",
-             "| scenario | conn | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s / 1000 req | peak RSS MiB |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, rows in search["scenarios"].items():
-        for r in rows:
-            lines.append(f"| {name} | {r['connections']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
-                         f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_1000']} | {r['peak_rss_mib']} |")
-    typeahead = search["scenarios"]["typeahead (GET /api/v1/search/suggest)"]
-    lines += ["", "Target (bench issue): typeahead p95 < 15 ms on 100k stories. Measured p95: " + ", ".join(
-        f"{r['p95_ms']} ms at {r['connections']} connection{'s' if r['connections'] > 1 else ''} "
-        f"({'met' if r['p95_ms'] < 15 else 'not met'})" for r in typeahead) + "."]
+             "legacy, type or date filter or newest-first), round-robin. wrk rows (the typeahead target is in the "
+             "targets table at the end):", ""]
+    lines += wrk_table(search["scenarios"])
     lines += ["", "The same queries on the index in-process (`search::query`, one thread, no HTTP, session or "
               "JSON) against HTTP at one connection:", "",
               "| query | raw p50 ms | raw p95 ms | raw p99 ms | HTTP p50 ms | HTTP p95 ms | HTTP / raw p50 | HTTP / raw p95 "
@@ -409,6 +669,7 @@ def main():
     only = os.environ.get("BENCH_ONLY", "")
     if only in ("", "http"):
         result["engines"].append(run_engine("SQLite", binary, site))
+        result["reference"] = bare_axum_reference()
     events_dir = tempfile.mkdtemp(prefix="heirloom-bench-events-")
     if only in ("", "events"):
         result["events"] = {"SQLite": events_bench(f"sqlite://{events_dir}/events.db")}
@@ -434,6 +695,9 @@ def main():
                 psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
     elif only in ("", "http", "events"):
         print("bench: no PostgreSQL reachable; SQLite only")
+    if "reference" in result:
+        result["reference"]["story_page_over_reference"] = story_page_over_reference(result["engines"],
+                                                                                     result["reference"])
     # Runs are long and the machine may be shared: how busy it was at the end too.
     result["machine"]["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -446,6 +710,7 @@ def main():
     if "tips" in result:
         import tips
         report += "\n" + tips.tips_markdown(result["tips"])
+    report += targets_markdown(result)
     stem.with_suffix(".md").write_text(report + "\n")
     print(report)
     print(f"bench: wrote {stem}.json and {stem}.md")
