@@ -91,7 +91,14 @@ class Measured:
         started = time.monotonic()
         self.process.terminate()
         # Generous: the server finishes its background work (index merges) before exiting.
-        self.process.wait(timeout=300)
+        try:
+            self.process.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            # A shutdown that hangs is a finding, not a reason to lose the run's figures.
+            print(f"bench: process {self.process.pid} did not exit within 300 s of SIGTERM; killed", file=sys.stderr)
+            self.process.kill()
+            self.process.wait()
+            return None
         return round((time.monotonic() - started) * 1000, 1)
 
 
@@ -457,7 +464,10 @@ def asset_sizes(site):
 
 
 def postgres_database():
-    """A database URL and, when this run created it, its name to drop afterwards."""
+    """A database URL and, when this run created it, its name to drop afterwards
+    (none with BENCH_POSTGRES=0: SQLite only)."""
+    if os.environ.get("BENCH_POSTGRES") == "0":
+        return None, None
     if os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"], None
     if shutil.which("psql") and subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
