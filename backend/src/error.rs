@@ -84,11 +84,29 @@ impl From<Error> for ApiError {
                 tracing::error!("database pool timed out");
                 ApiError::Unavailable { message: "The database is busy. Try again shortly.".into() }
             }
+            Error::Database(ref db_err) if is_unreachable(db_err) => {
+                tracing::error!(error = %db_err, "database unreachable");
+                ApiError::Unavailable { message: "The database cannot be reached right now. Try again shortly.".into() }
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::internal()
             }
         }
+    }
+}
+
+/// Whether the database is down or going down (a restart, a failover) rather than the
+/// request being wrong: the client gets a 503 and may retry. PostgreSQL's codes: class
+/// 08 (connection exception), 57P01-57P03 (shut down by the administrator, crashed, not
+/// accepting connections yet).
+fn is_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }
 
@@ -104,6 +122,15 @@ mod tests {
         assert!(!api.message().contains("SELECT"));
         let api: ApiError = Error::DataDir { path: "/srv/secret".into(), message: "x".into() }.into();
         assert!(!api.message().contains("/srv/secret"));
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_not_a_500() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        for err in [sqlx::Error::Io(refused), sqlx::Error::PoolClosed] {
+            let api: ApiError = Error::Database(err).into();
+            assert_eq!((api.status(), api.kind()), (503, "unavailable"));
+        }
     }
 
     #[test]
