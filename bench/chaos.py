@@ -133,8 +133,9 @@ def through_outage(actions, stop, start, rate=20, midway=lambda: None):
     for OUTAGE + 25 s; 5 s in, `stop()`s the dependency, calls `midway()` halfway through
     the outage and `start()`s the dependency again OUTAGE s after stopping it. Returns the
     samples by phase, each (label, status, latency): "during" (sent from 1 s after the
-    stop and answered before the start) and "after" (sent from 8 s after the start), and what `midway()`
-    returned. Each action has its own workers, so a slow one does not hold up the others."""
+    stop and answered before `start()` was called) and "after" (sent from 8 s after
+    `start()` returned), and what `midway()` returned. Each action has its own workers, so
+    a slow one does not hold up the others."""
     samples, lock = [], threading.Lock()
 
     def recorder(label):
@@ -153,14 +154,15 @@ def through_outage(actions, stop, start, rate=20, midway=lambda: None):
     time.sleep(OUTAGE / 2)
     halfway = midway()
     time.sleep(max(0.0, down_from + OUTAGE - time.monotonic()))
+    restarting_from = time.monotonic()
     start()
     up_from = time.monotonic()
     for load in loads:
         load.join()
-    # "During" counts requests answered within the outage: one sent just before the start
-    # and answered after it (a client's retry reaching the restarted dependency) proves
-    # nothing about the outage.
-    phases = {"during": [s[1:] for s in samples if down_from + 1 <= s[0] and s[0] + s[3] < up_from],
+    # "During" counts requests answered within the outage: one answered once `start()` was
+    # called (a client's retry reaching the restarted dependency, or the dependency
+    # answering before `start()` has seen it listen) proves nothing about the outage.
+    phases = {"during": [s[1:] for s in samples if down_from + 1 <= s[0] and s[0] + s[3] < restarting_from],
               "after": [s[1:] for s in samples if s[0] >= up_from + 8]}
     return phases, halfway
 
@@ -434,11 +436,13 @@ class Uploader:
         return status, time.monotonic() - started
 
     def original(self, media_id):
-        """GET of an upload's original: (status, seconds, whether the bytes are the uploaded ones)."""
+        """GET of an upload's original: (status, seconds, whether the bytes are the uploaded
+        ones, the body)."""
         status, seconds, raw = exchange(f"{self.base}/media/{media_id}/original", "GET",
                                         headers={"Cookie": self.cookie})
         sha, size = self.acknowledged[media_id]
-        return status, seconds, status == 200 and len(raw) == size and hashlib.sha256(raw).hexdigest() == sha
+        intact = status == 200 and len(raw) == size and hashlib.sha256(raw).hexdigest() == sha
+        return status, seconds, intact, raw
 
 
 def s3_outage(binary, site):
@@ -473,15 +477,15 @@ def s3_outage_checks(server, stop, start):
     if uploader.upload()[0] != 200:
         return {"passed": False, "error": "the first upload failed with S3 up", "failures": uploader.failures}
     served_id = next(iter(uploader.acknowledged))
-    bad_bytes = []
+    bad_bytes, error_bodies = [], {}
 
     def serve(_):
-        status, seconds, intact = uploader.original(served_id)
+        status, seconds, intact, raw = uploader.original(served_id)
         if status == 200 and not intact:
             bad_bytes.append(served_id)
+        if status != 200:
+            error_bodies.setdefault(f"serve original {status}", raw[:300].decode(errors="replace"))
         return status, seconds
-
-    error_bodies = {}
 
     def remembering(label, path):
         """A GET whose first non-200 answer (body) is kept, to show what callers see."""
