@@ -185,6 +185,37 @@ impl Consumer for Counter {
     }
 }
 
+/// A JetStream publisher and consumer instances (as replicas run them) until `stop`.
+struct JetStreamWorkers {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl JetStreamWorkers {
+    fn start(bus: &events::jetstream::JetStream, db: &Db, instances: Vec<Arc<dyn Consumer>>) -> JetStreamWorkers {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let mut tasks = vec![tokio::spawn(bus.clone().run_publisher(
+            db.clone(),
+            Duration::from_millis(50),
+            stopped(stop_rx.clone()),
+        ))];
+        for instance in instances {
+            tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));
+        }
+        JetStreamWorkers { stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        for task in self.tasks {
+            tokio::time::timeout(Duration::from_secs(10), task).await.expect("worker stops").unwrap();
+        }
+    }
+}
+
 // Events written while no publisher ran (the process died between append and publish)
 // reach JetStream once one starts; two replicas' instances of one durable consumer
 // share the stream so every event is handled exactly once overall.
@@ -197,16 +228,9 @@ db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
     }
     write(db, "other", "OtherThing").await;
     let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
-    let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let mut tasks =
-        vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
-    for _ in 0..2 {
-        let instance = Arc::new(Counter { name: format!("shared-{stream}"), counts: counts.clone() });
-        tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));
-    }
+    let instance =
+        || -> Arc<dyn Consumer> { Arc::new(Counter { name: format!("shared-{stream}"), counts: counts.clone() }) };
+    let workers = JetStreamWorkers::start(&bus, db, vec![instance(), instance()]);
     for _ in 0..300 {
         if counts.lock().unwrap().len() == 30 {
             break;
@@ -215,10 +239,7 @@ db_test!(jetstream_delivers_backlog_once_across_two_consumer_instances, |db| {
     }
     // Give a would-be duplicate time to show up before judging.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.send(true).unwrap();
-    for task in tasks {
-        tokio::time::timeout(Duration::from_secs(10), task).await.expect("worker stops").unwrap();
-    }
+    workers.stop().await;
     let counts = counts.lock().unwrap().clone();
     assert_eq!(counts.len(), 30, "every TestCreated event handled");
     assert!(counts.values().all(|n| *n == 1), "each event handled once: {counts:?}");
@@ -269,23 +290,13 @@ db_test!(jetstream_does_not_redeliver_an_event_still_being_handled, |db| {
         .with_ack_wait(ack_wait);
     write(db, "video", "TestTranscode").await;
     let handlings = Arc::new(Mutex::new(0));
-    let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
+    let instance = || -> Arc<dyn Consumer> {
+        Arc::new(Lengthy { name: format!("lengthy-{stream}"), takes: ack_wait * 3, handlings: handlings.clone() })
     };
-    let mut tasks =
-        vec![tokio::spawn(bus.clone().run_publisher(db.clone(), Duration::from_millis(50), stopped(stop_rx.clone())))];
-    for _ in 0..2 {
-        let instance =
-            Arc::new(Lengthy { name: format!("lengthy-{stream}"), takes: ack_wait * 3, handlings: handlings.clone() });
-        tasks.push(tokio::spawn(bus.clone().run_consumer(db.clone(), instance, quick(), stopped(stop_rx.clone()))));
-    }
+    let workers = JetStreamWorkers::start(&bus, db, vec![instance(), instance()]);
     // The handling takes 6 s; a redelivery would come 2 s after each unreported stretch.
     tokio::time::sleep(ack_wait * 5).await;
-    stop.send(true).unwrap();
-    for task in tasks {
-        tokio::time::timeout(Duration::from_secs(10), task).await.expect("worker stops").unwrap();
-    }
+    workers.stop().await;
     assert_eq!(*handlings.lock().unwrap(), 1, "handled once, not redelivered while at work");
     bus.delete_stream().await.unwrap();
 });
