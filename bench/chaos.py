@@ -8,8 +8,8 @@
    part-way; after a restart every create that got a 2xx is there, the outbox drains
    (consumer lag 0) and the search index converges (finds exactly the stories there are).
 3. postgres-outage: PostgreSQL is stopped for 10 s under load: requests fail with 503
-   (not hang), and succeed again afterwards without restarting Heirloom. Runs only when
-   this machine's PostgreSQL cluster can be stopped (pg_ctlcluster, as root).
+   (not hang), and succeed again afterwards without restarting Heirloom. The PostgreSQL
+   is one of our own (initdb on a free port), so nothing else loses its database.
 4. nats-outage: the same with the event bus (a nats-server of our own) stopped for 10 s:
    requests keep being answered (the outbox holds events) and events flow again after.
 5. s3-outage: media in an S3 server of our own (s3s-fs) that is stopped for 10 s, then
@@ -277,71 +277,59 @@ def kill9(binary, site, database_url=None):
         shutil.rmtree(data, ignore_errors=True)
 
 
-def postgres_cluster():
-    """(version, name) of this machine's PostgreSQL cluster, if we may stop and start it."""
-    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster"):
-        return None
-    versions = sorted(Path("/etc/postgresql").glob("*/main"))
-    return (versions[-1].parent.name, "main") if versions else None
+class PrivatePostgres:
+    """A PostgreSQL server of our own (initdb in a temporary folder, a free loopback port),
+    so the outage stops nothing anybody else uses. Runs as the `postgres` user when we are
+    root (PostgreSQL refuses to run as root); installs Debian's PostgreSQL when missing."""
 
+    def __init__(self):
+        self.bin = self.binaries()
+        self.port = run.free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="heirloom-chaos-pg-"))
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.data = self.dir / "data"
+        self.sh("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+        self.start()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
-def outage(name, binary, site, stop, start, database_url=None, env=None, path="/api/v1/stories?limit=5"):
-    """Load at a modest rate; `stop()` the dependency for OUTAGE seconds, then `start()`."""
-    server = run.Server(binary, site, database_url, env=env)
-    try:
-        client, legacy = signed_in(server)
-        client.post("/api/v1/stories", {"legacy_id": legacy, "title": "Before", "body": "x", "visibility": "members",
-                                        "status": "published"})
+    @staticmethod
+    def binaries():
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+        if not found and os.geteuid() == 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True,
+                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+        if not found:
+            raise RuntimeError("no PostgreSQL server binaries (initdb) and not root to install them")
+        return found[-1].parent
 
-        def write_during():
-            # A write in the middle of the outage: accepted (the outbox keeps its event) or
-            # refused with 503; if accepted, it must become searchable once things are back.
-            return request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
-                           body={"legacy_id": legacy, "title": "During", "body": "outagemarker",
-                                 "visibility": "members", "status": "published"})[0]
+    def sh(self, tool, *args):
+        subprocess.run(self.as_user + [str(self.bin / tool), *args], check=True, stdout=subprocess.DEVNULL,
+                       cwd=self.dir)
 
-        phases, written_during = through_outage({"read": getter(server.base, client.cookie(), [path])}, stop, start,
-                                                midway=write_during)
-        during, after = phases["during"], phases["after"]
-        write_after = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
-                              body={"legacy_id": legacy, "title": "After", "body": "y", "visibility": "members",
-                                    "status": "published"})[0]
-        statuses_during = counts(status for _, status, _ in during)
-        slowest_during = max((s[2] for s in during), default=0)
-        recovered = bool(after) and all(s[1] == 200 for s in after) and 200 <= write_after < 300
-        caught_up = None
-        if 200 <= written_during < 300:
-            caught_up = run.wait_until(lambda: ((request(server.base, "GET", "/api/v1/search?q=outagemarker",
-                                                     cookie=client.cookie())[2] or {}).get("total") == 1), 120)
-        return {"dependency": name, "outage_s": OUTAGE, "requests_during": len(during),
-                "statuses_during": statuses_during, "slowest_during_s": round(slowest_during, 2),
-                "requests_after": len(after), "all_ok_after": recovered, "write_during_status": written_during,
-                "write_during_searchable_after": caught_up,
-                "passed": recovered and caught_up is not False
-                and all(status in (200, 503) for status in statuses_during)}
-    finally:
-        server.stop()
+    def start(self):
+        self.sh("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-o",
+                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off", "start")
+
+    def stop(self):
+        # "fast": every client connection is cut at once, as in a crash or failover.
+        self.sh("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self):
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                       capture_output=True, cwd=self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def postgres_outage(binary, site):
-    cluster = postgres_cluster()
-    database, created = run.postgres_database()
-    if not cluster or not database:
-        return {"skipped": "needs root and a local PostgreSQL cluster (pg_ctlcluster)"}
-    version, name = cluster
-    pg = ["pg_ctlcluster", "--skip-systemctl-redirect", version, name]
+    pg = PrivatePostgres()
     try:
-        return outage("PostgreSQL", binary, site,
-                      stop=lambda: subprocess.run(pg + ["stop", "-m", "fast"], check=True),
-                      start=lambda: subprocess.run(pg + ["start"], check=True), database_url=database)
+        return outage("PostgreSQL", binary, site, stop=pg.stop, start=pg.start, database_url=pg.url)
     finally:
-        subprocess.run(pg + ["start"], capture_output=True)
-        for _ in range(60):
-            if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
-                break
-            time.sleep(0.5)
-        if created:
-            run.psql(f"DROP DATABASE IF EXISTS {created} WITH (FORCE)")
+        pg.remove()
 
 
 def nats_outage(binary, site):

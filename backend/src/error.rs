@@ -25,6 +25,11 @@ pub enum Error {
     SignInFailed,
     #[error("session store: {0}")]
     Session(String),
+    /// The session store could not reach its database. The store crate passes on only
+    /// the message of the database error, so this is told apart from [`Error::Session`]
+    /// (a record that will not encode or decode) by the store's error kind.
+    #[error("session store backend: {0}")]
+    SessionStoreUnreachable(String),
     #[error("too many requests; retry in {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -44,6 +49,16 @@ impl Error {
         Error::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// True when the database could not be reached (down, restarting, or no connection
+    /// to be had within the pool's acquire timeout), so nothing that needs it can work.
+    pub fn is_database_unreachable(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::PoolTimedOut) | Error::SessionStoreUnreachable(_) => true,
+            Error::Database(err) => is_unreachable(err),
+            _ => false,
+        }
+    }
+
     /// True when the database refused a write because a unique key already exists.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation())
@@ -52,7 +67,12 @@ impl Error {
 
 impl From<tower_sessions::session::Error> for Error {
     fn from(err: tower_sessions::session::Error) -> Error {
-        Error::Session(err.to_string())
+        use tower_sessions::session::Error as SessionError;
+        use tower_sessions::session_store::Error as StoreError;
+        match err {
+            SessionError::Store(StoreError::Backend(message)) => Error::SessionStoreUnreachable(message),
+            other => Error::Session(other.to_string()),
+        }
     }
 }
 
@@ -86,7 +106,11 @@ impl From<Error> for ApiError {
             }
             Error::Database(ref db_err) if is_unreachable(db_err) => {
                 tracing::error!(error = %db_err, "database unreachable");
-                ApiError::Unavailable { message: "The database cannot be reached right now. Try again shortly.".into() }
+                database_unreachable()
+            }
+            Error::SessionStoreUnreachable(message) => {
+                tracing::error!(%message, "session store cannot reach the database");
+                database_unreachable()
             }
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -94,6 +118,10 @@ impl From<Error> for ApiError {
             }
         }
     }
+}
+
+fn database_unreachable() -> ApiError {
+    ApiError::Unavailable { message: "The database cannot be reached right now. Try again shortly.".into() }
 }
 
 /// Whether the database is down or going down (a restart, a failover) rather than the
@@ -131,6 +159,14 @@ mod tests {
             let api: ApiError = Error::Database(err).into();
             assert_eq!((api.status(), api.kind()), (503, "unavailable"));
         }
+        let store_down = tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(
+            "error communicating with database: Connection refused".into(),
+        ));
+        let api: ApiError = Error::from(store_down).into();
+        assert_eq!((api.status(), api.kind()), (503, "unavailable"));
+        let undecodable =
+            tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Decode("bad record".into()));
+        assert_eq!(ApiError::from(Error::from(undecodable)).status(), 500);
     }
 
     #[test]

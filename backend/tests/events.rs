@@ -163,6 +163,53 @@ db_test!(the_run_loop_delivers_new_events_until_stopped, |db| {
     tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
 });
 
+/// Takes a little while over each event and tells when it has handled one.
+struct Unhurried {
+    handled: Mutex<Vec<String>>,
+    first: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl Consumer for Unhurried {
+    fn name(&self) -> &str {
+        "slow"
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        event_type.starts_with("Test")
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        self.handled.lock().unwrap().push(event.message_id.clone());
+        self.first.notify_one();
+        Ok(())
+    }
+}
+
+db_test!(stopping_waits_for_the_batch_in_hand_not_the_whole_backlog, |db| {
+    for n in 0..250 {
+        write(db, &format!("backlog-{n}"), "TestCreated").await;
+    }
+    let slow = Arc::new(Unhurried { handled: Mutex::new(Vec::new()), first: tokio::sync::Notify::new() });
+    let dispatcher = Arc::new(Dispatcher::new(db.clone(), vec![slow.clone()], quick()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(dispatcher.clone().run(Duration::from_secs(60), async move {
+        let _ = stop_rx.await;
+    }));
+    slow.first.notified().await;
+    stop_tx.send(()).unwrap();
+    task.await.unwrap();
+    let handled_before_stop = slow.handled.lock().unwrap().len();
+    assert_eq!(handled_before_stop, 100, "the batch in hand (100 events) is finished, and no more");
+    assert_eq!(events::outbox::unpublished_count(db).await.unwrap(), 150, "the outbox keeps the rest");
+    assert_eq!(dispatcher.drain().await.unwrap(), 150, "the next run delivers the rest");
+    let mut handled = slow.handled.lock().unwrap().clone();
+    handled.sort();
+    handled.dedup();
+    assert_eq!(handled.len(), 250, "each event handled once");
+});
+
 /// Counts how often each event was handled, across every instance sharing `counts`.
 struct Counter {
     name: String,

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::db::Db;
 use crate::error::Result;
 use crate::events::consumer::{handle_with_retries, processed_among, record_batch, Consumer, RetryPolicy};
-use crate::events::{lag, outbox};
+use crate::events::{lag, outbox, run_batches};
 
 pub struct Dispatcher {
     db: Db,
@@ -34,52 +34,52 @@ impl Dispatcher {
     pub async fn drain(&self) -> Result<usize> {
         let mut published = 0;
         loop {
-            let events = outbox::unpublished(&self.db, self.batch).await?;
-            if events.is_empty() {
-                return Ok(published);
+            match self.publish_batch().await? {
+                0 => return Ok(published),
+                n => published += n,
             }
-            let ids: Vec<&str> = events.iter().map(|e| e.message_id.as_str()).collect();
-            let mut handled: Vec<Vec<&str>> = Vec::with_capacity(self.consumers.len());
-            for consumer in &self.consumers {
-                let done = processed_among(&self.db, consumer.name(), &ids).await?;
-                let mut now_handled = Vec::new();
-                for event in events.iter().filter(|e| consumer.wants(&e.event_type) && !done.contains(&e.message_id)) {
-                    handle_with_retries(&self.db, consumer.as_ref(), event, self.retry).await?;
-                    now_handled.push(event.message_id.as_str());
-                }
-                handled.push(now_handled);
-            }
-            let mut tx = self.db.begin().await?;
-            for (consumer, ids) in self.consumers.iter().zip(&handled) {
-                record_batch(&mut tx, consumer.name(), ids).await?;
-            }
-            outbox::mark_batch_published(&mut tx, &ids).await?;
-            tx.commit().await?;
-            published += events.len();
         }
     }
 
-    /// Drains after every commit in this process and at least every `every` (writes by
-    /// other processes), until `stop` resolves; a failed drain is retried next round.
-    /// (Lanes of their own are started with [`Lane::run`].)
-    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut commits = crate::db::commits();
-        loop {
-            commits.mark_unchanged();
-            if let Err(err) = self.drain().instrument(tracing::info_span!("events.publish")).await {
-                tracing::error!(error = %err, "event dispatch failed; retrying");
+    /// Delivers the oldest batch of unpublished events and marks them published; returns
+    /// how many there were (0: nothing is waiting).
+    async fn publish_batch(&self) -> Result<usize> {
+        let events = outbox::unpublished(&self.db, self.batch).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<&str> = events.iter().map(|e| e.message_id.as_str()).collect();
+        let mut handled: Vec<Vec<&str>> = Vec::with_capacity(self.consumers.len());
+        for consumer in &self.consumers {
+            let done = processed_among(&self.db, consumer.name(), &ids).await?;
+            let mut now_handled = Vec::new();
+            for event in events.iter().filter(|e| consumer.wants(&e.event_type) && !done.contains(&e.message_id)) {
+                handle_with_retries(&self.db, consumer.as_ref(), event, self.retry).await?;
+                now_handled.push(event.message_id.as_str());
             }
+            handled.push(now_handled);
+        }
+        let mut tx = self.db.begin().await?;
+        for (consumer, ids) in self.consumers.iter().zip(&handled) {
+            record_batch(&mut tx, consumer.name(), ids).await?;
+        }
+        outbox::mark_batch_published(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(events.len())
+    }
+
+    /// Publishes batch after batch until `stop` (see [`run_batches`]), recording the
+    /// consumers' lag after each. (Lanes of their own are started with [`Lane::run`].)
+    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        run_batches("events.publish", every, stop, || async {
+            let published = self.publish_batch().instrument(tracing::info_span!("events.publish")).await;
             match outbox::unpublished_count(&self.db).await {
                 Ok(waiting) => self.consumers.iter().for_each(|c| lag::record(c.name(), waiting as f64)),
                 Err(err) => tracing::warn!(error = %err, "cannot measure consumer lag"),
             }
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = commits.changed() => {}
-                _ = tokio::time::sleep(every) => {}
-            }
-        }
+            published
+        })
+        .await
     }
 }
 
@@ -105,35 +105,28 @@ impl Lane {
 
     /// Handles every waiting event of the lane's types; returns how many.
     pub async fn drain(&self) -> Result<usize> {
-        let types = self.consumer.own_lane().unwrap_or_default();
         let mut handled = 0;
         loop {
-            let waiting =
-                outbox::unprocessed_of_types(&self.db, self.consumer.name(), types, LATE_COMMIT_WINDOW_MS, 20).await?;
-            if waiting.is_empty() {
-                return Ok(handled);
-            }
-            for event in &waiting {
-                crate::events::consumer::deliver(&self.db, self.consumer.as_ref(), event, self.retry).await?;
-                handled += 1;
+            match self.handle_batch().await? {
+                0 => return Ok(handled),
+                n => handled += n,
             }
         }
     }
 
-    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut commits = crate::db::commits();
-        loop {
-            commits.mark_unchanged();
-            let span = tracing::info_span!("events.lane", consumer = self.consumer.name());
-            if let Err(err) = self.drain().instrument(span).await {
-                tracing::error!(consumer = self.consumer.name(), error = %err, "event lane failed; retrying");
-            }
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = commits.changed() => {}
-                _ = tokio::time::sleep(every) => {}
-            }
+    /// Handles the oldest few waiting events; returns how many (0: none is waiting).
+    async fn handle_batch(&self) -> Result<usize> {
+        let types = self.consumer.own_lane().unwrap_or_default();
+        let waiting =
+            outbox::unprocessed_of_types(&self.db, self.consumer.name(), types, LATE_COMMIT_WINDOW_MS, 20).await?;
+        for event in &waiting {
+            crate::events::consumer::deliver(&self.db, self.consumer.as_ref(), event, self.retry).await?;
         }
+        Ok(waiting.len())
+    }
+
+    pub async fn run(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        let span = tracing::info_span!("events.lane", consumer = self.consumer.name());
+        run_batches("events.lane", every, stop, || self.handle_batch().instrument(span.clone())).await
     }
 }

@@ -17,7 +17,7 @@ use types::events::Envelope;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::consumer::{deliver, Consumer, RetryPolicy};
-use crate::events::{lag, outbox};
+use crate::events::{lag, outbox, run_batches};
 
 /// How long JetStream waits for an ack (or a progress report) before redelivering.
 const ACK_WAIT: Duration = Duration::from_secs(60);
@@ -84,41 +84,35 @@ impl JetStream {
     pub async fn publish_pending(&self, db: &Db) -> Result<usize> {
         let mut published = 0;
         loop {
-            let events = outbox::unpublished(db, 100).await?;
-            if events.is_empty() {
-                return Ok(published);
-            }
-            for event in &events {
-                let payload = serde_json::to_vec(event).map_err(|e| unavailable("encode", e))?;
-                let publish =
-                    jetstream::context::Publish::build().message_id(event.message_id.as_str()).payload(payload.into());
-                let ack = self
-                    .context
-                    .send_publish(self.subject(event), publish)
-                    .await
-                    .map_err(|e| unavailable("publish", e))?;
-                ack.await.map_err(|e| unavailable("publish ack", e))?;
-                outbox::mark_published(db, &event.message_id).await?;
-                published += 1;
+            match self.publish_batch(db).await? {
+                0 => return Ok(published),
+                n => published += n,
             }
         }
     }
 
-    /// Publishes after each local commit and at least every `every`, until `stop`.
-    pub async fn run_publisher(self, db: Db, every: Duration, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut commits = crate::db::commits();
-        loop {
-            commits.mark_unchanged();
-            if let Err(err) = self.publish_pending(&db).instrument(tracing::info_span!("events.publish")).await {
-                tracing::error!(error = %err, "publishing to JetStream failed; retrying");
-            }
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = commits.changed() => {}
-                _ = tokio::time::sleep(every) => {}
-            }
+    /// Publishes the oldest batch of unpublished rows; returns how many (0: none waits).
+    async fn publish_batch(&self, db: &Db) -> Result<usize> {
+        let events = outbox::unpublished(db, 100).await?;
+        for event in &events {
+            let payload = serde_json::to_vec(event).map_err(|e| unavailable("encode", e))?;
+            let publish =
+                jetstream::context::Publish::build().message_id(event.message_id.as_str()).payload(payload.into());
+            let ack =
+                self.context.send_publish(self.subject(event), publish).await.map_err(|e| unavailable("publish", e))?;
+            ack.await.map_err(|e| unavailable("publish ack", e))?;
+            outbox::mark_published(db, &event.message_id).await?;
         }
+        Ok(events.len())
+    }
+
+    /// Publishes after each local commit and at least every `every`, until `stop`
+    /// (see [`run_batches`]).
+    pub async fn run_publisher(self, db: Db, every: Duration, stop: impl std::future::Future<Output = ()>) {
+        run_batches("events.jetstream.publish", every, stop, || {
+            self.publish_batch(&db).instrument(tracing::info_span!("events.publish"))
+        })
+        .await
     }
 
     async fn durable(&self, name: &str, per_replica: bool) -> Result<jetstream::consumer::Consumer<pull::Config>> {

@@ -29,7 +29,7 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
                          so it was refused to protect your account."
                     .to_string(),
             };
-            ApiFailure(ApiError::Forbidden { message }).into_response()
+            ApiFailure::new(ApiError::Forbidden { message }).into_response()
         }
     }
 }

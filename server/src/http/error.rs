@@ -8,30 +8,49 @@ use types::ApiError;
 
 /// An error on its way to the client.
 #[derive(Debug)]
-pub struct ApiFailure(pub ApiError);
+pub struct ApiFailure {
+    pub error: ApiError,
+    /// The database could not be reached: the response carries [`DatabaseUnreachable`]
+    /// so the database gate starts failing requests fast.
+    database_unreachable: bool,
+}
+
+/// Marks a response that failed because the database could not be reached.
+#[derive(Clone, Copy, Debug)]
+pub struct DatabaseUnreachable;
+
+impl ApiFailure {
+    pub fn new(error: ApiError) -> ApiFailure {
+        ApiFailure { error, database_unreachable: false }
+    }
+}
 
 impl From<backend::Error> for ApiFailure {
     fn from(err: backend::Error) -> Self {
-        ApiFailure(err.into())
+        let database_unreachable = err.is_database_unreachable();
+        ApiFailure { error: err.into(), database_unreachable }
     }
 }
 
 impl From<ApiError> for ApiFailure {
     fn from(err: ApiError) -> Self {
-        ApiFailure(err)
+        ApiFailure::new(err)
     }
 }
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = match &self.0 {
+        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = match &self.error {
             ApiError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,
         };
-        let mut response = (status, Json(self.0)).into_response();
+        let mut response = (status, Json(self.error)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.database_unreachable {
+            response.extensions_mut().insert(DatabaseUnreachable);
         }
         response
     }
@@ -39,5 +58,5 @@ impl IntoResponse for ApiFailure {
 
 /// Any path under `/api` that no endpoint answers.
 pub async fn api_not_found(uri: axum::http::Uri) -> ApiFailure {
-    ApiFailure(ApiError::not_found(format!("No API endpoint at {}.", uri.path())))
+    ApiFailure::new(ApiError::not_found(format!("No API endpoint at {}.", uri.path())))
 }

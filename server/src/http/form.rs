@@ -63,7 +63,7 @@ pub async fn failed(
 ) -> Response {
     let api: ApiError = err.into();
     match mode {
-        Mode::Json => ApiFailure(api).into_response(),
+        Mode::Json => ApiFailure::new(api).into_response(),
         Mode::Form => {
             let fields = match &api {
                 ApiError::Invalid { fields, .. } => fields.clone(),

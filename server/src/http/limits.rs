@@ -50,7 +50,7 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
             state.write_limiter.retain_recent();
         }
         let message = format!("Too many changes from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure(ApiError::RateLimited { message, retry_after_secs }).into_response();
+        return ApiFailure::new(ApiError::RateLimited { message, retry_after_secs }).into_response();
     }
     next.run(request).await
 }
@@ -78,12 +78,14 @@ pub async fn limit_searches(State(state): State<AppState>, request: Request, nex
             state.search_limiter.retain_recent();
         }
         let message = format!("Too many searches from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure(ApiError::RateLimited { message, retry_after_secs }).into_response();
+        return ApiFailure::new(ApiError::RateLimited { message, retry_after_secs }).into_response();
     }
     next.run(request).await
 }
 
 /// A request that did not finish within `request_timeout_secs`.
 pub fn timed_out() -> ApiFailure {
-    ApiFailure(ApiError::Unavailable { message: "The request took too long and was stopped. Please try again.".into() })
+    ApiFailure::new(ApiError::Unavailable {
+        message: "The request took too long and was stopped. Please try again.".into(),
+    })
 }

@@ -98,7 +98,9 @@ pub async fn put_part(
     request: Request,
 ) -> ApiResult<StatusCode> {
     let signature = query.signature().ok_or_else(|| {
-        ApiFailure(ApiError::Forbidden { message: "This upload link is incomplete; ask for the upload again.".into() })
+        ApiFailure::new(ApiError::Forbidden {
+            message: "This upload link is incomplete; ask for the upload again.".into(),
+        })
     })?;
     let stream = request.into_body().into_data_stream().map_err(std::io::Error::other);
     let mut body = tokio_util::io::StreamReader::new(stream);
@@ -256,7 +258,7 @@ async fn serve_file(
         // Permissioned: a shared cache must not keep it; the browser may, briefly.
         .header(header::CACHE_CONTROL, "private, max-age=600")
         .body(body)
-        .map_err(|_| ApiFailure(ApiError::internal()))?;
+        .map_err(|_| ApiFailure::new(ApiError::internal()))?;
     if let Some(r) = range {
         if let Ok(value) = HeaderValue::from_str(&format!("bytes {}-{}/{}", r.start, r.end, served.total)) {
             response.headers_mut().insert(header::CONTENT_RANGE, value);

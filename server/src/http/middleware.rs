@@ -32,7 +32,7 @@ pub fn wrap(router: Router, timeout: Duration) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(axum::middleware::from_fn(record_metrics))
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-                ApiFailure(ApiError::internal()).into_response()
+                ApiFailure::new(ApiError::internal()).into_response()
             }))
             .layer(axum::middleware::from_fn(move |request: Request, next: Next| time_limit(timeout, request, next))),
     )

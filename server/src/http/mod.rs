@@ -5,6 +5,7 @@ pub mod assets;
 mod auth;
 mod calls_api;
 mod csrf;
+mod database_gate;
 mod error;
 mod extract;
 mod form;
@@ -43,13 +44,15 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub write_limiter: limits::WriteLimiter,
     pub search_limiter: limits::WriteLimiter,
+    pub database_gate: std::sync::Arc<database_gate::DatabaseGate>,
 }
 
 impl AppState {
     pub fn new(backend: Backend, leptos_options: LeptosOptions, metrics: PrometheusHandle) -> AppState {
         let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
         let search_limiter = limits::write_limiter(backend.config.searches_per_minute_per_ip);
-        AppState { backend, leptos_options, metrics, write_limiter, search_limiter }
+        let database_gate = database_gate::DatabaseGate::new(backend.db.clone());
+        AppState { backend, leptos_options, metrics, write_limiter, search_limiter, database_gate }
     }
 }
 
@@ -223,6 +226,8 @@ pub fn router(state: AppState) -> Router {
         // Listed innermost first: CSRF runs before the session is loaded, then the user is resolved.
         .layer(from_fn_with_state(state.clone(), session::resolve_user))
         .layer(session::layer(&state.backend))
+        // Outside the session layer: a closed gate costs no session lookup.
+        .layer(from_fn_with_state(state.clone(), database_gate::guard))
         .layer(from_fn_with_state(state.clone(), csrf::same_origin_only))
         .layer(from_fn_with_state(state.clone(), limits::limit_writes))
         .layer(from_fn_with_state(state.clone(), limits::limit_searches))

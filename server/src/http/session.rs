@@ -70,13 +70,13 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
 }
 
 /// Requests that never need to know the user, so they cost no session lookup.
-fn is_static_or_ops(path: &str) -> bool {
+pub(super) fn is_static_or_ops(path: &str) -> bool {
     path.starts_with("/pkg/")
         || path.starts_with("/editor/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico" | "/robots.txt")
 }
 
-fn accepts_html(request: &Request) -> bool {
+pub(super) fn accepts_html(request: &Request) -> bool {
     request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
@@ -103,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
             .get::<Authenticated>()
             .cloned()
             .map(RequireUser)
-            .ok_or(ApiFailure(ApiError::Unauthenticated { message: "Please sign in first.".into() }))
+            .ok_or(ApiFailure::new(ApiError::Unauthenticated { message: "Please sign in first.".into() }))
     }
 }
 

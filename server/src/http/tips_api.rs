@@ -96,7 +96,7 @@ fn sign_in_first(headers: &HeaderMap, back: &str) -> Response {
     if accepts_html(headers) {
         found(&format!("/signin?next={}", urlencode(back)))
     } else {
-        ApiFailure(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
+        ApiFailure::new(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
     }
 }
 
