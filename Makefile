@@ -81,8 +81,9 @@ bench: build
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench: install wrk"; exit 1; }
 	BENCH_BIN=$(BIN) LEPTOS_SITE_ROOT=$(SITE_ROOT) python3 bench/run.py
 
-# Load and fault scenarios (kill -9 under writes, PostgreSQL and NATS outages, sustained
-# load); loopback only, about 15 minutes; results in bench/results/chaos-*.
+# Load and fault scenarios (kill -9 under writes; PostgreSQL, NATS and S3 outages, each
+# a server of its own; sustained load); loopback only, about 20 minutes; results in
+# bench/results/chaos-*.
 chaos: build
 	BENCH_BIN=$(BIN) BENCH_SITE=$(SITE_ROOT) python3 bench/chaos.py
 

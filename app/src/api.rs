@@ -49,15 +49,17 @@ pub async fn load_legacies() -> Result<Vec<LegacyView>, ApiError> {
 }
 
 #[server(endpoint = "load_legacy")]
-pub async fn load_legacy(id: String) -> Result<LegacyPage, ApiError> {
+pub async fn load_legacy(id: String, cursor: Option<String>) -> Result<LegacyPage, ApiError> {
+    /// Stories per page on a legacy's page; the rest are a "More stories" link away.
+    const LEGACY_PAGE_STORIES: i64 = 30;
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let stories = &backend.stories;
     let legacy = stories.legacy(user, &id).await?;
     let request = backend::stories::service::ListRequest {
         filter: backend::stories::repo::StoryFilter { legacy_id: id.clone(), ..Default::default() },
-        cursor: None,
-        limit: Some(100),
+        cursor: cursor.filter(|c| !c.is_empty()),
+        limit: Some(LEGACY_PAGE_STORIES),
     };
     let page = stories.list(user, &request).await?;
     let (can_write, can_manage) = stories.abilities(user, &id).await?;
@@ -254,6 +256,14 @@ pub async fn recommend_tip(
     }
     let input = types::RecommendInput { context: types::TipContext { hour, weekday, device } };
     Ok(backend.tips.recommend(&auth.user, &input).await?)
+}
+
+/// The home page's tip: the newest one still waiting for an answer, or a new one, so
+/// coming back to the home page does not make a tip each time.
+#[server(endpoint = "current_tip")]
+pub async fn current_tip() -> Result<types::Tip, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.tips.current_tip(&auth.user, &types::RecommendInput::default()).await?)
 }
 
 /// Feedback on a tip (shown, done, skipped, dismissed). Also a plain form post from the

@@ -319,6 +319,22 @@ tips_test!(nothing_to_suggest_is_a_friendly_tip_not_an_error, |env| {
     assert!(matches!(tips.recommend(&dave, &bad).await, Err(Error::Invalid(_))));
 });
 
+tips_test!(the_home_page_tip_waits_for_an_answer_instead_of_multiplying, |env| {
+    let tips = &env.backend.tips;
+    let gus = env.user("gus").await;
+    let input = RecommendInput::default();
+    let first = tips.current_tip(&gus, &input).await.unwrap();
+    let again = tips.current_tip(&gus, &input).await.unwrap();
+    assert_eq!(again.id, first.id, "coming back shows the same unanswered tip");
+    assert_eq!(scalar(&env.backend.db, "SELECT COUNT(*) FROM tips WHERE user_id = $1", &gus.id).await, 1);
+    tips.feedback(&gus, &first.id, TipAction::Skipped).await.unwrap();
+    let next = tips.current_tip(&gus, &input).await.unwrap();
+    assert_ne!(next.id, first.id, "an answered tip is followed by a new one");
+    // The tip page asks for a new one each time; the home card then offers the newest.
+    let from_tip_page = env.recommend(&gus, 10).await;
+    assert_eq!(tips.current_tip(&gus, &input).await.unwrap().id, from_tip_page.id);
+});
+
 tips_test!(feedback_events_teach_the_learning_policy, |env| {
     let tips = &env.backend.tips;
     assert_eq!(tips.policy_name(), "thompson");

@@ -151,3 +151,31 @@ async fn the_openapi_document_describes_the_api() {
     assert!(doc["components"]["schemas"].get("ApiError").is_some());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_legacy_page_lists_its_stories_in_pages() {
+    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+    let ana = signed_up(&server, "ana@example.org").await;
+    let legacy: Value =
+        post(&server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" }), None).await.json().await.unwrap();
+    let legacy_id = legacy["id"].as_str().unwrap();
+    for n in 0..32 {
+        let input = json!({ "legacy_id": legacy_id, "title": format!("Summer number {n:02}"), "body": "By the river.",
+            "visibility": "members", "status": "published" });
+        assert_eq!(post(&server, &ana, "/api/v1/stories", input, None).await.status(), StatusCode::CREATED);
+    }
+    let page = |path: String| {
+        let ana = ana.clone();
+        let url = server.url(&path);
+        async move { ana.get(url).header("accept", "text/html").send().await.unwrap().text().await.unwrap() }
+    };
+    let first = page(format!("/legacies/{legacy_id}")).await;
+    let titles = |html: &str| (0..32).filter(|n| html.contains(&format!("Summer number {n:02}<"))).collect::<Vec<_>>();
+    assert_eq!(titles(&first), (2..32).collect::<Vec<_>>(), "the newest 30");
+    let more = first.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap().split('"').next().unwrap();
+    assert!(more.starts_with(&format!("/legacies/{legacy_id}?cursor=")), "{more}");
+    let second = page(more.replace("&amp;", "&")).await;
+    assert_eq!(titles(&second), vec![0, 1], "the two oldest on the next page");
+    assert!(!second.contains("rel=\"next\""), "no link past the last page");
+    server.stop().await;
+}

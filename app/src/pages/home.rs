@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::recommend_tip;
+use crate::api::current_tip;
 use crate::pages::tips::NextTipCard;
 use crate::request;
 
@@ -53,7 +53,7 @@ pub fn HomePage() -> impl IntoView {
 /// never an error page, should it fail to load).
 #[component]
 fn Welcome(name: String) -> impl IntoView {
-    let tip = Resource::new_blocking(|| (), |_| recommend_tip(None, None, None, None));
+    let tip = Resource::new_blocking(|| (), |_| current_tip());
     view! {
         <section class="welcome" aria-labelledby="welcome-title">
             <h2 id="welcome-title">{format!("Welcome back, {name}")}</h2>

@@ -5,14 +5,15 @@ use leptos_meta::Title;
 use types::LegacyPage;
 
 use crate::api::load_legacy;
-use crate::components::page::{format_time, param, Loaded};
+use crate::components::page::{format_time, param, query, Loaded};
 use crate::components::uploader::Uploader;
 use crate::pages::legacies::dates;
 
 #[component]
 pub fn LegacyPageView() -> impl IntoView {
     let id = param("id");
-    let page = Resource::new_blocking(move || id.clone(), load_legacy);
+    let cursor = query("cursor");
+    let page = Resource::new_blocking(move || (id.clone(), cursor.clone()), |(id, cursor)| load_legacy(id, cursor));
     view! {
         <Loaded data=page render=|page| view! { <LegacyDetails page/> }.into_any()/>
     }
@@ -53,6 +54,9 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
+                    {stories.next_cursor.map(|cursor| view! {
+                        <p><a href=more_stories_link(&id, &cursor) rel="next">"More stories"</a></p>
+                    })}
                 }.into_any()
             }}
         </section>
@@ -69,4 +73,9 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
             </section>
         })}
     }
+}
+
+fn more_stories_link(legacy_id: &str, cursor: &str) -> String {
+    let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+    format!("/legacies/{legacy_id}?cursor={cursor}#stories-title")
 }

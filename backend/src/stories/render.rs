@@ -108,7 +108,31 @@ pub fn word_count(markdown: &str) -> usize {
 /// not even the first word fits, the excerpt is just "…", because splitting the word or
 /// exceeding the limit would both break the contract callers lay out pages by.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
-    let text = markdown_to_text(markdown);
+    // Lists show many excerpts of long stories: convert only the leading blocks when
+    // they hold enough text, not the whole story.
+    let text = match leading_blocks(markdown, max_chars.saturating_mul(4)) {
+        Some(head) => match markdown_to_text(head) {
+            text if text.chars().count() > max_chars => text,
+            _ => markdown_to_text(markdown),
+        },
+        None => markdown_to_text(markdown),
+    };
+    cut(text, max_chars)
+}
+
+/// The Markdown up to the first blank line at or after `min_bytes`, when cutting there
+/// cannot change how the part before reads: a blank line ends every block but a fenced
+/// code block (an unclosed fence only runs on to the cut), and a reference link's
+/// definition may come later, so a text with one is always converted whole.
+fn leading_blocks(markdown: &str, min_bytes: usize) -> Option<&str> {
+    if markdown.len() <= min_bytes || markdown.contains("]:") {
+        return None;
+    }
+    let from = (min_bytes..=markdown.len()).find(|&i| markdown.is_char_boundary(i))?;
+    markdown[from..].find("\n\n").map(|at| &markdown[..from + at])
+}
+
+fn cut(text: String, max_chars: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= max_chars {
         return text;
@@ -448,6 +472,25 @@ mod tests {
         assert_eq!(word_count("我爱你。"), 3);
         assert_eq!(word_count("Hello世界"), 3);
         assert_eq!(word_count("안녕하세요 세계"), 2);
+    }
+
+    #[test]
+    fn a_long_story_s_excerpt_is_the_same_as_from_its_whole_text() {
+        let paragraph = "Grandma kept *bees* by the river, and [her notes](https://example.org) were careful.";
+        let mut long = String::from("# The orchard\n\n");
+        for n in 0..40 {
+            long.push_str(&format!("{paragraph} Year {n}.\n\n"));
+            if n == 1 {
+                long.push_str("```\nfenced\n\nstill fenced\n```\n\n");
+            }
+        }
+        for max in [10, 80, 240, 1000] {
+            assert_eq!(excerpt(&long, max), cut(markdown_to_text(&long), max), "max {max}");
+        }
+        assert!(leading_blocks(&long, 960).is_some_and(|head| head.len() < long.len()), "only a part is converted");
+        let with_reference = format!("{long}[her notes]: https://example.org\n");
+        assert!(leading_blocks(&with_reference, 960).is_none());
+        assert_eq!(excerpt(&with_reference, 240), cut(markdown_to_text(&with_reference), 240));
     }
 
     #[test]

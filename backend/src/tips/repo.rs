@@ -231,6 +231,15 @@ pub async fn tip(db: &Db, id: &str) -> Result<Option<TipRow>> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, TipRow>(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
+/// The user's newest tip made since `since` that has no outcome yet.
+pub async fn latest_unanswered(db: &Db, user_id: &str, since: i64) -> Result<Option<TipRow>> {
+    let sql = format!(
+        "SELECT {TIP_COLUMNS} FROM tips WHERE user_id = $1 AND created_at >= $2 AND outcome IS NULL \
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    );
+    Ok(with_pool!(db, |pool| sqlx::query_as::<_, TipRow>(&sql).bind(user_id).bind(since).fetch_optional(pool).await)?)
+}
+
 pub async fn tip_tx(tx: &mut Tx, id: &str) -> Result<Option<TipRow>> {
     let sql = format!("SELECT {TIP_COLUMNS} FROM tips WHERE id = $1");
     Ok(with_tx!(tx, |conn| sqlx::query_as::<_, TipRow>(&sql).bind(id).fetch_optional(conn).await)?)

@@ -40,6 +40,8 @@ const SKIP_COOL_DOWN_MS: i64 = 12 * 3600 * 1000;
 const DONE_COOL_DOWN_MS: i64 = 24 * 3600 * 1000;
 /// A tip asked for again within this time without feedback is not repeated.
 const REPEAT_WINDOW_MS: i64 = 30 * 60 * 1000;
+/// How long the home page keeps offering the same unanswered tip.
+pub const CURRENT_TIP_MS: i64 = 30 * 60 * 1000;
 const MAX_KEY_CHARS: usize = 200;
 /// How long a tip request waits for connected apps' fetches before answering from the
 /// tasks already known (a slow provider must not make the tip page slow).
@@ -415,6 +417,17 @@ impl Tips {
         }
         .instrument(span)
         .await
+    }
+
+    /// The tip to offer on a page the user comes back to often (the home page): the newest
+    /// one still waiting for an answer, if it was made within [`CURRENT_TIP_MS`], else a
+    /// new recommendation. Reloading the page neither makes a new tip each time nor
+    /// counts as a new suggestion for the recommender to learn from.
+    pub async fn current_tip(&self, user: &User, input: &RecommendInput) -> Result<Tip> {
+        if let Some(waiting) = repo::latest_unanswered(&self.db, &user.id, now_millis() - CURRENT_TIP_MS).await? {
+            return Ok(waiting.tip());
+        }
+        self.recommend(user, input).await
     }
 
     /// One of the user's tips that has no outcome yet (the home page's card links to
