@@ -277,6 +277,44 @@ def kill9(binary, site, database_url=None):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def outage(name, binary, site, stop, start, database_url=None, env=None, path="/api/v1/stories?limit=5"):
+    """Load at a modest rate; `stop()` the dependency for OUTAGE seconds, then `start()`."""
+    server = run.Server(binary, site, database_url, env=env)
+    try:
+        client, legacy = signed_in(server)
+        client.post("/api/v1/stories", {"legacy_id": legacy, "title": "Before", "body": "x", "visibility": "members",
+                                        "status": "published"})
+
+        def write_during():
+            # A write in the middle of the outage: accepted (the outbox keeps its event) or
+            # refused with 503; if accepted, it must become searchable once things are back.
+            return request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
+                           body={"legacy_id": legacy, "title": "During", "body": "outagemarker",
+                                 "visibility": "members", "status": "published"})[0]
+
+        phases, written_during = through_outage({"read": getter(server.base, client.cookie(), [path])}, stop, start,
+                                                midway=write_during)
+        during, after = phases["during"], phases["after"]
+        write_after = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
+                              body={"legacy_id": legacy, "title": "After", "body": "y", "visibility": "members",
+                                    "status": "published"})[0]
+        statuses_during = counts(status for _, status, _ in during)
+        slowest_during = max((s[2] for s in during), default=0)
+        recovered = bool(after) and all(s[1] == 200 for s in after) and 200 <= write_after < 300
+        caught_up = None
+        if 200 <= written_during < 300:
+            caught_up = run.wait_until(lambda: ((request(server.base, "GET", "/api/v1/search?q=outagemarker",
+                                                     cookie=client.cookie())[2] or {}).get("total") == 1), 120)
+        return {"dependency": name, "outage_s": OUTAGE, "requests_during": len(during),
+                "statuses_during": statuses_during, "slowest_during_s": round(slowest_during, 2),
+                "requests_after": len(after), "all_ok_after": recovered, "write_during_status": written_during,
+                "write_during_searchable_after": caught_up,
+                "passed": recovered and caught_up is not False
+                and all(status in (200, 503) for status in statuses_during)}
+    finally:
+        server.stop()
+
+
 class PrivatePostgres:
     """A PostgreSQL server of our own (initdb in a temporary folder, a free loopback port),
     so the outage stops nothing anybody else uses. Runs as the `postgres` user when we are
