@@ -261,6 +261,9 @@ def run_engine(name, binary, site, database_url=None):
     try:
         cold_start_empty = server.cold_start_ms
         idle_rss = round(server.rss_kib("VmRSS") / 1024, 1)
+        # How much of it is the process's own memory; the rest is the executable's code
+        # pages, clean and file-backed, which the kernel may drop and read again.
+        idle_rss_anon = round(server.rss_kib("RssAnon") / 1024, 1)
         client, legacy, story_ids, seed_rate = seed(server)
         # Let the outbox and the search index catch up first, so the restart measures an
         # instance at rest with its stories, and the wrk rows below are not shared with
@@ -268,6 +271,7 @@ def run_engine(name, binary, site, database_url=None):
         settled_s = settled(server)
         shutdown_seeded, cold_start_seeded = server.restart()
         idle_rss_seeded = round(server.rss_kib("VmRSS") / 1024, 1)
+        idle_rss_anon_seeded = round(server.rss_kib("RssAnon") / 1024, 1)
         public_story, member_story = story_ids[0], story_ids[1]
         scenarios = {}
         cookie = {"BENCH_COOKIE": client.cookie()}
@@ -288,7 +292,8 @@ def run_engine(name, binary, site, database_url=None):
         first_loads = {"story page, signed out": first_load(f"{server.base}/stories/{public_story}"),
                        "story page, member": first_load(f"{server.base}/stories/{member_story}", client.cookie())}
         return {"engine": name, "cold_start_ms": cold_start_empty, "cold_start_seeded_ms": cold_start_seeded,
-                "idle_rss_mib": idle_rss, "idle_rss_seeded_mib": idle_rss_seeded, "seeded_stories": STORIES,
+                "idle_rss_mib": idle_rss, "idle_rss_seeded_mib": idle_rss_seeded, "idle_rss_anon_mib": idle_rss_anon,
+                "idle_rss_anon_seeded_mib": idle_rss_anon_seeded, "seeded_stories": STORIES,
                 "seed_creates_per_s": seed_rate, "seed_settled_s": settled_s, "shutdown_seeded_ms": shutdown_seeded,
                 "scenarios": scenarios,
                 "first_load": first_loads}
@@ -503,7 +508,9 @@ def markdown(result):
                   f"Cold start (launch → 200 on /readyz): {engine['cold_start_ms']} ms on an empty database, "
                   f"{engine['cold_start_seeded_ms']} ms restarted on the seeded one (graceful shutdown before it "
                   f"{engine['shutdown_seeded_ms']} ms) · idle RSS "
-                  f"{engine['idle_rss_mib']} MiB empty, {engine['idle_rss_seeded_mib']} MiB seeded · seeded "
+                  f"{engine['idle_rss_mib']} MiB empty, {engine['idle_rss_seeded_mib']} MiB seeded (anonymous memory "
+                  f"{engine.get('idle_rss_anon_mib')} and {engine.get('idle_rss_anon_seeded_mib')} MiB; the rest is "
+                  f"the executable's code pages) · seeded "
                   f"{engine['seeded_stories']} stories of ~800 words at {engine['seed_creates_per_s']} creates/s "
                   f"(one client; {settled}). The rows run on the restarted server.", ""]
         lines += wrk_table(engine["scenarios"]) + [""]
