@@ -334,6 +334,30 @@ pub async fn find_story_tx(tx: &mut Tx, id: &str) -> Result<Option<StoryRow>> {
     Ok(with_tx!(tx, |conn| sqlx::query_as::<_, StoryRow>(&sql).bind(id).fetch_optional(conn).await)?)
 }
 
+/// The tags of each of `story_ids` in one query (a page of stories), sorted per story.
+pub async fn tags_of(db: &Db, story_ids: &[&str]) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut tags: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    if story_ids.is_empty() {
+        return Ok(tags);
+    }
+    let placeholders: Vec<String> = (1..=story_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT story_id, tag FROM story_tags WHERE story_id IN ({}) ORDER BY story_id, tag",
+        placeholders.join(", ")
+    );
+    let rows: Vec<(String, String)> = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in story_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?;
+    for (story_id, tag) in rows {
+        tags.entry(story_id).or_default().push(tag);
+    }
+    Ok(tags)
+}
+
 pub async fn tags(db: &Db, story_id: &str) -> Result<Vec<String>> {
     let sql = "SELECT tag FROM story_tags WHERE story_id = $1 ORDER BY tag";
     Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(story_id).fetch_all(pool).await)?)

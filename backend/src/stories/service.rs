@@ -397,9 +397,11 @@ impl Stories {
         problems.into_result()?;
         let mut rows = repo::list_stories(&self.db, user.map(|u| u.id.as_str()), &filter, after, limit + 1).await?;
         let next_cursor = model::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
+        // One query for the whole page's tags, not one per story.
+        let mut tags = repo::tags_of(&self.db, &rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let tags = repo::tags(&self.db, &row.id).await?;
+            let tags = tags.remove(&row.id).unwrap_or_default();
             items.push(StorySummary {
                 excerpt: render::excerpt(&row.body, 240),
                 id: row.id,
