@@ -297,7 +297,7 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
         seen.extend(page.items.iter().map(|s| s.title.clone()));
         for item in &page.items {
             let n: usize = item.title.trim_start_matches("Story ").parse().unwrap();
-            let expected = vec![if n % 2 == 0 { "war" } else { "bees" }.to_string()];
+            let expected = vec![if n.is_multiple_of(2) { "war" } else { "bees" }.to_string()];
             assert_eq!(item.tags, expected, "each listed story carries its own tags: {}", item.title);
         }
         match page.next_cursor {

@@ -150,7 +150,21 @@ pub fn check(head: &[u8], declared_type: &str, allowed: &[String]) -> Result<Sni
     Ok(Sniffed { content_type, family })
 }
 
+/// Executable headers, refused whatever else the bytes after them resemble (a media
+/// signature further in, as in a polyglot file).
+static PROGRAMS: [(&[u8], &str, &str); 6] = [
+    (b"MZ", "application/vnd.microsoft.portable-executable", "a Windows program"),
+    (b"\x7fELF", "application/x-executable", "a program"),
+    (b"\xca\xfe\xba\xbe", "application/x-mach-binary", "a macOS program or Java class"),
+    (b"\xcf\xfa\xed\xfe", "application/x-mach-binary", "a macOS program"),
+    (b"\xce\xfa\xed\xfe", "application/x-mach-binary", "a macOS program"),
+    (b"\xfe\xed\xfa\xce", "application/x-mach-binary", "a macOS program"),
+];
+
 fn detect(head: &[u8]) -> Option<Detected> {
+    if let Some((_, content_type, what)) = PROGRAMS.iter().find(|(magic, ..)| head.starts_with(magic)) {
+        return Some(media(content_type, &[], &[], what));
+    }
     if let Some(found) = iso_media(head) {
         return Some(found);
     }
@@ -162,7 +176,9 @@ fn detect(head: &[u8]) -> Option<Detected> {
         "image/jpeg" => media("image/jpeg", &["image/jpg", "image/pjpeg"], IMAGE, "a JPEG photo"),
         "image/png" => media("image/png", &[], IMAGE, "a PNG image"),
         "image/gif" => media("image/gif", &[], IMAGE, "a GIF image"),
-        "image/webp" => media("image/webp", &[], IMAGE, "a WebP image"),
+        // infer looks only for "WEBP" at offset 8; a WebP file is a RIFF container.
+        "image/webp" if head.starts_with(b"RIFF") => media("image/webp", &[], IMAGE, "a WebP image"),
+        "image/webp" => return None,
         "image/heif" => Detected { special: Special::Heif, ..media("image/heif", &[], IMAGE, "a HEIC photo") },
         "image/avif" => Detected { special: Special::Heif, ..media("image/avif", &[], IMAGE, "an AVIF photo") },
         "image/x-canon-cr2" => {
@@ -395,6 +411,13 @@ mod tests {
         let mut huge = ftyp(b"isom", &[b"isom"]);
         huge[..4].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(check(&huge, "video/mp4", &allowed()).is_ok());
+        // A program header before a WebP signature (found by fuzzing) is a program.
+        let fat_binary = b"\xca\xfe\xba\xbe\x00\x01\x00\x00WEBPV\xef";
+        assert!(check(fat_binary, "image/webp", &allowed()).unwrap_err().0.contains("program"));
+        // "WEBP" at offset 8 without the RIFF container is not a WebP image.
+        let mut no_riff = b"XXXX\x10\0\0\0WEBPVP8 ".to_vec();
+        no_riff.resize(64, 0);
+        assert!(check(&no_riff, "image/webp", &allowed()).is_err());
         // A Windows program with "ftyp" where an MP4's box would start is still a program.
         let mut polyglot = b"MZ\0\0ftypisom\0\0\x02\0isomiso2".to_vec();
         polyglot.resize(512, 0);
