@@ -37,6 +37,9 @@ test('a member writes a rich story, publishes it, and it reads the same after a 
   for (let i = 0; i < 'museum'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
   page.once('dialog', (dialog) => dialog.accept('https://example.org/museum'));
   await page.getByRole('button', { name: 'Link' }).click();
+  // The link is applied after the prompt closes; keys pressed before then would replace
+  // the still-selected word.
+  await expect(editor.getByRole('link', { name: 'museum' })).toBeVisible();
   await editor.press('End');
   await page.keyboard.press('Enter');
   await page.keyboard.type('- bees');
