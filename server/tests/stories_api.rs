@@ -152,17 +152,15 @@ async fn the_openapi_document_describes_the_api() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_legacy_page_lists_its_stories_in_pages() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
-    let ana = signed_up(&server, "ana@example.org").await;
+server_test!(a_legacy_page_lists_its_stories_in_pages, |server| {
+    let ana = signed_up(server, "ana@example.org").await;
     let legacy: Value =
-        post(&server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" }), None).await.json().await.unwrap();
+        post(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" }), None).await.json().await.unwrap();
     let legacy_id = legacy["id"].as_str().unwrap();
     for n in 0..32 {
         let input = json!({ "legacy_id": legacy_id, "title": format!("Summer number {n:02}"), "body": "By the river.",
             "visibility": "members", "status": "published" });
-        assert_eq!(post(&server, &ana, "/api/v1/stories", input, None).await.status(), StatusCode::CREATED);
+        assert_eq!(post(server, &ana, "/api/v1/stories", input, None).await.status(), StatusCode::CREATED);
     }
     let page = |path: String| {
         let ana = ana.clone();
@@ -177,5 +175,4 @@ async fn a_legacy_page_lists_its_stories_in_pages() {
     let second = page(more.replace("&amp;", "&")).await;
     assert_eq!(titles(&second), vec![0, 1], "the two oldest on the next page");
     assert!(!second.contains("rel=\"next\""), "no link past the last page");
-    server.stop().await;
-}
+});

@@ -64,6 +64,12 @@ macro_rules! with_tx {
 
 pub use crate::{with_pool, with_tx};
 
+/// `count` numbered placeholders from `$first` on, comma-separated, for an `IN (…)` list
+/// whose values are bound after the statement's other parameters.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Db {
     pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Db> {
         let url = url.expose_secret();

@@ -115,10 +115,9 @@ pub async fn processed_among(
     if message_ids.is_empty() {
         return Ok(Default::default());
     }
-    let placeholders: Vec<String> = (0..message_ids.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
         "SELECT message_id FROM processed_events WHERE consumer = $1 AND message_id IN ({})",
-        placeholders.join(", ")
+        crate::db::placeholders(2, message_ids.len())
     );
     let found: Vec<String> = with_pool!(db, |pool| {
         let mut query = sqlx::query_scalar::<_, String>(&sql).bind(consumer);

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::db::Db;
 use crate::error::Result;
 use crate::events::consumer::{handle_with_retries, processed_among, record_batch, Consumer, RetryPolicy};
-use crate::events::{lag, outbox, run_batches};
+use crate::events::{lag, outbox, run_batches, until_empty};
 
 pub struct Dispatcher {
     db: Db,
@@ -32,13 +32,7 @@ impl Dispatcher {
     /// Delivers every unpublished event, oldest first, then marks each published.
     /// Returns how many events were published.
     pub async fn drain(&self) -> Result<usize> {
-        let mut published = 0;
-        loop {
-            match self.publish_batch().await? {
-                0 => return Ok(published),
-                n => published += n,
-            }
-        }
+        until_empty(|| self.publish_batch()).await
     }
 
     /// Delivers the oldest batch of unpublished events and marks them published; returns
@@ -105,13 +99,7 @@ impl Lane {
 
     /// Handles every waiting event of the lane's types; returns how many.
     pub async fn drain(&self) -> Result<usize> {
-        let mut handled = 0;
-        loop {
-            match self.handle_batch().await? {
-                0 => return Ok(handled),
-                n => handled += n,
-            }
-        }
+        until_empty(|| self.handle_batch()).await
     }
 
     /// Handles the oldest few waiting events; returns how many (0: none is waiting).

@@ -17,7 +17,7 @@ use types::events::Envelope;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::events::consumer::{deliver, Consumer, RetryPolicy};
-use crate::events::{lag, outbox, run_batches};
+use crate::events::{lag, outbox, run_batches, until_empty};
 
 /// How long JetStream waits for an ack (or a progress report) before redelivering.
 const ACK_WAIT: Duration = Duration::from_secs(60);
@@ -82,13 +82,7 @@ impl JetStream {
     /// Publishes every unpublished outbox row in order, each acknowledged by JetStream
     /// before it is marked published. Returns how many were published.
     pub async fn publish_pending(&self, db: &Db) -> Result<usize> {
-        let mut published = 0;
-        loop {
-            match self.publish_batch(db).await? {
-                0 => return Ok(published),
-                n => published += n,
-            }
-        }
+        until_empty(|| self.publish_batch(db)).await
     }
 
     /// Publishes the oldest batch of unpublished rows; returns how many (0: none waits).

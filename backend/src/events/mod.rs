@@ -22,6 +22,21 @@ pub use timers::{TimerHandler, TimerWorker};
 use std::future::Future;
 use std::time::Duration;
 
+/// Runs `batch` until it reports an empty batch; returns how many items it handled in all.
+pub(crate) async fn until_empty<Batch, Handled>(mut batch: Batch) -> error::Result<usize>
+where
+    Batch: FnMut() -> Handled,
+    Handled: Future<Output = error::Result<usize>>,
+{
+    let mut total = 0;
+    loop {
+        match batch().await? {
+            0 => return Ok(total),
+            n => total += n,
+        }
+    }
+}
+
 /// The loop every outbox worker runs. `batch` handles one batch and returns how many
 /// items it handled; after a batch with work the next follows at once, after an empty
 /// one the worker waits for a commit in this process or for `every` (writes by other

@@ -105,8 +105,10 @@ pub async fn mark_batch_published(tx: &mut Tx, message_ids: &[&str]) -> Result<(
     if message_ids.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (0..message_ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!("UPDATE outbox SET published_at = $1 WHERE message_id IN ({})", placeholders.join(", "));
+    let sql = format!(
+        "UPDATE outbox SET published_at = $1 WHERE message_id IN ({})",
+        crate::db::placeholders(2, message_ids.len())
+    );
     let now = now_millis();
     with_tx!(tx, |conn| {
         let mut query = sqlx::query(&sql).bind(now);
@@ -153,8 +155,7 @@ pub async fn unprocessed_of_types(
     if types.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 4)).collect();
-    let in_types = placeholders.join(", ");
+    let in_types = crate::db::placeholders(4, types.len());
     let sql = format!(
         "SELECT {ENVELOPE_COLUMNS} FROM outbox o WHERE o.event_type IN ({in_types}) \
          AND o.occurred_at >= COALESCE((SELECT MAX(x.occurred_at) FROM outbox x JOIN processed_events p \

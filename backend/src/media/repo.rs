@@ -77,10 +77,9 @@ pub async fn usage_tx(tx: &mut Tx, uploader_id: &str) -> Result<(i64, i64)> {
 /// Moves an item from one state to another; false when it was not in `from` (another
 /// request or replica got there first).
 pub async fn transition_tx(tx: &mut Tx, id: &str, from: &[&str], to: &str) -> Result<bool> {
-    let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 4)).collect();
     let sql = format!(
         "UPDATE media SET state = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND state IN ({})",
-        placeholders.join(", ")
+        crate::db::placeholders(4, from.len())
     );
     let changed = with_tx!(tx, |conn| {
         let mut query = sqlx::query(&sql).bind(id).bind(to).bind(now_millis());

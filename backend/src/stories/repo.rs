@@ -340,10 +340,9 @@ pub async fn tags_of(db: &Db, story_ids: &[&str]) -> Result<std::collections::Ha
     if story_ids.is_empty() {
         return Ok(tags);
     }
-    let placeholders: Vec<String> = (1..=story_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT story_id, tag FROM story_tags WHERE story_id IN ({}) ORDER BY story_id, tag",
-        placeholders.join(", ")
+        crate::db::placeholders(1, story_ids.len())
     );
     let rows: Vec<(String, String)> = with_pool!(db, |pool| {
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
