@@ -12,6 +12,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::layout::{Footer, Header};
+use components::raw_text;
 use pages::account::AccountPage;
 use pages::admin::{DeadLettersPage, DeliveriesPage, DeliveryPage, WebhooksPage};
 use pages::connect::ConnectPage;
@@ -58,7 +59,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/heirloom.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "Heirloom".to_string() } else { format!("{page} · Heirloom") }/>
+        <Title formatter=raw_text::page_title/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header theme=request::theme_cookie()/>

@@ -5,6 +5,7 @@ pub mod form;
 pub mod layout;
 pub mod media;
 pub mod page;
+pub mod raw_text;
 pub mod search_box;
 pub mod story_editor;
 pub mod theme_toggle;

@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use types::{ApiError, MediaState};
 
+use super::raw_text::textarea_text;
 use super::upload::{self, Report, Stop, Upload};
 use crate::api::autosave_story;
 
@@ -276,7 +277,7 @@ pub fn StoryEditor(
                 </div>
                 <textarea id="story-body" name="body" rows="18" node_ref=body_area hidden=move || mounted.get()
                     aria-describedby="story-body-hint" prop:value=move || body.get()
-                    on:input=move |ev| { body.set(event_target_value(&ev)); schedule(); }>{body.get_untracked()}</textarea>
+                    on:input=move |ev| { body.set(event_target_value(&ev)); schedule(); }>{textarea_text(body.get_untracked())}</textarea>
                 <div class="tiptap-host" node_ref=host></div>
                 <p class="hint" id="story-body-hint">"Markdown works here: # heading, **bold**, - list, [text](link)."</p>
             </div>

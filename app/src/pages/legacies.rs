@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::api::load_legacies;
 use crate::components::form::{Field, FlashMessage};
 use crate::components::page::Loaded;
+use crate::components::raw_text::textarea_text;
 use crate::request;
 
 #[component]
@@ -26,9 +27,9 @@ pub fn LegaciesPage() -> impl IntoView {
                     <ul class="card-list">
                         {list.into_iter().map(|l| view! {
                             <li class="card">
-                                <h2><a href=format!("/legacies/{}", l.id)>{l.name.clone()}</a></h2>
+                                <h2><a dir="auto" href=format!("/legacies/{}", l.id)>{l.name.clone()}</a></h2>
                                 <p class="dates">{dates(&l.born, &l.died)}</p>
-                                <p>{l.summary.clone()}</p>
+                                <p dir="auto">{l.summary.clone()}</p>
                                 <p class="meta">{l.my_role.map(|r| format!("You are {}", article(r.as_str())))}</p>
                             </li>
                         }).collect_view()}
@@ -45,7 +46,7 @@ pub fn LegaciesPage() -> impl IntoView {
                 <Field label="Died" name="died" required=false value=value("died") error=error("died")/>
                 <div class="field">
                     <label for="field-summary">"Summary"</label>
-                    <textarea id="field-summary" name="summary" rows="3">{value("summary")}</textarea>
+                    <textarea id="field-summary" name="summary" rows="3">{textarea_text(value("summary"))}</textarea>
                 </div>
                 <button type="submit" class="primary">"Create legacy"</button>
             </form>
