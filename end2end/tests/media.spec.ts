@@ -60,9 +60,16 @@ test('three photos dropped on a story upload with progress, become thumbnails an
   for (const name of names) await expect(announcements).toContainText(`${name} is ready`);
   await expectAccessible(page);
 
-  // After a reload the story's gallery shows them, server-rendered with a srcset.
-  await page.reload();
+  // Without a reload the story's gallery shows them, each with its caption control.
   const gallery = section.locator('.media-grid');
+  await expect(gallery.getByRole('img')).toHaveCount(3);
+  await expect(section.getByText('None yet.')).toHaveCount(0);
+  for (const name of names) {
+    await expect(gallery.locator(`.media-item[data-name="${name}"]`).getByText('Edit caption')).toBeVisible();
+  }
+
+  // After a reload too, server-rendered with a srcset.
+  await page.reload();
   await expect(gallery.getByRole('img')).toHaveCount(3);
   const garden = gallery.getByRole('img', { name: 'garden.jpg' });
   await expect(garden).toHaveAttribute('srcset', /thumb-320\?[^ ]+ 320w, .*thumb-960\?[^ ]+ 960w/);
@@ -111,9 +118,12 @@ test('the legacy media page opens photos in a lightbox that the keyboard drives'
   await page.getByLabel('Choose files').setInputFiles(photos);
   const uploads = page.getByRole('list', { name: 'Uploads' });
   for (const name of names) await expect(uploads.getByRole('img', { name })).toBeVisible(PROCESSED);
+  // The gallery took them in without a reload.
+  const grid = page.locator('.media-grid');
+  await expect(grid.getByRole('img')).toHaveCount(3);
+  await expect(page.getByText('No photos or recordings yet.')).toHaveCount(0);
 
   await page.reload();
-  const grid = page.locator('.media-grid');
   await expect(grid.getByRole('img')).toHaveCount(3);
   // The grid is in upload order, which the three parallel uploads decide.
   const order = await grid.getByRole('img').evaluateAll((imgs) => imgs.map((img) => img.getAttribute('alt')));

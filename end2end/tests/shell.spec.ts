@@ -13,6 +13,15 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('contentinfo')).toContainText('Heirloom');
   });
 
+  test('a signed-out visitor can create an account from the home page', async ({ page }) => {
+    await page.goto('/');
+    const hero = page.locator('.hero');
+    await expect(hero.getByRole('link', { name: 'Sign in' })).toHaveAttribute('href', '/signin');
+    await hero.getByRole('link', { name: 'Create an account' }).click();
+    await expect(page).toHaveURL('/signup');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Create an account');
+  });
+
   test('the theme switch still works as a form', async ({ page }) => {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.goto('/');

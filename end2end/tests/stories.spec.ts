@@ -1,5 +1,5 @@
 import { Browser, Page } from '@playwright/test';
-import { expect, signUp as signUpAs, test } from './helpers';
+import { createLegacyAndStory, expect, signUp as signUpAs, test } from './helpers';
 
 const PASSWORD = 'the orchard by the river';
 
@@ -146,7 +146,9 @@ test('an invited viewer can read but not edit', async ({ page, browser }) => {
   await reader.getByRole('link', { name: 'The letters' }).click();
   await expect(reader.locator('.story-body')).toContainText('She wrote every week.');
   await expect(reader.getByRole('link', { name: 'Edit' })).toHaveCount(0);
-  await reader.goto(`${storyUrl}/edit`);
+  const refused = await reader.goto(`${storyUrl}/edit`);
+  expect(refused?.status()).toBe(403);
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Not allowed');
   await expect(reader.getByRole('alert')).toHaveText('You can read this story but not edit it.');
   const put = await reader.request.put(storyUrl.replace('/stories/', '/api/v1/stories/'), {
     data: { version: 1, title: 'Hijacked', body: 'x' },
@@ -170,4 +172,34 @@ test('the editor bundle loads only on pages that edit', async ({ page }) => {
   await page.getByRole('link', { name: 'Write a story' }).click();
   await expect(page.getByRole('textbox', { name: 'Story text' })).toBeVisible();
   expect(bundles.length).toBe(1);
+});
+
+test('a hostile story title and body stay text in the title bar and the editor', async ({ page }) => {
+  await signUp(page, 'Prankster');
+  const title = '</title><meta http-equiv="refresh" content="0;url=/signin?hijacked=1">Trip';
+  const body = '</textarea><button formaction="/account" data-pwn>Own</button> A plain line.';
+  const { storyId } = await createLegacyAndStory(page, 'Cousin Ned', { title, body, visibility: 'public' });
+
+  for (const path of [`/stories/${storyId}`, `/stories/${storyId}/edit`, `/stories/${storyId}/history`]) {
+    await page.goto(path);
+    // A meta refresh would have moved the page on by now.
+    await page.waitForTimeout(500);
+    await expect(page).toHaveURL(path);
+    expect(await page.title()).toContain(title);
+    await expect(page.locator('meta[http-equiv]')).toHaveCount(0);
+    await expect(page.locator('[data-pwn]')).toHaveCount(0);
+  }
+  // The editor's form, as served (before TipTap takes over), holds the body exactly as written.
+  const plain = await page.context().browser()!.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const form = await plain.newPage();
+  await form.goto(`/stories/${storyId}/edit`);
+  await expect(form.locator('#story-body')).toHaveValue(body);
+  await expect(form.locator('[data-pwn]')).toHaveCount(0);
+  await plain.close();
+
+  // Reflected: a search for the same text.
+  await page.goto(`/search?q=${encodeURIComponent(title)}`);
+  await page.waitForTimeout(500);
+  await expect(page).toHaveURL(/\/search\?q=/);
+  await expect(page.locator('meta[http-equiv]')).toHaveCount(0);
 });

@@ -30,7 +30,7 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
             <div class="account-menu">
                 {match user {
                     Some(user) => view! {
-                        <a href="/account" class="account-link">{user.display_name}</a>
+                        <a dir="auto" href="/account" class="account-link">{user.display_name}</a>
                         <form method="post" action="/auth/signout" class="inline-form">
                             <button type="submit" class="link-button">"Sign out"</button>
                         </form>

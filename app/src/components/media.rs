@@ -14,6 +14,7 @@ use types::{MediaKind, MediaState, MediaView, VariantView};
 use wasm_bindgen::JsCast;
 
 use crate::api::{set_media_caption, RetryMedia, SetMediaCaption};
+use crate::components::raw_text::textarea_text;
 
 /// Types every browser shows in an `<img>`.
 const DISPLAYABLE: [&str; 5] = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"];
@@ -71,15 +72,31 @@ fn state_label(item: &MediaView) -> &'static str {
 /// thumbnail is shown, so it picks the right one from the `srcset`.
 /// `open_caption` names an item whose caption form starts open, its field focused.
 #[component]
-pub fn MediaGallery(items: Vec<MediaView>, #[prop(default = None)] open_caption: Option<String>) -> impl IntoView {
+pub fn MediaGallery(
+    items: Vec<MediaView>,
+    /// Shown while there are no items.
+    empty_text: &'static str,
+    #[prop(default = None)] open_caption: Option<String>,
+) -> impl IntoView {
+    // The lightbox is there even while the gallery is empty, and `data-gallery` marks what
+    // the uploader replaces with the server's fresh rendering when an upload is done
+    // (upload::refresh_gallery), so new items appear with their caption forms.
     view! {
         <Lightbox>
-            <ul class="media-grid">
-                {items.into_iter().map(|item| {
-                    let open = open_caption.as_deref() == Some(item.id.as_str());
-                    media_item(item, open)
-                }).collect_view()}
-            </ul>
+            <div data-gallery="">
+                {if items.is_empty() {
+                    view! { <p class="note media-empty">{empty_text}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="media-grid">
+                            {items.into_iter().map(|item| {
+                                let open = open_caption.as_deref() == Some(item.id.as_str());
+                                media_item(item, open)
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </div>
         </Lightbox>
     }
 }
@@ -124,13 +141,13 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
             }
             .into_any()
         }
-        (true, None) => view! { <a href=item.original_url.clone()>{item.file_name.clone()}</a> }.into_any(),
+        (true, None) => view! { <a dir="auto" href=item.original_url.clone()>{item.file_name.clone()}</a> }.into_any(),
         (false, _) => {
             let failed = matches!(item.state, MediaState::Failed | MediaState::Rejected);
             view! {
                 <div class="media-placeholder">
                     <span class="badge" class:badge-failed=failed>{state_label(&item)}</span>
-                    <span class="media-file">{item.file_name.clone()}</span>
+                    <span dir="auto" class="media-file">{item.file_name.clone()}</span>
                 </div>
             }
             .into_any()
@@ -145,7 +162,7 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
         <li class="media-item" id=format!("media-{id}") data-name=item.file_name.clone()>
             <figure>
                 {body}
-                <figcaption class:untitled=item.caption.is_empty()>
+                <figcaption dir="auto" class:untitled=item.caption.is_empty()>
                     {if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() }}
                 </figcaption>
             </figure>
@@ -165,7 +182,7 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
                         <input type="hidden" name="version" value=item.version.to_string()/>
                         <div class="field">
                             <label for=caption_id.clone()>{format!("Caption for {}", item.file_name)}</label>
-                            <textarea id=caption_id name="caption" rows="2" maxlength="2000" autofocus=caption_open>{item.caption.clone()}</textarea>
+                            <textarea id=caption_id name="caption" rows="2" maxlength="2000" autofocus=caption_open>{textarea_text(item.caption.clone())}</textarea>
                         </div>
                         <button type="submit" class="small">"Save caption"</button>
                         <p class="caption-status" role="status"></p>
@@ -300,7 +317,7 @@ pub fn Lightbox(children: Children) -> impl IntoView {
                 {move || slide.get().map(|s| view! {
                     <figure class="lightbox-figure">
                         <img src=s.src alt=s.alt/>
-                        {(!s.caption.is_empty()).then(|| view! { <figcaption>{s.caption}</figcaption> })}
+                        {(!s.caption.is_empty()).then(|| view! { <figcaption dir="auto">{s.caption}</figcaption> })}
                     </figure>
                 })}
                 <div class="lightbox-nav">

@@ -15,6 +15,8 @@ pub fn LoadError(error: ApiError) -> impl IntoView {
     let (title, hint) = match error {
         ApiError::NotFound { .. } => ("Not found", Some("It may have been deleted, or it is not shared with you.")),
         ApiError::Unauthenticated { .. } => ("Please sign in", None),
+        // The message says what is not allowed ("You can read this story but not edit it").
+        ApiError::Forbidden { .. } => ("Not allowed", None),
         _ => ("Something went wrong", None),
     };
     view! {

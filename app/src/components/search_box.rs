@@ -152,7 +152,7 @@ pub fn SearchBox() -> impl IntoView {
                         on:mousedown=|ev| ev.prevent_default()
                         on:click=move |_| go(&href)
                     >
-                        <span class="suggestion-title">{suggestion.title.clone()}</span>
+                        <span dir="auto" class="suggestion-title">{suggestion.title.clone()}</span>
                         <span class="suggestion-hint">{describe(&suggestion)}</span>
                     </li>
                 }

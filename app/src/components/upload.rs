@@ -397,6 +397,24 @@ pub async fn retry_processing(id: &str) -> Result<Item, String> {
     json_call("POST", &format!("/api/v1/media/{id}/retry")).await
 }
 
+/// Replaces the page's gallery (`[data-gallery]`) with the server's current rendering of
+/// it, so a finished upload appears there, with its caption form, without a reload. The
+/// HTML is this site's own page, rendered and sanitized as on any page load.
+pub async fn refresh_gallery() {
+    let Some(window) = web_sys::window() else { return };
+    let Some(current) = window.document().and_then(|d| d.query_selector("[data-gallery]").ok().flatten()) else {
+        return;
+    };
+    let location = window.location();
+    let url = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+    let Ok((200, html)) = request("GET", &url, None, None, None).await else { return };
+    let Ok(parser) = web_sys::DomParser::new() else { return };
+    let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else { return };
+    if let Ok(Some(gallery)) = fresh.query_selector("[data-gallery]") {
+        current.set_inner_html(&gallery.inner_html());
+    }
+}
+
 async fn json_call<T: FromJs>(method: &str, url: &str) -> Result<T, String> {
     match request(method, url, None, None, None).await {
         Ok((status, body)) if (200..300).contains(&status) => {

@@ -231,6 +231,7 @@ impl Uploads {
                 };
                 item.seen(view);
                 self.say(message);
+                upload::refresh_gallery().await;
             }
             Err(why) => item.set_phase(Phase::Unfollowed(why)),
         }
@@ -390,7 +391,7 @@ fn row(uploads: Uploads, item: Item) -> impl IntoView {
             {move || thumbnail().map(|src| view! { <img class="upload-thumb" src=src alt=alt.clone()/> })}
             <div class="upload-body">
                 <div class="upload-head">
-                    <span class="upload-name">{name.clone()}</span>
+                    <span dir="auto" class="upload-name">{name.clone()}</span>
                     <span class="upload-state">{text}</span>
                 </div>
                 <progress max=size.max(1).to_string() value=move || state.with(|r| r.sent.to_string())

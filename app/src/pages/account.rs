@@ -30,7 +30,7 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
         <section class="panel" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
             <dl class="facts">
-                <dt>"Name"</dt><dd data-testid="profile-name">{user.display_name}</dd>
+                <dt>"Name"</dt><dd dir="auto" data-testid="profile-name">{user.display_name}</dd>
                 <dt>"Email"</dt><dd data-testid="profile-email">{user.email}</dd>
                 <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
             </dl>

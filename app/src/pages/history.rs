@@ -37,7 +37,7 @@ fn History(page: HistoryPage) -> impl IntoView {
     };
     view! {
         <Title text=format!("History of {}", story.title)/>
-        <p class="crumbs"><a href=format!("/stories/{id}")>{story.title.clone()}</a></p>
+        <p class="crumbs"><a dir="auto" href=format!("/stories/{id}")>{story.title.clone()}</a></p>
         <h1>"History"</h1>
         <FlashMessage flash=request::flash()/>
         <form method="get" class="compare">
@@ -74,7 +74,7 @@ fn History(page: HistoryPage) -> impl IntoView {
                             <strong>{format!("Version {}", r.version)}</strong>
                             {format!(" · {} · {}", r.author_name, format_time(r.created_at))}
                             {r.restored_from.map(|v| format!(" · restored from version {v}"))}
-                            <br/><small>{r.title.clone()}</small>
+                            <br/><small dir="auto">{r.title.clone()}</small>
                         </div>
                         {restore}
                     </li>

@@ -11,6 +11,10 @@ use crate::request;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let user = request::current_user();
+    // A visitor who is not signed in is offered an account where anyone may open one
+    // (invite-only instances open accounts from the invitation link instead).
+    let signed_out = user.is_none();
+    let signup_open = request::signup_policy() == "open";
     view! {
         <Title text=""/>
         {user.map(|user| view! { <Welcome name=user.display_name/> })}
@@ -20,6 +24,12 @@ pub fn HomePage() -> impl IntoView {
                 "Heirloom is a private home for your family's memories: the stories, photos, "
                 "voice recordings and people you want to remember, kept on a server you own."
             </p>
+            {signed_out.then(|| view! {
+                <p class="hero-actions">
+                    {signup_open.then(|| view! { <a class="button primary" href="/signup">"Create an account"</a> })}
+                    <a class="button" href="/signin">"Sign in"</a>
+                </p>
+            })}
         </section>
         <section class="features" aria-labelledby="features-title">
             <h2 id="features-title">"What you can do with it"</h2>
@@ -56,7 +66,7 @@ fn Welcome(name: String) -> impl IntoView {
     let tip = Resource::new_blocking(|| (), |_| current_tip());
     view! {
         <section class="welcome" aria-labelledby="welcome-title">
-            <h2 id="welcome-title">{format!("Welcome back, {name}")}</h2>
+            <h2 id="welcome-title">"Welcome back, "<bdi>{name}</bdi></h2>
             <p><a href="/legacies">"Your legacies"</a>" · "<a href="/connect">"Connected apps"</a></p>
             <Suspense fallback=|| ()>
                 {move || tip.get().and_then(Result::ok).map(|tip| view! { <NextTipCard tip/> }.into_any())}

@@ -26,9 +26,9 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
     view! {
         <Title text=legacy.name.clone()/>
         <header class="legacy-header">
-            <h1>{legacy.name.clone()}</h1>
+            <h1 dir="auto">{legacy.name.clone()}</h1>
             <p class="dates">{dates(&legacy.born, &legacy.died)}</p>
-            <p class="lede">{legacy.summary.clone()}</p>
+            <p dir="auto" class="lede">{legacy.summary.clone()}</p>
             <nav class="actions" aria-label="Legacy">
                 {can_write.then(|| view! { <a class="button primary" href=format!("/legacies/{id}/new")>"Write a story"</a> })}
                 <a class="button" href=format!("/legacies/{id}/media")>"Photos and recordings"</a>
@@ -45,12 +45,12 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                     <ul class="card-list">
                         {stories.items.into_iter().map(|s| view! {
                             <li class="card">
-                                <h3><a href=format!("/stories/{}", s.id)>{s.title.clone()}</a></h3>
+                                <h3><a dir="auto" href=format!("/stories/{}", s.id)>{s.title.clone()}</a></h3>
                                 <p class="meta">
                                     {format!("By {} · {} · {}", s.author_name, s.visibility, format_time(s.updated_at))}
                                     {(s.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
                                 </p>
-                                <p>{s.excerpt.clone()}</p>
+                                <p dir="auto">{s.excerpt.clone()}</p>
                             </li>
                         }).collect_view()}
                     </ul>

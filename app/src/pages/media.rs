@@ -20,13 +20,9 @@ pub fn LegacyMediaPage() -> impl IntoView {
             let id = legacy.id.clone();
             view! {
                 <Title text=format!("Photos and recordings · {}", legacy.name)/>
-                <p class="crumbs"><a href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
+                <p class="crumbs"><a dir="auto" href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
                 <h1>"Photos and recordings"</h1>
-                {if media.is_empty() {
-                    view! { <p>"No photos or recordings yet."</p> }.into_any()
-                } else {
-                    view! { <MediaGallery items=media open_caption=open_caption.clone()/> }.into_any()
-                }}
+                <MediaGallery items=media empty_text="No photos or recordings yet." open_caption=open_caption.clone()/>
                 {can_write.then(|| view! {
                     <section aria-labelledby="media-upload-title">
                         <h2 id="media-upload-title">"Add photos and recordings"</h2>

@@ -26,7 +26,7 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
     let id = legacy.id.clone();
     view! {
         <Title text=format!("Members of {}", legacy.name)/>
-        <p class="crumbs"><a href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
+        <p class="crumbs"><a dir="auto" href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
         <h1>"Members"</h1>
         <FlashMessage flash/>
         {invitation.map(|url| view! {
@@ -57,7 +57,7 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
                     };
                     view! {
                         <tr>
-                            <td>{m.display_name.clone()}</td>
+                            <td dir="auto">{m.display_name.clone()}</td>
                             <td>{m.email.clone()}</td>
                             <td>{role_cell}</td>
                             <td>{format_time(m.joined_at)}</td>

@@ -22,7 +22,7 @@ pub fn ModerationPage() -> impl IntoView {
                     <ul class="card-list">
                         {flags.into_iter().map(|f| view! {
                             <li class="card">
-                                <h2><a href=format!("/stories/{}", f.story_id)>{f.story_title.clone()}</a></h2>
+                                <h2><a dir="auto" href=format!("/stories/{}", f.story_id)>{f.story_title.clone()}</a></h2>
                                 <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
                                 <form method="post" action=format!("/moderation/{}", f.id) class="inline-form">
                                     <button type="submit" name="action" value="dismiss">"Keep the story"</button>

@@ -205,16 +205,16 @@ fn Hit(hit: SearchHit, params: SearchParams) -> impl IntoView {
     let tags = hit.tags.clone();
     view! {
         <li class="search-hit">
-            <h3><a href=href>{title}</a></h3>
+            <h3><a dir="auto" href=href>{title}</a></h3>
             <p class="meta">{meta.join(" · ")}</p>
             // The snippet is the backend's own escaping of the text with <mark> around the
             // matches (search::highlight), never user HTML.
-            {(!hit.snippet_html.is_empty()).then(|| view! { <p class="hit-snippet" inner_html=hit.snippet_html.clone()></p> })}
+            {(!hit.snippet_html.is_empty()).then(|| view! { <p dir="auto" class="hit-snippet" inner_html=hit.snippet_html.clone()></p> })}
             {(!tags.is_empty()).then(|| view! {
                 <ul class="tags" aria-label="Tags">
                     {tags.into_iter().map(|tag| {
                         let href = search_link(&params, |p| p.tag = tag.clone());
-                        view! { <li><a href=href aria-label=format!("Only stories tagged {tag}")>{tag.clone()}</a></li> }
+                        view! { <li><a dir="auto" href=href aria-label=format!("Only stories tagged {tag}")>{tag.clone()}</a></li> }
                     }).collect_view()}
                 </ul>
             })}
@@ -266,7 +266,7 @@ fn Facet(
     let labelled_by = heading_id.clone();
     view! {
         <section class="facet" aria-labelledby=labelled_by>
-            <h3 id=heading_id>{title}</h3>
+            <h3 dir="auto" id=heading_id>{title}</h3>
             <ul>
                 {counts.into_iter().map(|count| {
                     let label = facet_label(field, &count);

@@ -30,15 +30,15 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
         <FlashMessage flash/>
         <article class="story">
             <header>
-                <p class="crumbs"><a href=format!("/legacies/{}", story.legacy_id)>{story.legacy_name.clone()}</a></p>
-                <h1>{story.title.clone()}</h1>
+                <p class="crumbs"><a dir="auto" href=format!("/legacies/{}", story.legacy_id)>{story.legacy_name.clone()}</a></p>
+                <h1 dir="auto">{story.title.clone()}</h1>
                 <p class="meta">
                     {format!("By {} · last changed by {} on {} · {} words", story.author_name, story.updated_by_name,
                         format_time(story.updated_at), story.word_count)}
                     {(story.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
                 </p>
             </header>
-            <div class="story-body" inner_html=story.body_html.clone()></div>
+            <div dir="auto" class="story-body" inner_html=story.body_html.clone()></div>
             {(!story.tags.is_empty()).then(|| view! {
                 <ul class="tags" aria-label="Tags">
                     {story.tags.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
@@ -48,11 +48,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
         {(!media.is_empty() || story.can_edit).then(|| view! {
             <section class="story-media" aria-labelledby="story-media-title">
                 <h2 id="story-media-title">"Photos and recordings"</h2>
-                {if media.is_empty() {
-                    view! { <p class="note">"None yet."</p> }.into_any()
-                } else {
-                    view! { <MediaGallery items=media/> }.into_any()
-                }}
+                <MediaGallery items=media empty_text="None yet."/>
                 {story.can_edit.then(|| view! {
                     <h3>"Add to this story"</h3>
                     <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>

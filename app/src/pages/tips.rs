@@ -28,7 +28,7 @@ pub fn NextTipCard(tip: Tip) -> impl IntoView {
         <section class="next-tip" aria-labelledby="next-tip-title">
             <h2 id="next-tip-title">"Next tip"</h2>
             <p class="next-tip-kind">{kind_label(&tip)}</p>
-            <p class="next-tip-text">{tip.title.clone()}</p>
+            <p dir="auto" class="next-tip-text">{tip.title.clone()}</p>
             <a class="button" href=format!("/tips?tip={}", tip.id)>"Open the tip page"</a>
         </section>
     }
