@@ -78,6 +78,9 @@ enum Command {
     RotateVaultKey,
 }
 
+/// Stack size of the runtime's worker threads (see `run`).
+pub const RENDER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let file = cli.config.map_or(ConfigFile::Default, ConfigFile::Named);
@@ -85,7 +88,9 @@ pub fn run() -> ExitCode {
         Ok(config) => config,
         Err(err) => return fail(&err),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Rendering a page recurses through its nested view types; the story editor's page
+    // needs more than tokio's 2 MiB worker stacks in a debug build.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(RENDER_STACK_BYTES).build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("heirloom: error: cannot start the async runtime: {err}");
