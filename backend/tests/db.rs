@@ -84,3 +84,92 @@ async fn sqlite_runs_with_wal_and_foreign_keys() {
     assert_eq!(test_db.db.engine(), Engine::Sqlite);
     test_db.cleanup().await;
 }
+
+/// A size-limited tmpfs for full-disk tests: needs root (CI runs as root). Elsewhere the
+/// test says why it did not run; with CI=true it fails instead.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but a tmpfs could not be mounted (root?)");
+            eprintln!("skipping the full-disk test: mounting a tmpfs needs root");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the disk is full; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0x5a_u8; 16 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// After the disk fills and space comes back, every write works again without a restart:
+/// no pooled connection is left inside a transaction by the statements that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_work_again_once_a_full_disk_has_space() {
+    let Some(disk) = SmallDisk::mount(8) else { return };
+    let url = secrecy::SecretString::from(format!("sqlite://{}", disk.path().join("heirloom.db").display()));
+    let db = Db::connect(&url, 4).await.unwrap();
+    db.migrate().await.unwrap();
+    with_pool!(&db, |pool| sqlx::query("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let write = |db: Db, bytes: usize| async move {
+        let mut tx = db.begin().await?;
+        with_tx!(&mut tx, |conn| sqlx::query("INSERT INTO blobs (data) VALUES ($1)")
+            .bind(vec![7_u8; bytes])
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        tx.commit().await
+    };
+
+    let filler = disk.fill();
+    let mut writers = Vec::new();
+    for i in 0..40 {
+        writers.push(tokio::spawn(write(db.clone(), 8 * 1024 + i * 512)));
+    }
+    let mut failed = 0;
+    for writer in writers {
+        failed += usize::from(writer.await.unwrap().is_err());
+    }
+    assert!(failed > 0, "the disk was full, yet every write succeeded");
+
+    std::fs::remove_file(filler).unwrap();
+    let mut errors = Vec::new();
+    for _ in 0..20 {
+        if let Err(err) = write(db.clone(), 200).await {
+            errors.push(err.to_string());
+        }
+    }
+    assert!(errors.is_empty(), "{} of 20 writes failed after space came back: {errors:?}", errors.len());
+    db.close().await;
+}

@@ -8,9 +8,14 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Connection;
 
 use crate::error::Result;
+
+pub mod data;
 
 /// Every migration in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -90,6 +95,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
+                .after_release(|conn, _| Box::pin(async move { Ok(sqlite_connection_is_clean(conn).await) }))
                 .connect_with(options)
                 .await?;
             Ok(Db::Sqlite(pool))
@@ -103,9 +109,10 @@ impl Db {
         }
     }
 
+    /// Applies the SQL migrations, then the data migrations not applied yet ([`data`]).
     pub async fn migrate(&self) -> Result<()> {
         with_pool!(self, |pool| MIGRATOR.run(pool).await)?;
-        Ok(())
+        data::run_pending(self).await
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -143,6 +150,29 @@ impl Db {
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// Whether a SQLite connection may go back to the pool: it is inside no transaction, by
+/// sqlx's count or by SQLite's own. A statement that failed inside a transaction can leave
+/// either behind (on a full disk COMMIT fails, and so may the ROLLBACK sqlx queues on drop);
+/// every later `BEGIN` on that connection then failed with "attempted to call begin_with at
+/// non-zero transaction depth" until a restart. Such a connection is closed instead, and
+/// the pool opens a fresh one when it needs one.
+async fn sqlite_connection_is_clean(conn: &mut SqliteConnection) -> bool {
+    // Locking the handle waits for the connection's worker to finish what was queued on it
+    // (the rollback of a dropped transaction), so the state read below is the final one.
+    let autocommit = match conn.lock_handle().await {
+        // SAFETY: the handle stays locked (no other statement runs on it) for the call, and
+        // sqlite3_get_autocommit only reads a flag of the open connection.
+        Ok(mut handle) => unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) != 0 },
+        Err(_) => false,
+    };
+    let clean = autocommit && !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left inside a transaction by a failed statement");
+        metrics::counter!("heirloom_database_connections_discarded_total").increment(1);
+    }
+    clean
 }
 
 /// Counts commits made through [`Tx::commit`] in this process, so background workers
