@@ -1,9 +1,10 @@
 //! Layers every request passes through: request id, tracing span, metrics, timeout and
-//! panic containment.
+//! panic containment; and, once routed, the check on path parameters.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request};
 use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -75,6 +76,31 @@ pub async fn remember_matched_path(request: Request, next: Next) -> Response {
         response.extensions_mut().insert(matched);
     }
     response
+}
+
+/// Answers 404 when a path parameter (`{id}`, `{token}`, `{name}`…), percent-decoded,
+/// holds a control character or is not UTF-8. No id, token or name has one, and such a
+/// value reaching a handler ended in a 500: it was echoed into a `Location` header
+/// (`/stories/{id}/edit`), which cannot hold control characters. Checked here, after
+/// routing and before any handler or page, so every route with a parameter, present or
+/// future, is covered in one place.
+pub async fn refuse_malformed_path_params(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let problem = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => params
+            .iter()
+            .find(|(_, value)| value.chars().any(char::is_control))
+            .map(|(name, _)| format!("The address is not valid: its {name} contains a control character.")),
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(err)) => {
+            Some(format!("The address is not valid: {}.", err.body_text().trim_end_matches('.')))
+        }
+        // A route without parameters.
+        Err(_) => None,
+    };
+    match problem {
+        Some(message) => ApiFailure::new(ApiError::not_found(message)).into_response(),
+        None => next.run(Request::from_parts(parts, body)).await,
+    }
 }
 
 async fn record_metrics(request: Request, next: Next) -> Response {

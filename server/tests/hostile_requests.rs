@@ -1,0 +1,224 @@
+//! Hostile request shapes from the security review: control bytes in path ids, open
+//! redirects through `next`, forged `X-Forwarded-For` entries, bidi and zero-width
+//! characters in file names, and server functions answering with the right status.
+//! Every test runs on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+
+mod common;
+
+use common::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "a long enough password";
+
+async fn signed_up(server: &TestServer, email: &str) -> (reqwest::Client, Value) {
+    let browser = TestServer::browser();
+    let body = json!({ "email": email, "display_name": email.split('@').next().unwrap(), "password": PASSWORD });
+    let response = server.post_json(&browser, "/api/v1/auth/signup", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let user = response.json().await.unwrap();
+    (browser, user)
+}
+
+async fn created(server: &TestServer, client: &reqwest::Client, path: &str, body: Value) -> Value {
+    let response = server.post_json(client, path, body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{path}");
+    response.json().await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// Control bytes in path segments
+// ---------------------------------------------------------------------------------------
+
+/// Every route with a path parameter: method, path template and how the request is sent.
+/// `tests::the_route_list_is_complete` keeps this in step with the router and the pages.
+const ROUTES: &[(&str, &str)] = &[
+    // Pages (GET, as a browser asks for them).
+    ("PAGE", "/legacies/{id}"),
+    ("PAGE", "/legacies/{id}/new"),
+    ("PAGE", "/legacies/{id}/members"),
+    ("PAGE", "/legacies/{id}/media"),
+    ("PAGE", "/stories/{id}"),
+    ("PAGE", "/stories/{id}/edit"),
+    ("PAGE", "/stories/{id}/history"),
+    ("PAGE", "/invitations/{token}"),
+    ("PAGE", "/admin/deliveries/{id}"),
+    // Forms (POST from the site's own origin).
+    ("FORM", "/legacies/{id}/stories"),
+    ("FORM", "/legacies/{id}/invitations"),
+    ("FORM", "/legacies/{id}/members/{user_id}"),
+    ("FORM", "/stories/{id}"),
+    ("FORM", "/stories/{id}/delete"),
+    ("FORM", "/stories/{id}/restore"),
+    ("FORM", "/stories/{id}/flag"),
+    ("FORM", "/invitations/{token}/accept"),
+    ("FORM", "/moderation/{id}"),
+    ("FORM", "/admin/webhooks/{id}/delete"),
+    ("FORM", "/admin/dead-letters/{consumer}/{message_id}/retry"),
+    ("FORM", "/admin/dead-letters/{consumer}/{message_id}/discard"),
+    ("FORM", "/connectors/{name}/sync"),
+    ("FORM", "/connectors/{name}/disconnect"),
+    // Browser redirects and files.
+    ("GET", "/auth/oidc/{provider}/start"),
+    ("GET", "/auth/oidc/{provider}/callback"),
+    ("GET", "/connectors/{name}/connect"),
+    ("GET", "/connectors/{name}/callback"),
+    ("GET", "/media/{id}"),
+    ("GET", "/media/{id}/{variant}"),
+    ("PUT", "/uploads/{id}/parts/{number}"),
+    // REST.
+    ("GET", "/api/v1/legacies/{id}"),
+    ("GET", "/api/v1/legacies/{id}/members"),
+    ("PUT", "/api/v1/legacies/{id}/members/{user_id}"),
+    ("DELETE", "/api/v1/legacies/{id}/members/{user_id}"),
+    ("POST", "/api/v1/legacies/{id}/invitations"),
+    ("POST", "/api/v1/invitations/{token}/accept"),
+    ("GET", "/api/v1/stories/{id}"),
+    ("PUT", "/api/v1/stories/{id}"),
+    ("DELETE", "/api/v1/stories/{id}"),
+    ("GET", "/api/v1/stories/{id}/revisions"),
+    ("GET", "/api/v1/stories/{id}/revisions/{version}"),
+    ("POST", "/api/v1/stories/{id}/revisions/{version}/restore"),
+    ("POST", "/api/v1/stories/{id}/flags"),
+    ("POST", "/api/v1/moderation/flags/{id}"),
+    ("GET", "/api/v1/calls/{id}"),
+    ("DELETE", "/api/v1/webhooks/{id}"),
+    ("DELETE", "/api/v1/dead-letters/{consumer}/{message_id}"),
+    ("POST", "/api/v1/dead-letters/{consumer}/{message_id}/retry"),
+    ("GET", "/api/v1/uploads/{id}"),
+    ("DELETE", "/api/v1/uploads/{id}"),
+    ("POST", "/api/v1/uploads/{id}/complete"),
+    ("GET", "/api/v1/media/{id}"),
+    ("PATCH", "/api/v1/media/{id}"),
+    ("DELETE", "/api/v1/media/{id}"),
+    ("POST", "/api/v1/media/{id}/retry"),
+    ("GET", "/api/v1/legacies/{id}/media"),
+    ("GET", "/api/v1/stories/{id}/media"),
+    ("POST", "/api/v1/tips/{id}/feedback"),
+    ("DELETE", "/api/v1/connectors/{name}"),
+    ("POST", "/api/v1/connectors/{name}/sync"),
+];
+
+/// The bytes the review found turning into 500s, percent-encoded as a client sends them.
+const CONTROL_BYTES: &[&str] = &["%0A", "%0D", "%00", "%7F"];
+
+/// The parameter names of a template, in order.
+fn params(template: &str) -> Vec<&str> {
+    template.split('{').skip(1).filter_map(|rest| rest.split('}').next()).collect()
+}
+
+server_test!(
+    control_bytes_in_path_ids_never_give_a_server_error,
+    config = "writes_per_minute_per_ip = 100000",
+    |server| {
+        let (admin, user) = signed_up(server, "ana@example.org").await;
+        let legacy = created(server, &admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+        let legacy_id = legacy["id"].as_str().unwrap().to_string();
+        let story = created(
+            server,
+            &admin,
+            "/api/v1/stories",
+            json!({ "legacy_id": legacy_id, "title": "The bees", "body": "Bees.", "visibility": "members" }),
+        )
+        .await;
+        let story_id = story["id"].as_str().unwrap().to_string();
+        let user_id = user["id"].as_str().unwrap().to_string();
+        // A value that would be found, so a parameter after it is reached too.
+        let valid = |template: &str, param: &str| -> String {
+            match param {
+                "id" if template.contains("legacies/") => legacy_id.clone(),
+                "id" if template.contains("stories/") => story_id.clone(),
+                "user_id" => user_id.clone(),
+                "version" | "number" => "1".into(),
+                "variant" => "original".into(),
+                "name" => "todoist".into(),
+                "provider" => "test".into(),
+                "consumer" => "search".into(),
+                _ => "0190b8a4-0000-7000-8000-000000000000".into(),
+            }
+        };
+
+        let mut failures = Vec::new();
+        let mut requests = 0;
+        for (kind, template) in ROUTES {
+            let names = params(template);
+            assert!(!names.is_empty(), "{template} has no parameter");
+            for (position, hostile_param) in names.iter().enumerate() {
+                for byte in CONTROL_BYTES {
+                    let good = valid(template, hostile_param);
+                    for hostile in [byte.to_string(), format!("a{byte}b"), format!("{good}{byte}")] {
+                        let mut path = template.to_string();
+                        for (i, name) in names.iter().enumerate() {
+                            let value = if i == position { hostile.clone() } else { valid(template, name) };
+                            path = path.replace(&format!("{{{name}}}"), &value);
+                        }
+                        let url = server.url(&path);
+                        let request = match *kind {
+                        "PAGE" => admin.get(&url).header("accept", "text/html"),
+                        "FORM" => admin
+                            .post(&url)
+                            .header("origin", &server.base)
+                            .header("accept", "text/html")
+                            .form(&[("reason", "spam"), ("role", "viewer"), ("version", "1"), ("email", "x@example.org")]),
+                        "GET" => admin.get(&url),
+                        method => admin
+                            .request(Method::from_bytes(method.as_bytes()).unwrap(), &url)
+                            .header("origin", &server.base)
+                            .json(&json!({ "version": 1, "title": "t", "body": "b", "role": "viewer", "reason": "spam", "action": "done", "caption": "c" })),
+                    };
+                        let response = request.send().await.unwrap();
+                        requests += 1;
+                        let status = response.status();
+                        if status.is_server_error() {
+                            let body = response.text().await.unwrap_or_default();
+                            failures.push(format!(
+                                "{kind} {path} -> {status}: {}",
+                                body.chars().take(200).collect::<String>()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} of {requests} requests failed:\n{}", failures.len(), failures.join("\n"));
+        // Nothing was changed by any of them.
+        let still: Value =
+            admin.get(server.url(&format!("/api/v1/stories/{story_id}"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(still["version"], 1);
+        assert_eq!(still["title"], "The bees");
+    }
+);
+
+#[test]
+fn the_route_list_is_complete() {
+    // Every route with a parameter in the router and the page list is probed above.
+    let router = include_str!("../src/http/mod.rs");
+    let pages = include_str!("../../app/src/lib.rs");
+    let listed: Vec<&str> = ROUTES.iter().map(|(_, path)| *path).collect();
+    let mut missing = Vec::new();
+    // Every string literal in the router that is a path with a parameter.
+    for path in router.split('"').skip(1).step_by(2) {
+        if path.starts_with('/') && path.contains('{') && !path.contains("{*") && !listed.contains(&path) {
+            missing.push(path.to_string());
+        }
+    }
+    for line in pages.lines() {
+        let Some(rest) = line.split("path=path!(\"").nth(1) else { continue };
+        let Some(path) = rest.split('"').next() else { continue };
+        if path.contains(':') {
+            let template: String = path
+                .split('/')
+                .map(|segment| match segment.strip_prefix(':') {
+                    Some(name) => format!("{{{name}}}"),
+                    None => segment.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let template = format!("/{template}");
+            if !listed.contains(&template.as_str()) {
+                missing.push(template);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes with a path parameter not probed: {missing:?}");
+}
