@@ -222,3 +222,44 @@ fn the_route_list_is_complete() {
     }
     assert!(missing.is_empty(), "routes with a path parameter not probed: {missing:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// `next` after a password sign-in
+// ---------------------------------------------------------------------------------------
+
+const GENEROUS_LIMITS: &str =
+    "login_attempts_per_account = 1000\nlogin_attempts_per_ip = 1000\nwrites_per_minute_per_ip = 100000";
+
+server_test!(sign_in_never_redirects_off_the_site, config = GENEROUS_LIMITS, |server| {
+    signed_up(server, "ana@example.org").await;
+    let form_sign_in = |next: &'static str| async move {
+        let browser = TestServer::browser();
+        let form = [("email", "ana@example.org"), ("password", PASSWORD), ("next", next)];
+        let response = server.post_form(&browser, "/auth/signin", &form).await;
+        (browser, response)
+    };
+    // The honest case still goes where it was asked to.
+    let (_, honest) = form_sign_in("/account?tab=sessions").await;
+    assert_eq!(honest.headers()["location"], "/account?tab=sessions");
+
+    for next in common::HOSTILE_NEXT {
+        let (browser, response) = form_sign_in(next).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(response.headers()["location"], "/", "{next:?}");
+        // Signed in all the same.
+        let me = browser.get(server.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK, "{next:?}");
+
+        // The JSON API takes `next` too and answers without a redirect.
+        let body = json!({ "email": "ana@example.org", "password": PASSWORD, "next": next });
+        let api = server.post_json(&TestServer::browser(), "/api/v1/auth/signin", body).await;
+        assert_eq!(api.status(), StatusCode::OK, "{next:?}");
+
+        // A failed attempt sends the form back to the sign-in page, never elsewhere.
+        let browser = TestServer::browser();
+        let form = [("email", "ana@example.org"), ("password", "not the password"), ("next", next)];
+        let failed = server.post_form(&browser, "/auth/signin", &form).await;
+        assert_eq!(failed.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(failed.headers()["location"], "/signin?next=%2F", "{next:?}");
+    }
+});

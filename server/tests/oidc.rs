@@ -97,7 +97,13 @@ async fn sign_in_at_provider(
     provider: &str,
     login: &str,
 ) -> (String, String) {
-    let mut url = server.url(&format!("/auth/oidc/{provider}/start?next=/account"));
+    let start = server.url(&format!("/auth/oidc/{provider}/start?next=/account"));
+    sign_in_from(server, browser, start, login).await
+}
+
+/// The same walk, from a start URL of the caller's (to choose `next`).
+async fn sign_in_from(server: &TestServer, browser: &reqwest::Client, start: String, login: &str) -> (String, String) {
+    let mut url = start;
     let mut callback = None;
     for _ in 0..25 {
         let response = browser.get(&url).send().await.unwrap();
@@ -284,3 +290,18 @@ async fn without_provider_logout_signing_out_does_not_sign_back_in() {
     assert_eq!(me(&server, &browser).await.status(), StatusCode::UNAUTHORIZED);
     server.stop().await;
 }
+
+/// The provider sends the browser back to the callback, which sends it on to the `next`
+/// kept since the start: a hostile one must have become `/` there.
+server_test!(the_callback_never_redirects_off_the_site, config = &provider_toml(&[("test", free_port())]), |server| {
+    let port = server.backend.config.oidc_providers[0].issuer.port().unwrap();
+    let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
+    for next in common::HOSTILE_NEXT {
+        let browser = TestServer::browser();
+        let start = reqwest::Url::parse_with_params(&server.url("/auth/oidc/test/start"), &[("next", next)]).unwrap();
+        let (callback, landed) = sign_in_from(server, &browser, start.to_string(), "erin").await;
+        assert!(callback.contains("/callback"), "{next:?}: {callback}");
+        assert_eq!(landed, server.url("/"), "{next:?}");
+        assert_eq!(me(server, &browser).await.status(), StatusCode::OK, "{next:?}");
+    }
+});

@@ -358,13 +358,26 @@ impl Identity {
     }
 }
 
-/// A path on this site to continue to; anything else (other hosts, `//evil`) becomes `/`.
+/// Where to send a browser after sign-in: `next` when it is a path on this site, else `/`.
+/// Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/<TAB>/evil.example`
+/// and `/\evil.example` both mean `//evil.example`, another site; and a control character
+/// cannot be put in a `Location` header at all (that was a 500 after a successful sign-in).
+/// `next` also crosses a page once (the sign-in page's query string is decoded into its
+/// form), so the checks apply to the text as given and once percent-decoded:
+/// `/%09/evil.example` is refused too.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".into()
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8();
+    match decoded {
+        Ok(decoded) if is_same_site_path(next) && is_same_site_path(&decoded) => next.to_string(),
+        _ => "/".into(),
     }
+}
+
+/// One `/`, not `//` or `/\`; no backslash, whitespace or control character anywhere.
+fn is_same_site_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 pub fn random_token() -> String {
@@ -391,6 +404,36 @@ mod tests {
         assert_eq!(safe_next("//evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/stories/0190b8a4?tab=history#top"), "/stories/0190b8a4?tab=history#top");
+        assert_eq!(safe_next("/search?q=caf%C3%A9"), "/search?q=caf%C3%A9");
+        // Read by a browser as another host, raw or once decoded; or not a header value.
+        for hostile in [
+            "/\t/evil.example/",
+            "/%09/evil.example/",
+            "/%0A/evil.example",
+            "/%0d%0aSet-Cookie:%20x=1",
+            "/\r\nLocation: https://evil.example",
+            "/%00",
+            "/\u{0}",
+            "/%7F",
+            "/\u{7f}",
+            "/%5Cevil.example",
+            "/%5C%5Cevil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/a\\b",
+            " /account",
+            "/account ",
+            "/%20/evil.example",
+            "/\u{85}evil.example",
+            "/\u{2028}evil.example",
+            "/%FF",
+            "\\/evil.example",
+            "https:/evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(hostile), "/", "{hostile:?}");
+        }
     }
 
     #[test]

@@ -252,5 +252,7 @@ pub async fn oidc_callback(
     if let Err(err) = identity.start_session(&session, &user, &method, Some(id_token), &client).await {
         return failed(Mode::Form, &session, err, "/signin", Vec::new()).await;
     }
-    Redirect::to(&next).into_response()
+    // Checked again on the way out: an attempt begun before `safe_next` refused control
+    // characters may still hold one in its session, and `Redirect::to` would panic on it.
+    Redirect::to(&safe_next(&next)).into_response()
 }

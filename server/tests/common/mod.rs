@@ -80,6 +80,30 @@ impl TestServer {
     }
 }
 
+/// `next` values after sign-in that a browser would follow off this site (tabs and line
+/// breaks are dropped from URLs, `\\` reads as `/`), raw and percent-encoded, or that
+/// cannot be put in a `Location` header at all. Password and OIDC sign-in both use it.
+pub const HOSTILE_NEXT: &[&str] = &[
+    "/\t/evil.example/",
+    "/%09/evil.example/",
+    "/\n/evil.example",
+    "/%0A/evil.example",
+    "/\r\n/evil.example",
+    "/%0D%0ASet-Cookie:%20x=1",
+    "/\0",
+    "/%00",
+    "/\u{7f}",
+    "/%7F",
+    "//evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%2F/evil.example",
+    "https://evil.example/",
+    " /evil.example",
+    "/ /evil.example",
+    "javascript:alert(1)",
+];
+
 /// Defines `mod $name { sqlite, postgres }` running the body against a server on each engine.
 #[macro_export]
 macro_rules! server_test {
