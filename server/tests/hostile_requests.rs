@@ -263,3 +263,40 @@ server_test!(sign_in_never_redirects_off_the_site, config = GENEROUS_LIMITS, |se
         assert_eq!(failed.headers()["location"], "/signin?next=%2F", "{next:?}");
     }
 });
+
+// ---------------------------------------------------------------------------------------
+// Server functions answer with the status of their error
+// ---------------------------------------------------------------------------------------
+
+/// Calls a server function as the islands do: a urlencoded POST to `/api/<name>`.
+async fn call(server: &TestServer, client: &reqwest::Client, name: &str, args: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = server.post_form(client, &format!("/api/{name}"), args).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+server_test!(server_functions_answer_with_the_status_of_their_error, |server| {
+    let (admin, _) = signed_up(server, "ana@example.org").await;
+    let (member, _) = signed_up(server, "bo@example.org").await;
+    let signed_out = TestServer::browser();
+
+    let (status, body) = call(server, &admin, "load_story", &[("id", "0190b8a4-0000-7000-8000-000000000000")]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{body}");
+    let (status, body) = call(server, &signed_out, "load_account", &[]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{body}");
+    let (status, body) = call(server, &member, "load_webhooks", &[]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
+    // A field the function checks, and arguments it cannot read at all.
+    let (status, body) = call(server, &admin, "load_deliveries", &[("from", "last tuesday")]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")), "{body}");
+    assert_eq!(body["fields"][0]["field"], "from");
+    let (status, body) = call(server, &admin, "load_story", &[]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")), "{body}");
+    // The same error over REST has the same status: one mapping.
+    let rest = admin.get(server.url("/api/v1/stories/0190b8a4-0000-7000-8000-000000000000")).send().await.unwrap();
+    assert_eq!(rest.status(), StatusCode::NOT_FOUND);
+    // Success is untouched.
+    let (status, body) = call(server, &admin, "load_account", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["email"], "ana@example.org");
+});

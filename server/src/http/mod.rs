@@ -222,6 +222,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(error::server_fn_errors))
         // Listed innermost first: a refused parameter is still counted under its route.
         .route_layer(axum::middleware::from_fn(middleware::refuse_malformed_path_params))
         .route_layer(axum::middleware::from_fn(middleware::remember_matched_path))
