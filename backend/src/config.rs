@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The type of `trusted_proxies` entries, for the code that reads them.
+pub use ipnet::IpNet;
+
 /// The file read when no other is named.
 pub const DEFAULT_CONFIG_FILE: &str = "heirloom.toml";
 
@@ -43,6 +46,9 @@ pub struct Config {
     pub oidc_providers: Vec<OidcProviderConfig>,
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
     pub trust_proxy_headers: bool,
+    /// Proxies (CIDR ranges) whose entries in `X-Forwarded-For` are skipped when it is read
+    /// from the right: the client is the right-most address not in these ranges.
+    pub trusted_proxies: Vec<IpNet>,
     /// State-changing requests (POST, PUT, PATCH, DELETE) allowed per client address per minute.
     pub writes_per_minute_per_ip: u32,
     /// Searches (results page, search API, typeahead) allowed per client address per minute.
@@ -158,6 +164,7 @@ struct Defaults {
     login_attempts_per_ip: u32,
     oidc_providers: Vec<()>,
     trust_proxy_headers: bool,
+    trusted_proxies: Vec<&'static str>,
     writes_per_minute_per_ip: u32,
     searches_per_minute_per_ip: u32,
     nats_stream: &'static str,
@@ -220,6 +227,8 @@ impl Default for Defaults {
             login_attempts_per_ip: 30,
             oidc_providers: Vec::new(),
             trust_proxy_headers: false,
+            // A second proxy on the same machine (nginx in front of Caddy) appends loopback.
+            trusted_proxies: vec!["127.0.0.1/32", "::1/128"],
             writes_per_minute_per_ip: 600,
             // Far more than a person typing into the search box asks for (one request per
             // pause), far less than what would keep the index busy for everyone else.
@@ -472,6 +481,7 @@ impl Config {
             ("login_attempts_per_account", json!(self.login_attempts_per_account)),
             ("login_attempts_per_ip", json!(self.login_attempts_per_ip)),
             ("trust_proxy_headers", json!(self.trust_proxy_headers)),
+            ("trusted_proxies", json!(self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>())),
             ("writes_per_minute_per_ip", json!(self.writes_per_minute_per_ip)),
             ("searches_per_minute_per_ip", json!(self.searches_per_minute_per_ip)),
             ("nats_stream", json!(self.nats_stream)),
@@ -543,6 +553,7 @@ impl fmt::Debug for Config {
             .field("login_attempts_per_ip", &self.login_attempts_per_ip)
             .field("oidc_providers", &self.oidc_providers)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("writes_per_minute_per_ip", &self.writes_per_minute_per_ip)
             .field("searches_per_minute_per_ip", &self.searches_per_minute_per_ip)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
@@ -685,6 +696,29 @@ mod tests {
             let err = load(toml, &[]).unwrap_err();
             assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidr_ranges_with_loopback_by_default() {
+        let config = load("", &[]).unwrap();
+        let defaults: Vec<String> = config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(defaults, ["127.0.0.1/32", "::1/128"]);
+        let config = load("trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\"]", &[]).unwrap();
+        assert!(config.trusted_proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        let again = load(&config.public_toml(), &[]).unwrap();
+        assert_eq!(again.trusted_proxies, config.trusted_proxies);
+        // An address without its prefix length, or no address at all, names the key.
+        for bad in ["trusted_proxies = [\"10.0.0.1\"]", "trusted_proxies = [\"proxy.local/32\"]"] {
+            let err = load(bad, &[]).unwrap_err();
+            assert!(
+                matches!(err, Error::Config { ref key, .. } if key.starts_with("trusted_proxies")),
+                "{bad}: {err:?}"
+            );
+        }
+        let from_env: figment::value::Value = r#"["192.168.0.0/16"]"#.parse().unwrap();
+        let config =
+            Config::from_figment(defaults_figment().merge(Serialized::default("trusted_proxies", from_env))).unwrap();
+        assert_eq!(config.trusted_proxies[0].to_string(), "192.168.0.0/16");
     }
 
     #[test]

@@ -265,6 +265,44 @@ server_test!(sign_in_never_redirects_off_the_site, config = GENEROUS_LIMITS, |se
 });
 
 // ---------------------------------------------------------------------------------------
+// X-Forwarded-For behind a proxy
+// ---------------------------------------------------------------------------------------
+
+async fn sign_in_from(server: &TestServer, forwarded_for: &str, email: &str) -> StatusCode {
+    TestServer::browser()
+        .post(server.url("/api/v1/auth/signin"))
+        .header("origin", &server.base)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "email": email, "password": "wrong password" }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+server_test!(
+    a_forged_forwarded_for_entry_does_not_escape_the_sign_in_limit,
+    config = "trust_proxy_headers = true\nlogin_attempts_per_ip = 2\nlogin_attempts_per_account = 1000\ntrusted_proxies = [\"127.0.0.1/32\", \"192.0.2.0/24\"]",
+    |server| {
+        // The proxy appends the address it saw; the client writes whatever it likes to the
+        // left, a fresh one per attempt.
+        for n in 1..=2 {
+            let status = sign_in_from(server, &format!("10.{n}.0.1, 203.0.113.7"), &format!("u{n}@example.org")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {n}");
+        }
+        let limited = sign_in_from(server, "10.3.0.1, 203.0.113.7", "u3@example.org").await;
+        assert_eq!(limited, StatusCode::TOO_MANY_REQUESTS, "a new left-most entry escaped the limit");
+        // Through a second, trusted proxy (192.0.2.0/24) it is the same client.
+        let via_cdn = sign_in_from(server, "10.4.0.1, 203.0.113.7, 192.0.2.10", "u4@example.org").await;
+        assert_eq!(via_cdn, StatusCode::TOO_MANY_REQUESTS);
+        // Another client is its own: the header is read, and naming the limited address on
+        // the left does not make anyone else limited.
+        let other = sign_in_from(server, "203.0.113.7, 198.51.100.9", "u5@example.org").await;
+        assert_eq!(other, StatusCode::UNAUTHORIZED);
+    }
+);
+
+// ---------------------------------------------------------------------------------------
 // Server functions answer with the status of their error
 // ---------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use backend::config::{Config, IpNet};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -24,12 +25,48 @@ pub fn write_limiter(per_minute: u32) -> WriteLimiter {
     Arc::new(RateLimiter::keyed(quota))
 }
 
-/// The client's address: the proxy's `X-Forwarded-For` only when configured to trust it.
-pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trust_proxy: bool) -> IpAddr {
-    let forwarded = trust_proxy
-        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse::<IpAddr>().ok())
-        .flatten();
-    forwarded.or(peer.map(|ConnectInfo(addr)| addr.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+/// The client's address, for rate limits and session records; the one place it is read.
+/// Without `trust_proxy_headers` it is the peer. With it, the peer is the proxy and the
+/// client is found in `X-Forwarded-For`, read from the right: each proxy appends the
+/// address it was reached from, so only the right-most entries were written by proxies,
+/// and anything left of them is whatever the client sent (the left-most entry is the
+/// client's choice, and keying limits on it let a client pick a fresh address per
+/// request). Entries of `trusted_proxies` are skipped; the first other one is the client.
+pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, config: &Config) -> IpAddr {
+    let peer = peer.map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if !config.trust_proxy_headers {
+        return peer;
+    }
+    // Several header lines form one list, in order (RFC 9110, section 5.3).
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded_client(&entries, &config.trusted_proxies).unwrap_or(peer)
+}
+
+/// The right-most entry not in `trusted`; the left-most when all are trusted (a request
+/// sent by a proxy itself). `None` when the header is missing or an entry that must be
+/// read is not an address: then the peer stands for the client.
+fn forwarded_client(entries: &[&str], trusted: &[IpNet]) -> Option<IpAddr> {
+    let mut client = None;
+    for entry in entries.iter().rev() {
+        let ip = parse_entry(entry)?;
+        client = Some(ip);
+        if !trusted.iter().any(|range| range.contains(&ip)) {
+            break;
+        }
+    }
+    client
+}
+
+/// `203.0.113.7`, `2001:db8::1`, and with a port as some proxies write them:
+/// `203.0.113.7:4711`, `[2001:db8::1]:4711`.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
 }
 
 pub async fn limit_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -39,11 +76,7 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
     {
         return next.run(request).await;
     }
-    let ip = client_ip(
-        request.headers(),
-        request.extensions().get::<ConnectInfo<SocketAddr>>(),
-        state.backend.config.trust_proxy_headers,
-    );
+    let ip = client_ip(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>(), &state.backend.config);
     if let Err(not_until) = state.write_limiter.check_key(&ip) {
         let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
         if state.write_limiter.len() > 100_000 {
@@ -67,11 +100,7 @@ pub async fn limit_searches(State(state): State<AppState>, request: Request, nex
     if !matches!(*request.method(), Method::GET | Method::HEAD) || !is_search(request.uri().path()) {
         return next.run(request).await;
     }
-    let ip = client_ip(
-        request.headers(),
-        request.extensions().get::<ConnectInfo<SocketAddr>>(),
-        state.backend.config.trust_proxy_headers,
-    );
+    let ip = client_ip(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>(), &state.backend.config);
     if let Err(not_until) = state.search_limiter.check_key(&ip) {
         let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
         if state.search_limiter.len() > 100_000 {
@@ -88,4 +117,75 @@ pub fn timed_out() -> ApiFailure {
     ApiFailure::new(ApiError::Unavailable {
         message: "The request took too long and was stopped. Please try again.".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(cidrs: &[&str]) -> Vec<IpNet> {
+        cidrs.iter().map(|c| c.parse().unwrap()).collect()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_entry() {
+        let loopback = ranges(&["127.0.0.1/32", "::1/128"]);
+        // One proxy appended the client's address to what the client sent.
+        assert_eq!(forwarded_client(&["1.2.3.4", "203.0.113.7"], &loopback), Some(ip("203.0.113.7")));
+        assert_eq!(forwarded_client(&["203.0.113.7"], &loopback), Some(ip("203.0.113.7")));
+        // A second proxy on the same machine appended loopback; a CDN in a trusted range too.
+        assert_eq!(forwarded_client(&["1.2.3.4", "203.0.113.7", "127.0.0.1"], &loopback), Some(ip("203.0.113.7")));
+        let cdn = ranges(&["127.0.0.1/32", "198.51.100.0/24", "2001:db8::/32"]);
+        assert_eq!(
+            forwarded_client(&["10.9.9.9", "2001:db8:ffff::1", "198.51.100.20", "2001:db8::7"], &cdn),
+            Some(ip("10.9.9.9"))
+        );
+        assert_eq!(forwarded_client(&["6.6.6.6", "203.0.113.7", "198.51.100.20"], &cdn), Some(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn forged_entries_left_of_the_client_are_never_read() {
+        let loopback = ranges(&["127.0.0.1/32"]);
+        for forged in ["127.0.0.1", "not an address", "", "999.1.1.1", "1.1.1.1, 2.2.2.2"] {
+            let entries = [forged, "203.0.113.7"];
+            assert_eq!(forwarded_client(&entries, &loopback), Some(ip("203.0.113.7")), "{forged:?}");
+        }
+    }
+
+    #[test]
+    fn all_trusted_gives_the_left_most_and_garbage_gives_the_peer() {
+        let loopback = ranges(&["127.0.0.1/32", "::1/128"]);
+        assert_eq!(forwarded_client(&["::1", "127.0.0.1"], &loopback), Some(ip("::1")));
+        assert_eq!(forwarded_client(&[], &loopback), None);
+        assert_eq!(forwarded_client(&["203.0.113.7", "unknown"], &loopback), None);
+        assert_eq!(forwarded_client(&["garbage", "127.0.0.1"], &loopback), None);
+    }
+
+    #[test]
+    fn entries_may_carry_a_port() {
+        assert_eq!(parse_entry("203.0.113.7:4711"), Some(ip("203.0.113.7")));
+        assert_eq!(parse_entry("[2001:db8::1]:4711"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_entry("2001:db8::1"), Some(ip("2001:db8::1")));
+        assert_eq!(parse_entry("_hidden"), None);
+    }
+
+    #[test]
+    fn the_header_is_read_only_when_trusted() {
+        let mut config =
+            backend::testing::config(std::path::Path::new("/tmp"), "sqlite::memory:", "http://127.0.0.1:1", "");
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", "1.2.3.4, 203.0.113.7".parse().unwrap());
+        headers.append("x-forwarded-for", "198.51.100.20".parse().unwrap());
+        let peer = ConnectInfo(SocketAddr::from(([10, 0, 0, 2], 5000)));
+        assert_eq!(client_ip(&headers, Some(&peer), &config), ip("10.0.0.2"));
+        config.trust_proxy_headers = true;
+        assert_eq!(client_ip(&headers, Some(&peer), &config), ip("198.51.100.20"));
+        config.trusted_proxies = ranges(&["198.51.100.0/24"]);
+        assert_eq!(client_ip(&headers, Some(&peer), &config), ip("203.0.113.7"));
+        assert_eq!(client_ip(&HeaderMap::new(), Some(&peer), &config), ip("10.0.0.2"));
+    }
 }

@@ -118,8 +118,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     }
 }
 
-/// Who is calling: address (the proxy's `X-Forwarded-For` only when configured to
-/// trust it) and user agent, recorded with sign-ins and used for rate limits.
+/// Who is calling: address ([`super::limits::client_ip`], the same the rate limits use)
+/// and user agent, recorded with sign-ins and used for the sign-in limits.
 pub struct Client(pub ClientInfo);
 
 impl FromRequestParts<AppState> for Client {
@@ -129,7 +129,7 @@ impl FromRequestParts<AppState> for Client {
         let ip = super::limits::client_ip(
             &parts.headers,
             parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-            state.backend.config.trust_proxy_headers,
+            &state.backend.config,
         );
         let user_agent =
             parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("unknown").to_string();
