@@ -5,6 +5,7 @@
 
 mod common;
 
+use backend::db::with_pool;
 use common::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -301,6 +302,93 @@ server_test!(
         assert_eq!(other, StatusCode::UNAUTHORIZED);
     }
 );
+
+// ---------------------------------------------------------------------------------------
+// Invisible characters in file names
+// ---------------------------------------------------------------------------------------
+
+/// A small real PNG.
+fn png() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([x as u8 * 16, y as u8 * 16, 128]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+fn upload_request(legacy_id: &str, file_name: &str, bytes: &[u8]) -> Value {
+    use sha2::Digest;
+    json!({ "legacy_id": legacy_id, "file_name": file_name, "size": bytes.len(), "content_type": "image/png",
+        "sha256": hex::encode(sha2::Sha256::digest(bytes)) })
+}
+
+async fn media_rows(server: &TestServer) -> i64 {
+    with_pool!(&server.backend.db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM media").fetch_one(pool).await.unwrap()
+    })
+}
+
+server_test!(file_names_with_direction_controls_or_zero_width_characters_are_refused, |server| {
+    let (ana, _) = signed_up(server, "ana@example.org").await;
+    let legacy = created(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let legacy_id = legacy["id"].as_str().unwrap();
+    let bytes = png();
+    let hidden = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        '\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}',
+    ];
+    let mut names: Vec<String> = hidden.iter().map(|c| format!("photo{c}.png")).collect();
+    names.push("\u{202E}gnp.exe".into());
+    names.push("\u{FEFF}photo.png".into());
+    for name in &names {
+        let response = server.post_json(&ana, "/api/v1/uploads", upload_request(legacy_id, name, &bytes)).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["kind"], "invalid", "{name:?}");
+        assert_eq!(error["fields"][0]["field"], "file_name", "{name:?}: {error}");
+        assert!(error["fields"][0]["message"].as_str().unwrap().contains("invisible characters"), "{error}");
+    }
+    assert_eq!(media_rows(server).await, 0, "nothing is stored");
+    // Right-to-left scripts are names like any other.
+    let fine = server.post_json(&ana, "/api/v1/uploads", upload_request(legacy_id, "תמונה.png", &bytes)).await;
+    assert_eq!(fine.status(), StatusCode::CREATED);
+});
+
+server_test!(a_stored_name_with_direction_controls_is_served_without_them, |server| {
+    let (ana, _) = signed_up(server, "ana@example.org").await;
+    let legacy = created(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let bytes = png();
+    let ticket =
+        created(server, &ana, "/api/v1/uploads", upload_request(legacy["id"].as_str().unwrap(), "a.png", &bytes)).await;
+    let id = ticket["media_id"].as_str().unwrap().to_string();
+    let part = &ticket["parts"][0];
+    let url = part["url"].as_str().unwrap();
+    let put = ana.put(server.url(url)).header("origin", &server.base).body(bytes.clone()).send().await.unwrap();
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let done = server.post_json(&ana, &format!("/api/v1/uploads/{id}/complete"), json!({})).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    // As a row written before uploads refused such names would hold it.
+    with_pool!(&server.backend.db, |pool| {
+        sqlx::query("UPDATE media SET file_name = $1 WHERE id = $2")
+            .bind("\u{202E}gnp.exe\u{200B}")
+            .bind(&id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let mut served = None;
+    for _ in 0..300 {
+        let response = ana.get(server.url(&format!("/media/{id}/original"))).send().await.unwrap();
+        if response.status() == StatusCode::OK {
+            served = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let served = served.expect("the file is served once processed");
+    let disposition = served.headers()["content-disposition"].to_str().unwrap().to_string();
+    // Neither the name nor its encoded form carries U+202E (%E2%80%AE) or U+200B.
+    assert!(disposition.ends_with("; filename=\"gnp.exe\"; filename*=UTF-8''gnp.exe"), "{disposition}");
+});
 
 // ---------------------------------------------------------------------------------------
 // Server functions answer with the status of their error

@@ -11,6 +11,7 @@ pub mod flash;
 pub mod media;
 pub mod search;
 pub mod stories;
+pub mod text;
 pub mod theme;
 pub mod tips;
 pub mod user;

@@ -708,6 +708,14 @@ fn clean_file_name(problems: &mut Problems, raw: &str) -> String {
         problems.add("file_name", format!("must be at most {FILE_NAME_MAX_CHARS} characters"));
     } else if name.chars().any(char::is_control) {
         problems.add("file_name", "must not contain control characters");
+    } else if name.chars().any(types::text::is_bidi_control_or_invisible) {
+        // `\u{202E}gnp.exe` would be offered for download as `exe.png`. Refused rather
+        // than silently stripped, so the uploader is told which name was not taken.
+        problems.add(
+            "file_name",
+            "must not contain invisible characters (text-direction controls or zero-width characters); \
+             rename the file and try again",
+        );
     }
     name.to_string()
 }

@@ -268,9 +268,13 @@ async fn serve_file(
 }
 
 /// `inline` or `attachment` with the name in RFC 6266 form: an ASCII fallback and the
-/// UTF-8 name percent-encoded, so no name can break out of the header.
+/// UTF-8 name percent-encoded, so no name can break out of the header. Bidi controls and
+/// zero-width characters are left out: uploads refuse them now, but a name stored before
+/// that would still make the browser offer `\u{202E}gnp.exe` as `exe.png`.
 fn content_disposition(inline: bool, file_name: &str) -> String {
     let kind = if inline { "inline" } else { "attachment" };
+    let file_name: String = file_name.chars().filter(|&c| !types::text::is_bidi_control_or_invisible(c)).collect();
+    let file_name = if file_name.trim().is_empty() { "file".to_string() } else { file_name };
     let ascii: String =
         file_name.chars().map(|c| if c.is_ascii_alphanumeric() || "._- ".contains(c) { c } else { '_' }).collect();
     let encoded: String =
@@ -318,5 +322,14 @@ mod tests {
         assert!(!value.contains('\r') && !value.contains('\n'));
         assert!(content_disposition(true, "Grandma's 1962 photo.jpg")
             .contains("filename*=UTF-8''Grandma%27s%201962%20photo.jpg"));
+    }
+
+    #[test]
+    fn names_stored_with_direction_controls_are_served_without_them() {
+        let value = content_disposition(false, "\u{202E}gnp.exe");
+        assert_eq!(value, "attachment; filename=\"gnp.exe\"; filename*=UTF-8''gnp.exe");
+        let value = content_disposition(false, "photo\u{200B}\u{2066}.jpg");
+        assert!(value.ends_with("filename*=UTF-8''photo.jpg"), "{value}");
+        assert!(content_disposition(false, "\u{FEFF}").ends_with("filename*=UTF-8''file"));
     }
 }
