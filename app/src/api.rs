@@ -147,8 +147,10 @@ pub async fn load_moderation() -> Result<Vec<FlagView>, ApiError> {
     Ok(backend.stories.moderation_queue(&auth.user).await?)
 }
 
-/// Saves the editor's content as a draft revision; returns the new version. A stale
-/// `version` is a conflict naming who saved first.
+/// Saves the editor's content as an autosave; returns the new version. The author's
+/// autosaves rewrite one working revision until they save for real (see
+/// `stories::service::record_revision`). A stale `version` is a conflict naming who
+/// saved first.
 #[server(endpoint = "autosave_story")]
 pub async fn autosave_story(
     id: String,
@@ -165,6 +167,7 @@ pub async fn autosave_story(
         tags: types::stories::split_tags(&tags),
         visibility: None,
         status: None,
+        autosave: true,
     };
     Ok(backend.stories.update_story(&auth.user, &id, &update).await?.version)
 }

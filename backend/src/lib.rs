@@ -15,6 +15,7 @@ pub mod stories;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 pub mod time;
 pub mod tips;
 pub mod vault;

@@ -2,7 +2,7 @@
 //! matrix on every read and write path, idempotent creates, version conflicts, the
 //! outbox written with the change, and bad input.
 
-use backend::db::{with_tx, Db};
+use backend::db::{with_pool, with_tx, Db};
 use backend::identity::{repo as users, NewUser, Role, User};
 use backend::stories::policy::{self, Reader, StoryFacts};
 use backend::stories::repo::StoryFilter;
@@ -368,4 +368,143 @@ db_test!(flags_reach_the_owners_queue_and_are_resolved, |db| {
     stories.resolve_flag(&ana, &flag, "dismiss").await.unwrap();
     assert!(stories.moderation_queue(&ana).await.unwrap().is_empty());
     assert!(stories.story(Some(&bo), &story.id).await.is_ok());
+});
+
+fn save(version: i64, title: &str, body: &str, autosave: bool) -> StoryUpdate {
+    StoryUpdate { version, title: title.into(), body: body.into(), autosave, ..Default::default() }
+}
+
+fn versions(history: &[types::RevisionView]) -> Vec<i64> {
+    history.iter().map(|r| r.version).collect()
+}
+
+db_test!(crlf_and_lf_saves_of_a_story_differ_only_where_the_text_does, |db| {
+    let stories = Stories::new(db.clone());
+    let ana = user(db, "ana").await;
+    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    // The plain form posts CRLF; "é" typed as e + a combining accent.
+    let mut input = story_input(&legacy.id, "Cafe\u{301} days", Visibility::Members, StoryStatus::Draft);
+    input.body = "First line\r\nSecond line\r\nThird cafe\u{301}\r\n".into();
+    input.tags = vec!["Cafe\u{301}".into()];
+    let story = stories.create_story(&ana, &input, None).await.unwrap();
+    assert_eq!(story.title, "Caf\u{e9} days");
+    assert_eq!(story.body, "First line\nSecond line\nThird caf\u{e9}\n");
+    assert_eq!(story.tags, ["caf\u{e9}"]);
+    // The editor's autosave posts LF, with one line changed.
+    let update = save(1, "Cafe\u{301} days", "First line\nSecond line, longer\nThird caf\u{e9}\n", true);
+    let saved = stories.update_story(&ana, &story.id, &update).await.unwrap();
+    let diff = stories.diff(Some(&ana), &story.id, 1, saved.version).await.unwrap();
+    let changed: Vec<(&str, &str)> =
+        diff.iter().filter(|d| d.kind != "same").map(|d| (d.kind.as_str(), d.text.as_str())).collect();
+    assert_eq!(changed, [("removed", "Second line"), ("added", "Second line, longer")]);
+    for revision in stories.revisions(Some(&ana), &story.id).await.unwrap() {
+        assert!(!revision.body.contains('\r') && !revision.title.contains('\u{301}'), "{revision:?}");
+    }
+    // Other typed fields go through the same normalization.
+    let named = LegacyInput { name: "Ro\u{301}sa".into(), summary: "One\r\nTwo".into(), ..Default::default() };
+    let named = stories.create_legacy(&ana, &named, None).await.unwrap();
+    assert_eq!((named.name.as_str(), named.summary.as_str()), ("R\u{f3}sa", "One\nTwo"));
+    let flag = stories.flag(&ana, &story.id, "Wrong cafe\u{301}").await.unwrap();
+    let queue = stories.moderation_queue(&ana).await.unwrap();
+    assert_eq!(queue.iter().find(|f| f.id == flag).unwrap().reason, "Wrong caf\u{e9}");
+    let bea = users::insert(db, &NewUser::new("bea@example.org", "Bea\u{301}ta", Role::Member).unwrap()).await.unwrap();
+    assert_eq!(bea.display_name, "Be\u{e1}ta");
+});
+
+db_test!(the_data_migration_rewrites_existing_crlf_text_once, |db| {
+    let stories = Stories::new(db.clone());
+    let ana = user(db, "ana").await;
+    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
+        .await
+        .unwrap();
+    stories.update_story(&ana, &story.id, &save(1, "Bees", "caf\u{e9}\ntwo\nthree\n", false)).await.unwrap();
+    stories.update_story(&ana, &story.id, &save(2, "Bees", "caf\u{e9}\nTWO\nthree\n", false)).await.unwrap();
+    // As stored before text was normalized: revision 2 and the story from the plain form,
+    // with an "é" as e + a combining accent.
+    let set = |sql: &'static str, body: &'static str| {
+        let (db, id) = (db.clone(), story.id.clone());
+        async move {
+            with_pool!(&db, |pool| sqlx::query(sql).bind(body).bind(&id).execute(pool).await.map(|_| ())).unwrap();
+        }
+    };
+    let old_revision = "UPDATE story_revisions SET body = $1 WHERE story_id = $2 AND version = 2";
+    set(old_revision, "cafe\u{301}\r\ntwo\r\nthree\r\n").await;
+    set("UPDATE stories SET body = $1 WHERE id = $2", "cafe\u{301}\r\nTWO\r\nthree\r\n").await;
+    let changed =
+        |diff: Vec<types::DiffLine>| diff.into_iter().filter(|d| d.kind != "same").map(|d| d.text).collect::<Vec<_>>();
+    assert_eq!(changed(stories.diff(Some(&ana), &story.id, 2, 3).await.unwrap()).len(), 6, "every line differs");
+
+    let forget = "DELETE FROM data_migrations";
+    with_pool!(db, |pool| sqlx::query(forget).execute(pool).await.map(|_| ())).unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(stories.revision(Some(&ana), &story.id, 2).await.unwrap().body, "caf\u{e9}\ntwo\nthree\n");
+    assert_eq!(stories.story(Some(&ana), &story.id).await.unwrap().body, "caf\u{e9}\nTWO\nthree\n");
+    assert_eq!(changed(stories.diff(Some(&ana), &story.id, 2, 3).await.unwrap()), ["two", "TWO"]);
+
+    // Recorded: starting again does not run it again.
+    set(old_revision, "cafe\u{301}\r\ntwo\r\nthree\r\n").await;
+    db.migrate().await.unwrap();
+    assert!(stories.revision(Some(&ana), &story.id, 2).await.unwrap().body.contains('\r'));
+});
+
+db_test!(autosaves_make_one_revision_until_someone_else_edits_or_the_author_publishes, |db| {
+    let stories = Stories::new(db.clone());
+    let ana = user(db, "ana").await;
+    let bo = user(db, "bo").await;
+    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    join(&stories, &ana, &bo, &legacy.id, LegacyRole::Editor).await;
+    let story = stories
+        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
+        .await
+        .unwrap();
+    let id = story.id.as_str();
+
+    // One edit: three autosaves while typing, then Publish.
+    let mut version = story.version;
+    for text in ["She kept", "She kept bees", "She kept bees in the orchard."] {
+        version = stories.update_story(&ana, id, &save(version, "Bees", text, true)).await.unwrap().version;
+    }
+    let mut publish = save(version, "Bees", "She kept bees in the orchard.", false);
+    publish.status = Some("published".into());
+    let published = stories.update_story(&ana, id, &publish).await.unwrap();
+    assert_eq!((published.version, published.status), (5, StoryStatus::Published), "every save is a version");
+    let history = stories.revisions(Some(&ana), id).await.unwrap();
+    assert_eq!(versions(&history), [5, 1], "one revision beyond the original");
+    assert_eq!(history[0].body, "She kept bees in the orchard.");
+    assert!(!history[0].autosave, "publishing completed the working revision");
+
+    // A save that changes no text (tags, visibility, nothing) adds no revision.
+    let mut same = save(5, "Bees", "She kept bees in the orchard.", false);
+    same.tags = vec!["orchard".into()];
+    let same = stories.update_story(&ana, id, &same).await.unwrap();
+    assert_eq!(same.version, 6);
+    assert_eq!(versions(&stories.revisions(Some(&ana), id).await.unwrap()), [5, 1]);
+
+    // After a completed revision, autosaving starts a new working one.
+    let v7 = stories.update_story(&ana, id, &save(6, "Bees", "Ana's draft", true)).await.unwrap().version;
+    // Someone else's edit in between is its own revision, and ends Ana's working copy.
+    let v8 = stories.update_story(&bo, id, &save(v7, "Bees", "Bo's correction", true)).await.unwrap().version;
+    let v9 = stories.update_story(&ana, id, &save(v8, "Bees", "Ana's draft, again", true)).await.unwrap().version;
+    let v10 = stories.update_story(&ana, id, &save(v9, "Bees", "Ana's draft, final", false)).await.unwrap().version;
+    let history = stories.revisions(Some(&ana), id).await.unwrap();
+    assert_eq!(versions(&history), [10, 8, 7, 5, 1]);
+    let texts: Vec<(&str, &str)> = history.iter().map(|r| (r.author_name.as_str(), r.body.as_str())).collect();
+    assert_eq!(texts[..3], [("ana", "Ana's draft, final"), ("bo", "Bo's correction"), ("ana", "Ana's draft")]);
+    assert_eq!(v10, 10);
+
+    // A stale version is still a conflict, for autosaves too, and changes nothing.
+    for autosave in [true, false] {
+        let err = stories.update_story(&ana, id, &save(v9, "Bees", "from an old tab", autosave)).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(ref m) if m.contains("version 10")), "{err:?}");
+    }
+    assert_eq!(stories.story(Some(&ana), id).await.unwrap().body, "Ana's draft, final");
+    assert_eq!(versions(&stories.revisions(Some(&ana), id).await.unwrap()), [10, 8, 7, 5, 1]);
+    // Restoring is a revision of its own, never folded into a working copy.
+    let w11 = stories.update_story(&ana, id, &save(10, "Bees", "typing", true)).await.unwrap().version;
+    let restored = stories.restore(&ana, id, 1, w11).await.unwrap();
+    let history = stories.revisions(Some(&ana), id).await.unwrap();
+    assert_eq!(versions(&history)[..2], [restored.version, w11]);
+    assert_eq!(history[0].restored_from, Some(1));
 });

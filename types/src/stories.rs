@@ -92,6 +92,10 @@ pub struct RevisionView {
     pub author_name: String,
     pub created_at: i64,
     pub restored_from: Option<i64>,
+    /// Saved by the editor's autosave: its author's working copy, which their next
+    /// autosave rewrites in place (until someone else saves, or they save themselves).
+    #[serde(default)]
+    pub autosave: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +170,11 @@ pub struct StoryUpdate {
     pub visibility: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// Sent by the editor's autosave rather than by the person saving. Autosaves by the
+    /// same author keep rewriting one working revision instead of adding one per pause;
+    /// the next ordinary save (Publish, Save draft) completes it.
+    #[serde(default)]
+    pub autosave: bool,
 }
 
 /// One line of a diff between two revisions.

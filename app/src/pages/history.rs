@@ -27,12 +27,15 @@ fn History(page: HistoryPage) -> impl IntoView {
     let id = story.id.clone();
     let latest = story.version;
     let can_edit = story.can_edit;
-    let newest = revisions.first().map(|r| r.version).unwrap_or(1);
-    let oldest = revisions.last().map(|r| r.version).unwrap_or(1);
+    // Revision numbers are the story's version when their text was saved; saves that
+    // changed no text, and autosaves folded into a working revision, leave gaps.
+    let versions: Vec<i64> = revisions.iter().map(|r| r.version).collect();
+    let newest = versions.first().copied().unwrap_or(1);
+    let previous = versions.get(1).copied().unwrap_or(newest);
     let options = move |selected: i64| {
-        revisions_versions(newest, oldest)
-            .into_iter()
-            .map(|v| view! { <option value=v.to_string() selected=v == selected>{format!("Version {v}")}</option> })
+        versions
+            .iter()
+            .map(|&v| view! { <option value=v.to_string() selected=v == selected>{format!("Version {v}")}</option> })
             .collect_view()
     };
     view! {
@@ -42,7 +45,7 @@ fn History(page: HistoryPage) -> impl IntoView {
         <FlashMessage flash=request::flash()/>
         <form method="get" class="compare">
             <label for="from">"Compare"</label>
-            <select id="from" name="from">{options(diff.as_ref().map_or(oldest.max(newest - 1), |d| d.0))}</select>
+            <select id="from" name="from">{options(diff.as_ref().map_or(previous, |d| d.0))}</select>
             <label for="to">"with"</label>
             <select id="to" name="to">{options(diff.as_ref().map_or(newest, |d| d.1))}</select>
             <button type="submit">"Show differences"</button>
@@ -61,7 +64,7 @@ fn History(page: HistoryPage) -> impl IntoView {
         })}
         <ol class="revisions" reversed>
             {revisions.into_iter().map(|r| {
-                let restore = (can_edit && r.version != latest).then(|| view! {
+                let restore = (can_edit && r.version != newest).then(|| view! {
                     <form method="post" action=format!("/stories/{id}/restore") class="inline-form">
                         <input type="hidden" name="revision" value=r.version.to_string()/>
                         <input type="hidden" name="version" value=latest.to_string()/>
@@ -74,6 +77,7 @@ fn History(page: HistoryPage) -> impl IntoView {
                             <strong>{format!("Version {}", r.version)}</strong>
                             {format!(" · {} · {}", r.author_name, format_time(r.created_at))}
                             {r.restored_from.map(|v| format!(" · restored from version {v}"))}
+                            {r.autosave.then(|| if r.version == newest { " · autosaved, still being written" } else { " · autosaved" })}
                             <br/><small dir="auto">{r.title.clone()}</small>
                         </div>
                         {restore}
@@ -82,8 +86,4 @@ fn History(page: HistoryPage) -> impl IntoView {
             }).collect_view()}
         </ol>
     }
-}
-
-fn revisions_versions(newest: i64, oldest: i64) -> Vec<i64> {
-    (oldest..=newest).rev().collect()
 }

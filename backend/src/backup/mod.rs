@@ -247,6 +247,8 @@ pub async fn restore(config: &Config, db: &Db, storage: Arc<dyn Storage>, archiv
     }
 
     let rows = import_database(db, &work.path().join("db")).await?;
+    // The backup may predate data migrations this database has recorded as done.
+    crate::db::data::run_all(db).await?;
     let mut media_files = 0u64;
     let media_root = work.path().join("media");
     for path in files_under(&media_root)? {

@@ -41,8 +41,10 @@ pub const TABLES: &[&str] = &[
 /// Tables left out on purpose: sign-in sessions (people sign in again after a restore;
 /// a session cookie copied with a backup should not open an account), OAuth states of
 /// connections being made (minutes-long, tied to those sessions) and the migrations
-/// bookkeeping (the restoring binary applies its own).
-pub const NOT_BACKED_UP: &[&str] = &["user_sessions", "tower_sessions", "connector_oauth_states", "_sqlx_migrations"];
+/// bookkeeping (the restoring binary applies its own, and runs its data migrations over
+/// the restored rows again).
+pub const NOT_BACKED_UP: &[&str] =
+    &["user_sessions", "tower_sessions", "connector_oauth_states", "_sqlx_migrations", "data_migrations"];
 
 /// How a column's values are read and written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

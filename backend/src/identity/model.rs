@@ -116,7 +116,8 @@ impl NewUser {
     /// Normalises and checks the fields; every problem is reported, not just the first.
     pub fn new(email: &str, display_name: &str, role: Role) -> Result<NewUser> {
         let email = normalize_email(email);
-        let display_name = display_name.trim().to_string();
+        // Normalized like every field people type (`crate::text`).
+        let display_name = crate::text::normalize(display_name).trim().to_string();
         let mut problems = Vec::new();
         if let Err(message) = check_email(&email) {
             problems.push(FieldError::new("email", message));

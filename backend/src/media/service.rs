@@ -21,8 +21,8 @@ use crate::media::model::{self, MediaRow, Variant, ORIGINAL};
 use crate::media::repo;
 use crate::media::signing::{Grant, UrlSigner};
 use crate::media::storage::{ByteRange, Object, Storage};
-use crate::stories::model::Problems;
 use crate::stories::model::StoryRow;
+use crate::stories::model::{self as text_fields, Problems};
 use crate::stories::policy::{self, Reader};
 use crate::stories::repo as stories_repo;
 use crate::stories::service::story_facts;
@@ -596,13 +596,10 @@ impl Media {
 
     pub async fn set_caption(&self, user: &User, id: &str, caption: &str, version: Option<i64>) -> Result<MediaView> {
         let row = self.editable(user, id).await?;
-        let caption = caption.trim();
-        if caption.chars().count() > CAPTION_MAX_CHARS {
-            return Err(Error::invalid("caption", &format!("must be at most {CAPTION_MAX_CHARS} characters")));
-        }
-        if caption.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(Error::invalid("caption", "must not contain control characters"));
-        }
+        let mut problems = Problems::default();
+        let caption = text_fields::multiline(&mut problems, "caption", caption, CAPTION_MAX_CHARS);
+        problems.into_result()?;
+        let caption = caption.as_str();
         let mut tx = self.db.begin().await?;
         if !repo::set_caption_tx(&mut tx, id, caption, version.unwrap_or(row.version)).await? {
             return Err(Error::Conflict("This item was changed meanwhile; reload and try again.".into()));
@@ -701,6 +698,7 @@ async fn append(
 
 /// The name without any folder part a browser may have sent, checked for length.
 fn clean_file_name(problems: &mut Problems, raw: &str) -> String {
+    let raw = crate::text::normalize(raw);
     let name = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     if name.is_empty() {
         problems.add("file_name", "is required");

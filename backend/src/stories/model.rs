@@ -54,6 +54,7 @@ pub struct RevisionRow {
     pub author_name: String,
     pub created_at: i64,
     pub restored_from: Option<i64>,
+    pub autosave: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -128,8 +129,10 @@ fn has_control(text: &str) -> bool {
     text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
-/// A single-line text field: trimmed, required or not, bounded, no control characters.
+/// A single-line text field: normalized ([`crate::text::normalize`]), trimmed, required
+/// or not, bounded, no control characters.
 pub fn line(problems: &mut Problems, field: &str, value: &str, required: bool, max_chars: usize) -> String {
+    let value = crate::text::normalize(value);
     let value = value.trim();
     if required && value.is_empty() {
         problems.add(field, "is required");
@@ -141,19 +144,35 @@ pub fn line(problems: &mut Problems, field: &str, value: &str, required: bool, m
     value.to_string()
 }
 
-pub fn body(problems: &mut Problems, value: &str) {
+/// A text of several lines (a summary, a caption): normalized, trimmed, bounded, no
+/// control characters but line breaks and tabs.
+pub fn multiline(problems: &mut Problems, field: &str, value: &str, max_chars: usize) -> String {
+    let value = crate::text::normalize(value);
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        problems.add(field, format!("must be at most {max_chars} characters"));
+    } else if has_control(value) {
+        problems.add(field, "must not contain control characters");
+    }
+    value.to_string()
+}
+
+/// A story's Markdown, normalized (not trimmed: leading indentation can be Markdown).
+pub fn body(problems: &mut Problems, value: &str) -> String {
+    let value = crate::text::normalize(value);
     if value.len() > BODY_MAX_BYTES {
         problems.add("body", format!("must be at most {} KB (it is {} KB)", BODY_MAX_BYTES / 1024, value.len() / 1024));
-    } else if has_control(value) {
+    } else if has_control(&value) {
         problems.add("body", "must not contain control characters");
     }
+    value.into_owned()
 }
 
 /// Tags are trimmed, lower-cased and de-duplicated.
 pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     for raw in values {
-        let tag = raw.trim().to_lowercase();
+        let tag = crate::text::normalize(raw).trim().to_lowercase();
         if tag.is_empty() {
             continue;
         }
@@ -204,6 +223,18 @@ mod tests {
         assert_eq!(tags, ["family"]);
         assert_eq!(problems.0.len(), 1);
         assert_eq!(problems.0[0].field, "tags");
+    }
+
+    #[test]
+    fn every_kind_of_field_is_normalized() {
+        let mut problems = Problems::default();
+        assert_eq!(body(&mut problems, "a\r\nCafe\u{301}\r\n"), "a\nCaf\u{e9}\n");
+        assert_eq!(line(&mut problems, "title", " Cafe\u{301} ", true, 10), "Caf\u{e9}");
+        assert_eq!(multiline(&mut problems, "summary", "one\r\ntwo\r", 10), "one\ntwo");
+        assert_eq!(tags(&mut problems, &["Cafe\u{301}".into(), "caf\u{e9}".into()]), ["caf\u{e9}"]);
+        assert!(problems.0.is_empty(), "{:?}", problems.0);
+        multiline(&mut problems, "caption", "a\u{7}b", 10);
+        assert_eq!(problems.0[0].field, "caption");
     }
 
     #[test]

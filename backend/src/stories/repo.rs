@@ -296,27 +296,68 @@ pub async fn set_tags_tx(tx: &mut Tx, story_id: &str, tags: &[String]) -> Result
     Ok(())
 }
 
-pub async fn insert_revision_tx(
-    tx: &mut Tx,
-    story_id: &str,
-    version: i64,
-    title: &str,
-    body: &str,
-    author_id: &str,
-    restored_from: Option<i64>,
-) -> Result<()> {
-    let sql = "INSERT INTO story_revisions (id, story_id, version, title, body, author_id, created_at, restored_from) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// What a new revision holds.
+pub struct NewRevision<'a> {
+    pub version: i64,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub author_id: &'a str,
+    pub restored_from: Option<i64>,
+    /// An autosave: its author's working copy, rewritten by their next autosave.
+    pub autosave: bool,
+}
+
+pub async fn insert_revision_tx(tx: &mut Tx, story_id: &str, r: &NewRevision<'_>) -> Result<()> {
+    let sql = "INSERT INTO story_revisions (id, story_id, version, title, body, author_id, created_at, restored_from, \
+               autosave) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     with_tx!(tx, |conn| {
         sqlx::query(sql)
             .bind(new_id())
             .bind(story_id)
-            .bind(version)
-            .bind(title)
-            .bind(body)
-            .bind(author_id)
+            .bind(r.version)
+            .bind(r.title)
+            .bind(r.body)
+            .bind(r.author_id)
             .bind(now_millis())
-            .bind(restored_from)
+            .bind(r.restored_from)
+            .bind(r.autosave)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// The newest revision of a story: what a save is compared with.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LatestRevision {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub author_id: String,
+    pub autosave: bool,
+}
+
+pub async fn latest_revision_tx(tx: &mut Tx, story_id: &str) -> Result<Option<LatestRevision>> {
+    let sql = "SELECT version, title, body, author_id, autosave FROM story_revisions WHERE story_id = $1 \
+               ORDER BY version DESC LIMIT 1";
+    Ok(with_tx!(tx, |conn| sqlx::query_as::<_, LatestRevision>(sql).bind(story_id).fetch_optional(conn).await)?)
+}
+
+/// Rewrites the revision at `version` in place (an author's working copy): it takes the
+/// story's new version number, the new content and whether it is still a working copy.
+pub async fn rewrite_revision_tx(tx: &mut Tx, story_id: &str, version: i64, r: &NewRevision<'_>) -> Result<()> {
+    let sql = "UPDATE story_revisions SET version = $3, title = $4, body = $5, created_at = $6, autosave = $7 \
+               WHERE story_id = $1 AND version = $2";
+    with_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(story_id)
+            .bind(version)
+            .bind(r.version)
+            .bind(r.title)
+            .bind(r.body)
+            .bind(now_millis())
+            .bind(r.autosave)
             .execute(conn)
             .await
             .map(|_| ())
@@ -413,14 +454,16 @@ pub async fn list_stories(
 }
 
 pub async fn revisions(db: &Db, story_id: &str) -> Result<Vec<RevisionRow>> {
-    let sql = "SELECT r.version, r.title, r.body, u.display_name AS author_name, r.created_at, r.restored_from \
-               FROM story_revisions r JOIN users u ON u.id = r.author_id WHERE r.story_id = $1 ORDER BY r.version DESC";
+    let sql = "SELECT r.version, r.title, r.body, u.display_name AS author_name, r.created_at, r.restored_from, \
+               r.autosave FROM story_revisions r JOIN users u ON u.id = r.author_id WHERE r.story_id = $1 \
+               ORDER BY r.version DESC";
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, RevisionRow>(sql).bind(story_id).fetch_all(pool).await)?)
 }
 
 pub async fn revision(db: &Db, story_id: &str, version: i64) -> Result<Option<RevisionRow>> {
-    let sql = "SELECT r.version, r.title, r.body, u.display_name AS author_name, r.created_at, r.restored_from \
-               FROM story_revisions r JOIN users u ON u.id = r.author_id WHERE r.story_id = $1 AND r.version = $2";
+    let sql = "SELECT r.version, r.title, r.body, u.display_name AS author_name, r.created_at, r.restored_from, \
+               r.autosave FROM story_revisions r JOIN users u ON u.id = r.author_id \
+               WHERE r.story_id = $1 AND r.version = $2";
     Ok(with_pool!(db, |pool| {
         sqlx::query_as::<_, RevisionRow>(sql).bind(story_id).bind(version).fetch_optional(pool).await
     })?)

@@ -60,10 +60,7 @@ impl Stories {
         let name = model::line(&mut problems, "name", &input.name, true, 120);
         let born = model::line(&mut problems, "born", &input.born, false, 40);
         let died = model::line(&mut problems, "died", &input.died, false, 40);
-        let summary = input.summary.trim().to_string();
-        if summary.chars().count() > 2000 {
-            problems.add("summary", "must be at most 2000 characters");
-        }
+        let summary = model::multiline(&mut problems, "summary", &input.summary, 2000);
         problems.into_result()?;
 
         let now = now_millis();
@@ -238,7 +235,7 @@ impl Stories {
     ) -> Result<StoryView> {
         let mut problems = Problems::default();
         let title = model::line(&mut problems, "title", &input.title, true, model::TITLE_MAX_CHARS);
-        model::body(&mut problems, &input.body);
+        let body = model::body(&mut problems, &input.body);
         let tags = model::tags(&mut problems, &input.tags);
         let visibility = parse_visibility(&mut problems, input.visibility.as_deref());
         let status = parse_status(&mut problems, input.status.as_deref());
@@ -267,14 +264,22 @@ impl Stories {
             legacy_id,
             author_id: &user.id,
             title: &title,
-            body: &input.body,
+            body: &body,
             visibility: visibility.as_str(),
             status: status.as_str(),
             now,
         };
         repo::insert_story_tx(&mut tx, &row).await?;
         repo::set_tags_tx(&mut tx, &id, &tags).await?;
-        repo::insert_revision_tx(&mut tx, &id, 1, &title, &input.body, &user.id, None).await?;
+        let first = repo::NewRevision {
+            version: 1,
+            title: &title,
+            body: &body,
+            author_id: &user.id,
+            restored_from: None,
+            autosave: false,
+        };
+        repo::insert_revision_tx(&mut tx, &id, &first).await?;
         let payload = json!({ "story_id": id, "legacy_id": legacy_id, "version": 1, "title": title,
             "visibility": visibility, "status": status, "tags": tags });
         append(&mut tx, "story", &id, "StoryCreated", user, payload).await?;
@@ -299,6 +304,9 @@ impl Stories {
     }
 
     /// Writes a new version; `restored_from` marks a revision that brings back an old one.
+    /// Every save that passes the version check makes a new version of the story (the
+    /// number the next save must name), but not necessarily a new revision: see
+    /// [`record_revision`].
     async fn save_story(
         &self,
         user: &User,
@@ -313,7 +321,7 @@ impl Stories {
         }
         let mut problems = Problems::default();
         let title = model::line(&mut problems, "title", &update.title, true, model::TITLE_MAX_CHARS);
-        model::body(&mut problems, &update.body);
+        let body = model::body(&mut problems, &update.body);
         let tags = model::tags(&mut problems, &update.tags);
         let visibility = match update.visibility.as_deref() {
             None => current.visibility(),
@@ -332,7 +340,7 @@ impl Stories {
             id,
             update.version,
             &title,
-            &update.body,
+            &body,
             visibility.as_str(),
             status.as_str(),
             &user.id,
@@ -345,9 +353,21 @@ impl Stories {
         }
         let version = update.version + 1;
         repo::set_tags_tx(&mut tx, id, &tags).await?;
-        repo::insert_revision_tx(&mut tx, id, version, &title, &update.body, &user.id, restored_from).await?;
+        // The story was at `update.version` when it was read (and still was at the update),
+        // so `current` says who saved last.
+        let saved_last_by_them = current.version == update.version && current.updated_by == user.id;
+        let save = repo::NewRevision {
+            version,
+            title: &title,
+            body: &body,
+            author_id: &user.id,
+            restored_from,
+            autosave: update.autosave,
+        };
+        let revision = record_revision(&mut tx, id, &save, saved_last_by_them).await?;
         let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "version": version, "title": title,
-            "visibility": visibility, "status": status, "tags": tags, "restored_from": restored_from });
+            "visibility": visibility, "status": status, "tags": tags, "restored_from": restored_from,
+            "revision": revision, "autosave": update.autosave });
         append(&mut tx, "story", id, "StoryUpdated", user, payload).await?;
         tx.commit().await?;
         self.story(Some(user), id).await
@@ -393,7 +413,7 @@ impl Stories {
         }
         let after = model::parse_cursor(&mut problems, request.cursor.as_deref());
         let mut filter = filter.clone();
-        filter.tag = filter.tag.trim().to_lowercase();
+        filter.tag = crate::text::normalize(&filter.tag).trim().to_lowercase();
         problems.into_result()?;
         let mut rows = repo::list_stories(&self.db, user.map(|u| u.id.as_str()), &filter, after, limit + 1).await?;
         let next_cursor = model::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
@@ -439,6 +459,7 @@ impl Stories {
             tags: story.tags,
             visibility: None,
             status: None,
+            autosave: false,
         };
         self.save_story(user, id, &update, Some(version)).await
     }
@@ -507,6 +528,44 @@ impl Stories {
             append(&mut tx, "story", &story_id, "StoryDeleted", user, payload).await?;
         }
         tx.commit().await
+    }
+}
+
+/// Keeps the text of a save in the history, in the transaction whose story update holds
+/// the story's row (so no other save of it runs meanwhile). Returns the version of the
+/// revision that now holds this text.
+///
+/// - Text (title and body) equal to the newest revision's makes no revision: a save that
+///   only publishes, or changes tags or visibility, or changes nothing, adds no identical
+///   entry to the history.
+/// - An author's autosave starts a working revision (`autosave`); their next autosaves
+///   rewrite it in place, taking the story's new version number, as long as it is the
+///   newest revision and nobody else saved since. Their next ordinary save (Publish, Save
+///   draft) rewrites it one last time and completes it. So editing, pausing three times
+///   and publishing adds one revision, not four.
+/// - Anything else (someone else's edit, a restore, a save after a completed revision)
+///   is a new revision.
+async fn record_revision(
+    tx: &mut Tx,
+    story_id: &str,
+    save: &repo::NewRevision<'_>,
+    saved_last_by_them: bool,
+) -> Result<i64> {
+    let Some(latest) = repo::latest_revision_tx(tx, story_id).await? else {
+        repo::insert_revision_tx(tx, story_id, save).await?;
+        return Ok(save.version);
+    };
+    let same_text = latest.title == save.title && latest.body == save.body;
+    let working_copy =
+        latest.autosave && latest.author_id == save.author_id && saved_last_by_them && save.restored_from.is_none();
+    if working_copy && !(same_text && save.autosave) {
+        repo::rewrite_revision_tx(tx, story_id, latest.version, save).await?;
+        Ok(save.version)
+    } else if same_text {
+        Ok(latest.version)
+    } else {
+        repo::insert_revision_tx(tx, story_id, save).await?;
+        Ok(save.version)
     }
 }
 
@@ -603,6 +662,7 @@ fn revision_view(row: crate::stories::model::RevisionRow) -> RevisionView {
         author_name: row.author_name,
         created_at: row.created_at,
         restored_from: row.restored_from,
+        autosave: row.autosave,
     }
 }
 

@@ -97,6 +97,7 @@ pub async fn update_story(
         tags: split_tags(&form.tags),
         visibility: form.visibility.clone(),
         status: form.status.clone(),
+        autosave: false,
     };
     match state.backend.stories.update_story(&auth.user, &id, &update).await {
         Ok(story) => Redirect::to(&format!("/stories/{}", story.id)).into_response(),
