@@ -99,6 +99,9 @@ pub fn MediaGallery(
             </div>
         </Lightbox>
     }
+    // Erased: pages put the gallery beside islands of their own, and the nested view type
+    // grows past the compiler's depth limit where the server renders it.
+    .into_any()
 }
 
 fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
