@@ -79,6 +79,7 @@ impl Backend {
                 media::pipeline::Settings::from_config(&self.config),
             )),
             Arc::new(tips::TipsConsumer(self.tips.clone())),
+            Arc::new(media::MediaFiles(self.media.clone())),
         ]
     }
 

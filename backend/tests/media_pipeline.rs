@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backend::db::Db;
+use backend::db::{with_pool, Db};
 use backend::db_test;
 use backend::events::dispatch::Lane;
 use backend::events::{consumer, outbox, Consumer, Delivered, RetryPolicy};
@@ -22,12 +22,12 @@ use backend::identity::{repo as users, NewUser, Role, User};
 use backend::media::model::{self, MediaRow};
 use backend::media::pipeline::{ClamdAddress, MediaPipeline, Settings};
 use backend::media::signing::UrlSigner;
-use backend::media::{FolderStorage, Media, MediaLimits, Signature};
+use backend::media::{FolderStorage, Media, MediaFiles, MediaLimits, Signature};
 use backend::stories::Stories;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use types::events::Envelope;
-use types::{LegacyInput, MediaState, ScanStatus, UploadRequest};
+use types::{LegacyInput, MediaState, ScanStatus, StoryInput, UploadRequest};
 
 const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
@@ -72,9 +72,14 @@ impl World {
 
     /// Uploads `bytes` as the browser would: ask, send each part to its signed URL, complete.
     async fn upload(&self, file_name: &str, declared_type: &str, bytes: &[u8]) -> String {
+        self.upload_to(None, file_name, declared_type, bytes).await
+    }
+
+    /// [`World::upload`] to a story of the legacy (`None`: to the legacy itself).
+    async fn upload_to(&self, story_id: Option<&str>, file_name: &str, declared_type: &str, bytes: &[u8]) -> String {
         let request = UploadRequest {
             legacy_id: self.legacy_id.clone(),
-            story_id: None,
+            story_id: story_id.map(String::from),
             file_name: file_name.into(),
             size: bytes.len() as u64,
             content_type: declared_type.into(),
@@ -511,6 +516,73 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
     let row = world.row(&id).await;
     assert_eq!(row.state(), MediaState::Failed);
     assert!(row.failure.as_deref().unwrap().contains("2500 megapixels"), "{:?}", row.failure);
+});
+
+db_test!(a_deleted_story_takes_its_media_and_their_files_with_it, |db| {
+    let world = World::new(db).await;
+    let stories = Stories::new(db.clone());
+    let input = StoryInput {
+        legacy_id: world.legacy_id.clone(),
+        title: "The garden".into(),
+        body: "Roses.".into(),
+        visibility: Some("private".into()),
+        status: Some("published".into()),
+        ..Default::default()
+    };
+    let story = stories.create_story(&world.user, &input, None).await.unwrap();
+    let photo = world.upload_to(Some(&story.id), "roses.jpg", "image/jpeg", &jpeg(400, 300)).await;
+    process(&world.pipeline(world.settings()), db, &photo).await.unwrap();
+    let variants: Vec<String> = world.row(&photo).await.variants().into_iter().map(|v| v.name).collect();
+    assert!(!variants.is_empty());
+    // An upload to the story that was never finished: its parts are held by the storage.
+    let bytes = jpeg(64, 64);
+    let request = UploadRequest {
+        legacy_id: world.legacy_id.clone(),
+        story_id: Some(story.id.clone()),
+        file_name: "half.jpg".into(),
+        size: bytes.len() as u64,
+        content_type: "image/jpeg".into(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+    };
+    let ticket = world.media.request_upload(&world.user, &request).await.unwrap();
+    let part = &ticket.parts[0];
+    let (expires, sig) = signed_query(&part.url);
+    let mut chunk = &bytes[..part.size as usize];
+    world.media.receive_part(&ticket.media_id, 1, Signature { expires, sig: &sig }, &mut chunk).await.unwrap();
+    let half = ticket.media_id;
+    let upload_id = world.row(&half).await.upload_id;
+    let held = || async { world.media.storage().parts(&model::original_key(&half), &upload_id).await.unwrap().len() };
+    assert_eq!(held().await, 1);
+    let kept = world.upload("legacy.jpg", "image/jpeg", &jpeg(64, 64)).await;
+
+    // The story cannot be deleted from under its media (the old foreign key made them
+    // the legacy's, readable by every member).
+    let bare = with_pool!(db, |pool| {
+        sqlx::query("DELETE FROM stories WHERE id = $1").bind(&story.id).execute(pool).await.map(|_| ())
+    });
+    assert!(bare.is_err(), "a story with media is not deleted on its own");
+
+    stories.delete_story(&world.user, &story.id).await.unwrap();
+    assert!(world.media.row(&photo).await.unwrap().is_none() && world.media.row(&half).await.unwrap().is_none());
+    assert!(world.media.row(&kept).await.unwrap().is_some(), "the legacy's own media stay");
+    let story_events = outbox::events_for(db, "story", &story.id).await.unwrap();
+    assert_eq!(story_events.last().unwrap().payload["media_deleted"], 2);
+
+    // The files go after the commit, through the consumer of MediaDeleted (twice is fine).
+    assert!(world.original_exists(&photo).await);
+    let files = MediaFiles(world.media.clone());
+    for id in [&photo, &half] {
+        let deleted = outbox::events_for(db, "media", id).await.unwrap().into_iter().last().unwrap();
+        assert_eq!(deleted.event_type, "MediaDeleted");
+        assert_eq!(deleted.actor.as_deref(), Some(world.user.id.as_str()));
+        files.handle(&deleted).await.unwrap();
+        files.handle(&deleted).await.unwrap();
+    }
+    assert!(!world.original_exists(&photo).await);
+    for name in &variants {
+        assert!(world.media.storage().read(&model::variant_key(&photo, name), None).await.is_err(), "{name}");
+    }
+    assert_eq!(held().await, 0, "the unfinished upload's parts are gone");
 });
 
 db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus, |db| {

@@ -326,6 +326,156 @@ server_test!(bytes_that_do_not_match_the_checksum_are_discarded, config = SMALL_
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
 });
 
+/// Makes a member of `legacy_id` with `role` through an invitation link.
+async fn member(
+    server: &TestServer,
+    owner: &reqwest::Client,
+    legacy_id: &str,
+    email: &str,
+    role: &str,
+) -> reqwest::Client {
+    let path = format!("/api/v1/legacies/{legacy_id}/invitations");
+    let invitation: Value = server.post_json(owner, &path, json!({ "role": role })).await.json().await.unwrap();
+    let client = signed_up(server, email).await;
+    let token = invitation["token"].as_str().unwrap();
+    let accepted = server.post_json(&client, &format!("/api/v1/invitations/{token}/accept"), json!({})).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    client
+}
+
+/// What `client` can reach of item `id`: the item over the API, its original without a
+/// signature, and the item in its legacy's media list.
+async fn reach(server: &TestServer, client: &reqwest::Client, legacy_id: &str, id: &str) -> [bool; 3] {
+    let api = get_json(server, client, &format!("/api/v1/media/{id}")).await.0 == StatusCode::OK;
+    let original = client.get(server.url(&format!("/media/{id}/original"))).send().await.unwrap();
+    let (status, listed) = get_json(server, client, &format!("/api/v1/legacies/{legacy_id}/media")).await;
+    let listed = status == StatusCode::OK && listed.as_array().unwrap().iter().any(|item| item["id"] == id);
+    [api, original.status() == StatusCode::OK, listed]
+}
+
+fn stored(server: &TestServer, key: &str) -> bool {
+    server.backend.config.data_dir.join("media").join("objects").join(key).exists()
+}
+
+// Deleting, moderating away or unpublishing a story never lets anyone see its photos who
+// could not before (a deleted story's media used to become the legacy's, open to every
+// member): for each visibility, each reader and each action.
+server_test!(a_story_s_media_never_widen_when_it_is_deleted_removed_or_unpublished, config = SMALL_PARTS, |server| {
+    let ana = signed_up(server, "ana@example.org").await;
+    let rosa = legacy(server, &ana).await;
+    let readers = [
+        ("viewer", member(server, &ana, &rosa, "vic@example.org", "viewer").await),
+        ("contributor", member(server, &ana, &rosa, "cora@example.org", "contributor").await),
+        ("non-member", signed_up(server, "nora@example.org").await),
+        ("signed out", TestServer::browser()),
+    ];
+    let file = noise_png(24);
+    for visibility in ["private", "members", "public"] {
+        for action in ["delete", "remove", "unpublish"] {
+            let case = format!("{action} a {visibility} story");
+            let input = json!({ "legacy_id": rosa, "title": case, "body": "With a photo.", "visibility": visibility,
+                "status": "published" });
+            let story: Value = server.post_json(&ana, "/api/v1/stories", input).await.json().await.unwrap();
+            let story_id = story["id"].as_str().unwrap();
+            let mut body = upload_body(&rosa, &file);
+            body["story_id"] = json!(story_id);
+            let (status, ticket) = request_upload(server, &ana, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{case}: {ticket}");
+            let id = ticket["media_id"].as_str().unwrap().to_string();
+            assert_eq!(put_part(server, &ana, part(&ticket, 1), &file).await, StatusCode::NO_CONTENT);
+            let complete = server.post_json(&ana, &format!("/api/v1/uploads/{id}/complete"), json!({})).await;
+            assert_eq!(complete.status(), StatusCode::OK, "{case}");
+            let item = processed(server, &ana, &id).await;
+            assert_eq!(item["state"], "ready", "{case}: {item}");
+            let mut keys = vec![format!("originals/{id}")];
+            let variants = item["variants"].as_array().unwrap().iter();
+            keys.extend(variants.map(|v| format!("variants/{id}/{}", v["name"].as_str().unwrap())));
+            assert!(keys.len() > 1 && keys.iter().all(|key| stored(server, key)), "{case}: stored: {keys:?}");
+
+            let mut before = Vec::new();
+            for (who, client) in &readers {
+                let reached = reach(server, client, &rosa, &id).await;
+                // The photo follows its story: members see a members' story's, anyone a public one's.
+                let expected = match (visibility, *who) {
+                    ("public", _) | ("members", "viewer" | "contributor") => [true; 3],
+                    _ => [false; 3],
+                };
+                assert_eq!(reached, expected, "{case}: the {who} before");
+                before.push(reached);
+            }
+
+            match action {
+                "delete" => {
+                    // The story's page says what deleting it takes with it.
+                    let page = ana.get(server.url(&format!("/stories/{story_id}"))).send().await.unwrap();
+                    let page = page.text().await.unwrap();
+                    assert!(page.contains("Deleting it also deletes the photo or recording added to it."), "{page}");
+                    let deleted = ana
+                        .delete(server.url(&format!("/api/v1/stories/{story_id}")))
+                        .header("origin", &server.base)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(deleted.status(), StatusCode::NO_CONTENT, "{case}");
+                }
+                "remove" => {
+                    // The author reports it (a private story has no other reader); the owner removes it.
+                    let flagged = server
+                        .post_json(&ana, &format!("/api/v1/stories/{story_id}/flags"), json!({ "reason": "Not ours" }))
+                        .await;
+                    assert_eq!(flagged.status(), StatusCode::CREATED, "{case}");
+                    let flag: Value = flagged.json().await.unwrap();
+                    let path = format!("/api/v1/moderation/flags/{}", flag["id"].as_str().unwrap());
+                    let resolved = server.post_json(&ana, &path, json!({ "action": "remove" })).await;
+                    assert_eq!(resolved.status(), StatusCode::NO_CONTENT, "{case}");
+                }
+                _ => {
+                    let update = json!({ "version": story["version"], "title": case, "body": "With a photo.",
+                        "status": "draft" });
+                    let unpublished = ana
+                        .put(server.url(&format!("/api/v1/stories/{story_id}")))
+                        .header("origin", &server.base)
+                        .json(&update)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(unpublished.status(), StatusCode::OK, "{case}");
+                }
+            }
+
+            for ((who, client), before) in readers.iter().zip(&before) {
+                let after = reach(server, client, &rosa, &id).await;
+                let gained: Vec<bool> = after.iter().zip(before).map(|(a, b)| *a && !*b).collect();
+                assert_eq!(gained, [false; 3], "{case}: the {who} gained access (api, original, list)");
+                assert_eq!(after, [false; 3], "{case}: the {who} after");
+            }
+            let signed = stranger_status(server, item["original_url"].as_str().unwrap()).await;
+            if action == "unpublish" {
+                // The author still has it; a signed URL handed out earlier lasts until it expires.
+                assert_eq!(reach(server, &ana, &rosa, &id).await, [true; 3], "{case}: the author");
+                assert_eq!(signed, StatusCode::OK, "{case}");
+                continue;
+            }
+            // Gone for its author too, signed URLs included, and its files are removed.
+            assert_eq!(reach(server, &ana, &rosa, &id).await, [false; 3], "{case}: the author");
+            assert_eq!(signed, StatusCode::NOT_FOUND, "{case}: a signed URL");
+            for _ in 0..100 {
+                if !keys.iter().any(|key| stored(server, key)) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            for key in &keys {
+                assert!(!stored(server, key), "{case}: {key} is still stored");
+            }
+        }
+    }
+});
+
+async fn stranger_status(server: &TestServer, url: &str) -> StatusCode {
+    TestServer::browser().get(server.url(url)).send().await.unwrap().status()
+}
+
 /// An s3s-fs server on a folder, when the binary is installed (`make test` installs it).
 struct S3Server {
     child: tokio::process::Child,

@@ -29,6 +29,7 @@ pub fn ModerationPage() -> impl IntoView {
                                     " "
                                     <button type="submit" name="action" value="remove">"Remove the story"</button>
                                 </form>
+                                <p class="note">"Removing it deletes the story with its photos and recordings."</p>
                             </li>
                         }).collect_view()}
                     </ul>

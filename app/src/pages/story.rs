@@ -25,6 +25,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
     let flash = request::flash();
     let signed_in = request::current_user().is_some();
     let id = story.id.clone();
+    let deletes_too = delete_note(media.len());
     view! {
         <Title text=story.title.clone()/>
         <FlashMessage flash/>
@@ -61,7 +62,8 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
             <a class="button" href=format!("/stories/{id}/history")>"History"</a>
             {story.can_delete.then(|| view! {
                 <form method="post" action=format!("/stories/{id}/delete") class="inline-form">
-                    <button type="submit">"Delete"</button>
+                    <button type="submit" aria-describedby="delete-note">"Delete"</button>
+                    " " <small id="delete-note" class="note">{deletes_too}</small>
                 </form>
             })}
         </nav>
@@ -77,5 +79,15 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
                 </form>
             </details>
         })}
+    }
+}
+
+/// What deleting takes with it: the story's photos and recordings go too (the backend
+/// deletes them in the same transaction), which the person deleting should know.
+fn delete_note(media: usize) -> String {
+    match media {
+        0 => "Deleting it also deletes any photos and recordings added to it.".into(),
+        1 => "Deleting it also deletes the photo or recording added to it.".into(),
+        n => format!("Deleting it also deletes the {n} photos and recordings added to it."),
     }
 }

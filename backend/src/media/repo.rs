@@ -166,3 +166,16 @@ pub async fn delete_tx(tx: &mut Tx, id: &str) -> Result<bool> {
     })?;
     Ok(deleted > 0)
 }
+
+/// Deletes every item attached to a story and returns them (their files are removed
+/// after the commit, from the `MediaDeleted` events the caller appends).
+pub async fn delete_of_story_tx(tx: &mut Tx, story_id: &str) -> Result<Vec<MediaRow>> {
+    let sql = format!("DELETE FROM media WHERE story_id = $1 RETURNING {COLUMNS}");
+    Ok(with_tx!(tx, |conn| sqlx::query_as::<_, MediaRow>(&sql).bind(story_id).fetch_all(conn).await)?)
+}
+
+/// Deletes one item and returns it as it was at that moment.
+pub async fn delete_returning_tx(tx: &mut Tx, id: &str) -> Result<Option<MediaRow>> {
+    let sql = format!("DELETE FROM media WHERE id = $1 RETURNING {COLUMNS}");
+    Ok(with_tx!(tx, |conn| sqlx::query_as::<_, MediaRow>(&sql).bind(id).fetch_optional(conn).await)?)
+}

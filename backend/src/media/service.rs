@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
@@ -642,20 +643,27 @@ impl Media {
         self.media(Some(user), id).await
     }
 
-    /// Deletes the item and every stored file of it.
+    /// Deletes the item. Its stored files are removed after the commit by the
+    /// `media-files` consumer of the `MediaDeleted` event ([`MediaFiles`]), the one path
+    /// that removes a deleted item's files, whichever way it was deleted.
     pub async fn delete(&self, user: &User, id: &str) -> Result<()> {
-        let row = self.editable(user, id).await?;
+        self.editable(user, id).await?;
         let mut tx = self.db.begin().await?;
-        repo::delete_tx(&mut tx, id).await?;
-        append(&mut tx, id, "MediaDeleted", Some(&user.id), json!({ "media_id": id, "legacy_id": row.legacy_id }))
-            .await?;
-        tx.commit().await?;
-        // After the commit: a crash here leaves unreachable bytes, never a row without its file.
-        if row.state() == MediaState::Uploading {
-            let _ = self.storage.abort_upload(&model::original_key(id), &row.upload_id).await;
+        // The row as deleted (not as read above): processing may have added variants since.
+        if let Some(row) = repo::delete_returning_tx(&mut tx, id).await? {
+            append_deleted(&mut tx, &row, &user.id).await?;
         }
-        for v in row.variants() {
-            let _ = self.storage.delete(&model::variant_key(id, &v.name)).await;
+        tx.commit().await
+    }
+
+    /// Removes every stored file of a deleted item: an unfinished upload's parts, the
+    /// variants and the original. Files already gone are fine (a redelivered event).
+    pub async fn remove_files(&self, id: &str, files: &StoredFiles) -> Result<()> {
+        if let Some(upload_id) = &files.upload_id {
+            self.storage.abort_upload(&model::original_key(id), upload_id).await?;
+        }
+        for name in &files.variants {
+            self.storage.delete(&model::variant_key(id, name)).await?;
         }
         self.storage.delete(&model::original_key(id)).await
     }
@@ -670,19 +678,90 @@ impl Media {
     }
 }
 
+/// Deletes the media of a story in the transaction that deletes the story, with a
+/// `MediaDeleted` event each (which removes their files after the commit). A story's
+/// photos and recordings go with it: left behind, they would become the legacy's and
+/// every member could see what only the story's readers could. Returns how many.
+pub async fn delete_story_media_tx(tx: &mut Tx, story_id: &str, actor_id: &str) -> Result<usize> {
+    let rows = repo::delete_of_story_tx(tx, story_id).await?;
+    for row in &rows {
+        append_deleted(tx, row, actor_id).await?;
+    }
+    Ok(rows.len())
+}
+
+/// The stored files of a deleted item, carried in its `MediaDeleted` event because the
+/// row is gone by the time they are removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFiles {
+    /// Names of its variants (`variants/<id>/<name>`).
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// The storage's handle of an upload that was never completed.
+    #[serde(default)]
+    pub upload_id: Option<String>,
+}
+
+impl StoredFiles {
+    fn of(row: &MediaRow) -> StoredFiles {
+        StoredFiles {
+            variants: row.variants().into_iter().map(|v| v.name).collect(),
+            upload_id: (row.state() == MediaState::Uploading).then(|| row.upload_id.clone()),
+        }
+    }
+}
+
+async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &str) -> Result<String> {
+    let payload = json!({ "media_id": row.id, "legacy_id": row.legacy_id, "story_id": row.story_id,
+        "files": StoredFiles::of(row) });
+    append(tx, &row.id, "MediaDeleted", Some(actor_id), payload).await
+}
+
+/// The consumer that removes a deleted item's files (`MediaDeleted`): after the commit,
+/// so a failed delete never leaves a row without its file, and retried by the event bus
+/// when the storage cannot be reached, so the bytes of a deleted photo do not linger.
+pub struct MediaFiles(pub Arc<Media>);
+
+/// Its name: the key of its progress records.
+pub const FILES_CONSUMER: &str = "media-files";
+
+#[async_trait::async_trait]
+impl events::Consumer for MediaFiles {
+    fn name(&self) -> &str {
+        FILES_CONSUMER
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == "MediaDeleted"
+    }
+
+    async fn handle(&self, event: &types::events::Envelope) -> std::result::Result<(), String> {
+        // Events from before the files were listed name none: the original still goes.
+        let files: StoredFiles = match event.payload.get("files") {
+            Some(files) => serde_json::from_value(files.clone()).map_err(|e| format!("unreadable files list: {e}"))?,
+            None => StoredFiles::default(),
+        };
+        self.0.remove_files(&event.aggregate_id, &files).await.map_err(|e| e.to_string())
+    }
+}
+
 /// What the reader may do with an item, given their role in its legacy and its story
-/// (`None` when it has none, or the story was deleted meanwhile: then it is the legacy's).
-/// Signed out, only media of a public, published story can be read.
+/// (`None` when it has none, or the story no longer exists). An item without a story is
+/// the legacy's: its members read it. One whose story is gone (a row left behind by a
+/// path that forgot it) never falls back to that: only its uploader and the legacy's
+/// owners and editors read it, so a photo of a private story never widens to every
+/// member by accident. Signed out, only media of a public, published story can be read.
 fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, story: Option<&StoryRow>) -> Access {
     let uploader = user.is_some_and(|u| u.id == row.uploader_id);
     let reader =
         Reader { user_id: user.map(|u| u.id.as_str()), is_admin: user.is_some_and(|u| u.role() == Role::Admin), role };
-    let read = uploader
-        || match story {
-            Some(story) => policy::can_read(reader, story_facts(story)),
-            None => role.is_some(),
-        };
     let manages = matches!(role, Some(LegacyRole::Owner | LegacyRole::Editor));
+    let read = uploader
+        || match (&row.story_id, story) {
+            (None, _) => role.is_some(),
+            (Some(_), Some(story)) => policy::can_read(reader, story_facts(story)),
+            (Some(_), None) => manages,
+        };
     Access { read, edit: read && (uploader || manages) }
 }
 
@@ -784,6 +863,61 @@ mod tests {
                 && !is_inline_type("text/html")
                 && !is_inline_type("application/octet-stream")
         );
+    }
+
+    fn user(id: &str) -> User {
+        User {
+            id: id.into(),
+            email: format!("{id}@example.org"),
+            display_name: id.into(),
+            role: crate::identity::model::RoleColumn(Role::Member),
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn item(story_id: Option<&str>) -> MediaRow {
+        MediaRow {
+            id: "m".into(),
+            legacy_id: "L".into(),
+            story_id: story_id.map(String::from),
+            uploader_id: "uploader".into(),
+            file_name: "a.png".into(),
+            declared_type: "image/png".into(),
+            size_bytes: 1,
+            sha256: String::new(),
+            upload_id: String::new(),
+            part_size: 1,
+            state: "ready".into(),
+            kind: None,
+            detected_type: None,
+            scan: "clean".into(),
+            caption: String::new(),
+            meta: "{}".into(),
+            variants: "[]".into(),
+            failure: None,
+            attempts: 0,
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn an_item_whose_story_is_gone_is_not_widened_to_every_member() {
+        let (reader, uploader) = (user("reader"), user("uploader"));
+        let gone = item(Some("deleted-story"));
+        for role in [LegacyRole::Viewer, LegacyRole::Contributor] {
+            assert!(!access_of(Some(&reader), &gone, Some(role), None).read, "{role}");
+        }
+        for role in [LegacyRole::Editor, LegacyRole::Owner] {
+            assert!(access_of(Some(&reader), &gone, Some(role), None).read, "{role}");
+        }
+        assert!(access_of(Some(&uploader), &gone, None, None).read);
+        assert!(!access_of(None, &gone, None, None).read);
+        // The legacy's own items (no story) are every member's.
+        assert!(access_of(Some(&reader), &item(None), Some(LegacyRole::Viewer), None).read);
     }
 
     #[test]

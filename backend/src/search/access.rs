@@ -31,12 +31,26 @@ pub fn story_grants(author_id: &str, legacy_id: &str, visibility: Visibility, st
     grants
 }
 
+/// The story a media item is attached to, as far as who may find it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaStory<'a> {
+    /// None: the item is the legacy's own.
+    None,
+    /// This story: its author, visibility and status.
+    Story(&'a str, Visibility, StoryStatus),
+    /// A story that no longer exists.
+    Gone,
+}
+
 /// A media item follows its story (its readers see it; so does its uploader); one
-/// without a story is for the legacy's members (`media::Media` permissions).
-pub fn media_grants(uploader_id: &str, legacy_id: &str, story: Option<(&str, Visibility, StoryStatus)>) -> Vec<String> {
+/// without a story is for the legacy's members; one whose story is gone only for its
+/// uploader and the legacy's owners and editors, never widened to every member
+/// (`media::Media` permissions).
+pub fn media_grants(uploader_id: &str, legacy_id: &str, story: MediaStory) -> Vec<String> {
     let mut grants = match story {
-        Some((author_id, visibility, status)) => story_grants(author_id, legacy_id, visibility, status),
-        None => vec![format!("members:{legacy_id}")],
+        MediaStory::Story(author_id, visibility, status) => story_grants(author_id, legacy_id, visibility, status),
+        MediaStory::None => vec![format!("members:{legacy_id}")],
+        MediaStory::Gone => vec![format!("editors:{legacy_id}")],
     };
     let uploader = format!("author:{uploader_id}");
     if !grants.contains(&uploader) {
@@ -114,6 +128,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn media_of_a_story_that_is_gone_are_not_widened_to_the_members() {
+        let member = |role| Reader {
+            user_id: Some("m".into()),
+            memberships: HashMap::from([("L".into(), role)]),
+            ..Default::default()
+        };
+        let uploader = Reader { user_id: Some("up".into()), ..Default::default() };
+        let gone = media_grants("up", "L", MediaStory::Gone);
+        assert!(sees(&uploader, &gone) && sees(&member(LegacyRole::Owner), &gone));
+        assert!(sees(&member(LegacyRole::Editor), &gone));
+        assert!(!sees(&member(LegacyRole::Viewer), &gone) && !sees(&member(LegacyRole::Contributor), &gone));
+        assert!(!sees(&Reader::anonymous(), &gone));
+        // The legacy's own media are every member's.
+        assert!(sees(&member(LegacyRole::Viewer), &media_grants("up", "L", MediaStory::None)));
     }
 
     #[test]

@@ -575,12 +575,14 @@ fn legacy_doc(f: Fields, row: &LegacyDocRow) -> TantivyDocument {
 /// A photo or recording is found by its caption (or, without one, its file name).
 fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
     let story = match (&row.story_author_id, &row.story_visibility, &row.story_status) {
-        (Some(author), Some(visibility), Some(status)) => Some((
+        (Some(author), Some(visibility), Some(status)) => access::MediaStory::Story(
             author.as_str(),
             Visibility::parse(visibility).unwrap_or(Visibility::Private),
             StoryStatus::parse(status).unwrap_or(StoryStatus::Draft),
-        )),
-        _ => None,
+        ),
+        // It names a story the join did not find: never the legacy's members' then.
+        _ if row.story_id.is_some() => access::MediaStory::Gone,
+        _ => access::MediaStory::None,
     };
     let title = match row.caption.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(line) if line.chars().count() > 80 => format!("{}…", line.chars().take(80).collect::<String>()),

@@ -48,6 +48,7 @@ pub struct MediaDocRow {
     pub uploader_name: String,
     pub file_name: String,
     pub caption: String,
+    pub story_id: Option<String>,
     pub story_author_id: Option<String>,
     pub story_visibility: Option<String>,
     pub story_status: Option<String>,
@@ -56,7 +57,7 @@ pub struct MediaDocRow {
 }
 
 const MEDIA_SELECT: &str = "SELECT m.id, m.legacy_id, l.name AS legacy_name, m.uploader_id, \
-    u.display_name AS uploader_name, m.file_name, m.caption, s.author_id AS story_author_id, \
+    u.display_name AS uploader_name, m.file_name, m.caption, m.story_id, s.author_id AS story_author_id, \
     s.visibility AS story_visibility, s.status AS story_status, m.created_at, m.updated_at \
     FROM media m JOIN legacies l ON l.id = m.legacy_id JOIN users u ON u.id = m.uploader_id \
     LEFT JOIN stories s ON s.id = m.story_id";

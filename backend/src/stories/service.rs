@@ -391,9 +391,9 @@ impl Stories {
             return Err(story_refusal(reader, &current, "You can read this story but not delete it."));
         }
         let mut tx = self.db.begin().await?;
-        repo::delete_story_tx(&mut tx, id).await?;
-        append(&mut tx, "story", id, "StoryDeleted", user, json!({ "story_id": id, "legacy_id": current.legacy_id }))
-            .await?;
+        let media = delete_with_media_tx(&mut tx, id, user).await?;
+        let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "media_deleted": media });
+        append(&mut tx, "story", id, "StoryDeleted", user, payload).await?;
         tx.commit().await
     }
 
@@ -523,8 +523,9 @@ impl Stories {
             return Err(Error::NotFound { what: "flag" });
         }
         if action == "remove" {
-            repo::delete_story_tx(&mut tx, &story_id).await?;
-            let payload = json!({ "story_id": story_id, "legacy_id": legacy_id, "moderated": true });
+            let media = delete_with_media_tx(&mut tx, &story_id, user).await?;
+            let payload =
+                json!({ "story_id": story_id, "legacy_id": legacy_id, "moderated": true, "media_deleted": media });
             append(&mut tx, "story", &story_id, "StoryDeleted", user, payload).await?;
         }
         tx.commit().await
@@ -566,6 +567,20 @@ async fn record_revision(
     } else {
         repo::insert_revision_tx(tx, story_id, save).await?;
         Ok(save.version)
+    }
+}
+
+/// Deletes a story and, first, its photos and recordings (each with its `MediaDeleted`
+/// event), in the caller's transaction; returns how many media items went with it. The
+/// media row's foreign key refuses a story deleted from under its media, so an upload
+/// attached meanwhile makes this fail (a conflict to retry) rather than outlive it.
+async fn delete_with_media_tx(tx: &mut Tx, story_id: &str, user: &User) -> Result<usize> {
+    let media = crate::media::service::delete_story_media_tx(tx, story_id, &user.id).await?;
+    match repo::delete_story_tx(tx, story_id).await {
+        Err(Error::Database(sqlx::Error::Database(err))) if err.is_foreign_key_violation() => Err(Error::Conflict(
+            "A photo or recording was being added to this story while it was deleted. Try deleting it again.".into(),
+        )),
+        other => other.map(|_| media),
     }
 }
 
