@@ -186,6 +186,8 @@ test('a hostile story title and body stay text in the title bar and the editor',
     await page.waitForTimeout(500);
     await expect(page).toHaveURL(path);
     expect(await page.title()).toContain(title);
+    // User text keeps its own direction (a right-to-left override cannot reorder the page).
+    if (!path.endsWith('/edit')) await expect(page.locator('[dir="auto"]', { hasText: 'Trip' }).first()).toBeVisible();
     await expect(page.locator('meta[http-equiv]')).toHaveCount(0);
     await expect(page.locator('[data-pwn]')).toHaveCount(0);
   }
@@ -202,4 +204,44 @@ test('a hostile story title and body stay text in the title bar and the editor',
   await page.waitForTimeout(500);
   await expect(page).toHaveURL(/\/search\?q=/);
   await expect(page.locator('meta[http-equiv]')).toHaveCount(0);
+});
+
+test('one edited sentence shows as one changed line, and autosaves do not pile up versions', async ({ page }) => {
+  await signUp(page, 'Editor');
+  const legacyUrl = await createLegacy(page, 'Great-aunt Rose');
+  const editor = await newStory(page, legacyUrl, 'The shop');
+  await editor.click();
+  await page.keyboard.type('She opened a shop in 1931.');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('It sold buttons and thread.');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('It closed in the war.');
+  // A form post: the browser sends the text with CRLF line endings.
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  const storyUrl = page.url();
+
+  await page.goto(`${storyUrl}/edit`);
+  const again = page.getByRole('textbox', { name: 'Story text' });
+  await again.getByText('buttons').click();
+  await page.keyboard.press('End');
+  // Two autosaves after pauses (they post LF line endings).
+  const autosaved = () => page.waitForResponse((r) => r.url().includes('autosave_story') && r.ok(), { timeout: 15_000 });
+  let saved = autosaved();
+  await page.keyboard.type(' Also ribbons');
+  await saved;
+  saved = autosaved();
+  await page.keyboard.type(', and lace.');
+  await saved;
+  await expect(page.getByText('Draft saved')).toBeVisible();
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.locator('.story-body')).toContainText('ribbons, and lace');
+
+  await page.getByRole('link', { name: 'History' }).click();
+  // The first save, then the edit: the autosaves and Publish are one version.
+  await expect(page.locator('li.revision')).toHaveCount(2);
+  await page.getByRole('button', { name: 'Show differences' }).click();
+  await expect(page.locator('.diff-removed')).toHaveCount(1);
+  await expect(page.locator('.diff-added')).toHaveCount(1);
+  await expect(page.locator('.diff-added')).toContainText('Also ribbons, and lace.');
+  await expect(page.locator('.diff-same')).toContainText(['She opened a shop in 1931.']);
 });
