@@ -291,8 +291,8 @@ async fn without_provider_logout_signing_out_does_not_sign_back_in() {
     server.stop().await;
 }
 
-/// The provider sends the browser back to the callback, which sends it on to the `next`
-/// kept since the start: a hostile one must have become `/` there.
+// The provider sends the browser back to the callback, which sends it on to the `next`
+// kept since the start: a hostile one must have become `/` there.
 server_test!(the_callback_never_redirects_off_the_site, config = &provider_toml(&[("test", free_port())]), |server| {
     let port = server.backend.config.oidc_providers[0].issuer.port().unwrap();
     let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
