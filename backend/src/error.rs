@@ -42,6 +42,12 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database file failed SQLite's integrity check: it is not served or written.
+    #[error(
+        "the database is damaged ({0}). Heirloom will not serve or write to it. Stop here, keep the \
+         file for inspection, and restore the last backup with `heirloom restore` (docs/ops/backup.md)"
+    )]
+    Damaged(String),
 }
 
 impl Error {

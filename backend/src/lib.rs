@@ -190,6 +190,8 @@ impl Backend {
 pub async fn open_database(config: &Config, max_connections: u32) -> Result<Db> {
     config::prepare_data_dir(&config.data_dir)?;
     let db = Db::connect(&config.database_url(), max_connections).await?;
+    // Before anything writes (migrations included): a damaged file is never written to.
+    db.check_integrity(false).await?;
     db.migrate().await?;
     Ok(db)
 }

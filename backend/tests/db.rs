@@ -173,3 +173,52 @@ async fn writes_work_again_once_a_full_disk_has_space() {
     assert!(errors.is_empty(), "{} of 20 writes failed after space came back: {errors:?}", errors.len());
     db.close().await;
 }
+
+/// A SQLite file with a damaged page is refused at start, before anything writes to it,
+/// with the way to recover; the full check finds it too.
+#[tokio::test]
+async fn a_damaged_sqlite_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("heirloom.db");
+    let url = secrecy::SecretString::from(format!("sqlite://{}", file.display()));
+    let db = Db::connect(&url, 1).await.unwrap();
+    db.migrate().await.unwrap();
+    for i in 0..400 {
+        let user = NewUser::new(&format!("person{i}@example.org"), &format!("Person {i} with a longer name"), Role::Member)
+            .unwrap();
+        repo::insert(&db, &user).await.unwrap();
+    }
+    db.check_integrity(false).await.unwrap();
+    db.check_integrity(true).await.unwrap();
+    let (root, page_size): (i64, i64) = with_pool!(&db, |pool| async {
+        let root = sqlx::query_scalar("SELECT rootpage FROM sqlite_master WHERE name = 'users'").fetch_one(pool).await?;
+        let size = sqlx::query_scalar("PRAGMA page_size").fetch_one(pool).await?;
+        Ok::<_, sqlx::Error>((root, size))
+    }
+    .await)
+    .unwrap();
+    db.close().await; // checkpoints the WAL into the file
+    assert!(!dir.path().join("heirloom.db-wal").exists() || std::fs::metadata(dir.path().join("heirloom.db-wal")).unwrap().len() == 0);
+
+    // One page of the users table overwritten, as a torn write or a bad sector would.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = ((root - 1) * page_size) as usize;
+    for (i, b) in bytes[at..at + page_size as usize].iter_mut().enumerate() {
+        *b = (i * 7 + 13) as u8;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+
+    let config = backend::testing::config(dir.path(), &format!("sqlite://{}", file.display()), "http://127.0.0.1:1", "");
+    let err = backend::open_database(&config, 2).await.unwrap_err();
+    assert!(matches!(err, Error::Damaged(_)), "{err}");
+    assert!(err.to_string().contains("heirloom restore"), "{err}");
+    let err = backend::Backend::start(config).await.err().expect("a damaged database is not served");
+    assert!(matches!(err, Error::Damaged(_)), "{err}");
+    let db = Db::connect(&url, 1).await.unwrap();
+    assert!(matches!(db.check_integrity(true).await, Err(Error::Damaged(_))));
+    db.close().await;
+    // Nothing was written to it.
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), modified);
+}

@@ -40,6 +40,10 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check the database file page by page (SQLite's full integrity check; slower than
+    /// the quick check every start runs) and say whether it is sound. Exits non-zero when
+    /// it is damaged.
+    Check,
     /// Validate the configuration, print it with secrets redacted, and exit.
     CheckConfig,
     /// Print a single-use sign-up link (for `signup = "invite_only"`).
@@ -101,6 +105,7 @@ pub fn run() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Check => check(config).await,
             Command::CheckConfig => check_config(config),
             Command::Invite { days } => invite(config, days).await,
             Command::Reindex => reindex(config).await,
@@ -134,10 +139,20 @@ fn check_config(config: Config) -> backend::Result<()> {
 async fn migrate(config: Config) -> backend::Result<()> {
     backend::config::prepare_data_dir(&config.data_dir)?;
     let db = Db::connect(&config.database_url(), 1).await?;
+    db.check_integrity(false).await?;
     let pending = db.pending_migrations().await.unwrap_or_default().len();
     db.migrate().await?;
     db.close().await;
     println!("migrations applied ({pending} were pending)");
+    Ok(())
+}
+
+async fn check(config: Config) -> backend::Result<()> {
+    let db = Db::connect(&config.database_url(), 1).await?;
+    let result = db.check_integrity(true).await;
+    db.close().await;
+    result?;
+    println!("the database is sound");
     Ok(())
 }
 

@@ -86,6 +86,30 @@ fn migrate_creates_a_missing_data_folder_and_database() {
 }
 
 #[test]
+fn check_says_whether_the_database_is_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = heirloom(dir.path()).arg("migrate").env("HEIRLOOM_DATA_DIR", "data").output().unwrap();
+    assert!(migrate.status.success(), "{}", stderr(&migrate));
+    let sound = heirloom(dir.path()).arg("check").env("HEIRLOOM_DATA_DIR", "data").output().unwrap();
+    assert!(sound.status.success(), "{}", stderr(&sound));
+    assert!(String::from_utf8_lossy(&sound.stdout).contains("sound"));
+
+    // Page 2 onwards overwritten: the check fails, names the damage and the way back.
+    let file = dir.path().join("data/heirloom.db");
+    let mut bytes = std::fs::read(&file).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i % 251) as u8;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let damaged = heirloom(dir.path()).arg("check").env("HEIRLOOM_DATA_DIR", "data").output().unwrap();
+    assert!(!damaged.status.success());
+    let err = stderr(&damaged);
+    assert!(err.contains("damaged") && err.contains("heirloom restore"), "{err}");
+    let serve = heirloom(dir.path()).arg("migrate").env("HEIRLOOM_DATA_DIR", "data").output().unwrap();
+    assert!(!serve.status.success() && stderr(&serve).contains("damaged"), "{}", stderr(&serve));
+}
+
+#[test]
 fn a_read_only_data_folder_is_a_clear_error() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();

@@ -97,7 +97,8 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(5))
                 .after_release(|conn, _| Box::pin(async move { Ok(sqlite_connection_is_clean(conn).await) }))
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(|err| damaged(&err).map_or(crate::Error::from(err), crate::Error::Damaged))?;
             Ok(Db::Sqlite(pool))
         }
     }
@@ -113,6 +114,22 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         with_pool!(self, |pool| MIGRATOR.run(pool).await)?;
         data::run_pending(self).await
+    }
+
+    /// Refuses a damaged SQLite file: `PRAGMA quick_check` (at every start; it reads every
+    /// page but skips the index-to-table cross-checks) or, when `thorough`,
+    /// `PRAGMA integrity_check` (`heirloom check`). PostgreSQL checks its own pages.
+    pub async fn check_integrity(&self, thorough: bool) -> Result<()> {
+        let Db::Sqlite(pool) = self else { return Ok(()) };
+        let pragma = if thorough { "PRAGMA integrity_check(20)" } else { "PRAGMA quick_check(20)" };
+        let problems: Vec<String> = match sqlx::query_scalar::<_, String>(pragma).fetch_all(pool).await {
+            Ok(rows) => rows,
+            Err(err) => return Err(damaged(&err).map_or(crate::Error::from(err), crate::Error::Damaged)),
+        };
+        if problems.len() == 1 && problems[0] == "ok" {
+            return Ok(());
+        }
+        Err(crate::Error::Damaged(problems.join("; ")))
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -149,6 +166,15 @@ impl Db {
 
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// SQLite's word that the file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB): a damaged
+/// header or schema page fails even opening the file or running the check.
+fn damaged(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("11" | "26")) => Some(db.message().to_string()),
+        _ => None,
     }
 }
 
