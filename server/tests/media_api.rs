@@ -357,10 +357,10 @@ fn stored(server: &TestServer, key: &str) -> bool {
     server.backend.config.data_dir.join("media").join("objects").join(key).exists()
 }
 
-// Deleting, moderating away or unpublishing a story never lets anyone see its photos who
-// could not before (a deleted story's media used to become the legacy's, open to every
-// member): for each visibility, each reader and each action.
-server_test!(a_story_s_media_never_widen_when_it_is_deleted_removed_or_unpublished, config = SMALL_PARTS, |server| {
+// Deleting, moderating away, unpublishing or narrowing a story never lets anyone see its
+// photos who could not before (a deleted story's media used to become the legacy's, open
+// to every member): for each visibility, each reader and each action.
+server_test!(a_story_s_media_never_widen_to_new_readers, config = SMALL_PARTS, |server| {
     let ana = signed_up(server, "ana@example.org").await;
     let rosa = legacy(server, &ana).await;
     let readers = [
@@ -371,7 +371,7 @@ server_test!(a_story_s_media_never_widen_when_it_is_deleted_removed_or_unpublish
     ];
     let file = noise_png(24);
     for visibility in ["private", "members", "public"] {
-        for action in ["delete", "remove", "unpublish"] {
+        for action in ["delete", "remove", "unpublish", "make private"] {
             let case = format!("{action} a {visibility} story");
             let input = json!({ "legacy_id": rosa, "title": case, "body": "With a photo.", "visibility": visibility,
                 "status": "published" });
@@ -430,16 +430,19 @@ server_test!(a_story_s_media_never_widen_when_it_is_deleted_removed_or_unpublish
                     assert_eq!(resolved.status(), StatusCode::NO_CONTENT, "{case}");
                 }
                 _ => {
-                    let update = json!({ "version": story["version"], "title": case, "body": "With a photo.",
-                        "status": "draft" });
-                    let unpublished = ana
+                    let mut update = json!({ "version": story["version"], "title": case, "body": "With a photo." });
+                    match action {
+                        "unpublish" => update["status"] = json!("draft"),
+                        _ => update["visibility"] = json!("private"),
+                    }
+                    let changed = ana
                         .put(server.url(&format!("/api/v1/stories/{story_id}")))
                         .header("origin", &server.base)
                         .json(&update)
                         .send()
                         .await
                         .unwrap();
-                    assert_eq!(unpublished.status(), StatusCode::OK, "{case}");
+                    assert_eq!(changed.status(), StatusCode::OK, "{case}");
                 }
             }
 
@@ -450,7 +453,7 @@ server_test!(a_story_s_media_never_widen_when_it_is_deleted_removed_or_unpublish
                 assert_eq!(after, [false; 3], "{case}: the {who} after");
             }
             let signed = stranger_status(server, item["original_url"].as_str().unwrap()).await;
-            if action == "unpublish" {
+            if matches!(action, "unpublish" | "make private") {
                 // The author still has it; a signed URL handed out earlier lasts until it expires.
                 assert_eq!(reach(server, &ana, &rosa, &id).await, [true; 3], "{case}: the author");
                 assert_eq!(signed, StatusCode::OK, "{case}");
