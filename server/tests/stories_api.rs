@@ -176,3 +176,19 @@ server_test!(a_legacy_page_lists_its_stories_in_pages, |server| {
     assert_eq!(titles(&second), vec![0, 1], "the two oldest on the next page");
     assert!(!second.contains("rel=\"next\""), "no link past the last page");
 });
+
+server_test!(an_admin_managing_members_of_a_legacy_that_does_not_exist_gets_404, |server| {
+    // The first account is the instance's admin, who passes every legacy's member checks.
+    let admin = signed_up(server, "admin@example.org").await;
+    let missing = "01a23000-0000-7000-8000-000000000000";
+    let invite = post(server, &admin, &format!("/api/v1/legacies/{missing}/invitations"), json!({ "role": "viewer" }), None).await;
+    assert_eq!(invite.status(), StatusCode::NOT_FOUND);
+    let member = admin
+        .put(server.url(&format!("/api/v1/legacies/{missing}/members/{missing}")))
+        .header("origin", &server.base)
+        .json(&json!({ "role": "viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member.status(), StatusCode::NOT_FOUND);
+});

@@ -148,6 +148,7 @@ impl Stories {
         if !policy::can_manage_members(reader) {
             return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can manage its members."));
         }
+        self.require_legacy(reader, legacy_id).await?;
         let role = match role {
             Some(text) => Some(LegacyRole::parse(text).ok_or_else(|| {
                 Error::invalid("role", &format!("must be one of owner, editor, contributor, viewer (got {text:?})"))
@@ -179,6 +180,7 @@ impl Stories {
         if !policy::can_manage_members(reader) {
             return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
         }
+        self.require_legacy(reader, legacy_id).await?;
         let role = match LegacyRole::parse(role) {
             Some(role @ (LegacyRole::Editor | LegacyRole::Contributor | LegacyRole::Viewer)) => role,
             _ => return Err(Error::invalid("role", "must be one of editor, contributor, viewer")),
@@ -585,6 +587,17 @@ async fn delete_with_media_tx(tx: &mut Tx, story_id: &str, user: &User) -> Resul
 }
 
 /// Not-found for readers who cannot see the thing, forbidden for those who can.
+impl Stories {
+    /// An instance admin passes the member checks of any legacy id, one that names no legacy
+    /// included; that is "not found", not a foreign-key failure (a 500) on the insert.
+    async fn require_legacy(&self, reader: Reader<'_>, legacy_id: &str) -> Result<()> {
+        if reader.role.is_none() && repo::find_legacy(&self.db, legacy_id).await?.is_none() {
+            return Err(Error::NotFound { what: "legacy" });
+        }
+        Ok(())
+    }
+}
+
 fn hidden_or_forbidden(reader: Reader, what: &'static str, message: &str) -> Error {
     if reader.role.is_none() && !reader.is_admin {
         Error::NotFound { what }
