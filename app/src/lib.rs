@@ -1,6 +1,10 @@
 //! Heirloom's user interface. Pages render fully on the server; the interactive parts
 //! are islands (docs/adr/0001), the only components shipped as WASM.
 
+// Page view types nest deeply (the search results page exceeds the default 128 when
+// built for the browser).
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod pages;
