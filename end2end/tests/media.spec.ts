@@ -351,3 +351,27 @@ test('recordings and videos play in place, from their web versions', async ({ pa
   const played = await page.request.get((await audio.getAttribute('src'))!);
   expect(played.headers()['content-type']).toMatch(/^audio\//);
 });
+
+test('a caption being typed is kept when another upload finishes', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUp(page, 'Captioner', PASSWORD);
+  const { legacyId } = await createLegacyAndStory(page, 'Uncle Sam');
+  const first = await uploadByApi(page, { legacyId }, await makePhoto(page, 'first.jpg', 400, 300));
+  await untilProcessed(page, first);
+  await page.goto(`/legacies/${legacyId}/media`);
+  await uploaderReady(page);
+
+  const item = page.locator('.media-item[data-name="first.jpg"]');
+  await item.getByText('Edit caption').click();
+  const caption = item.getByLabel('Caption for first.jpg');
+  await caption.fill('Half a thought');
+  await page.getByLabel('Choose files').setInputFiles([await makePhoto(page, 'second.jpg', 400, 300)]);
+  await expect(page.getByTestId('upload-announcements')).toContainText('second.jpg is ready', PROCESSED);
+  // The gallery was left alone while the caption was being written…
+  await expect(caption).toHaveValue('Half a thought');
+  await item.getByRole('button', { name: 'Save caption' }).click();
+  await expect(item.getByRole('status')).toHaveText('Caption saved.');
+  // …and the new photo is there once the page is read again.
+  await page.reload();
+  await expect(page.locator('.media-grid').getByRole('img')).toHaveCount(2);
+});

@@ -402,17 +402,36 @@ pub async fn retry_processing(id: &str) -> Result<Item, String> {
 /// HTML is this site's own page, rendered and sanitized as on any page load.
 pub async fn refresh_gallery() {
     let Some(window) = web_sys::window() else { return };
-    let Some(current) = window.document().and_then(|d| d.query_selector("[data-gallery]").ok().flatten()) else {
+    let Some(document) = window.document() else { return };
+    let Some(current) = document.query_selector("[data-gallery]").ok().flatten() else { return };
+    if is_being_edited(&document, &current) {
         return;
-    };
+    }
     let location = window.location();
     let url = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
     let Ok((200, html)) = request("GET", &url, None, None, None).await else { return };
     let Ok(parser) = web_sys::DomParser::new() else { return };
     let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else { return };
+    // Checked again: the reader may have started typing while the page was fetched.
+    if is_being_edited(&document, &current) {
+        return;
+    }
     if let Ok(Some(gallery)) = fresh.query_selector("[data-gallery]") {
         current.set_inner_html(&gallery.inner_html());
     }
+}
+
+/// Whether the reader is at work in the gallery (focus in it, or a caption typed and not
+/// saved): replacing it then would lose what they typed, so the new item waits for the
+/// next finished upload or a reload.
+fn is_being_edited(document: &web_sys::Document, gallery: &web_sys::Element) -> bool {
+    let focused = document.active_element().is_some_and(|el| gallery.contains(Some(&el)));
+    let typed = gallery.query_selector_all("textarea").ok().is_some_and(|list| {
+        (0..list.length()).filter_map(|i| list.item(i)).any(|node| {
+            node.dyn_into::<web_sys::HtmlTextAreaElement>().is_ok_and(|area| area.default_value().is_ok_and(|initial| area.value() != initial))
+        })
+    });
+    focused || typed
 }
 
 async fn json_call<T: FromJs>(method: &str, url: &str) -> Result<T, String> {
