@@ -47,6 +47,7 @@ fn corpus() -> Vec<String> {
 struct Planted {
     /// (who, path, whether the payload must appear on it)
     pages: Vec<(Who, String, bool)>,
+    story_id: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -80,8 +81,7 @@ async fn send(
     path: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let response =
-        client.request(method, server.url(path)).header("origin", &server.base).json(&body).send().await.unwrap();
+    let response = server.send_json(client, method, path, body.clone()).await;
     let status = response.status();
     let value = response.json().await.unwrap_or(Value::Null);
     assert!(!status.is_server_error(), "{path} answered {status} for {body}: {value}");
@@ -296,7 +296,7 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::SignedOut, format!("/invitations/{open_token}"), false),
         (Who::SignedOut, format!("/no-such-page/{q}"), false),
     ];
-    (clients, Planted { pages })
+    (clients, Planted { pages, story_id })
 }
 
 /// What in a parsed page would mean a payload became markup. Returns the findings.
@@ -382,6 +382,48 @@ async fn check_pages(server: &TestServer, clients: &Clients, payload: &str, plan
 }
 
 /// Plants and checks each payload, `at_once` of them concurrently.
+/// Forms that fail come back with what was typed in them (a flash read once by the next
+/// page): the payload in each such field, then the page that shows it again.
+async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, story_id: &str, strict: bool) {
+    let failing_forms: [(Who, String, Vec<(&str, &str)>, String); 4] = [
+        // No name: the new-legacy form shows its summary textarea again.
+        (Who::Owner, "/legacies".into(), vec![("name", ""), ("born", payload), ("summary", payload)], "/legacies".into()),
+        // A stale version: the editor shows the title and body again.
+        (
+            Who::Owner,
+            format!("/stories/{story_id}"),
+            vec![("version", "0"), ("title", payload), ("body", payload), ("tags", payload)],
+            format!("/stories/{story_id}/edit"),
+        ),
+        (
+            Who::SignedOut,
+            "/auth/signup".into(),
+            vec![("email", payload), ("display_name", payload), ("password", "short")],
+            "/signup".into(),
+        ),
+        (Who::SignedOut, "/auth/signin".into(), vec![("email", payload), ("password", "wrong password")], "/signin".into()),
+    ];
+    for (who, form, fields, page) in failing_forms {
+        let client = clients.get(who);
+        let posted = server.post_form(client, &form, &fields).await;
+        assert!(posted.status().is_redirection(), "{form}: {} for payload {payload:?}", posted.status());
+        let response = client.get(server.url(&page)).send().await.unwrap();
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        let found = injected_markup(&html);
+        assert!(found.is_empty(), "{who:?} {page} after a failed {form} with payload {payload:?}: {found:#?}");
+        // The signed-out forms' echo did not reach this test client's next page (the
+        // pages are still checked for markup); the signed-in ones must show the payload.
+        if strict && matches!(who, Who::Owner) {
+            let marker = payload.split("data-pwn=").nth(1).and_then(|rest| rest.get(..1)).unwrap();
+            assert!(
+                shown_text(&html).contains(&format!("data-pwn={marker}")),
+                "{who:?} {page} ({status}) does not show the payload typed into {form}"
+            );
+        }
+    }
+}
+
 async fn run(server: &TestServer, payloads: &[String], strict: bool, at_once: usize) {
     // The instance's first account is its admin: the admin pages are checked with it.
     let (admin, _) = sign_up(server, "admin@example.org", "Admin").await;
@@ -390,6 +432,7 @@ async fn run(server: &TestServer, payloads: &[String], strict: bool, at_once: us
         async move {
             let (clients, planted) = plant(server, n, &payload, strict).await;
             check_pages(server, &clients, &payload, &planted, strict).await;
+            check_form_echoes(server, &clients, &payload, &planted.story_id, strict).await;
         }
     };
     let mut runs = futures::stream::iter(payloads.iter().enumerate().map(|(n, p)| one(n, p))).buffer_unordered(at_once);

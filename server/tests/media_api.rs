@@ -435,13 +435,9 @@ server_test!(a_story_s_media_never_widen_to_new_readers, config = SMALL_PARTS, |
                         "unpublish" => update["status"] = json!("draft"),
                         _ => update["visibility"] = json!("private"),
                     }
-                    let changed = ana
-                        .put(server.url(&format!("/api/v1/stories/{story_id}")))
-                        .header("origin", &server.base)
-                        .json(&update)
-                        .send()
-                        .await
-                        .unwrap();
+                    let changed = server
+                        .send_json(&ana, reqwest::Method::PUT, &format!("/api/v1/stories/{story_id}"), update)
+                        .await;
                     assert_eq!(changed.status(), StatusCode::OK, "{case}");
                 }
             }

@@ -56,7 +56,18 @@ impl TestServer {
 
     /// POSTs JSON from this site's own origin, as the site's pages do.
     pub async fn post_json(&self, client: &reqwest::Client, path: &str, body: serde_json::Value) -> reqwest::Response {
-        client.post(self.url(path)).header("origin", &self.base).json(&body).send().await.unwrap()
+        self.send_json(client, reqwest::Method::POST, path, body).await
+    }
+
+    /// Sends JSON with any method (PUT, PATCH…) from this site's own origin.
+    pub async fn send_json(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        client.request(method, self.url(path)).header("origin", &self.base).json(&body).send().await.unwrap()
     }
 
     /// POSTs a form from this site's own origin.
