@@ -184,21 +184,26 @@ async fn a_damaged_sqlite_file_is_refused_at_start() {
     let db = Db::connect(&url, 1).await.unwrap();
     db.migrate().await.unwrap();
     for i in 0..400 {
-        let user = NewUser::new(&format!("person{i}@example.org"), &format!("Person {i} with a longer name"), Role::Member)
-            .unwrap();
+        let user =
+            NewUser::new(&format!("person{i}@example.org"), &format!("Person {i} with a longer name"), Role::Member)
+                .unwrap();
         repo::insert(&db, &user).await.unwrap();
     }
     db.check_integrity(false).await.unwrap();
     db.check_integrity(true).await.unwrap();
     let (root, page_size): (i64, i64) = with_pool!(&db, |pool| async {
-        let root = sqlx::query_scalar("SELECT rootpage FROM sqlite_master WHERE name = 'users'").fetch_one(pool).await?;
+        let root =
+            sqlx::query_scalar("SELECT rootpage FROM sqlite_master WHERE name = 'users'").fetch_one(pool).await?;
         let size = sqlx::query_scalar("PRAGMA page_size").fetch_one(pool).await?;
         Ok::<_, sqlx::Error>((root, size))
     }
     .await)
     .unwrap();
     db.close().await; // checkpoints the WAL into the file
-    assert!(!dir.path().join("heirloom.db-wal").exists() || std::fs::metadata(dir.path().join("heirloom.db-wal")).unwrap().len() == 0);
+    assert!(
+        !dir.path().join("heirloom.db-wal").exists()
+            || std::fs::metadata(dir.path().join("heirloom.db-wal")).unwrap().len() == 0
+    );
 
     // One page of the users table overwritten, as a torn write or a bad sector would.
     let mut bytes = std::fs::read(&file).unwrap();
@@ -209,7 +214,8 @@ async fn a_damaged_sqlite_file_is_refused_at_start() {
     std::fs::write(&file, &bytes).unwrap();
     let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
 
-    let config = backend::testing::config(dir.path(), &format!("sqlite://{}", file.display()), "http://127.0.0.1:1", "");
+    let config =
+        backend::testing::config(dir.path(), &format!("sqlite://{}", file.display()), "http://127.0.0.1:1", "");
     let err = backend::open_database(&config, 2).await.unwrap_err();
     assert!(matches!(err, Error::Damaged(_)), "{err}");
     assert!(err.to_string().contains("heirloom restore"), "{err}");

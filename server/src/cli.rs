@@ -94,13 +94,14 @@ pub fn run() -> ExitCode {
     };
     // Rendering a page recurses through its nested view types; the story editor's page
     // needs more than tokio's 2 MiB worker stacks in a debug build.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(RENDER_STACK_BYTES).build() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("heirloom: error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(RENDER_STACK_BYTES).build() {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                eprintln!("heirloom: error: cannot start the async runtime: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,

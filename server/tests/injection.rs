@@ -387,7 +387,12 @@ async fn check_pages(server: &TestServer, clients: &Clients, payload: &str, plan
 async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, story_id: &str, strict: bool) {
     let failing_forms: [(Who, String, Vec<(&str, &str)>, String); 4] = [
         // No name: the new-legacy form shows its summary textarea again.
-        (Who::Owner, "/legacies".into(), vec![("name", ""), ("born", payload), ("summary", payload)], "/legacies".into()),
+        (
+            Who::Owner,
+            "/legacies".into(),
+            vec![("name", ""), ("born", payload), ("summary", payload)],
+            "/legacies".into(),
+        ),
         // A stale version: the editor shows the title and body again.
         (
             Who::Owner,
@@ -401,7 +406,12 @@ async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str
             vec![("email", payload), ("display_name", payload), ("password", "short")],
             "/signup".into(),
         ),
-        (Who::SignedOut, "/auth/signin".into(), vec![("email", payload), ("password", "wrong password")], "/signin".into()),
+        (
+            Who::SignedOut,
+            "/auth/signin".into(),
+            vec![("email", payload), ("password", "wrong password")],
+            "/signin".into(),
+        ),
     ];
     for (who, form, fields, page) in failing_forms {
         let client = clients.get(who);
@@ -446,7 +456,9 @@ async fn run(server: &TestServer, payloads: &[String], strict: bool, at_once: us
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for path in ["/search?q=line+added+later", "/search?q=story", "/admin/deliveries", "/admin/webhooks", "/admin/dead-letters"] {
+    for path in
+        ["/search?q=line+added+later", "/search?q=story", "/admin/deliveries", "/admin/webhooks", "/admin/dead-letters"]
+    {
         let response = admin.get(server.url(path)).send().await.unwrap();
         let status = response.status();
         let found = injected_markup(&response.text().await.unwrap());
@@ -460,7 +472,8 @@ async fn search(server: &TestServer, client: &reqwest::Client, q: &str) -> (Stat
 }
 
 /// Hundreds of writes and searches from one address, far past the per-address limits.
-const NO_RATE_LIMITS: &str = "writes_per_minute_per_ip = 1000000\nsearches_per_minute_per_ip = 1000000\nlogin_attempts_per_ip = 1000000";
+const NO_RATE_LIMITS: &str =
+    "writes_per_minute_per_ip = 1000000\nsearches_per_minute_per_ip = 1000000\nlogin_attempts_per_ip = 1000000";
 
 server_test!(marker_payloads_through_every_input_never_become_markup, config = NO_RATE_LIMITS, |server| {
     let payloads: Vec<String> = MARKERS.iter().map(|p| p.to_string()).collect();
@@ -485,7 +498,11 @@ fn the_xss_corpus_through_every_input_never_becomes_markup() {
 
 #[test]
 fn the_checker_sees_each_kind_of_breakout() {
-    let page = |body: &str| format!("<!DOCTYPE html><html><head><title>t</title><script nonce=n1></script></head><body>{body}</body></html>");
+    let page = |body: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>t</title><script nonce=n1></script></head><body>{body}</body></html>"
+        )
+    };
     assert!(injected_markup(&page("<p>plain &lt;x-pwn&gt;</p>")).is_empty());
     for hostile in [
         "<x-pwn>",

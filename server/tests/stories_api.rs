@@ -181,10 +181,17 @@ server_test!(an_admin_managing_members_of_a_legacy_that_does_not_exist_gets_404,
     // The first account is the instance's admin, who passes every legacy's member checks.
     let admin = signed_up(server, "admin@example.org").await;
     let missing = "01a23000-0000-7000-8000-000000000000";
-    let invite = post(server, &admin, &format!("/api/v1/legacies/{missing}/invitations"), json!({ "role": "viewer" }), None).await;
+    let invite =
+        post(server, &admin, &format!("/api/v1/legacies/{missing}/invitations"), json!({ "role": "viewer" }), None)
+            .await;
     assert_eq!(invite.status(), StatusCode::NOT_FOUND);
     let member = server
-        .send_json(&admin, reqwest::Method::PUT, &format!("/api/v1/legacies/{missing}/members/{missing}"), json!({ "role": "viewer" }))
+        .send_json(
+            &admin,
+            reqwest::Method::PUT,
+            &format!("/api/v1/legacies/{missing}/members/{missing}"),
+            json!({ "role": "viewer" }),
+        )
         .await;
     assert_eq!(member.status(), StatusCode::NOT_FOUND);
 });

@@ -428,7 +428,8 @@ fn is_being_edited(document: &web_sys::Document, gallery: &web_sys::Element) -> 
     let focused = document.active_element().is_some_and(|el| gallery.contains(Some(&el)));
     let typed = gallery.query_selector_all("textarea").ok().is_some_and(|list| {
         (0..list.length()).filter_map(|i| list.item(i)).any(|node| {
-            node.dyn_into::<web_sys::HtmlTextAreaElement>().is_ok_and(|area| area.default_value().is_ok_and(|initial| area.value() != initial))
+            node.dyn_into::<web_sys::HtmlTextAreaElement>()
+                .is_ok_and(|area| area.default_value().is_ok_and(|initial| area.value() != initial))
         })
     });
     focused || typed

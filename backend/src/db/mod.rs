@@ -173,7 +173,9 @@ impl Db {
 /// header or schema page fails even opening the file or running the check.
 fn damaged(err: &sqlx::Error) -> Option<String> {
     match err {
-        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("11" | "26")) => Some(db.message().to_string()),
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("11" | "26")) => {
+            Some(db.message().to_string())
+        }
         _ => None,
     }
 }
