@@ -91,6 +91,19 @@ impl Phase {
         )
     }
 
+    /// Still on its way to the gallery: being sent, or processed on the server.
+    fn in_flight(&self) -> bool {
+        matches!(
+            self,
+            Phase::Waiting
+                | Phase::Preparing
+                | Phase::Sending
+                | Phase::Retrying
+                | Phase::Finishing
+                | Phase::Processing(_)
+        )
+    }
+
     fn can_cancel(&self) -> bool {
         matches!(self, Phase::Waiting | Phase::Preparing | Phase::Sending | Phase::Retrying | Phase::Paused)
     }
@@ -231,7 +244,10 @@ impl Uploads {
                 };
                 item.seen(view);
                 self.say(message);
-                upload::refresh_gallery().await;
+                // One page fetch for a batch: the last item to settle brings the others along.
+                if !self.items.with_untracked(|items| items.iter().any(|i| i.phase().in_flight())) {
+                    upload::refresh_gallery().await;
+                }
             }
             Err(why) => item.set_phase(Phase::Unfollowed(why)),
         }
