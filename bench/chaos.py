@@ -18,6 +18,11 @@
    list and /readyz: requests that need S3 fail fast with an error body (no hang), the
    rest keep working, uploads and serving work again afterwards without restarting
    Heirloom, and every upload acknowledged with a 2xx still serves its exact bytes.
+6. power-cut: CHAOS_POWER_CUTS (20) power cuts under story creates and uploads, with
+   bench/powercut (an LD_PRELOAD shim keeping what a disk would hold: files as of their
+   last fsync, names as of their folder's last fsync); after each, every write
+   acknowledged with a 2xx is there. Four more with sqlite_synchronous=normal must lose
+   some, or the harness proves nothing (docs/adr/0016).
 
 The outages share one timeline (`through_outage`): load starts, the dependency is stopped
 5 s in and started again CHAOS_OUTAGE_SECONDS later, and the samples are split into
@@ -28,6 +33,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -49,6 +55,7 @@ RATE = int(os.environ.get("CHAOS_RATE", "100"))
 SUSTAIN = int(os.environ.get("CHAOS_SUSTAIN_SECONDS", "600"))
 CREATES = int(os.environ.get("CHAOS_CREATES", "1000"))
 OUTAGE = int(os.environ.get("CHAOS_OUTAGE_SECONDS", "10"))
+POWER_CUTS = int(os.environ.get("CHAOS_POWER_CUTS", "20"))
 
 
 TIMEOUT = 15  # seconds a request may take before the client gives up: longer is a hang
@@ -556,6 +563,133 @@ def s3_outage_checks(server, stop, start):
             "passed": failed_fast and errors_are_5xx and others_fine and recovered and not lost and not bad_bytes}
 
 
+POWERCUT_SOURCE = run.ROOT / "bench" / "powercut" / "powercut.c"
+
+
+def build_powercut(work):
+    """bench/powercut/powercut.c built into `work` with cc: (the shim, the cut tool)."""
+    shim, tool = work / "libpowercut.so", work / "powercut"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, POWERCUT_SOURCE, "-ldl", "-lpthread"], check=True)
+    subprocess.run(["cc", "-O2", "-DPOWERCUT_TOOL", "-o", tool, POWERCUT_SOURCE], check=True)
+    return shim, tool
+
+
+def writes_until_cut(server, cut, seconds):
+    """A new member, a legacy, then 16 clients creating stories and one uploading photos
+    until the server is SIGKILLed `seconds` in: what the member was told was stored."""
+    client = run.Client(server.base)
+    email = f"member{cut}@example.org"
+    client.post("/api/v1/auth/signup", {"email": email, "display_name": f"Member {cut}", "password": "a chaos password"})
+    legacy = client.post("/api/v1/legacies", {"name": f"Family {cut}"})["id"]
+    cookie = client.cookie()
+    stories, lock = [], threading.Lock()
+    uploader = Uploader(server.base, cookie, legacy)
+
+    def writer(w):
+        for n in range(1_000_000):
+            status, _, body = request(server.base, "POST", "/api/v1/stories", cookie=cookie,
+                                      body={"legacy_id": legacy, "title": f"Cut {cut} story {w}-{n}",
+                                            "body": f"powercutmarker {cut} {w} {n}", "visibility": "members",
+                                            "status": "published"})
+            if status == 0:
+                return
+            if 200 <= status < 300 and body:
+                with lock:
+                    stories.append(body["id"])
+
+    def upload():
+        while uploader.upload()[0] != 0 or server.process.poll() is None:
+            pass
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(16)] + [threading.Thread(target=upload)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    for thread in threads:
+        thread.join()
+    return {"email": email, "legacy": legacy, "stories": stories, "uploads": dict(uploader.acknowledged)}
+
+
+def lost_after_cut(base, acked):
+    """What of `acked` the restarted server no longer has."""
+    client = run.Client(base)
+    try:
+        client.post("/api/v1/auth/signin", {"email": acked["email"], "password": "a chaos password"})
+    except OSError:
+        return {"member": 1, "legacy": 1, "stories": len(acked["stories"]), "uploads": len(acked["uploads"])}
+    cookie = client.cookie()
+    lost = {"member": 0, "legacy": int(request(base, "GET", f"/api/v1/legacies/{acked['legacy']}", cookie=cookie)[0]
+                                       != 200)}
+    lost["stories"] = sum(request(base, "GET", f"/api/v1/stories/{i}", cookie=cookie)[0] != 200
+                          for i in acked["stories"])
+    checker = Uploader(base, cookie, acked["legacy"])
+    checker.acknowledged = acked["uploads"]
+    lost["uploads"] = sum(not checker.original(media_id)[2] for media_id in acked["uploads"])
+    return lost
+
+
+def power_cuts(binary, site, cuts, synchronous, torn):
+    """`cuts` power cuts in a row on one data folder (the first on an empty one), with
+    `sqlite_synchronous` set; every other cut torn (unsynced 4 KiB blocks kept at random)
+    when `torn`, else every unsynced write dropped."""
+    work = Path(tempfile.mkdtemp(prefix="heirloom-chaos-powercut-"))
+    seed = int(os.environ.get("CHAOS_POWERCUT_SEED", time.time_ns() % 1_000_000_007))
+    rng = random.Random(seed)
+    per_cut, previous = [], None
+    totals = {"acknowledged": 0, "lost": 0}
+    try:
+        shim, tool = build_powercut(work)
+        data, shadow = work / "data", work / "shadow"
+        data.mkdir()
+        subprocess.run([tool, "init", data, shadow], check=True)
+        env = {"LD_PRELOAD": str(shim), "POWERCUT_DIR": str(data), "POWERCUT_SHADOW": str(shadow),
+               "HEIRLOOM_SQLITE_SYNCHRONOUS": synchronous, "HEIRLOOM_FFMPEG": "off"}
+        for cut in range(cuts + 1):
+            try:
+                server = run.Server(binary, site, data=str(data), env=env)
+            except SystemExit:
+                return {"synchronous": synchronous, "seed": seed, **totals, "per_cut": per_cut,
+                        "error": f"the server did not start after cut {cut - 1}"}
+            if previous:
+                acked, row = previous
+                row["lost"] = lost_after_cut(server.base, acked)
+                totals["acknowledged"] += 2 + len(acked["stories"]) + len(acked["uploads"])
+                totals["lost"] += sum(row["lost"].values())
+                per_cut.append(row)
+                print(f"chaos: power-cut ({synchronous}) {json.dumps(row)}", flush=True)
+            if cut == cuts:
+                server.process.kill()
+                server.process.wait()
+                break
+            seconds = rng.uniform(0.3, 1.5)
+            acked = writes_until_cut(server, cut, seconds)
+            mode = [str(rng.randrange(1_000_000))] if torn and cut % 2 == 1 else []
+            harness = subprocess.run([tool, "cut", data, shadow, *mode], capture_output=True, text=True,
+                                     check=True).stdout.strip()
+            previous = (acked, {"cut": cut, "writing_ms": round(seconds * 1000), "mode": "torn" if mode else "drop",
+                                "acknowledged": {"stories": len(acked["stories"]), "uploads": len(acked["uploads"])},
+                                "harness": harness})
+        log = (shadow / "calls.log").read_text() if (shadow / "calls.log").exists() else ""
+        wal_syncs = sum(1 for line in log.splitlines() if line.endswith(" heirloom.db-wal"))
+        return {"synchronous": synchronous, "seed": seed, "cuts": cuts, **totals, "wal_syncs_seen": wal_syncs,
+                "per_cut": per_cut}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def power_cut(binary, site):
+    full = power_cuts(binary, site, POWER_CUTS, "full", torn=True)
+    control = power_cuts(binary, site, 4, "normal", torn=False)
+    return {"cuts": POWER_CUTS, "acknowledged": full["acknowledged"], "lost": full["lost"],
+            "wal_syncs_seen": full.get("wal_syncs_seen"), "error": full.get("error"),
+            "control_normal": {k: control.get(k) for k in ("cuts", "acknowledged", "lost", "error")},
+            "per_cut": full["per_cut"], "control_per_cut": control["per_cut"],
+            "passed": not full.get("error") and full["lost"] == 0 and full["acknowledged"] > 0
+            and control["lost"] > 0}
+
+
 def main():
     binary = os.environ.get("BENCH_BIN", str(Path(os.environ.get("CARGO_TARGET_DIR", run.ROOT / "target"))
                                              / "release/heirloom"))
@@ -568,6 +702,7 @@ def main():
         "nats-outage": lambda: nats_outage(binary, site),
         "s3-outage": lambda: s3_outage(binary, site),
         "sustained": lambda: sustained(binary, site),
+        "power-cut": lambda: power_cut(binary, site),
     }
     for name, scenario in scenarios.items():
         if only and name not in only.split(","):
@@ -581,8 +716,18 @@ def main():
     lines = [f"# Chaos run {result['started']}", "", f"Machine: {result['machine']}", "",
              "| scenario | passed | figures |", "| --- | --- | --- |"]
     for name, figures in result["scenarios"].items():
-        shown = {k: v for k, v in figures.items() if k not in ("rss_mib_samples", "passed")}
+        shown = {k: v for k, v in figures.items() if k not in ("rss_mib_samples", "passed", "per_cut",
+                                                                "control_per_cut")}
         lines.append(f"| {name} | {figures.get('passed', 'skipped')} | {json.dumps(shown)} |")
+    for name, figures in result["scenarios"].items():
+        for key in ("per_cut", "control_per_cut"):
+            if figures.get(key):
+                lines += ["", f"### {name}: {key.replace('_', ' ')}", "",
+                          "| cut | writing ms | mode | stories acked | uploads acked | lost | harness |",
+                          "| --- | --- | --- | --- | --- | --- | --- |"]
+                lines += [f"| {r['cut']} | {r['writing_ms']} | {r['mode']} | {r['acknowledged']['stories']} | "
+                          f"{r['acknowledged']['uploads']} | {json.dumps(r['lost'])} | {r['harness']} |"
+                          for r in figures[key]]
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     failed = [n for n, f in result["scenarios"].items() if f.get("passed") is False]

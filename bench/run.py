@@ -105,13 +105,15 @@ class Measured:
 class Server(Measured):
     """The release binary on a fresh data folder, and what it costs to run."""
 
-    def __init__(self, binary, site, database_url=None, data=None, env=None):
-        self.base = f"http://127.0.0.1:{PORT}"
+    def __init__(self, binary, site, database_url=None, data=None, env=None, port=None):
+        # Another port than BENCH_PORT for a second replica beside the first.
+        port = port or PORT
+        self.base = f"http://127.0.0.1:{port}"
         # A data folder given by the caller is the caller's to remove.
         self.own_data = data is None
         self.data = data or tempfile.mkdtemp(prefix="heirloom-bench-")
         extra = env or {}
-        env = dict(os.environ, LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}", LEPTOS_SITE_ROOT=site, LEPTOS_ENV="PROD",
+        env = dict(os.environ, LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", LEPTOS_SITE_ROOT=site, LEPTOS_ENV="PROD",
                    HEIRLOOM_DATA_DIR=self.data, HEIRLOOM_PUBLIC_URL=self.base, HEIRLOOM_LOG_LEVEL="warn",
                    HEIRLOOM_DB_MAX_CONNECTIONS="16",
                    # One load generator is one address: the per-address write and search limits
@@ -256,7 +258,9 @@ def wrk(server, connections, script, path, env):
     }
 
 
-def run_engine(name, binary, site, database_url=None):
+def run_engine(name, binary, site, database_url=None, only_create=False):
+    """Seeds, restarts and measures one engine; `only_create` (BENCH_ONLY=create) measures
+    the story-create rows alone (no pages, no first load)."""
     server = Server(binary, site, database_url)
     try:
         cold_start_empty = server.cold_start_ms
@@ -276,6 +280,11 @@ def run_engine(name, binary, site, database_url=None):
         scenarios = {}
         cookie = {"BENCH_COOKIE": client.cookie()}
         for c in CONNECTIONS:
+            if only_create:
+                scenarios.setdefault(STORY_CREATE, []).append(
+                    wrk(server, c, "create_story.lua", "/api/v1/stories",
+                        dict(cookie, BENCH_LEGACY=legacy, BENCH_ORIGIN=server.base)))
+                continue
             scenarios.setdefault(STORY_PAGES[0], []).append(
                 wrk(server, c, "get_with_cookie.lua", f"/stories/{public_story}", {"BENCH_COOKIE": ""}))
             scenarios.setdefault(STORY_PAGES[1], []).append(
@@ -289,9 +298,13 @@ def run_engine(name, binary, site, database_url=None):
             scenarios.setdefault(STORY_CREATE, []).append(
                 wrk(server, c, "create_story.lua", "/api/v1/stories",
                     dict(cookie, BENCH_LEGACY=legacy, BENCH_ORIGIN=server.base)))
-        first_loads = {"story page, signed out": first_load(f"{server.base}/stories/{public_story}"),
-                       "story page, member": first_load(f"{server.base}/stories/{member_story}", client.cookie())}
-        return {"engine": name, "cold_start_ms": cold_start_empty, "cold_start_seeded_ms": cold_start_seeded,
+        first_loads = {} if only_create else {
+            "story page, signed out": first_load(f"{server.base}/stories/{public_story}"),
+            "story page, member": first_load(f"{server.base}/stories/{member_story}", client.cookie())}
+        # When a SQLite commit reaches the disk (docs/adr/0016); the server reads the same
+        # variable from this environment.
+        synchronous = None if database_url else os.environ.get("HEIRLOOM_SQLITE_SYNCHRONOUS", "full")
+        return {"engine": name, "sqlite_synchronous": synchronous, "cold_start_ms": cold_start_empty, "cold_start_seeded_ms": cold_start_seeded,
                 "idle_rss_mib": idle_rss, "idle_rss_seeded_mib": idle_rss_seeded, "idle_rss_anon_mib": idle_rss_anon,
                 "idle_rss_anon_seeded_mib": idle_rss_anon_seeded, "seeded_stories": STORIES,
                 "seed_creates_per_s": seed_rate, "seed_settled_s": settled_s, "shutdown_seeded_ms": shutdown_seeded,
@@ -507,7 +520,9 @@ def markdown(result):
         settled = (f"events, search index and its merges done {engine['seed_settled_s']} s after the last create"
                    if engine["seed_settled_s"] is not None
                    else f"events and search index NOT settled within {SETTLE_SECONDS} s")
-        lines += [f"## {engine['engine']}", "",
+        synchronous = (f" (`sqlite_synchronous = {engine['sqlite_synchronous']}`)"
+                       if engine.get("sqlite_synchronous") else "")
+        lines += [f"## {engine['engine']}{synchronous}", "",
                   f"Cold start (launch → 200 on /readyz): {engine['cold_start_ms']} ms on an empty database, "
                   f"{engine['cold_start_seeded_ms']} ms restarted on the seeded one (graceful shutdown before it "
                   f"{engine['shutdown_seeded_ms']} ms) · idle RSS "
@@ -517,7 +532,8 @@ def markdown(result):
                   f"{engine['seeded_stories']} stories of ~800 words at {engine['seed_creates_per_s']} creates/s "
                   f"(one client; {settled}). The rows run on the restarted server.", ""]
         lines += wrk_table(engine["scenarios"]) + [""]
-        lines += first_load_markdown(engine["first_load"])
+        if engine["first_load"]:
+            lines += first_load_markdown(engine["first_load"])
     if result.get("reference"):
         lines += reference_markdown(result["reference"])
     if result.get("assets"):
@@ -693,6 +709,8 @@ def main():
     if only in ("", "http"):
         result["engines"].append(run_engine("SQLite", binary, site))
         result["reference"] = bare_axum_reference()
+    if only == "create":
+        result["engines"].append(run_engine("SQLite", binary, site, only_create=True))
     events_dir = tempfile.mkdtemp(prefix="heirloom-bench-events-")
     if only in ("", "events"):
         result["events"] = {"SQLite": events_bench(f"sqlite://{events_dir}/events.db")}

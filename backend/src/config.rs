@@ -32,6 +32,9 @@ pub struct Config {
     pub log_level: String,
     pub request_timeout_secs: u64,
     pub db_max_connections: u32,
+    /// When a SQLite commit reaches the disk: `full` (each commit fsynced before it is
+    /// acknowledged) or `normal` (at checkpoints: a power cut loses the last commits).
+    pub sqlite_synchronous: crate::db::Synchronous,
     /// Who may create a password account once the first (admin) account exists.
     pub signup: SignupPolicy,
     /// A session unused for this long is signed out.
@@ -157,6 +160,7 @@ struct Defaults {
     log_level: &'static str,
     request_timeout_secs: u64,
     db_max_connections: u32,
+    sqlite_synchronous: crate::db::Synchronous,
     signup: SignupPolicy,
     session_idle_minutes: u64,
     session_absolute_days: u64,
@@ -220,6 +224,7 @@ impl Default for Defaults {
             log_level: "info",
             request_timeout_secs: 30,
             db_max_connections: 10,
+            sqlite_synchronous: crate::db::Synchronous::Full,
             signup: SignupPolicy::Open,
             session_idle_minutes: 7 * 24 * 60,
             session_absolute_days: 30,
@@ -475,6 +480,7 @@ impl Config {
             ("log_level", json!(self.log_level)),
             ("request_timeout_secs", json!(self.request_timeout_secs)),
             ("db_max_connections", json!(self.db_max_connections)),
+            ("sqlite_synchronous", json!(self.sqlite_synchronous)),
             ("signup", json!(self.signup)),
             ("session_idle_minutes", json!(self.session_idle_minutes)),
             ("session_absolute_days", json!(self.session_absolute_days)),
@@ -546,6 +552,7 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("db_max_connections", &self.db_max_connections)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("signup", &self.signup)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_days", &self.session_absolute_days)
@@ -639,7 +646,15 @@ fn describe_figment_error(err: figment::Error) -> Error {
 pub fn prepare_data_dir(dir: &Path) -> Result<()> {
     let fail =
         |what: &str, err: std::io::Error| Error::DataDir { path: dir.to_path_buf(), message: format!("{what}: {err}") };
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| fail("cannot be created", e))?;
+    if created {
+        // The new folder's name reaches the disk with an fsync of the folder above it.
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if let Err(err) = std::fs::File::open(parent).and_then(|f| f.sync_all()) {
+            tracing::warn!(folder = %parent.display(), "could not sync the data folder's parent: {err}");
+        }
+    }
     let probe = dir.join(".heirloom-write-check");
     std::fs::write(&probe, b"ok").map_err(|e| fail("is not writable", e))?;
     std::fs::remove_file(&probe).map_err(|e| fail("is not writable", e))?;

@@ -189,7 +189,7 @@ impl Backend {
 /// invite`), and that must work while a server holds the search index.
 pub async fn open_database(config: &Config, max_connections: u32) -> Result<Db> {
     config::prepare_data_dir(&config.data_dir)?;
-    let db = Db::connect(&config.database_url(), max_connections).await?;
+    let db = Db::connect_with(&config.database_url(), max_connections, config.sqlite_synchronous).await?;
     // Before anything writes (migrations included): a damaged file is never written to.
     db.check_integrity(false).await?;
     db.migrate().await?;

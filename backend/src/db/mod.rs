@@ -76,7 +76,14 @@ pub fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl Db {
+    /// Connects with every commit durable (`synchronous = FULL` on SQLite).
     pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Db> {
+        Self::connect_with(url, max_connections, Synchronous::Full).await
+    }
+
+    /// Connects; `synchronous` says when a SQLite commit reaches the disk (ignored on
+    /// PostgreSQL, whose `synchronous_commit` is the server's to set).
+    pub async fn connect_with(url: &SecretString, max_connections: u32, synchronous: Synchronous) -> Result<Db> {
         let url = url.expose_secret();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
@@ -89,9 +96,13 @@ impl Db {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match synchronous {
+                    Synchronous::Full => SqliteSynchronous::Full,
+                    Synchronous::Normal => SqliteSynchronous::Normal,
+                })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
+            let file = options.get_filename().to_path_buf();
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
@@ -99,6 +110,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(|err| damaged(&err).map_or(crate::Error::from(err), crate::Error::Damaged))?;
+            sync_parent_folder(&file);
             Ok(Db::Sqlite(pool))
         }
     }
@@ -166,6 +178,37 @@ impl Db {
 
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// When SQLite commits reach the disk (`sqlite_synchronous`, docs/adr/0016).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// The write-ahead log is fsynced at every commit, before the write is acknowledged:
+    /// nothing acknowledged is lost to a power cut or an OS crash.
+    #[default]
+    Full,
+    /// The log is fsynced only at checkpoints (about every 1000 pages written): a power
+    /// cut or OS crash loses the commits since the last one. A crash of the process alone
+    /// loses nothing. For disks whose cache survives a power cut, or data one can lose.
+    Normal,
+}
+
+/// Makes the database file's name durable: SQLite fsyncs the folder when it creates the
+/// write-ahead log, but not when it creates the database file itself, so on a first start
+/// a power cut could take away the whole new database (names reach the disk with an fsync
+/// of their folder, fsync(2)). Once per start, so done every time.
+fn sync_parent_folder(file: &std::path::Path) {
+    if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+        return;
+    }
+    let folder = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    if let Err(err) = std::fs::File::open(folder).and_then(|f| f.sync_all()) {
+        tracing::warn!(folder = %folder.display(), "could not sync the database's folder: {err}");
     }
 }
 

@@ -147,7 +147,9 @@ fn checked_key(key: &str) -> Result<&str> {
 // ---- the data folder ----------------------------------------------------------------
 
 /// Media under a folder: `objects/<key>` and `parts/<upload>/<number>`. Files are
-/// written to a temporary name and renamed, so a listed part or object is complete.
+/// written to a temporary name and renamed, so a listed part or object is complete. A
+/// stored file and its name are fsynced before the call returns (and so before the write
+/// is acknowledged), so a power cut keeps it (docs/adr/0016).
 pub struct FolderStorage {
     root: PathBuf,
 }
@@ -155,7 +157,7 @@ pub struct FolderStorage {
 impl FolderStorage {
     pub fn new(root: PathBuf) -> Result<FolderStorage> {
         for sub in ["objects", "parts", "tmp"] {
-            std::fs::create_dir_all(root.join(sub))
+            create_dir_all_durably(&root.join(sub))
                 .map_err(|e| Error::DataDir { path: root.join(sub), message: format!("cannot be created: {e}") })?;
         }
         Ok(FolderStorage { root })
@@ -173,12 +175,18 @@ impl FolderStorage {
         self.root.join("tmp").join(crate::time::new_id())
     }
 
-    /// Moves a finished temporary file into place, creating parent folders.
+    /// Moves a finished (fsynced) temporary file into place, creating parent folders, and
+    /// fsyncs the folder it lands in, so its name survives a power cut too.
     async fn place(&self, temp: &Path, target: &Path) -> Result<()> {
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| io_error("create a folder", e))?;
-        }
-        tokio::fs::rename(temp, target).await.map_err(|e| io_error("move a file into place", e))
+        let (temp, target) = (temp.to_path_buf(), target.to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let parent = target.parent().unwrap_or(Path::new("."));
+            create_dir_all_durably(parent).map_err(|e| io_error("create a folder", e))?;
+            std::fs::rename(&temp, &target).map_err(|e| io_error("move a file into place", e))?;
+            sync_folder(parent).map_err(|e| io_error("sync a folder", e))
+        })
+        .await
+        .map_err(|e| Error::Unavailable(format!("media storage: {e}")))?
     }
 }
 
@@ -190,7 +198,12 @@ impl Storage for FolderStorage {
 
     async fn begin_upload(&self, _key: &str, _content_type: &str) -> Result<String> {
         let upload = crate::time::new_id();
-        tokio::fs::create_dir_all(self.upload_dir(&upload)?).await.map_err(|e| io_error("create a folder", e))?;
+        // Durably: an upload resumed after a power cut must find its folder.
+        let dir = self.upload_dir(&upload)?;
+        tokio::task::spawn_blocking(move || create_dir_all_durably(&dir))
+            .await
+            .map_err(|e| Error::Unavailable(format!("media storage: {e}")))?
+            .map_err(|e| io_error("create a folder", e))?;
         Ok(upload)
     }
 
@@ -286,6 +299,11 @@ impl Storage for FolderStorage {
     async fn put_file(&self, key: &str, path: &Path, _content_type: &str) -> Result<()> {
         let temp = self.temp_path();
         tokio::fs::copy(path, &temp).await.map_err(|e| io_error("store a file", e))?;
+        let synced = async { tokio::fs::File::open(&temp).await?.sync_all().await }.await;
+        if let Err(e) = synced {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(io_error("store a file", e));
+        }
         let placed = self.place(&temp, &self.object_path(key)?).await;
         if placed.is_err() {
             let _ = tokio::fs::remove_file(&temp).await;
@@ -327,6 +345,27 @@ impl Storage for FolderStorage {
             Err(e) => Err(io_error("delete an object", e)),
         }
     }
+}
+
+/// Makes the names in `dir` durable: a file created, renamed or removed in it reaches the
+/// disk with an fsync of the folder, not of the file (fsync(2)). A file system that cannot
+/// sync a folder (EINVAL) is taken at its word.
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    match std::fs::File::open(dir)?.sync_all() {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
+}
+
+/// `create_dir_all`, then an fsync of the folder above each folder it created.
+fn create_dir_all_durably(dir: &Path) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+    std::fs::create_dir_all(dir)?;
+    for created in missing.iter().rev() {
+        sync_folder(created.parent().unwrap_or(Path::new(".")))?;
+    }
+    Ok(())
 }
 
 // ---- S3 -----------------------------------------------------------------------------
