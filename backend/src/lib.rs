@@ -6,10 +6,12 @@ pub mod backup;
 pub mod calls;
 pub mod config;
 pub mod db;
+pub mod disk;
 pub mod error;
 pub mod events;
 pub mod identity;
 pub mod media;
+pub mod replica;
 pub mod search;
 pub mod stories;
 pub mod telemetry;
@@ -41,6 +43,9 @@ pub struct Backend {
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
     pub tips: Arc<tips::Tips>,
+    /// This process as a replica: its id, and with the event bus on, its claim on it
+    /// (released by [`replica::Replica::release`] at a clean shutdown).
+    pub replica: Arc<replica::Replica>,
 }
 
 impl Backend {
@@ -50,7 +55,19 @@ impl Backend {
     /// the database use [`open_database`] instead.
     pub async fn start(config: Config) -> Result<Backend> {
         let db = open_database(&config, config.db_max_connections).await?;
-        let search = Arc::new(search::Search::open_or_rebuild(&config.data_dir, db.clone()).await?);
+        // The replica's id names its own consumers on the event bus: settled and claimed
+        // before anything reads progress recorded under it (the search index's check).
+        let replica = Arc::new(replica::Replica::identify(&config)?);
+        if config.nats_url.is_some() {
+            replica.claim(&db).await?;
+        }
+        let mut config = config;
+        // From here on the id in use, configured or generated.
+        config.replica_id = Some(replica.id().to_string());
+        let search = Arc::new(
+            search::Search::open_or_rebuild_as(&disk::Disk::from_config(&config), db.clone(), Some(replica.id()))
+                .await?,
+        );
         let sessions = identity::DbSessionStore::new(&db);
         sessions.migrate().await?;
         let config = Arc::new(config);
@@ -66,7 +83,7 @@ impl Backend {
             media::MediaLimits::from_config(&config),
         ));
         let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
-        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media, tips })
+        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media, tips, replica })
     }
 
     /// Every event consumer of this instance.
@@ -88,16 +105,32 @@ impl Backend {
         vec![Arc::new(calls::CallTimer(self.calls.clone())), Arc::new(media::UploadExpiryTimer(self.media.clone()))]
     }
 
-    /// Starts the event bus and the timer worker (see `events::runtime`).
+    /// Starts the event bus and the timer worker (see `events::runtime`), and the
+    /// upkeep of this replica: the free-space gauge and the search index's
+    /// reconciliation after a failed write.
     pub async fn start_workers(&self) -> Result<events::runtime::Workers> {
-        events::runtime::Workers::start(
+        let mut workers = events::runtime::Workers::start(
             self.db.clone(),
             &self.config,
             self.consumers(),
             self.timer_handlers(),
             events::RetryPolicy::default(),
         )
-        .await
+        .await?;
+        let disk = disk::Disk::from_config(&self.config);
+        workers.every("disk.free", std::time::Duration::from_secs(15), move || {
+            let disk = disk.clone();
+            async move {
+                tokio::task::spawn_blocking(move || disk.record()).await.ok();
+                Ok(())
+            }
+        });
+        let search = self.search.clone();
+        workers.every("search.reconcile", search::RECONCILE_EVERY, move || {
+            let search = search.clone();
+            async move { search.reconcile().await }
+        });
+        Ok(workers)
     }
 
     /// The outbound-call executor, for an administrator (the delivery log, ad-hoc calls).

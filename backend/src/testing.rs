@@ -17,7 +17,12 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temporary folder");
+        TestDb::sqlite_in(&std::env::temp_dir()).await
+    }
+
+    /// A SQLite file in a new folder under `parent` (a small disk, say).
+    pub async fn sqlite_in(parent: &std::path::Path) -> TestDb {
+        let dir = tempfile::tempdir_in(parent).expect("temporary folder");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Db::connect(&SecretString::from(url.clone()), 5).await.expect("open SQLite");
         db.migrate().await.expect("migrate SQLite");
@@ -124,5 +129,65 @@ pub fn nats_url() -> Option<String> {
             eprintln!("skipping the JetStream test: TEST_NATS_URL is not set");
             None
         }
+    }
+}
+
+/// A small tmpfs of its own, to fill up: mounting needs root, which CI has (a developer
+/// machine without it skips, after saying so; in CI that is a failure). Unmounted when
+/// dropped.
+pub struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    pub fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but a tmpfs could not be mounted (root?)");
+            eprintln!("skipping the full-disk test: mounting a tmpfs needs root");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Bytes still free.
+    pub fn free(&self) -> u64 {
+        fs4::available_space(self.path()).expect("statvfs")
+    }
+
+    /// Writes a filler file until at most `leave` bytes are free; returns its path
+    /// (remove it to give the space back).
+    pub fn fill_leaving(&self, leave: u64) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join(format!("filler-{}", uuid::Uuid::new_v4().simple()));
+        let mut file = std::fs::File::create(&path).expect("create the filler");
+        let chunk = vec![0x5a_u8; 16 * 1024];
+        while self.free() > leave + chunk.len() as u64 && file.write_all(&chunk).is_ok() {}
+        if leave == 0 {
+            while file.write_all(&chunk).is_ok() {}
+            while file.write_all(&[0x5a]).is_ok() {}
+        }
+        let _ = file.sync_all();
+        path
+    }
+
+    /// Writes a filler file until the disk is full; returns its path.
+    pub fn fill(&self) -> std::path::PathBuf {
+        self.fill_leaving(0)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
     }
 }

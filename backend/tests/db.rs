@@ -2,6 +2,7 @@
 
 use backend::db::{with_pool, with_tx, Db, Engine};
 use backend::identity::{repo, NewUser, Role};
+use backend::testing::SmallDisk;
 use backend::{db_test, Error};
 
 fn ana() -> NewUser {
@@ -87,48 +88,6 @@ async fn sqlite_runs_with_wal_and_foreign_keys() {
 
 /// A size-limited tmpfs for full-disk tests: needs root (CI runs as root). Elsewhere the
 /// test says why it did not run; with CI=true it fails instead.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(megabytes: u32) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but a tmpfs could not be mounted (root?)");
-            eprintln!("skipping the full-disk test: mounting a tmpfs needs root");
-            return None;
-        }
-        Some(SmallDisk { dir })
-    }
-
-    fn path(&self) -> &std::path::Path {
-        self.dir.path()
-    }
-
-    /// Writes a filler file until the disk is full; returns its path.
-    fn fill(&self) -> std::path::PathBuf {
-        use std::io::Write;
-        let path = self.path().join("filler");
-        let mut file = std::fs::File::create(&path).unwrap();
-        let chunk = vec![0x5a_u8; 16 * 1024];
-        while file.write_all(&chunk).is_ok() {}
-        let _ = file.sync_all();
-        path
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
-    }
-}
-
 /// After the disk fills and space comes back, every write works again without a restart:
 /// no pooled connection is left inside a transaction by the statements that failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

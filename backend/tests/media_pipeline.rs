@@ -43,7 +43,8 @@ struct World {
 impl World {
     async fn new(db: &Db) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Arc::new(FolderStorage::new(dir.path().join("media")).unwrap());
+        let storage =
+            Arc::new(FolderStorage::new(dir.path().join("media"), backend::disk::Disk::new(dir.path(), 0)).unwrap());
         let limits = MediaLimits {
             max_bytes: 200 * 1024 * 1024,
             allowed_types: backend::config::DEFAULT_MEDIA_TYPES.iter().map(|t| t.to_string()).collect(),

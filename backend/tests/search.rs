@@ -33,7 +33,8 @@ struct World {
 impl World {
     async fn new(db: &Db) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let search = Arc::new(Search::open_or_rebuild(dir.path(), db.clone()).await.unwrap());
+        let search =
+            Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(dir.path(), 0), db.clone()).await.unwrap());
         World::with(db, dir, search)
     }
 
@@ -489,13 +490,13 @@ db_test!(a_missing_corrupt_or_stale_index_is_rebuilt_on_start, |db| {
     drop(search);
 
     // Up to date: opened as it is.
-    let search = Arc::new(Search::open_or_rebuild(dir.path(), db.clone()).await.unwrap());
+    let search = Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(dir.path(), 0), db.clone()).await.unwrap());
     assert_eq!(search.generation(), first, "no needless rebuild");
     drop(search);
 
     // Deleted: rebuilt from the database.
     std::fs::remove_dir_all(&root).unwrap();
-    let search = Arc::new(Search::open_or_rebuild(dir.path(), db.clone()).await.unwrap());
+    let search = Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(dir.path(), 0), db.clone()).await.unwrap());
     let w = World::with(db, dir, search);
     assert_eq!(w.ids(None, "orchard").await, [story.id.as_str()]);
     let rebuilt = w.search.generation();
@@ -505,7 +506,7 @@ db_test!(a_missing_corrupt_or_stale_index_is_rebuilt_on_start, |db| {
 
     // Corrupt: rebuilt.
     std::fs::write(root.join(&rebuilt).join("meta.json"), b"{ not json").unwrap();
-    let search = Arc::new(Search::open_or_rebuild(dir.path(), db.clone()).await.unwrap());
+    let search = Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(dir.path(), 0), db.clone()).await.unwrap());
     assert_ne!(search.generation(), rebuilt);
     assert!(!root.join(&rebuilt).exists(), "the corrupt generation is removed");
     let w = World::with(db, dir, search);
@@ -520,7 +521,7 @@ db_test!(a_missing_corrupt_or_stale_index_is_rebuilt_on_start, |db| {
     let before = search.generation();
     drop(dispatcher);
     drop(search);
-    let search = Arc::new(Search::open_or_rebuild(dir.path(), db.clone()).await.unwrap());
+    let search = Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(dir.path(), 0), db.clone()).await.unwrap());
     assert_ne!(search.generation(), before);
     let w = World::with(db, dir, search);
     assert_eq!(w.ids(None, "flowers").await, [missed.id.as_str()]);

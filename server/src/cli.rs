@@ -204,7 +204,7 @@ async fn restore(config: Config, file: &std::path::Path) -> backend::Result<()> 
             return Err(err);
         }
     };
-    let index = Search::rebuild_offline(&config.data_dir, db.clone()).await;
+    let index = Search::rebuild_offline(&backend::disk::Disk::from_config(&config), db.clone()).await;
     db.close().await;
     let index = index?;
     println!(
@@ -228,7 +228,7 @@ async fn restore(config: Config, file: &std::path::Path) -> backend::Result<()> 
 async fn reindex(config: Config) -> backend::Result<()> {
     let db = backend::open_database(&config, 2).await?;
     let started = Instant::now();
-    let result = Search::rebuild_offline(&config.data_dir, db.clone()).await;
+    let result = Search::rebuild_offline(&backend::disk::Disk::from_config(&config), db.clone()).await;
     db.close().await;
     let report = result.map_err(|err| match err {
         backend::Error::Conflict(_) => backend::Error::Conflict(format!(
@@ -292,6 +292,8 @@ async fn serve(config: Config) -> backend::Result<()> {
         .await
         .map_err(|err| backend::Error::Unavailable(format!("server stopped: {err}")))?;
     workers.shutdown().await;
+    // The replica's id is free for its next start (or another process) at once.
+    backend.replica.release().await;
     backend.db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())

@@ -81,12 +81,11 @@ pub fn init_logging(config: &Config) -> Telemetry {
     let otel = tracer_provider
         .as_ref()
         .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("heirloom")));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
     let fmt = match config.log_format {
-        LogFormat::Json => fmt.json().with_current_span(true).with_span_list(false).flatten_event(true).boxed(),
-        LogFormat::Pretty => fmt.boxed(),
+        LogFormat::Json => json_lines(std::io::stdout).boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_writer(std::io::stdout).boxed(),
     };
-    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry().with(request_ids::RequestIds).with(filter).with(fmt).with(otel).try_init();
     Telemetry { tracer_provider }
 }
 
@@ -109,4 +108,156 @@ pub fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// One JSON object per line: the event's fields flattened, its innermost span as `span`,
+/// and the id of the request it was logged in (if any) as `request_id`. Use it beneath
+/// [`request_ids::RequestIds`].
+fn json_lines<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(request_ids::WithRequestId(
+            tracing_subscriber::fmt::format().json().with_current_span(true).with_span_list(false).flatten_event(true),
+        ))
+}
+
+/// `request_id` at the top of every JSON line logged while a request is handled. The
+/// request's span (`http::middleware`) holds it, but a line logged inside a nested span
+/// (a service's own, an event delivery) shows only that innermost span: the line that
+/// names why a request failed would lose it.
+mod request_ids {
+    use std::fmt;
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::fmt::format::Writer;
+    use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+    use tracing_subscriber::layer::Context;
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::Layer;
+
+    /// A span's `request_id`, kept in its extensions.
+    struct RequestId(String);
+
+    /// Keeps the `request_id` field of any span that has one where the formatter finds it.
+    pub struct RequestIds;
+
+    impl<S> Layer<S> for RequestIds
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut found = Found(None);
+            attrs.record(&mut found);
+            if let (Some(request_id), Some(span)) = (found.0, ctx.span(id)) {
+                span.extensions_mut().insert(RequestId(request_id));
+            }
+        }
+    }
+
+    struct Found(Option<String>);
+
+    impl Visit for Found {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "request_id" {
+                self.0 = Some(value.to_string());
+            }
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            if field.name() == "request_id" {
+                self.0 = Some(format!("{value:?}"));
+            }
+        }
+    }
+
+    /// A JSON line formatter that puts the enclosing request's id first.
+    pub struct WithRequestId<F>(pub F);
+
+    impl<S, N, F> FormatEvent<S, N> for WithRequestId<F>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+        F: FormatEvent<S, N>,
+    {
+        fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+            let request_id = ctx.event_scope().and_then(|scope| {
+                scope.from_root().find_map(|span| span.extensions().get::<RequestId>().map(|id| id.0.clone()))
+            });
+            let Some(request_id) = request_id else { return self.0.format_event(ctx, writer, event) };
+            let mut line = String::new();
+            self.0.format_event(ctx, Writer::new(&mut line), event)?;
+            match line.strip_prefix('{') {
+                Some(rest) => {
+                    let quoted = serde_json::to_string(&request_id).map_err(|_| fmt::Error)?;
+                    write!(writer, "{{\"request_id\":{quoted},")?;
+                    writer.write_str(rest)
+                }
+                None => writer.write_str(&line),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_line_of_a_request_carries_its_id_however_deep_it_is_logged() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber =
+            tracing_subscriber::registry().with(request_ids::RequestIds).with(json_lines(move || writer.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!("request", request_id = %"req-42", path = "/x");
+            let _request = request.enter();
+            tracing::info!("at the top");
+            let service = tracing::info_span!("stories.create", legacy = "l1");
+            let _service = service.enter();
+            let nested = tracing::info_span!("db.write");
+            let _nested = nested.enter();
+            tracing::error!(error = "database or disk is full", "internal error");
+        });
+        tracing::subscriber::with_default(
+            tracing_subscriber::registry().with(request_ids::RequestIds).with(json_lines({
+                let writer = lines.clone();
+                move || writer.clone()
+            })),
+            || tracing::info!("outside any request"),
+        );
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let entries: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(entries.len(), 3, "{text}");
+        assert_eq!(entries[0]["request_id"], "req-42", "{text}");
+        assert_eq!(entries[0]["span"]["request_id"], "req-42", "{text}");
+        assert_eq!(entries[1]["request_id"], "req-42", "{text}");
+        assert_eq!(entries[1]["error"], "database or disk is full");
+        assert_eq!(entries[1]["span"]["name"], "db.write", "the innermost span is still named");
+        assert!(entries[2].get("request_id").is_none(), "{text}");
+    }
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     PayloadTooLarge { message: String, limit_bytes: Option<u64> },
     #[error("{message}")]
     Unavailable { message: String },
+    /// The server has no room left to store what was sent (507).
+    #[error("{message}")]
+    StorageFull { message: String },
     #[error("{message}")]
     Internal { message: String },
 }
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::Unavailable { .. } => 503,
+            ApiError::StorageFull { .. } => 507,
             ApiError::Internal { .. } => 500,
         }
     }
@@ -70,6 +74,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::StorageFull { .. } => "storage_full",
             ApiError::Internal { .. } => "internal",
         }
     }
@@ -84,6 +89,7 @@ impl ApiError {
             | ApiError::RateLimited { message, .. }
             | ApiError::PayloadTooLarge { message, .. }
             | ApiError::Unavailable { message }
+            | ApiError::StorageFull { message }
             | ApiError::Internal { message } => message,
         }
     }
@@ -144,6 +150,7 @@ mod tests {
             ApiError::RateLimited { message: "x".into(), retry_after_secs: 3 },
             ApiError::PayloadTooLarge { message: "x".into(), limit_bytes: Some(10) },
             ApiError::Unavailable { message: "x".into() },
+            ApiError::StorageFull { message: "x".into() },
             ApiError::internal(),
         ];
         let mut statuses = std::collections::HashSet::new();

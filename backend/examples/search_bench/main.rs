@@ -252,7 +252,7 @@ async fn generate(dir: &Path, count: usize) -> Value {
 
     // The index, built as `heirloom reindex` builds it, then merged as a server would.
     let index_started = Instant::now();
-    let report = Search::rebuild_offline(dir, db.clone()).await.expect("index");
+    let report = Search::rebuild_offline(&backend::disk::Disk::new(dir, 0), db.clone()).await.expect("index");
     let build_seconds = index_started.elapsed().as_secs_f64();
     eprintln!("search_bench: indexed {} stories in {build_seconds:.1} s; merging", report.stories);
     let settle_started = Instant::now();

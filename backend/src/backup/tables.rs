@@ -42,9 +42,9 @@ pub const TABLES: &[&str] = &[
 /// a session cookie copied with a backup should not open an account), OAuth states of
 /// connections being made (minutes-long, tied to those sessions) and the migrations
 /// bookkeeping (the restoring binary applies its own, and runs its data migrations over
-/// the restored rows again).
+/// the restored rows again), and the claims of running replicas (`backend::replica`).
 pub const NOT_BACKED_UP: &[&str] =
-    &["user_sessions", "tower_sessions", "connector_oauth_states", "_sqlx_migrations", "data_migrations"];
+    &["user_sessions", "tower_sessions", "connector_oauth_states", "_sqlx_migrations", "data_migrations", "replicas"];
 
 /// How a column's values are read and written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

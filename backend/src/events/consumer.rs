@@ -39,6 +39,42 @@ pub trait Consumer: Send + Sync {
     }
 }
 
+/// A consumer under another name: its processed records and dead letters are kept
+/// under that name (a per-replica consumer, see `events::jetstream`).
+pub struct Named {
+    name: String,
+    inner: std::sync::Arc<dyn Consumer>,
+}
+
+impl Named {
+    pub fn new(name: String, inner: std::sync::Arc<dyn Consumer>) -> Named {
+        Named { name, inner }
+    }
+}
+
+#[async_trait]
+impl Consumer for Named {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        self.inner.wants(event_type)
+    }
+
+    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
+        self.inner.handle(event).await
+    }
+
+    fn per_replica(&self) -> bool {
+        self.inner.per_replica()
+    }
+
+    fn own_lane(&self) -> Option<&'static [&'static str]> {
+        self.inner.own_lane()
+    }
+}
+
 /// How hard to try before parking an event.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -220,6 +256,12 @@ pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetter>> {
                d.last_error, d.failed_at FROM dead_letters d JOIN outbox o ON o.message_id = d.message_id \
                ORDER BY d.failed_at DESC, d.message_id DESC";
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, DeadLetter>(sql).fetch_all(pool).await)?)
+}
+
+/// The message ids `consumer` parked, oldest first.
+pub async fn dead_letters_of(db: &Db, consumer: &str) -> Result<Vec<String>> {
+    let sql = "SELECT message_id FROM dead_letters WHERE consumer = $1 ORDER BY message_id";
+    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(consumer).fetch_all(pool).await)?)
 }
 
 /// Takes a parked event out of `dead_letters` and forgets that `consumer` processed it,

@@ -4,7 +4,9 @@
 //! shared by all replicas: JetStream hands each message to one of them, and the
 //! processed-event records make a redelivery (a replica died before acking) harmless.
 //! A handler still at work tells JetStream so every third of the ack wait, so a long one
-//! (a video transcode) is not handed to a second replica meanwhile.
+//! (a video transcode) is not handed to a second replica meanwhile. That lets the ack wait
+//! be short: what a killed replica was holding goes to another replica (or back to it,
+//! restarted) after [`ACK_WAIT`], not after minutes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,14 +21,21 @@ use crate::error::{Error, Result};
 use crate::events::consumer::{deliver, Consumer, RetryPolicy};
 use crate::events::{lag, outbox, run_batches, until_empty};
 
-/// How long JetStream waits for an ack (or a progress report) before redelivering.
-const ACK_WAIT: Duration = Duration::from_secs(60);
+/// How long JetStream waits for an ack (or a progress report) before redelivering. Long
+/// handlings report progress every third of it, so this bounds only how long the events a
+/// killed replica held wait for another replica (ADR 0017).
+pub const ACK_WAIT: Duration = Duration::from_secs(15);
+/// Messages a consumer pulls ahead of the one in hand: all of them wait out the ack wait
+/// when the replica is killed, so few (the handling, not the pull, is the slow part).
+const PULL_BATCH: usize = 16;
 
 #[derive(Clone)]
 pub struct JetStream {
     context: jetstream::Context,
     stream: String,
     ack_wait: Duration,
+    /// This replica's id, which names its replica-local consumers (`search-<id>`).
+    replica: String,
 }
 
 fn unavailable(what: &str, err: impl std::fmt::Display) -> Error {
@@ -53,11 +62,21 @@ impl JetStream {
             })
             .await
             .map_err(|e| unavailable("stream", e))?;
-        Ok(JetStream { context, stream: stream_name.to_string(), ack_wait: ACK_WAIT })
+        // Until told its replica's id, a bus names replica-local consumers after itself
+        // alone, never after something another process could share (a host name).
+        let replica = format!("process-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        Ok(JetStream { context, stream: stream_name.to_string(), ack_wait: ACK_WAIT, replica })
     }
 
-    /// The ack wait of the durable consumers this bus creates (tests shorten it; an
-    /// existing durable consumer keeps the wait it was created with).
+    /// The replica this bus runs in (`backend::replica`): its replica-local consumers are
+    /// named after it, so they survive its restarts and no other replica shares them.
+    pub fn with_replica(mut self, replica: &str) -> JetStream {
+        self.replica = replica.to_string();
+        self
+    }
+
+    /// The ack wait of the durable consumers this bus uses (tests shorten it); an existing
+    /// durable consumer with another wait is updated to it.
     pub fn with_ack_wait(mut self, ack_wait: Duration) -> JetStream {
         self.ack_wait = ack_wait;
         self
@@ -125,7 +144,24 @@ impl JetStream {
             config.deliver_policy = jetstream::consumer::DeliverPolicy::ByStartTime { start_time: recent };
             config.inactive_threshold = Duration::from_secs(7 * 24 * 3600);
         }
-        stream.get_or_create_consumer(name, config).await.map_err(|e| unavailable("consumer", e))
+        let durable = stream.get_or_create_consumer(name, config).await.map_err(|e| unavailable("consumer", e))?;
+        if durable.cached_info().config.ack_wait == self.ack_wait {
+            return Ok(durable);
+        }
+        // Made by an older version with a longer wait: only the wait changes (a start time
+        // or any other setting cannot be updated, so the consumer's own are sent back).
+        let mut updated = durable.cached_info().config.clone();
+        updated.ack_wait = self.ack_wait;
+        match stream.create_consumer(updated).await {
+            Ok(_) => {
+                tracing::info!(consumer = name, ack_wait = ?self.ack_wait, "JetStream consumer's ack wait updated");
+                stream.get_consumer(name).await.map_err(|e| unavailable("consumer", e))
+            }
+            Err(err) => {
+                tracing::warn!(consumer = name, error = %err, "could not update the JetStream consumer's ack wait");
+                Ok(durable)
+            }
+        }
     }
 
     /// Feeds `consumer` from its durable JetStream consumer until `stop`. Several
@@ -139,7 +175,7 @@ impl JetStream {
         stop: impl std::future::Future<Output = ()>,
     ) {
         let consumer: Arc<dyn Consumer> = if consumer.per_replica() {
-            let name = format!("{}-{}", consumer.name(), replica_name());
+            let name = replica_consumer_name(consumer.name(), &self.replica);
             Arc::new(ReplicaLocal { name, inner: consumer })
         } else {
             consumer
@@ -164,7 +200,15 @@ impl JetStream {
 
     async fn consume(&self, db: &Db, consumer: &dyn Consumer, retry: RetryPolicy) -> Result<()> {
         let mut durable = self.durable(consumer.name(), consumer.per_replica()).await?;
-        let mut messages = durable.messages().await.map_err(|e| unavailable("fetch", e))?;
+        let mut messages = durable
+            .stream()
+            .max_messages_per_batch(PULL_BATCH)
+            // As `messages()` would: a pull that hears nothing for this long fails and is redone.
+            .expires(Duration::from_secs(30))
+            .heartbeat(Duration::from_secs(15))
+            .messages()
+            .await
+            .map_err(|e| unavailable("fetch", e))?;
         let mut lag_measured = tokio::time::Instant::now() - Duration::from_secs(60);
         loop {
             if lag_measured.elapsed() > Duration::from_secs(5) {
@@ -226,20 +270,10 @@ async fn while_reporting_progress<T>(
     }
 }
 
-/// This replica's name for its own consumers: the host name (a pod's name on
-/// Kubernetes), reduced to what JetStream allows in a consumer name.
-pub fn replica_name() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-        .unwrap_or_else(|| "replica".into());
-    let clean: String =
-        host.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
-    if clean.is_empty() {
-        "replica".into()
-    } else {
-        clean
-    }
+/// The name under which `replica` keeps a replica-local consumer: its JetStream durable
+/// consumer and its processed-event records (`search-<replica id>`).
+pub fn replica_consumer_name(consumer: &str, replica: &str) -> String {
+    format!("{consumer}-{replica}")
 }
 
 /// A per-replica consumer under its replica's name, so its processed-event records and

@@ -173,7 +173,61 @@ pub async fn unprocessed_of_types(
     Ok(rows.into_iter().map(envelope).collect())
 }
 
+/// Events of `types` whose message id sorts after `after`, in id order (a keyset page:
+/// pass the last id of one page to get the next). Ids are UUIDv7, so this reads the
+/// outbox from a point in time on (see [`id_floor`]).
+pub async fn after_of_types(db: &Db, after: &str, types: &[&str], limit: i64) -> Result<Vec<Envelope>> {
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE message_id > $1 AND event_type IN ({}) \
+         ORDER BY message_id LIMIT $2",
+        crate::db::placeholders(3, types.len())
+    );
+    let rows = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as::<_, OutboxRow>(&sql).bind(after).bind(limit);
+        for t in types {
+            query = query.bind(*t);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().map(envelope).collect())
+}
+
+/// The smallest message id written at `unix_ms` or later: every UUIDv7 made from that
+/// millisecond on sorts after it.
+pub fn id_floor(unix_ms: i64) -> String {
+    let ms = unix_ms.max(0) as u64;
+    format!("{:08x}-{:04x}-0000-0000-000000000000", (ms >> 16) & 0xffff_ffff, ms & 0xffff)
+}
+
+/// The millisecond a message id (UUIDv7) was made in; `None` for anything else.
+pub fn id_millis(message_id: &str) -> Option<i64> {
+    let id = uuid::Uuid::parse_str(message_id).ok()?;
+    let (seconds, nanos) = id.get_timestamp()?.to_unix();
+    Some(seconds as i64 * 1000 + i64::from(nanos / 1_000_000))
+}
+
 /// How many outbox rows exist (for tests that check a rollback took the event too).
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_floors_order_with_uuidv7_ids_by_millisecond() {
+        let before = now_millis();
+        let id = new_id();
+        let after = now_millis();
+        assert!(id_floor(before).as_str() < id.as_str(), "{id}");
+        assert!(id.as_str() < id_floor(after + 1).as_str(), "{id}");
+        let made = id_millis(&id).unwrap();
+        assert!((before..=after).contains(&made), "{made}");
+        assert_eq!(id_millis(&id_floor(made)), None, "a floor is no UUIDv7 (its version nibble is 0)");
+        assert_eq!(id_millis("not an id"), None);
+    }
 }

@@ -48,7 +48,11 @@ impl Workers {
                 }
             }
             Some(url) => {
-                let bus = JetStream::connect(url, &config.nats_stream).await?;
+                let mut bus = JetStream::connect(url, &config.nats_stream).await?;
+                // The replica's id (`Backend::start` puts the one in use here).
+                if let Some(replica) = &config.replica_id {
+                    bus = bus.with_replica(replica);
+                }
                 tracing::info!(stream = %config.nats_stream, "events flow through NATS JetStream");
                 tasks.push(tokio::spawn(bus.clone().run_publisher(db.clone(), poll, stopped(stop_rx.clone()))));
                 for consumer in &consumers {
@@ -60,6 +64,31 @@ impl Workers {
         let timers = Arc::new(TimerWorker::new(db.clone(), timer_handlers));
         tasks.push(tokio::spawn(timers.run(Duration::from_secs(5), stopped(stop_rx))));
         Ok(Workers { stop, tasks })
+    }
+
+    /// Runs `tick` every `period` (the first time at once) until shutdown; a failed
+    /// tick is logged and the next one comes as usual.
+    pub fn every<Tick, Ticked>(&mut self, what: &'static str, period: Duration, mut tick: Tick)
+    where
+        Tick: FnMut() -> Ticked + Send + 'static,
+        Ticked: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        let stop = stopped(self.stop.subscribe());
+        self.tasks.push(tokio::spawn(async move {
+            tokio::pin!(stop);
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = ticks.tick() => {
+                        if let Err(err) = tick().await {
+                            tracing::warn!(worker = what, error = %err, "periodic work failed; trying again later");
+                        }
+                    }
+                }
+            }
+        }));
     }
 
     /// Asks every worker to stop after what it is doing and waits for them.

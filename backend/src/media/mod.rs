@@ -32,6 +32,6 @@ pub fn storage_from_config(config: &Config) -> Result<Arc<dyn Storage>> {
             access_key_id: config.s3_access_key_id.clone(),
             secret_access_key: config.s3_secret_access_key.as_ref().map(|s| s.expose_secret().to_string()),
         })),
-        None => Arc::new(FolderStorage::new(config.data_dir.join("media"))?),
+        None => Arc::new(FolderStorage::new(config.data_dir.join("media"), crate::disk::Disk::from_config(config))?),
     })
 }

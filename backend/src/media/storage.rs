@@ -124,6 +124,9 @@ pub trait Storage: Send + Sync {
 }
 
 fn io_error(what: &str, err: std::io::Error) -> Error {
+    if crate::disk::is_full(&err) {
+        return Error::StorageFull(format!("media storage: cannot {what}: {err}"));
+    }
     Error::Unavailable(format!("media storage: cannot {what}: {err}"))
 }
 
@@ -152,15 +155,17 @@ fn checked_key(key: &str) -> Result<&str> {
 /// is acknowledged), so a power cut keeps it (docs/adr/0016).
 pub struct FolderStorage {
     root: PathBuf,
+    /// Files are refused while only the database's reserve is left.
+    disk: crate::disk::Disk,
 }
 
 impl FolderStorage {
-    pub fn new(root: PathBuf) -> Result<FolderStorage> {
+    pub fn new(root: PathBuf, disk: crate::disk::Disk) -> Result<FolderStorage> {
         for sub in ["objects", "parts", "tmp"] {
             create_dir_all_durably(&root.join(sub))
                 .map_err(|e| Error::DataDir { path: root.join(sub), message: format!("cannot be created: {e}") })?;
         }
-        Ok(FolderStorage { root })
+        Ok(FolderStorage { root, disk })
     }
 
     fn object_path(&self, key: &str) -> Result<PathBuf> {
@@ -222,13 +227,18 @@ impl Storage for FolderStorage {
         if !tokio::fs::try_exists(&dir).await.unwrap_or(false) {
             return Err(Error::NotFound { what: "upload" });
         }
+        self.disk.make_room("upload part", size)?;
         let temp = self.temp_path();
         let result = async {
             let mut file = tokio::fs::File::create(&temp).await.map_err(|e| io_error("create a part", e))?;
             // One byte more than allowed tells an oversized part from an exact one.
-            let copied = tokio::io::copy(&mut body.take(size + 1), &mut file)
-                .await
-                .map_err(|e| Error::invalid("body", &format!("the upload was interrupted: {e}")))?;
+            let copied = tokio::io::copy(&mut body.take(size + 1), &mut file).await.map_err(|e| {
+                if crate::disk::is_full(&e) {
+                    io_error("write a part", e)
+                } else {
+                    Error::invalid("body", &format!("the upload was interrupted: {e}"))
+                }
+            })?;
             if copied != size {
                 return Err(Error::invalid(
                     "body",
@@ -267,6 +277,7 @@ impl Storage for FolderStorage {
 
     async fn finish_upload(&self, key: &str, upload: &str, parts: &[StoredPart]) -> Result<()> {
         let dir = self.upload_dir(upload)?;
+        self.disk.make_room("upload", parts.iter().map(|p| p.size).sum())?;
         let temp = self.temp_path();
         let result = async {
             let mut out = tokio::fs::File::create(&temp).await.map_err(|e| io_error("create an object", e))?;
@@ -297,6 +308,8 @@ impl Storage for FolderStorage {
     }
 
     async fn put_file(&self, key: &str, path: &Path, _content_type: &str) -> Result<()> {
+        let size = tokio::fs::metadata(path).await.map_err(|e| io_error("store a file", e))?.len();
+        self.disk.make_room("media file", size)?;
         let temp = self.temp_path();
         tokio::fs::copy(path, &temp).await.map_err(|e| io_error("store a file", e))?;
         let synced = async { tokio::fs::File::open(&temp).await?.sync_all().await }.await;
@@ -622,7 +635,7 @@ mod tests {
     #[tokio::test]
     async fn folder_parts_join_in_order_and_ranges_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = FolderStorage::new(dir.path().to_path_buf()).unwrap();
+        let storage = FolderStorage::new(dir.path().to_path_buf(), crate::disk::Disk::new(dir.path(), 0)).unwrap();
         let upload = storage.begin_upload("originals/m1", "image/png").await.unwrap();
         // Sent out of order, as a resumed upload may.
         storage.write_part(&upload, 2, 3, &mut &b"def"[..]).await.unwrap();

@@ -31,6 +31,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use types::{StoryStatus, Visibility};
 
 use crate::db::Db;
+use crate::disk::Disk;
 use crate::error::{Error, Result};
 use crate::search::model::{Kind, RebuildReport};
 use crate::search::repo::{self, LegacyDocRow, MediaDocRow, StoryDocRow};
@@ -46,6 +47,9 @@ const WRITER_THREADS: usize = 1;
 const WRITER_MEMORY: usize = 32 * 1024 * 1024;
 /// Rows per database round trip during a rebuild (a story body can be 1 MB).
 const REBUILD_PAGE: i64 = 100;
+/// Room asked of the disk before each commit or rebuild page: a generous guess at what
+/// the new segment and its merge take, so the database's reserve is never touched.
+const ROOM_PER_WRITE: u64 = 4 * 1024 * 1024;
 
 /// A document to bring in line with the database.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -152,7 +156,22 @@ impl Generation {
     /// them; the recorded mark only ever moves forward.
     fn commit(&self, changes: Vec<Change>, message_id: &str) -> Result<()> {
         let mut writer = lock(&self.writer);
-        let writer = writer.as_mut().ok_or_else(|| Error::Unavailable("search index: generation closed".into()))?;
+        let open = writer.as_mut().ok_or_else(|| Error::Unavailable("search index: generation closed".into()))?;
+        let committed = self.apply_and_commit(open, changes, message_id);
+        if committed.is_err() {
+            // A failed commit (a full disk) can leave tantivy's writer without indexing
+            // threads; it then takes documents and silently drops them. Start again from
+            // the last commit, so the caller's retry indexes everything again.
+            if let Err(err) = open.rollback() {
+                tracing::error!(generation = %self.name, error = %err,
+                    "cannot roll the search index back; closing it until it is rebuilt");
+                *writer = None;
+            }
+        }
+        committed
+    }
+
+    fn apply_and_commit(&self, writer: &mut IndexWriter, changes: Vec<Change>, message_id: &str) -> Result<()> {
         let fields = self.fields;
         for change in changes {
             match change {
@@ -210,6 +229,11 @@ impl Generation {
 /// The search index: the generation in use and the lock every write takes.
 pub struct SearchIndex {
     root: PathBuf,
+    /// The data folder's disk: writes leave its reserve to the database.
+    disk: Disk,
+    /// Set when a write failed: the index may miss changes until it is reconciled
+    /// with the database ([`SearchIndex::take_failed_writes`]).
+    failed_writes: std::sync::atomic::AtomicBool,
     current: RwLock<Arc<Generation>>,
     /// Serializes writes: event refreshes and the switch at the end of a rebuild.
     write: tokio::sync::Mutex<()>,
@@ -231,7 +255,7 @@ pub struct RebuildHold {
 impl SearchIndex {
     /// Opens the generation `CURRENT` names under `root`; `Err` says why it cannot be
     /// used (missing, corrupt, another schema).
-    pub async fn open(root: &Path) -> Result<SearchIndex> {
+    pub async fn open(root: &Path, disk: Disk) -> Result<SearchIndex> {
         let root = root.to_path_buf();
         let generation = blocking(move || {
             let name = read_pointer(&root)?.ok_or_else(|| Error::Unavailable("search index: none yet".into()))?;
@@ -240,24 +264,26 @@ impl SearchIndex {
         })
         .await?;
         let (root, generation) = generation;
-        Ok(SearchIndex::with_generation(root, Arc::new(generation)))
+        Ok(SearchIndex::with_generation(root, disk, Arc::new(generation)))
     }
 
     /// Builds a fresh index from the database under `root` and makes it current.
-    pub async fn build(root: &Path, db: &Db) -> Result<(SearchIndex, RebuildReport)> {
-        let (generation, report) = build_generation(root, db).await?;
+    pub async fn build(root: &Path, db: &Db, disk: Disk) -> Result<(SearchIndex, RebuildReport)> {
+        let (generation, report) = build_generation(root, db, &disk).await?;
         let dir = root.to_path_buf();
         let name = generation.name.clone();
         if let Err(err) = blocking(move || write_pointer(&dir, &name)).await {
             discard(generation).await;
             return Err(err);
         }
-        Ok((SearchIndex::with_generation(root.to_path_buf(), generation), report))
+        Ok((SearchIndex::with_generation(root.to_path_buf(), disk, generation), report))
     }
 
-    fn with_generation(root: PathBuf, generation: Arc<Generation>) -> SearchIndex {
+    fn with_generation(root: PathBuf, disk: Disk, generation: Arc<Generation>) -> SearchIndex {
         let index = SearchIndex {
             root,
+            disk,
+            failed_writes: Default::default(),
             current: RwLock::new(generation),
             write: tokio::sync::Mutex::new(()),
             rebuilding: Mutex::new(None),
@@ -278,15 +304,35 @@ impl SearchIndex {
     }
 
     /// Brings `targets` in line with the database and commits, recording `message_id`.
+    /// A failure marks the index for reconciliation.
     pub async fn refresh(&self, db: &Db, targets: &[Target], message_id: &str) -> Result<()> {
         let _write = self.write.lock().await;
         if let Some(changed) = lock(&self.rebuilding).as_mut() {
             changed.extend(targets.iter().cloned());
         }
         let generation = self.current();
-        let changes = load_changes(db, generation.fields, targets).await?;
-        let message_id = message_id.to_string();
-        blocking(move || generation.commit(changes, &message_id)).await
+        let refreshed = async {
+            let changes = load_changes(db, generation.fields, targets).await?;
+            self.disk.make_room("search index", ROOM_PER_WRITE)?;
+            let message_id = message_id.to_string();
+            blocking(move || generation.commit(changes, &message_id)).await
+        }
+        .await;
+        if refreshed.is_err() {
+            self.failed_writes.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        refreshed
+    }
+
+    /// Whether a write failed since the last call (which clears the mark): the index
+    /// may then miss changes the database has.
+    pub fn take_failed_writes(&self) -> bool {
+        self.failed_writes.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Marks the index as possibly missing changes (a reconciliation that failed).
+    pub fn mark_failed_write(&self) {
+        self.failed_writes.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Builds a new generation from the database beside the current one, then switches
@@ -311,7 +357,7 @@ impl SearchIndex {
     }
 
     async fn rebuild_and_switch(&self, db: &Db) -> Result<RebuildReport> {
-        let (generation, report) = build_generation(&self.root, db).await?;
+        let (generation, report) = build_generation(&self.root, db, &self.disk).await?;
         #[cfg(any(test, feature = "testing"))]
         {
             let hold = lock(&self.hold).take();
@@ -389,11 +435,12 @@ async fn discard(generation: Arc<Generation>) {
 
 /// Streams every legacy and story into a new generation and commits it with the outbox
 /// mark taken before reading, so every event up to the mark is reflected.
-async fn build_generation(root: &Path, db: &Db) -> Result<(Arc<Generation>, RebuildReport)> {
+async fn build_generation(root: &Path, db: &Db, disk: &Disk) -> Result<(Arc<Generation>, RebuildReport)> {
     let mark = repo::latest_outbox_message(db).await?;
+    disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
     let dir = root.to_path_buf();
     let generation = Arc::new(blocking(move || Generation::create(&dir)).await?);
-    match fill(&generation, db, &mark).await {
+    match fill(&generation, db, &mark, disk).await {
         Ok((stories, legacies)) => {
             let report = RebuildReport { generation: generation.name.clone(), stories, legacies };
             tracing::info!(generation = %report.generation, stories, legacies, "search index built");
@@ -406,7 +453,7 @@ async fn build_generation(root: &Path, db: &Db) -> Result<(Arc<Generation>, Rebu
     }
 }
 
-async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str) -> Result<(u64, u64)> {
+async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) -> Result<(u64, u64)> {
     let fields = generation.fields;
     let (mut stories, mut legacies) = (0u64, 0u64);
     let mut after = String::new();
@@ -416,6 +463,7 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str) -> Result<(u64,
         after = last.id.clone();
         legacies += rows.len() as u64;
         let docs = rows.iter().map(|row| legacy_doc(fields, row)).collect();
+        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
         let target = generation.clone();
         blocking(move || target.add(docs)).await?;
     }
@@ -431,6 +479,7 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str) -> Result<(u64,
         stories += rows.len() as u64;
         let docs =
             rows.iter().map(|row| story_doc(fields, row, tags.get(&row.id).map_or(&[][..], Vec::as_slice))).collect();
+        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
         let target = generation.clone();
         blocking(move || target.add(docs)).await?;
     }
@@ -440,6 +489,7 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str) -> Result<(u64,
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         let docs = rows.iter().map(|row| media_doc(fields, row)).collect();
+        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
         let target = generation.clone();
         blocking(move || target.add(docs)).await?;
     }
@@ -657,6 +707,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub fn index_error(err: tantivy::TantivyError) -> Error {
+    if crate::disk::caused_by_full_disk(&err) {
+        return Error::StorageFull(format!("search index: {err}"));
+    }
     Error::Unavailable(format!("search index: {err}"))
 }
 

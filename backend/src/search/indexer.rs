@@ -73,7 +73,7 @@ impl Consumer for Indexer {
 }
 
 /// The documents an event may have changed.
-fn targets(event: &Envelope) -> Vec<Target> {
+pub(crate) fn targets(event: &Envelope) -> Vec<Target> {
     let id = event.aggregate_id.clone();
     let legacy_of_story = event.payload.get("legacy_id").and_then(|v| v.as_str()).map(|l| Target::Legacy(l.into()));
     match event.event_type.as_str() {

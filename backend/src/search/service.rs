@@ -9,12 +9,13 @@ use std::sync::Arc;
 use types::search::SearchParams;
 
 use crate::db::Db;
+use crate::disk::Disk;
 use crate::error::{Error, Result};
 use crate::identity::{Role, User};
 use crate::search::index::{SearchIndex, Target};
 use crate::search::indexer::{Indexer, CONSUMER};
 use crate::search::model::{Kind, Reader, RebuildReport, SearchQuery, SearchResults, Suggestion};
-use crate::search::{query, repo};
+use crate::search::{query, repo, tail};
 
 /// Typeahead entries a search box asks for.
 pub const SUGGEST_DEFAULT: usize = 8;
@@ -29,6 +30,9 @@ pub struct Search {
     /// touches a generation, whatever its version or the state of the index. The OS
     /// releases it if the process dies.
     _lock: std::fs::File,
+    /// The replica whose progress records (`search-<replica>`) this index follows on
+    /// JetStream; `None` when the index is fed only by the embedded dispatcher.
+    replica: Option<String>,
 }
 
 impl Search {
@@ -37,11 +41,28 @@ impl Search {
     /// the newest event the search consumer recorded as handled (a restored backup, a
     /// lost commit, a dead-lettered event), or its document counts differ from the
     /// database's. An index locked by another process is an error, not a rebuild.
-    pub async fn open_or_rebuild(data_dir: &Path, db: Db) -> Result<Search> {
-        let (root, lock) = lock_folder(data_dir)?;
-        let reason = match SearchIndex::open(&root).await {
-            Ok(index) => match behind(&index, &db).await? {
-                None => return Ok(Search { db, index: Arc::new(index), _lock: lock }),
+    pub async fn open_or_rebuild(disk: &Disk, db: Db) -> Result<Search> {
+        Search::open_or_rebuild_as(disk, db, None).await
+    }
+
+    /// [`Search::open_or_rebuild`] for `replica` (`backend::replica`), whose JetStream
+    /// consumer records its progress as `search-<replica>`. An index opened as it is
+    /// first refreshes what the outbox's newest events name ([`tail::catch_up`]), so a
+    /// replica restarted after a crash serves no change older than its start.
+    pub async fn open_or_rebuild_as(disk: &Disk, db: Db, replica: Option<&str>) -> Result<Search> {
+        let (root, lock) = lock_folder(disk.dir())?;
+        let replica = replica.map(str::to_string);
+        let reason = match SearchIndex::open(&root, disk.clone()).await {
+            Ok(index) => match behind(&index, &db, replica.as_deref()).await? {
+                None => {
+                    let caught_up = tail::catch_up(&index, &db).await?;
+                    tracing::info!(
+                        events = caught_up.events,
+                        documents = caught_up.documents,
+                        "search index caught up with the outbox's tail"
+                    );
+                    return Ok(Search { db, index: Arc::new(index), _lock: lock, replica });
+                }
                 Some(reason) => format!("behind: {reason}"),
             },
             // Another process holds it: rebuilding would pull it from under that process.
@@ -49,21 +70,21 @@ impl Search {
             Err(err) => format!("unusable: {err}"),
         };
         tracing::warn!(%reason, "rebuilding the search index");
-        let (index, _) = SearchIndex::build(&root, &db).await?;
-        Ok(Search { db, index: Arc::new(index), _lock: lock })
+        let (index, _) = SearchIndex::build(&root, &db, disk.clone()).await?;
+        Ok(Search { db, index: Arc::new(index), _lock: lock, replica })
     }
 
     /// Rebuilds the index under `<data_dir>/search` from the database into a new
     /// generation and switches to it, without serving searches (`heirloom reindex`).
     /// A conflict when another process (a running server) uses the index.
-    pub async fn rebuild_offline(data_dir: &Path, db: Db) -> Result<RebuildReport> {
-        let (root, _lock) = lock_folder(data_dir)?;
-        match SearchIndex::open(&root).await {
+    pub async fn rebuild_offline(disk: &Disk, db: Db) -> Result<RebuildReport> {
+        let (root, _lock) = lock_folder(disk.dir())?;
+        match SearchIndex::open(&root, disk.clone()).await {
             Ok(index) => index.rebuild(&db).await,
             Err(err @ Error::Conflict(_)) => Err(err),
             Err(err) => {
                 tracing::warn!(reason = %err, "the search index is unusable; building a new one");
-                Ok(SearchIndex::build(&root, &db).await?.1)
+                Ok(SearchIndex::build(&root, &db, disk.clone()).await?.1)
             }
         }
     }
@@ -77,6 +98,42 @@ impl Search {
     /// to it; searches keep answering from the old one meanwhile.
     pub async fn rebuild(&self) -> Result<RebuildReport> {
         self.index.rebuild(&self.db).await
+    }
+
+    /// Brings the index back in line with the database after a write to it failed (a
+    /// full disk, a database error), while the server runs: the events the indexer
+    /// parked are handed to it again, then, if the index still has other counts than
+    /// the database or has not seen the newest event recorded as handled, it is
+    /// rebuilt. Nothing happens while no write has failed. Run every few seconds by the
+    /// server; a reconciliation that fails leaves the mark for the next one.
+    pub async fn reconcile(&self) -> Result<()> {
+        if !self.index.take_failed_writes() {
+            return Ok(());
+        }
+        let reconciled = async {
+            let indexer = self.indexer();
+            for consumer in consumer_names(self.replica.as_deref()) {
+                let named = crate::events::consumer::Named::new(consumer.clone(), indexer.clone());
+                for message_id in crate::events::consumer::dead_letters_of(&self.db, &consumer).await? {
+                    let event = crate::events::consumer::take_dead_letter(&self.db, &consumer, &message_id).await?;
+                    crate::events::consumer::deliver(&self.db, &named, &event, Default::default()).await?;
+                }
+            }
+            if self.index.take_failed_writes() {
+                return Err(Error::Unavailable("search index: writes still fail".into()));
+            }
+            if let Some(reason) = behind(&self.index, &self.db, self.replica.as_deref()).await? {
+                tracing::warn!(%reason, "rebuilding the search index");
+                self.index.rebuild(&self.db).await?;
+            }
+            tracing::info!("search index reconciled with the database");
+            Ok(())
+        }
+        .await;
+        if reconciled.is_err() {
+            self.index.mark_failed_write();
+        }
+        reconciled
     }
 
     /// Reindexes one story or legacy from the database now (outside the event flow).
@@ -166,14 +223,23 @@ fn lock_folder(data_dir: &Path) -> Result<(PathBuf, std::fs::File)> {
     }
 }
 
+/// The names this replica's indexer records its progress under: `search` with the
+/// embedded dispatcher, `search-<replica>` with JetStream (see `events::jetstream`).
+fn consumer_names(replica: Option<&str>) -> Vec<String> {
+    let on_jetstream = replica.map(|replica| crate::events::jetstream::replica_consumer_name(CONSUMER, replica));
+    std::iter::once(CONSUMER.to_string()).chain(on_jetstream).collect()
+}
+
 /// `Some(reason)` when the index misses changes the database has.
-async fn behind(index: &SearchIndex, db: &Db) -> Result<Option<String>> {
+async fn behind(index: &SearchIndex, db: &Db, replica: Option<&str>) -> Result<Option<String>> {
     let generation = index.current();
     let seen = generation.last_message_id();
     // The embedded dispatcher records progress as `search`; with JetStream each replica
     // records its own (`search-<replica>`, see `events::jetstream`).
-    let replica = format!("{CONSUMER}-{}", crate::events::jetstream::replica_name());
-    let processed = repo::latest_processed(db, CONSUMER).await?.max(repo::latest_processed(db, &replica).await?);
+    let mut processed = String::new();
+    for consumer in consumer_names(replica) {
+        processed = processed.max(repo::latest_processed(db, &consumer).await?);
+    }
     if processed > seen {
         return Ok(Some(format!("the index has seen events up to {seen:?}, the consumer up to {processed:?}")));
     }

@@ -24,9 +24,14 @@ impl TestServer {
 
     /// Starts with extra settings, as TOML (`signup = "closed"`, providers, limits…).
     pub async fn start_with(test_db: TestDb, extra: &str) -> TestServer {
+        Self::start_in(test_db, &std::env::temp_dir(), extra).await
+    }
+
+    /// Starts with its data folder in a new folder under `parent` (a small disk, say).
+    pub async fn start_in(test_db: TestDb, parent: &std::path::Path, extra: &str) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let data_dir = tempfile::tempdir().unwrap();
+        let data_dir = tempfile::tempdir_in(parent).unwrap();
         let config = backend::testing::config(data_dir.path(), &test_db.url, &base, extra);
         let backend = Backend::start(config).await.expect("backend starts");
         let leptos_options =
@@ -86,6 +91,7 @@ impl TestServer {
     pub async fn stop(self) {
         self.workers.shutdown().await;
         self.task.abort();
+        self.backend.replica.release().await;
         self.backend.db.close().await;
         self.test_db.cleanup().await;
     }
