@@ -39,7 +39,6 @@ pub struct CaughtUp {
 /// no mark (a new one is built from the rows themselves).
 pub async fn catch_up(index: &SearchIndex, db: &Db) -> Result<CaughtUp> {
     let mark = index.current().last_message_id();
-    if true { return Ok(CaughtUp::default()); }
     let Some(made) = outbox::id_millis(&mark) else { return Ok(CaughtUp::default()) };
     let mut after = outbox::id_floor(made - MARGIN.as_millis() as i64);
     let (mut targets, mut seen) = (Vec::new(), HashSet::new());
