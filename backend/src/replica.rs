@@ -169,13 +169,18 @@ impl Replica {
     /// live process (this one was paused past [`WATCH`], or a copy of its data folder
     /// started elsewhere) is reported and taken back once that one stops renewing it.
     async fn keep_alive(self: Arc<Self>, db: Db, mut stop: watch::Receiver<bool>) {
-        let mut displaced = false;
+        let (mut displaced, mut failing) = (false, false);
         loop {
             tokio::select! {
                 _ = stop.wait_for(|stopped| *stopped) => return,
                 _ = tokio::time::sleep(HEARTBEAT) => {}
             }
-            match self.upsert(&db, &self.nonce).await {
+            let renewed = self.upsert(&db, &self.nonce).await;
+            if renewed.is_ok() && failing {
+                tracing::info!(replica = %self.id, "replica claim renewed again");
+                failing = false;
+            }
+            match renewed {
                 Ok(true) if displaced => {
                     tracing::warn!(replica = %self.id, "replica id claimed again");
                     displaced = false;
@@ -190,7 +195,12 @@ impl Replica {
                     }
                     displaced = true;
                 }
-                Err(err) => tracing::warn!(replica = %self.id, error = %err, "could not renew the replica claim"),
+                // Once per outage, not every heartbeat (the database gate reports the outage).
+                Err(err) if !failing => {
+                    tracing::warn!(replica = %self.id, error = %err, "could not renew the replica claim");
+                    failing = true;
+                }
+                Err(_) => {}
             }
         }
     }

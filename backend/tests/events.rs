@@ -404,3 +404,73 @@ db_test!(a_slow_consumer_in_its_own_lane_does_not_hold_up_the_others, |db| {
     assert_eq!(slow.handled.lock().unwrap().len(), 1, "the lane delivers once released");
     workers.shutdown().await;
 });
+
+/// A replica-local consumer counting what it handles (a search index of its own).
+struct Local(Counter);
+
+#[async_trait]
+impl Consumer for Local {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn wants(&self, event_type: &str) -> bool {
+        self.0.wants(event_type)
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+        self.0.handle(event).await
+    }
+
+    fn per_replica(&self) -> bool {
+        true
+    }
+}
+
+// Durable consumers made by an older version (60 s ack wait) get the bus's shorter wait,
+// so what a killed replica held comes back after 15 s; and a replica-local consumer is
+// named after the replica's id, whatever the host is called (ADR 0017).
+db_test!(jetstream_updates_an_old_ack_wait_and_names_local_consumers_after_the_replica, |db| {
+    let Some(url) = backend::testing::nats_url() else { return };
+    let stream = format!("T{}", uuid::Uuid::new_v4().simple());
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    let shared = || -> Arc<dyn Consumer> { Arc::new(Counter { name: "shared".into(), counts: counts.clone() }) };
+    let local = || -> Arc<dyn Consumer> { Arc::new(Local(Counter { name: "local".into(), counts: counts.clone() })) };
+    let handled = |n: usize| {
+        let counts = counts.clone();
+        async move {
+            for _ in 0..500 {
+                if counts.lock().unwrap().values().sum::<u32>() as usize >= n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("{n} handlings expected");
+        }
+    };
+    let old = events::jetstream::JetStream::connect(&url, &stream)
+        .await
+        .expect("JetStream reachable")
+        .with_ack_wait(Duration::from_secs(60));
+    write(db, "a", "TestCreated").await;
+    let workers = JetStreamWorkers::start(&old, db, vec![shared()]);
+    handled(1).await;
+    workers.stop().await;
+    assert_eq!(old.consumer_ack_wait("shared").await.unwrap(), Duration::from_secs(60));
+
+    let bus = events::jetstream::JetStream::connect(&url, &stream).await.unwrap().with_replica("web-7");
+    write(db, "b", "TestCreated").await;
+    let workers = JetStreamWorkers::start(&bus, db, vec![shared(), local()]);
+    handled(4).await;
+    workers.stop().await;
+    assert_eq!(bus.consumer_ack_wait("shared").await.unwrap(), events::jetstream::ACK_WAIT, "updated");
+    assert_eq!(bus.consumer_ack_wait("local-web-7").await.unwrap(), events::jetstream::ACK_WAIT);
+    let recorded: i64 = with_pool!(db, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM processed_events WHERE consumer = 'local-web-7'")
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    assert_eq!(recorded, 2, "the local consumer's records are the replica's");
+    bus.delete_stream().await.unwrap();
+});

@@ -88,6 +88,13 @@ impl JetStream {
         Ok(stream.info().await.map_err(|e| unavailable("stream info", e))?.state.messages)
     }
 
+    /// The ack wait of the durable consumer `name` (tests: an old consumer is updated).
+    pub async fn consumer_ack_wait(&self, name: &str) -> Result<Duration> {
+        let stream = self.context.get_stream(&self.stream).await.map_err(|e| unavailable("stream", e))?;
+        let info = stream.consumer_info(name).await.map_err(|e| unavailable("consumer info", e))?;
+        Ok(info.config.ack_wait)
+    }
+
     /// Removes the stream and everything in it (tests use a stream each).
     pub async fn delete_stream(&self) -> Result<()> {
         self.context.delete_stream(&self.stream).await.map_err(|e| unavailable("delete stream", e))?;
