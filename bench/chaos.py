@@ -23,6 +23,14 @@
    last fsync, names as of their folder's last fsync); after each, every write
    acknowledged with a 2xx is there. Four more with sqlite_synchronous=normal must lose
    some, or the harness proves nothing (docs/adr/0016).
+7. full-disk (root: a tmpfs): the data folder on 64 MiB that is filled under story
+   creates: every create and an upload get 507 storage_full (no 500, no hang); the
+   filler is removed and, without a restart, creates work again and search finds every
+   acknowledged story (seconds until it does).
+8. damaged-db: a backup is taken, the server stopped, one page of the stories table
+   overwritten: `serve` refuses at once saying to restore the last backup and leaves
+   the file as it was, `heirloom check` fails too, and a restore of the backup into a
+   new data folder serves every story again.
 
 The outages share one timeline (`through_outage`): load starts, the dependency is stopped
 5 s in and started again CHAOS_OUTAGE_SECONDS later, and the samples are split into
@@ -916,14 +924,16 @@ def mount_tmpfs(megabytes):
 def fill_disk(path):
     """Writes a filler file until nothing more fits; its path."""
     filler = os.path.join(path, "filler")
-    with open(filler, "wb") as out:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
         for size in (1 << 20, 1 << 14, 1):
             try:
-                while True:
-                    out.write(b"\x5a" * size)
-                    out.flush()
+                while os.write(fd, b"\x5a" * size) > 0:
+                    pass
             except OSError:
                 pass
+    finally:
+        os.close(fd)
     return filler
 
 
@@ -1034,7 +1044,9 @@ def damaged_db(binary, site):
                                  timeout=300)
         restored = run.Server(binary, site, data=restored_dir)
         try:
-            client.base = restored.base
+            # Sessions are not in a backup: sign in again.
+            client = run.Client(restored.base)
+            client.post("/api/v1/auth/signin", {"email": "chaos@example.org", "password": "a chaos password"})
             served = sum(1 for i in ids
                          if request(restored.base, "GET", f"/api/v1/stories/{i}", cookie=client.cookie())[0] == 200)
         finally:
