@@ -18,7 +18,7 @@ use types::events::Envelope;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::events::consumer::{deliver, Consumer, RetryPolicy};
+use crate::events::consumer::{deliver, Consumer, Named, RetryPolicy};
 use crate::events::{lag, outbox, run_batches, until_empty};
 
 /// How long JetStream waits for an ack (or a progress report) before redelivering. Long
@@ -183,7 +183,7 @@ impl JetStream {
     ) {
         let consumer: Arc<dyn Consumer> = if consumer.per_replica() {
             let name = replica_consumer_name(consumer.name(), &self.replica);
-            Arc::new(ReplicaLocal { name, inner: consumer })
+            Arc::new(Named::new(name, consumer))
         } else {
             consumer
         };
@@ -281,30 +281,4 @@ async fn while_reporting_progress<T>(
 /// consumer and its processed-event records (`search-<replica id>`).
 pub fn replica_consumer_name(consumer: &str, replica: &str) -> String {
     format!("{consumer}-{replica}")
-}
-
-/// A per-replica consumer under its replica's name, so its processed-event records and
-/// its durable consumer are its own.
-struct ReplicaLocal {
-    name: String,
-    inner: Arc<dyn Consumer>,
-}
-
-#[async_trait::async_trait]
-impl Consumer for ReplicaLocal {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn wants(&self, event_type: &str) -> bool {
-        self.inner.wants(event_type)
-    }
-
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
-        self.inner.handle(event).await
-    }
-
-    fn per_replica(&self) -> bool {
-        true
-    }
 }
