@@ -19,7 +19,7 @@ fn context() -> Result<(backend::Backend, Option<backend::identity::Authenticate
 fn signed_in() -> Result<(backend::Backend, backend::identity::Authenticated), ApiError> {
     match context()? {
         (backend, Some(auth)) => Ok((backend, auth)),
-        _ => Err(ApiError::Unauthenticated { message: "Please sign in first.".into() }),
+        _ => Err(ApiError::unauthenticated("Please sign in first.")),
     }
 }
 

@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 pub use config::Config;
 pub use db::Db;
-pub use error::{Error, Result};
+pub use error::{Context, Error, Refusal, Result};
+pub use types::ErrorCode;
 
 /// Everything the server needs from the backend, cheap to clone.
 #[derive(Clone)]
@@ -152,9 +153,8 @@ impl Backend {
         user.require_admin("rebuild the search index")?;
         let search = self.search.clone();
         let started = std::time::Instant::now();
-        let report = tokio::spawn(async move { search.rebuild().await })
-            .await
-            .map_err(|e| Error::Unavailable(format!("the search rebuild stopped: {e}")))??;
+        let report =
+            tokio::spawn(async move { search.rebuild().await }).await.context("rebuilding the search index")??;
         let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(types::ReindexReport {
             generation: report.generation,

@@ -292,11 +292,14 @@ fn lock_data_folder(dir: &Path, nonce: &str) -> Result<(fs::File, String)> {
     match file.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
-            return Err(Error::Conflict(format!(
-                "The data folder {} is in use by another Heirloom process: two Heirloom servers cannot share a \
-                 data folder.",
-                dir.display()
-            )))
+            return Err(Error::Conflict(
+                format!(
+                    "The data folder {} is in use by another Heirloom process: two Heirloom servers cannot share a \
+                     data folder.",
+                    dir.display()
+                )
+                .into(),
+            ))
         }
         Err(fs::TryLockError::Error(err)) => return Err(io(err)),
     }

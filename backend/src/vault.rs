@@ -112,7 +112,7 @@ impl Vault {
 
     /// The plaintext, or an error naming why it cannot be opened (unknown key, tampered).
     pub fn open(&self, sealed: &str) -> Result<String> {
-        let unreadable = |why: &str| Error::Unavailable(format!("sealed value cannot be opened: {why}"));
+        let unreadable = |why: &str| Error::internal("opening a sealed value", why.to_string());
         let mut parts = sealed.splitn(3, ':');
         let (Some(PREFIX), Some(id), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(unreadable("not a sealed value"));
@@ -213,7 +213,7 @@ fn load_or_create_key_file(path: &Path) -> Result<[u8; 32]> {
 /// (a restore that carried the key). Refuses to replace an existing file.
 pub fn write_key_file(path: &Path, key: &str) -> Result<()> {
     if decode_key(key).is_none() {
-        return Err(Error::Unavailable("the vault key in the backup is not a base64 32-byte key".into()));
+        return Err(Error::invalid("archive", "holds a vault key that is not a base64 32-byte key"));
     }
     write_private(path, key)
         .map_err(|e| Error::DataDir { path: path.to_path_buf(), message: format!("cannot be written: {e}") })

@@ -231,12 +231,15 @@ async fn reindex(config: Config) -> backend::Result<()> {
     let result = Search::rebuild_offline(&backend::disk::Disk::from_config(&config), db.clone()).await;
     db.close().await;
     let report = result.map_err(|err| match err {
-        backend::Error::Conflict(_) => backend::Error::Conflict(format!(
-            "the search index in {} is in use by a running Heirloom server. Stop the server and run \
-             `heirloom reindex` again, or have the running server rebuild its own index: \
-             POST /api/v1/search/reindex as an administrator.",
-            config.data_dir.join("search").display()
-        )),
+        backend::Error::Conflict(_) => backend::Error::Conflict(
+            format!(
+                "the search index in {} is in use by a running Heirloom server. Stop the server and run \
+                 `heirloom reindex` again, or have the running server rebuild its own index: \
+                 POST /api/v1/search/reindex as an administrator.",
+                config.data_dir.join("search").display()
+            )
+            .into(),
+        ),
         other => other,
     })?;
     println!(
@@ -261,10 +264,13 @@ async fn rotate_vault_key(config: Config) -> backend::Result<()> {
     }
     let unreadable = report.unreadable();
     if unreadable > 0 {
-        return Err(backend::Error::Conflict(format!(
-            "{unreadable} sealed value(s) open with neither vault_key nor vault_previous_keys; add the key that \
-             sealed them to vault_previous_keys and run rotate-vault-key again"
-        )));
+        return Err(backend::Error::Conflict(
+            format!(
+                "{unreadable} sealed value(s) open with neither vault_key nor vault_previous_keys; add the key \
+                 that sealed them to vault_previous_keys and run rotate-vault-key again"
+            )
+            .into(),
+        ));
     }
     println!("every sealed value opens with the current key; vault_previous_keys can now be removed");
     Ok(())
@@ -280,7 +286,7 @@ async fn serve(config: Config) -> backend::Result<()> {
         key: "LEPTOS_SITE_ADDR".into(),
         message: format!("cannot listen on {addr}: {err}"),
     })?;
-    let local = listener.local_addr().map_err(|e| backend::Error::Unavailable(e.to_string()))?;
+    let local = listener.local_addr().map_err(|e| backend::Error::internal("reading the address listened on", e))?;
     crate::http::assets::refresh_twins_in_background(leptos_options.site_root.as_ref().into());
     let state = AppState::new(backend.clone(), leptos_options, telemetry::metrics_handle());
     // Event delivery and timers start after the HTTP port is bound, and fire anything
@@ -290,7 +296,7 @@ async fn serve(config: Config) -> backend::Result<()> {
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|err| backend::Error::Unavailable(format!("server stopped: {err}")))?;
+        .map_err(|err| backend::Error::internal("serving HTTP", err))?;
     workers.shutdown().await;
     // The replica's id is free for its next start (or another process) at once.
     backend.replica.release().await;

@@ -265,6 +265,7 @@ server_test!(bad_sign_up_input_is_explained_and_creates_nothing, |server| {
     sign_up(server, &browser, "ana@example.org").await;
     let taken = sign_up(server, &TestServer::browser(), "ANA@example.org").await;
     assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(taken.json::<Value>().await.unwrap()["code"], "email_taken");
     assert_eq!(user_count(server).await, 1);
 });
 

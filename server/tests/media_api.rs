@@ -288,6 +288,7 @@ server_test!(
         let (status, body) = request_upload(server, &ana, upload_body(&rosa, &png_like(60_000))).await;
         assert_eq!((status, field_error(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "size".to_string()), "{body}");
         assert!(body["fields"][0]["message"].as_str().unwrap().contains("quota"), "{body}");
+        assert_eq!((body["kind"].as_str(), body["code"].as_str()), (Some("invalid"), Some("quota_exceeded")), "{body}");
         assert_eq!(stored_files(server), stored_before, "a refused upload stores nothing");
 
         // Cancelling frees the reservation.

@@ -82,6 +82,7 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
     assert_eq!(second.status(), StatusCode::CONFLICT);
     let conflict: Value = second.json().await.unwrap();
     assert_eq!(conflict["kind"], "conflict");
+    assert_eq!(conflict["code"], "story_version_conflict", "{conflict}");
     assert!(conflict["message"].as_str().unwrap().contains("changed by ana"), "{conflict}");
 
     let history: Value =
@@ -149,6 +150,17 @@ async fn the_openapi_document_describes_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
     assert!(doc["components"]["schemas"].get("ApiError").is_some());
+    // Every error kind documents its stable `code`, and the codes are listed.
+    let kinds = doc["components"]["schemas"]["ApiError"]["oneOf"].as_array().expect("ApiError is a oneOf");
+    assert_eq!(kinds.len(), 10, "{kinds:?}");
+    for kind in kinds {
+        let required: Vec<&str> = kind["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(required.contains(&"code") && required.contains(&"kind"), "{kind}");
+    }
+    let codes = doc["components"]["schemas"]["ErrorCode"]["enum"].as_array().expect("ErrorCode lists its codes");
+    for code in ["not_found", "internal", "story_version_conflict", "quota_exceeded", "database_unreachable"] {
+        assert!(codes.iter().any(|c| c == code), "{code} missing from {codes:?}");
+    }
     server.stop().await;
 }
 

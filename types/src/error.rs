@@ -1,6 +1,7 @@
 //! The one error type a client ever sees. It is tagged by a stable, machine-readable
-//! `kind`, carries a message meant for a person, and never carries SQL, paths or
-//! stack traces: the server decides what goes in `message`.
+//! `kind` (which also fixes the HTTP status), names the precise cause in a stable `code`
+//! a client may act on, carries a message meant for a person, and never carries SQL,
+//! paths or stack traces: the server decides what goes in `message`.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,32 +19,137 @@ impl FieldError {
     }
 }
 
+/// The stable machine name of why a request failed, serialized as `code` in every error
+/// body. Each kind has a general code of the same name; a specific code replaces it
+/// where the server knows the precise cause. Codes are never renamed or reused: a client
+/// may branch on them (and show its own wording) where `message` is only for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // The general code of each kind.
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    Invalid,
+    Conflict,
+    RateLimited,
+    PayloadTooLarge,
+    Unavailable,
+    StorageFull,
+    Internal,
+    // unauthenticated
+    /// Wrong email or password (deliberately not saying which).
+    SignInFailed,
+    // forbidden
+    /// Only an instance administrator may do this.
+    AdminRequired,
+    /// Sign-up is closed on this instance.
+    SignupClosed,
+    /// The account is disabled.
+    AccountDisabled,
+    /// A write whose `Origin` is not the instance's public URL (CSRF protection).
+    CrossOriginRefused,
+    /// A signed media link that expired or is not valid.
+    LinkRefused,
+    /// A connector sign-in attempt (OAuth state) that expired or was started elsewhere.
+    ConnectionAttemptInvalid,
+    // invalid
+    /// An upload that would pass the user's storage quota or the instance's limit.
+    QuotaExceeded,
+    // conflict
+    /// The story changed since the version the editor started from.
+    StoryVersionConflict,
+    /// The media item changed since the version the client started from.
+    MediaVersionConflict,
+    /// An account with this email already exists.
+    EmailTaken,
+    /// Something with the same unique key already exists.
+    AlreadyExists,
+    /// A legacy must keep at least one owner.
+    LastOwner,
+    /// The upload is already complete.
+    UploadComplete,
+    /// An idempotency key already used for a different request.
+    IdempotencyKeyReused,
+    /// The tip was already marked done or skipped.
+    TipAlreadyAnswered,
+    /// The connector is not configured on this instance.
+    ConnectorNotConfigured,
+    /// The user has not connected this connector.
+    ConnectorNotConnected,
+    // unavailable
+    /// The database cannot be reached.
+    DatabaseUnreachable,
+    /// No database connection was free in time.
+    DatabaseBusy,
+    /// The request did not finish within the server's time limit.
+    RequestTimeout,
+}
+
+impl ErrorCode {
+    /// The kind (see [`ApiError::kind`]) every error with this code has.
+    pub fn kind(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            NotFound => "not_found",
+            Unauthenticated | SignInFailed => "unauthenticated",
+            Forbidden
+            | AdminRequired
+            | SignupClosed
+            | AccountDisabled
+            | CrossOriginRefused
+            | LinkRefused
+            | ConnectionAttemptInvalid => "forbidden",
+            Invalid | QuotaExceeded => "invalid",
+            Conflict
+            | StoryVersionConflict
+            | MediaVersionConflict
+            | EmailTaken
+            | AlreadyExists
+            | LastOwner
+            | UploadComplete
+            | IdempotencyKeyReused
+            | TipAlreadyAnswered
+            | ConnectorNotConfigured
+            | ConnectorNotConnected => "conflict",
+            RateLimited => "rate_limited",
+            PayloadTooLarge => "payload_too_large",
+            Unavailable | DatabaseUnreachable | DatabaseBusy | RequestTimeout => "unavailable",
+            StorageFull => "storage_full",
+            Internal => "internal",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApiError {
     #[error("{message}")]
-    NotFound { message: String },
+    NotFound { code: ErrorCode, message: String },
     #[error("{message}")]
-    Unauthenticated { message: String },
+    Unauthenticated { code: ErrorCode, message: String },
     #[error("{message}")]
-    Forbidden { message: String },
+    Forbidden { code: ErrorCode, message: String },
     #[error("{message}")]
-    Invalid { message: String, fields: Vec<FieldError> },
+    Invalid { code: ErrorCode, message: String, fields: Vec<FieldError> },
     #[error("{message}")]
-    Conflict { message: String },
+    Conflict { code: ErrorCode, message: String },
     #[error("{message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited { code: ErrorCode, message: String, retry_after_secs: u64 },
     #[error("{message}")]
     /// `limit_bytes` when the limit is known to the part that refused the request.
-    PayloadTooLarge { message: String, limit_bytes: Option<u64> },
+    PayloadTooLarge { code: ErrorCode, message: String, limit_bytes: Option<u64> },
+    /// A cause that passes (a dependency down or busy): the same request may succeed later.
     #[error("{message}")]
-    Unavailable { message: String },
+    Unavailable { code: ErrorCode, message: String },
     /// The server has no room left to store what was sent (507).
     #[error("{message}")]
-    StorageFull { message: String },
+    StorageFull { code: ErrorCode, message: String },
+    /// A fault of the server that retrying will not mend (a bug, damaged stored data).
     #[error("{message}")]
-    Internal { message: String },
+    Internal { code: ErrorCode, message: String },
 }
 
 impl ApiError {
@@ -79,33 +185,105 @@ impl ApiError {
         }
     }
 
-    pub fn message(&self) -> &str {
+    /// The precise cause, as serialized in `code`.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { message }
-            | ApiError::Unauthenticated { message }
-            | ApiError::Forbidden { message }
-            | ApiError::Invalid { message, .. }
-            | ApiError::Conflict { message }
-            | ApiError::RateLimited { message, .. }
-            | ApiError::PayloadTooLarge { message, .. }
-            | ApiError::Unavailable { message }
-            | ApiError::StorageFull { message }
-            | ApiError::Internal { message } => message,
+            ApiError::NotFound { code, .. }
+            | ApiError::Unauthenticated { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Invalid { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::RateLimited { code, .. }
+            | ApiError::PayloadTooLarge { code, .. }
+            | ApiError::Unavailable { code, .. }
+            | ApiError::StorageFull { code, .. }
+            | ApiError::Internal { code, .. } => *code,
         }
     }
 
+    /// The same error with a more precise `code`, which must belong to this kind.
+    pub fn with_code(mut self, precise: ErrorCode) -> Self {
+        debug_assert_eq!(precise.kind(), self.kind(), "{precise:?} is not a code of {}", self.kind());
+        match &mut self {
+            ApiError::NotFound { code, .. }
+            | ApiError::Unauthenticated { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Invalid { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::RateLimited { code, .. }
+            | ApiError::PayloadTooLarge { code, .. }
+            | ApiError::Unavailable { code, .. }
+            | ApiError::StorageFull { code, .. }
+            | ApiError::Internal { code, .. } => *code = precise,
+        }
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::NotFound { message, .. }
+            | ApiError::Unauthenticated { message, .. }
+            | ApiError::Forbidden { message, .. }
+            | ApiError::Invalid { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::RateLimited { message, .. }
+            | ApiError::PayloadTooLarge { message, .. }
+            | ApiError::Unavailable { message, .. }
+            | ApiError::StorageFull { message, .. }
+            | ApiError::Internal { message, .. } => message,
+        }
+    }
+
+    // One constructor per kind, each with the kind's general code; `with_code` refines it.
+
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError::NotFound { message: message.into() }
+        ApiError::NotFound { code: ErrorCode::NotFound, message: message.into() }
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        ApiError::Unauthenticated { code: ErrorCode::Unauthenticated, message: message.into() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden { code: ErrorCode::Forbidden, message: message.into() }
     }
 
     /// An invalid request; the message names every offending field.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
-        ApiError::Invalid { message, fields }
+        ApiError::Invalid { code: ErrorCode::Invalid, message, fields }
+    }
+
+    /// An invalid request that no single field explains (a body that does not parse).
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        ApiError::Invalid { code: ErrorCode::Invalid, message: message.into(), fields: Vec::new() }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::Conflict { code: ErrorCode::Conflict, message: message.into() }
+    }
+
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError::RateLimited { code: ErrorCode::RateLimited, message: message.into(), retry_after_secs }
+    }
+
+    pub fn payload_too_large(message: impl Into<String>, limit_bytes: Option<u64>) -> Self {
+        ApiError::PayloadTooLarge { code: ErrorCode::PayloadTooLarge, message: message.into(), limit_bytes }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError::Unavailable { code: ErrorCode::Unavailable, message: message.into() }
+    }
+
+    pub fn storage_full(message: impl Into<String>) -> Self {
+        ApiError::StorageFull { code: ErrorCode::StorageFull, message: message.into() }
     }
 
     pub fn internal() -> Self {
-        ApiError::Internal { message: "Something went wrong on our side. It has been logged; please try again.".into() }
+        ApiError::Internal {
+            code: ErrorCode::Internal,
+            message: "Something went wrong on our side. It has been logged; please try again.".into(),
+        }
     }
 }
 
@@ -117,10 +295,11 @@ impl server_fn::error::FromServerFnError for ApiError {
         use server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Args(message) | E::Deserialization(message) | E::MissingArg(message) => {
-                ApiError::Invalid { message, fields: Vec::new() }
+                ApiError::invalid_request(message)
             }
-            E::Request(message) | E::Response(message) => ApiError::Unavailable { message },
-            other => ApiError::Internal { message: other.to_string() },
+            // The request did not reach the server, or its answer did not come back.
+            E::Request(message) | E::Response(message) => ApiError::unavailable(message),
+            other => ApiError::Internal { code: ErrorCode::Internal, message: other.to_string() },
         }
     }
 }
@@ -134,29 +313,37 @@ mod tests {
         let err = ApiError::invalid(vec![FieldError::new("email", "is not an email address")]);
         let json = serde_json::to_value(&err).unwrap();
         assert_eq!(json["kind"], "invalid");
+        assert_eq!(json["code"], "invalid");
         assert_eq!(json["message"], "email: is not an email address");
         assert_eq!(json["fields"][0]["field"], "email");
         assert_eq!(serde_json::from_value::<ApiError>(json).unwrap(), err);
+        let precise = ApiError::conflict("x").with_code(ErrorCode::StoryVersionConflict);
+        let json = serde_json::to_value(&precise).unwrap();
+        assert_eq!((json["kind"].as_str(), json["code"].as_str()), (Some("conflict"), Some("story_version_conflict")));
+        assert_eq!(serde_json::from_value::<ApiError>(json).unwrap(), precise);
     }
 
     #[test]
     fn kind_matches_the_serialized_tag_for_every_variant() {
         let all = [
             ApiError::not_found("x"),
-            ApiError::Unauthenticated { message: "x".into() },
-            ApiError::Forbidden { message: "x".into() },
+            ApiError::unauthenticated("x"),
+            ApiError::forbidden("x"),
             ApiError::invalid(vec![]),
-            ApiError::Conflict { message: "x".into() },
-            ApiError::RateLimited { message: "x".into(), retry_after_secs: 3 },
-            ApiError::PayloadTooLarge { message: "x".into(), limit_bytes: Some(10) },
-            ApiError::Unavailable { message: "x".into() },
-            ApiError::StorageFull { message: "x".into() },
+            ApiError::conflict("x"),
+            ApiError::rate_limited("x", 3),
+            ApiError::payload_too_large("x", Some(10)),
+            ApiError::unavailable("x"),
+            ApiError::storage_full("x"),
             ApiError::internal(),
         ];
         let mut statuses = std::collections::HashSet::new();
         for err in all {
             let json = serde_json::to_value(&err).unwrap();
             assert_eq!(json["kind"], err.kind());
+            // Each kind's general code is the kind's own name.
+            assert_eq!(json["code"], err.kind());
+            assert_eq!(err.code().kind(), err.kind());
             assert!(statuses.insert(err.status()), "two kinds share status {}", err.status());
         }
     }

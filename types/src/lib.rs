@@ -20,7 +20,7 @@ pub use calls::{
     CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, DeadLetterView,
     WebhookCreated, WebhookInput, WebhookView,
 };
-pub use error::{ApiError, FieldError};
+pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,

@@ -126,7 +126,7 @@ pub fn StoryEditor(
                     }
                     status.set("Draft saved".into());
                 }
-                Err(ApiError::Conflict { message }) => {
+                Err(ApiError::Conflict { message, .. }) => {
                     status.set(String::new());
                     conflict.set(Some(message));
                 }

@@ -61,7 +61,7 @@ pub fn EditStoryPage() -> impl IntoView {
     view! {
         <Loaded data=story render=|story| if !story.can_edit {
                 view! {
-                    <LoadError error=types::ApiError::Forbidden { message: "You can read this story but not edit it.".into() }/>
+                    <LoadError error=types::ApiError::forbidden("You can read this story but not edit it.")/>
                 }.into_any()
             } else {
                     // After a refused save the flash carries what was typed, so nothing is lost.

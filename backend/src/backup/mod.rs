@@ -45,8 +45,8 @@ pub struct Manifest {
     pub vault_key_included: bool,
 }
 
-fn archive_error(what: &str, err: impl std::fmt::Display) -> Error {
-    Error::Unavailable(format!("backup archive: cannot {what}: {err}"))
+fn archive_error(what: &str, err: impl Into<crate::error::BoxError>) -> Error {
+    Error::internal(format!("backup archive: cannot {what}"), err)
 }
 
 /// Writes a backup of the database and media named by `config` to `target`.

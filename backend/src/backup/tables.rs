@@ -68,7 +68,7 @@ fn column_type(declared: &str) -> Result<ColumnType> {
         "BOOLEAN" | "BOOL" => ColumnType::Boolean,
         "TEXT" | "VARCHAR" | "CHARACTER VARYING" => ColumnType::Text,
         "BLOB" | "BYTEA" => ColumnType::Bytes,
-        other => return Err(Error::Unavailable(format!("backup: a column of type {other} is not supported"))),
+        other => return Err(Error::internal("backup", format!("a column of type {other} is not supported"))),
     })
 }
 
@@ -87,7 +87,7 @@ pub async fn columns(db: &Db, table: &str) -> Result<Vec<Column>> {
         }
     };
     if rows.is_empty() {
-        return Err(Error::Unavailable(format!("backup: the database has no table {table}")));
+        return Err(Error::internal("backup", format!("the database has no table {table}")));
     }
     rows.into_iter().map(|(name, declared)| Ok(Column { kind: column_type(&declared)?, name })).collect()
 }
@@ -161,7 +161,7 @@ where
     Option<Vec<u8>>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     use base64::Engine as _;
-    let damaged = || Error::Unavailable(format!("backup: column {} holds a value of the wrong type", column.name));
+    let damaged = || Error::invalid("archive", &format!("column {} holds a value of the wrong type", column.name));
     Ok(match column.kind {
         ColumnType::Integer => {
             query.bind(if value.is_null() { None } else { Some(value.as_i64().ok_or_else(damaged)?) })

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use blake2::{Blake2s256, Digest};
 use serde_json::json;
 use tracing::Instrument;
-use types::{CallDetail, CallInput, CallPage, CallStatus, CallSubmitted};
+use types::{CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, ErrorCode};
 
 use crate::calls::guard;
 use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_BYTES};
@@ -393,8 +393,9 @@ impl Calls {
 
 fn replay(existing: CallRow, hash: &str) -> Result<CallSubmitted> {
     if existing.request_hash != hash {
-        return Err(Error::Conflict(
-            "this idempotency key was already used for a different call; use a new key for a new call".into(),
+        return Err(Error::conflict(
+            ErrorCode::IdempotencyKeyReused,
+            "this idempotency key was already used for a different call; use a new key for a new call",
         ));
     }
     Ok(CallSubmitted { call: existing.view(), created: false })

@@ -14,7 +14,7 @@ use types::{CallInput, WebhookCreated, WebhookInput, WebhookView};
 
 use crate::calls::Calls;
 use crate::db::{with_pool, Db};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::events::Consumer;
 use crate::stories::model::Problems;
 use crate::time::{new_id, now_millis};
@@ -144,7 +144,7 @@ impl Webhooks {
     async fn deliver(&self, event: &Envelope) -> Result<()> {
         for hook in self.rows().await?.iter().filter(|h| h.wants(&event.event_type)) {
             let secret = self.vault.open(&hook.sealed_secret)?;
-            let body = serde_json::to_string(event).map_err(|e| Error::Unavailable(e.to_string()))?;
+            let body = serde_json::to_string(event).context("encoding a webhook body")?;
             let timestamp = event.occurred_at / 1000;
             let mut headers = std::collections::BTreeMap::new();
             headers.insert("content-type".to_string(), "application/json".to_string());

@@ -20,8 +20,7 @@ pub struct Event<'a, P: Serialize> {
 
 /// Appends one event in `tx`; returns its message id.
 pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<String> {
-    let payload =
-        serde_json::to_string(&event.payload).map_err(|e| Error::Unavailable(format!("event payload: {e}")))?;
+    let payload = serde_json::to_string(&event.payload).map_err(|e| Error::internal("encoding an event payload", e))?;
     let message_id = new_id();
     let next_seq =
         "SELECT COALESCE(MAX(aggregate_seq), 0) + 1 FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2";

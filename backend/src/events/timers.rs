@@ -30,7 +30,7 @@ pub trait TimerHandler: Send + Sync {
 /// Schedules a timer in `tx`. A second schedule with the same `key` is ignored, so a
 /// retried write does not double a timer. Returns whether a new timer was created.
 pub async fn schedule<P: Serialize>(tx: &mut Tx, key: &str, kind: &str, due_at: i64, payload: &P) -> Result<bool> {
-    let payload = serde_json::to_string(payload).map_err(|e| Error::Unavailable(format!("timer payload: {e}")))?;
+    let payload = serde_json::to_string(payload).map_err(|e| Error::internal("encoding a timer payload", e))?;
     let sql = "INSERT INTO timers (id, key, kind, payload, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
                ON CONFLICT (key) DO NOTHING";
     let done = with_tx!(tx, |conn| {

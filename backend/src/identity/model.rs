@@ -60,7 +60,7 @@ impl User {
         if self.role() == Role::Admin {
             Ok(())
         } else {
-            Err(crate::Error::Forbidden(format!("Only administrators can {what}.")))
+            Err(crate::Error::forbidden(types::ErrorCode::AdminRequired, format!("Only administrators can {what}.")))
         }
     }
 }

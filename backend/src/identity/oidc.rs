@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use types::ProviderView;
 
 use crate::config::OidcProviderConfig;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 type Client =
     CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
@@ -90,15 +90,15 @@ impl OidcProviders {
             .metadata
             .get_or_try_init(|| async {
                 let issuer = IssuerUrl::new(provider.config.issuer.to_string().trim_end_matches('/').to_string())
-                    .map_err(|err| Error::Unavailable(format!("issuer URL: {err}")))?;
+                    .context("reading the provider's issuer URL")?;
                 ProviderMetadataWithLogout::discover_async(issuer, &self.http).await.map_err(|err| {
                     tracing::warn!(provider = %provider.config.id, error = %err, "OpenID discovery failed");
                     Error::Unavailable(format!("{} cannot be reached right now", provider.config.name))
                 })
             })
             .await?;
-        let redirect = RedirectUrl::new(self.callback_url(&provider.config.id))
-            .map_err(|err| Error::Unavailable(format!("redirect URL: {err}")))?;
+        let redirect =
+            RedirectUrl::new(self.callback_url(&provider.config.id)).context("making the sign-in callback URL")?;
         let client = CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(provider.config.client_id.clone()),
@@ -149,10 +149,9 @@ impl OidcProviders {
         let (client, _) = self.client(provider).await?;
         let refused = |what: &str, err: &dyn std::fmt::Display| {
             tracing::warn!(provider = %id, error = %err, "OpenID sign-in refused: {what}");
-            Error::Forbidden(format!(
-                "{} did not confirm who you are ({what}). Please try again.",
-                provider.config.name
-            ))
+            Error::Forbidden(
+                format!("{} did not confirm who you are ({what}). Please try again.", provider.config.name).into(),
+            )
         };
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -186,7 +185,8 @@ impl OidcProviders {
         let provider = self.provider(id)?;
         let (client, _) = self.client(provider).await?;
         let token: CoreIdToken = id_token.parse().map_err(|_| Error::invalid("id_token", "is not a JWT"))?;
-        verify_id_token(&client, &token, &Nonce::new(nonce.to_string())).map_err(Error::Forbidden)
+        verify_id_token(&client, &token, &Nonce::new(nonce.to_string()))
+            .map_err(|message| Error::Forbidden(message.into()))
     }
 
     /// The provider's end-session URL when it supports RP-initiated logout.

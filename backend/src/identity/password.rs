@@ -8,7 +8,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 pub const MIN_CHARS: usize = 8;
 /// Long passphrases are welcome; beyond this it is a mistake or an attack on the hasher.
@@ -36,7 +36,7 @@ pub fn hash(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|err| Error::Unavailable(format!("password hashing failed: {err}")))
+        .map_err(|err| Error::internal("hashing a password", err.to_string()))
 }
 
 /// True when `password` matches the stored PHC string. Passwords longer than
@@ -58,7 +58,7 @@ pub fn verify_nothing(password: &str) {
 
 /// Runs password work on the blocking pool so it never stalls the async workers.
 pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|err| Error::Unavailable(format!("password worker failed: {err}")))
+    tokio::task::spawn_blocking(work).await.context("running password work")
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub async fn insert_tx(tx: &mut Tx, new: &NewUser) -> Result<User> {
     result.map_err(|err| {
         let err = Error::from(err);
         if err.is_unique_violation() {
-            Error::Conflict("An account with this email already exists.".into())
+            Error::conflict(types::ErrorCode::EmailTaken, "An account with this email already exists.")
         } else {
             err
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use types::{FieldError, SessionView};
+use types::{ErrorCode, FieldError, SessionView};
 
 use crate::config::{Config, SignupPolicy};
 use crate::db::Db;
@@ -74,8 +74,9 @@ impl Identity {
         if !first {
             match (self.config.signup, invite) {
                 (SignupPolicy::Closed, _) => {
-                    return Err(Error::Forbidden(
-                        "Sign-up is closed on this Heirloom. Ask its administrator for an account.".into(),
+                    return Err(Error::forbidden(
+                        ErrorCode::SignupClosed,
+                        "Sign-up is closed on this Heirloom. Ask its administrator for an account.",
                     ))
                 }
                 (SignupPolicy::InviteOnly, None) => {
@@ -289,7 +290,10 @@ impl Identity {
     pub async fn create_invite(&self, by: Option<&User>, days: u32) -> Result<String> {
         if let Some(user) = by {
             if user.role() != Role::Admin {
-                return Err(Error::Forbidden("Only administrators can create sign-up invitations.".into()));
+                return Err(Error::forbidden(
+                    ErrorCode::AdminRequired,
+                    "Only administrators can create sign-up invitations.",
+                ));
             }
         }
         if !(1..=90).contains(&days) {
@@ -328,7 +332,7 @@ impl Identity {
         if let Some(user_id) = repo::oidc_user(&self.db, provider, &identity.subject).await? {
             let user = repo::find_by_id(&self.db, &user_id).await?.ok_or(Error::NotFound { what: "user" })?;
             if user.disabled {
-                return Err(Error::Forbidden("This account is disabled.".into()));
+                return Err(Error::forbidden(ErrorCode::AccountDisabled, "This account is disabled."));
             }
             return Ok((user, identity.id_token, next));
         }
@@ -341,10 +345,13 @@ impl Identity {
         let user = match repo::find_by_email(&self.db, &email).await? {
             Some(existing) if identity.email_verified => existing,
             Some(_) => {
-                return Err(Error::Conflict(format!(
-                    "An account with {email} already exists, and the provider has not verified that this email is \
-                     yours. Sign in with your password instead."
-                )))
+                return Err(Error::conflict(
+                    ErrorCode::EmailTaken,
+                    format!(
+                        "An account with {email} already exists, and the provider has not verified that this email \
+                         is yours. Sign in with your password instead."
+                    ),
+                ))
             }
             None => {
                 let role = if repo::count_tx(&mut tx).await? == 0 { Role::Admin } else { Role::Member };

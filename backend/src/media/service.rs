@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
-use types::{LegacyRole, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket, VariantView};
+use types::{
+    ErrorCode, FieldError, LegacyRole, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
+    VariantView,
+};
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
@@ -274,25 +277,25 @@ impl Media {
         let (mine, everyone) = repo::usage_tx(tx, &user.id).await?;
         let (mine, everyone) = (mine.max(0) as u64, everyone.max(0) as u64);
         if mine + size > self.limits.user_quota_bytes {
-            return Err(Error::invalid(
+            return Err(Error::QuotaExceeded(FieldError::new(
                 "size",
-                &format!(
+                format!(
                     "this file ({}) would take you past your storage quota: {} of {} used",
                     human_bytes(size),
                     human_bytes(mine),
                     human_bytes(self.limits.user_quota_bytes)
                 ),
-            ));
+            )));
         }
         if let Some(limit) = self.limits.instance_quota_bytes {
             if everyone + size > limit {
-                return Err(Error::invalid(
+                return Err(Error::QuotaExceeded(FieldError::new(
                     "size",
-                    &format!(
+                    format!(
                         "this file ({}) would exceed this server's storage limit; ask its administrator",
                         human_bytes(size)
                     ),
-                ));
+                )));
             }
         }
         Ok(())
@@ -360,7 +363,7 @@ impl Media {
         self.signer.verify(&Grant::Part { media_id: id, number }, signature.expires, signature.sig, now_secs())?;
         let row = repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "upload" })?;
         if row.state() != MediaState::Uploading {
-            return Err(Error::Conflict("This upload is already complete.".into()));
+            return Err(Error::conflict(ErrorCode::UploadComplete, "This upload is already complete."));
         }
         let size = row
             .part_len(number)
@@ -435,7 +438,10 @@ impl Media {
     pub async fn cancel_upload(&self, user: &User, id: &str) -> Result<()> {
         let row = self.own_upload(user, id).await?;
         if row.state() != MediaState::Uploading {
-            return Err(Error::Conflict("This upload is complete; delete the file instead.".into()));
+            return Err(Error::conflict(
+                ErrorCode::UploadComplete,
+                "This upload is complete; delete the file instead.",
+            ));
         }
         self.abandon(&row).await
     }
@@ -603,7 +609,10 @@ impl Media {
         let caption = caption.as_str();
         let mut tx = self.db.begin().await?;
         if !repo::set_caption_tx(&mut tx, id, caption, version.unwrap_or(row.version)).await? {
-            return Err(Error::Conflict("This item was changed meanwhile; reload and try again.".into()));
+            return Err(Error::conflict(
+                ErrorCode::MediaVersionConflict,
+                "This item was changed meanwhile; reload and try again.",
+            ));
         }
         append(
             &mut tx,
@@ -626,10 +635,13 @@ impl Media {
         // limit is separate and reported as a failure).
         let stuck_before = now_millis() - STUCK_AFTER_MS;
         if !repo::requeue_tx(&mut tx, id, stuck_before).await? {
-            return Err(Error::Conflict(format!(
-                "Only a failed item, or one stuck in processing for an hour, can be retried; this one is {}.",
-                row.state()
-            )));
+            return Err(Error::Conflict(
+                format!(
+                    "Only a failed item, or one stuck in processing for an hour, can be retried; this one is {}.",
+                    row.state()
+                )
+                .into(),
+            ));
         }
         append(
             &mut tx,

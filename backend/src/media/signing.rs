@@ -61,7 +61,7 @@ impl UrlSigner {
 
     /// Checks a presented signature: refused when expired, malformed or not ours.
     pub fn verify(&self, grant: &Grant, expires: i64, sig: &str, now_secs: i64) -> Result<()> {
-        let refused = |why: &str| Error::Forbidden(format!("This link {why}."));
+        let refused = |why: &str| Error::forbidden(types::ErrorCode::LinkRefused, format!("This link {why}."));
         if expires < now_secs {
             return Err(refused("has expired; reload the page for a fresh one"));
         }

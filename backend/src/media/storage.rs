@@ -123,11 +123,13 @@ pub trait Storage: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
 }
 
+/// A failed file operation in the data folder: 507 when the disk is full, otherwise a
+/// fault for an administrator (permissions, a missing file, a failing disk), not a 503.
 fn io_error(what: &str, err: std::io::Error) -> Error {
     if crate::disk::is_full(&err) {
         return Error::StorageFull(format!("media storage: cannot {what}: {err}"));
     }
-    Error::Unavailable(format!("media storage: cannot {what}: {err}"))
+    Error::internal(format!("media storage: cannot {what}"), err)
 }
 
 /// Keys are built by Heirloom from ids, never from what a client sent; this refuses
@@ -143,7 +145,7 @@ fn checked_key(key: &str) -> Result<&str> {
     if safe {
         Ok(key)
     } else {
-        Err(Error::Unavailable(format!("media storage: refused key {key:?}")))
+        Err(Error::internal("media storage", format!("refused key {key:?}")))
     }
 }
 
@@ -191,7 +193,7 @@ impl FolderStorage {
             sync_folder(parent).map_err(|e| io_error("sync a folder", e))
         })
         .await
-        .map_err(|e| Error::Unavailable(format!("media storage: {e}")))?
+        .map_err(|e| Error::internal("media storage task", e))?
     }
 }
 
@@ -207,7 +209,7 @@ impl Storage for FolderStorage {
         let dir = self.upload_dir(&upload)?;
         tokio::task::spawn_blocking(move || create_dir_all_durably(&dir))
             .await
-            .map_err(|e| Error::Unavailable(format!("media storage: {e}")))?
+            .map_err(|e| Error::internal("media storage task", e))?
             .map_err(|e| io_error("create a folder", e))?;
         Ok(upload)
     }
@@ -400,8 +402,33 @@ pub struct S3Storage {
     bucket: String,
 }
 
-fn s3_error(what: &str, err: impl std::fmt::Display) -> Error {
-    Error::Unavailable(format!("media storage (S3): cannot {what}: {err}"))
+/// A failed S3 call: 503 when the store may answer later (no connection, a timeout, a
+/// garbled answer, its own 5xx or throttling); otherwise a fault for an administrator
+/// (refused credentials, a missing bucket), which no retry mends.
+fn s3_error<E: std::error::Error + Send + Sync + 'static>(
+    what: &str,
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Error {
+    use aws_sdk_s3::error::SdkError;
+    let passing = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status();
+            status.is_server_error() || status.as_u16() == 429
+        }
+        _ => false,
+    };
+    let err = aws_sdk_s3::error::DisplayErrorContext(err).to_string();
+    if passing {
+        Error::Unavailable(format!("media storage (S3): cannot {what}: {err}"))
+    } else {
+        Error::internal(format!("media storage (S3): cannot {what}"), err)
+    }
+}
+
+/// A failure around an S3 call that is not the store's answer (a bad signing setting).
+fn s3_fault(what: &str, err: impl Into<crate::error::BoxError>) -> Error {
+    Error::internal(format!("media storage (S3): cannot {what}"), err)
 }
 
 /// S3's answer for an upload that was completed or aborted already (or never began).
@@ -445,13 +472,13 @@ impl Storage for S3Storage {
             .content_type(content_type)
             .send()
             .await
-            .map_err(|e| s3_error("start an upload", aws_sdk_s3::error::DisplayErrorContext(e)))?;
-        created.upload_id.ok_or_else(|| s3_error("start an upload", "no upload id in the answer"))
+            .map_err(|e| s3_error("start an upload", e))?;
+        created.upload_id.ok_or_else(|| s3_fault("start an upload", "no upload id in the answer"))
     }
 
     async fn presign_part(&self, key: &str, upload: &str, number: u32, ttl: Duration) -> Result<Option<String>> {
         let presigning =
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl).map_err(|e| s3_error("sign a URL", e))?;
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl).map_err(|e| s3_fault("sign a URL", e))?;
         let request = self
             .client
             .upload_part()
@@ -461,7 +488,7 @@ impl Storage for S3Storage {
             .part_number(number as i32)
             .presigned(presigning)
             .await
-            .map_err(|e| s3_error("sign a URL", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_error("sign a URL", e))?;
         Ok(Some(request.uri().to_string()))
     }
 
@@ -493,7 +520,7 @@ impl Storage for S3Storage {
                     if is_no_such_upload(&e) {
                         return Ok(Vec::new());
                     }
-                    return Err(s3_error("list parts", aws_sdk_s3::error::DisplayErrorContext(e)));
+                    return Err(s3_error("list parts", e));
                 }
             };
             for part in page.parts() {
@@ -526,7 +553,7 @@ impl Storage for S3Storage {
             .multipart_upload(completed)
             .send()
             .await
-            .map_err(|e| s3_error("complete an upload", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_error("complete an upload", e))?;
         Ok(())
     }
 
@@ -545,14 +572,14 @@ impl Storage for S3Storage {
                 if is_no_such_upload(&e) {
                     Ok(())
                 } else {
-                    Err(s3_error("abort an upload", aws_sdk_s3::error::DisplayErrorContext(e)))
+                    Err(s3_error("abort an upload", e))
                 }
             }
         }
     }
 
     async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<()> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(|e| s3_error("read a file", e))?;
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(|e| s3_fault("read a file", e))?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -561,7 +588,7 @@ impl Storage for S3Storage {
             .body(body)
             .send()
             .await
-            .map_err(|e| s3_error("store a file", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_error("store a file", e))?;
         Ok(())
     }
 
@@ -576,7 +603,7 @@ impl Storage for S3Storage {
                 if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
                     return Err(Error::NotFound { what: "media file" });
                 }
-                return Err(s3_error("read an object", aws_sdk_s3::error::DisplayErrorContext(e)));
+                return Err(s3_error("read an object", e));
             }
         };
         let length = object.content_length().unwrap_or_default().max(0) as u64;
@@ -599,7 +626,7 @@ impl Storage for S3Storage {
             .key(checked_key(key)?)
             .send()
             .await
-            .map_err(|e| s3_error("delete an object", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| s3_error("delete an object", e))?;
         Ok(())
     }
 }

@@ -106,19 +106,19 @@ impl Generation {
         let index = Index::open_in_dir(&dir).map_err(index_error)?;
         let (schema, fields) = schema::build();
         if index.schema() != schema {
-            return Err(Error::Unavailable("search index: built with another schema".into()));
+            return Err(Error::internal("search index", "built with another schema"));
         }
         let payload: Payload = index
             .load_metas()
             .map_err(index_error)?
             .payload
             .and_then(|p| serde_json::from_str(&p).ok())
-            .ok_or_else(|| Error::Unavailable("search index: no commit payload".into()))?;
+            .ok_or_else(|| Error::internal("search index", "no commit payload"))?;
         if payload.schema_version != SCHEMA_VERSION {
-            return Err(Error::Unavailable(format!(
-                "search index: schema version {} (this binary uses {SCHEMA_VERSION})",
-                payload.schema_version
-            )));
+            return Err(Error::internal(
+                "search index",
+                format!("schema version {} (this binary uses {SCHEMA_VERSION})", payload.schema_version),
+            ));
         }
         Generation::with_index(name.to_string(), dir, fields, index, payload.last_message_id)
     }
@@ -127,11 +127,14 @@ impl Generation {
         tokenize::register(index.tokenizers());
         let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_MEMORY).map_err(|err| match err {
             // Rebuilding would delete the other process's index: refuse instead.
-            tantivy::TantivyError::LockFailure(..) => Error::Conflict(format!(
-                "The search index in {} is in use by another process: two Heirloom servers cannot share a \
-                 data folder.",
-                dir.display()
-            )),
+            tantivy::TantivyError::LockFailure(..) => Error::Conflict(
+                format!(
+                    "The search index in {} is in use by another process: two Heirloom servers cannot share a \
+                     data folder.",
+                    dir.display()
+                )
+                .into(),
+            ),
             other => index_error(other),
         })?;
         // Manual: each commit reloads the reader itself, so a write is searchable as soon
@@ -191,7 +194,7 @@ impl Generation {
         let newest = if message_id > last.as_str() { message_id.to_string() } else { last.clone() };
         let payload =
             serde_json::to_string(&Payload { schema_version: SCHEMA_VERSION, last_message_id: newest.clone() })
-                .map_err(|e| Error::Unavailable(format!("search index payload: {e}")))?;
+                .map_err(|e| Error::internal("search index payload", e))?;
         let mut prepared = writer.prepare_commit().map_err(index_error)?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(index_error)?;
@@ -672,7 +675,7 @@ fn read_pointer(root: &Path) -> Result<Option<String>> {
             if name.starts_with(GENERATION_PREFIX) && !name.contains(['/', '\\', '.']) {
                 Ok(Some(name.to_string()))
             } else {
-                Err(Error::Unavailable(format!("search index: {POINTER} does not name a generation")))
+                Err(Error::internal("search index", format!("{POINTER} does not name a generation")))
             }
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -697,7 +700,7 @@ fn write_pointer(root: &Path, name: &str) -> Result<()> {
 
 /// Runs blocking index work off the async threads.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Unavailable(format!("search index task failed: {e}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal("search index task", e))?
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -710,7 +713,7 @@ pub fn index_error(err: tantivy::TantivyError) -> Error {
     if crate::disk::caused_by_full_disk(&err) {
         return Error::StorageFull(format!("search index: {err}"));
     }
-    Error::Unavailable(format!("search index: {err}"))
+    Error::internal("search index", err)
 }
 
 fn data_dir_error(path: &Path, err: std::io::Error) -> Error {

@@ -215,10 +215,13 @@ fn lock_folder(data_dir: &Path) -> Result<(PathBuf, std::fs::File)> {
         .map_err(io)?;
     match file.try_lock() {
         Ok(()) => Ok((root, file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Conflict(format!(
-            "The search index in {} is in use by another process: two Heirloom servers cannot share a data folder.",
-            root.display()
-        ))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Conflict(
+            format!(
+                "The search index in {} is in use by another process: two Heirloom servers cannot share a data folder.",
+                root.display()
+            )
+            .into(),
+        )),
         Err(std::fs::TryLockError::Error(err)) => Err(io(err)),
     }
 }
@@ -257,5 +260,5 @@ async fn behind(index: &SearchIndex, db: &Db, replica: Option<&str>) -> Result<O
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Unavailable(format!("search task failed: {e}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal("search task", e))?
 }

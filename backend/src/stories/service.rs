@@ -4,8 +4,8 @@
 
 use serde_json::json;
 use types::{
-    FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryStatus,
-    StorySummary, StoryUpdate, StoryView, Visibility,
+    ErrorCode, FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage,
+    StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
 };
 
 use crate::db::{Db, Tx};
@@ -164,7 +164,10 @@ impl Stories {
             return Err(Error::NotFound { what: "member" });
         }
         if repo::owner_count_tx(&mut tx, legacy_id).await? == 0 {
-            return Err(Error::Conflict("A legacy needs at least one owner. Make someone else an owner first.".into()));
+            return Err(Error::conflict(
+                ErrorCode::LastOwner,
+                "A legacy needs at least one owner. Make someone else an owner first.",
+            ));
         }
         let (event_type, payload) = match role {
             Some(role) => ("MemberRoleChanged", json!({ "legacy_id": legacy_id, "user_id": member_id, "role": role })),
@@ -379,11 +382,14 @@ impl Stories {
     async fn conflict(&self, id: &str, started_from: i64) -> Result<Error> {
         let Some(now) = repo::find_story(&self.db, id).await? else { return Ok(Error::NotFound { what: "story" }) };
         let ago = relative_time(now_millis() - now.updated_at);
-        Ok(Error::Conflict(format!(
-            "This story was changed by {} {ago} (it is now at version {}; you started from version {started_from}). \
-             Review their changes, then apply yours again.",
-            now.updated_by_name, now.version
-        )))
+        Ok(Error::conflict(
+            ErrorCode::StoryVersionConflict,
+            format!(
+                "This story was changed by {} {ago} (it is now at version {}; you started from version \
+                 {started_from}). Review their changes, then apply yours again.",
+                now.updated_by_name, now.version
+            ),
+        ))
     }
 
     pub async fn delete_story(&self, user: &User, id: &str) -> Result<()> {

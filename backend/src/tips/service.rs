@@ -15,12 +15,14 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
 use tracing::Instrument;
-use types::{ConnectorView, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipKind};
+use types::{
+    ConnectorView, ErrorCode, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipKind,
+};
 
 use crate::calls::Calls;
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Context as _, Error, Result};
 use crate::events::{self, Event};
 use crate::identity::service::{hash_token, random_token};
 use crate::identity::User;
@@ -140,10 +142,13 @@ impl Tips {
     fn enabled_connector(&self, name: &str) -> Result<&Arc<dyn Connector>> {
         let connector = self.connector(name)?;
         if !connector.enabled() {
-            return Err(Error::Conflict(format!(
-                "{} is not set up on this instance; an administrator must configure it first.",
-                connector.display_name()
-            )));
+            return Err(Error::conflict(
+                ErrorCode::ConnectorNotConfigured,
+                format!(
+                    "{} is not set up on this instance; an administrator must configure it first.",
+                    connector.display_name()
+                ),
+            ));
         }
         Ok(connector)
     }
@@ -195,10 +200,10 @@ impl Tips {
     ) -> Result<ConnectorView> {
         let connector = self.enabled_connector(name)?;
         let refused = || {
-            Error::Forbidden(
+            Error::forbidden(
+                ErrorCode::ConnectionAttemptInvalid,
                 "This connection attempt is not valid: it expired or was started elsewhere. Start again from the \
-                 connect page."
-                    .into(),
+                 connect page.",
             )
         };
         if state.is_empty() || state.len() > 200 {
@@ -222,8 +227,7 @@ impl Tips {
         }
         let span = tracing::info_span!("tips.connect", connector = name);
         let credential = connector.finish_oauth(code.trim()).instrument(span).await?;
-        let sealed =
-            self.vault.seal(&serde_json::to_string(&credential).map_err(|e| Error::Unavailable(e.to_string()))?);
+        let sealed = self.vault.seal(&serde_json::to_string(&credential).context("encoding a connector credential")?);
         let mut tx = self.db.begin().await?;
         repo::connect_tx(&mut tx, &user.id, name, &sealed, now).await?;
         append(
@@ -263,10 +267,13 @@ impl Tips {
     /// Fetches the user's tasks from `name` now (the connect page's "sync now").
     pub async fn sync(&self, user: &User, name: &str) -> Result<ConnectorView> {
         let connector = self.connector(name)?.clone();
-        let row = repo::connection(&self.db, &user.id, name)
-            .await?
-            .filter(ConnectionRow::connected)
-            .ok_or_else(|| Error::Conflict(format!("{} is not connected.", connector.display_name())))?;
+        let row =
+            repo::connection(&self.db, &user.id, name).await?.filter(ConnectionRow::connected).ok_or_else(|| {
+                Error::conflict(
+                    ErrorCode::ConnectorNotConnected,
+                    format!("{} is not connected.", connector.display_name()),
+                )
+            })?;
         self.check_fetch_budget(name, &user.id)?;
         self.sync_connection(connector.as_ref(), &row).await?;
         self.connector_view(user, name).await
@@ -284,8 +291,8 @@ impl Tips {
     async fn sync_connection(&self, connector: &dyn Connector, row: &ConnectionRow) -> Result<()> {
         let name = connector.name();
         let Some(sealed) = &row.sealed_credential else { return Ok(()) };
-        let credential: Credential = serde_json::from_str(&self.vault.open(sealed)?)
-            .map_err(|_| Error::Unavailable("a stored connector credential is damaged".into()))?;
+        let credential: Credential =
+            serde_json::from_str(&self.vault.open(sealed)?).context("decoding a stored connector credential")?;
         let since = row.last_sync_at;
         let span = tracing::info_span!("tips.sync", connector = name, user_id = %row.user_id);
         let fetched = connector.fetch_signals(&credential, since).instrument(span).await;
@@ -469,7 +476,10 @@ impl Tips {
         } else {
             let current = repo::tip_tx(&mut tx, tip_id).await?.and_then(|t| t.outcome).unwrap_or_default();
             if current != action.as_str() {
-                return Err(Error::Conflict(format!("This tip was already marked {current}.")));
+                return Err(Error::conflict(
+                    ErrorCode::TipAlreadyAnswered,
+                    format!("This tip was already marked {current}."),
+                ));
             }
             false
         };
@@ -517,8 +527,8 @@ impl Tips {
             return Ok(None);
         };
         let sealed = row.sealed_credential.as_deref().unwrap_or_default();
-        let credential: Credential = serde_json::from_str(&self.vault.open(sealed)?)
-            .map_err(|_| Error::Unavailable("a stored connector credential is damaged".into()))?;
+        let credential: Credential =
+            serde_json::from_str(&self.vault.open(sealed)?).context("decoding a stored connector credential")?;
         let revision = tip.meta_str("revision").unwrap_or_default();
         let item = ConnectorItem {
             external_id: external_id.clone(),

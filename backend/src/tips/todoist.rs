@@ -113,10 +113,10 @@ impl Todoist {
         >,
     > {
         let (Some(id), Some(secret)) = (&self.settings.client_id, &self.settings.client_secret) else {
-            return Err(Error::Conflict(
+            return Err(Error::conflict(
+                types::ErrorCode::ConnectorNotConfigured,
                 "Todoist is not set up on this instance: an administrator must set todoist_client_id and \
-                 todoist_client_secret."
-                    .into(),
+                 todoist_client_secret.",
             ));
         };
         Ok(BasicClient::new(ClientId::new(id.clone()))
@@ -252,17 +252,20 @@ impl Connector for Todoist {
                 // Never the raw body: an odd answer could carry a token.
                 Err(RequestTokenError::ServerResponse(response)) => {
                     tracing::warn!(error = %response.error(), "Todoist refused the authorization code");
-                    return Err(Error::Forbidden(format!(
-                        "Todoist refused the connection ({}). Start again from the connect page.",
-                        response.error()
-                    )));
+                    return Err(Error::Forbidden(
+                        format!(
+                            "Todoist refused the connection ({}). Start again from the connect page.",
+                            response.error()
+                        )
+                        .into(),
+                    ));
                 }
                 Err(RequestTokenError::Request(_)) => {
                     return Err(Error::Unavailable("Todoist could not be reached to finish connecting".into()))
                 }
                 Err(RequestTokenError::Parse(_, _) | RequestTokenError::Other(_)) => {
-                    tracing::warn!("Todoist's token answer was not understood");
-                    return Err(Error::Unavailable("Todoist's answer was not understood".into()));
+                    // Asking again cannot help: the authorization code is single-use.
+                    return Err(Error::internal("reading Todoist's token answer", "an answer that was not understood"));
                 }
             }
         }

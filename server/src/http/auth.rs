@@ -241,7 +241,7 @@ pub async fn oidc_callback(
         // Forget the attempt: the provider ended it.
         let _ = session.remove::<serde_json::Value>("heirloom.oidc").await;
         let detail = query.error_description.unwrap_or(error);
-        let err = backend::Error::Forbidden(format!("Sign-in was not completed: {detail}"));
+        let err = backend::Error::Forbidden(format!("Sign-in was not completed: {detail}").into());
         return failed(Mode::Form, &session, err, "/signin", Vec::new()).await;
     }
     let (user, id_token, next) = match identity.oidc_finish(&session, &provider, &query.code, &query.state).await {

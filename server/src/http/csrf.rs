@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use types::ApiError;
+use types::{ApiError, ErrorCode};
 
 use super::{ApiFailure, AppState};
 
@@ -29,7 +29,7 @@ pub async fn same_origin_only(State(state): State<AppState>, request: Request, n
                          so it was refused to protect your account."
                     .to_string(),
             };
-            ApiFailure::new(ApiError::Forbidden { message }).into_response()
+            ApiFailure::new(ApiError::forbidden(message).with_code(ErrorCode::CrossOriginRefused)).into_response()
         }
     }
 }

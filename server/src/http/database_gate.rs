@@ -25,6 +25,11 @@ const PROBE_EVERY: Duration = Duration::from_millis(500);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 pub(super) const MESSAGE: &str = "The database cannot be reached right now. Try again shortly.";
 
+/// The typed 503 of a closed gate, the same as a request that found the database down.
+pub(super) fn closed() -> ApiError {
+    ApiError::unavailable(MESSAGE).with_code(types::ErrorCode::DatabaseUnreachable)
+}
+
 #[derive(Debug)]
 pub struct DatabaseGate {
     db: Db,
@@ -92,7 +97,7 @@ fn unavailable(wants_html: bool) -> Response {
         );
         (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
     } else {
-        ApiFailure::new(ApiError::Unavailable { message: MESSAGE.into() }).into_response()
+        ApiFailure::new(closed()).into_response()
     };
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response

@@ -13,12 +13,12 @@ use super::ApiFailure;
 /// A rejected body, path or query as the typed error: 413 when too large, else 422.
 pub fn rejected(status: StatusCode, text: String) -> ApiFailure {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiFailure::new(ApiError::PayloadTooLarge {
-            message: "The request body is larger than this endpoint accepts.".into(),
-            limit_bytes: None,
-        });
+        return ApiFailure::new(ApiError::payload_too_large(
+            "The request body is larger than this endpoint accepts.",
+            None,
+        ));
     }
-    ApiFailure::new(ApiError::Invalid { message: text, fields: Vec::new() })
+    ApiFailure::new(ApiError::invalid_request(text))
 }
 
 pub struct Json<T>(pub T);

@@ -83,7 +83,7 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
             state.write_limiter.retain_recent();
         }
         let message = format!("Too many changes from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure::new(ApiError::RateLimited { message, retry_after_secs }).into_response();
+        return ApiFailure::new(ApiError::rate_limited(message, retry_after_secs)).into_response();
     }
     next.run(request).await
 }
@@ -107,16 +107,17 @@ pub async fn limit_searches(State(state): State<AppState>, request: Request, nex
             state.search_limiter.retain_recent();
         }
         let message = format!("Too many searches from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure::new(ApiError::RateLimited { message, retry_after_secs }).into_response();
+        return ApiFailure::new(ApiError::rate_limited(message, retry_after_secs)).into_response();
     }
     next.run(request).await
 }
 
 /// A request that did not finish within `request_timeout_secs`.
 pub fn timed_out() -> ApiFailure {
-    ApiFailure::new(ApiError::Unavailable {
-        message: "The request took too long and was stopped. Please try again.".into(),
-    })
+    ApiFailure::new(
+        ApiError::unavailable("The request took too long and was stopped. Please try again.")
+            .with_code(types::ErrorCode::RequestTimeout),
+    )
 }
 
 #[cfg(test)]

@@ -98,9 +98,10 @@ pub async fn put_part(
     request: Request,
 ) -> ApiResult<StatusCode> {
     let signature = query.signature().ok_or_else(|| {
-        ApiFailure::new(ApiError::Forbidden {
-            message: "This upload link is incomplete; ask for the upload again.".into(),
-        })
+        ApiFailure::new(
+            ApiError::forbidden("This upload link is incomplete; ask for the upload again.")
+                .with_code(types::ErrorCode::LinkRefused),
+        )
     })?;
     let stream = request.into_body().into_data_stream().map_err(std::io::Error::other);
     let mut body = tokio_util::io::StreamReader::new(stream);

@@ -17,7 +17,7 @@ pub async fn healthz() -> impl IntoResponse {
 pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiFailure> {
     if state.database_gate.is_closed() {
         // Known to be down: answer at once rather than wait out the pool's acquire timeout.
-        return Err(ApiFailure::new(types::ApiError::Unavailable { message: super::database_gate::MESSAGE.into() }));
+        return Err(ApiFailure::new(super::database_gate::closed()));
     }
     state.backend.readiness().await?;
     Ok(Json(json!({ "status": "ready", "database": format!("{:?}", state.backend.db.engine()).to_lowercase() })))

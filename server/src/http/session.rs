@@ -103,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
             .get::<Authenticated>()
             .cloned()
             .map(RequireUser)
-            .ok_or(ApiFailure::new(ApiError::Unauthenticated { message: "Please sign in first.".into() }))
+            .ok_or(ApiFailure::new(ApiError::unauthenticated("Please sign in first.")))
     }
 }
 

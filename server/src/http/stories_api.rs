@@ -346,6 +346,7 @@ pub async fn resolve_flag(
     ),
     components(schemas(
         ApiError,
+        types::ErrorCode,
         types::FieldError,
         LegacyView,
         LegacyInput,

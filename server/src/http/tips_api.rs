@@ -96,7 +96,7 @@ fn sign_in_first(headers: &HeaderMap, back: &str) -> Response {
     if accepts_html(headers) {
         found(&format!("/signin?next={}", urlencode(back)))
     } else {
-        ApiFailure::new(ApiError::Unauthenticated { message: "Please sign in first.".into() }).into_response()
+        ApiFailure::new(ApiError::unauthenticated("Please sign in first.")).into_response()
     }
 }
 
@@ -146,11 +146,14 @@ pub async fn callback(
         // The provider ended the attempt (the user said no). The state is left to expire.
         let known = tips.connector_view(&auth.user, &name).await;
         match known {
-            Ok(view) => Err(backend::Error::Forbidden(format!(
-                "{} was not connected: {}.",
-                view.display_name,
-                if error == "access_denied" { "access was declined" } else { "the provider ended the attempt" }
-            ))),
+            Ok(view) => Err(backend::Error::Forbidden(
+                format!(
+                    "{} was not connected: {}.",
+                    view.display_name,
+                    if error == "access_denied" { "access was declined" } else { "the provider ended the attempt" }
+                )
+                .into(),
+            )),
             Err(err) => Err(err),
         }
     } else {
