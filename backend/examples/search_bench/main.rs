@@ -356,7 +356,7 @@ async fn raw(dir: &Path, manifest: &Value) -> Value {
     let memberships = repo::memberships(&db, &user_id).await.unwrap().into_iter().collect();
     db.close().await;
     let reader = Reader { user_id: Some(user_id), is_admin: false, memberships };
-    let index = SearchIndex::open(&dir.join("search")).await.expect("index");
+    let index = SearchIndex::open(&dir.join("search"), backend::disk::Disk::new(dir, 0)).await.expect("index");
     let generation = index.current();
     let lines = |key: &str| -> Vec<String> {
         let text = std::fs::read_to_string(manifest[key].as_str().unwrap()).unwrap();
