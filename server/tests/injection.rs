@@ -384,8 +384,11 @@ async fn check_pages(server: &TestServer, clients: &Clients, payload: &str, plan
 /// Plants and checks each payload, `at_once` of them concurrently.
 /// Forms that fail come back with what was typed in them (a flash read once by the next
 /// page): the payload in each such field, then the page that shows it again.
+/// A form that fails: who posts it, where, its fields, and the page that shows it again.
+type FailingForm<'a> = (Who, String, Vec<(&'a str, &'a str)>, String);
+
 async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, story_id: &str, strict: bool) {
-    let failing_forms: [(Who, String, Vec<(&str, &str)>, String); 4] = [
+    let failing_forms: [FailingForm; 4] = [
         // No name: the new-legacy form shows its summary textarea again.
         (
             Who::Owner,

@@ -77,7 +77,7 @@ fn History(page: HistoryPage) -> impl IntoView {
                             <strong>{format!("Version {}", r.version)}</strong>
                             {format!(" · {} · {}", r.author_name, format_time(r.created_at))}
                             {r.restored_from.map(|v| format!(" · restored from version {v}"))}
-                            {r.autosave.then(|| if r.version == newest { " · autosaved, still being written" } else { " · autosaved" })}
+                            {r.autosave.then_some(if r.version == newest { " · autosaved, still being written" } else { " · autosaved" })}
                             <br/><small dir="auto">{r.title.clone()}</small>
                         </div>
                         {restore}
