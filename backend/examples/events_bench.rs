@@ -10,6 +10,9 @@
 //!
 //! Prints one JSON object.
 
+// A benchmark tool: a failed setup should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -11,6 +11,9 @@
 //!
 //! Prints one JSON object.
 
+// A benchmark tool: a failed setup should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use backend::tips::model::Bucket;

@@ -2,6 +2,9 @@
 //! `TEST_DATABASE_URL` names a PostgreSQL server, a fresh database on it per test.
 //! In CI (`CI=true`) a missing PostgreSQL is a failure, never a silent skip.
 
+// Test helpers (feature "testing"): a setup failure should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use secrecy::SecretString;
 
 use crate::db::Db;

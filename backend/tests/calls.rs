@@ -2,6 +2,9 @@
 //! PostgreSQL: exactly-once execution, scheduling across a restart, idempotent submits,
 //! retries, the delivery log's filters and pages, the SSRF guard and bad input.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -9,6 +9,9 @@
 //! them the tests that need them say so and skip on a developer machine; with `CI=true`
 //! they fail.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,6 +1,9 @@
 //! Story rendering: the Markdown rendering table, the XSS corpus (tests/data/xss.txt) in several
 //! Markdown contexts, and the plain-text helpers (text, word count, excerpt).
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::stories::render::{excerpt, markdown_to_html, markdown_to_text, word_count};
 
 const REL: &str = "rel=\"noopener nofollow ugc\"";

@@ -4,6 +4,9 @@
 //! stories are neither returned nor counted), updates and deletes, generations and
 //! rebuilds, typeahead, typos and hostile query text.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! matrix on every read and write path, idempotent creates, version conflicts, the
 //! outbox written with the change, and bad input.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use backend::db::{with_pool, with_tx, Db};
 use backend::identity::{repo as users, NewUser, Role, User};
 use backend::stories::policy::{self, Reader, StoryFacts};

@@ -3,6 +3,9 @@
 //! through the calls executor, a revoked token, the candidate sources' permissions, the
 //! friendly empty tip, and the learning policy learning from feedback events.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "support/fake_todoist.rs"]
 mod fake_todoist;
 

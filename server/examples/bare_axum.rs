@@ -9,6 +9,9 @@
 //! It runs on tokio's multi-threaded runtime, as the `heirloom` binary does, so the two
 //! are compared on the same footing.
 
+// A benchmark tool: a failed setup should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;

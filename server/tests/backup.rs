@@ -5,6 +5,9 @@
 //! Also: every table of the schema is either backed up or deliberately left out, and the
 //! `heirloom backup` / `heirloom restore` commands do the same from the command line.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! `heirloom serve`: an administrator submits a call to a local target and sees it
 //! succeed in the delivery log; a story write reaches a registered webhook.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};

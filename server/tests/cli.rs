@@ -1,6 +1,9 @@
 //! The `heirloom` binary as an operator meets it: configuration errors, the data
 //! folder, migrations, and a serve that shuts down cleanly on SIGTERM.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -3,6 +3,9 @@
 //! consumer, whose effect is one outbound call per event), including events whose
 //! process died between the outbox append and their delivery.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;

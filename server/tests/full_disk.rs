@@ -5,6 +5,9 @@
 //! disk is full, uploads and the search index leave the last `disk_reserve_mib` to the
 //! database, so stories still save.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

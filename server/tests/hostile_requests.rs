@@ -3,6 +3,9 @@
 //! characters in file names, and server functions answering with the right status.
 //! Every test runs on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use backend::db::with_pool;

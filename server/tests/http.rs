@@ -1,6 +1,9 @@
 //! The HTTP surface of a real server: operational endpoints, SSR pages, API errors,
 //! request ids, metrics and the theme cookie.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::TestServer;

@@ -1,6 +1,9 @@
 //! Password accounts, sessions, CSRF and bad input against a real server, on SQLite and
 //! (with TEST_DATABASE_URL) PostgreSQL.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use backend::db::with_pool;

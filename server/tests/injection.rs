@@ -10,6 +10,9 @@
 //! The marker payloads run on both engines; the whole XSS corpus
 //! (backend/tests/data/xss.txt) runs on SQLite.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! URL without a signature is "not found" to a non-member; the same flow against an
 //! S3 server (s3s-fs) through presigned part URLs.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::PathBuf;

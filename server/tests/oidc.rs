@@ -1,6 +1,9 @@
 //! OpenID Connect sign-in against a real provider: panva's `oidc-provider` (npm), run
 //! by node on loopback, driven here like a browser would.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

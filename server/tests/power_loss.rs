@@ -16,6 +16,9 @@
 //! serves its exact bytes. A second test runs the same with `sqlite_synchronous = normal`
 //! and must see losses, or the harness would prove nothing.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

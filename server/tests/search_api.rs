@@ -3,6 +3,9 @@
 //! facets; nobody finds or counts what they may not read; bad input gets a 422 naming
 //! the field; the results page renders on the server; only administrators rebuild.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

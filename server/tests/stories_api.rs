@@ -1,6 +1,9 @@
 //! The stories REST API over HTTP: typed errors, idempotency header, conflicts,
 //! signed-out reads and the OpenAPI document.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::TestServer;

@@ -3,6 +3,9 @@
 //! the trace context stored with the outbox event, to the event consumer and the search
 //! indexer. A small OTLP/HTTP receiver in this test captures what is exported (JSON).
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};

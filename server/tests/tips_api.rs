@@ -3,6 +3,9 @@
 //! browser's session, a task completed at Todoist exactly once, a revoked token shown in
 //! the list, bad input as 422s, the OpenAPI document, and `heirloom rotate-vault-key`.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 #[path = "../../backend/tests/support/fake_todoist.rs"]

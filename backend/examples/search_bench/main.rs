@@ -20,6 +20,9 @@
 //! Steps 1-3 are skipped when `<data-dir>/bench/manifest.json` exists (a kept folder).
 //! Progress goes to stderr; stdout gets one JSON object.
 
+// A benchmark tool: a failed setup should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod corpus;
 mod words;
 

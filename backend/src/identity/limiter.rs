@@ -19,7 +19,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(per_account_per_minute: u32, per_ip_per_minute: u32) -> LoginLimiter {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("at least 1"));
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         LoginLimiter {
             per_account: RateLimiter::keyed(quota(per_account_per_minute)),
             per_ip: RateLimiter::keyed(quota(per_ip_per_minute)),

@@ -54,6 +54,8 @@ pub struct OidcProviders {
 
 impl OidcProviders {
     pub fn new(configs: &[OidcProviderConfig], public_url: &url::Url) -> OidcProviders {
+        // Static settings and rustls with its built-in roots: build() has nothing that can fail.
+        #[allow(clippy::expect_used)]
         let http = reqwest::Client::builder()
             // Following redirects here would let a provider point the token request elsewhere.
             .redirect(reqwest::redirect::Policy::none())

@@ -99,7 +99,7 @@ impl Tips {
             key: "tips_policy".into(),
             message: format!("`{}` is not a policy; use one of {}", settings.policy, PolicyFactory::NAMES.join(", ")),
         })?;
-        let quota = Quota::per_minute(NonZeroU32::new(settings.fetches_per_minute.max(1)).expect("at least 1"));
+        let quota = Quota::per_minute(NonZeroU32::new(settings.fetches_per_minute).unwrap_or(NonZeroU32::MIN));
         let limiters = connectors.iter().map(|c| (c.name(), RateLimiter::keyed(quota))).collect();
         Ok(Tips {
             db,

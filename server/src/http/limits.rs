@@ -21,7 +21,7 @@ use super::{ApiFailure, AppState};
 pub type WriteLimiter = Arc<RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>>;
 
 pub fn write_limiter(per_minute: u32) -> WriteLimiter {
-    let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
+    let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
     Arc::new(RateLimiter::keyed(quota))
 }
 

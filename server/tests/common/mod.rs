@@ -1,5 +1,8 @@
 //! Starts the real router on an ephemeral port against a throwaway database.
 
+// Integration tests and their helpers: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #![allow(dead_code)]
 
 use backend::testing::TestDb;
