@@ -1,6 +1,7 @@
 //! What a page needs to know about the request being rendered: who is signed in, a
-//! flash message, the theme cookie, instance settings. This is the one module in `app`
-//! with `#[cfg(feature = "ssr")]`: in the browser there is no request.
+//! flash message, the theme cookie, instance settings. Its readers are `#[cfg(feature = "ssr")]`:
+//! in the browser there is no request. (The other `ssr`-only code in `app` is `api.rs`'s
+//! backend access for server functions and `components/raw_text.rs`'s server-side escaping.)
 
 use types::{Flash, ProviderView, Theme, UserView};
 

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use crate::db::{with_pool, Db, Engine};
 use crate::error::{Error, Result};
 
-/// Every table of Heirloom's schema, parents before children. `schema_tables_are_all_listed`
-/// (backend/tests/backup.rs) fails when a migration adds a table that is not here or in
+/// Every table of Heirloom's schema, parents before children. `every_table_is_accounted_for`
+/// (server/tests/backup.rs) fails when a migration adds a table that is not here or in
 /// [`NOT_BACKED_UP`].
 pub const TABLES: &[&str] = &[
     "users",

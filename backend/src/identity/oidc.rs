@@ -11,6 +11,7 @@ use openidconnect::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 use types::ProviderView;
 
 use crate::config::OidcProviderConfig;
@@ -160,6 +161,7 @@ impl OidcProviders {
             .map_err(|err| refused("no token endpoint", &err))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
             .request_async(&self.http)
+            .instrument(tracing::info_span!("auth.exchange", provider = %id))
             .await
             .map_err(|err| refused("code exchange failed", &err))?;
         let id_token = tokens.id_token().ok_or_else(|| refused("no ID token", &"missing id_token"))?;

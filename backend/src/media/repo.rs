@@ -50,11 +50,6 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<MediaRow>> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, MediaRow>(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
-pub async fn find_tx(tx: &mut Tx, id: &str) -> Result<Option<MediaRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM media WHERE id = $1");
-    Ok(with_tx!(tx, |conn| sqlx::query_as::<_, MediaRow>(&sql).bind(id).fetch_optional(conn).await)?)
-}
-
 /// Items of a legacy (or of one of its stories), oldest first, at most `limit`.
 pub async fn list(db: &Db, legacy_id: &str, story_id: Option<&str>, limit: i64) -> Result<Vec<MediaRow>> {
     let sql = format!(

@@ -1,6 +1,6 @@
 //! Rows of the stories tables and the validation of what people type.
 
-use types::{FieldError, LegacyRole, StoryStatus, Visibility};
+use types::{FieldError, StoryStatus, Visibility};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LegacyRow {
@@ -206,10 +206,6 @@ pub fn choice<T: Copy>(
             default
         }),
     }
-}
-
-pub fn role_of(text: &str) -> Option<LegacyRole> {
-    LegacyRole::parse(text)
 }
 
 #[cfg(test)]

@@ -370,11 +370,6 @@ pub async fn find_story(db: &Db, id: &str) -> Result<Option<StoryRow>> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, StoryRow>(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
-pub async fn find_story_tx(tx: &mut Tx, id: &str) -> Result<Option<StoryRow>> {
-    let sql = format!("{STORY_SELECT} WHERE s.id = $1");
-    Ok(with_tx!(tx, |conn| sqlx::query_as::<_, StoryRow>(&sql).bind(id).fetch_optional(conn).await)?)
-}
-
 /// The tags of each of `story_ids` in one query (a page of stories), sorted per story.
 pub async fn tags_of(db: &Db, story_ids: &[&str]) -> Result<std::collections::HashMap<String, Vec<String>>> {
     let mut tags: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
