@@ -25,6 +25,10 @@
  *  - unlink/rename/rmdir end the identity of the inode they remove, so a later file or
  *    folder that reuses the inode number does not inherit the old one's shadow.
  *
+ * $POWERCUT_IGNORE_DIRS (folders relative to $POWERCUT_DIR, comma-separated) makes the shim
+ * pass over syncs of those folders and the folders under them: what a program that never
+ * synced them would keep (to show what a missing folder sync costs).
+ *
  * The real fsync is not called for those files (the shadow is the disk); everything else
  * passes through. Each intercepted call appends a line to $POWERCUT_SHADOW/calls.log, so a
  * test can prove the shim saw the syncs (a statically linked or raw-syscall caller would
@@ -302,6 +306,7 @@ static int record_root(void) {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int active;
+static const char *ignore_dirs; /* $POWERCUT_IGNORE_DIRS */
 static int log_fd = -1;
 
 static int (*real_fsync)(int);
@@ -329,6 +334,7 @@ __attribute__((constructor)) static void powercut_init(void) {
     real_renameat = dlsym(RTLD_NEXT, "renameat");
     real_renameat2 = dlsym(RTLD_NEXT, "renameat2");
     if (resolve_roots(getenv("POWERCUT_DIR"), getenv("POWERCUT_SHADOW")) != 0) return;
+    ignore_dirs = getenv("POWERCUT_IGNORE_DIRS");
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/root", shadow_root);
     if (access(path, F_OK) != 0 && record_root() != 0) return;
@@ -359,6 +365,18 @@ static void log_call(const char *call, const char *path) {
     }
 }
 
+/* Whether syncs of the folder at `path` are passed over ($POWERCUT_IGNORE_DIRS). */
+static int ignored(const char *path) {
+    const char *rel = path[dir_len] ? path + dir_len + 1 : "";
+    for (const char *p = ignore_dirs; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n && !strncmp(rel, p, n) && (rel[n] == 0 || rel[n] == '/')) return 1;
+        p = end ? end + 1 : p + n;
+    }
+    return 0;
+}
+
 /* 1 when handled here (under the folder), 0 to pass through. */
 static int shadow_sync(int fd, const char *call) {
     char path[PATH_MAX];
@@ -366,9 +384,13 @@ static int shadow_sync(int fd, const char *call) {
     if (!active || path_under_dir(fd, path, sizeof path) != 0 || fstat(fd, &st) != 0) return 0;
     int saved = errno;
     pthread_mutex_lock(&lock);
-    log_call(call, path);
-    if (S_ISDIR(st.st_mode)) sync_dir(path, &st);
-    else if (S_ISREG(st.st_mode)) sync_file(path, &st);
+    if (S_ISDIR(st.st_mode) && ignored(path)) {
+        log_call("ignored", path);
+    } else {
+        log_call(call, path);
+        if (S_ISDIR(st.st_mode)) sync_dir(path, &st);
+        else if (S_ISREG(st.st_mode)) sync_file(path, &st);
+    }
     pthread_mutex_unlock(&lock);
     errno = saved;
     return 1;
