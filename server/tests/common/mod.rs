@@ -2,7 +2,6 @@
 
 // Integration tests and their helpers: a failed step should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
 #![allow(dead_code)]
 
 use backend::testing::TestDb;
@@ -18,6 +17,8 @@ pub struct TestServer {
     _data_dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
     workers: backend::events::runtime::Workers,
+    /// Set by tests that park events on purpose; `stop` then allows dead letters.
+    expects_dead_letters: std::sync::atomic::AtomicBool,
 }
 
 impl TestServer {
@@ -48,7 +49,16 @@ impl TestServer {
         // As `heirloom serve` does: events and timers run beside the HTTP server.
         let workers = backend.start_workers().await.expect("workers start");
         let client = Self::browser();
-        TestServer { base, backend, client, test_db, _data_dir: data_dir, task, workers }
+        TestServer {
+            base,
+            backend,
+            client,
+            test_db,
+            _data_dir: data_dir,
+            task,
+            workers,
+            expects_dead_letters: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// The site root the server serves static files from (its data folder in tests).
@@ -91,8 +101,48 @@ impl TestServer {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// For a test that parks events on purpose: `stop` then does not fail on dead letters.
+    pub fn expect_dead_letters(&self) {
+        self.expects_dead_letters.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Stops the server after checking that it left nothing behind: the outbox drained
+    /// (waited for while it makes progress, giving up after 10 s without any) and, unless
+    /// the test said so, no event parked in dead letters. A test that closed the database
+    /// itself is not checked.
     pub async fn stop(self) {
+        let db = &self.backend.db;
+        let checked = !backend::with_pool!(db, |pool| pool.is_closed());
+        let (mut last, mut progress_at) = (i64::MAX, std::time::Instant::now());
+        while checked {
+            let unpublished =
+                backend::events::outbox::unpublished_count(db).await.expect("counting unpublished events");
+            if unpublished == 0 {
+                break;
+            }
+            if unpublished < last {
+                (last, progress_at) = (unpublished, std::time::Instant::now());
+            }
+            assert!(
+                progress_at.elapsed() < std::time::Duration::from_secs(10),
+                "the outbox did not drain before the test server stopped: {unpublished} events still unpublished, none published in 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         self.workers.shutdown().await;
+        if checked && !self.expects_dead_letters.load(std::sync::atomic::Ordering::Relaxed) {
+            let parked = backend::events::consumer::dead_letters(db).await.expect("reading dead letters");
+            assert!(
+                parked.is_empty(),
+                "the test left {} dead letter(s) it did not expect (call `expect_dead_letters()` if it parks events on purpose): {}",
+                parked.len(),
+                parked
+                    .iter()
+                    .map(|d| format!("{} parked {} ({}, {} attempts): {}", d.consumer, d.event_type, d.message_id, d.attempts, d.last_error))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
         self.task.abort();
         self.backend.replica.release().await;
         self.backend.db.close().await;
