@@ -327,6 +327,11 @@ impl SearchIndex {
         refreshed
     }
 
+    /// `Ok` when the disk has room for a write beside the database's reserve.
+    pub fn has_room(&self) -> Result<()> {
+        self.disk.make_room("search index", ROOM_PER_WRITE)
+    }
+
     /// Whether a write failed since the last call (which clears the mark): the index
     /// may then miss changes the database has.
     pub fn take_failed_writes(&self) -> bool {

@@ -111,12 +111,18 @@ impl Search {
             return Ok(());
         }
         let reconciled = async {
+            // Still short of space: replaying would only park every event again, each
+            // after its retries.
+            self.index.has_room()?;
             let indexer = self.indexer();
             for consumer in consumer_names(self.replica.as_deref()) {
                 let named = crate::events::consumer::Named::new(consumer.clone(), indexer.clone());
                 for message_id in crate::events::consumer::dead_letters_of(&self.db, &consumer).await? {
                     let event = crate::events::consumer::take_dead_letter(&self.db, &consumer, &message_id).await?;
-                    crate::events::consumer::deliver(&self.db, &named, &event, Default::default()).await?;
+                    let delivered = crate::events::consumer::deliver(&self.db, &named, &event, Default::default());
+                    if delivered.await? == crate::events::Delivered::Parked {
+                        return Err(Error::Unavailable("search index: writes still fail".into()));
+                    }
                 }
             }
             if self.index.take_failed_writes() {
