@@ -250,9 +250,7 @@ def kill9(binary, site, database_url=None):
                         return
                     n = queue.pop()
                 status, _, body = request(server.base, "POST", "/api/v1/stories", cookie=client.cookie(),
-                                          body={"legacy_id": legacy, "title": f"Chaos {n}",
-                                                "body": f"chaosmarker story {n}", "visibility": "members",
-                                                "status": "published"})
+                                          body=story_body(legacy, n, "chaosmarker"))
                 if 200 <= status < 300 and body:
                     with lock:
                         acknowledged.append(body["id"])
@@ -285,8 +283,7 @@ def kill9(binary, site, database_url=None):
         found = {"n": -1}
 
         def converged():
-            result = request(server.base, "GET", "/api/v1/search?q=chaosmarker&limit=1", cookie=client.cookie())[2]
-            found["n"] = (result or {}).get("total", -1)
+            found["n"] = search_total(server, client, "chaosmarker")
             return found["n"] == count_all
 
         search_converged = run.wait_until(converged, 120)
