@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use types::{
     AccountOverview, ApiError, FlagView, HistoryPage, LegacyPage, LegacyView, MemberView, StoryView, UserView,
 };
+#[cfg(feature = "ssr")]
+use types::{LegacyId, MediaId, StoryId, TipId};
 
 /// The backend and the signed-in user (if any) of the request being served.
 #[cfg(feature = "ssr")]
@@ -55,19 +57,21 @@ pub async fn load_legacy(id: String, cursor: Option<String>) -> Result<LegacyPag
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let stories = &backend.stories;
-    let legacy = stories.legacy(user, &id).await?;
+    let legacy = stories.legacy(user, &LegacyId::from(id.as_str())).await?;
     let request = backend::stories::service::ListRequest {
-        filter: backend::stories::repo::StoryFilter { legacy_id: id.clone(), ..Default::default() },
-        cursor: cursor.filter(|c| !c.is_empty()),
+        legacy_id: Some(id.clone()),
+        cursor,
         limit: Some(LEGACY_PAGE_STORIES),
+        ..Default::default()
     };
     let page = stories.list(user, &request).await?;
-    let (can_write, can_manage) = stories.abilities(user, &id).await?;
+    let (can_write, can_manage) = stories.abilities(user, &legacy.id).await?;
     Ok(LegacyPage { legacy, stories: page, can_write, can_manage })
 }
 
 #[server(endpoint = "load_story")]
 pub async fn load_story(id: String) -> Result<StoryView, ApiError> {
+    let id = StoryId::from(id);
     let (backend, auth) = context()?;
     Ok(backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?)
 }
@@ -75,6 +79,7 @@ pub async fn load_story(id: String) -> Result<StoryView, ApiError> {
 /// A story with the media attached to it that the reader may see.
 #[server(endpoint = "load_story_page")]
 pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaView>), ApiError> {
+    let id = StoryId::from(id);
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let story = backend.stories.story(user, &id).await?;
@@ -86,6 +91,7 @@ pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaV
 /// (its own and its stories') the reader may see, oldest first.
 #[server(endpoint = "load_legacy_media")]
 pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<types::MediaView>), ApiError> {
+    let id = LegacyId::from(id);
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let legacy = backend.stories.legacy(user, &id).await?;
@@ -100,6 +106,7 @@ pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<type
 /// is sent back to the page it came from).
 #[server(endpoint = "set_media_caption")]
 pub async fn set_media_caption(id: String, caption: String, version: Option<i64>) -> Result<(String, i64), ApiError> {
+    let id = MediaId::from(id);
     let (backend, auth) = signed_in()?;
     let item = backend.media.set_caption(&auth.user, &id, &caption, version).await?;
     Ok((item.caption, item.version))
@@ -109,12 +116,14 @@ pub async fn set_media_caption(id: String, caption: String, version: Option<i64>
 /// post, like [`set_media_caption`]).
 #[server(endpoint = "retry_media")]
 pub async fn retry_media(id: String) -> Result<types::MediaView, ApiError> {
+    let id = MediaId::from(id);
     let (backend, auth) = signed_in()?;
     Ok(backend.media.retry(&auth.user, &id).await?)
 }
 
 #[server(endpoint = "load_history")]
 pub async fn load_history(id: String, from: Option<i64>, to: Option<i64>) -> Result<HistoryPage, ApiError> {
+    let id = StoryId::from(id);
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let story = backend.stories.story(user, &id).await?;
@@ -128,6 +137,7 @@ pub async fn load_history(id: String, from: Option<i64>, to: Option<i64>) -> Res
 
 #[server(endpoint = "load_members")]
 pub async fn load_members(legacy_id: String) -> Result<(LegacyView, Vec<MemberView>), ApiError> {
+    let legacy_id = LegacyId::from(legacy_id);
     let (backend, auth) = signed_in()?;
     let legacy = backend.stories.legacy(Some(&auth.user), &legacy_id).await?;
     Ok((legacy, backend.stories.members(&auth.user, &legacy_id).await?))
@@ -159,6 +169,7 @@ pub async fn autosave_story(
     body: String,
     tags: String,
 ) -> Result<i64, ApiError> {
+    let id = StoryId::from(id);
     let (backend, auth) = signed_in()?;
     let update = types::StoryUpdate {
         version,
@@ -253,7 +264,7 @@ pub async fn recommend_tip(
 ) -> Result<types::Tip, ApiError> {
     let (backend, auth) = signed_in()?;
     if let Some(id) = tip.filter(|id| !id.is_empty()) {
-        if let Some(pending) = backend.tips.pending_tip(&auth.user, &id).await? {
+        if let Some(pending) = backend.tips.pending_tip(&auth.user, &TipId::from(id)).await? {
             return Ok(pending);
         }
     }
@@ -274,7 +285,7 @@ pub async fn current_tip() -> Result<types::Tip, ApiError> {
 #[server(endpoint = "tip_feedback")]
 pub async fn tip_feedback(id: String, action: types::TipAction) -> Result<types::FeedbackResult, ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.tips.feedback(&auth.user, &id, action).await?)
+    Ok(backend.tips.feedback(&auth.user, &TipId::from(id), action).await?)
 }
 
 /// The connect page: every connector and the reader's connection to it.

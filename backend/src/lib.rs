@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod identity;
 pub mod media;
+pub mod paging;
 pub mod replica;
 pub mod search;
 pub mod stories;
@@ -20,6 +21,7 @@ pub mod testing;
 pub mod text;
 pub mod time;
 pub mod tips;
+pub mod validate;
 pub mod vault;
 
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! Unicode becomes NFC (an "é" typed as one character and one pasted as "e" plus an
 //! accent are the same letter, and now the same bytes, for diffs, tags and search).
 //!
-//! The field validators (`stories::model::{line, body, multiline, tags}`, the display
+//! The field validators (`validate::{line, multiline}`, `stories::model::{body, tags}`, the display
 //! name in `identity::model::NewUser::new`) call [`normalize`], so every service that
 //! checks a field stores it normalized; existing rows were rewritten once by the data
 //! migration in `db::data`.

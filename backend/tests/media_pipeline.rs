@@ -30,7 +30,7 @@ use backend::stories::Stories;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use types::events::Envelope;
-use types::{LegacyInput, MediaState, ScanStatus, StoryInput, UploadRequest};
+use types::{LegacyId, LegacyInput, MediaId, MediaState, ScanStatus, StoryId, StoryInput, UploadRequest};
 
 const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
@@ -39,7 +39,7 @@ const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-
 struct World {
     media: Arc<Media>,
     user: User,
-    legacy_id: String,
+    legacy_id: LegacyId,
     dir: tempfile::TempDir,
 }
 
@@ -75,15 +75,21 @@ impl World {
     }
 
     /// Uploads `bytes` as the browser would: ask, send each part to its signed URL, complete.
-    async fn upload(&self, file_name: &str, declared_type: &str, bytes: &[u8]) -> String {
+    async fn upload(&self, file_name: &str, declared_type: &str, bytes: &[u8]) -> MediaId {
         self.upload_to(None, file_name, declared_type, bytes).await
     }
 
     /// [`World::upload`] to a story of the legacy (`None`: to the legacy itself).
-    async fn upload_to(&self, story_id: Option<&str>, file_name: &str, declared_type: &str, bytes: &[u8]) -> String {
+    async fn upload_to(
+        &self,
+        story_id: Option<&StoryId>,
+        file_name: &str,
+        declared_type: &str,
+        bytes: &[u8],
+    ) -> MediaId {
         let request = UploadRequest {
             legacy_id: self.legacy_id.clone(),
-            story_id: story_id.map(String::from),
+            story_id: story_id.cloned(),
             file_name: file_name.into(),
             size: bytes.len() as u64,
             content_type: declared_type.into(),
@@ -101,12 +107,12 @@ impl World {
         ticket.media_id
     }
 
-    async fn row(&self, id: &str) -> MediaRow {
+    async fn row(&self, id: &MediaId) -> MediaRow {
         self.media.row(id).await.unwrap().expect("the media row")
     }
 
     /// The bytes a reader gets for `variant`.
-    async fn served(&self, id: &str, variant: &str) -> (String, Vec<u8>) {
+    async fn served(&self, id: &MediaId, variant: &str) -> (String, Vec<u8>) {
         let served = self.media.open(Some(&self.user), id, variant, None).await.unwrap();
         let mut body = self.media.read(&served, None).await.unwrap().body;
         let mut bytes = Vec::new();
@@ -116,7 +122,7 @@ impl World {
         (served.content_type, bytes)
     }
 
-    async fn original_exists(&self, id: &str) -> bool {
+    async fn original_exists(&self, id: &MediaId) -> bool {
         self.media.storage().read(&model::original_key(id), None).await.is_ok()
     }
 }
@@ -137,7 +143,7 @@ fn signed_query(url: &str) -> (i64, String) {
 }
 
 /// The item's last event the pipeline listens to, as the bus would deliver it.
-async fn pipeline_event(db: &Db, id: &str) -> Envelope {
+async fn pipeline_event(db: &Db, id: &MediaId) -> Envelope {
     outbox::events_for(db, "media", id)
         .await
         .unwrap()
@@ -146,11 +152,11 @@ async fn pipeline_event(db: &Db, id: &str) -> Envelope {
         .expect("an upload event")
 }
 
-async fn event_types(db: &Db, id: &str) -> Vec<String> {
+async fn event_types(db: &Db, id: &MediaId) -> Vec<String> {
     outbox::events_for(db, "media", id).await.unwrap().into_iter().map(|e| e.event_type).collect()
 }
 
-async fn process(pipeline: &MediaPipeline, db: &Db, id: &str) -> Result<(), String> {
+async fn process(pipeline: &MediaPipeline, db: &Db, id: &MediaId) -> Result<(), String> {
     pipeline.handle(&pipeline_event(db, id).await).await
 }
 
@@ -355,10 +361,10 @@ db_test!(a_program_renamed_jpg_is_rejected_and_its_bytes_deleted, |db| {
 
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Rejected);
+    assert_eq!(row.state, MediaState::Rejected);
     let failure = row.failure.clone().unwrap();
     assert!(failure.starts_with("This file is a Windows program (") && failure.ends_with("not a photo."), "{failure}");
-    assert_eq!(row.scan(), ScanStatus::NotScanned);
+    assert_eq!(row.scan, ScanStatus::NotScanned);
     assert_eq!(row.kind, None);
     assert_eq!(row.variants(), vec![]);
     assert_eq!(row.attempts, 1);
@@ -375,7 +381,7 @@ db_test!(a_program_renamed_jpg_is_rejected_and_its_bytes_deleted, |db| {
     let id = world.upload("IMG_0001.jpg", "image/jpeg", &heic).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Rejected);
+    assert_eq!(row.state, MediaState::Rejected);
     assert!(row.failure.as_deref().unwrap().contains("export it as JPEG"), "{:?}", row.failure);
 
     // Handling the event again changes nothing (it is done with).
@@ -401,15 +407,15 @@ db_test!(eicar_is_refused_by_the_virus_scanner, |db| {
     }
     for id in [&id, &wrapped_id] {
         let row = world.row(id).await;
-        assert_eq!(row.state(), MediaState::Rejected);
-        assert_eq!(row.scan(), ScanStatus::Infected);
+        assert_eq!(row.state, MediaState::Rejected);
+        assert_eq!(row.scan, ScanStatus::Infected);
         let failure = row.failure.unwrap();
         assert!(failure.contains("Heirloom.Test.EICAR") && failure.contains("virus scanner"), "{failure}");
         assert!(!world.original_exists(id).await);
     }
     let clean = world.row(&clean_id).await;
-    assert_eq!(clean.state(), MediaState::Ready, "{:?}", clean.failure);
-    assert_eq!(clean.scan(), ScanStatus::Clean);
+    assert_eq!(clean.state, MediaState::Ready, "{:?}", clean.failure);
+    assert_eq!(clean.scan, ScanStatus::Clean);
     drop(clamd);
 });
 
@@ -421,9 +427,9 @@ db_test!(a_phone_photo_is_served_without_its_location, |db| {
     process(&pipeline, db, &id).await.unwrap();
 
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
+    assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
     assert_eq!(row.detected_type.as_deref(), Some("image/jpeg"));
-    assert_eq!(row.scan(), ScanStatus::NotScanned);
+    assert_eq!(row.scan, ScanStatus::NotScanned);
     let meta = row.meta();
     // Turned by its orientation: 1200 × 800 stored, 800 × 1200 shown.
     assert_eq!((meta.width, meta.height), (Some(800), Some(1200)));
@@ -464,7 +470,7 @@ db_test!(a_phone_photo_is_served_without_its_location, |db| {
     let id = world.upload("panorama.jpg", "image/jpeg", &big).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
+    assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
     assert!(!row.meta().had_gps);
     let sizes: Vec<(String, Option<u32>, Option<u32>)> =
         row.variants().into_iter().map(|v| (v.name, v.width, v.height)).collect();
@@ -502,13 +508,13 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
     assert_eq!(lane.drain().await.unwrap(), 0, "the lane's progress is its processed records");
 
     let row = world.row(&corrupt).await;
-    assert_eq!(row.state(), MediaState::Failed);
+    assert_eq!(row.state, MediaState::Failed);
     let failure = row.failure.unwrap();
     assert!(failure.starts_with("This image"), "{failure}");
     assert_eq!(row.detected_type.as_deref(), Some("image/jpeg"));
     assert!(world.original_exists(&corrupt).await, "a failed original is kept for a retry");
     let good_row = world.row(&good).await;
-    assert_eq!(good_row.state(), MediaState::Ready, "{:?}", good_row.failure);
+    assert_eq!(good_row.state, MediaState::Ready, "{:?}", good_row.failure);
     let names: Vec<String> = good_row.variants().into_iter().map(|v| v.name).collect();
     assert_eq!(names, ["thumb-320", "thumb-960"]);
     assert!(consumer::dead_letters(db).await.unwrap().is_empty());
@@ -518,7 +524,7 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
     let id = world.upload("bomb.png", "image/png", &bomb).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Failed);
+    assert_eq!(row.state, MediaState::Failed);
     assert!(row.failure.as_deref().unwrap().contains("2500 megapixels"), "{:?}", row.failure);
 });
 
@@ -594,7 +600,7 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
     let pipeline = world.pipeline(world.settings());
     let id = world.upload("broken.jpg", "image/jpeg", &corrupt_jpeg()).await;
     process(&pipeline, db, &id).await.unwrap();
-    assert_eq!(world.row(&id).await.state(), MediaState::Failed);
+    assert_eq!(world.row(&id).await.state, MediaState::Failed);
 
     // The retry button: pending again, and processed again (still corrupt).
     let view = world.media.retry(&world.user, &id).await.unwrap();
@@ -602,7 +608,7 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
     assert_eq!(view.failure, None);
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Failed);
+    assert_eq!(row.state, MediaState::Failed);
     assert_eq!(row.attempts, 2);
     assert_eq!(event_types(db, &id).await, ["MediaUploaded", "MediaFailed", "MediaRetryRequested", "MediaFailed"]);
 
@@ -612,7 +618,7 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
     let err = process(&down, db, &id).await.unwrap_err();
     assert!(err.contains("unreachable"), "{err}");
     let row = world.row(&id).await;
-    assert_eq!((row.state(), row.failure.clone()), (MediaState::Processing, None));
+    assert_eq!((row.state, row.failure.clone()), (MediaState::Processing, None));
     let event = pipeline_event(db, &id).await;
     assert_eq!(consumer::deliver(db, down.as_ref(), &event, quick()).await.unwrap(), Delivered::Parked);
     assert_eq!(consumer::dead_letters(db).await.unwrap().len(), 1);
@@ -623,7 +629,7 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
         consumer::take_dead_letter(db, backend::media::pipeline::CONSUMER_NAME, &event.message_id).await.unwrap();
     assert_eq!(consumer::deliver(db, back.as_ref(), &event, quick()).await.unwrap(), Delivered::Handled);
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
+    assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
     // Claimed once by the first try, twice by the bus's retries, once now.
     assert_eq!(row.attempts, 4);
     // A redelivery is skipped by the bus, and would change nothing anyway.
@@ -665,8 +671,8 @@ db_test!(videos_and_recordings_get_posters_and_web_versions, |db| {
     let id = world.upload("clip.mp4", "video/mp4", &clip).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
-    assert_eq!(row.kind.as_deref(), Some("video"));
+    assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
+    assert_eq!(row.kind.map(|k| k.as_str()), Some("video"));
     let meta = row.meta();
     assert_eq!((meta.width, meta.height), (Some(320), Some(240)));
     assert!((meta.duration_secs.unwrap() - 2.0).abs() < 0.2, "{meta:?}");
@@ -696,8 +702,8 @@ db_test!(videos_and_recordings_get_posters_and_web_versions, |db| {
     let id = world.upload("voice.wav", "audio/wav", &wav).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
-    assert_eq!((row.kind.as_deref(), row.detected_type.as_deref()), (Some("audio"), Some("audio/wav")));
+    assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
+    assert_eq!((row.kind.map(|k| k.as_str()), row.detected_type.as_deref()), (Some("audio"), Some("audio/wav")));
     assert!((row.meta().duration_secs.unwrap() - 3.0).abs() < 0.1);
     let web: Vec<_> = row.variants().into_iter().map(|v| (v.name, v.content_type)).collect();
     assert_eq!(web, [("web".to_string(), "audio/mp4".to_string())]);
@@ -708,7 +714,7 @@ db_test!(videos_and_recordings_get_posters_and_web_versions, |db| {
     let id = world.upload("damaged.mp4", "video/mp4", &damaged).await;
     process(&pipeline, db, &id).await.unwrap();
     let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Failed);
+    assert_eq!(row.state, MediaState::Failed);
     assert!(row.failure.as_deref().unwrap().starts_with("This video could not be read"), "{:?}", row.failure);
 });
 
@@ -726,7 +732,7 @@ db_test!(without_ffmpeg_videos_are_served_as_uploaded, |db| {
         let id = world.upload("clip.mp4", "video/mp4", &clip).await;
         process(&pipeline, db, &id).await.unwrap();
         let row = world.row(&id).await;
-        assert_eq!(row.state(), MediaState::Ready, "{:?}", row.failure);
+        assert_eq!(row.state, MediaState::Ready, "{:?}", row.failure);
         let meta = row.meta();
         assert!(!meta.transcoded);
         let note = meta.note.unwrap();

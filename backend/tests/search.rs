@@ -140,7 +140,7 @@ db_test!(a_title_match_ranks_above_a_body_match, |db| {
     w.sync().await;
 
     let results = w.find(None, SearchQuery::text("bees")).await;
-    assert_eq!(ids(&results), [in_title.id.clone(), in_body.id.clone()]);
+    assert_eq!(ids(&results), [in_title.id.to_string(), in_body.id.to_string()]);
     assert_eq!(results.total, 2);
     assert!(results.hits[0].score > results.hits[1].score);
     assert_eq!(results.hits[0].kind, Kind::Story);
@@ -149,7 +149,7 @@ db_test!(a_title_match_ranks_above_a_body_match, |db| {
 
     // Newest first ignores relevance.
     let newest = w.find(None, SearchQuery { sort: Sort::Newest, ..SearchQuery::text("bees") }).await;
-    assert_eq!(ids(&newest), [in_title.id.clone(), in_body.id.clone()]);
+    assert_eq!(ids(&newest), [in_title.id.to_string(), in_body.id.to_string()]);
     w.stories
         .update_story(
             &ana,
@@ -160,11 +160,11 @@ db_test!(a_title_match_ranks_above_a_body_match, |db| {
         .unwrap();
     w.sync().await;
     let newest = w.find(None, SearchQuery { sort: Sort::Newest, ..SearchQuery::text("bees") }).await;
-    assert_eq!(ids(&newest), [in_body.id.clone(), in_title.id.clone()]);
+    assert_eq!(ids(&newest), [in_body.id.to_string(), in_title.id.to_string()]);
 
     // Paging: the total stays, the page moves.
     let second = w.find(None, SearchQuery { limit: Some(1), offset: 1, ..SearchQuery::text("bees") }).await;
-    assert_eq!((second.total, ids(&second)), (2, vec![in_body.id.clone()]));
+    assert_eq!((second.total, ids(&second)), (2, vec![in_body.id.to_string()]));
 });
 
 db_test!(cjk_text_is_found_by_its_words, |db| {
@@ -215,7 +215,7 @@ db_test!(filters_narrow_and_facets_count_the_matches, |db| {
     w.sync().await;
 
     let all = w.find(Some(&ana), SearchQuery::text("family")).await;
-    assert_eq!(sorted(ids(&all)), sorted(vec![s1.id.clone(), s2.id.clone(), s3.id.clone()]));
+    assert_eq!(sorted(ids(&all)), sorted(vec![s1.id.to_string(), s2.id.to_string(), s3.id.to_string()]));
     assert_eq!(all.total, 3);
     assert_eq!(facet(&all.facets.kinds), [("story".to_string(), 3)]);
     assert_eq!(facet(&all.facets.tags), [("letters".to_string(), 2), ("war".to_string(), 2)]);
@@ -230,13 +230,13 @@ db_test!(filters_narrow_and_facets_count_the_matches, |db| {
         query
     };
     let by_tag = w.find(Some(&ana), q(|q| q.tag = Some(" WAR ".into()))).await;
-    assert_eq!(sorted(ids(&by_tag)), sorted(vec![s1.id.clone(), s2.id.clone()]));
+    assert_eq!(sorted(ids(&by_tag)), sorted(vec![s1.id.to_string(), s2.id.to_string()]));
     assert_eq!(facet(&by_tag.facets.tags), [("war".to_string(), 2), ("letters".to_string(), 1)]);
     let mut by_legacy = SearchQuery::text("family");
-    by_legacy.legacy_id = Some(ben.id.clone());
+    by_legacy.legacy_id = Some(ben.id.to_string());
     assert_eq!(ids(&w.find(Some(&ana), by_legacy).await), [s3.id.as_str()]);
     let mut by_author = SearchQuery::text("family");
-    by_author.author_id = Some(bo.id.clone());
+    by_author.author_id = Some(bo.id.to_string());
     assert_eq!(ids(&w.find(Some(&ana), by_author).await), [s2.id.as_str()]);
     let mut from = SearchQuery::text("family");
     from.from = Some(s3.updated_at);
@@ -292,7 +292,7 @@ db_test!(readers_find_and_count_only_what_they_may_read, |db| {
         let mut readable_tags = Vec::new();
         for story in &all {
             if w.stories.story(user, &story.id).await.is_ok() {
-                readable.push(story.id.clone());
+                readable.push(story.id.to_string());
                 readable_tags.push((story.tags[0].clone(), 1));
             }
         }
@@ -550,7 +550,7 @@ db_test!(typeahead_and_typos_find_what_was_meant, |db| {
     assert!(suggestions.iter().all(|s| s.title != "Grandad's notes"), "others' private stories are not suggested");
     let legacies = w.search.suggest("ros", &reader, 5).await.unwrap();
     assert!(legacies.iter().any(|s| s.kind == Kind::Legacy && s.id == rosa.id), "{legacies:?}");
-    assert!(w.ids(Some(&ana), "gra").await.contains(&grandma.id));
+    assert!(w.ids(Some(&ana), "gra").await.contains(&grandma.id.to_string()));
     assert!(w.ids(Some(&ana), "gra ").await.is_empty(), "a finished word is not a prefix");
 
     assert_eq!(w.ids(None, "grandmotehr").await, [grandma.id.as_str()]);

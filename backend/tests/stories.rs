@@ -7,12 +7,11 @@
 
 use backend::db::{with_pool, with_tx, Db};
 use backend::identity::{repo as users, NewUser, Role, User};
-use backend::stories::policy::{self, Reader, StoryFacts};
-use backend::stories::repo::StoryFilter;
+use backend::stories::permissions::{self, Reader, StoryFacts};
 use backend::stories::service::ListRequest;
 use backend::stories::Stories;
 use backend::{db_test, events, Error};
-use types::{LegacyInput, LegacyRole, StoryInput, StoryStatus, StoryUpdate, Visibility};
+use types::{LegacyId, LegacyInput, LegacyRole, StoryId, StoryInput, StoryStatus, StoryUpdate, Visibility};
 
 async fn user(db: &Db, name: &str) -> User {
     users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
@@ -34,9 +33,9 @@ fn story_input(legacy_id: &str, title: &str, visibility: Visibility, status: Sto
 }
 
 /// Adds `member` to the legacy with `role` through a real invitation.
-async fn join(stories: &Stories, owner: &User, member: &User, legacy_id: &str, role: LegacyRole) {
+async fn join(stories: &Stories, owner: &User, member: &User, legacy_id: &LegacyId, role: LegacyRole) {
     let token = stories.invite(owner, legacy_id, role.as_str(), 7).await.unwrap();
-    assert_eq!(stories.accept_invitation(member, &token).await.unwrap(), legacy_id);
+    assert_eq!(&stories.accept_invitation(member, &token).await.unwrap(), legacy_id);
 }
 
 db_test!(every_path_follows_the_permission_matrix, |db| {
@@ -75,14 +74,10 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
     ];
     for (user, role) in &readers {
         let reader = Reader { user_id: user.map(|u| u.id.as_str()), is_admin: false, role: *role };
-        let listed: Vec<String> = stories
+        let listed: Vec<StoryId> = stories
             .list(
                 *user,
-                &ListRequest {
-                    filter: StoryFilter { legacy_id: legacy.id.clone(), ..Default::default() },
-                    cursor: None,
-                    limit: Some(100),
-                },
+                &ListRequest { legacy_id: Some(legacy.id.to_string()), limit: Some(100), ..Default::default() },
             )
             .await
             .unwrap()
@@ -93,12 +88,12 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
         for (id, author_id, visibility, status) in &all {
             let facts = StoryFacts { author_id, visibility: *visibility, status: *status };
             let who = format!("{:?} reading {visibility} {status} by {author_id}", user.map(|u| &u.display_name));
-            let can_read = policy::can_read(reader, facts);
+            let can_read = permissions::can_read(reader, facts);
             assert_eq!(stories.story(*user, id).await.is_ok(), can_read, "get: {who}");
             assert_eq!(listed.contains(id), can_read, "list: {who}");
             assert_eq!(stories.revisions(*user, id).await.is_ok(), can_read, "revisions: {who}");
             if let Ok(view) = stories.story(*user, id).await {
-                assert_eq!(view.can_edit, policy::can_edit(reader, facts), "can_edit flag: {who}");
+                assert_eq!(view.can_edit, permissions::can_edit(reader, facts), "can_edit flag: {who}");
             }
             if let Some(user) = user {
                 let current = backend::stories::repo::find_story(db, id).await.unwrap().unwrap();
@@ -109,7 +104,7 @@ db_test!(every_path_follows_the_permission_matrix, |db| {
                     ..Default::default()
                 };
                 let result = stories.update_story(user, id, &update).await;
-                assert_eq!(result.is_ok(), policy::can_edit(reader, facts), "update: {who}: {result:?}");
+                assert_eq!(result.is_ok(), permissions::can_edit(reader, facts), "update: {who}: {result:?}");
                 if let Err(err) = result {
                     // Not readable: not found (existence hidden). Readable but not editable: forbidden.
                     let expect_hidden = !can_read;
@@ -294,7 +289,7 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
     let mut cursor = None;
     loop {
         let page = stories
-            .list(None, &ListRequest { filter: StoryFilter::default(), cursor: cursor.clone(), limit: Some(3) })
+            .list(None, &ListRequest { cursor: cursor.clone(), limit: Some(3), ..Default::default() })
             .await
             .unwrap();
         seen.extend(page.items.iter().map(|s| s.title.clone()));
@@ -313,14 +308,7 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
     unique.dedup();
     assert_eq!(unique.len(), 7, "no story twice: {seen:?}");
     let war = stories
-        .list(
-            None,
-            &ListRequest {
-                filter: StoryFilter { tag: "WAR".into(), ..Default::default() },
-                cursor: None,
-                limit: Some(50),
-            },
-        )
+        .list(None, &ListRequest { tag: Some("WAR".into()), limit: Some(50), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(war.items.len(), 4);
@@ -462,7 +450,7 @@ db_test!(autosaves_make_one_revision_until_someone_else_edits_or_the_author_publ
         .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
         .await
         .unwrap();
-    let id = story.id.as_str();
+    let id = &story.id;
 
     // One edit: three autosaves while typing, then Publish.
     let mut version = story.version;

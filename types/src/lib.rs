@@ -1,5 +1,5 @@
-//! Types shared by the server and the browser: the API error, and (as capabilities
-//! land) ids and DTOs. Nothing here performs IO, so it compiles to WASM unchanged.
+//! Types shared by the server and the browser: typed ids, DTOs, the API error and
+//! the enums rows and requests carry. Nothing here performs IO, so it compiles to WASM unchanged.
 
 #[macro_use]
 mod macros;
@@ -8,6 +8,7 @@ pub mod calls;
 pub mod error;
 pub mod events;
 pub mod flash;
+pub mod ids;
 pub mod media;
 pub mod search;
 pub mod stories;
@@ -22,6 +23,7 @@ pub use calls::{
 };
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
+pub use ids::{FlagId, InvitationId, LegacyId, MediaId, RevisionId, SessionId, StoryId, TipId, UserId};
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,

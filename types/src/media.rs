@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{LegacyId, MediaId, StoryId, UserId};
+
 string_enum!(
     /// Where a file is: being uploaded, waiting for or in processing, done, or given up on.
     /// `rejected` is final (the content is not allowed); `failed` can be retried.
@@ -29,9 +31,9 @@ string_enum!(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadRequest {
-    pub legacy_id: String,
+    pub legacy_id: LegacyId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub story_id: Option<String>,
+    pub story_id: Option<StoryId>,
     pub file_name: String,
     /// Bytes.
     pub size: u64,
@@ -55,7 +57,7 @@ pub struct PartTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadTicket {
-    pub media_id: String,
+    pub media_id: MediaId,
     pub state: MediaState,
     pub size: u64,
     pub part_size: u64,
@@ -111,11 +113,11 @@ pub struct MediaMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediaView {
-    pub id: String,
-    pub legacy_id: String,
+    pub id: MediaId,
+    pub legacy_id: LegacyId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub story_id: Option<String>,
-    pub uploader_id: String,
+    pub story_id: Option<StoryId>,
+    pub uploader_id: UserId,
     pub file_name: String,
     pub size: u64,
     pub state: MediaState,

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::LegacyId;
+
 string_enum!(
     /// What a search result is.
     SearchKind { Story => "story", Legacy => "legacy", Media => "media" }
@@ -137,7 +139,7 @@ pub struct SearchHit {
     /// A passage of the text around the matches: HTML-escaped, matches wrapped in `<mark>`.
     pub snippet_html: String,
     /// The story's legacy (a legacy's own id).
-    pub legacy_id: String,
+    pub legacy_id: LegacyId,
     pub legacy_name: String,
     /// Empty for legacies.
     pub author_name: String,

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{FlagId, LegacyId, StoryId, UserId};
+
 string_enum!(
     /// A member's role in one legacy.
     LegacyRole { Owner => "owner", Editor => "editor", Contributor => "contributor", Viewer => "viewer" }
@@ -20,7 +22,7 @@ string_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegacyView {
-    pub id: String,
+    pub id: LegacyId,
     pub name: String,
     pub born: String,
     pub died: String,
@@ -35,10 +37,10 @@ pub struct LegacyView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoryView {
-    pub id: String,
-    pub legacy_id: String,
+    pub id: StoryId,
+    pub legacy_id: LegacyId,
     pub legacy_name: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub author_name: String,
     pub title: String,
     /// The stored Markdown.
@@ -63,8 +65,8 @@ pub struct StoryView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StorySummary {
-    pub id: String,
-    pub legacy_id: String,
+    pub id: StoryId,
+    pub legacy_id: LegacyId,
     pub title: String,
     pub excerpt: String,
     pub author_name: String,
@@ -101,7 +103,7 @@ pub struct RevisionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
-    pub user_id: String,
+    pub user_id: UserId,
     pub display_name: String,
     pub email: String,
     pub role: LegacyRole,
@@ -111,10 +113,10 @@ pub struct MemberView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
-    pub id: String,
-    pub story_id: String,
+    pub id: FlagId,
+    pub story_id: StoryId,
     pub story_title: String,
-    pub legacy_id: String,
+    pub legacy_id: LegacyId,
     pub flagged_by_name: String,
     pub reason: String,
     pub created_at: i64,
@@ -140,7 +142,7 @@ pub struct LegacyInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoryInput {
     #[serde(default)]
-    pub legacy_id: String,
+    pub legacy_id: LegacyId,
     #[serde(default)]
     pub title: String,
     #[serde(default)]

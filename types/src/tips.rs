@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::TipId;
+
 string_enum!(
     /// What a tip asks of the reader: a task from a connected app, a story prompt, a
     /// draft to finish, a photo or recording to caption, or a piece of advice.
@@ -31,7 +33,7 @@ string_enum!(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tip {
     /// Send feedback to `/api/v1/tips/{id}/feedback`.
-    pub id: String,
+    pub id: TipId,
     pub kind: TipKind,
     pub title: String,
     /// Plain text.
@@ -85,7 +87,7 @@ pub struct TipCompletion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedbackResult {
-    pub tip_id: String,
+    pub tip_id: TipId,
     pub action: TipAction,
     /// False when this feedback had been given before (a double tap): nothing changed.
     pub recorded: bool,

@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{SessionId, UserId};
+
 /// The signed-in user, as returned by `GET /api/v1/me` and the `current_user` server function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub is_admin: bool,
@@ -14,7 +16,7 @@ pub struct UserView {
 /// One signed-in browser on the account page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
-    pub id: String,
+    pub id: SessionId,
     /// `password` or the name of the OpenID Connect provider.
     pub method: String,
     pub user_agent: String,

@@ -173,7 +173,7 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
             {failure.map(|why| view! { <p class="media-failure">{why}</p> })}
             {can_retry.then(|| view! {
                 <form method="post" action=RetryMedia::PATH class="inline-form">
-                    <input type="hidden" name="id" value=id.clone()/>
+                    <input type="hidden" name="id" value=id.to_string()/>
                     <button type="submit" class="small">"Retry processing"</button>
                 </form>
             })}
@@ -181,7 +181,7 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
                 <details class="caption-edit" open=caption_open>
                     <summary>"Edit caption"</summary>
                     <form method="post" action=SetMediaCaption::PATH class="caption-form stack">
-                        <input type="hidden" name="id" value=id.clone()/>
+                        <input type="hidden" name="id" value=id.to_string()/>
                         <input type="hidden" name="version" value=item.version.to_string()/>
                         <div class="field">
                             <label for=caption_id.clone()>{format!("Caption for {}", item.file_name)}</label>

@@ -84,7 +84,7 @@ pub fn TipDeck(initial: Tip) -> impl IntoView {
 
     // In the browser only: each tip that appears is reported as shown.
     Effect::new(move |_| {
-        let id = tip.with(|t| t.id.clone());
+        let id = tip.with(|t| t.id.to_string());
         ready.set(true);
         spawn_local(async move {
             let _ = tip_feedback(id, TipAction::Shown).await;
@@ -98,7 +98,7 @@ pub fn TipDeck(initial: Tip) -> impl IntoView {
         busy.set(true);
         let current = tip.get_untracked();
         spawn_local(async move {
-            let said = match tip_feedback(current.id.clone(), action).await {
+            let said = match tip_feedback(current.id.to_string(), action).await {
                 Ok(result) => match (action, result.completion) {
                     (TipAction::Done, Some(_)) => {
                         format!("Done. It will be marked complete in {} too.", source_name(&current.source))
@@ -174,7 +174,7 @@ pub fn TipDeck(initial: Tip) -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
 
-    let id = move || tip.with(|t| t.id.clone());
+    let id = move || tip.with(|t| t.id.to_string());
     view! {
         <div class="tip-stage" data-ready=move || ready.get().then_some("true") aria-busy=move || busy.get().then_some("true")
             on:pointerdown=on_pointer_down on:pointerup=on_pointer_up>

@@ -88,7 +88,7 @@ fn SessionItem(session: SessionView) -> impl IntoView {
                 </small>
             </div>
             <form method="post" action="/auth/sessions/revoke">
-                <input type="hidden" name="id" value=session.id.clone()/>
+                <input type="hidden" name="id" value=session.id.to_string()/>
                 <button type="submit" aria-label=format!("{label} session from {}", session.user_agent)>{label}</button>
             </form>
         </li>

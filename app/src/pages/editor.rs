@@ -73,8 +73,8 @@ pub fn EditStoryPage() -> impl IntoView {
                         <FlashMessage flash=flash.clone()/>
                         <StoryEditor
                             action=format!("/stories/{}", story.id)
-                            story_id=Some(story.id.clone())
-                            legacy_id=story.legacy_id.clone()
+                            story_id=Some(story.id.to_string())
+                            legacy_id=story.legacy_id.to_string()
                             version=story.version
                             title=kept("title", story.title.clone())
                             body=kept("body", story.body.clone())

@@ -69,7 +69,7 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                     "; to add them to a story, open the story."
                 </p>
                 <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
-                <Uploader legacy_id=id.clone() story_id=None/>
+                <Uploader legacy_id=id.to_string() story_id=None/>
             </section>
         })}
     }

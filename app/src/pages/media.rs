@@ -27,7 +27,7 @@ pub fn LegacyMediaPage() -> impl IntoView {
                     <section aria-labelledby="media-upload-title">
                         <h2 id="media-upload-title">"Add photos and recordings"</h2>
                         <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
-                        <Uploader legacy_id=id.clone() story_id=None/>
+                        <Uploader legacy_id=id.to_string() story_id=None/>
                     </section>
                 })}
             }.into_any()

@@ -53,7 +53,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
                 {story.can_edit.then(|| view! {
                     <h3>"Add to this story"</h3>
                     <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>
-                    <Uploader legacy_id=story.legacy_id.clone() story_id=Some(story.id.clone())/>
+                    <Uploader legacy_id=story.legacy_id.to_string() story_id=Some(story.id.to_string())/>
                 })}
             </section>
         })}

@@ -181,7 +181,7 @@ async fn generate(dir: &Path, count: usize) -> Value {
                 writers.push(member);
             }
         }
-        legacies.push(LegacyPlan { id, family, writers });
+        legacies.push(LegacyPlan { id: id.into_string(), family, writers });
     }
     eprintln!("search_bench: {LEGACIES} legacies, {memberships} memberships");
 
@@ -216,7 +216,7 @@ async fn generate(dir: &Path, count: usize) -> Value {
                     };
                     let status = if rng.chance(0.1) { "draft" } else { "published" };
                     let input = StoryInput {
-                        legacy_id: legacy.id.clone(),
+                        legacy_id: legacy.id.as_str().into(),
                         title: story.title,
                         body: story.body,
                         tags: story.tags,
@@ -358,7 +358,7 @@ async fn raw(dir: &Path, manifest: &Value) -> Value {
     let user_id = manifest["reader"]["user_id"].as_str().unwrap().to_string();
     let memberships = repo::memberships(&db, &user_id).await.unwrap().into_iter().collect();
     db.close().await;
-    let reader = Reader { user_id: Some(user_id), is_admin: false, memberships };
+    let reader = Reader { user_id: Some(user_id.into()), is_admin: false, memberships };
     let index = SearchIndex::open(&dir.join("search"), backend::disk::Disk::new(dir, 0)).await.expect("index");
     let generation = index.current();
     let lines = |key: &str| -> Vec<String> {

@@ -21,8 +21,9 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::events::{self, timers, Event, TimerHandler};
-use crate::stories::model::{keyset_page, parse_cursor, Problems};
+use crate::paging::{keyset_page, parse_cursor};
 use crate::time::{new_id, now_millis};
+use crate::validate::Problems;
 use crate::vault::Vault;
 
 pub const TIMER_KIND: &str = "call.attempt";

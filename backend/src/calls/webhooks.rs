@@ -16,8 +16,8 @@ use crate::calls::Calls;
 use crate::db::{with_pool, Db};
 use crate::error::{Context, Error, Result};
 use crate::events::Consumer;
-use crate::stories::model::Problems;
 use crate::time::{new_id, now_millis};
+use crate::validate::Problems;
 use crate::vault::Vault;
 
 const MAX_EVENT_TYPES: usize = 50;
@@ -88,7 +88,7 @@ impl Webhooks {
             problems
                 .add("event_types", format!("`{bad}` is not an event type (letters and digits, like StoryCreated)"));
         }
-        let description = crate::stories::model::line(&mut problems, "description", &input.description, false, 200);
+        let description = crate::validate::line(&mut problems, "description", &input.description, false, 200);
         problems.into_result()?;
         let mut secret_bytes = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut secret_bytes);

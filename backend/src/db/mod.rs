@@ -16,6 +16,9 @@ use sqlx::Connection;
 use crate::error::Result;
 
 pub mod data;
+mod query;
+
+pub use query::{Arg, Args, Conn, Row, Scalar};
 
 /// Every migration in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -67,7 +70,7 @@ macro_rules! with_tx {
     };
 }
 
-pub use crate::{with_pool, with_tx};
+pub use crate::{args, with_pool, with_tx};
 
 /// `count` numbered placeholders from `$first` on, comma-separated, for an `IN (…)` list
 /// whose values are bound after the statement's other parameters.

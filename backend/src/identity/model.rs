@@ -1,7 +1,7 @@
 //! A user record and the rules for the fields a person types.
 
 use serde::{Deserialize, Serialize};
-use types::FieldError;
+use types::{FieldError, SessionId, UserId};
 
 use crate::error::{Error, Result};
 
@@ -24,7 +24,7 @@ impl Role {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     #[sqlx(try_from = "String")]
@@ -81,14 +81,14 @@ impl User {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub user: User,
-    pub session_id: String,
+    pub session_id: SessionId,
 }
 
 /// One row of `user_sessions`, as the account page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRow {
-    pub id: String,
-    pub user_id: String,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub method: String,
     pub user_agent: String,
     pub ip: String,

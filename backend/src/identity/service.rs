@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use types::{ErrorCode, FieldError, SessionView};
+use types::{ErrorCode, FieldError, SessionId, SessionView};
 
 use crate::config::{Config, SignupPolicy};
 use crate::db::Db;
@@ -25,7 +25,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct AuthState {
-    session_id: String,
+    session_id: SessionId,
 }
 
 /// What a person types into the sign-up form.
@@ -178,7 +178,7 @@ impl Identity {
         session.cycle_id().await?;
         let now = now_millis();
         let row = SessionRow {
-            id: new_id(),
+            id: SessionId::new(new_id()),
             user_id: user.id.clone(),
             method: method.to_string(),
             user_agent: client.user_agent.chars().take(300).collect(),
@@ -272,7 +272,7 @@ impl Identity {
         Ok(links.into_iter().map(|(provider, email)| (self.method_label(&format!("oidc:{provider}")), email)).collect())
     }
 
-    pub async fn revoke_session(&self, auth: &Authenticated, session_id: &str) -> Result<()> {
+    pub async fn revoke_session(&self, auth: &Authenticated, session_id: &SessionId) -> Result<()> {
         if repo::delete_session(&self.db, &auth.user.id, session_id).await? {
             Ok(())
         } else {

@@ -1,24 +1,24 @@
 //! The `media` row and the names of its stored files.
 
 use serde::{Deserialize, Serialize};
-use types::{MediaKind, MediaMeta, MediaState, ScanStatus};
+use types::{LegacyId, MediaId, MediaKind, MediaMeta, MediaState, ScanStatus, StoryId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MediaRow {
-    pub id: String,
-    pub legacy_id: String,
-    pub story_id: Option<String>,
-    pub uploader_id: String,
+    pub id: MediaId,
+    pub legacy_id: LegacyId,
+    pub story_id: Option<StoryId>,
+    pub uploader_id: UserId,
     pub file_name: String,
     pub declared_type: String,
     pub size_bytes: i64,
     pub sha256: String,
     pub upload_id: String,
     pub part_size: i64,
-    pub state: String,
-    pub kind: Option<String>,
+    pub state: MediaState,
+    pub kind: Option<MediaKind>,
     pub detected_type: Option<String>,
-    pub scan: String,
+    pub scan: ScanStatus,
     pub caption: String,
     pub meta: String,
     pub variants: String,
@@ -46,18 +46,6 @@ pub struct Variant {
 pub const ORIGINAL: &str = "original";
 
 impl MediaRow {
-    pub fn state(&self) -> MediaState {
-        MediaState::parse(&self.state).unwrap_or(MediaState::Failed)
-    }
-
-    pub fn kind(&self) -> Option<MediaKind> {
-        self.kind.as_deref().and_then(MediaKind::parse)
-    }
-
-    pub fn scan(&self) -> ScanStatus {
-        ScanStatus::parse(&self.scan).unwrap_or(ScanStatus::Pending)
-    }
-
     pub fn meta(&self) -> MediaMeta {
         serde_json::from_str(&self.meta).unwrap_or_default()
     }

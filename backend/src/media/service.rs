@@ -12,8 +12,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use types::{
-    ErrorCode, FieldError, LegacyRole, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
-    VariantView,
+    ErrorCode, FieldError, LegacyId, LegacyRole, MediaId, MediaState, MediaView, PartTarget, ScanStatus, StoryId,
+    UploadRequest, UploadTicket, UserId, VariantView,
 };
 
 use crate::config::Config;
@@ -26,11 +26,11 @@ use crate::media::repo;
 use crate::media::signing::{Grant, UrlSigner};
 use crate::media::storage::{ByteRange, Object, Storage};
 use crate::stories::model::StoryRow;
-use crate::stories::model::{self as text_fields, Problems};
-use crate::stories::policy::{self, Reader};
+use crate::stories::permissions::{self, Reader};
 use crate::stories::repo as stories_repo;
 use crate::stories::service::story_facts;
 use crate::time::{new_id, now_millis};
+use crate::validate::{self, Problems};
 
 /// The timer that abandons an upload nobody completed.
 pub const UPLOAD_EXPIRY_TIMER: &str = "media.upload_expiry";
@@ -134,7 +134,7 @@ impl Media {
     }
 
     /// The row, if this reader may see it; "not found" either way otherwise.
-    async fn readable(&self, user: Option<&User>, id: &str) -> Result<(MediaRow, Access)> {
+    async fn readable(&self, user: Option<&User>, id: &MediaId) -> Result<(MediaRow, Access)> {
         let row = repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "media item" })?;
         let access = self.access(user, &row).await?;
         if !access.read {
@@ -143,7 +143,7 @@ impl Media {
         Ok((row, access))
     }
 
-    async fn editable(&self, user: &User, id: &str) -> Result<MediaRow> {
+    async fn editable(&self, user: &User, id: &MediaId) -> Result<MediaRow> {
         let (row, access) = self.readable(Some(user), id).await?;
         if !access.edit {
             return Err(Error::Forbidden(
@@ -188,22 +188,22 @@ impl Media {
         if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             problems.add("sha256", "must be the file's SHA-256 as 64 hexadecimal characters");
         }
-        let legacy_id = request.legacy_id.trim();
+        let legacy_id = LegacyId::new(request.legacy_id.trim());
         let role = if legacy_id.is_empty() {
             problems.add("legacy_id", "is required");
             None
         } else {
-            stories_repo::role(&self.db, legacy_id, &user.id).await?
+            stories_repo::role(&self.db, &legacy_id, &user.id).await?
         };
-        if !legacy_id.is_empty() && !policy::can_create_story(role) {
+        if !legacy_id.is_empty() && !permissions::can_create_story(role) {
             problems.add("legacy_id", "is not a legacy you can add media to");
         }
-        let story_id = request.story_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if let (Some(story_id), true) = (story_id, policy::can_create_story(role)) {
+        let story_id = request.story_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(StoryId::from);
+        if let (Some(story_id), true) = (&story_id, permissions::can_create_story(role)) {
             let may_attach = match stories_repo::find_story(&self.db, story_id).await? {
                 Some(story) => {
                     story.legacy_id == legacy_id
-                        && policy::can_edit(
+                        && permissions::can_edit(
                             Reader { user_id: Some(&user.id), is_admin: false, role },
                             story_facts(&story),
                         )
@@ -222,14 +222,14 @@ impl Media {
         self.check_quota(&mut tx, user, request.size).await?;
         drop(tx);
 
-        let id = new_id();
+        let id = MediaId::new(new_id());
         let key = model::original_key(&id);
         let upload = self.storage.begin_upload(&key, &content_type).await?;
         let now = now_millis();
         let row = MediaRow {
             id: id.clone(),
-            legacy_id: legacy_id.to_string(),
-            story_id: story_id.map(str::to_string),
+            legacy_id,
+            story_id,
             uploader_id: user.id.clone(),
             file_name,
             declared_type: content_type,
@@ -237,10 +237,10 @@ impl Media {
             sha256,
             upload_id: upload.clone(),
             part_size: i64::try_from(self.limits.part_size_bytes).unwrap_or(i64::MAX),
-            state: MediaState::Uploading.as_str().into(),
+            state: MediaState::Uploading,
             kind: None,
             detected_type: None,
-            scan: ScanStatus::Pending.as_str().into(),
+            scan: ScanStatus::Pending,
             caption: String::new(),
             meta: "{}".into(),
             variants: "[]".into(),
@@ -304,7 +304,7 @@ impl Media {
     /// Which parts are stored and where to send the others (fresh signed URLs).
     async fn ticket(&self, row: &MediaRow) -> Result<UploadTicket> {
         let key = model::original_key(&row.id);
-        let done: Vec<u32> = if row.state() == MediaState::Uploading {
+        let done: Vec<u32> = if row.state == MediaState::Uploading {
             let stored = self.storage.parts(&key, &row.upload_id).await?;
             stored.iter().filter(|p| row.part_len(p.number) == Some(p.size)).map(|p| p.number).collect()
         } else {
@@ -312,7 +312,7 @@ impl Media {
         };
         let expires = self.signer.expiry(now_secs());
         let mut parts = Vec::new();
-        if row.state() == MediaState::Uploading {
+        if row.state == MediaState::Uploading {
             for number in (1..=row.part_count()).filter(|n| !done.contains(n)) {
                 let size = row.part_len(number).unwrap_or_default();
                 let url = match self.storage.presign_part(&key, &row.upload_id, number, self.limits.url_ttl).await? {
@@ -329,7 +329,7 @@ impl Media {
         }
         Ok(UploadTicket {
             media_id: row.id.clone(),
-            state: row.state(),
+            state: row.state,
             size: row.size(),
             part_size: row.part_size.max(1) as u64,
             parts_done: done,
@@ -339,12 +339,12 @@ impl Media {
     }
 
     /// Where an upload stands, for the uploader resuming it.
-    pub async fn upload_status(&self, user: &User, id: &str) -> Result<UploadTicket> {
+    pub async fn upload_status(&self, user: &User, id: &MediaId) -> Result<UploadTicket> {
         let row = self.own_upload(user, id).await?;
         self.ticket(&row).await
     }
 
-    async fn own_upload(&self, user: &User, id: &str) -> Result<MediaRow> {
+    async fn own_upload(&self, user: &User, id: &MediaId) -> Result<MediaRow> {
         match repo::find(&self.db, id).await? {
             Some(row) if row.uploader_id == user.id => Ok(row),
             _ => Err(Error::NotFound { what: "upload" }),
@@ -355,14 +355,14 @@ impl Media {
     /// permission (it was handed to the uploader), so no session is needed.
     pub async fn receive_part(
         &self,
-        id: &str,
+        id: &MediaId,
         number: u32,
         signature: Signature<'_>,
         body: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<()> {
         self.signer.verify(&Grant::Part { media_id: id, number }, signature.expires, signature.sig, now_secs())?;
         let row = repo::find(&self.db, id).await?.ok_or(Error::NotFound { what: "upload" })?;
-        if row.state() != MediaState::Uploading {
+        if row.state != MediaState::Uploading {
             return Err(Error::conflict(ErrorCode::UploadComplete, "This upload is already complete."));
         }
         let size = row
@@ -375,9 +375,9 @@ impl Media {
     /// Joins the parts, checks the size and checksum the uploader declared, and hands
     /// the file to processing (`MediaUploaded`).
     #[tracing::instrument(name = "media.upload", skip_all, fields(media_id = %id))]
-    pub async fn complete_upload(&self, user: &User, id: &str) -> Result<MediaView> {
+    pub async fn complete_upload(&self, user: &User, id: &MediaId) -> Result<MediaView> {
         let row = self.own_upload(user, id).await?;
-        if row.state() != MediaState::Uploading {
+        if row.state != MediaState::Uploading {
             // Completing twice (a retried request) answers with the item as it is.
             return self.media(Some(user), id).await;
         }
@@ -412,7 +412,7 @@ impl Media {
         }
 
         let mut tx = self.db.begin().await?;
-        if repo::transition_tx(&mut tx, id, &[MediaState::Uploading.as_str()], MediaState::Pending.as_str()).await? {
+        if repo::transition_tx(&mut tx, id, &[MediaState::Uploading], MediaState::Pending).await? {
             let payload = json!({ "media_id": id, "legacy_id": row.legacy_id, "story_id": row.story_id,
                 "declared_type": row.declared_type, "size": row.size_bytes, "file_name": row.file_name });
             append(&mut tx, id, "MediaUploaded", Some(&user.id), payload).await?;
@@ -435,9 +435,9 @@ impl Media {
     }
 
     /// Abandons an unfinished upload (the uploader cancelled it).
-    pub async fn cancel_upload(&self, user: &User, id: &str) -> Result<()> {
+    pub async fn cancel_upload(&self, user: &User, id: &MediaId) -> Result<()> {
         let row = self.own_upload(user, id).await?;
-        if row.state() != MediaState::Uploading {
+        if row.state != MediaState::Uploading {
             return Err(Error::conflict(
                 ErrorCode::UploadComplete,
                 "This upload is complete; delete the file instead.",
@@ -454,32 +454,37 @@ impl Media {
     }
 
     /// The expiry timer: an upload still unfinished is abandoned and its quota freed.
-    pub async fn expire_upload(&self, id: &str) -> Result<()> {
+    pub async fn expire_upload(&self, id: &MediaId) -> Result<()> {
         match repo::find(&self.db, id).await? {
-            Some(row) if row.state() == MediaState::Uploading => self.abandon(&row).await,
+            Some(row) if row.state == MediaState::Uploading => self.abandon(&row).await,
             _ => Ok(()),
         }
     }
 
     // ---- reading ----
 
-    pub async fn media(&self, user: Option<&User>, id: &str) -> Result<MediaView> {
+    pub async fn media(&self, user: Option<&User>, id: &MediaId) -> Result<MediaView> {
         let (row, access) = self.readable(user, id).await?;
         Ok(self.view(row, &access))
     }
 
     /// What a legacy (or one of its stories) holds that this reader may see, oldest first.
-    pub async fn list(&self, user: Option<&User>, legacy_id: &str, story_id: Option<&str>) -> Result<Vec<MediaView>> {
+    pub async fn list(
+        &self,
+        user: Option<&User>,
+        legacy_id: &LegacyId,
+        story_id: Option<&StoryId>,
+    ) -> Result<Vec<MediaView>> {
         let rows = repo::list(&self.db, legacy_id, story_id, LIST_MAX).await?;
         // Every row is of this legacy: the reader's role and each story are read once.
         let role = match user {
             Some(user) => stories_repo::role(&self.db, legacy_id, &user.id).await?,
             None => None,
         };
-        let mut stories: HashMap<String, Option<StoryRow>> = HashMap::new();
+        let mut stories: HashMap<StoryId, Option<StoryRow>> = HashMap::new();
         let mut views = Vec::new();
         for row in rows {
-            if row.state() == MediaState::Uploading {
+            if row.state == MediaState::Uploading {
                 continue;
             }
             if let Some(id) = &row.story_id {
@@ -496,7 +501,7 @@ impl Media {
         Ok(views)
     }
 
-    fn signed_url(&self, id: &str, variant: &str, expires: i64) -> String {
+    fn signed_url(&self, id: &MediaId, variant: &str, expires: i64) -> String {
         format!("/media/{id}/{variant}?{}", self.signer.query(&Grant::Media { id, variant }, expires))
     }
 
@@ -523,10 +528,10 @@ impl Media {
             uploader_id: row.uploader_id.clone(),
             file_name: row.file_name.clone(),
             size: row.size(),
-            state: row.state(),
-            kind: row.kind(),
+            state: row.state,
+            kind: row.kind,
             content_type: row.detected_type.clone(),
-            scan: row.scan(),
+            scan: row.scan,
             caption: row.caption.clone(),
             meta: row.meta(),
             variants,
@@ -542,7 +547,7 @@ impl Media {
     pub async fn open(
         &self,
         user: Option<&User>,
-        id: &str,
+        id: &MediaId,
         variant: &str,
         signature: Option<Signature<'_>>,
     ) -> Result<Served> {
@@ -559,7 +564,7 @@ impl Media {
             }
             None => self.readable(user, id).await.map_err(|_| Error::NotFound { what: "media file" })?.0,
         };
-        let state = row.state();
+        let state = row.state;
         if matches!(state, MediaState::Uploading | MediaState::Rejected) {
             return Err(Error::NotFound { what: "media file" });
         }
@@ -601,10 +606,16 @@ impl Media {
 
     // ---- changes ----
 
-    pub async fn set_caption(&self, user: &User, id: &str, caption: &str, version: Option<i64>) -> Result<MediaView> {
+    pub async fn set_caption(
+        &self,
+        user: &User,
+        id: &MediaId,
+        caption: &str,
+        version: Option<i64>,
+    ) -> Result<MediaView> {
         let row = self.editable(user, id).await?;
         let mut problems = Problems::default();
-        let caption = text_fields::multiline(&mut problems, "caption", caption, CAPTION_MAX_CHARS);
+        let caption = validate::multiline(&mut problems, "caption", caption, CAPTION_MAX_CHARS);
         problems.into_result()?;
         let caption = caption.as_str();
         let mut tx = self.db.begin().await?;
@@ -628,7 +639,7 @@ impl Media {
     }
 
     /// Sends a failed item through processing again.
-    pub async fn retry(&self, user: &User, id: &str) -> Result<MediaView> {
+    pub async fn retry(&self, user: &User, id: &MediaId) -> Result<MediaView> {
         let row = self.editable(user, id).await?;
         let mut tx = self.db.begin().await?;
         // Processing that has not finished in an hour has stopped (a transcode's own
@@ -638,7 +649,7 @@ impl Media {
             return Err(Error::Conflict(
                 format!(
                     "Only a failed item, or one stuck in processing for an hour, can be retried; this one is {}.",
-                    row.state()
+                    row.state
                 )
                 .into(),
             ));
@@ -658,7 +669,7 @@ impl Media {
     /// Deletes the item. Its stored files are removed after the commit by the
     /// `media-files` consumer of the `MediaDeleted` event ([`MediaFiles`]), the one path
     /// that removes a deleted item's files, whichever way it was deleted.
-    pub async fn delete(&self, user: &User, id: &str) -> Result<()> {
+    pub async fn delete(&self, user: &User, id: &MediaId) -> Result<()> {
         self.editable(user, id).await?;
         let mut tx = self.db.begin().await?;
         // The row as deleted (not as read above): processing may have added variants since.
@@ -670,7 +681,7 @@ impl Media {
 
     /// Removes every stored file of a deleted item: an unfinished upload's parts, the
     /// variants and the original. Files already gone are fine (a redelivered event).
-    pub async fn remove_files(&self, id: &str, files: &StoredFiles) -> Result<()> {
+    pub async fn remove_files(&self, id: &MediaId, files: &StoredFiles) -> Result<()> {
         if let Some(upload_id) = &files.upload_id {
             self.storage.abort_upload(&model::original_key(id), upload_id).await?;
         }
@@ -681,7 +692,7 @@ impl Media {
     }
 
     /// The processing pipeline's view of an item (no permission check: it works for all).
-    pub async fn row(&self, id: &str) -> Result<Option<MediaRow>> {
+    pub async fn row(&self, id: &MediaId) -> Result<Option<MediaRow>> {
         repo::find(&self.db, id).await
     }
 
@@ -694,7 +705,7 @@ impl Media {
 /// `MediaDeleted` event each (which removes their files after the commit). A story's
 /// photos and recordings go with it: left behind, they would become the legacy's and
 /// every member could see what only the story's readers could. Returns how many.
-pub async fn delete_story_media_tx(tx: &mut Tx, story_id: &str, actor_id: &str) -> Result<usize> {
+pub async fn delete_story_media_tx(tx: &mut Tx, story_id: &StoryId, actor_id: &UserId) -> Result<usize> {
     let rows = repo::delete_of_story_tx(tx, story_id).await?;
     for row in &rows {
         append_deleted(tx, row, actor_id).await?;
@@ -718,12 +729,12 @@ impl StoredFiles {
     fn of(row: &MediaRow) -> StoredFiles {
         StoredFiles {
             variants: row.variants().into_iter().map(|v| v.name).collect(),
-            upload_id: (row.state() == MediaState::Uploading).then(|| row.upload_id.clone()),
+            upload_id: (row.state == MediaState::Uploading).then(|| row.upload_id.clone()),
         }
     }
 }
 
-async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &str) -> Result<String> {
+async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &UserId) -> Result<String> {
     let payload = json!({ "media_id": row.id, "legacy_id": row.legacy_id, "story_id": row.story_id,
         "files": StoredFiles::of(row) });
     append(tx, &row.id, "MediaDeleted", Some(actor_id), payload).await
@@ -753,7 +764,7 @@ impl events::Consumer for MediaFiles {
             Some(files) => serde_json::from_value(files.clone()).map_err(|e| format!("unreadable files list: {e}"))?,
             None => StoredFiles::default(),
         };
-        self.0.remove_files(&event.aggregate_id, &files).await.map_err(|e| e.to_string())
+        self.0.remove_files(&MediaId::from(event.aggregate_id.as_str()), &files).await.map_err(|e| e.to_string())
     }
 }
 
@@ -771,7 +782,7 @@ fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, stor
     let read = uploader
         || match (&row.story_id, story) {
             (None, _) => role.is_some(),
-            (Some(_), Some(story)) => policy::can_read(reader, story_facts(story)),
+            (Some(_), Some(story)) => permissions::can_read(reader, story_facts(story)),
             (Some(_), None) => manages,
         };
     Access { read, edit: read && (uploader || manages) }
@@ -852,7 +863,7 @@ impl events::TimerHandler for UploadExpiryTimer {
     async fn fire(&self, payload: &str) -> std::result::Result<(), String> {
         let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
         let id = payload["media_id"].as_str().ok_or("the timer names no media_id")?;
-        self.0.expire_upload(id).await.map_err(|e| e.to_string())
+        self.0.expire_upload(&MediaId::from(id)).await.map_err(|e| e.to_string())
     }
 }
 
@@ -893,7 +904,7 @@ mod tests {
         MediaRow {
             id: "m".into(),
             legacy_id: "L".into(),
-            story_id: story_id.map(String::from),
+            story_id: story_id.map(StoryId::from),
             uploader_id: "uploader".into(),
             file_name: "a.png".into(),
             declared_type: "image/png".into(),
@@ -901,10 +912,10 @@ mod tests {
             sha256: String::new(),
             upload_id: String::new(),
             part_size: 1,
-            state: "ready".into(),
+            state: MediaState::Ready,
             kind: None,
             detected_type: None,
-            scan: "clean".into(),
+            scan: ScanStatus::Clean,
             caption: String::new(),
             meta: "{}".into(),
             variants: "[]".into(),

@@ -4,7 +4,7 @@
 //! counted in totals or facets, and membership changes need no reindexing (the
 //! reader's grants are computed per query).
 //!
-//! This is `stories::policy::can_read` written as terms (tested against it below):
+//! This is `stories::permissions::can_read` written as terms (tested against it below):
 //! - `author:<user>` — the author always reads their story;
 //! - `public` — published public stories, and legacies with at least one;
 //! - `members:<legacy>` — published members-only stories, and the legacy itself, for
@@ -89,7 +89,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::stories::policy::{self, StoryFacts};
+    use crate::stories::permissions::{self, StoryFacts};
 
     fn sees(reader: &Reader, grants: &[String]) -> bool {
         let mine = reader_grants(reader);
@@ -111,18 +111,22 @@ mod tests {
                 for is_admin in [false, true] {
                     let memberships: HashMap<String, LegacyRole> =
                         role.map(|r| HashMap::from([("L".to_string(), r)])).unwrap_or_default();
-                    let reader = Reader { user_id: user.map(String::from), is_admin, memberships };
-                    let policy_reader = policy::Reader { user_id: user, is_admin, role };
+                    let reader = Reader { user_id: user.map(types::UserId::from), is_admin, memberships };
+                    let policy_reader = permissions::Reader { user_id: user, is_admin, role };
                     for &visibility in Visibility::ALL {
                         for &status in StoryStatus::ALL {
                             let facts = StoryFacts { author_id: "author", visibility, status };
                             let grants = story_grants("author", "L", visibility, status);
                             let case = format!("{role:?} {user:?} admin={is_admin} {visibility} {status}");
-                            assert_eq!(sees(&reader, &grants), policy::can_read(policy_reader, facts), "{case}");
+                            assert_eq!(sees(&reader, &grants), permissions::can_read(policy_reader, facts), "{case}");
                             // Membership elsewhere grants nothing here.
                             let elsewhere = story_grants("author", "OTHER", visibility, status);
-                            let outsider = policy::Reader { user_id: user, is_admin, role: None };
-                            assert_eq!(sees(&reader, &elsewhere), policy::can_read(outsider, facts), "other: {case}");
+                            let outsider = permissions::Reader { user_id: user, is_admin, role: None };
+                            assert_eq!(
+                                sees(&reader, &elsewhere),
+                                permissions::can_read(outsider, facts),
+                                "other: {case}"
+                            );
                         }
                     }
                 }

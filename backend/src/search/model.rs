@@ -7,7 +7,7 @@ use types::search::SearchParams;
 use types::LegacyRole;
 
 use crate::error::Result;
-use crate::stories::model::Problems;
+use crate::validate::Problems;
 
 /// What a search returns; the same types the pages and the REST API send.
 pub use types::search::{
@@ -124,11 +124,11 @@ fn date(text: &str) -> Option<time::Date> {
     time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()
 }
 
-/// Who is searching: the facts `stories::policy` decides on, for every legacy at once.
+/// Who is searching: the facts `stories::permissions` decides on, for every legacy at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reader {
     /// `None` for someone signed out.
-    pub user_id: Option<String>,
+    pub user_id: Option<types::UserId>,
     pub is_admin: bool,
     /// Their role in each legacy they belong to.
     pub memberships: HashMap<String, LegacyRole>,

@@ -30,7 +30,7 @@ use crate::search::model::{
 };
 use crate::search::schema::{names, Fields, FACET_SEPARATOR};
 use crate::search::{access, tokenize};
-use crate::stories::model::Problems;
+use crate::validate::Problems;
 
 pub const SUGGEST_MAX: usize = 20;
 const SNIPPET_CHARS: usize = 240;
@@ -407,7 +407,7 @@ fn hit(f: Fields, doc: &TantivyDocument, score: Score, highlighter: &Highlighter
         id: text_of(doc, f.id),
         title: text_of(doc, f.title),
         snippet_html: highlighter.snippet(&text_of(doc, f.body), SNIPPET_CHARS),
-        legacy_id: text_of(doc, f.legacy_id),
+        legacy_id: text_of(doc, f.legacy_id).into(),
         legacy_name: text_of(doc, f.legacy_name),
         author_name: text_of(doc, f.author_name),
         tags: doc.get_all(f.tags).filter_map(|v| v.as_str().map(String::from)).collect(),

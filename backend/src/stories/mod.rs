@@ -1,7 +1,7 @@
 //! Legacies, stories, revisions, tags, members, invitations and moderation.
 
 pub mod model;
-pub mod policy;
+pub mod permissions;
 pub mod render;
 pub mod repo;
 pub mod service;

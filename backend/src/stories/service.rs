@@ -1,21 +1,23 @@
-//! The rules for legacies and stories: validation, permissions (via `policy`), one
+//! The rules for legacies and stories: validation, permissions (via `permissions`), one
 //! transaction per write that also appends the outbox event, idempotent creates and
 //! version-checked updates.
 
 use serde_json::json;
 use types::{
-    ErrorCode, FlagView, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryInput, StoryPage,
-    StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
+    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryId,
+    StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::{Role, User};
-use crate::stories::model::{self, LegacyRow, Problems, StoryRow};
-use crate::stories::policy::{self, Reader, StoryFacts};
+use crate::paging;
+use crate::stories::model::{self, LegacyRow, StoryRow};
+use crate::stories::permissions::{self, Reader, StoryFacts};
 use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
+use crate::validate::{self, Problems};
 
 const PAGE_MAX: i64 = 100;
 
@@ -23,12 +25,22 @@ pub struct Stories {
     db: Db,
 }
 
-/// Where a story list starts and how long it is.
+/// A story list as asked for (a query string, a page): filters as typed, each checked
+/// by [`Stories::list`]; `None` or an empty value means "any".
 #[derive(Debug, Clone, Default)]
 pub struct ListRequest {
-    pub filter: repo::StoryFilter,
+    pub legacy_id: Option<String>,
+    pub author_id: Option<String>,
+    pub status: Option<String>,
+    pub visibility: Option<String>,
+    pub tag: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+}
+
+/// A filter value that was given: not absent, not blank.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 impl Stories {
@@ -36,7 +48,7 @@ impl Stories {
         Stories { db }
     }
 
-    async fn reader<'a>(&self, user: Option<&'a User>, legacy_id: &str) -> Result<Reader<'a>> {
+    async fn reader<'a>(&self, user: Option<&'a User>, legacy_id: &LegacyId) -> Result<Reader<'a>> {
         let role = match user {
             Some(user) => repo::role(&self.db, legacy_id, &user.id).await?,
             None => None,
@@ -57,15 +69,15 @@ impl Stories {
         idempotency_key: Option<&str>,
     ) -> Result<LegacyView> {
         let mut problems = Problems::default();
-        let name = model::line(&mut problems, "name", &input.name, true, 120);
-        let born = model::line(&mut problems, "born", &input.born, false, 40);
-        let died = model::line(&mut problems, "died", &input.died, false, 40);
-        let summary = model::multiline(&mut problems, "summary", &input.summary, 2000);
+        let name = validate::line(&mut problems, "name", &input.name, true, 120);
+        let born = validate::line(&mut problems, "born", &input.born, false, 40);
+        let died = validate::line(&mut problems, "died", &input.died, false, 40);
+        let summary = validate::multiline(&mut problems, "summary", &input.summary, 2000);
         problems.into_result()?;
 
         let now = now_millis();
         let row = LegacyRow {
-            id: new_id(),
+            id: LegacyId::new(new_id()),
             name,
             born,
             died,
@@ -79,7 +91,7 @@ impl Stories {
         let mut tx = self.db.begin().await?;
         if let Some(existing) = self.replayed(&mut tx, user, "legacy", idempotency_key, &row.id).await? {
             drop(tx);
-            return self.legacy(Some(user), &existing).await;
+            return self.legacy(Some(user), &LegacyId::new(existing)).await;
         }
         repo::insert_legacy_tx(&mut tx, &row).await?;
         repo::add_member_tx(&mut tx, &row.id, &user.id, LegacyRole::Owner).await?;
@@ -108,7 +120,7 @@ impl Stories {
     }
 
     /// A legacy, for its members, or for anyone when it has public stories.
-    pub async fn legacy(&self, user: Option<&User>, id: &str) -> Result<LegacyView> {
+    pub async fn legacy(&self, user: Option<&User>, id: &LegacyId) -> Result<LegacyView> {
         let row = repo::find_legacy(&self.db, id).await?.ok_or(Error::NotFound { what: "legacy" })?;
         let reader = self.reader(user, id).await?;
         if reader.role.is_none() && !reader.is_admin && !repo::legacy_has_public_story(&self.db, id).await? {
@@ -119,10 +131,10 @@ impl Stories {
 
     pub async fn my_legacies(&self, user: &User) -> Result<Vec<LegacyView>> {
         let rows = repo::legacies_of(&self.db, &user.id).await?;
-        Ok(rows.into_iter().map(|(row, role)| legacy_view(row, LegacyRole::parse(&role))).collect())
+        Ok(rows.into_iter().map(|(row, role)| legacy_view(row, Some(role))).collect())
     }
 
-    pub async fn members(&self, user: &User, legacy_id: &str) -> Result<Vec<MemberView>> {
+    pub async fn members(&self, user: &User, legacy_id: &LegacyId) -> Result<Vec<MemberView>> {
         let reader = self.reader(Some(user), legacy_id).await?;
         if reader.role.is_none() && !reader.is_admin {
             return Err(Error::NotFound { what: "legacy" });
@@ -130,22 +142,26 @@ impl Stories {
         let rows = repo::members(&self.db, legacy_id).await?;
         Ok(rows
             .into_iter()
-            .filter_map(|m| {
-                Some(MemberView {
-                    role: LegacyRole::parse(&m.role)?,
-                    user_id: m.user_id,
-                    display_name: m.display_name,
-                    email: m.email,
-                    joined_at: m.created_at,
-                })
+            .map(|m| MemberView {
+                role: m.role,
+                user_id: m.user_id,
+                display_name: m.display_name,
+                email: m.email,
+                joined_at: m.created_at,
             })
             .collect())
     }
 
     /// Changes a member's role, or removes them with `None`. A legacy always keeps an owner.
-    pub async fn set_member(&self, user: &User, legacy_id: &str, member_id: &str, role: Option<&str>) -> Result<()> {
+    pub async fn set_member(
+        &self,
+        user: &User,
+        legacy_id: &LegacyId,
+        member_id: &UserId,
+        role: Option<&str>,
+    ) -> Result<()> {
         let reader = self.reader(Some(user), legacy_id).await?;
-        if !policy::can_manage_members(reader) {
+        if !permissions::can_manage_members(reader) {
             return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can manage its members."));
         }
         self.require_legacy(reader, legacy_id).await?;
@@ -178,9 +194,9 @@ impl Stories {
     }
 
     /// A single-use link token that makes whoever opens it a member with `role`.
-    pub async fn invite(&self, user: &User, legacy_id: &str, role: &str, days: u32) -> Result<String> {
+    pub async fn invite(&self, user: &User, legacy_id: &LegacyId, role: &str, days: u32) -> Result<String> {
         let reader = self.reader(Some(user), legacy_id).await?;
-        if !policy::can_manage_members(reader) {
+        if !permissions::can_manage_members(reader) {
             return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
         }
         self.require_legacy(reader, legacy_id).await?;
@@ -210,17 +226,16 @@ impl Stories {
         let hash = crate::identity::service::hash_token(token);
         let (legacy_id, role) = repo::invitation_legacy(&self.db, &hash).await?.ok_or_else(invalid_invitation)?;
         let legacy = repo::find_legacy(&self.db, &legacy_id).await?.ok_or_else(invalid_invitation)?;
-        Ok((legacy, LegacyRole::parse(&role).unwrap_or(LegacyRole::Viewer)))
+        Ok((legacy, role))
     }
 
     /// Joins the legacy an invitation is for; returns its id. Existing members keep their role.
-    pub async fn accept_invitation(&self, user: &User, token: &str) -> Result<String> {
+    pub async fn accept_invitation(&self, user: &User, token: &str) -> Result<LegacyId> {
         let mut tx = self.db.begin().await?;
         let (legacy_id, role) =
             repo::consume_invitation_tx(&mut tx, &crate::identity::service::hash_token(token), &user.id)
                 .await?
                 .ok_or_else(invalid_invitation)?;
-        let role = LegacyRole::parse(&role).unwrap_or(LegacyRole::Viewer);
         if repo::add_member_tx(&mut tx, &legacy_id, &user.id, role).await? {
             let payload = json!({ "legacy_id": legacy_id, "user_id": user.id, "role": role });
             append(&mut tx, "legacy", &legacy_id, "MemberAdded", user, payload).await?;
@@ -239,39 +254,39 @@ impl Stories {
         idempotency_key: Option<&str>,
     ) -> Result<StoryView> {
         let mut problems = Problems::default();
-        let title = model::line(&mut problems, "title", &input.title, true, model::TITLE_MAX_CHARS);
+        let title = validate::line(&mut problems, "title", &input.title, true, model::TITLE_MAX_CHARS);
         let body = model::body(&mut problems, &input.body);
         let tags = model::tags(&mut problems, &input.tags);
         let visibility = parse_visibility(&mut problems, input.visibility.as_deref());
         let status = parse_status(&mut problems, input.status.as_deref());
-        let legacy_id = input.legacy_id.trim();
+        let legacy_id = LegacyId::new(input.legacy_id.trim());
         let role = if legacy_id.is_empty() {
             problems.add("legacy_id", "is required");
             None
         } else {
-            repo::role(&self.db, legacy_id, &user.id).await?
+            repo::role(&self.db, &legacy_id, &user.id).await?
         };
-        if !legacy_id.is_empty() && !policy::can_create_story(role) {
+        if !legacy_id.is_empty() && !permissions::can_create_story(role) {
             // The same words whether the legacy does not exist or is not theirs.
             problems.add("legacy_id", "is not a legacy you can write stories in");
         }
         problems.into_result()?;
 
-        let id = new_id();
+        let id = StoryId::new(new_id());
         let mut tx = self.db.begin().await?;
         if let Some(existing) = self.replayed(&mut tx, user, "story", idempotency_key, &id).await? {
             drop(tx);
-            return self.story(Some(user), &existing).await;
+            return self.story(Some(user), &StoryId::new(existing)).await;
         }
         let now = now_millis();
         let row = repo::NewStoryRow {
             id: &id,
-            legacy_id,
+            legacy_id: &legacy_id,
             author_id: &user.id,
             title: &title,
             body: &body,
-            visibility: visibility.as_str(),
-            status: status.as_str(),
+            visibility,
+            status,
             now,
         };
         repo::insert_story_tx(&mut tx, &row).await?;
@@ -293,10 +308,10 @@ impl Stories {
     }
 
     /// A story the reader may read; otherwise "not found", never revealing it exists.
-    pub async fn story(&self, user: Option<&User>, id: &str) -> Result<StoryView> {
+    pub async fn story(&self, user: Option<&User>, id: &StoryId) -> Result<StoryView> {
         let row = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(user, &row.legacy_id).await?;
-        if !policy::can_read(reader, story_facts(&row)) {
+        if !permissions::can_read(reader, story_facts(&row)) {
             return Err(Error::NotFound { what: "story" });
         }
         let tags = repo::tags(&self.db, id).await?;
@@ -304,7 +319,7 @@ impl Stories {
     }
 
     #[tracing::instrument(name = "stories.update", skip_all, fields(story_id = %id))]
-    pub async fn update_story(&self, user: &User, id: &str, update: &StoryUpdate) -> Result<StoryView> {
+    pub async fn update_story(&self, user: &User, id: &StoryId, update: &StoryUpdate) -> Result<StoryView> {
         self.save_story(user, id, update, None).await
     }
 
@@ -315,43 +330,42 @@ impl Stories {
     async fn save_story(
         &self,
         user: &User,
-        id: &str,
+        id: &StoryId,
         update: &StoryUpdate,
         restored_from: Option<i64>,
     ) -> Result<StoryView> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
-        if !policy::can_edit(reader, story_facts(&current)) {
+        if !permissions::can_edit(reader, story_facts(&current)) {
             return Err(story_refusal(reader, &current, "You can read this story but not edit it."));
         }
         let mut problems = Problems::default();
-        let title = model::line(&mut problems, "title", &update.title, true, model::TITLE_MAX_CHARS);
+        let title = validate::line(&mut problems, "title", &update.title, true, model::TITLE_MAX_CHARS);
         let body = model::body(&mut problems, &update.body);
         let tags = model::tags(&mut problems, &update.tags);
         let visibility = match update.visibility.as_deref() {
-            None => current.visibility(),
+            None => current.visibility,
             given => parse_visibility(&mut problems, given),
         };
         let status = match update.status.as_deref() {
-            None => current.status(),
+            None => current.status,
             given => parse_status(&mut problems, given),
         };
         problems.into_result()?;
 
         let mut tx = self.db.begin().await?;
         let now = now_millis();
-        let saved = repo::update_story_tx(
-            &mut tx,
+        let change = repo::StoryChange {
             id,
-            update.version,
-            &title,
-            &body,
-            visibility.as_str(),
-            status.as_str(),
-            &user.id,
+            expected_version: update.version,
+            title: &title,
+            body: &body,
+            visibility,
+            status,
+            by: &user.id,
             now,
-        )
-        .await?;
+        };
+        let saved = repo::update_story_tx(&mut tx, &change).await?;
         if !saved {
             drop(tx);
             return Err(self.conflict(id, update.version).await?);
@@ -379,7 +393,7 @@ impl Stories {
     }
 
     /// The 409 a person understands: who changed it, how long ago, which versions.
-    async fn conflict(&self, id: &str, started_from: i64) -> Result<Error> {
+    async fn conflict(&self, id: &StoryId, started_from: i64) -> Result<Error> {
         let Some(now) = repo::find_story(&self.db, id).await? else { return Ok(Error::NotFound { what: "story" }) };
         let ago = relative_time(now_millis() - now.updated_at);
         Ok(Error::conflict(
@@ -392,10 +406,10 @@ impl Stories {
         ))
     }
 
-    pub async fn delete_story(&self, user: &User, id: &str) -> Result<()> {
+    pub async fn delete_story(&self, user: &User, id: &StoryId) -> Result<()> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
-        if !policy::can_delete(reader, story_facts(&current)) {
+        if !permissions::can_delete(reader, story_facts(&current)) {
             return Err(story_refusal(reader, &current, "You can read this story but not delete it."));
         }
         let mut tx = self.db.begin().await?;
@@ -412,21 +426,33 @@ impl Stories {
             return Err(Error::invalid("limit", &format!("must be between 1 and {PAGE_MAX}")));
         }
         let mut problems = Problems::default();
-        let filter = &request.filter;
-        if !filter.status.is_empty() && StoryStatus::parse(&filter.status).is_none() {
-            problems.add("status", "must be draft or published");
-        }
-        if !filter.visibility.is_empty() && Visibility::parse(&filter.visibility).is_none() {
-            problems.add("visibility", "must be private, members or public");
-        }
-        let after = model::parse_cursor(&mut problems, request.cursor.as_deref());
-        let mut filter = filter.clone();
-        filter.tag = crate::text::normalize(&filter.tag).trim().to_lowercase();
+        let status = given(&request.status).and_then(|text| {
+            let status = StoryStatus::parse(text);
+            if status.is_none() {
+                problems.add("status", "must be draft or published");
+            }
+            status
+        });
+        let visibility = given(&request.visibility).and_then(|text| {
+            let visibility = Visibility::parse(text);
+            if visibility.is_none() {
+                problems.add("visibility", "must be private, members or public");
+            }
+            visibility
+        });
+        let after = paging::parse_cursor(&mut problems, request.cursor.as_deref());
         problems.into_result()?;
-        let mut rows = repo::list_stories(&self.db, user.map(|u| u.id.as_str()), &filter, after, limit + 1).await?;
-        let next_cursor = model::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
+        let filter = repo::StoryFilter {
+            legacy_id: given(&request.legacy_id).map(LegacyId::from),
+            author_id: given(&request.author_id).map(UserId::from),
+            status,
+            visibility,
+            tag: given(&request.tag).map(|tag| crate::text::normalize(tag).trim().to_lowercase()),
+        };
+        let mut rows = repo::list_stories(&self.db, user.map(|u| &u.id), &filter, after, limit + 1).await?;
+        let next_cursor = paging::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
         // One query for the whole page's tags, not one per story.
-        let mut tags = repo::tags_of(&self.db, &rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()).await?;
+        let mut tags = repo::tags_of(&self.db, &rows.iter().map(|r| &r.id).collect::<Vec<_>>()).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let tags = tags.remove(&row.id).unwrap_or_default();
@@ -437,8 +463,8 @@ impl Stories {
                 title: row.title,
                 author_name: row.author_name,
                 tags,
-                visibility: Visibility::parse(&row.visibility).unwrap_or(Visibility::Private),
-                status: StoryStatus::parse(&row.status).unwrap_or(StoryStatus::Draft),
+                visibility: row.visibility,
+                status: row.status,
                 updated_at: row.updated_at,
                 version: row.version,
             });
@@ -446,18 +472,18 @@ impl Stories {
         Ok(StoryPage { items, next_cursor })
     }
 
-    pub async fn revisions(&self, user: Option<&User>, id: &str) -> Result<Vec<RevisionView>> {
+    pub async fn revisions(&self, user: Option<&User>, id: &StoryId) -> Result<Vec<RevisionView>> {
         self.story(user, id).await?;
         Ok(repo::revisions(&self.db, id).await?.into_iter().map(revision_view).collect())
     }
 
-    pub async fn revision(&self, user: Option<&User>, id: &str, version: i64) -> Result<RevisionView> {
+    pub async fn revision(&self, user: Option<&User>, id: &StoryId, version: i64) -> Result<RevisionView> {
         self.story(user, id).await?;
         repo::revision(&self.db, id, version).await?.map(revision_view).ok_or(Error::NotFound { what: "revision" })
     }
 
     /// Makes an old revision the newest one (a new revision; history is never rewritten).
-    pub async fn restore(&self, user: &User, id: &str, version: i64, current_version: i64) -> Result<StoryView> {
+    pub async fn restore(&self, user: &User, id: &StoryId, version: i64, current_version: i64) -> Result<StoryView> {
         let old = self.revision(Some(user), id, version).await?;
         let story = self.story(Some(user), id).await?;
         let update = StoryUpdate {
@@ -473,28 +499,28 @@ impl Stories {
     }
 
     /// What changed between two revisions, line by line.
-    pub async fn diff(&self, user: Option<&User>, id: &str, from: i64, to: i64) -> Result<Vec<types::DiffLine>> {
+    pub async fn diff(&self, user: Option<&User>, id: &StoryId, from: i64, to: i64) -> Result<Vec<types::DiffLine>> {
         let old = self.revision(user, id, from).await?;
         let new = self.revision(user, id, to).await?;
         Ok(diff_lines(&format!("# {}\n\n{}", old.title, old.body), &format!("# {}\n\n{}", new.title, new.body)))
     }
 
     /// Whether the user may create stories in the legacy, and manage its members.
-    pub async fn abilities(&self, user: Option<&User>, legacy_id: &str) -> Result<(bool, bool)> {
+    pub async fn abilities(&self, user: Option<&User>, legacy_id: &LegacyId) -> Result<(bool, bool)> {
         let reader = self.reader(user, legacy_id).await?;
-        Ok((policy::can_create_story(reader.role), policy::can_manage_members(reader)))
+        Ok((permissions::can_create_story(reader.role), permissions::can_manage_members(reader)))
     }
 
     // --- moderation ---
 
-    pub async fn flag(&self, user: &User, story_id: &str, reason: &str) -> Result<String> {
+    pub async fn flag(&self, user: &User, story_id: &StoryId, reason: &str) -> Result<FlagId> {
         let story = repo::find_story(&self.db, story_id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &story.legacy_id).await?;
-        if !policy::can_flag(reader, story_facts(&story)) {
+        if !permissions::can_flag(reader, story_facts(&story)) {
             return Err(story_refusal(reader, &story, "Only members of this legacy can flag its stories."));
         }
         let mut problems = Problems::default();
-        let reason = model::line(&mut problems, "reason", reason, true, 500);
+        let reason = validate::line(&mut problems, "reason", reason, true, 500);
         problems.into_result()?;
         repo::insert_flag(&self.db, story_id, &story.legacy_id, &user.id, &reason).await
     }
@@ -516,11 +542,11 @@ impl Stories {
     }
 
     /// Resolves a flag: `dismiss` keeps the story, `remove` deletes it.
-    pub async fn resolve_flag(&self, user: &User, flag_id: &str, action: &str) -> Result<()> {
+    pub async fn resolve_flag(&self, user: &User, flag_id: &FlagId, action: &str) -> Result<()> {
         let (legacy_id, story_id) =
             repo::find_flag_legacy(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
         let reader = self.reader(Some(user), &legacy_id).await?;
-        if !policy::can_moderate(reader) {
+        if !permissions::can_moderate(reader) {
             return Err(Error::NotFound { what: "flag" });
         }
         if !matches!(action, "dismiss" | "remove") {
@@ -556,7 +582,7 @@ impl Stories {
 ///   is a new revision.
 async fn record_revision(
     tx: &mut Tx,
-    story_id: &str,
+    story_id: &StoryId,
     save: &repo::NewRevision<'_>,
     saved_last_by_them: bool,
 ) -> Result<i64> {
@@ -566,7 +592,7 @@ async fn record_revision(
     };
     let same_text = latest.title == save.title && latest.body == save.body;
     let working_copy =
-        latest.autosave && latest.author_id == save.author_id && saved_last_by_them && save.restored_from.is_none();
+        latest.autosave && &latest.author_id == save.author_id && saved_last_by_them && save.restored_from.is_none();
     if working_copy && !(same_text && save.autosave) {
         repo::rewrite_revision_tx(tx, story_id, latest.version, save).await?;
         Ok(save.version)
@@ -582,7 +608,7 @@ async fn record_revision(
 /// event), in the caller's transaction; returns how many media items went with it. The
 /// media row's foreign key refuses a story deleted from under its media, so an upload
 /// attached meanwhile makes this fail (a conflict to retry) rather than outlive it.
-async fn delete_with_media_tx(tx: &mut Tx, story_id: &str, user: &User) -> Result<usize> {
+async fn delete_with_media_tx(tx: &mut Tx, story_id: &StoryId, user: &User) -> Result<usize> {
     let media = crate::media::service::delete_story_media_tx(tx, story_id, &user.id).await?;
     match repo::delete_story_tx(tx, story_id).await {
         Err(Error::Database(sqlx::Error::Database(err))) if err.is_foreign_key_violation() => Err(Error::Conflict(
@@ -596,7 +622,7 @@ async fn delete_with_media_tx(tx: &mut Tx, story_id: &str, user: &User) -> Resul
 impl Stories {
     /// An instance admin passes the member checks of any legacy id, one that names no legacy
     /// included; that is "not found", not a foreign-key failure (a 500) on the insert.
-    async fn require_legacy(&self, reader: Reader<'_>, legacy_id: &str) -> Result<()> {
+    async fn require_legacy(&self, reader: Reader<'_>, legacy_id: &LegacyId) -> Result<()> {
         if reader.role.is_none() && repo::find_legacy(&self.db, legacy_id).await?.is_none() {
             return Err(Error::NotFound { what: "legacy" });
         }
@@ -613,7 +639,7 @@ fn hidden_or_forbidden(reader: Reader, what: &'static str, message: &str) -> Err
 }
 
 fn story_refusal(reader: Reader, story: &StoryRow, message: &str) -> Error {
-    if policy::can_read(reader, story_facts(story)) {
+    if permissions::can_read(reader, story_facts(story)) {
         Error::Forbidden(message.into())
     } else {
         Error::NotFound { what: "story" }
@@ -636,16 +662,16 @@ fn invalid_invitation() -> Error {
 }
 
 fn parse_visibility(problems: &mut Problems, value: Option<&str>) -> Visibility {
-    model::choice(problems, "visibility", value, Visibility::Members, Visibility::parse, "private, members, public")
+    validate::choice(problems, "visibility", value, Visibility::Members, Visibility::parse, "private, members, public")
 }
 
 fn parse_status(problems: &mut Problems, value: Option<&str>) -> StoryStatus {
-    model::choice(problems, "status", value, StoryStatus::Draft, StoryStatus::parse, "draft, published")
+    validate::choice(problems, "status", value, StoryStatus::Draft, StoryStatus::parse, "draft, published")
 }
 
 /// The facts of a story that its permissions depend on.
 pub(crate) fn story_facts(row: &StoryRow) -> StoryFacts<'_> {
-    StoryFacts { author_id: &row.author_id, visibility: row.visibility(), status: row.status() }
+    StoryFacts { author_id: &row.author_id, visibility: row.visibility, status: row.status }
 }
 
 fn legacy_view(row: LegacyRow, my_role: Option<LegacyRole>) -> LegacyView {
@@ -663,13 +689,13 @@ fn legacy_view(row: LegacyRow, my_role: Option<LegacyRole>) -> LegacyView {
 }
 
 fn story_view(row: StoryRow, tags: Vec<String>, reader: Reader) -> StoryView {
-    let can_edit = policy::can_edit(reader, story_facts(&row));
-    let can_delete = policy::can_delete(reader, story_facts(&row));
+    let can_edit = permissions::can_edit(reader, story_facts(&row));
+    let can_delete = permissions::can_delete(reader, story_facts(&row));
     StoryView {
         body_html: render::markdown_to_html(&row.body),
         word_count: render::word_count(&row.body),
-        visibility: row.visibility(),
-        status: row.status(),
+        visibility: row.visibility,
+        status: row.status,
         id: row.id,
         legacy_id: row.legacy_id,
         legacy_name: row.legacy_name,

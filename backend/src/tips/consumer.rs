@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Deserialize;
 use types::events::Envelope;
-use types::{TipAction, TipKind};
+use types::{TipAction, TipId, TipKind};
 
 use crate::events::Consumer;
 use crate::tips::Tips;
@@ -43,7 +43,9 @@ impl Consumer for TipsConsumer {
             .await
             .map_err(|e| e.to_string())?;
         if feedback.action == TipAction::Done && feedback.kind == TipKind::Todo.as_str() {
-            if let Some(tip) = self.0.tip_row(&feedback.tip_id).await.map_err(|e| e.to_string())? {
+            if let Some(tip) =
+                self.0.tip_row(&TipId::from(feedback.tip_id.as_str())).await.map_err(|e| e.to_string())?
+            {
                 self.0.ensure_completion(&tip).await.map_err(|e| e.to_string())?;
             }
         }

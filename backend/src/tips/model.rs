@@ -1,10 +1,10 @@
 //! Rows of the tips tables, candidates, arms and the request context.
 
 use serde::{Deserialize, Serialize};
-use types::{SyncStatus, TipContext, TipDevice, TipKind};
+use types::{SyncStatus, TipContext, TipDevice, TipId, TipKind, UserId};
 
 use crate::error::Result;
-use crate::stories::model::Problems;
+use crate::validate::Problems;
 
 /// A part of the day, in the reader's local time: what the recommender learns per arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -194,8 +194,8 @@ pub struct ItemRow {
 /// A tip as issued: what was suggested, from which arm, by which policy, and its outcome.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TipRow {
-    pub id: String,
-    pub user_id: String,
+    pub id: TipId,
+    pub user_id: UserId,
     pub kind: String,
     pub source: String,
     pub candidate_key: String,

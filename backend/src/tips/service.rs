@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use serde_json::json;
 use tracing::Instrument;
 use types::{
-    ConnectorView, ErrorCode, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipKind,
+    ConnectorView, ErrorCode, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipId, TipKind,
 };
 
 use crate::calls::Calls;
@@ -214,7 +214,7 @@ impl Tips {
             return Err(refused());
         };
         let now = now_millis();
-        if pending.connector != name || pending.user_id != user.id || pending.session_id != session_id {
+        if pending.connector != name || pending.user_id != user.id.as_str() || pending.session_id != session_id {
             tracing::warn!(connector = name, user_id = %user.id, "OAuth state of another session refused");
             return Err(refused());
         }
@@ -387,7 +387,7 @@ impl Tips {
                 object.insert("policy".into(), json!(self.policy.name()));
             }
             let row = TipRow {
-                id: new_id(),
+                id: TipId::new(new_id()),
                 user_id: user.id.clone(),
                 kind: candidate.kind.as_str().into(),
                 source: candidate.source.clone(),
@@ -439,7 +439,7 @@ impl Tips {
 
     /// One of the user's tips that has no outcome yet (the home page's card links to
     /// it); `None` for a tip that is answered, someone else's, or unknown.
-    pub async fn pending_tip(&self, user: &User, id: &str) -> Result<Option<Tip>> {
+    pub async fn pending_tip(&self, user: &User, id: &TipId) -> Result<Option<Tip>> {
         Ok(repo::tip(&self.db, id)
             .await?
             .filter(|tip| tip.user_id == user.id && tip.outcome.is_none())
@@ -457,7 +457,7 @@ impl Tips {
     /// outcome: repeating it changes nothing (`recorded: false`), a different one is a
     /// conflict. `done` on a connected app's task completes it there through an outbound
     /// call whose idempotency key comes from the task, so a double tap completes it once.
-    pub async fn feedback(&self, user: &User, tip_id: &str, action: TipAction) -> Result<FeedbackResult> {
+    pub async fn feedback(&self, user: &User, tip_id: &TipId, action: TipAction) -> Result<FeedbackResult> {
         let tip = repo::tip(&self.db, tip_id)
             .await?
             .filter(|t| t.user_id == user.id)
@@ -499,20 +499,20 @@ impl Tips {
         }
         let outcome = repo::tip_tx(&mut tx, tip_id).await?.and_then(|t| t.outcome).and_then(|o| TipAction::parse(&o));
         tx.commit().await?;
-        tracing::info!(tip_id, action = %action, recorded, "tip feedback");
+        tracing::info!(tip_id = %tip_id, action = %action, recorded, "tip feedback");
         let completion = if action == TipAction::Done && tip.kind == TipKind::Todo.as_str() {
             // The feedback consumer makes sure of it too, should this attempt fail.
             match self.ensure_completion(&tip).await {
                 Ok(completion) => completion,
                 Err(err) => {
-                    tracing::warn!(tip_id, error = %err, "completing the task failed; the consumer will retry");
+                    tracing::warn!(tip_id = %tip_id, error = %err, "completing the task failed; the consumer will retry");
                     None
                 }
             }
         } else {
             None
         };
-        Ok(FeedbackResult { tip_id: tip_id.to_string(), action, recorded, outcome, completion })
+        Ok(FeedbackResult { tip_id: tip_id.clone(), action, recorded, outcome, completion })
     }
 
     /// Submits (or finds, on a replay) the call completing a done task at its provider.
@@ -572,7 +572,7 @@ impl Tips {
         Ok(true)
     }
 
-    pub async fn tip_row(&self, id: &str) -> Result<Option<TipRow>> {
+    pub async fn tip_row(&self, id: &TipId) -> Result<Option<TipRow>> {
         repo::tip(&self.db, id).await
     }
 }

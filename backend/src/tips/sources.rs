@@ -3,14 +3,15 @@
 //! they sent, their connected apps' tasks) and turns it into [`Candidate`]s.
 
 use serde_json::json;
-use types::{LegacyRole, TipKind};
+use types::{LegacyId, MediaId, TipKind};
 
-use crate::db::{with_pool, Db};
+use crate::args;
+use crate::db::Db;
 use crate::error::Result;
 use crate::identity::User;
 use crate::media::Media;
-use crate::stories::policy;
 use crate::stories::render::excerpt;
+use crate::stories::{permissions, Stories};
 use crate::tips::model::Candidate;
 use crate::tips::{prompts, repo};
 
@@ -22,11 +23,12 @@ const MEDIA_PER_REQUEST: i64 = 30;
 
 /// Every candidate for `user`, before cool-downs.
 pub async fn gather(db: &Db, media: &Media, user: &User, now: i64) -> Result<Vec<Candidate>> {
-    let legacies = crate::stories::repo::legacies_of(db, &user.id).await?;
-    let writable: Vec<(String, String)> = legacies
-        .iter()
-        .filter(|(_, role)| policy::can_create_story(LegacyRole::parse(role)))
-        .map(|(legacy, _)| (legacy.id.clone(), legacy.name.clone()))
+    let legacies = Stories::new(db.clone()).my_legacies(user).await?;
+    let has_legacies = !legacies.is_empty();
+    let writable: Vec<(LegacyId, String)> = legacies
+        .into_iter()
+        .filter(|legacy| permissions::can_create_story(legacy.my_role))
+        .map(|legacy| (legacy.id, legacy.name))
         .collect();
     let mut all = Vec::new();
     all.extend(connector_tasks(db, user).await?);
@@ -38,7 +40,7 @@ pub async fn gather(db: &Db, media: &Media, user: &User, now: i64) -> Result<Vec
     if let Some((legacy_id, _)) = writable.first() {
         all.extend(story_prompts(Some(legacy_id)));
     }
-    if legacies.is_empty() {
+    if !has_legacies {
         all.push(Candidate {
             key: "advice:start-legacy".into(),
             kind: TipKind::Advice,
@@ -122,11 +124,7 @@ async fn drafts(db: &Db, user: &User) -> Result<Vec<Candidate>> {
         "SELECT s.id, s.title, SUBSTR(s.body, 1, 800) AS body, l.name AS legacy_name, s.updated_at FROM stories s \
                JOIN legacies l ON l.id = s.legacy_id WHERE s.author_id = $1 AND s.status = 'draft' \
                ORDER BY s.updated_at DESC, s.id LIMIT $2";
-    let rows = with_pool!(db, |pool| sqlx::query_as::<_, DraftRow>(sql)
-        .bind(&user.id)
-        .bind(PER_SOURCE)
-        .fetch_all(pool)
-        .await)?;
+    let rows: Vec<DraftRow> = db.fetch_all(sql, args![&user.id, PER_SOURCE]).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -157,9 +155,7 @@ async fn uncaptioned_media(db: &Db, media: &Media, user: &User) -> Result<Vec<Ca
     let sql = "SELECT m.id FROM media m WHERE m.state = 'ready' AND m.caption = '' AND (m.uploader_id = $1 \
                OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.legacy_id = m.legacy_id AND ms.user_id = $1 \
                AND ms.role IN ('owner', 'editor'))) ORDER BY m.created_at DESC, m.id LIMIT $2";
-    let ids: Vec<String> = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>(sql).bind(&user.id).bind(MEDIA_PER_REQUEST).fetch_all(pool).await
-    })?;
+    let ids: Vec<MediaId> = db.scalars(sql, args![&user.id, MEDIA_PER_REQUEST]).await?;
     let mut found = Vec::new();
     for id in ids {
         let Ok(view) = media.media(Some(user), &id).await else { continue };
@@ -192,11 +188,11 @@ async fn uncaptioned_media(db: &Db, media: &Media, user: &User) -> Result<Vec<Ca
 }
 
 /// Legacies the user can write in that have no story yet.
-async fn legacies_without_stories(db: &Db, writable: &[(String, String)]) -> Result<Vec<Candidate>> {
+async fn legacies_without_stories(db: &Db, writable: &[(LegacyId, String)]) -> Result<Vec<Candidate>> {
     let sql = "SELECT COUNT(*) FROM stories WHERE legacy_id = $1";
     let mut found = Vec::new();
     for (id, name) in writable.iter().take(20) {
-        let n = with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(pool).await)?;
+        let n: i64 = db.scalar(sql, args![id]).await?;
         if n == 0 {
             found.push(Candidate {
                 key: format!("legacy:{id}"),
@@ -217,7 +213,7 @@ async fn legacies_without_stories(db: &Db, writable: &[(String, String)]) -> Res
 #[derive(sqlx::FromRow)]
 struct InvitationRow {
     token_hash: String,
-    legacy_id: String,
+    legacy_id: LegacyId,
     legacy_name: String,
     role: String,
     created_at: i64,
@@ -229,9 +225,7 @@ async fn pending_invitations(db: &Db, user: &User, now: i64) -> Result<Vec<Candi
     let sql = "SELECT i.token_hash, i.legacy_id, l.name AS legacy_name, i.role, i.created_at, i.expires_at \
                FROM legacy_invitations i JOIN legacies l ON l.id = i.legacy_id WHERE i.created_by = $1 \
                AND i.used_at IS NULL AND i.expires_at > $2 ORDER BY i.created_at DESC LIMIT $3";
-    let rows = with_pool!(db, |pool| {
-        sqlx::query_as::<_, InvitationRow>(sql).bind(&user.id).bind(now).bind(PER_SOURCE).fetch_all(pool).await
-    })?;
+    let rows: Vec<InvitationRow> = db.fetch_all(sql, args![&user.id, now, PER_SOURCE]).await?;
     Ok(rows
         .into_iter()
         .map(|row| {

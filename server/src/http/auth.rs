@@ -135,7 +135,7 @@ pub async fn change_password(
 #[derive(Deserialize)]
 pub struct RevokeInput {
     #[serde(default)]
-    id: String,
+    id: types::SessionId,
 }
 
 pub async fn revoke_session(

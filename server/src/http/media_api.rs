@@ -12,6 +12,7 @@ use backend::media::{ByteRange, Signature};
 use futures::TryStreamExt;
 use serde::Deserialize;
 use types::{ApiError, CaptionInput, MediaView, UploadRequest, UploadTicket};
+use types::{LegacyId, MediaId, StoryId};
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Json, Path, Query};
@@ -44,7 +45,7 @@ pub async fn request_upload(
 pub async fn upload_status(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<axum::Json<UploadTicket>> {
     Ok(axum::Json(state.backend.media.upload_status(&auth.user, &id).await?))
 }
@@ -57,7 +58,7 @@ pub async fn upload_status(
 pub async fn complete_upload(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<axum::Json<MediaView>> {
     Ok(axum::Json(state.backend.media.complete_upload(&auth.user, &id).await?))
 }
@@ -68,7 +69,7 @@ pub async fn complete_upload(
 pub async fn cancel_upload(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<StatusCode> {
     state.backend.media.cancel_upload(&auth.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -93,7 +94,7 @@ impl SignedQuery {
 /// signed URL is the permission; the body must be exactly the part's size.
 pub async fn put_part(
     State(state): State<AppState>,
-    Path((id, number)): Path<(String, u32)>,
+    Path((id, number)): Path<(MediaId, u32)>,
     Query(query): Query<SignedQuery>,
     request: Request,
 ) -> ApiResult<StatusCode> {
@@ -115,7 +116,7 @@ pub async fn put_part(
 pub async fn get_media(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<axum::Json<MediaView>> {
     Ok(axum::Json(state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?))
 }
@@ -127,7 +128,7 @@ pub async fn get_media(
 pub async fn set_caption(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
     Json(change): Json<CaptionInput>,
 ) -> ApiResult<axum::Json<MediaView>> {
     Ok(axum::Json(state.backend.media.set_caption(&auth.user, &id, &change.caption, change.version).await?))
@@ -140,7 +141,7 @@ pub async fn set_caption(
 pub async fn retry(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<axum::Json<MediaView>> {
     Ok(axum::Json(state.backend.media.retry(&auth.user, &id).await?))
 }
@@ -151,7 +152,7 @@ pub async fn retry(
 pub async fn delete_media(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<StatusCode> {
     state.backend.media.delete(&auth.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -162,7 +163,7 @@ pub async fn delete_media(
 pub async fn legacy_media(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<LegacyId>,
 ) -> ApiResult<axum::Json<Vec<MediaView>>> {
     let user = auth.as_ref().map(|a| &a.user);
     // "Not found" for a legacy the reader cannot see, like the legacy endpoint.
@@ -176,7 +177,7 @@ pub async fn legacy_media(
 pub async fn story_media(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
 ) -> ApiResult<axum::Json<Vec<MediaView>>> {
     let user = auth.as_ref().map(|a| &a.user);
     let story = state.backend.stories.story(user, &id).await?;
@@ -188,7 +189,7 @@ pub async fn story_media(
 pub async fn locate(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<MediaId>,
 ) -> ApiResult<axum::response::Redirect> {
     let item = state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?;
     let page = match &item.story_id {
@@ -203,7 +204,7 @@ pub async fn locate(
 pub async fn serve(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path((id, variant)): Path<(String, String)>,
+    Path((id, variant)): Path<(MediaId, String)>,
     Query(query): Query<SignedQuery>,
     method: axum::http::Method,
     headers: HeaderMap,
@@ -217,7 +218,7 @@ pub async fn serve(
 async fn serve_file(
     state: &AppState,
     user: Option<&backend::identity::User>,
-    id: &str,
+    id: &MediaId,
     variant: &str,
     query: &SignedQuery,
     headers: &HeaderMap,

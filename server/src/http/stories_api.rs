@@ -4,7 +4,6 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use backend::stories::repo::StoryFilter;
 use backend::stories::service::ListRequest;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -12,6 +11,7 @@ use types::{
     ApiError, FlagView, LegacyInput, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryUpdate,
     StoryView,
 };
+use types::{FlagId, LegacyId, StoryId, UserId};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::extract::{Json, Path, Query};
@@ -53,7 +53,7 @@ pub async fn create_legacy(
 pub async fn get_legacy(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<LegacyId>,
 ) -> ApiResult<axum::Json<LegacyView>> {
     Ok(axum::Json(state.backend.stories.legacy(auth.as_ref().map(|a| &a.user), &id).await?))
 }
@@ -63,7 +63,7 @@ pub async fn get_legacy(
 pub async fn members(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<LegacyId>,
 ) -> ApiResult<axum::Json<Vec<MemberView>>> {
     Ok(axum::Json(state.backend.stories.members(&auth.user, &id).await?))
 }
@@ -87,7 +87,7 @@ fn default_days() -> u32 {
 pub async fn invite(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<LegacyId>,
     Json(input): Json<InvitationInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let token = state.backend.stories.invite(&auth.user, &id, &input.role, input.expires_in_days).await?;
@@ -119,7 +119,7 @@ pub struct MemberInput {
 pub async fn set_member(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, user_id)): Path<(LegacyId, UserId)>,
     Json(input): Json<MemberInput>,
 ) -> ApiResult<StatusCode> {
     state.backend.stories.set_member(&auth.user, &id, &user_id, Some(&input.role)).await?;
@@ -133,7 +133,7 @@ pub async fn set_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, user_id)): Path<(LegacyId, UserId)>,
 ) -> ApiResult<StatusCode> {
     state.backend.stories.set_member(&auth.user, &id, &user_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -168,13 +168,11 @@ pub async fn list_stories(
     Query(query): Query<StoryQuery>,
 ) -> ApiResult<axum::Json<StoryPage>> {
     let request = ListRequest {
-        filter: StoryFilter {
-            legacy_id: query.legacy_id,
-            author_id: query.author_id,
-            status: query.status,
-            visibility: query.visibility,
-            tag: query.tag,
-        },
+        legacy_id: Some(query.legacy_id),
+        author_id: Some(query.author_id),
+        status: Some(query.status),
+        visibility: Some(query.visibility),
+        tag: Some(query.tag),
         cursor: query.cursor,
         limit: query.limit,
     };
@@ -200,7 +198,7 @@ pub async fn create_story(
 pub async fn get_story(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
 ) -> ApiResult<axum::Json<StoryView>> {
     Ok(axum::Json(state.backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?))
 }
@@ -212,7 +210,7 @@ pub async fn get_story(
 pub async fn update_story(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
     Json(update): Json<StoryUpdate>,
 ) -> ApiResult<axum::Json<StoryView>> {
     Ok(axum::Json(state.backend.stories.update_story(&auth.user, &id, &update).await?))
@@ -223,7 +221,7 @@ pub async fn update_story(
 pub async fn delete_story(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
 ) -> ApiResult<StatusCode> {
     state.backend.stories.delete_story(&auth.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -234,7 +232,7 @@ pub async fn delete_story(
 pub async fn revisions(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
 ) -> ApiResult<axum::Json<Vec<RevisionView>>> {
     Ok(axum::Json(state.backend.stories.revisions(auth.as_ref().map(|a| &a.user), &id).await?))
 }
@@ -245,7 +243,7 @@ pub async fn revisions(
 pub async fn revision(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(StoryId, i64)>,
 ) -> ApiResult<axum::Json<RevisionView>> {
     Ok(axum::Json(state.backend.stories.revision(auth.as_ref().map(|a| &a.user), &id, version).await?))
 }
@@ -263,7 +261,7 @@ pub struct RestoreInput {
 pub async fn restore(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(StoryId, i64)>,
     Json(input): Json<RestoreInput>,
 ) -> ApiResult<axum::Json<StoryView>> {
     Ok(axum::Json(state.backend.stories.restore(&auth.user, &id, version, input.version).await?))
@@ -281,7 +279,7 @@ pub struct FlagInput {
 pub async fn flag(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
     Json(input): Json<FlagInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let flag_id = state.backend.stories.flag(&auth.user, &id, &input.reason).await?;
@@ -309,7 +307,7 @@ pub struct ResolveInput {
 pub async fn resolve_flag(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<FlagId>,
     Json(input): Json<ResolveInput>,
 ) -> ApiResult<StatusCode> {
     state.backend.stories.resolve_flag(&auth.user, &id, &input.action).await?;

@@ -8,6 +8,7 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use types::stories::split_tags;
+use types::{FlagId, LegacyId, StoryId, UserId};
 use types::{Flash, LegacyInput, StoryInput, StoryUpdate};
 
 use super::extract::Path;
@@ -66,7 +67,7 @@ pub async fn create_story(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(legacy_id): Path<String>,
+    Path(legacy_id): Path<LegacyId>,
     Form(form): Form<StoryForm>,
 ) -> Response {
     let input = StoryInput {
@@ -87,7 +88,7 @@ pub async fn update_story(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
     Form(form): Form<StoryForm>,
 ) -> Response {
     let update = StoryUpdate {
@@ -109,7 +110,7 @@ pub async fn delete_story(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
 ) -> Response {
     let legacy_id = state.backend.stories.story(Some(&auth.user), &id).await.map(|s| s.legacy_id);
     match state.backend.stories.delete_story(&auth.user, &id).await {
@@ -131,7 +132,7 @@ pub async fn restore(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
     Form(form): Form<RestoreForm>,
 ) -> Response {
     match state.backend.stories.restore(&auth.user, &id, form.revision, form.version).await {
@@ -157,7 +158,7 @@ pub async fn flag(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<StoryId>,
     Form(form): Form<FlagForm>,
 ) -> Response {
     match state.backend.stories.flag(&auth.user, &id, &form.reason).await {
@@ -179,7 +180,7 @@ pub async fn invite(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(legacy_id): Path<String>,
+    Path(legacy_id): Path<LegacyId>,
     Form(form): Form<InviteForm>,
 ) -> Response {
     let back = format!("/legacies/{legacy_id}/members");
@@ -222,7 +223,7 @@ pub async fn set_member(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path((legacy_id, user_id)): Path<(String, String)>,
+    Path((legacy_id, user_id)): Path<(LegacyId, UserId)>,
     Form(form): Form<MemberForm>,
 ) -> Response {
     let role = (form.role != "remove").then_some(form.role.as_str());
@@ -246,7 +247,7 @@ pub async fn resolve_flag(
     State(state): State<AppState>,
     session: Session,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<FlagId>,
     Form(form): Form<ResolveForm>,
 ) -> Response {
     match state.backend.stories.resolve_flag(&auth.user, &id, &form.action).await {

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
+use types::TipId;
 use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, Tip};
 use utoipa::{IntoParams, OpenApi};
 
@@ -42,7 +43,7 @@ pub async fn recommend(
 pub async fn feedback(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<TipId>,
     Json(input): Json<FeedbackInput>,
 ) -> ApiResult<axum::Json<FeedbackResult>> {
     Ok(axum::Json(state.backend.tips.feedback(&auth.user, &id, input.action).await?))

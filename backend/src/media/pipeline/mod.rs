@@ -124,10 +124,11 @@ impl MediaPipeline {
     /// Processes one item. `Ok` when the item is done with (processed now, earlier, or
     /// gone); `Err` when it should be tried again later.
     pub async fn process(&self, id: &str) -> Result<(), String> {
+        let id = &types::MediaId::from(id);
         let db = self.media.db();
         let transient = |e: crate::Error| e.to_string();
         let Some(row) = repo::find(db, id).await.map_err(transient)? else { return Ok(()) };
-        if !matches!(row.state(), MediaState::Pending | MediaState::Processing) {
+        if !matches!(row.state, MediaState::Pending | MediaState::Processing) {
             return Ok(());
         }
         if !repo::claim_for_processing(db, id).await.map_err(transient)? {
@@ -151,7 +152,7 @@ impl MediaPipeline {
             Err(Stop::Reject(why)) => (MediaState::Rejected, Some(sentence(&why))),
             Err(Stop::Fail(why)) => (MediaState::Failed, Some(sentence(&why))),
             Err(Stop::Transient(why)) => {
-                tracing::warn!(media_id = id, error = %why, "media processing will be retried");
+                tracing::warn!(media_id = %id, error = %why, "media processing will be retried");
                 return Err(why);
             }
         };
@@ -159,12 +160,12 @@ impl MediaPipeline {
         if state == MediaState::Rejected {
             // It must never be served; the row stays to tell the uploader why.
             if let Err(err) = self.media.storage().delete(&model::original_key(id)).await {
-                tracing::warn!(media_id = id, error = %err, "cannot delete a rejected original");
+                tracing::warn!(media_id = %id, error = %err, "cannot delete a rejected original");
             }
         }
         metrics::counter!("heirloom_media_processed_total", "state" => state.as_str()).increment(1);
         tracing::info!(
-            media_id = id,
+            media_id = %id,
             state = state.as_str(),
             failure = failure.as_deref().unwrap_or(""),
             took_ms = started.elapsed().as_millis() as u64,
@@ -383,12 +384,12 @@ impl MediaPipeline {
             if state == MediaState::Ready { found.files.iter().map(|(v, _)| v).collect() } else { Vec::new() };
         let variants = serde_json::to_string(&variants).map_err(|e| e.to_string())?;
         let scan = found.scan.unwrap_or(ScanStatus::Pending);
-        let kind = found.kind.map(|k| k.as_str());
+        let kind = found.kind;
         let outcome = repo::Outcome {
-            state: state.as_str(),
+            state,
             kind,
             detected_type: found.detected,
-            scan: scan.as_str(),
+            scan,
             meta: &meta,
             variants: &variants,
             failure,
