@@ -32,7 +32,7 @@ db_test!(a_user_round_trips, |db| {
     let by_email = repo::find_by_email(db, "  ANA@example.ORG").await.unwrap().unwrap();
     assert_eq!(by_email, created);
     assert_eq!(repo::count(db).await.unwrap(), 1);
-    assert!(repo::find_by_id(db, "no-such-id").await.unwrap().is_none());
+    assert!(repo::find_by_id(db, &"no-such-id".into()).await.unwrap().is_none());
 });
 
 db_test!(an_email_in_use_is_a_conflict_and_changes_nothing, |db| {
@@ -50,7 +50,7 @@ db_test!(booleans_decode_on_both_engines, |db| {
     assert!(disabled.disabled);
     assert!(disabled.updated_at >= user.updated_at);
     assert!(repo::find_by_id(db, &user.id).await.unwrap().unwrap().disabled);
-    let missing = repo::set_disabled(db, "nobody", true).await.unwrap_err();
+    let missing = repo::set_disabled(db, &"nobody".into(), true).await.unwrap_err();
     assert!(matches!(missing, Error::NotFound { what: "user" }));
 });
 

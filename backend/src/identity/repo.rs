@@ -1,6 +1,9 @@
 //! SQL for users, written once for both engines.
 
-use crate::db::{with_pool, with_tx, Db, Tx};
+use types::{SessionId, UserId};
+
+use crate::args;
+use crate::db::{Conn, Db, Tx};
 use crate::error::{Error, Result};
 use crate::identity::model::{normalize_email, NewUser, SessionRow, User};
 use crate::time::{new_id, now_millis};
@@ -22,18 +25,8 @@ pub async fn insert_tx(tx: &mut Tx, new: &NewUser) -> Result<User> {
         "INSERT INTO users (id, email, display_name, role, disabled, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {COLUMNS}"
     );
-    let result = with_tx!(tx, |conn| {
-        sqlx::query_as::<_, User>(&sql)
-            .bind(new_id())
-            .bind(&new.email)
-            .bind(&new.display_name)
-            .bind(new.role.as_str())
-            .bind(now)
-            .fetch_one(conn)
-            .await
-    });
-    result.map_err(|err| {
-        let err = Error::from(err);
+    let args = args![new_id(), &new.email, &new.display_name, new.role.as_str(), now];
+    tx.fetch_one(&sql, args).await.map_err(|err| {
         if err.is_unique_violation() {
             Error::conflict(types::ErrorCode::EmailTaken, "An account with this email already exists.")
         } else {
@@ -42,86 +35,62 @@ pub async fn insert_tx(tx: &mut Tx, new: &NewUser) -> Result<User> {
     })
 }
 
-pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)?)
+pub async fn find_by_id(db: &Db, id: &UserId) -> Result<Option<User>> {
+    db.fetch_optional(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"), args![id]).await
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
-    let email = normalize_email(email);
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, User>(&sql).bind(&email).fetch_optional(pool).await)?)
+    db.fetch_optional(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"), args![normalize_email(email)]).await
 }
 
-pub async fn count(db: &Db) -> Result<i64> {
-    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
-}
-
-/// The same count inside a transaction, for "the first account becomes admin".
-pub async fn count_tx(tx: &mut Tx) -> Result<i64> {
-    Ok(with_tx!(tx, |conn| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(conn).await)?)
+/// How many accounts there are; inside a transaction (`&mut *tx`) for "the first
+/// account becomes admin".
+pub async fn count<'c>(conn: impl Into<Conn<'c>>) -> Result<i64> {
+    conn.into().scalar("SELECT COUNT(*) FROM users", args![]).await
 }
 
 /// Enables or disables sign-in for a user; returns the updated record.
-pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> Result<User> {
+pub async fn set_disabled(db: &Db, id: &UserId, disabled: bool) -> Result<User> {
     let sql = format!("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
-    with_pool!(db, |pool| {
-        sqlx::query_as::<_, User>(&sql).bind(id).bind(disabled).bind(now_millis()).fetch_optional(pool).await
-    })?
-    .ok_or(Error::NotFound { what: "user" })
+    db.fetch_optional(&sql, args![id, disabled, now_millis()]).await?.ok_or(Error::NotFound { what: "user" })
 }
 
 // --- passwords ---
 
-pub async fn set_password_tx(tx: &mut Tx, user_id: &str, hash: &str) -> Result<()> {
+pub async fn set_password_tx(tx: &mut Tx, user_id: &UserId, hash: &str) -> Result<()> {
     let sql = "INSERT INTO password_credentials (user_id, hash, updated_at) VALUES ($1, $2, $3) \
                ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at";
-    with_tx!(tx, |conn| sqlx::query(sql).bind(user_id).bind(hash).bind(now_millis()).execute(conn).await.map(|_| ()))?;
+    tx.execute(sql, args![user_id, hash, now_millis()]).await?;
     Ok(())
 }
 
-pub async fn password_hash(db: &Db, user_id: &str) -> Result<Option<String>> {
-    let sql = "SELECT hash FROM password_credentials WHERE user_id = $1";
-    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(user_id).fetch_optional(pool).await)?)
+pub async fn password_hash(db: &Db, user_id: &UserId) -> Result<Option<String>> {
+    db.scalar_optional("SELECT hash FROM password_credentials WHERE user_id = $1", args![user_id]).await
 }
 
 // --- OpenID Connect identities ---
 
-pub async fn oidc_user(db: &Db, provider: &str, subject: &str) -> Result<Option<String>> {
+pub async fn oidc_user(db: &Db, provider: &str, subject: &str) -> Result<Option<UserId>> {
     let sql = "SELECT user_id FROM oidc_identities WHERE provider = $1 AND subject = $2";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>(sql).bind(provider).bind(subject).fetch_optional(pool).await
-    })?)
+    db.scalar_optional(sql, args![provider, subject]).await
 }
 
 pub async fn link_oidc_tx(
     tx: &mut Tx,
     provider: &str,
     subject: &str,
-    user_id: &str,
+    user_id: &UserId,
     email: Option<&str>,
 ) -> Result<()> {
     let sql = "INSERT INTO oidc_identities (provider, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)";
-    with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(provider)
-            .bind(subject)
-            .bind(user_id)
-            .bind(email)
-            .bind(now_millis())
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    tx.execute(sql, args![provider, subject, user_id, email, now_millis()]).await?;
     Ok(())
 }
 
 /// `(provider id, email at the provider)` for each identity linked to the user.
-pub async fn oidc_links(db: &Db, user_id: &str) -> Result<Vec<(String, Option<String>)>> {
+pub async fn oidc_links(db: &Db, user_id: &UserId) -> Result<Vec<(String, Option<String>)>> {
     let sql = "SELECT provider, email FROM oidc_identities WHERE user_id = $1 ORDER BY created_at";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, (String, Option<String>)>(sql).bind(user_id).fetch_all(pool).await
-    })?)
+    db.fetch_all(sql, args![user_id]).await
 }
 
 // --- sessions ---
@@ -130,85 +99,55 @@ const SESSION_COLUMNS: &str = "id, user_id, method, user_agent, ip, id_token, cr
 
 pub async fn insert_session(db: &Db, row: &SessionRow) -> Result<()> {
     let sql = format!("INSERT INTO user_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    with_pool!(db, |pool| {
-        sqlx::query(&sql)
-            .bind(&row.id)
-            .bind(&row.user_id)
-            .bind(&row.method)
-            .bind(&row.user_agent)
-            .bind(&row.ip)
-            .bind(&row.id_token)
-            .bind(row.created_at)
-            .bind(row.last_seen_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })?;
+    let args = args![
+        &row.id,
+        &row.user_id,
+        &row.method,
+        &row.user_agent,
+        &row.ip,
+        &row.id_token,
+        row.created_at,
+        row.last_seen_at
+    ];
+    db.execute(&sql, args).await?;
     Ok(())
 }
 
-pub async fn find_session(db: &Db, id: &str) -> Result<Option<SessionRow>> {
-    let sql = format!("SELECT {SESSION_COLUMNS} FROM user_sessions WHERE id = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, SessionRow>(&sql).bind(id).fetch_optional(pool).await)?)
+pub async fn find_session(db: &Db, id: &SessionId) -> Result<Option<SessionRow>> {
+    db.fetch_optional(&format!("SELECT {SESSION_COLUMNS} FROM user_sessions WHERE id = $1"), args![id]).await
 }
 
-pub async fn touch_session(db: &Db, id: &str, now: i64) -> Result<()> {
-    let sql = "UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1";
-    with_pool!(db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|_| ()))?;
+pub async fn touch_session(db: &Db, id: &SessionId, now: i64) -> Result<()> {
+    db.execute("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1", args![id, now]).await?;
     Ok(())
 }
 
-pub async fn list_sessions(db: &Db, user_id: &str) -> Result<Vec<SessionRow>> {
+pub async fn list_sessions(db: &Db, user_id: &UserId) -> Result<Vec<SessionRow>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM user_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, SessionRow>(&sql).bind(user_id).fetch_all(pool).await)?)
+    db.fetch_all(&sql, args![user_id]).await
 }
 
 /// Deletes one of the user's sessions; false when it was not theirs or did not exist.
-pub async fn delete_session(db: &Db, user_id: &str, id: &str) -> Result<bool> {
-    let sql = "DELETE FROM user_sessions WHERE id = $1 AND user_id = $2";
-    let deleted = with_pool!(db, |pool| {
-        sqlx::query(sql).bind(id).bind(user_id).execute(pool).await.map(|done| done.rows_affected())
-    })?;
-    Ok(deleted > 0)
+pub async fn delete_session(db: &Db, user_id: &UserId, id: &SessionId) -> Result<bool> {
+    Ok(db.execute("DELETE FROM user_sessions WHERE id = $1 AND user_id = $2", args![id, user_id]).await? > 0)
 }
 
 /// Deletes every session of the user except `keep`; returns how many ended.
-pub async fn delete_sessions_except(db: &Db, user_id: &str, keep: &str) -> Result<u64> {
-    let sql = "DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query(sql).bind(user_id).bind(keep).execute(pool).await.map(|done| done.rows_affected())
-    })?)
+pub async fn delete_sessions_except(db: &Db, user_id: &UserId, keep: &SessionId) -> Result<u64> {
+    db.execute("DELETE FROM user_sessions WHERE user_id = $1 AND id <> $2", args![user_id, keep]).await
 }
 
 // --- sign-up invitations ---
 
-pub async fn insert_invite(db: &Db, token_hash: &str, created_by: Option<&str>, expires_at: i64) -> Result<()> {
+pub async fn insert_invite(db: &Db, token_hash: &str, created_by: Option<&UserId>, expires_at: i64) -> Result<()> {
     let sql = "INSERT INTO signup_invites (token_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)";
-    with_pool!(db, |pool| {
-        sqlx::query(sql)
-            .bind(token_hash)
-            .bind(created_by)
-            .bind(now_millis())
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })?;
+    db.execute(sql, args![token_hash, created_by, now_millis(), expires_at]).await?;
     Ok(())
 }
 
 /// Marks an unused, unexpired invitation as used by `user_id`; false if there is none.
-pub async fn consume_invite_tx(tx: &mut Tx, token_hash: &str, user_id: &str) -> Result<bool> {
+pub async fn consume_invite_tx(tx: &mut Tx, token_hash: &str, user_id: &UserId) -> Result<bool> {
     let sql = "UPDATE signup_invites SET used_by = $2, used_at = $3 \
                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3";
-    let updated = with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_millis())
-            .execute(conn)
-            .await
-            .map(|d| d.rows_affected())
-    })?;
-    Ok(updated > 0)
+    Ok(tx.execute(sql, args![token_hash, user_id, now_millis()]).await? > 0)
 }

@@ -90,7 +90,7 @@ impl Identity {
 
         let mut tx = self.db.begin().await?;
         // Decided inside the transaction so two simultaneous first sign-ups cannot both be admin.
-        let role = if repo::count_tx(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
+        let role = if repo::count(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
         let new = NewUser::new(&input.email, &input.display_name, role)?;
         let user = repo::insert_tx(&mut tx, &new).await?;
         if role != Role::Admin && self.config.signup == SignupPolicy::InviteOnly {
@@ -301,7 +301,7 @@ impl Identity {
         }
         let token = random_token();
         let expires = now_millis() + i64::from(days) * 86_400_000;
-        repo::insert_invite(&self.db, &hash_token(&token), by.map(|u| u.id.as_str()), expires).await?;
+        repo::insert_invite(&self.db, &hash_token(&token), by.map(|u| &u.id), expires).await?;
         Ok(token)
     }
 
@@ -354,7 +354,7 @@ impl Identity {
                 ))
             }
             None => {
-                let role = if repo::count_tx(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
+                let role = if repo::count(&mut tx).await? == 0 { Role::Admin } else { Role::Member };
                 let name = identity.name.clone().unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
                 repo::insert_tx(&mut tx, &NewUser::new(&email, &name, role)?).await?
             }
