@@ -64,12 +64,16 @@ impl Env {
     /// Connects `user` to the fake Todoist from `session` the way the browser would.
     async fn connect(&self, user: &User, session: &str) -> types::ConnectorView {
         let state = self.begin(user, session).await;
-        self.backend.tips.finish_oauth(user, session, "todoist", &format!("code-{}", user.id), &state).await.unwrap()
+        self.backend
+            .tips
+            .finish_oauth(user, &session.into(), "todoist", &format!("code-{}", user.id), &state)
+            .await
+            .unwrap()
     }
 
     /// Starts connecting; returns the state the provider would send back.
     async fn begin(&self, user: &User, session: &str) -> String {
-        let url = self.backend.tips.begin_oauth(user, session, "todoist").await.unwrap();
+        let url = self.backend.tips.begin_oauth(user, &session.into(), "todoist").await.unwrap();
         assert!(url.as_str().starts_with(&format!("{}/oauth/authorize?", self.fake.base)), "{url}");
         url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).expect("state in the URL")
     }
@@ -130,31 +134,46 @@ tips_test!(oauth_state_is_bound_to_the_session_single_use_and_short_lived, |env|
     let mallory = env.user("mallory").await;
 
     // An unknown connector is "not found", before anything else.
-    assert!(matches!(tips.begin_oauth(&alice, "s1", "trello").await, Err(Error::NotFound { what: "connector" })));
     assert!(matches!(
-        tips.finish_oauth(&alice, "s1", "trello", "code", "state").await,
+        tips.begin_oauth(&alice, &"s1".into(), "trello").await,
+        Err(Error::NotFound { what: "connector" })
+    ));
+    assert!(matches!(
+        tips.finish_oauth(&alice, &"s1".into(), "trello", "code", "state").await,
         Err(Error::NotFound { what: "connector" })
     ));
 
     // A state from another session, another user, made up, reused or expired: refused, nothing stored.
     let state = env.begin(&alice, "s1").await;
-    let refused = tips.finish_oauth(&alice, "s2", "todoist", "code-1", &state).await;
+    let refused = tips.finish_oauth(&alice, &"s2".into(), "todoist", "code-1", &state).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-    let reused = tips.finish_oauth(&alice, "s1", "todoist", "code-1", &state).await;
+    let reused = tips.finish_oauth(&alice, &"s1".into(), "todoist", "code-1", &state).await;
     assert!(matches!(reused, Err(Error::Forbidden(_))), "a state is used up by its first return: {reused:?}");
     let state = env.begin(&alice, "s1").await;
-    assert!(matches!(tips.finish_oauth(&mallory, "s1", "todoist", "code-1", &state).await, Err(Error::Forbidden(_))));
-    assert!(matches!(tips.finish_oauth(&alice, "s1", "todoist", "code-1", "made-up").await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        tips.finish_oauth(&mallory, &"s1".into(), "todoist", "code-1", &state).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        tips.finish_oauth(&alice, &"s1".into(), "todoist", "code-1", "made-up").await,
+        Err(Error::Forbidden(_))
+    ));
     let state = env.begin(&alice, "s1").await;
     with_pool!(env.db(), |pool| sqlx::query("UPDATE connector_oauth_states SET expires_at = 1")
         .execute(pool)
         .await
         .map(|_| ()))
     .unwrap();
-    assert!(matches!(tips.finish_oauth(&alice, "s1", "todoist", "code-1", &state).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        tips.finish_oauth(&alice, &"s1".into(), "todoist", "code-1", &state).await,
+        Err(Error::Forbidden(_))
+    ));
     // Todoist refusing the code: nothing stored either.
     let state = env.begin(&alice, "s1").await;
-    assert!(matches!(tips.finish_oauth(&alice, "s1", "todoist", "bad-code", &state).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        tips.finish_oauth(&alice, &"s1".into(), "todoist", "bad-code", &state).await,
+        Err(Error::Forbidden(_))
+    ));
     assert_eq!(scalar(env.db(), "SELECT COUNT(*) FROM connector_connections WHERE user_id = $1", &alice.id).await, 0);
     assert_eq!(env.fake.count("POST", "/oauth/access_token"), 1, "only the real attempt reached Todoist");
     // States are stored hashed: the database never holds one that could be replayed.
@@ -163,7 +182,7 @@ tips_test!(oauth_state_is_bound_to_the_session_single_use_and_short_lived, |env|
     assert_eq!(stored, 0);
 
     // The real thing: connected, the token sealed (never stored or shown in the clear).
-    let view = tips.finish_oauth(&alice, "s1", "todoist", "code-alice", &state).await.unwrap();
+    let view = tips.finish_oauth(&alice, &"s1".into(), "todoist", "code-alice", &state).await.unwrap();
     assert!(view.connected && view.enabled);
     assert_eq!(view.last_sync_status, SyncStatus::Never);
     let token = env.fake.token_for("code-alice").unwrap();
@@ -184,10 +203,10 @@ tips_test!(oauth_state_is_bound_to_the_session_single_use_and_short_lived, |env|
 
     // Abandoned attempts pile up only so far.
     for _ in 0..10 {
-        tips.begin_oauth(&alice, "s1", "todoist").await.unwrap();
+        tips.begin_oauth(&alice, &"s1".into(), "todoist").await.unwrap();
     }
-    assert!(matches!(tips.begin_oauth(&alice, "s1", "todoist").await, Err(Error::RateLimited { .. })));
-    assert!(tips.begin_oauth(&mallory, "s9", "todoist").await.is_ok(), "per user");
+    assert!(matches!(tips.begin_oauth(&alice, &"s1".into(), "todoist").await, Err(Error::RateLimited { .. })));
+    assert!(tips.begin_oauth(&mallory, &"s9".into(), "todoist").await.is_ok(), "per user");
 });
 
 tips_test!(a_task_done_twice_is_closed_at_todoist_exactly_once, |env| {

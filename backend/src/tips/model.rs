@@ -151,7 +151,7 @@ impl Candidate {
 /// One user's link to one connector. The credential is sealed; `None` once disconnected.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub connector: String,
     pub status: String,
     pub sealed_credential: Option<String>,

@@ -16,7 +16,8 @@ use rand::SeedableRng;
 use serde_json::json;
 use tracing::Instrument;
 use types::{
-    ConnectorView, ErrorCode, FeedbackResult, RecommendInput, SyncStatus, Tip, TipAction, TipCompletion, TipId, TipKind,
+    ConnectorView, ErrorCode, FeedbackResult, RecommendInput, SessionId, SyncStatus, Tip, TipAction, TipCompletion,
+    TipId, TipKind, UserId,
 };
 
 use crate::calls::Calls;
@@ -173,7 +174,7 @@ impl Tips {
 
     /// Starts connecting: remembers a fresh state (hashed, bound to this user and
     /// session, for ten minutes) and returns the provider's authorization URL.
-    pub async fn begin_oauth(&self, user: &User, session_id: &str, name: &str) -> Result<url::Url> {
+    pub async fn begin_oauth(&self, user: &User, session_id: &SessionId, name: &str) -> Result<url::Url> {
         let connector = self.enabled_connector(name)?;
         let now = now_millis();
         if repo::open_states(&self.db, &user.id, now).await? >= MAX_OPEN_STATES {
@@ -181,8 +182,14 @@ impl Tips {
         }
         let state = random_token();
         let url = connector.begin_oauth(&state)?;
-        repo::insert_state(&self.db, &hash_token(&state), &user.id, session_id, name, now, now + OAUTH_STATE_TTL_MS)
-            .await?;
+        let attempt = repo::NewOAuthState {
+            state_hash: &hash_token(&state),
+            user_id: &user.id,
+            session_id,
+            connector: name,
+            expires_at: now + OAUTH_STATE_TTL_MS,
+        };
+        repo::insert_state(&self.db, &attempt, now).await?;
         tracing::info!(connector = name, user_id = %user.id, "connector authorization started");
         Ok(url)
     }
@@ -193,7 +200,7 @@ impl Tips {
     pub async fn finish_oauth(
         &self,
         user: &User,
-        session_id: &str,
+        session_id: &SessionId,
         name: &str,
         code: &str,
         state: &str,
@@ -214,7 +221,7 @@ impl Tips {
             return Err(refused());
         };
         let now = now_millis();
-        if pending.connector != name || pending.user_id != user.id.as_str() || pending.session_id != session_id {
+        if pending.connector != name || pending.user_id != user.id || &pending.session_id != session_id {
             tracing::warn!(connector = name, user_id = %user.id, "OAuth state of another session refused");
             return Err(refused());
         }
@@ -447,7 +454,7 @@ impl Tips {
     }
 
     /// What the recommender has learned for this user (and everyone).
-    pub async fn arm_stats(&self, user_id: &str) -> Result<ArmStats> {
+    pub async fn arm_stats(&self, user_id: &UserId) -> Result<ArmStats> {
         repo::arm_stats(&self.db, user_id).await
     }
 
@@ -474,7 +481,7 @@ impl Tips {
         } else if repo::set_outcome_tx(&mut tx, tip_id, action, now).await? {
             repo::insert_feedback_tx(&mut tx, &feedback_id, tip_id, &user.id, action, now).await?
         } else {
-            let current = repo::tip_tx(&mut tx, tip_id).await?.and_then(|t| t.outcome).unwrap_or_default();
+            let current = repo::tip(&mut tx, tip_id).await?.and_then(|t| t.outcome).unwrap_or_default();
             if current != action.as_str() {
                 return Err(Error::conflict(
                     ErrorCode::TipAlreadyAnswered,
@@ -497,7 +504,7 @@ impl Tips {
             )
             .await?;
         }
-        let outcome = repo::tip_tx(&mut tx, tip_id).await?.and_then(|t| t.outcome).and_then(|o| TipAction::parse(&o));
+        let outcome = repo::tip(&mut tx, tip_id).await?.and_then(|t| t.outcome).and_then(|o| TipAction::parse(&o));
         tx.commit().await?;
         tracing::info!(tip_id = %tip_id, action = %action, recorded, "tip feedback");
         let completion = if action == TipAction::Done && tip.kind == TipKind::Todo.as_str() {
