@@ -159,11 +159,42 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert_eq!(listed[0]["url"], url.as_str());
     assert!(listed[0].get("secret").is_none(), "the secret is shown once only");
 
-    server.post_json(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let legacy = server.post_json(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let request_id = legacy.headers()["x-request-id"].to_str().unwrap().to_string();
     eventually(async || !received.lock().unwrap().is_empty()).await;
     let body: Value = serde_json::from_str(&received.lock().unwrap()[0]).unwrap();
     assert_eq!(body["type"], "LegacyCreated");
     assert_eq!(body["payload"]["name"], "Rosa Lind");
+    // The event names the request that wrote it (its x-request-id) as its correlation.
+    assert_eq!(body["correlation_id"], request_id.as_str(), "{body}");
+    assert_eq!(body["causation_id"], Value::Null);
+
+    // The delivery records the request's correlation and the event it sends; its chain
+    // runs from the request's events through the call's own, each under its cause.
+    let calls = admin.clone();
+    let mut listed = Value::Null;
+    eventually(async || {
+        listed = json_of(calls.get(server.url("/api/v1/calls")).send().await.unwrap()).await;
+        listed["items"][0]["status"] == "succeeded"
+    })
+    .await;
+    let call = &listed["items"][0];
+    assert_eq!(call["correlation_id"], request_id.as_str());
+    assert_eq!(call["causation_id"], body["message_id"]);
+    let detail_url = server.url(&format!("/api/v1/calls/{}", call["id"].as_str().unwrap()));
+    let detail = json_of(admin.get(detail_url).send().await.unwrap()).await;
+    let chain = &detail["chain"];
+    assert_eq!(chain["request_id"], request_id.as_str(), "{chain}");
+    let steps: Vec<(String, u64)> = chain["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event_type"].as_str().unwrap().to_string(), e["depth"].as_u64().unwrap()))
+        .collect();
+    let expected =
+        [("LegacyCreated", 0), ("CallSubmitted", 1), ("CallAttempted", 2), ("CallSucceeded", 3), ("MemberAdded", 0)];
+    assert_eq!(steps, expected.map(|(t, d)| (t.to_string(), d)), "{chain}");
+    assert_eq!(chain["events"][1]["causation_id"], body["message_id"]);
 
     // The dispatcher reports each consumer's lag.
     let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();

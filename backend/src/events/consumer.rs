@@ -2,15 +2,17 @@
 //! A consumer's handled events are recorded, so an event seen twice (a restart between
 //! handling and acknowledging, a JetStream redelivery) is skipped; a consumer that keeps
 //! failing on an event is retried with exponential backoff and then parks the event in
-//! `dead_letters`, so one bad event never stalls the others.
+//! `dead_letters`, so one bad event never stalls the others. Each delivery runs with the
+//! event as its cause ([`crate::events::cause`]): what the consumer writes is caused by it.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 
 use crate::db::{with_pool, Db};
 use crate::error::{Error, Result};
+use crate::events::cause::{self, Cause};
 use crate::events::outbox;
 use crate::time::now_millis;
 
@@ -19,10 +21,12 @@ use crate::time::now_millis;
 pub trait Consumer: Send + Sync {
     /// Stable name: the key of its progress records and its JetStream durable consumer.
     fn name(&self) -> &str;
-    /// Whether it wants events of this type.
-    fn wants(&self, event_type: &str) -> bool;
+    /// Whether it wants events of this type. An [`EventType::Unknown`] one (written by a
+    /// newer version) is offered too: a consumer that matches known types passes it by.
+    fn wants(&self, event_type: &EventType) -> bool;
     /// Handles one event. Must be idempotent: it may see an event again after a crash.
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String>;
+    /// An error is retried and then parks the event with the error's text.
+    async fn handle(&self, event: &Envelope) -> Result<()>;
     /// True when every replica must see every event because the effect is local to the
     /// replica (its own search index). With JetStream such a consumer gets a durable
     /// consumer and processed-event records per replica; otherwise one replica handles
@@ -34,7 +38,7 @@ pub trait Consumer: Send + Sync {
     /// types it wants, listed, so the embedded dispatcher can give it a lane of its own
     /// and a slow event never holds up the other consumers. `None` (the default) keeps
     /// it in the shared lane.
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
+    fn own_lane(&self) -> Option<&'static [EventType]> {
         None
     }
 }
@@ -58,11 +62,11 @@ impl Consumer for Named {
         &self.name
     }
 
-    fn wants(&self, event_type: &str) -> bool {
+    fn wants(&self, event_type: &EventType) -> bool {
         self.inner.wants(event_type)
     }
 
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> Result<()> {
         self.inner.handle(event).await
     }
 
@@ -70,7 +74,7 @@ impl Consumer for Named {
         self.inner.per_replica()
     }
 
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
+    fn own_lane(&self) -> Option<&'static [EventType]> {
         self.inner.own_lane()
     }
 }
@@ -121,15 +125,17 @@ pub async fn handle_with_retries(
     let mut last_error = String::new();
     // A span per delivery, in the trace of the request that wrote the event.
     let span = tracing::info_span!("events.consume", consumer = consumer.name(), event_type = %event.event_type,
-        message_id = %event.message_id);
+        message_id = %event.message_id, correlation_id = %event.correlation_id,
+        causation_id = event.causation_id.as_deref().unwrap_or(""));
     crate::telemetry::continue_trace(&span, event.trace_parent.as_deref());
     for attempt in 1..=retry.attempts {
-        match tracing::Instrument::instrument(consumer.handle(event), span.clone()).await {
+        let handled = cause::within(Cause::handling(event), consumer.handle(event));
+        match tracing::Instrument::instrument(handled, span.clone()).await {
             Ok(()) => return Ok(Delivered::Handled),
             Err(err) => {
-                tracing::warn!(consumer = consumer.name(), message_id = %event.message_id, attempt, error = %err,
-                    "consumer failed");
-                last_error = err;
+                tracing::warn!(consumer = consumer.name(), message_id = %event.message_id,
+                    correlation_id = %event.correlation_id, attempt, error = %err, "consumer failed");
+                last_error = err.to_string();
                 if attempt < retry.attempts {
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
@@ -137,7 +143,8 @@ pub async fn handle_with_retries(
             }
         }
     }
-    tracing::error!(consumer = consumer.name(), message_id = %event.message_id, "event parked in dead_letters");
+    tracing::error!(consumer = consumer.name(), message_id = %event.message_id,
+        correlation_id = %event.correlation_id, "event parked in dead_letters");
     park(db, consumer.name(), &event.message_id, retry.attempts, &last_error).await?;
     Ok(Delivered::Parked)
 }
