@@ -195,6 +195,11 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
         [("LegacyCreated", 0), ("CallSubmitted", 1), ("CallAttempted", 2), ("CallSucceeded", 3), ("MemberAdded", 0)];
     assert_eq!(steps, expected.map(|(t, d)| (t.to_string(), d)), "{chain}");
     assert_eq!(chain["events"][1]["causation_id"], body["message_id"]);
+    // The delivery's page shows the same chain.
+    let page_url = server.url(&format!("/admin/deliveries/{}", call["id"].as_str().unwrap()));
+    let page = admin.get(page_url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Began with request <code>{request_id}</code>")), "{page}");
+    assert!(page.contains("class=\"chain-event depth-3\""), "{page}");
 
     // The dispatcher reports each consumer's lag.
     let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
