@@ -541,35 +541,18 @@ db_test!(events_carry_the_correlation_and_cause_of_what_set_them_off, |db| {
     assert_eq!(own.events.len(), 1);
 });
 
-/// Wants one known type, as the search indexer or the media pipeline do.
-struct Particular(Arc<Recorder>);
+/// A recorder that wants what `wants` says: one known type, as the search indexer or
+/// the media pipeline do, or everything, as a webhook for `*` does.
+struct Choosy(Arc<Recorder>, fn(&EventType) -> bool);
 
 #[async_trait]
-impl Consumer for Particular {
+impl Consumer for Choosy {
     fn name(&self) -> &str {
         self.0.name()
     }
 
     fn wants(&self, event_type: &EventType) -> bool {
-        *event_type == EventType::StoryCreated
-    }
-
-    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
-        self.0.handle(event).await
-    }
-}
-
-/// Wants everything, as a webhook for `*` does.
-struct Everything(Arc<Recorder>);
-
-#[async_trait]
-impl Consumer for Everything {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    fn wants(&self, _: &EventType) -> bool {
-        true
+        (self.1)(event_type)
     }
 
     async fn handle(&self, event: &Envelope) -> backend::Result<()> {
@@ -584,8 +567,10 @@ db_test!(an_event_of_a_type_this_version_does_not_know_flows_through, |db| {
     write(db, "n", "StoryArchived").await;
     let particular = Recorder::new("particular", 0);
     let everything = Recorder::new("everything", 0);
-    let consumers: Vec<Arc<dyn Consumer>> =
-        vec![Arc::new(Particular(particular.clone())), Arc::new(Everything(everything.clone()))];
+    let consumers: Vec<Arc<dyn Consumer>> = vec![
+        Arc::new(Choosy(particular.clone(), |t| *t == EventType::StoryCreated)),
+        Arc::new(Choosy(everything.clone(), |_| true)),
+    ];
     let dispatcher = Dispatcher::new(db.clone(), consumers, quick());
     assert_eq!(dispatcher.drain().await.unwrap(), 1);
     assert!(particular.handled().is_empty());

@@ -66,25 +66,15 @@ server_test!(
         let (received, url) = receiver().await;
 
         let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
-        let response = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let submit_first = async || {
+            let request = admin.post(server.url("/api/v1/calls")).header("origin", &server.base);
+            request.header("idempotency-key", "first").json(&call).send().await.unwrap()
+        };
+        let response = submit_first().await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let submitted = json_of(response).await;
         let id = submitted["call"]["id"].as_str().unwrap().to_string();
-        let replay = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let replay = submit_first().await;
         assert_eq!(replay.status(), StatusCode::OK);
         assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
 

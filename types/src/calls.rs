@@ -159,7 +159,7 @@ pub struct WebhookCreated {
 pub struct DeadLetterView {
     pub consumer: String,
     pub message_id: String,
-    pub event_type: String,
+    pub event_type: EventType,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub attempts: i64,

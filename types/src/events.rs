@@ -214,30 +214,26 @@ payload!(
 );
 payload!("legacy", MemberRemoved, MemberRemoved { pub legacy_id: String, pub user_id: String });
 
-payload!(
-    "story",
-    StoryCreated,
-    StoryCreated {
-        pub story_id: String,
-        pub legacy_id: String,
-        pub version: i64,
-        pub title: String,
-        pub visibility: Visibility,
-        pub status: StoryStatus,
-        pub tags: Vec<String>,
-    }
-);
+/// A story as a save left it: what `StoryCreated` and `StoryUpdated` both carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StorySaved {
+    pub story_id: String,
+    pub legacy_id: String,
+    pub version: i64,
+    pub title: String,
+    pub visibility: Visibility,
+    pub status: StoryStatus,
+    pub tags: Vec<String>,
+}
+
+payload!("story", StoryCreated, StoryCreated { #[serde(flatten)] pub story: StorySaved });
 payload!(
     "story",
     StoryUpdated,
     StoryUpdated {
-        pub story_id: String,
-        pub legacy_id: String,
-        pub version: i64,
-        pub title: String,
-        pub visibility: Visibility,
-        pub status: StoryStatus,
-        pub tags: Vec<String>,
+        #[serde(flatten)]
+        pub story: StorySaved,
         /// The version this save brought back (a restore), if any.
         pub restored_from: Option<i64>,
         /// The revision that holds this text.
@@ -431,6 +427,28 @@ mod tests {
         let refused = EventType::parse_known("StoryArchived").unwrap_err();
         assert!(refused.starts_with("`StoryArchived` is not an event type"), "{refused}");
         assert!(refused.contains("StoryCreated") && refused.contains("TipFeedback"), "{refused}");
+    }
+
+    #[test]
+    fn a_story_payload_is_stored_as_the_flat_sorted_object_it_always_was() {
+        let story = StorySaved {
+            story_id: "s".into(),
+            legacy_id: "l".into(),
+            version: 3,
+            title: "T".into(),
+            visibility: Visibility::Members,
+            status: StoryStatus::Draft,
+            tags: vec!["a".into()],
+        };
+        let updated = StoryUpdated { story, restored_from: None, revision: 2, autosave: false };
+        // What `outbox::append` stores: the payload through a `Value`, keys sorted.
+        let stored = serde_json::to_string(&serde_json::to_value(&updated).unwrap()).unwrap();
+        assert_eq!(
+            stored,
+            r#"{"autosave":false,"legacy_id":"l","restored_from":null,"revision":2,"status":"draft","story_id":"s","tags":["a"],"title":"T","version":3,"visibility":"members"}"#
+        );
+        let read_back: StoryUpdated = serde_json::from_str(&stored).unwrap();
+        assert_eq!(read_back, updated);
     }
 
     #[test]

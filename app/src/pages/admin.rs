@@ -227,9 +227,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             <h2><code>{hook.url.clone()}</code></h2>
                             <p>{format!("Sends {} · added {}", hook.event_types.join(", "), format_time(hook.created_at))}</p>
                             {(!hook.description.is_empty()).then(|| view! { <p>{hook.description.clone()}</p> })}
-                            <form method="post" action=format!("/admin/webhooks/{}/delete", hook.id) class="inline-form">
-                                <button type="submit">"Remove"</button>
-                            </form>
+                            <PostButton action=format!("/admin/webhooks/{}/delete", hook.id) label="Remove"/>
                         </li>
                     }).collect_view()}
                 </ul>
@@ -245,6 +243,16 @@ pub fn WebhooksPage() -> impl IntoView {
             <label for="description">"Description"</label>
             <input id="description" name="description"/>
             <button type="submit">"Add webhook"</button>
+        </form>
+    }
+}
+
+/// A button that posts to `action` (works without JavaScript).
+#[component]
+fn PostButton(action: String, label: &'static str) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="inline-form">
+            <button type="submit">{label}</button>
         </form>
     }
 }
@@ -270,13 +278,9 @@ pub fn DeadLettersPage() -> impl IntoView {
                                 <p>{format!("{} {} · gave up after {} attempts on {}", dead.aggregate_type,
                                     dead.aggregate_id, dead.attempts, format_time(dead.failed_at))}</p>
                                 <pre class="snippet">{dead.last_error.clone()}</pre>
-                                <form method="post" action=format!("{action}/retry") class="inline-form">
-                                    <button type="submit">"Retry now"</button>
-                                </form>
+                                <PostButton action=format!("{action}/retry") label="Retry now"/>
                                 " "
-                                <form method="post" action=format!("{action}/discard") class="inline-form">
-                                    <button type="submit">"Discard"</button>
-                                </form>
+                                <PostButton action=format!("{action}/discard") label="Discard"/>
                             </li>
                         }
                     }).collect_view()}

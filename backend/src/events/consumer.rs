@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use types::events::{Envelope, EventType};
+use types::DeadLetterView;
 
 use crate::db::{with_pool, Db};
 use crate::error::{Error, Result};
@@ -126,7 +127,7 @@ pub async fn handle_with_retries(
     // A span per delivery, in the trace of the request that wrote the event.
     let span = tracing::info_span!("events.consume", consumer = consumer.name(), event_type = %event.event_type,
         message_id = %event.message_id, correlation_id = %event.correlation_id,
-        causation_id = event.causation_id.as_deref().unwrap_or(""));
+        causation_id = event.causation_id.as_deref());
     crate::telemetry::continue_trace(&span, event.trace_parent.as_deref());
     for attempt in 1..=retry.attempts {
         let handled = cause::within(Cause::handling(event), consumer.handle(event));
@@ -244,25 +245,29 @@ async fn park(db: &Db, consumer: &str, message_id: &str, attempts: u32, error: &
     Ok(())
 }
 
-/// An event a consumer gave up on.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DeadLetter {
-    pub consumer: String,
-    pub message_id: String,
-    pub event_type: String,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub attempts: i64,
-    pub last_error: String,
-    pub failed_at: i64,
-}
-
 /// Parked events, newest first.
-pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetter>> {
+pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetterView>> {
+    type Row = (String, String, String, String, String, i64, String, i64);
     let sql = "SELECT d.consumer, d.message_id, o.event_type, o.aggregate_type, o.aggregate_id, d.attempts, \
                d.last_error, d.failed_at FROM dead_letters d JOIN outbox o ON o.message_id = d.message_id \
                ORDER BY d.failed_at DESC, d.message_id DESC";
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, DeadLetter>(sql).fetch_all(pool).await)?)
+    let rows = with_pool!(db, |pool| sqlx::query_as::<_, Row>(sql).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(consumer, message_id, event_type, aggregate_type, aggregate_id, attempts, last_error, failed_at)| {
+            let event_type = EventType::parse(&event_type);
+            DeadLetterView {
+                consumer,
+                message_id,
+                event_type,
+                aggregate_type,
+                aggregate_id,
+                attempts,
+                last_error,
+                failed_at,
+            }
+        })
+        .collect())
 }
 
 /// The message ids `consumer` parked, oldest first.

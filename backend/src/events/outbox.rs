@@ -337,4 +337,37 @@ mod tests {
         assert_eq!(id_millis(&id_floor(made)), None, "a floor is no UUIDv7 (its version nibble is 0)");
         assert_eq!(id_millis("not an id"), None);
     }
+
+    fn envelope_caused_by(id: &str, cause: Option<&str>) -> Envelope {
+        Envelope {
+            message_id: id.into(),
+            aggregate_type: "test".into(),
+            aggregate_id: id.into(),
+            aggregate_seq: 1,
+            event_type: EventType::parse("TestHappened"),
+            schema_version: 1,
+            occurred_at: 0,
+            correlation_id: "req".into(),
+            causation_id: cause.map(str::to_string),
+            actor: None,
+            payload: serde_json::Value::Null,
+            trace_parent: None,
+        }
+    }
+
+    #[test]
+    fn causal_order_puts_each_event_after_its_cause_whatever_the_clocks_said() {
+        // `c` caused by `b` was stamped before `b` (another replica's clock); `x` names a
+        // cause outside the chain and stands as a root; `self` names itself.
+        let events = vec![
+            envelope_caused_by("c", Some("b")),
+            envelope_caused_by("a", None),
+            envelope_caused_by("b", Some("a")),
+            envelope_caused_by("x", Some("elsewhere")),
+            envelope_caused_by("d", Some("a")),
+            envelope_caused_by("self", Some("self")),
+        ];
+        let ordered: Vec<String> = causal_order(events).into_iter().map(|e| e.message_id).collect();
+        assert_eq!(ordered, ["a", "b", "c", "d", "x", "self"]);
+    }
 }

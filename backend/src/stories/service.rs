@@ -16,7 +16,7 @@ use crate::stories::policy::{self, Reader, StoryFacts};
 use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
 use types::events::{
-    EventPayload, LegacyCreated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated, StoryDeleted,
+    EventPayload, LegacyCreated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated, StoryDeleted, StorySaved,
     StoryUpdated,
 };
 
@@ -291,13 +291,15 @@ impl Stories {
         };
         repo::insert_revision_tx(&mut tx, &id, &first).await?;
         let created = StoryCreated {
-            story_id: id.clone(),
-            legacy_id: legacy_id.to_string(),
-            version: 1,
-            title,
-            visibility,
-            status,
-            tags,
+            story: StorySaved {
+                story_id: id.clone(),
+                legacy_id: legacy_id.to_string(),
+                version: 1,
+                title,
+                visibility,
+                status,
+                tags,
+            },
         };
         append(&mut tx, &id, user, created).await?;
         tx.commit().await?;
@@ -383,13 +385,15 @@ impl Stories {
         };
         let revision = record_revision(&mut tx, id, &save, saved_last_by_them).await?;
         let updated = StoryUpdated {
-            story_id: id.to_string(),
-            legacy_id: current.legacy_id.clone(),
-            version,
-            title,
-            visibility,
-            status,
-            tags,
+            story: StorySaved {
+                story_id: id.to_string(),
+                legacy_id: current.legacy_id.clone(),
+                version,
+                title,
+                visibility,
+                status,
+                tags,
+            },
             restored_from,
             revision,
             autosave: update.autosave,
