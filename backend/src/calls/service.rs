@@ -403,7 +403,7 @@ impl Calls {
         if status.is_some_and(|status| CallStatus::parse(status).is_none()) {
             problems.add("status", "must be scheduled, running, succeeded or failed");
         }
-        // 0 has always meant "no bound" for these two, as the admin page sends it.
+        // 0 meant "no bound" before these were options, and still does for clients that send it.
         let (from, to) = (filter.from.filter(|&ms| ms != 0), filter.to.filter(|&ms| ms != 0));
         if from.is_some_and(|ms| ms < 0)
             || to.is_some_and(|ms| ms < 0)

@@ -209,18 +209,8 @@ async fn is_processed(db: &Db, consumer: &str, message_id: &str) -> Result<bool>
 
 /// Records the event as handled and moves the consumer's checkpoint, in one transaction.
 async fn record_processed(db: &Db, consumer: &str, message_id: &str) -> Result<()> {
-    let processed = "INSERT INTO processed_events (consumer, message_id, processed_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (consumer, message_id) DO NOTHING";
-    let checkpoint = "INSERT INTO consumer_checkpoints (consumer, last_message_id, handled, updated_at) \
-                      VALUES ($1, $2, 1, $3) ON CONFLICT (consumer) DO UPDATE SET \
-                      last_message_id = excluded.last_message_id, handled = consumer_checkpoints.handled + 1, \
-                      updated_at = excluded.updated_at";
-    let now = now_millis();
     let mut tx = db.begin().await?;
-    crate::with_tx!(&mut tx, |conn| {
-        sqlx::query(processed).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await?;
-        sqlx::query(checkpoint).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await.map(|_| ())
-    })?;
+    record_batch(&mut tx, consumer, &[message_id]).await?;
     tx.commit().await
 }
 
