@@ -140,6 +140,14 @@ server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
 server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_private_networks = true", |server| {
     let admin = signed_up(server, "admin@example.org").await;
     let (received, url) = receiver().await;
+    // A type the server does not know is refused by name, and the known ones are listed.
+    let misspelt = json!({ "url": url, "event_types": ["LegacyCreatd"] });
+    let refused = server.post_json(&admin, "/api/v1/webhooks", misspelt).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = json_of(refused).await;
+    assert_eq!(refused["fields"][0]["field"], "event_types", "{refused}");
+    let message = refused["fields"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("`LegacyCreatd` is not an event type; the event types are LegacyCreated"), "{message}");
     let created =
         server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
     assert_eq!(created.status(), StatusCode::CREATED);
