@@ -22,7 +22,7 @@ use backend::db::Db;
 use backend::events::{self, Consumer, Dispatcher, Event, RetryPolicy};
 use backend::time::now_millis;
 use secrecy::SecretString;
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 
 /// Does nothing but count and note how late each event arrived.
 struct NoOp {
@@ -37,11 +37,11 @@ impl Consumer for NoOp {
         &self.name
     }
 
-    fn wants(&self, _: &str) -> bool {
+    fn wants(&self, _: &EventType) -> bool {
         true
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
         self.handled.fetch_add(1, Ordering::Relaxed);
         self.delays_ms.lock().unwrap().push(now_millis() - event.occurred_at);
         Ok(())
@@ -57,7 +57,7 @@ async fn append(db: &Db, aggregate: &str) {
     let event = Event {
         aggregate_type: "bench",
         aggregate_id: aggregate,
-        event_type: "BenchHappened",
+        event_type: EventType::parse("BenchHappened"),
         actor: None,
         payload: serde_json::json!({ "n": 1 }),
     };

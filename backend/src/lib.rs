@@ -169,20 +169,7 @@ impl Backend {
     /// Events a consumer gave up on, newest first, for an administrator.
     pub async fn dead_letters(&self, user: &identity::User) -> Result<Vec<types::DeadLetterView>> {
         user.require_admin("see failed events")?;
-        let parked = events::consumer::dead_letters(&self.db).await?;
-        Ok(parked
-            .into_iter()
-            .map(|d| types::DeadLetterView {
-                consumer: d.consumer,
-                message_id: d.message_id,
-                event_type: d.event_type,
-                aggregate_type: d.aggregate_type,
-                aggregate_id: d.aggregate_id,
-                attempts: d.attempts,
-                last_error: d.last_error,
-                failed_at: d.failed_at,
-            })
-            .collect())
+        events::consumer::dead_letters(&self.db).await
     }
 
     /// Drops a parked event for good (an administrator decided it does not matter).

@@ -19,6 +19,7 @@ use backend::db_test;
 use backend::events::{outbox, TimerWorker};
 use backend::time::now_millis;
 use backend::vault::Vault;
+use types::events::EventType;
 use types::{CallInput, CallStatus};
 
 /// Requests the target received, by path, with the headers of the last one.
@@ -114,7 +115,7 @@ async fn status(calls: &Calls, id: &str) -> CallStatus {
 }
 
 async fn call_events(db: &Db, id: &str) -> Vec<String> {
-    outbox::events_for(db, "call", id).await.unwrap().into_iter().map(|e| e.event_type).collect()
+    outbox::events_for(db, "call", id).await.unwrap().into_iter().map(|e| e.event_type.to_string()).collect()
 }
 
 async fn stored_calls(db: &Db) -> i64 {
@@ -393,7 +394,7 @@ db_test!(webhooks_receive_matching_events_signed_once_each, |db| {
         .id;
     let input = types::WebhookInput {
         url: format!("{base}/hook"),
-        event_types: vec!["TestHappened".into()],
+        event_types: vec!["LegacyCreated".into()],
         description: "test".into(),
     };
     let created = webhooks.create(&admin, &input).await.unwrap();
@@ -405,9 +406,20 @@ db_test!(webhooks_receive_matching_events_signed_once_each, |db| {
     ] {
         assert!(matches!(webhooks.create(&admin, &bad).await, Err(backend::Error::Invalid(_))), "{bad:?}");
     }
+    // A type this version does not know is refused by name, with the ones it knows.
+    let unknown = types::WebhookInput { event_types: vec!["TestHappened".into(), "*".into()], ..input.clone() };
+    match webhooks.create(&admin, &unknown).await {
+        Err(backend::Error::Invalid(fields)) => {
+            assert_eq!(fields.len(), 1, "{fields:?}");
+            assert_eq!(fields[0].field, "event_types");
+            assert!(fields[0].message.starts_with("`TestHappened` is not an event type"), "{}", fields[0].message);
+            assert!(fields[0].message.contains("LegacyCreated, LegacyUpdated"), "{}", fields[0].message);
+        }
+        other => panic!("an unknown event type was accepted: {other:?}"),
+    }
     assert_eq!(webhooks.list().await.unwrap().len(), 1);
 
-    for event_type in ["TestHappened", "SomethingElse"] {
+    for event_type in [EventType::LegacyCreated, EventType::MemberAdded] {
         let mut tx = db.begin().await.unwrap();
         let event = backend::events::Event {
             aggregate_type: "test",
@@ -426,11 +438,21 @@ db_test!(webhooks_receive_matching_events_signed_once_each, |db| {
     assert_eq!(sent.len(), 1, "only the subscribed type");
     run_until(&timers, async || target.hits("hook") == 1).await;
     let headers = target.last_headers.lock().unwrap().clone();
-    assert_eq!(headers["x-heirloom-event"], "TestHappened");
+    assert_eq!(headers["x-heirloom-event"], "LegacyCreated");
     let delivery = calls.detail(&sent[0].id).await.unwrap();
     let timestamp: i64 = headers["x-heirloom-signature"].split(',').next().unwrap()[2..].parse().unwrap();
     assert_eq!(headers["x-heirloom-signature"], signature(&created.secret, timestamp, &delivery.body));
     assert_ne!(headers["x-heirloom-signature"], signature("whsec_wrong", timestamp, &delivery.body));
+
+    // The delivery records what set it off (the event, outside any request, began its own
+    // correlation), and its chain runs from that event through the call's own events.
+    let cause = outbox::events_for(db, "test", "t1").await.unwrap().remove(0);
+    assert_eq!(delivery.call.causation_id.as_deref(), Some(cause.message_id.as_str()));
+    assert_eq!(delivery.call.correlation_id.as_deref(), Some(cause.message_id.as_str()));
+    let chain = delivery.chain.expect("a recorded chain");
+    assert_eq!(chain.request_id, None, "no request began it");
+    let steps: Vec<(String, u32)> = chain.events.iter().take(2).map(|e| (e.event_type.to_string(), e.depth)).collect();
+    assert_eq!(steps, [("LegacyCreated".to_string(), 0), ("CallSubmitted".to_string(), 1)]);
 
     // A redelivered event makes no second delivery.
     let event = outbox::events_for(db, "test", "t1").await.unwrap().remove(0);

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use backend::db::{with_pool, Db};
 use backend::db_test;
 use backend::events::{self, consumer, Consumer, Dispatcher, Event, RetryPolicy};
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 
 /// Records what it handled; fails the first `failures` attempts of every event (all of
 /// them when `failures` is `u32::MAX`).
@@ -39,14 +39,14 @@ impl Consumer for Recorder {
         self.name
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type.starts_with("Test")
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str().starts_with("Test")
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
         let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         if self.failures == u32::MAX || attempt <= self.failures {
-            return Err(format!("attempt {attempt} failed"));
+            return Err(backend::Error::Unavailable(format!("attempt {attempt} failed")));
         }
         self.handled.lock().unwrap().push((event.aggregate_id.clone(), event.aggregate_seq));
         Ok(())
@@ -58,7 +58,9 @@ async fn write(db: &Db, aggregate: &str, event_type: &str) {
     let event = Event {
         aggregate_type: "test",
         aggregate_id: aggregate,
-        event_type,
+        // Test types stand for any type: this version does not know them, as it would not
+        // know one a newer version wrote.
+        event_type: EventType::parse(event_type),
         actor: None,
         payload: serde_json::json!({}),
     };
@@ -178,11 +180,11 @@ impl Consumer for Unhurried {
         "slow"
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type.starts_with("Test")
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str().starts_with("Test")
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
         tokio::time::sleep(Duration::from_millis(2)).await;
         self.handled.lock().unwrap().push(event.message_id.clone());
         self.first.notify_one();
@@ -225,11 +227,11 @@ impl Consumer for Counter {
         &self.name
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type.starts_with("Test")
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str().starts_with("Test")
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
         *self.counts.lock().unwrap().entry(event.message_id.clone()).or_default() += 1;
         Ok(())
     }
@@ -317,11 +319,11 @@ impl Consumer for Lengthy {
         &self.name
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type == "TestTranscode"
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str() == "TestTranscode"
     }
 
-    async fn handle(&self, _event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, _event: &Envelope) -> backend::Result<()> {
         *self.handlings.lock().unwrap() += 1;
         tokio::time::sleep(self.takes).await;
         Ok(())
@@ -363,16 +365,17 @@ impl Consumer for Slow {
         "slow"
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type == "TestUploaded"
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str() == "TestUploaded"
     }
 
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
-        Some(&["TestUploaded"])
+    fn own_lane(&self) -> Option<&'static [EventType]> {
+        static LANE: std::sync::OnceLock<[EventType; 1]> = std::sync::OnceLock::new();
+        Some(LANE.get_or_init(|| [EventType::parse("TestUploaded")]))
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
-        self.release.acquire().await.map_err(|e| e.to_string())?.forget();
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
+        self.release.acquire().await.map_err(|e| backend::Error::Unavailable(e.to_string()))?.forget();
         self.handled.lock().unwrap().push(event.message_id.clone());
         Ok(())
     }
@@ -417,11 +420,11 @@ impl Consumer for Local {
         self.0.name()
     }
 
-    fn wants(&self, event_type: &str) -> bool {
+    fn wants(&self, event_type: &EventType) -> bool {
         self.0.wants(event_type)
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
         self.0.handle(event).await
     }
 
@@ -476,4 +479,105 @@ db_test!(jetstream_updates_an_old_ack_wait_and_names_local_consumers_after_the_r
     .unwrap();
     assert_eq!(recorded, 2, "the local consumer's records are the replica's");
     bus.delete_stream().await.unwrap();
+});
+
+/// Writes a `TestFollowed` event for every `TestCreated` it handles (a consumer whose
+/// effect is another event, as the webhooks' calls are).
+struct Follower {
+    db: Db,
+}
+
+#[async_trait]
+impl Consumer for Follower {
+    fn name(&self) -> &str {
+        "follower"
+    }
+
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str() == "TestCreated"
+    }
+
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
+        let mut tx = self.db.begin().await?;
+        let followed = format!("{}-followed", event.aggregate_id);
+        let follow = Event {
+            aggregate_type: "test",
+            aggregate_id: &followed,
+            event_type: EventType::parse("TestFollowed"),
+            actor: None,
+            payload: serde_json::json!({}),
+        };
+        events::append(&mut tx, follow).await?;
+        tx.commit().await
+    }
+}
+
+db_test!(events_carry_the_correlation_and_cause_of_what_set_them_off, |db| {
+    // A request's events: its id is their correlation, and nothing caused them but it.
+    let request = events::Cause::request("req-chain-1").unwrap();
+    events::cause::within(request, write(db, "a", "TestCreated")).await;
+    // Nothing in scope (a timer, a worker): the event begins a correlation of its own.
+    write(db, "b", "Other").await;
+    let dispatcher = Dispatcher::new(db.clone(), vec![Arc::new(Follower { db: db.clone() })], quick());
+    dispatcher.drain().await.unwrap();
+
+    let created = events::outbox::events_for(db, "test", "a").await.unwrap().remove(0);
+    assert_eq!((created.correlation_id.as_str(), created.causation_id.as_deref()), ("req-chain-1", None));
+    let other = events::outbox::events_for(db, "test", "b").await.unwrap().remove(0);
+    assert_eq!(other.correlation_id, other.message_id);
+    assert_eq!(other.causation_id, None);
+    // What a consumer writes is caused by the event it handled, in that event's correlation.
+    let followed = events::outbox::events_for(db, "test", "a-followed").await.unwrap().remove(0);
+    assert_eq!(followed.causation_id.as_deref(), Some(created.message_id.as_str()));
+    assert_eq!(followed.correlation_id, "req-chain-1");
+
+    let chain = events::chain(db, "req-chain-1").await.unwrap();
+    assert_eq!(chain.request_id.as_deref(), Some("req-chain-1"));
+    let steps: Vec<(String, u32)> = chain.events.iter().map(|e| (e.event_type.to_string(), e.depth)).collect();
+    assert_eq!(steps, [("TestCreated".to_string(), 0), ("TestFollowed".to_string(), 1)]);
+    assert_eq!(chain.events[1].causation_id.as_deref(), Some(chain.events[0].message_id.as_str()));
+    let own = events::chain(db, &other.message_id).await.unwrap();
+    assert_eq!(own.request_id, None, "a chain no request began names none");
+    assert_eq!(own.events.len(), 1);
+});
+
+/// A recorder that wants what `wants` says: one known type, as the search indexer or
+/// the media pipeline do, or everything, as a webhook for `*` does.
+struct Choosy(Arc<Recorder>, fn(&EventType) -> bool);
+
+#[async_trait]
+impl Consumer for Choosy {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn wants(&self, event_type: &EventType) -> bool {
+        (self.1)(event_type)
+    }
+
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
+        self.0.handle(event).await
+    }
+}
+
+// An event of a type a newer version wrote (a rolling upgrade) neither stops the bus nor
+// is lost: it keeps its name, a consumer of known types passes it by, one that wants
+// everything gets it, and nothing is parked.
+db_test!(an_event_of_a_type_this_version_does_not_know_flows_through, |db| {
+    write(db, "n", "StoryArchived").await;
+    let particular = Recorder::new("particular", 0);
+    let everything = Recorder::new("everything", 0);
+    let consumers: Vec<Arc<dyn Consumer>> = vec![
+        Arc::new(Choosy(particular.clone(), |t| *t == EventType::StoryCreated)),
+        Arc::new(Choosy(everything.clone(), |_| true)),
+    ];
+    let dispatcher = Dispatcher::new(db.clone(), consumers, quick());
+    assert_eq!(dispatcher.drain().await.unwrap(), 1);
+    assert!(particular.handled().is_empty());
+    assert_eq!(everything.handled(), [("n".to_string(), 1)]);
+    assert!(consumer::dead_letters(db).await.unwrap().is_empty());
+    let read_back = events::outbox::events_for(db, "test", "n").await.unwrap().remove(0);
+    assert_eq!(read_back.event_type, EventType::Unknown("StoryArchived".into()));
+    let sent = serde_json::to_value(&read_back).unwrap();
+    assert_eq!(sent["type"], "StoryArchived", "sent on under the name it was written with");
 });

@@ -153,10 +153,10 @@ async fn pipeline_event(db: &Db, id: &MediaId) -> Envelope {
 }
 
 async fn event_types(db: &Db, id: &MediaId) -> Vec<String> {
-    outbox::events_for(db, "media", id).await.unwrap().into_iter().map(|e| e.event_type).collect()
+    outbox::events_for(db, "media", id).await.unwrap().into_iter().map(|e| e.event_type.to_string()).collect()
 }
 
-async fn process(pipeline: &MediaPipeline, db: &Db, id: &MediaId) -> Result<(), String> {
+async fn process(pipeline: &MediaPipeline, db: &Db, id: &MediaId) -> backend::Result<()> {
     pipeline.handle(&pipeline_event(db, id).await).await
 }
 
@@ -616,7 +616,7 @@ db_test!(a_failed_item_is_retried_and_a_transient_failure_is_retried_by_the_bus,
     let down = world.pipeline(Settings { clamd: Some(dead_clamd()), ..world.settings() });
     let id = world.upload("later.jpg", "image/jpeg", &jpeg(400, 300)).await;
     let err = process(&down, db, &id).await.unwrap_err();
-    assert!(err.contains("unreachable"), "{err}");
+    assert!(err.to_string().contains("unreachable"), "{err}");
     let row = world.row(&id).await;
     assert_eq!((row.state, row.failure.clone()), (MediaState::Processing, None));
     let event = pipeline_event(db, &id).await;

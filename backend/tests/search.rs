@@ -18,7 +18,7 @@ use backend::identity::{repo as users, NewUser, Role, User};
 use backend::search::{Kind, Reader, Search, SearchQuery, SearchResults, Sort};
 use backend::stories::Stories;
 use backend::{db_test, Error};
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 use types::{LegacyInput, LegacyRole, LegacyView, StoryInput, StoryStatus, StoryUpdate, StoryView, Visibility};
 
 use StoryStatus::Published;
@@ -472,10 +472,10 @@ impl Consumer for Lost {
     fn name(&self) -> &str {
         "search"
     }
-    fn wants(&self, _: &str) -> bool {
+    fn wants(&self, _: &EventType) -> bool {
         true
     }
-    async fn handle(&self, _: &Envelope) -> Result<(), String> {
+    async fn handle(&self, _: &Envelope) -> backend::Result<()> {
         Ok(())
     }
 }

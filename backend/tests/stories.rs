@@ -225,7 +225,7 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
     let event = events::Event {
         aggregate_type: "story",
         aggregate_id: "doomed",
-        event_type: "StoryCreated",
+        event_type: types::events::EventType::StoryCreated,
         actor: None,
         payload: serde_json::json!({}),
     };

@@ -43,6 +43,15 @@ test('an admin registers a webhook and follows its delivery in the log', async (
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`POST ${target}`);
   await expect(page.getByText('x-heirloom-signature: t=')).toBeVisible();
 
+  // The chain shows what set the delivery off: the request that created the legacy, its
+  // event, and the call the webhook consumer made for it, each under its cause.
+  await expect(page.getByRole('heading', { name: 'Chain', level: 2 })).toBeVisible();
+  await expect(page.getByText('Began with request')).toBeVisible();
+  const chain = page.getByRole('list', { name: 'Events in causal order' });
+  await expect(chain.getByRole('listitem').first()).toContainText('LegacyCreated');
+  await expect(chain.getByRole('listitem').first()).toContainText('written by the request');
+  await expect(chain.getByRole('listitem').filter({ hasText: 'CallSubmitted' })).toContainText('caused by');
+
   // Filters that match nothing say so.
   await page.goto('/admin/deliveries?status=succeeded&target=nowhere.example');
   await expect(page.getByText('No calls match.')).toBeVisible();

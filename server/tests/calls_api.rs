@@ -66,25 +66,15 @@ server_test!(
         let (received, url) = receiver().await;
 
         let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
-        let response = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let submit_first = async || {
+            let request = admin.post(server.url("/api/v1/calls")).header("origin", &server.base);
+            request.header("idempotency-key", "first").json(&call).send().await.unwrap()
+        };
+        let response = submit_first().await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let submitted = json_of(response).await;
         let id = submitted["call"]["id"].as_str().unwrap().to_string();
-        let replay = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let replay = submit_first().await;
         assert_eq!(replay.status(), StatusCode::OK);
         assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
 
@@ -150,6 +140,14 @@ server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
 server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_private_networks = true", |server| {
     let admin = signed_up(server, "admin@example.org").await;
     let (received, url) = receiver().await;
+    // A type the server does not know is refused by name, and the known ones are listed.
+    let misspelt = json!({ "url": url, "event_types": ["LegacyCreatd"] });
+    let refused = server.post_json(&admin, "/api/v1/webhooks", misspelt).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = json_of(refused).await;
+    assert_eq!(refused["fields"][0]["field"], "event_types", "{refused}");
+    let message = refused["fields"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("`LegacyCreatd` is not an event type; the event types are LegacyCreated"), "{message}");
     let created =
         server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
     assert_eq!(created.status(), StatusCode::CREATED);
@@ -159,11 +157,47 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert_eq!(listed[0]["url"], url.as_str());
     assert!(listed[0].get("secret").is_none(), "the secret is shown once only");
 
-    server.post_json(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let legacy = server.post_json(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let request_id = legacy.headers()["x-request-id"].to_str().unwrap().to_string();
     eventually(async || !received.lock().unwrap().is_empty()).await;
     let body: Value = serde_json::from_str(&received.lock().unwrap()[0]).unwrap();
     assert_eq!(body["type"], "LegacyCreated");
     assert_eq!(body["payload"]["name"], "Rosa Lind");
+    // The event names the request that wrote it (its x-request-id) as its correlation.
+    assert_eq!(body["correlation_id"], request_id.as_str(), "{body}");
+    assert_eq!(body["causation_id"], Value::Null);
+
+    // The delivery records the request's correlation and the event it sends; its chain
+    // runs from the request's events through the call's own, each under its cause.
+    let calls = admin.clone();
+    let mut listed = Value::Null;
+    eventually(async || {
+        listed = json_of(calls.get(server.url("/api/v1/calls")).send().await.unwrap()).await;
+        listed["items"][0]["status"] == "succeeded"
+    })
+    .await;
+    let call = &listed["items"][0];
+    assert_eq!(call["correlation_id"], request_id.as_str());
+    assert_eq!(call["causation_id"], body["message_id"]);
+    let detail_url = server.url(&format!("/api/v1/calls/{}", call["id"].as_str().unwrap()));
+    let detail = json_of(admin.get(detail_url).send().await.unwrap()).await;
+    let chain = &detail["chain"];
+    assert_eq!(chain["request_id"], request_id.as_str(), "{chain}");
+    let steps: Vec<(String, u64)> = chain["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event_type"].as_str().unwrap().to_string(), e["depth"].as_u64().unwrap()))
+        .collect();
+    let expected =
+        [("LegacyCreated", 0), ("CallSubmitted", 1), ("CallAttempted", 2), ("CallSucceeded", 3), ("MemberAdded", 0)];
+    assert_eq!(steps, expected.map(|(t, d)| (t.to_string(), d)), "{chain}");
+    assert_eq!(chain["events"][1]["causation_id"], body["message_id"]);
+    // The delivery's page shows the same chain.
+    let page_url = server.url(&format!("/admin/deliveries/{}", call["id"].as_str().unwrap()));
+    let page = admin.get(page_url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Began with request <code>{request_id}</code>")), "{page}");
+    assert!(page.contains("class=\"chain-event depth-3\""), "{page}");
 
     // The dispatcher reports each consumer's lag.
     let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::EventType;
+
 string_enum!(
     /// Where a call is: waiting for its due time or a retry, being attempted, or done.
     CallStatus { Scheduled => "scheduled", Running => "running", Succeeded => "succeeded", Failed => "failed" }
@@ -47,6 +49,12 @@ pub struct CallView {
     pub created_at: i64,
     pub updated_at: i64,
     pub completed_at: Option<i64>,
+    /// The correlation of what submitted it: the `x-request-id` of the request that began
+    /// the chain, or the id of its first event. Absent on calls made before it was recorded.
+    pub correlation_id: Option<String>,
+    /// The event whose handling submitted it (the event a webhook sends); absent when a
+    /// request submitted it.
+    pub causation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +75,38 @@ pub struct CallDetail {
     pub call: CallView,
     pub body: String,
     pub attempts: Vec<CallAttemptView>,
+    /// The events of the call's correlation, in causal order; absent when the call has no
+    /// recorded correlation.
+    pub chain: Option<EventChain>,
+}
+
+/// Every event one cause set off, from the request (or first event) that began it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventChain {
+    pub correlation_id: String,
+    /// The request that began the chain (its `x-request-id`); absent when a timer or a
+    /// worker began it.
+    pub request_id: Option<String>,
+    /// Each event after the one that caused it; at most 200.
+    pub events: Vec<ChainEvent>,
+}
+
+/// One event of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChainEvent {
+    pub message_id: String,
+    pub event_type: EventType,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The user who caused it, if any.
+    pub actor: Option<String>,
+    pub occurred_at: i64,
+    /// The event whose handling wrote it; absent for the chain's first events.
+    pub causation_id: Option<String>,
+    /// How many causes stand between it and the start of the chain (0: the request's own).
+    pub depth: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +159,7 @@ pub struct WebhookCreated {
 pub struct DeadLetterView {
     pub consumer: String,
     pub message_id: String,
-    pub event_type: String,
+    pub event_type: EventType,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub attempts: i64,

@@ -18,8 +18,8 @@ pub mod tips;
 pub mod user;
 
 pub use calls::{
-    CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, DeadLetterView,
-    WebhookCreated, WebhookInput, WebhookView,
+    CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, ChainEvent, DeadLetterView,
+    EventChain, WebhookCreated, WebhookInput, WebhookView,
 };
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;

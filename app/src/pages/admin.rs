@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{CallDetail, CallPage, CallStatus};
+use types::{CallDetail, CallPage, CallStatus, EventChain};
 
 use crate::api::{load_dead_letters, load_deliveries, load_delivery, load_webhooks};
 use crate::components::form::FlashMessage;
@@ -132,7 +132,7 @@ pub fn DeliveryPage() -> impl IntoView {
 
 #[component]
 fn Delivery(detail: CallDetail) -> impl IntoView {
-    let CallDetail { call, body, attempts } = detail;
+    let CallDetail { call, body, attempts, chain } = detail;
     view! {
         <Title text=format!("Call to {}", call.target)/>
         <p class="crumbs"><a href="/admin/deliveries">"Deliveries"</a></p>
@@ -166,7 +166,44 @@ fn Delivery(detail: CallDetail) -> impl IntoView {
                 </ol>
             }.into_any()
         }}
+        <h2>"Chain"</h2>
+        <Chain chain/>
     }
+}
+
+/// What set a call off: the events of its correlation, each under the event that caused it.
+#[component]
+fn Chain(chain: Option<EventChain>) -> impl IntoView {
+    let Some(EventChain { correlation_id, request_id, events }) = chain else {
+        return view! { <p>"This call was made before chains were recorded."</p> }.into_any();
+    };
+    let began = match request_id {
+        Some(request) => view! { "Began with request " <code>{request}</code> }.into_any(),
+        None => {
+            view! { "Began with event " <code>{correlation_id}</code> " (a timer or a worker, no request)" }.into_any()
+        }
+    };
+    view! {
+        <p>{began}</p>
+        <ol class="chain" aria-label="Events in causal order">
+            {events.into_iter().map(|event| {
+                let actor = event.actor.map_or_else(|| "the system".to_string(), |actor| format!("user {actor}"));
+                let cause = match event.causation_id {
+                    Some(cause) => view! { "caused by " <code>{cause}</code> }.into_any(),
+                    None => view! { "written by the request" }.into_any(),
+                };
+                view! {
+                    <li class=format!("chain-event depth-{}", event.depth.min(6))>
+                        <strong>{event.event_type.to_string()}</strong>
+                        {format!(" on {} ", event.aggregate_type)}<code>{event.aggregate_id}</code>
+                        {format!(" by {actor} at {}", format_time(event.occurred_at))}
+                        <br/><small>"event " <code>{event.message_id}</code> ", " {cause}</small>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
 }
 
 #[component]
@@ -190,9 +227,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             <h2><code>{hook.url.clone()}</code></h2>
                             <p>{format!("Sends {} · added {}", hook.event_types.join(", "), format_time(hook.created_at))}</p>
                             {(!hook.description.is_empty()).then(|| view! { <p>{hook.description.clone()}</p> })}
-                            <form method="post" action=format!("/admin/webhooks/{}/delete", hook.id) class="inline-form">
-                                <button type="submit">"Remove"</button>
-                            </form>
+                            <PostButton action=format!("/admin/webhooks/{}/delete", hook.id) label="Remove"/>
                         </li>
                     }).collect_view()}
                 </ul>
@@ -208,6 +243,16 @@ pub fn WebhooksPage() -> impl IntoView {
             <label for="description">"Description"</label>
             <input id="description" name="description"/>
             <button type="submit">"Add webhook"</button>
+        </form>
+    }
+}
+
+/// A button that posts to `action` (works without JavaScript).
+#[component]
+fn PostButton(action: String, label: &'static str) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="inline-form">
+            <button type="submit">{label}</button>
         </form>
     }
 }
@@ -233,13 +278,9 @@ pub fn DeadLettersPage() -> impl IntoView {
                                 <p>{format!("{} {} · gave up after {} attempts on {}", dead.aggregate_type,
                                     dead.aggregate_id, dead.attempts, format_time(dead.failed_at))}</p>
                                 <pre class="snippet">{dead.last_error.clone()}</pre>
-                                <form method="post" action=format!("{action}/retry") class="inline-form">
-                                    <button type="submit">"Retry now"</button>
-                                </form>
+                                <PostButton action=format!("{action}/retry") label="Retry now"/>
                                 " "
-                                <form method="post" action=format!("{action}/discard") class="inline-form">
-                                    <button type="submit">"Discard"</button>
-                                </form>
+                                <PostButton action=format!("{action}/discard") label="Discard"/>
                             </li>
                         }
                     }).collect_view()}

@@ -43,6 +43,10 @@ pub struct CallRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub completed_at: Option<i64>,
+    /// The correlation of the request or event that submitted it (none before ADR 0020).
+    pub correlation_id: Option<String>,
+    /// The event whose handling submitted it (a webhook's event); none from a request.
+    pub causation_id: Option<String>,
 }
 
 impl CallRow {
@@ -63,6 +67,8 @@ impl CallRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             completed_at: self.completed_at,
+            correlation_id: self.correlation_id.clone(),
+            causation_id: self.causation_id.clone(),
         }
     }
 }

@@ -5,12 +5,13 @@ use crate::db::{with_pool, with_tx, Db, Tx};
 use crate::error::Result;
 
 const CALL_COLUMNS: &str = "id, idempotency_key, request_hash, source, method, url, target, headers, sealed_headers, \
-    body, status, due_at, attempts, last_status_code, last_latency_ms, last_error, created_at, updated_at, completed_at";
+    body, status, due_at, attempts, last_status_code, last_latency_ms, last_error, created_at, updated_at, completed_at, \
+    correlation_id, causation_id";
 
 pub async fn insert(tx: &mut Tx, row: &CallRow, created_by: Option<&str>) -> Result<()> {
     let sql = "INSERT INTO calls (id, idempotency_key, request_hash, source, method, url, target, headers, \
-               sealed_headers, body, status, due_at, attempts, created_by, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14)";
+               sealed_headers, body, status, due_at, attempts, created_by, created_at, updated_at, correlation_id, \
+               causation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14, $15, $16)";
     with_tx!(tx, |conn| {
         sqlx::query(sql)
             .bind(&row.id)
@@ -27,6 +28,8 @@ pub async fn insert(tx: &mut Tx, row: &CallRow, created_by: Option<&str>) -> Res
             .bind(row.due_at)
             .bind(created_by)
             .bind(row.created_at)
+            .bind(&row.correlation_id)
+            .bind(&row.causation_id)
             .execute(conn)
             .await
             .map(|_| ())
@@ -110,37 +113,68 @@ pub async fn attempts(db: &Db, call_id: &str) -> Result<Vec<AttemptRow>> {
     Ok(with_pool!(db, |pool| sqlx::query_as::<_, AttemptRow>(sql).bind(call_id).fetch_all(pool).await)?)
 }
 
-/// Arguments of [`list`], already validated; empty strings and 0 mean "any".
+/// Arguments of [`list`], already validated; `None` means "any".
 pub struct ListQuery<'a> {
-    pub status: &'a str,
-    pub target: &'a str,
-    pub source: &'a str,
-    pub from: i64,
-    pub to: i64,
+    pub status: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub source: Option<&'a str>,
+    /// Created at or after (unix ms).
+    pub from: Option<i64>,
+    /// Created before (unix ms).
+    pub to: Option<i64>,
     pub after: Option<(i64, String)>,
     pub limit: i64,
 }
 
-/// Newest first, after the keyset cursor `(created_at, id)`.
+/// A value bound to a built query.
+enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Adds a condition whose values `?1`, `?2`… are numbered after those already bound.
+fn condition<'a>(conditions: &mut Vec<String>, args: &mut Vec<Arg<'a>>, sql: &str, values: Vec<Arg<'a>>) {
+    let first = args.len() + 1;
+    let numbered = (0..values.len())
+        .fold(sql.to_string(), |sql, n| sql.replace(&format!("?{}", n + 1), &format!("${}", first + n)));
+    conditions.push(numbered);
+    args.extend(values);
+}
+
+/// Newest first, after the keyset cursor `(created_at, id)`. Only the filters given become
+/// conditions, so the database plans the query it is actually asked.
 pub async fn list(db: &Db, q: &ListQuery<'_>) -> Result<Vec<CallRow>> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
+    let filters = [("status = ?1", q.status), ("target = ?1", q.target), ("source = ?1", q.source)];
+    for (sql, value) in filters {
+        if let Some(value) = value {
+            condition(&mut conditions, &mut args, sql, vec![Arg::Text(value)]);
+        }
+    }
+    if let Some(from) = q.from {
+        condition(&mut conditions, &mut args, "created_at >= ?1", vec![Arg::Int(from)]);
+    }
+    if let Some(to) = q.to {
+        condition(&mut conditions, &mut args, "created_at < ?1", vec![Arg::Int(to)]);
+    }
+    if let Some((time, id)) = &q.after {
+        let after = "(created_at < ?1 OR (created_at = ?1 AND id < ?2))";
+        condition(&mut conditions, &mut args, after, vec![Arg::Int(*time), Arg::Text(id)]);
+    }
+    let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
     let sql = format!(
-        "SELECT {CALL_COLUMNS} FROM calls WHERE ($1 = '' OR status = $1) AND ($2 = '' OR target = $2) \
-         AND ($3 = '' OR source = $3) AND ($4 = 0 OR created_at >= $4) AND ($5 = 0 OR created_at < $5) \
-         AND ($6 = 0 OR created_at < $6 OR (created_at = $6 AND id < $7)) \
-         ORDER BY created_at DESC, id DESC LIMIT $8"
+        "SELECT {CALL_COLUMNS} FROM calls {filter} ORDER BY created_at DESC, id DESC LIMIT ${}",
+        args.len() + 1
     );
-    let (after_time, after_id) = q.after.clone().unwrap_or((0, String::new()));
     Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, CallRow>(&sql)
-            .bind(q.status)
-            .bind(q.target)
-            .bind(q.source)
-            .bind(q.from)
-            .bind(q.to)
-            .bind(after_time)
-            .bind(&after_id)
-            .bind(q.limit)
-            .fetch_all(pool)
-            .await
+        let mut query = sqlx::query_as::<_, CallRow>(&sql);
+        for arg in &args {
+            query = match arg {
+                Arg::Text(text) => query.bind(*text),
+                Arg::Int(number) => query.bind(*number),
+            };
+        }
+        query.bind(q.limit).fetch_all(pool).await
     })?)
 }

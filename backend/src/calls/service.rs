@@ -20,11 +20,12 @@ use crate::calls::repo;
 use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
-use crate::events::{self, timers, Event, TimerHandler};
+use crate::events::{self, outbox, timers, Cause, Event, TimerHandler};
 use crate::paging::{keyset_page, parse_cursor};
 use crate::time::{new_id, now_millis};
 use crate::validate::Problems;
 use crate::vault::Vault;
+use types::events::{self as event, EventPayload};
 
 pub const TIMER_KIND: &str = "call.attempt";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -240,13 +241,27 @@ impl Calls {
             created_at: now,
             updated_at: now,
             completed_at: None,
+            correlation_id: None,
+            causation_id: None,
+        };
+        let submitted = event::CallSubmitted {
+            call_id: row.id.clone(),
+            method: row.method.clone(),
+            url: row.url.clone(),
+            target: row.target.clone(),
+            headers: call.shown_headers.clone(),
+            due_at: row.due_at,
+            source: source.to_string(),
+        };
+        let submitted_id = events::append(tx, Event::of(&row.id, actor, submitted)).await?;
+        // What set the call off, as its event records it (its own id when nothing did).
+        let cause = events::cause::current();
+        let row = CallRow {
+            correlation_id: Some(cause.as_ref().map_or(submitted_id, |c| c.correlation_id.clone())),
+            causation_id: cause.and_then(|c| c.causation_id),
+            ..row
         };
         repo::insert(tx, &row, actor).await?;
-        let payload = json!({
-            "call_id": row.id, "method": row.method, "url": row.url, "target": row.target,
-            "headers": call.shown_headers, "due_at": row.due_at, "source": source,
-        });
-        append(tx, &row.id, "CallSubmitted", actor, payload).await?;
         timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &json!({ "call_id": row.id })).await?;
         Ok(row)
     }
@@ -262,18 +277,29 @@ impl Calls {
         let row = repo::by_id(&self.db, call_id).await?.ok_or(Error::NotFound { what: "call" })?;
         let span = tracing::info_span!("calls.execute", call_id, attempt, target = %row.target);
         let outcome = self.execute(&row).instrument(span).await;
+        // A timer runs the attempt: it continues the chain of the call's latest event.
+        let chain = outbox::latest_of(&self.db, "call", call_id).await?.map(|(m, c)| Cause::following(c, m));
         let mut tx = self.db.begin().await?;
         repo::record_attempt(&mut tx, call_id, attempt, &outcome).await?;
-        let attempted = json!({
-            "call_id": call_id, "attempt": attempt, "status_code": outcome.status_code,
-            "latency_ms": outcome.latency_ms, "error": outcome.error,
-        });
-        append(&mut tx, call_id, "CallAttempted", None, attempted).await?;
+        let attempted = event::CallAttempted {
+            call_id: call_id.to_string(),
+            attempt,
+            status_code: outcome.status_code,
+            latency_ms: outcome.latency_ms,
+            error: outcome.error.clone(),
+        };
+        let attempted_id = append_caused(&mut tx, call_id, chain.clone(), attempted).await?;
+        let correlation = chain.map_or_else(|| attempted_id.clone(), |c| c.correlation_id);
+        let after_attempt = Some(Cause::following(correlation, attempted_id));
         let now = now_millis();
         if outcome.succeeded() {
             repo::finish_attempt(&mut tx, call_id, "succeeded", &outcome, None, now).await?;
-            let done = json!({ "call_id": call_id, "attempts": attempt, "status_code": outcome.status_code });
-            append(&mut tx, call_id, "CallSucceeded", None, done).await?;
+            let done = event::CallSucceeded {
+                call_id: call_id.to_string(),
+                attempts: attempt,
+                status_code: outcome.status_code,
+            };
+            append_caused(&mut tx, call_id, after_attempt, done).await?;
         } else if outcome.retryable && attempt < i64::from(self.policy.max_attempts) {
             let due = now + self.backoff(attempt).as_millis() as i64;
             repo::finish_attempt(&mut tx, call_id, "scheduled", &outcome, Some(due), now).await?;
@@ -281,10 +307,13 @@ impl Calls {
             timers::schedule(&mut tx, &timer_key(call_id, attempt + 1), TIMER_KIND, due, &payload).await?;
         } else {
             repo::finish_attempt(&mut tx, call_id, "failed", &outcome, None, now).await?;
-            let failed = json!({
-                "call_id": call_id, "attempts": attempt, "status_code": outcome.status_code, "error": outcome.error,
-            });
-            append(&mut tx, call_id, "CallFailed", None, failed).await?;
+            let failed = event::CallFailed {
+                call_id: call_id.to_string(),
+                attempts: attempt,
+                status_code: outcome.status_code,
+                error: outcome.error.clone(),
+            };
+            append_caused(&mut tx, call_id, after_attempt, failed).await?;
         }
         tx.commit().await?;
         let result = if outcome.succeeded() {
@@ -358,7 +387,11 @@ impl Calls {
     pub async fn detail(&self, id: &str) -> Result<CallDetail> {
         let row = repo::by_id(&self.db, id).await?.ok_or(Error::NotFound { what: "call" })?;
         let attempts = repo::attempts(&self.db, id).await?.into_iter().map(Into::into).collect();
-        Ok(CallDetail { body: row.body.clone(), call: row.view(), attempts })
+        let chain = match &row.correlation_id {
+            Some(correlation_id) => Some(events::chain(&self.db, correlation_id).await?),
+            None => None,
+        };
+        Ok(CallDetail { body: row.body.clone(), call: row.view(), attempts, chain })
     }
 
     pub async fn list(&self, filter: &CallFilter) -> Result<CallPage> {
@@ -367,20 +400,24 @@ impl Calls {
         if !(1..=PAGE_MAX).contains(&limit) {
             problems.add("limit", format!("must be between 1 and {PAGE_MAX}"));
         }
-        let status = filter.status.as_deref().map(str::trim).unwrap_or("");
-        if !status.is_empty() && CallStatus::parse(status).is_none() {
+        let status = given(&filter.status);
+        if status.is_some_and(|status| CallStatus::parse(status).is_none()) {
             problems.add("status", "must be scheduled, running, succeeded or failed");
         }
-        let (from, to) = (filter.from.unwrap_or(0), filter.to.unwrap_or(0));
-        if from < 0 || to < 0 || (from > 0 && to > 0 && to <= from) {
+        // 0 meant "no bound" before these were options, and still does for clients that send it.
+        let (from, to) = (filter.from.filter(|&ms| ms != 0), filter.to.filter(|&ms| ms != 0));
+        if from.is_some_and(|ms| ms < 0)
+            || to.is_some_and(|ms| ms < 0)
+            || matches!((from, to), (Some(f), Some(t)) if t <= f)
+        {
             problems.add("to", "must be after from (both unix milliseconds)");
         }
         let after = parse_cursor(&mut problems, filter.cursor.as_deref());
         problems.into_result()?;
         let query = repo::ListQuery {
             status,
-            target: filter.target.as_deref().map(str::trim).unwrap_or(""),
-            source: filter.source.as_deref().map(str::trim).unwrap_or(""),
+            target: given(&filter.target),
+            source: given(&filter.source),
             from,
             to,
             after,
@@ -390,6 +427,11 @@ impl Calls {
         let next_cursor = keyset_page(&mut rows, limit, |r| (r.created_at, r.id.as_str()));
         Ok(CallPage { items: rows.iter().map(CallRow::view).collect(), next_cursor })
     }
+}
+
+/// A filter's text, trimmed; `None` when absent or blank.
+fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
 fn replay(existing: CallRow, hash: &str) -> Result<CallSubmitted> {
@@ -415,15 +457,19 @@ fn request_hash(method: &str, url: &str, headers: &BTreeMap<String, String>, bod
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn append(
+/// Appends a call's event as caused by `cause` (the call's previous event), or with a
+/// correlation of its own when there is none.
+async fn append_caused<P: EventPayload>(
     tx: &mut Tx,
     call_id: &str,
-    event_type: &str,
-    actor: Option<&str>,
-    payload: serde_json::Value,
-) -> Result<()> {
-    events::append(tx, Event { aggregate_type: "call", aggregate_id: call_id, event_type, actor, payload }).await?;
-    Ok(())
+    cause: Option<Cause>,
+    payload: P,
+) -> Result<String> {
+    let append = events::append(tx, Event::of(call_id, None, payload));
+    match cause {
+        Some(cause) => events::cause::within(cause, append).await,
+        None => append.await,
+    }
 }
 
 /// The error and its causes on one line ("error sending request: … : connection refused").

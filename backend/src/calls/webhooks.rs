@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 use types::{CallInput, WebhookCreated, WebhookInput, WebhookView};
 
 use crate::calls::Calls;
@@ -45,8 +45,9 @@ impl WebhookRow {
         }
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        self.active != 0 && self.event_types.split(',').any(|t| t == "*" || t == event_type)
+    /// A hook for `*` also gets events of types this version does not know.
+    fn wants(&self, event_type: &EventType) -> bool {
+        self.active != 0 && self.event_types.split(',').any(|t| t == "*" || t == event_type.as_str())
     }
 }
 
@@ -84,9 +85,12 @@ impl Webhooks {
             problems.add("event_types", "name at least one event type, or * for all");
         } else if types.len() > MAX_EVENT_TYPES {
             problems.add("event_types", format!("at most {MAX_EVENT_TYPES}"));
-        } else if let Some(bad) = types.iter().find(|t| *t != "*" && !t.chars().all(|c| c.is_ascii_alphanumeric())) {
-            problems
-                .add("event_types", format!("`{bad}` is not an event type (letters and digits, like StoryCreated)"));
+        } else {
+            types
+                .iter()
+                .filter(|t| *t != "*")
+                .filter_map(|t| EventType::parse_known(t).err())
+                .for_each(|refused| problems.add("event_types", refused));
         }
         let description = crate::validate::line(&mut problems, "description", &input.description, false, 200);
         problems.into_result()?;
@@ -148,7 +152,7 @@ impl Webhooks {
             let timestamp = event.occurred_at / 1000;
             let mut headers = std::collections::BTreeMap::new();
             headers.insert("content-type".to_string(), "application/json".to_string());
-            headers.insert("x-heirloom-event".to_string(), event.event_type.clone());
+            headers.insert("x-heirloom-event".to_string(), event.event_type.to_string());
             headers.insert("x-heirloom-delivery".to_string(), event.message_id.clone());
             headers.insert("x-heirloom-signature".to_string(), signature(&secret, timestamp, &body));
             let input = CallInput {
@@ -185,11 +189,11 @@ impl Consumer for WebhookConsumer {
     }
 
     /// Everything but the calls' own events, which would otherwise feed back into calls.
-    fn wants(&self, event_type: &str) -> bool {
-        !event_type.starts_with("Call")
+    fn wants(&self, event_type: &EventType) -> bool {
+        !event_type.is_call_event()
     }
 
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
-        self.0.deliver(event).await.map_err(|e| e.to_string())
+    async fn handle(&self, event: &Envelope) -> Result<()> {
+        self.0.deliver(event).await
     }
 }

@@ -2,15 +2,18 @@
 //! A consumer's handled events are recorded, so an event seen twice (a restart between
 //! handling and acknowledging, a JetStream redelivery) is skipped; a consumer that keeps
 //! failing on an event is retried with exponential backoff and then parks the event in
-//! `dead_letters`, so one bad event never stalls the others.
+//! `dead_letters`, so one bad event never stalls the others. Each delivery runs with the
+//! event as its cause ([`crate::events::cause`]): what the consumer writes is caused by it.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
+use types::DeadLetterView;
 
 use crate::db::{with_pool, Db};
 use crate::error::{Error, Result};
+use crate::events::cause::{self, Cause};
 use crate::events::outbox;
 use crate::time::now_millis;
 
@@ -19,10 +22,12 @@ use crate::time::now_millis;
 pub trait Consumer: Send + Sync {
     /// Stable name: the key of its progress records and its JetStream durable consumer.
     fn name(&self) -> &str;
-    /// Whether it wants events of this type.
-    fn wants(&self, event_type: &str) -> bool;
+    /// Whether it wants events of this type. An [`EventType::Unknown`] one (written by a
+    /// newer version) is offered too: a consumer that matches known types passes it by.
+    fn wants(&self, event_type: &EventType) -> bool;
     /// Handles one event. Must be idempotent: it may see an event again after a crash.
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String>;
+    /// An error is retried and then parks the event with the error's text.
+    async fn handle(&self, event: &Envelope) -> Result<()>;
     /// True when every replica must see every event because the effect is local to the
     /// replica (its own search index). With JetStream such a consumer gets a durable
     /// consumer and processed-event records per replica; otherwise one replica handles
@@ -34,7 +39,7 @@ pub trait Consumer: Send + Sync {
     /// types it wants, listed, so the embedded dispatcher can give it a lane of its own
     /// and a slow event never holds up the other consumers. `None` (the default) keeps
     /// it in the shared lane.
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
+    fn own_lane(&self) -> Option<&'static [EventType]> {
         None
     }
 }
@@ -58,11 +63,11 @@ impl Consumer for Named {
         &self.name
     }
 
-    fn wants(&self, event_type: &str) -> bool {
+    fn wants(&self, event_type: &EventType) -> bool {
         self.inner.wants(event_type)
     }
 
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> Result<()> {
         self.inner.handle(event).await
     }
 
@@ -70,7 +75,7 @@ impl Consumer for Named {
         self.inner.per_replica()
     }
 
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
+    fn own_lane(&self) -> Option<&'static [EventType]> {
         self.inner.own_lane()
     }
 }
@@ -121,15 +126,17 @@ pub async fn handle_with_retries(
     let mut last_error = String::new();
     // A span per delivery, in the trace of the request that wrote the event.
     let span = tracing::info_span!("events.consume", consumer = consumer.name(), event_type = %event.event_type,
-        message_id = %event.message_id);
+        message_id = %event.message_id, correlation_id = %event.correlation_id,
+        causation_id = event.causation_id.as_deref());
     crate::telemetry::continue_trace(&span, event.trace_parent.as_deref());
     for attempt in 1..=retry.attempts {
-        match tracing::Instrument::instrument(consumer.handle(event), span.clone()).await {
+        let handled = cause::within(Cause::handling(event), consumer.handle(event));
+        match tracing::Instrument::instrument(handled, span.clone()).await {
             Ok(()) => return Ok(Delivered::Handled),
             Err(err) => {
-                tracing::warn!(consumer = consumer.name(), message_id = %event.message_id, attempt, error = %err,
-                    "consumer failed");
-                last_error = err;
+                tracing::warn!(consumer = consumer.name(), message_id = %event.message_id,
+                    correlation_id = %event.correlation_id, attempt, error = %err, "consumer failed");
+                last_error = err.to_string();
                 if attempt < retry.attempts {
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
@@ -137,7 +144,8 @@ pub async fn handle_with_retries(
             }
         }
     }
-    tracing::error!(consumer = consumer.name(), message_id = %event.message_id, "event parked in dead_letters");
+    tracing::error!(consumer = consumer.name(), message_id = %event.message_id,
+        correlation_id = %event.correlation_id, "event parked in dead_letters");
     park(db, consumer.name(), &event.message_id, retry.attempts, &last_error).await?;
     Ok(Delivered::Parked)
 }
@@ -201,18 +209,8 @@ async fn is_processed(db: &Db, consumer: &str, message_id: &str) -> Result<bool>
 
 /// Records the event as handled and moves the consumer's checkpoint, in one transaction.
 async fn record_processed(db: &Db, consumer: &str, message_id: &str) -> Result<()> {
-    let processed = "INSERT INTO processed_events (consumer, message_id, processed_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (consumer, message_id) DO NOTHING";
-    let checkpoint = "INSERT INTO consumer_checkpoints (consumer, last_message_id, handled, updated_at) \
-                      VALUES ($1, $2, 1, $3) ON CONFLICT (consumer) DO UPDATE SET \
-                      last_message_id = excluded.last_message_id, handled = consumer_checkpoints.handled + 1, \
-                      updated_at = excluded.updated_at";
-    let now = now_millis();
     let mut tx = db.begin().await?;
-    crate::with_tx!(&mut tx, |conn| {
-        sqlx::query(processed).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await?;
-        sqlx::query(checkpoint).bind(consumer).bind(message_id).bind(now).execute(&mut *conn).await.map(|_| ())
-    })?;
+    record_batch(&mut tx, consumer, &[message_id]).await?;
     tx.commit().await
 }
 
@@ -237,25 +235,29 @@ async fn park(db: &Db, consumer: &str, message_id: &str, attempts: u32, error: &
     Ok(())
 }
 
-/// An event a consumer gave up on.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DeadLetter {
-    pub consumer: String,
-    pub message_id: String,
-    pub event_type: String,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub attempts: i64,
-    pub last_error: String,
-    pub failed_at: i64,
-}
-
 /// Parked events, newest first.
-pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetter>> {
+pub async fn dead_letters(db: &Db) -> Result<Vec<DeadLetterView>> {
+    type Row = (String, String, String, String, String, i64, String, i64);
     let sql = "SELECT d.consumer, d.message_id, o.event_type, o.aggregate_type, o.aggregate_id, d.attempts, \
                d.last_error, d.failed_at FROM dead_letters d JOIN outbox o ON o.message_id = d.message_id \
                ORDER BY d.failed_at DESC, d.message_id DESC";
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, DeadLetter>(sql).fetch_all(pool).await)?)
+    let rows = with_pool!(db, |pool| sqlx::query_as::<_, Row>(sql).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(consumer, message_id, event_type, aggregate_type, aggregate_id, attempts, last_error, failed_at)| {
+            let event_type = EventType::parse(&event_type);
+            DeadLetterView {
+                consumer,
+                message_id,
+                event_type,
+                aggregate_type,
+                aggregate_id,
+                attempts,
+                last_error,
+                failed_at,
+            }
+        })
+        .collect())
 }
 
 /// The message ids `consumer` parked, oldest first.

@@ -6,6 +6,7 @@
 
 use crate::error;
 
+pub mod cause;
 pub mod consumer;
 pub mod dispatch;
 pub mod jetstream;
@@ -14,9 +15,10 @@ pub mod outbox;
 pub mod runtime;
 pub mod timers;
 
+pub use cause::Cause;
 pub use consumer::{Consumer, Delivered, RetryPolicy};
 pub use dispatch::Dispatcher;
-pub use outbox::{append, Event};
+pub use outbox::{append, chain, Event};
 pub use timers::{TimerHandler, TimerWorker};
 
 use std::future::Future;

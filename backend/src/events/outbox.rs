@@ -1,27 +1,45 @@
-//! Appending to the outbox. The per-aggregate sequence is computed inside the
-//! transaction; the unique (aggregate, seq) key makes two writers that raced on the
-//! same aggregate fail rather than interleave silently.
+//! Appending to and reading the outbox. The per-aggregate sequence is computed inside
+//! the transaction; the unique (aggregate, seq) key makes two writers that raced on the
+//! same aggregate fail rather than interleave silently. Each row carries its correlation
+//! and causation ([`crate::events::cause`]).
 
 use serde::Serialize;
-use types::events::Envelope;
+use types::events::{Envelope, EventPayload, EventType};
 
 use crate::db::{with_pool, with_tx, Db, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
+use crate::events::cause;
 use crate::time::{new_id, now_millis};
 
-/// An event about to be recorded.
+/// An event about to be recorded. Producers make it with [`Event::of`] from a payload
+/// struct of `types::events`, which fixes its type and aggregate type.
 pub struct Event<'a, P: Serialize> {
     pub aggregate_type: &'a str,
     pub aggregate_id: &'a str,
-    pub event_type: &'a str,
+    pub event_type: EventType,
     pub actor: Option<&'a str>,
     pub payload: P,
 }
 
-/// Appends one event in `tx`; returns its message id.
+impl<'a, P: EventPayload> Event<'a, P> {
+    pub fn of(aggregate_id: &'a str, actor: Option<&'a str>, payload: P) -> Event<'a, P> {
+        Event { aggregate_type: P::AGGREGATE_TYPE, aggregate_id, event_type: payload.event_type(), actor, payload }
+    }
+}
+
+/// Appends one event in `tx`; returns its message id. Its correlation and causation are
+/// those of the cause in scope, or a correlation of its own.
 pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<String> {
-    let payload = serde_json::to_string(&event.payload).map_err(|e| Error::internal("encoding an event payload", e))?;
+    // Through a `Value`, whose keys are sorted: the stored text does not depend on the
+    // order of a payload struct's fields.
+    let payload = serde_json::to_value(&event.payload)
+        .and_then(|value| serde_json::to_string(&value))
+        .context("encoding an event payload")?;
     let message_id = new_id();
+    let (correlation_id, causation_id) = match cause::current() {
+        Some(cause) => (cause.correlation_id, cause.causation_id),
+        None => (message_id.clone(), None),
+    };
     let next_seq =
         "SELECT COALESCE(MAX(aggregate_seq), 0) + 1 FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2";
     let seq: i64 = with_tx!(tx, |conn| {
@@ -30,15 +48,17 @@ pub async fn append<P: Serialize>(tx: &mut Tx, event: Event<'_, P>) -> Result<St
     let insert =
         "INSERT INTO outbox (message_id, aggregate_type, aggregate_id, aggregate_seq, event_type, schema_version, \
                   occurred_at, correlation_id, causation_id, actor, payload, trace_parent) \
-                  VALUES ($1, $2, $3, $4, $5, 1, $6, $1, NULL, $7, $8, $9)";
+                  VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11)";
     with_tx!(tx, |conn| {
         sqlx::query(insert)
             .bind(&message_id)
             .bind(event.aggregate_type)
             .bind(event.aggregate_id)
             .bind(seq)
-            .bind(event.event_type)
+            .bind(event.event_type.as_str())
             .bind(now_millis())
+            .bind(&correlation_id)
+            .bind(&causation_id)
             .bind(event.actor)
             .bind(&payload)
             .bind(crate::telemetry::current_trace_parent())
@@ -131,7 +151,7 @@ fn envelope(row: OutboxRow) -> Envelope {
         aggregate_type: row.aggregate_type,
         aggregate_id: row.aggregate_id,
         aggregate_seq: row.aggregate_seq,
-        event_type: row.event_type,
+        event_type: EventType::parse(&row.event_type),
         schema_version: row.schema_version,
         occurred_at: row.occurred_at,
         correlation_id: row.correlation_id,
@@ -147,7 +167,7 @@ fn envelope(row: OutboxRow) -> Envelope {
 pub async fn unprocessed_of_types(
     db: &Db,
     consumer: &str,
-    types: &[&str],
+    types: &[EventType],
     window_ms: i64,
     limit: i64,
 ) -> Result<Vec<Envelope>> {
@@ -165,7 +185,7 @@ pub async fn unprocessed_of_types(
     let rows = with_pool!(db, |pool| {
         let mut query = sqlx::query_as::<_, OutboxRow>(&sql).bind(consumer).bind(window_ms).bind(limit);
         for t in types {
-            query = query.bind(*t);
+            query = query.bind(t.as_str());
         }
         query.fetch_all(pool).await
     })?;
@@ -175,7 +195,7 @@ pub async fn unprocessed_of_types(
 /// Events of `types` whose message id sorts after `after`, in id order (a keyset page:
 /// pass the last id of one page to get the next). Ids are UUIDv7, so this reads the
 /// outbox from a point in time on (see [`id_floor`]).
-pub async fn after_of_types(db: &Db, after: &str, types: &[&str], limit: i64) -> Result<Vec<Envelope>> {
+pub async fn after_of_types(db: &Db, after: &str, types: &[EventType], limit: i64) -> Result<Vec<Envelope>> {
     if types.is_empty() {
         return Ok(Vec::new());
     }
@@ -187,7 +207,7 @@ pub async fn after_of_types(db: &Db, after: &str, types: &[&str], limit: i64) ->
     let rows = with_pool!(db, |pool| {
         let mut query = sqlx::query_as::<_, OutboxRow>(&sql).bind(after).bind(limit);
         for t in types {
-            query = query.bind(*t);
+            query = query.bind(t.as_str());
         }
         query.fetch_all(pool).await
     })?;
@@ -206,6 +226,94 @@ pub fn id_millis(message_id: &str) -> Option<i64> {
     let id = uuid::Uuid::parse_str(message_id).ok()?;
     let (seconds, nanos) = id.get_timestamp()?.to_unix();
     Some(seconds as i64 * 1000 + i64::from(nanos / 1_000_000))
+}
+
+/// The events of one correlation (at most `limit`), in causal order: each after the
+/// event that caused it, siblings and unrelated roots in the order they were written.
+pub async fn correlated(db: &Db, correlation_id: &str, limit: i64) -> Result<Vec<Envelope>> {
+    let sql = format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM outbox WHERE correlation_id = $1 ORDER BY occurred_at, message_id LIMIT $2"
+    );
+    let rows = with_pool!(db, |pool| {
+        sqlx::query_as::<_, OutboxRow>(&sql).bind(correlation_id).bind(limit).fetch_all(pool).await
+    })?;
+    Ok(causal_order(rows.into_iter().map(envelope).collect()))
+}
+
+/// Orders events so that each follows its cause (depth first), keeping the given order
+/// among siblings. An event whose cause is not among them counts as a root.
+pub fn causal_order(events: Vec<Envelope>) -> Vec<Envelope> {
+    use std::collections::{HashMap, HashSet};
+    let ids: HashSet<String> = events.iter().map(|e| e.message_id.clone()).collect();
+    let mut children: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (at, event) in events.iter().enumerate() {
+        match event.causation_id.as_ref().filter(|cause| ids.contains(*cause) && **cause != event.message_id) {
+            Some(cause) => children.entry(cause.clone()).or_default().push(at),
+            None => roots.push(at),
+        }
+    }
+    let mut ordered = Vec::with_capacity(events.len());
+    let mut seen = HashSet::new();
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(at) = stack.pop() {
+        if !seen.insert(at) {
+            continue;
+        }
+        ordered.push(at);
+        if let Some(next) = children.get(&events[at].message_id) {
+            stack.extend(next.iter().rev());
+        }
+    }
+    // A cycle (no event causes its own cause, but stored data may be damaged) is shown last.
+    ordered.extend((0..events.len()).filter(|at| !seen.contains(at)));
+    let mut slots: Vec<Option<Envelope>> = events.into_iter().map(Some).collect();
+    ordered.into_iter().filter_map(|at| slots[at].take()).collect()
+}
+
+/// The most events a chain shows.
+const CHAIN_MAX: i64 = 200;
+
+/// The events of one correlation as the admin shows them: in causal order, each with its
+/// depth, and the request that began them when a request did.
+pub async fn chain(db: &Db, correlation_id: &str) -> Result<types::EventChain> {
+    let events = correlated(db, correlation_id, CHAIN_MAX).await?;
+    let mut depths: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let events: Vec<types::ChainEvent> = events
+        .into_iter()
+        .map(|event| {
+            // Causal order puts every cause before what it caused.
+            let depth = event.causation_id.as_ref().and_then(|cause| depths.get(cause)).map_or(0, |d| d + 1);
+            depths.insert(event.message_id.clone(), depth);
+            types::ChainEvent {
+                message_id: event.message_id,
+                event_type: event.event_type,
+                aggregate_type: event.aggregate_type,
+                aggregate_id: event.aggregate_id,
+                actor: event.actor,
+                occurred_at: event.occurred_at,
+                causation_id: event.causation_id,
+                depth,
+            }
+        })
+        .collect();
+    // A chain a timer or worker began is named after its first event; one a request began,
+    // after the request.
+    let began_with_event = events.iter().any(|e| e.message_id == correlation_id);
+    Ok(types::EventChain {
+        correlation_id: correlation_id.to_string(),
+        request_id: (!began_with_event).then(|| correlation_id.to_string()),
+        events,
+    })
+}
+
+/// The newest event of an aggregate: `(message id, correlation id)`.
+pub async fn latest_of(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Option<(String, String)>> {
+    let sql = "SELECT message_id, correlation_id FROM outbox WHERE aggregate_type = $1 AND aggregate_id = $2 \
+               ORDER BY aggregate_seq DESC LIMIT 1";
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as::<_, (String, String)>(sql).bind(aggregate_type).bind(aggregate_id).fetch_optional(pool).await
+    })?)
 }
 
 /// How many outbox rows exist (for tests that check a rollback took the event too).
@@ -228,5 +336,38 @@ mod tests {
         assert!((before..=after).contains(&made), "{made}");
         assert_eq!(id_millis(&id_floor(made)), None, "a floor is no UUIDv7 (its version nibble is 0)");
         assert_eq!(id_millis("not an id"), None);
+    }
+
+    fn envelope_caused_by(id: &str, cause: Option<&str>) -> Envelope {
+        Envelope {
+            message_id: id.into(),
+            aggregate_type: "test".into(),
+            aggregate_id: id.into(),
+            aggregate_seq: 1,
+            event_type: EventType::parse("TestHappened"),
+            schema_version: 1,
+            occurred_at: 0,
+            correlation_id: "req".into(),
+            causation_id: cause.map(str::to_string),
+            actor: None,
+            payload: serde_json::Value::Null,
+            trace_parent: None,
+        }
+    }
+
+    #[test]
+    fn causal_order_puts_each_event_after_its_cause_whatever_the_clocks_said() {
+        // `c` caused by `b` was stamped before `b` (another replica's clock); `x` names a
+        // cause outside the chain and stands as a root; `self` names itself.
+        let events = vec![
+            envelope_caused_by("c", Some("b")),
+            envelope_caused_by("a", None),
+            envelope_caused_by("b", Some("a")),
+            envelope_caused_by("x", Some("elsewhere")),
+            envelope_caused_by("d", Some("a")),
+            envelope_caused_by("self", Some("self")),
+        ];
+        let ordered: Vec<String> = causal_order(events).into_iter().map(|e| e.message_id).collect();
+        assert_eq!(ordered, ["a", "b", "c", "d", "x", "self"]);
     }
 }

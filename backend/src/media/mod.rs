@@ -13,7 +13,7 @@ pub mod storage;
 use std::sync::Arc;
 
 pub use pipeline::MediaPipeline;
-pub use service::{Media, MediaFiles, MediaLimits, Served, Signature, StoredFiles, UploadExpiryTimer};
+pub use service::{Media, MediaFiles, MediaLimits, Served, Signature, UploadExpiryTimer};
 pub use storage::{ByteRange, FolderStorage, S3Settings, S3Storage, Storage};
 
 use crate::config::Config;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
+use types::events::{EventType, MediaCaptioned, MediaDeleted, MediaRetryRequested, MediaUploaded, StoredFiles};
 use types::{
     ErrorCode, FieldError, LegacyId, LegacyRole, MediaId, MediaState, MediaView, PartTarget, ScanStatus, StoryId,
     UploadRequest, UploadTicket, UserId, VariantView,
@@ -18,7 +18,7 @@ use types::{
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::events::{self, timers, Event};
 use crate::identity::{Role, User};
 use crate::media::model::{self, MediaRow, Variant, ORIGINAL};
@@ -413,9 +413,15 @@ impl Media {
 
         let mut tx = self.db.begin().await?;
         if repo::transition_tx(&mut tx, id, &[MediaState::Uploading], MediaState::Pending).await? {
-            let payload = json!({ "media_id": id, "legacy_id": row.legacy_id, "story_id": row.story_id,
-                "declared_type": row.declared_type, "size": row.size_bytes, "file_name": row.file_name });
-            append(&mut tx, id, "MediaUploaded", Some(&user.id), payload).await?;
+            let uploaded = MediaUploaded {
+                media_id: id.clone(),
+                legacy_id: row.legacy_id.clone(),
+                story_id: row.story_id.clone(),
+                declared_type: row.declared_type.clone(),
+                size: row.size_bytes,
+                file_name: row.file_name.clone(),
+            };
+            events::append(&mut tx, Event::of(id, Some(&user.id), uploaded)).await?;
             tx.commit().await?;
         }
         self.media(Some(user), id).await
@@ -625,15 +631,13 @@ impl Media {
                 "This item was changed meanwhile; reload and try again.",
             ));
         }
-        append(
-            &mut tx,
-            id,
-            "MediaCaptioned",
-            Some(&user.id),
-            json!({ "media_id": id, "legacy_id": row.legacy_id,
-            "story_id": row.story_id, "caption": caption }),
-        )
-        .await?;
+        let captioned = MediaCaptioned {
+            media_id: id.clone(),
+            legacy_id: row.legacy_id.clone(),
+            story_id: row.story_id.clone(),
+            caption: caption.to_string(),
+        };
+        events::append(&mut tx, Event::of(id, Some(&user.id), captioned)).await?;
         tx.commit().await?;
         self.media(Some(user), id).await
     }
@@ -654,14 +658,8 @@ impl Media {
                 .into(),
             ));
         }
-        append(
-            &mut tx,
-            id,
-            "MediaRetryRequested",
-            Some(&user.id),
-            json!({ "media_id": id, "legacy_id": row.legacy_id }),
-        )
-        .await?;
+        let retry = MediaRetryRequested { media_id: id.clone(), legacy_id: row.legacy_id.clone() };
+        events::append(&mut tx, Event::of(id, Some(&user.id), retry)).await?;
         tx.commit().await?;
         self.media(Some(user), id).await
     }
@@ -713,31 +711,23 @@ pub async fn delete_story_media_tx(tx: &mut Tx, story_id: &StoryId, actor_id: &U
     Ok(rows.len())
 }
 
-/// The stored files of a deleted item, carried in its `MediaDeleted` event because the
-/// row is gone by the time they are removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredFiles {
-    /// Names of its variants (`variants/<id>/<name>`).
-    #[serde(default)]
-    pub variants: Vec<String>,
-    /// The storage's handle of an upload that was never completed.
-    #[serde(default)]
-    pub upload_id: Option<String>,
-}
-
-impl StoredFiles {
-    fn of(row: &MediaRow) -> StoredFiles {
-        StoredFiles {
-            variants: row.variants().into_iter().map(|v| v.name).collect(),
-            upload_id: (row.state == MediaState::Uploading).then(|| row.upload_id.clone()),
-        }
+/// The stored files of a deleted item, for its `MediaDeleted` event: the row is gone by
+/// the time they are removed.
+fn stored_files(row: &MediaRow) -> StoredFiles {
+    StoredFiles {
+        variants: row.variants().into_iter().map(|v| v.name).collect(),
+        upload_id: (row.state == MediaState::Uploading).then(|| row.upload_id.clone()),
     }
 }
 
-async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &UserId) -> Result<String> {
-    let payload = json!({ "media_id": row.id, "legacy_id": row.legacy_id, "story_id": row.story_id,
-        "files": StoredFiles::of(row) });
-    append(tx, &row.id, "MediaDeleted", Some(actor_id), payload).await
+async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &str) -> Result<String> {
+    let deleted = MediaDeleted {
+        media_id: row.id.clone(),
+        legacy_id: row.legacy_id.clone(),
+        story_id: row.story_id.clone(),
+        files: stored_files(row),
+    };
+    events::append(tx, Event::of(&row.id, Some(actor_id), deleted)).await
 }
 
 /// The consumer that removes a deleted item's files (`MediaDeleted`): after the commit,
@@ -754,17 +744,14 @@ impl events::Consumer for MediaFiles {
         FILES_CONSUMER
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type == "MediaDeleted"
+    fn wants(&self, event_type: &EventType) -> bool {
+        *event_type == EventType::MediaDeleted
     }
 
-    async fn handle(&self, event: &types::events::Envelope) -> std::result::Result<(), String> {
+    async fn handle(&self, event: &types::events::Envelope) -> Result<()> {
         // Events from before the files were listed name none: the original still goes.
-        let files: StoredFiles = match event.payload.get("files") {
-            Some(files) => serde_json::from_value(files.clone()).map_err(|e| format!("unreadable files list: {e}"))?,
-            None => StoredFiles::default(),
-        };
-        self.0.remove_files(&MediaId::from(event.aggregate_id.as_str()), &files).await.map_err(|e| e.to_string())
+        let deleted: MediaDeleted = event.payload_as().context("decoding a MediaDeleted payload")?;
+        self.0.remove_files(&deleted.media_id, &deleted.files).await
     }
 }
 
@@ -786,16 +773,6 @@ fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, stor
             (Some(_), None) => manages,
         };
     Access { read, edit: read && (uploader || manages) }
-}
-
-async fn append(
-    tx: &mut Tx,
-    id: &str,
-    event_type: &str,
-    actor: Option<&str>,
-    payload: serde_json::Value,
-) -> Result<String> {
-    events::append(tx, Event { aggregate_type: "media", aggregate_id: id, event_type, actor, payload }).await
 }
 
 /// The name without any folder part a browser may have sent, checked for length.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tracing::Instrument;
-use types::events::Envelope;
+use types::events::{Envelope, EventType};
 
 use crate::db::Db;
 use crate::events::Consumer;
@@ -24,16 +24,16 @@ pub const CONSUMER: &str = "search";
 /// Events that change what a story or legacy document holds. `LegacyUpdated` and
 /// `LegacyDeleted` are not emitted yet; they are handled so the day they are, the
 /// index follows.
-pub const EVENTS: &[&str] = &[
-    "StoryCreated",
-    "StoryUpdated",
-    "StoryDeleted",
-    "LegacyCreated",
-    "LegacyUpdated",
-    "LegacyDeleted",
-    "MediaProcessed",
-    "MediaCaptioned",
-    "MediaDeleted",
+pub const EVENTS: &[EventType] = &[
+    EventType::StoryCreated,
+    EventType::StoryUpdated,
+    EventType::StoryDeleted,
+    EventType::LegacyCreated,
+    EventType::LegacyUpdated,
+    EventType::LegacyDeleted,
+    EventType::MediaProcessed,
+    EventType::MediaCaptioned,
+    EventType::MediaDeleted,
 ];
 
 pub struct Indexer {
@@ -53,8 +53,8 @@ impl Consumer for Indexer {
         CONSUMER
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        EVENTS.contains(&event_type)
+    fn wants(&self, event_type: &EventType) -> bool {
+        EVENTS.contains(event_type)
     }
 
     /// Each replica keeps its own index, so each must see every event.
@@ -62,13 +62,13 @@ impl Consumer for Indexer {
         true
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> crate::error::Result<()> {
         let targets = targets(event);
         if targets.is_empty() {
             return Ok(());
         }
         let span = tracing::info_span!("search.index", documents = targets.len());
-        self.index.refresh(&self.db, &targets, &event.message_id).instrument(span).await.map_err(|err| err.to_string())
+        self.index.refresh(&self.db, &targets, &event.message_id).instrument(span).await
     }
 }
 
@@ -76,16 +76,16 @@ impl Consumer for Indexer {
 pub(crate) fn targets(event: &Envelope) -> Vec<Target> {
     let id = event.aggregate_id.clone();
     let legacy_of_story = event.payload.get("legacy_id").and_then(|v| v.as_str()).map(|l| Target::Legacy(l.into()));
-    match event.event_type.as_str() {
+    match event.event_type {
         // A story's visibility decides whether its legacy has a public story, which
         // decides who may find the legacy.
-        "StoryCreated" | "StoryUpdated" | "StoryDeleted" => {
+        EventType::StoryCreated | EventType::StoryUpdated | EventType::StoryDeleted => {
             std::iter::once(Target::Story(id)).chain(legacy_of_story).collect()
         }
-        "LegacyCreated" => vec![Target::Legacy(id)],
+        EventType::LegacyCreated => vec![Target::Legacy(id)],
         // Stories carry their legacy's name.
-        "LegacyUpdated" | "LegacyDeleted" => vec![Target::LegacyWithStories(id)],
-        "MediaProcessed" | "MediaCaptioned" | "MediaDeleted" => vec![Target::Media(id)],
+        EventType::LegacyUpdated | EventType::LegacyDeleted => vec![Target::LegacyWithStories(id)],
+        EventType::MediaProcessed | EventType::MediaCaptioned | EventType::MediaDeleted => vec![Target::Media(id)],
         _ => Vec::new(),
     }
 }
@@ -102,7 +102,7 @@ mod tests {
             aggregate_type: "story".into(),
             aggregate_id: id.into(),
             aggregate_seq: 1,
-            event_type: event_type.into(),
+            event_type: EventType::parse(event_type),
             schema_version: 1,
             occurred_at: 0,
             correlation_id: "m".into(),

@@ -2,7 +2,6 @@
 //! transaction per write that also appends the outbox event, idempotent creates and
 //! version-checked updates.
 
-use serde_json::json;
 use types::{
     ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryId,
     StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
@@ -18,6 +17,10 @@ use crate::stories::permissions::{self, Reader, StoryFacts};
 use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
 use crate::validate::{self, Problems};
+use types::events::{
+    EventPayload, LegacyCreated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated, StoryDeleted, StorySaved,
+    StoryUpdated,
+};
 
 const PAGE_MAX: i64 = 100;
 
@@ -95,10 +98,10 @@ impl Stories {
         }
         repo::insert_legacy_tx(&mut tx, &row).await?;
         repo::add_member_tx(&mut tx, &row.id, &user.id, LegacyRole::Owner).await?;
-        let payload = json!({ "legacy_id": row.id, "name": row.name });
-        append(&mut tx, "legacy", &row.id, "LegacyCreated", user, payload).await?;
-        let member = json!({ "legacy_id": row.id, "user_id": user.id, "role": "owner" });
-        append(&mut tx, "legacy", &row.id, "MemberAdded", user, member).await?;
+        let created = LegacyCreated { legacy_id: row.id.clone(), name: row.name.clone() };
+        append(&mut tx, &row.id, user, created).await?;
+        let member = MemberAdded { legacy_id: row.id.clone(), user_id: user.id.clone(), role: LegacyRole::Owner };
+        append(&mut tx, &row.id, user, member).await?;
         tx.commit().await?;
         Ok(legacy_view(row, Some(LegacyRole::Owner)))
     }
@@ -185,11 +188,13 @@ impl Stories {
                 "A legacy needs at least one owner. Make someone else an owner first.",
             ));
         }
-        let (event_type, payload) = match role {
-            Some(role) => ("MemberRoleChanged", json!({ "legacy_id": legacy_id, "user_id": member_id, "role": role })),
-            None => ("MemberRemoved", json!({ "legacy_id": legacy_id, "user_id": member_id })),
+        let (legacy, member) = (legacy_id.clone(), member_id.clone());
+        match role {
+            Some(role) => {
+                append(&mut tx, legacy_id, user, MemberRoleChanged { legacy_id: legacy, user_id: member, role }).await?
+            }
+            None => append(&mut tx, legacy_id, user, MemberRemoved { legacy_id: legacy, user_id: member }).await?,
         };
-        append(&mut tx, "legacy", legacy_id, event_type, user, payload).await?;
         tx.commit().await
     }
 
@@ -237,8 +242,8 @@ impl Stories {
                 .await?
                 .ok_or_else(invalid_invitation)?;
         if repo::add_member_tx(&mut tx, &legacy_id, &user.id, role).await? {
-            let payload = json!({ "legacy_id": legacy_id, "user_id": user.id, "role": role });
-            append(&mut tx, "legacy", &legacy_id, "MemberAdded", user, payload).await?;
+            let member = MemberAdded { legacy_id: legacy_id.clone(), user_id: user.id.clone(), role };
+            append(&mut tx, &legacy_id, user, member).await?;
         }
         tx.commit().await?;
         Ok(legacy_id)
@@ -300,9 +305,18 @@ impl Stories {
             autosave: false,
         };
         repo::insert_revision_tx(&mut tx, &id, &first).await?;
-        let payload = json!({ "story_id": id, "legacy_id": legacy_id, "version": 1, "title": title,
-            "visibility": visibility, "status": status, "tags": tags });
-        append(&mut tx, "story", &id, "StoryCreated", user, payload).await?;
+        let created = StoryCreated {
+            story: StorySaved {
+                story_id: id.clone(),
+                legacy_id: legacy_id.clone(),
+                version: 1,
+                title,
+                visibility,
+                status,
+                tags,
+            },
+        };
+        append(&mut tx, &id, user, created).await?;
         tx.commit().await?;
         self.story(Some(user), &id).await
     }
@@ -384,10 +398,21 @@ impl Stories {
             autosave: update.autosave,
         };
         let revision = record_revision(&mut tx, id, &save, saved_last_by_them).await?;
-        let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "version": version, "title": title,
-            "visibility": visibility, "status": status, "tags": tags, "restored_from": restored_from,
-            "revision": revision, "autosave": update.autosave });
-        append(&mut tx, "story", id, "StoryUpdated", user, payload).await?;
+        let updated = StoryUpdated {
+            story: StorySaved {
+                story_id: id.clone(),
+                legacy_id: current.legacy_id.clone(),
+                version,
+                title,
+                visibility,
+                status,
+                tags,
+            },
+            restored_from,
+            revision,
+            autosave: update.autosave,
+        };
+        append(&mut tx, id, user, updated).await?;
         tx.commit().await?;
         self.story(Some(user), id).await
     }
@@ -414,8 +439,9 @@ impl Stories {
         }
         let mut tx = self.db.begin().await?;
         let media = delete_with_media_tx(&mut tx, id, user).await?;
-        let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "media_deleted": media });
-        append(&mut tx, "story", id, "StoryDeleted", user, payload).await?;
+        let deleted =
+            StoryDeleted { story_id: id.clone(), legacy_id: current.legacy_id, media_deleted: media, moderated: false };
+        append(&mut tx, id, user, deleted).await?;
         tx.commit().await
     }
 
@@ -558,9 +584,8 @@ impl Stories {
         }
         if action == "remove" {
             let media = delete_with_media_tx(&mut tx, &story_id, user).await?;
-            let payload =
-                json!({ "story_id": story_id, "legacy_id": legacy_id, "moderated": true, "media_deleted": media });
-            append(&mut tx, "story", &story_id, "StoryDeleted", user, payload).await?;
+            let deleted = StoryDeleted { story_id: story_id.clone(), legacy_id, media_deleted: media, moderated: true };
+            append(&mut tx, &story_id, user, deleted).await?;
         }
         tx.commit().await
     }
@@ -608,13 +633,13 @@ async fn record_revision(
 /// event), in the caller's transaction; returns how many media items went with it. The
 /// media row's foreign key refuses a story deleted from under its media, so an upload
 /// attached meanwhile makes this fail (a conflict to retry) rather than outlive it.
-async fn delete_with_media_tx(tx: &mut Tx, story_id: &StoryId, user: &User) -> Result<usize> {
+async fn delete_with_media_tx(tx: &mut Tx, story_id: &StoryId, user: &User) -> Result<u64> {
     let media = crate::media::service::delete_story_media_tx(tx, story_id, &user.id).await?;
     match repo::delete_story_tx(tx, story_id).await {
         Err(Error::Database(sqlx::Error::Database(err))) if err.is_foreign_key_violation() => Err(Error::Conflict(
             "A photo or recording was being added to this story while it was deleted. Try deleting it again.".into(),
         )),
-        other => other.map(|_| media),
+        other => other.map(|_| media as u64),
     }
 }
 
@@ -646,15 +671,8 @@ fn story_refusal(reader: Reader, story: &StoryRow, message: &str) -> Error {
     }
 }
 
-async fn append(
-    tx: &mut Tx,
-    aggregate_type: &str,
-    id: &str,
-    event_type: &str,
-    user: &User,
-    payload: serde_json::Value,
-) -> Result<String> {
-    events::append(tx, Event { aggregate_type, aggregate_id: id, event_type, actor: Some(&user.id), payload }).await
+async fn append<P: EventPayload>(tx: &mut Tx, id: &str, user: &User, payload: P) -> Result<String> {
+    events::append(tx, Event::of(id, Some(&user.id), payload)).await
 }
 
 fn invalid_invitation() -> Error {

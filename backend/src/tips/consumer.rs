@@ -5,23 +5,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
-use types::events::Envelope;
-use types::{TipAction, TipId, TipKind};
+use types::events::{Envelope, EventType, TipFeedback};
+use types::{TipAction, TipKind};
 
+use crate::error::{Context, Result};
 use crate::events::Consumer;
 use crate::tips::Tips;
-
-#[derive(Deserialize)]
-struct Feedback {
-    feedback_id: String,
-    tip_id: String,
-    user_id: String,
-    action: TipAction,
-    kind: String,
-    #[serde(default)]
-    arm: String,
-}
 
 pub struct TipsConsumer(pub Arc<Tips>);
 
@@ -31,22 +20,16 @@ impl Consumer for TipsConsumer {
         "tips"
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        event_type == "TipFeedback"
+    fn wants(&self, event_type: &EventType) -> bool {
+        *event_type == EventType::TipFeedback
     }
 
-    async fn handle(&self, event: &Envelope) -> std::result::Result<(), String> {
-        let feedback: Feedback =
-            serde_json::from_value(event.payload.clone()).map_err(|e| format!("TipFeedback payload: {e}"))?;
-        self.0
-            .learn(&feedback.feedback_id, &feedback.user_id, feedback.action, &feedback.arm)
-            .await
-            .map_err(|e| e.to_string())?;
+    async fn handle(&self, event: &Envelope) -> Result<()> {
+        let feedback: TipFeedback = event.payload_as().context("decoding a TipFeedback payload")?;
+        self.0.learn(&feedback.feedback_id, &feedback.user_id, feedback.action, &feedback.arm).await?;
         if feedback.action == TipAction::Done && feedback.kind == TipKind::Todo.as_str() {
-            if let Some(tip) =
-                self.0.tip_row(&TipId::from(feedback.tip_id.as_str())).await.map_err(|e| e.to_string())?
-            {
-                self.0.ensure_completion(&tip).await.map_err(|e| e.to_string())?;
+            if let Some(tip) = self.0.tip_row(&feedback.tip_id).await? {
+                self.0.ensure_completion(&tip).await?;
             }
         }
         Ok(())

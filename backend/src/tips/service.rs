@@ -35,6 +35,7 @@ use crate::tips::policy::{ArmStats, Policy, PolicyFactory};
 use crate::tips::todoist::{Todoist, TodoistSettings};
 use crate::tips::{repo, sources};
 use crate::vault::Vault;
+use types::events::{ConnectorConnected, ConnectorDisconnected, EventPayload, TipFeedback, TipRecommended};
 
 /// How long a connect attempt may take at the provider.
 const OAUTH_STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -237,15 +238,8 @@ impl Tips {
         let sealed = self.vault.seal(&serde_json::to_string(&credential).context("encoding a connector credential")?);
         let mut tx = self.db.begin().await?;
         repo::connect_tx(&mut tx, &user.id, name, &sealed, now).await?;
-        append(
-            &mut tx,
-            "connector",
-            &connection_id(name, &user.id),
-            "ConnectorConnected",
-            Some(&user.id),
-            json!({ "connector": name, "user_id": user.id }),
-        )
-        .await?;
+        let connected = ConnectorConnected { connector: name.to_string(), user_id: user.id.clone() };
+        append(&mut tx, &connection_id(name, &user.id), Some(&user.id), connected).await?;
         tx.commit().await?;
         tracing::info!(connector = name, user_id = %user.id, "connector connected");
         self.connector_view(user, name).await
@@ -256,15 +250,9 @@ impl Tips {
         self.connector(name)?;
         let mut tx = self.db.begin().await?;
         if repo::disconnect_tx(&mut tx, &user.id, name, None, now_millis()).await? {
-            append(
-                &mut tx,
-                "connector",
-                &connection_id(name, &user.id),
-                "ConnectorDisconnected",
-                Some(&user.id),
-                json!({ "connector": name, "user_id": user.id, "reason": "user" }),
-            )
-            .await?;
+            let disconnected =
+                ConnectorDisconnected { connector: name.to_string(), user_id: user.id.clone(), reason: "user".into() };
+            append(&mut tx, &connection_id(name, &user.id), Some(&user.id), disconnected).await?;
         }
         tx.commit().await?;
         tracing::info!(connector = name, user_id = %user.id, "connector disconnected");
@@ -314,15 +302,12 @@ impl Tips {
             Err(FetchError::Unauthorized(reason)) => {
                 let mut tx = self.db.begin().await?;
                 if repo::disconnect_tx(&mut tx, &row.user_id, name, Some(&reason), now).await? {
-                    append(
-                        &mut tx,
-                        "connector",
-                        &connection_id(name, &row.user_id),
-                        "ConnectorDisconnected",
-                        None,
-                        json!({ "connector": name, "user_id": row.user_id, "reason": "refused by provider" }),
-                    )
-                    .await?;
+                    let disconnected = ConnectorDisconnected {
+                        connector: name.to_string(),
+                        user_id: row.user_id.clone(),
+                        reason: "refused by provider".into(),
+                    };
+                    append(&mut tx, &connection_id(name, &row.user_id), None, disconnected).await?;
                 }
                 tx.commit().await?;
                 tracing::warn!(connector = name, user_id = %row.user_id, "provider refused the token; disconnected");
@@ -413,18 +398,16 @@ impl Tips {
             };
             let mut tx = self.db.begin().await?;
             repo::insert_tip_tx(&mut tx, &row).await?;
-            append(
-                &mut tx,
-                "tip",
-                &row.id,
-                "TipRecommended",
-                Some(&user.id),
-                json!({
-                    "tip_id": row.id, "user_id": user.id, "kind": row.kind, "source": row.source, "arm": row.arm,
-                    "policy": row.policy, "candidate_key": row.candidate_key,
-                }),
-            )
-            .await?;
+            let recommended = TipRecommended {
+                tip_id: row.id.clone(),
+                user_id: user.id.clone(),
+                kind: row.kind.clone(),
+                source: row.source.clone(),
+                arm: row.arm.clone(),
+                policy: row.policy.clone(),
+                candidate_key: row.candidate_key.clone(),
+            };
+            append(&mut tx, &row.id, Some(&user.id), recommended).await?;
             tx.commit().await?;
             tracing::info!(tip_id = %row.id, kind = %row.kind, arm = %row.arm, "tip recommended");
             Ok(row.tip())
@@ -491,18 +474,16 @@ impl Tips {
             false
         };
         if recorded {
-            append(
-                &mut tx,
-                "tip",
-                tip_id,
-                "TipFeedback",
-                Some(&user.id),
-                json!({
-                    "feedback_id": feedback_id, "tip_id": tip_id, "user_id": user.id, "action": action,
-                    "kind": tip.kind, "source": tip.source, "arm": tip.arm,
-                }),
-            )
-            .await?;
+            let feedback = TipFeedback {
+                feedback_id: feedback_id.clone(),
+                tip_id: tip_id.clone(),
+                user_id: user.id.clone(),
+                action,
+                kind: tip.kind.clone(),
+                source: tip.source.clone(),
+                arm: tip.arm.clone(),
+            };
+            append(&mut tx, tip_id, Some(&user.id), feedback).await?;
         }
         let outcome = repo::tip(&mut tx, tip_id).await?.and_then(|t| t.outcome).and_then(|o| TipAction::parse(&o));
         tx.commit().await?;
@@ -664,15 +645,8 @@ pub fn fresh(candidates: Vec<Candidate>, past: &[repo::PastTip], now: i64) -> Ve
     kept
 }
 
-async fn append(
-    tx: &mut Tx,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    event_type: &str,
-    actor: Option<&str>,
-    payload: serde_json::Value,
-) -> Result<()> {
-    events::append(tx, Event { aggregate_type, aggregate_id, event_type, actor, payload }).await?;
+async fn append<P: EventPayload>(tx: &mut Tx, aggregate_id: &str, actor: Option<&str>, payload: P) -> Result<()> {
+    events::append(tx, Event::of(aggregate_id, actor, payload)).await?;
     Ok(())
 }
 

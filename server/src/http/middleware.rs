@@ -31,6 +31,7 @@ pub fn wrap(router: Router, timeout: Duration) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(correlate_events))
             .layer(axum::middleware::from_fn(record_metrics))
             .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
                 ApiFailure::new(ApiError::internal()).into_response()
@@ -65,6 +66,17 @@ fn request_span(request: &Request) -> tracing::Span {
     let incoming = request.headers().get("traceparent").and_then(|v| v.to_str().ok());
     backend::telemetry::continue_trace(&span, incoming);
     span
+}
+
+/// Runs the request with its id as the correlation of every event it writes, so the
+/// admin can show what one request set off (ADR 0020). A client's own `x-request-id` is
+/// kept when it is usable as one (`backend::events::Cause::request`).
+async fn correlate_events(request: Request, next: Next) -> Response {
+    let request_id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+    match request_id.and_then(backend::events::Cause::request) {
+        Some(cause) => backend::events::cause::within(cause, next.run(request)).await,
+        None => next.run(request).await,
+    }
 }
 
 /// Copies the matched route pattern onto the response so [`record_metrics`], which runs

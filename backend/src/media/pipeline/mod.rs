@@ -31,12 +31,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::json;
 use tracing::Instrument;
-use types::events::Envelope;
+use types::events::{Envelope, EventType, MediaProcessingEnded};
 use types::{MediaKind, MediaMeta, MediaState, ScanStatus};
 
 use crate::config::Config;
+use crate::error::Context;
 use crate::events::{self, Consumer, Event};
 use crate::media::model::{self, MediaRow, Variant, ORIGINAL};
 use crate::media::service::human_bytes;
@@ -123,15 +123,14 @@ impl MediaPipeline {
 
     /// Processes one item. `Ok` when the item is done with (processed now, earlier, or
     /// gone); `Err` when it should be tried again later.
-    pub async fn process(&self, id: &str) -> Result<(), String> {
+    pub async fn process(&self, id: &str) -> crate::Result<()> {
         let id = &types::MediaId::from(id);
         let db = self.media.db();
-        let transient = |e: crate::Error| e.to_string();
-        let Some(row) = repo::find(db, id).await.map_err(transient)? else { return Ok(()) };
+        let Some(row) = repo::find(db, id).await? else { return Ok(()) };
         if !matches!(row.state, MediaState::Pending | MediaState::Processing) {
             return Ok(());
         }
-        if !repo::claim_for_processing(db, id).await.map_err(transient)? {
+        if !repo::claim_for_processing(db, id).await? {
             return Ok(());
         }
         let started = std::time::Instant::now();
@@ -153,7 +152,9 @@ impl MediaPipeline {
             Err(Stop::Fail(why)) => (MediaState::Failed, Some(sentence(&why))),
             Err(Stop::Transient(why)) => {
                 tracing::warn!(media_id = %id, error = %why, "media processing will be retried");
-                return Err(why);
+                // A problem of this server (storage or clamd unreachable, the work folder):
+                // the bus tries again with backoff.
+                return Err(crate::Error::Unavailable(why));
             }
         };
         self.finish(&row, state, failure.as_deref(), &found).await?;
@@ -374,15 +375,15 @@ impl MediaPipeline {
         state: MediaState,
         failure: Option<&str>,
         found: &Findings,
-    ) -> Result<(), String> {
+    ) -> crate::Result<()> {
         let mut meta = found.meta.clone();
         if !found.notes.is_empty() {
             meta.note = Some(found.notes.join(" "));
         }
-        let meta = serde_json::to_string(&meta).map_err(|e| e.to_string())?;
+        let meta = serde_json::to_string(&meta).context("encoding media metadata")?;
         let variants: Vec<&Variant> =
             if state == MediaState::Ready { found.files.iter().map(|(v, _)| v).collect() } else { Vec::new() };
-        let variants = serde_json::to_string(&variants).map_err(|e| e.to_string())?;
+        let variants = serde_json::to_string(&variants).context("encoding media variants")?;
         let scan = found.scan.unwrap_or(ScanStatus::Pending);
         let kind = found.kind;
         let outcome = repo::Outcome {
@@ -401,19 +402,20 @@ impl MediaPipeline {
                 // Finished meanwhile by another delivery, or deleted: nothing to record.
                 return Ok(false);
             }
-            let event_type = if state == MediaState::Ready { "MediaProcessed" } else { "MediaFailed" };
-            let payload = json!({ "media_id": row.id, "legacy_id": row.legacy_id, "story_id": row.story_id,
-                "state": state.as_str(), "kind": kind, "scan": scan.as_str(), "failure": failure });
-            events::append(
-                &mut tx,
-                Event { aggregate_type: "media", aggregate_id: &row.id, event_type, actor: None, payload },
-            )
-            .await?;
+            let ended = MediaProcessingEnded {
+                media_id: row.id.clone(),
+                legacy_id: row.legacy_id.clone(),
+                story_id: row.story_id.clone(),
+                state,
+                kind: found.kind,
+                scan,
+                failure: failure.map(str::to_string),
+            };
+            events::append(&mut tx, Event::of(&row.id, None, ended)).await?;
             tx.commit().await?;
             Ok::<_, crate::Error>(true)
         }
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         if !recorded {
             tracing::info!(media_id = %row.id, "media outcome not recorded: the item changed meanwhile");
             if matches!(repo::find(db, &row.id).await, Ok(None)) {
@@ -433,16 +435,16 @@ impl Consumer for MediaPipeline {
         CONSUMER_NAME
     }
 
-    fn wants(&self, event_type: &str) -> bool {
-        matches!(event_type, "MediaUploaded" | "MediaRetryRequested")
+    fn wants(&self, event_type: &EventType) -> bool {
+        matches!(event_type, EventType::MediaUploaded | EventType::MediaRetryRequested)
     }
 
     /// A transcode may take minutes: its own lane keeps search and webhooks flowing.
-    fn own_lane(&self) -> Option<&'static [&'static str]> {
-        Some(&["MediaUploaded", "MediaRetryRequested"])
+    fn own_lane(&self) -> Option<&'static [EventType]> {
+        Some(&[EventType::MediaUploaded, EventType::MediaRetryRequested])
     }
 
-    async fn handle(&self, event: &Envelope) -> Result<(), String> {
+    async fn handle(&self, event: &Envelope) -> crate::Result<()> {
         if event.aggregate_type != "media" {
             return Ok(());
         }
