@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod flash;
 pub mod media;
+pub mod routes;
 pub mod search;
 pub mod stories;
 pub mod text;
