@@ -46,6 +46,29 @@ where
     }
 }
 
+/// A page's list as cards once loaded, or the `empty` sentence when there is none.
+#[component]
+pub fn CardList<T, C, V>(data: Resource<Result<Vec<T>, ApiError>>, empty: &'static str, card: C) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    C: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let render = move |items: Vec<T>| {
+        if items.is_empty() {
+            return view! { <p>{empty}</p> }.into_any();
+        }
+        let card = card.clone();
+        view! {
+            <ul class="card-list">
+                {items.into_iter().map(|item| view! { <li class="card">{card(item)}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! { <Loaded data render/> }
+}
+
 /// Formats unix milliseconds as a UTC date and time.
 pub fn format_time(millis: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");

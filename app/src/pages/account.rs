@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{AccountOverview, SessionView};
+use types::{routes, AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
@@ -37,7 +37,7 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
         </section>
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">{if has_password { "Change password" } else { "Set a password" }}</h2>
-            <form method="post" action="/auth/password" class="stack" novalidate>
+            <form method="post" action=routes::form::PASSWORD class="stack" novalidate>
                 {has_password.then(|| view! {
                     <Field label="Current password" name="current_password" kind="password"
                         autocomplete="current-password" error=error("current_password")/>
@@ -66,7 +66,7 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
             <ul class="session-list">
                 {sessions.into_iter().map(|s| view! { <SessionItem session=s/> }).collect_view()}
             </ul>
-            <form method="post" action="/auth/sessions/revoke-others">
+            <form method="post" action=routes::form::REVOKE_OTHER_SESSIONS>
                 <button type="submit">"Sign out everywhere else"</button>
             </form>
         </section>
@@ -87,7 +87,7 @@ fn SessionItem(session: SessionView) -> impl IntoView {
                     " · since " {format_time(session.created_at)} " · last seen " {format_time(session.last_seen_at)}
                 </small>
             </div>
-            <form method="post" action="/auth/sessions/revoke">
+            <form method="post" action=routes::form::REVOKE_SESSION>
                 <input type="hidden" name="id" value=session.id.clone()/>
                 <button type="submit" aria-label=format!("{label} session from {}", session.user_agent)>{label}</button>
             </form>

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use types::routes;
 
 use crate::api::{load_prompt, load_story};
 use crate::components::form::FlashMessage;
@@ -38,7 +39,7 @@ pub fn NewStoryPage() -> impl IntoView {
                 view! {
                     {prompt.map(|text| view! { <p class="story-prompt"><span class="note">"Prompt: "</span>{text}</p> })}
                     <StoryEditor
-                        action=format!("/legacies/{legacy_id}/stories")
+                        action=routes::fill(routes::form::CREATE_STORY, &[&legacy_id])
                         story_id=None
                         legacy_id=legacy_id.clone()
                         version=0
@@ -72,7 +73,7 @@ pub fn EditStoryPage() -> impl IntoView {
                         <h1>"Edit story"</h1>
                         <FlashMessage flash=flash.clone()/>
                         <StoryEditor
-                            action=format!("/stories/{}", story.id)
+                            action=routes::fill(routes::form::UPDATE_STORY, &[&story.id])
                             story_id=Some(story.id.clone())
                             legacy_id=story.legacy_id.clone()
                             version=story.version

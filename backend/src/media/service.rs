@@ -468,6 +468,33 @@ impl Media {
         Ok(self.view(row, &access))
     }
 
+    /// A legacy's media (its own and its stories') that the reader may see, oldest first;
+    /// "not found" for a legacy the reader cannot see, as the legacy itself answers. The
+    /// legacy's visibility is the stories capability's rule, asked through its service.
+    pub async fn legacy_media(
+        &self,
+        stories: &crate::stories::Stories,
+        user: Option<&User>,
+        legacy_id: &str,
+    ) -> Result<(types::LegacyView, Vec<MediaView>)> {
+        let legacy = stories.legacy(user, legacy_id).await?;
+        let media = self.list(user, legacy_id, None).await?;
+        Ok((legacy, media))
+    }
+
+    /// A story and its media that the reader may see, oldest first; "not found" for a
+    /// story the reader cannot read.
+    pub async fn story_media(
+        &self,
+        stories: &crate::stories::Stories,
+        user: Option<&User>,
+        story_id: &str,
+    ) -> Result<(types::StoryView, Vec<MediaView>)> {
+        let story = stories.story(user, story_id).await?;
+        let media = self.list(user, &story.legacy_id, Some(story_id)).await?;
+        Ok((story, media))
+    }
+
     /// What a legacy (or one of its stories) holds that this reader may see, oldest first.
     pub async fn list(&self, user: Option<&User>, legacy_id: &str, story_id: Option<&str>) -> Result<Vec<MediaView>> {
         let rows = repo::list(&self.db, legacy_id, story_id, LIST_MAX).await?;

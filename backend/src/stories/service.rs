@@ -392,7 +392,9 @@ impl Stories {
         ))
     }
 
-    pub async fn delete_story(&self, user: &User, id: &str) -> Result<()> {
+    /// Deletes a story and its media; returns the id of the legacy it belonged to (where
+    /// a page goes next).
+    pub async fn delete_story(&self, user: &User, id: &str) -> Result<String> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
         if !policy::can_delete(reader, story_facts(&current)) {
@@ -402,7 +404,8 @@ impl Stories {
         let media = delete_with_media_tx(&mut tx, id, user).await?;
         let payload = json!({ "story_id": id, "legacy_id": current.legacy_id, "media_deleted": media });
         append(&mut tx, "story", id, "StoryDeleted", user, payload).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(current.legacy_id)
     }
 
     /// Stories the reader may read, newest change first, in pages of `limit`.
