@@ -29,52 +29,37 @@ const fn signed_in(path: &'static str) -> Page {
     Page { path, needs_sign_in: true }
 }
 
-pub const HOME: Page = open("/");
-pub const SIGN_IN: Page = open("/signin");
-pub const SIGN_UP: Page = open("/signup");
-pub const ACCOUNT: Page = signed_in("/account");
-pub const LEGACIES: Page = signed_in("/legacies");
-pub const LEGACY: Page = open("/legacies/{id}");
-pub const NEW_STORY: Page = signed_in("/legacies/{id}/new");
-pub const MEMBERS: Page = signed_in("/legacies/{id}/members");
-pub const LEGACY_MEDIA: Page = open("/legacies/{id}/media");
-pub const STORY: Page = open("/stories/{id}");
-pub const EDIT_STORY: Page = signed_in("/stories/{id}/edit");
-pub const HISTORY: Page = open("/stories/{id}/history");
-pub const INVITATION: Page = signed_in("/invitations/{token}");
-pub const MODERATION: Page = signed_in("/moderation");
-pub const SEARCH: Page = open("/search");
-pub const TIPS: Page = signed_in("/tips");
-pub const CONNECT: Page = signed_in("/connect");
-pub const DELIVERIES: Page = open("/admin/deliveries");
-pub const DELIVERY: Page = open("/admin/deliveries/{id}");
-pub const WEBHOOKS: Page = open("/admin/webhooks");
-pub const DEAD_LETTERS: Page = open("/admin/dead-letters");
+/// Page constants and `PAGES`, every page in the order the app's router lists them.
+macro_rules! pages {
+    ($($name:ident = $access:ident($path:literal),)*) => {
+        $(pub const $name: Page = $access($path);)*
+        pub const PAGES: &[Page] = &[$($name),*];
+    };
+}
 
-/// Every page, in the order the app's router lists them.
-pub const PAGES: &[Page] = &[
-    HOME,
-    SIGN_IN,
-    SIGN_UP,
-    ACCOUNT,
-    LEGACIES,
-    LEGACY,
-    NEW_STORY,
-    MEMBERS,
-    LEGACY_MEDIA,
-    STORY,
-    EDIT_STORY,
-    HISTORY,
-    INVITATION,
-    MODERATION,
-    SEARCH,
-    TIPS,
-    CONNECT,
-    DELIVERIES,
-    DELIVERY,
-    WEBHOOKS,
-    DEAD_LETTERS,
-];
+pages! {
+    HOME = open("/"),
+    SIGN_IN = open("/signin"),
+    SIGN_UP = open("/signup"),
+    ACCOUNT = signed_in("/account"),
+    LEGACIES = signed_in("/legacies"),
+    LEGACY = open("/legacies/{id}"),
+    NEW_STORY = signed_in("/legacies/{id}/new"),
+    MEMBERS = signed_in("/legacies/{id}/members"),
+    LEGACY_MEDIA = open("/legacies/{id}/media"),
+    STORY = open("/stories/{id}"),
+    EDIT_STORY = signed_in("/stories/{id}/edit"),
+    HISTORY = open("/stories/{id}/history"),
+    INVITATION = signed_in("/invitations/{token}"),
+    MODERATION = signed_in("/moderation"),
+    SEARCH = open("/search"),
+    TIPS = signed_in("/tips"),
+    CONNECT = signed_in("/connect"),
+    DELIVERIES = open("/admin/deliveries"),
+    DELIVERY = open("/admin/deliveries/{id}"),
+    WEBHOOKS = open("/admin/webhooks"),
+    DEAD_LETTERS = open("/admin/dead-letters"),
+}
 
 /// Whether `path` (a request path, no query) is a page a signed-out browser must sign in for.
 pub fn needs_sign_in(path: &str) -> bool {
@@ -115,172 +100,107 @@ fn is_param(segment: &str) -> bool {
     param_name(segment).is_some()
 }
 
+/// Path constants and `ALL`, the list of them (for checks that must cover every path).
+macro_rules! paths {
+    ($($name:ident = $path:literal,)*) => {
+        $(pub const $name: &str = $path;)*
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
 /// The forms pages post (urlencoded, answered with a redirect and a flash message).
 pub mod form {
-    pub const SIGN_UP: &str = "/auth/signup";
-    pub const SIGN_IN: &str = "/auth/signin";
-    pub const SIGN_OUT: &str = "/auth/signout";
-    pub const PASSWORD: &str = "/auth/password";
-    pub const REVOKE_SESSION: &str = "/auth/sessions/revoke";
-    pub const REVOKE_OTHER_SESSIONS: &str = "/auth/sessions/revoke-others";
-    pub const THEME: &str = "/theme";
-    pub const CREATE_LEGACY: &str = "/legacies";
-    pub const CREATE_STORY: &str = "/legacies/{id}/stories";
-    pub const INVITE: &str = "/legacies/{id}/invitations";
-    pub const SET_MEMBER: &str = "/legacies/{id}/members/{user_id}";
-    pub const UPDATE_STORY: &str = "/stories/{id}";
-    pub const DELETE_STORY: &str = "/stories/{id}/delete";
-    pub const RESTORE: &str = "/stories/{id}/restore";
-    pub const FLAG: &str = "/stories/{id}/flag";
-    pub const ACCEPT_INVITATION: &str = "/invitations/{token}/accept";
-    pub const RESOLVE_FLAG: &str = "/moderation/{id}";
-    pub const CREATE_WEBHOOK: &str = "/admin/webhooks";
-    pub const DELETE_WEBHOOK: &str = "/admin/webhooks/{id}/delete";
-    pub const RETRY_DEAD_LETTER: &str = "/admin/dead-letters/{consumer}/{message_id}/retry";
-    pub const DISCARD_DEAD_LETTER: &str = "/admin/dead-letters/{consumer}/{message_id}/discard";
-    pub const SYNC_CONNECTOR: &str = "/connectors/{name}/sync";
-    pub const DISCONNECT: &str = "/connectors/{name}/disconnect";
-
-    /// Every form path, for checks that must cover them all.
-    pub const ALL: &[&str] = &[
-        SIGN_UP,
-        SIGN_IN,
-        SIGN_OUT,
-        PASSWORD,
-        REVOKE_SESSION,
-        REVOKE_OTHER_SESSIONS,
-        THEME,
-        CREATE_LEGACY,
-        CREATE_STORY,
-        INVITE,
-        SET_MEMBER,
-        UPDATE_STORY,
-        DELETE_STORY,
-        RESTORE,
-        FLAG,
-        ACCEPT_INVITATION,
-        RESOLVE_FLAG,
-        CREATE_WEBHOOK,
-        DELETE_WEBHOOK,
-        RETRY_DEAD_LETTER,
-        DISCARD_DEAD_LETTER,
-        SYNC_CONNECTOR,
-        DISCONNECT,
-    ];
+    paths! {
+        SIGN_UP = "/auth/signup",
+        SIGN_IN = "/auth/signin",
+        SIGN_OUT = "/auth/signout",
+        PASSWORD = "/auth/password",
+        REVOKE_SESSION = "/auth/sessions/revoke",
+        REVOKE_OTHER_SESSIONS = "/auth/sessions/revoke-others",
+        THEME = "/theme",
+        CREATE_LEGACY = "/legacies",
+        CREATE_STORY = "/legacies/{id}/stories",
+        INVITE = "/legacies/{id}/invitations",
+        SET_MEMBER = "/legacies/{id}/members/{user_id}",
+        UPDATE_STORY = "/stories/{id}",
+        DELETE_STORY = "/stories/{id}/delete",
+        RESTORE = "/stories/{id}/restore",
+        FLAG = "/stories/{id}/flag",
+        ACCEPT_INVITATION = "/invitations/{token}/accept",
+        RESOLVE_FLAG = "/moderation/{id}",
+        CREATE_WEBHOOK = "/admin/webhooks",
+        DELETE_WEBHOOK = "/admin/webhooks/{id}/delete",
+        RETRY_DEAD_LETTER = "/admin/dead-letters/{consumer}/{message_id}/retry",
+        DISCARD_DEAD_LETTER = "/admin/dead-letters/{consumer}/{message_id}/discard",
+        SYNC_CONNECTOR = "/connectors/{name}/sync",
+        DISCONNECT = "/connectors/{name}/disconnect",
+    }
 }
 
 /// URLs a browser is sent to rather than shown: sign-in and connector redirects, media
 /// files and upload parts.
 pub mod browser {
-    pub const OIDC_START: &str = "/auth/oidc/{provider}/start";
-    pub const OIDC_CALLBACK: &str = "/auth/oidc/{provider}/callback";
-    pub const CONNECTOR_CONNECT: &str = "/connectors/{name}/connect";
-    pub const CONNECTOR_CALLBACK: &str = "/connectors/{name}/callback";
-    pub const MEDIA_ITEM: &str = "/media/{id}";
-    pub const MEDIA_FILE: &str = "/media/{id}/{variant}";
-    pub const UPLOAD_PART: &str = "/uploads/{id}/parts/{number}";
-
-    pub const ALL: &[&str] =
-        &[OIDC_START, OIDC_CALLBACK, CONNECTOR_CONNECT, CONNECTOR_CALLBACK, MEDIA_ITEM, MEDIA_FILE, UPLOAD_PART];
+    paths! {
+        OIDC_START = "/auth/oidc/{provider}/start",
+        OIDC_CALLBACK = "/auth/oidc/{provider}/callback",
+        CONNECTOR_CONNECT = "/connectors/{name}/connect",
+        CONNECTOR_CALLBACK = "/connectors/{name}/callback",
+        MEDIA_ITEM = "/media/{id}",
+        MEDIA_FILE = "/media/{id}/{variant}",
+        UPLOAD_PART = "/uploads/{id}/parts/{number}",
+    }
 }
 
 /// The REST API (`/api/v1`), as the OpenAPI document names it.
 pub mod api {
-    pub const OPENAPI: &str = "/api/v1/openapi.json";
-    pub const SIGN_UP: &str = "/api/v1/auth/signup";
-    pub const SIGN_IN: &str = "/api/v1/auth/signin";
-    pub const SIGN_OUT: &str = "/api/v1/auth/signout";
-    pub const PASSWORD: &str = "/api/v1/auth/password";
-    pub const ME: &str = "/api/v1/me";
-    pub const MY_SESSIONS: &str = "/api/v1/me/sessions";
-    pub const REVOKE_SESSION: &str = "/api/v1/me/sessions/revoke";
-    pub const REVOKE_OTHER_SESSIONS: &str = "/api/v1/me/sessions/revoke-others";
-    pub const SIGNUP_INVITES: &str = "/api/v1/signup-invites";
-    pub const LEGACIES: &str = "/api/v1/legacies";
-    pub const LEGACY: &str = "/api/v1/legacies/{id}";
-    pub const MEMBERS: &str = "/api/v1/legacies/{id}/members";
-    pub const MEMBER: &str = "/api/v1/legacies/{id}/members/{user_id}";
-    pub const INVITATIONS: &str = "/api/v1/legacies/{id}/invitations";
-    pub const ACCEPT_INVITATION: &str = "/api/v1/invitations/{token}/accept";
-    pub const STORIES: &str = "/api/v1/stories";
-    pub const STORY: &str = "/api/v1/stories/{id}";
-    pub const REVISIONS: &str = "/api/v1/stories/{id}/revisions";
-    pub const REVISION: &str = "/api/v1/stories/{id}/revisions/{version}";
-    pub const RESTORE: &str = "/api/v1/stories/{id}/revisions/{version}/restore";
-    pub const FLAGS: &str = "/api/v1/stories/{id}/flags";
-    pub const MODERATION_FLAGS: &str = "/api/v1/moderation/flags";
-    pub const MODERATION_FLAG: &str = "/api/v1/moderation/flags/{id}";
-    pub const CALLS: &str = "/api/v1/calls";
-    pub const CALL: &str = "/api/v1/calls/{id}";
-    pub const WEBHOOKS: &str = "/api/v1/webhooks";
-    pub const WEBHOOK: &str = "/api/v1/webhooks/{id}";
-    pub const DEAD_LETTERS: &str = "/api/v1/dead-letters";
-    pub const DEAD_LETTER: &str = "/api/v1/dead-letters/{consumer}/{message_id}";
-    pub const RETRY_DEAD_LETTER: &str = "/api/v1/dead-letters/{consumer}/{message_id}/retry";
-    pub const SEARCH: &str = "/api/v1/search";
-    pub const SUGGEST: &str = "/api/v1/search/suggest";
-    pub const REINDEX: &str = "/api/v1/search/reindex";
-    pub const UPLOADS: &str = "/api/v1/uploads";
-    pub const UPLOAD: &str = "/api/v1/uploads/{id}";
-    pub const COMPLETE_UPLOAD: &str = "/api/v1/uploads/{id}/complete";
-    pub const MEDIA: &str = "/api/v1/media/{id}";
-    pub const RETRY_MEDIA: &str = "/api/v1/media/{id}/retry";
-    pub const LEGACY_MEDIA: &str = "/api/v1/legacies/{id}/media";
-    pub const STORY_MEDIA: &str = "/api/v1/stories/{id}/media";
-    pub const RECOMMEND: &str = "/api/v1/recommend";
-    pub const TIP_FEEDBACK: &str = "/api/v1/tips/{id}/feedback";
-    pub const CONNECTORS: &str = "/api/v1/connectors";
-    pub const CONNECTOR: &str = "/api/v1/connectors/{name}";
-    pub const SYNC_CONNECTOR: &str = "/api/v1/connectors/{name}/sync";
-
-    pub const ALL: &[&str] = &[
-        OPENAPI,
-        SIGN_UP,
-        SIGN_IN,
-        SIGN_OUT,
-        PASSWORD,
-        ME,
-        MY_SESSIONS,
-        REVOKE_SESSION,
-        REVOKE_OTHER_SESSIONS,
-        SIGNUP_INVITES,
-        LEGACIES,
-        LEGACY,
-        MEMBERS,
-        MEMBER,
-        INVITATIONS,
-        ACCEPT_INVITATION,
-        STORIES,
-        STORY,
-        REVISIONS,
-        REVISION,
-        RESTORE,
-        FLAGS,
-        MODERATION_FLAGS,
-        MODERATION_FLAG,
-        CALLS,
-        CALL,
-        WEBHOOKS,
-        WEBHOOK,
-        DEAD_LETTERS,
-        DEAD_LETTER,
-        RETRY_DEAD_LETTER,
-        SEARCH,
-        SUGGEST,
-        REINDEX,
-        UPLOADS,
-        UPLOAD,
-        COMPLETE_UPLOAD,
-        MEDIA,
-        RETRY_MEDIA,
-        LEGACY_MEDIA,
-        STORY_MEDIA,
-        RECOMMEND,
-        TIP_FEEDBACK,
-        CONNECTORS,
-        CONNECTOR,
-        SYNC_CONNECTOR,
-    ];
+    paths! {
+        OPENAPI = "/api/v1/openapi.json",
+        SIGN_UP = "/api/v1/auth/signup",
+        SIGN_IN = "/api/v1/auth/signin",
+        SIGN_OUT = "/api/v1/auth/signout",
+        PASSWORD = "/api/v1/auth/password",
+        ME = "/api/v1/me",
+        MY_SESSIONS = "/api/v1/me/sessions",
+        REVOKE_SESSION = "/api/v1/me/sessions/revoke",
+        REVOKE_OTHER_SESSIONS = "/api/v1/me/sessions/revoke-others",
+        SIGNUP_INVITES = "/api/v1/signup-invites",
+        LEGACIES = "/api/v1/legacies",
+        LEGACY = "/api/v1/legacies/{id}",
+        MEMBERS = "/api/v1/legacies/{id}/members",
+        MEMBER = "/api/v1/legacies/{id}/members/{user_id}",
+        INVITATIONS = "/api/v1/legacies/{id}/invitations",
+        ACCEPT_INVITATION = "/api/v1/invitations/{token}/accept",
+        STORIES = "/api/v1/stories",
+        STORY = "/api/v1/stories/{id}",
+        REVISIONS = "/api/v1/stories/{id}/revisions",
+        REVISION = "/api/v1/stories/{id}/revisions/{version}",
+        RESTORE = "/api/v1/stories/{id}/revisions/{version}/restore",
+        FLAGS = "/api/v1/stories/{id}/flags",
+        MODERATION_FLAGS = "/api/v1/moderation/flags",
+        MODERATION_FLAG = "/api/v1/moderation/flags/{id}",
+        CALLS = "/api/v1/calls",
+        CALL = "/api/v1/calls/{id}",
+        WEBHOOKS = "/api/v1/webhooks",
+        WEBHOOK = "/api/v1/webhooks/{id}",
+        DEAD_LETTERS = "/api/v1/dead-letters",
+        DEAD_LETTER = "/api/v1/dead-letters/{consumer}/{message_id}",
+        RETRY_DEAD_LETTER = "/api/v1/dead-letters/{consumer}/{message_id}/retry",
+        SEARCH = "/api/v1/search",
+        SUGGEST = "/api/v1/search/suggest",
+        REINDEX = "/api/v1/search/reindex",
+        UPLOADS = "/api/v1/uploads",
+        UPLOAD = "/api/v1/uploads/{id}",
+        COMPLETE_UPLOAD = "/api/v1/uploads/{id}/complete",
+        MEDIA = "/api/v1/media/{id}",
+        RETRY_MEDIA = "/api/v1/media/{id}/retry",
+        LEGACY_MEDIA = "/api/v1/legacies/{id}/media",
+        STORY_MEDIA = "/api/v1/stories/{id}/media",
+        RECOMMEND = "/api/v1/recommend",
+        TIP_FEEDBACK = "/api/v1/tips/{id}/feedback",
+        CONNECTORS = "/api/v1/connectors",
+        CONNECTOR = "/api/v1/connectors/{name}",
+        SYNC_CONNECTOR = "/api/v1/connectors/{name}/sync",
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use crate::stories::model::{self as text_fields, Problems};
 use crate::stories::policy::{self, Reader};
 use crate::stories::repo as stories_repo;
 use crate::stories::service::story_facts;
+use crate::stories::Stories;
 use crate::time::{new_id, now_millis};
 
 /// The timer that abandons an upload nobody completed.
@@ -101,6 +102,11 @@ struct Access {
     read: bool,
     edit: bool,
 }
+
+/// A legacy and the media of it a reader may see.
+pub type LegacyMedia = (types::LegacyView, Vec<MediaView>);
+/// A story and the media of it a reader may see.
+pub type StoryMedia = (types::StoryView, Vec<MediaView>);
 
 fn now_secs() -> i64 {
     now_millis() / 1000
@@ -471,27 +477,16 @@ impl Media {
     /// A legacy's media (its own and its stories') that the reader may see, oldest first;
     /// "not found" for a legacy the reader cannot see, as the legacy itself answers. The
     /// legacy's visibility is the stories capability's rule, asked through its service.
-    pub async fn legacy_media(
-        &self,
-        stories: &crate::stories::Stories,
-        user: Option<&User>,
-        legacy_id: &str,
-    ) -> Result<(types::LegacyView, Vec<MediaView>)> {
-        let legacy = stories.legacy(user, legacy_id).await?;
-        let media = self.list(user, legacy_id, None).await?;
-        Ok((legacy, media))
+    pub async fn legacy_media(&self, stories: &Stories, user: Option<&User>, id: &str) -> Result<LegacyMedia> {
+        let legacy = stories.legacy(user, id).await?;
+        Ok((legacy, self.list(user, id, None).await?))
     }
 
     /// A story and its media that the reader may see, oldest first; "not found" for a
     /// story the reader cannot read.
-    pub async fn story_media(
-        &self,
-        stories: &crate::stories::Stories,
-        user: Option<&User>,
-        story_id: &str,
-    ) -> Result<(types::StoryView, Vec<MediaView>)> {
-        let story = stories.story(user, story_id).await?;
-        let media = self.list(user, &story.legacy_id, Some(story_id)).await?;
+    pub async fn story_media(&self, stories: &Stories, user: Option<&User>, id: &str) -> Result<StoryMedia> {
+        let story = stories.story(user, id).await?;
+        let media = self.list(user, &story.legacy_id, Some(id)).await?;
         Ok((story, media))
     }
 

@@ -46,11 +46,11 @@ pub async fn sign_up(
         SignUp { email: input.email, display_name: input.display_name, password: input.password, invite: input.invite };
     let user = match state.backend.identity.sign_up(signup).await {
         Ok(user) => user,
-        Err(err) => return failed(mode, &session, err, &back, values).await,
+        Err(err) => return failed(mode, err, &back, values),
     };
     let signed_in = session::sign_in(&state.backend, &session, &user, "password", None, &client).await;
     let done = signed_in.map(|()| Done::new(routes::ACCOUNT.path, (StatusCode::CREATED, Json(user.view()))));
-    answer(mode, &session, done, routes::SIGN_IN.path, Vec::new()).await
+    answer(mode, done, routes::SIGN_IN.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -73,11 +73,11 @@ pub async fn sign_in(
     let back = session::sign_in_then(&next);
     let user = match state.backend.identity.sign_in_password(&input.email, &input.password, &client).await {
         Ok(user) => user,
-        Err(err) => return failed(mode, &session, err, &back, vec![("email".into(), input.email)]).await,
+        Err(err) => return failed(mode, err, &back, vec![("email".into(), input.email)]),
     };
     let signed_in = session::sign_in(&state.backend, &session, &user, "password", None, &client).await;
     let done = signed_in.map(|()| Done::new(next, Json(user.view())));
-    answer(mode, &session, done, &back, Vec::new()).await
+    answer(mode, done, &back, Vec::new())
 }
 
 pub async fn sign_out(
@@ -94,7 +94,7 @@ pub async fn sign_out(
         None => Done::new(routes::SIGN_IN.path, Json(json!({ "signed_out": true, "logout_url": null })))
             .notice("You are signed out."),
     });
-    answer(mode, &session, done, routes::HOME.path, Vec::new()).await
+    answer(mode, done, routes::HOME.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -107,7 +107,6 @@ pub struct PasswordInput {
 
 pub async fn change_password(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<PasswordInput>,
 ) -> Response {
@@ -116,7 +115,7 @@ pub async fn change_password(
         Done::new(routes::ACCOUNT.path, Json(json!({ "changed": true })))
             .notice("Your password was changed and your other sessions were signed out.")
     });
-    answer(mode, &session, done, routes::ACCOUNT.path, Vec::new()).await
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -127,19 +126,17 @@ pub struct RevokeInput {
 
 pub async fn revoke_session(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<RevokeInput>,
 ) -> Response {
     let next = if input.id == auth.session_id { routes::SIGN_IN.path } else { routes::ACCOUNT.path };
     let done = state.backend.identity.revoke_session(&auth, &input.id).await;
     let done = done.map(|()| Done::new(next, Json(json!({ "revoked": 1 }))));
-    answer(mode, &session, done, routes::ACCOUNT.path, Vec::new()).await
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 pub async fn revoke_other_sessions(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, _): Input<serde_json::Value>,
 ) -> Response {
@@ -147,7 +144,7 @@ pub async fn revoke_other_sessions(
         Done::new(routes::ACCOUNT.path, Json(json!({ "revoked": count })))
             .notice(format!("Signed out {count} other session(s)."))
     });
-    answer(mode, &session, done, routes::ACCOUNT.path, Vec::new()).await
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 pub async fn me(RequireUser(auth): RequireUser) -> Json<types::UserView> {
@@ -194,7 +191,7 @@ pub async fn oidc_start(
 ) -> Response {
     match session::oidc_begin(&state.backend, &session, &provider, &query.next).await {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(err) => failed(Mode::Form, &session, err, routes::SIGN_IN.path, Vec::new()).await,
+        Err(err) => failed(Mode::Form, err, routes::SIGN_IN.path, Vec::new()),
     }
 }
 
@@ -219,21 +216,21 @@ pub async fn oidc_callback(
     // Taken out first, whatever happens next: the attempt is used once, or the provider ended it.
     let pending = match session::take_oidc_attempt(&session).await {
         Ok(pending) => pending,
-        Err(err) => return failed(Mode::Form, &session, err, back, Vec::new()).await,
+        Err(err) => return failed(Mode::Form, err, back, Vec::new()),
     };
     if let Some(error) = query.error {
         let detail = query.error_description.unwrap_or(error);
         let err = backend::Error::Forbidden(format!("Sign-in was not completed: {detail}").into());
-        return failed(Mode::Form, &session, err, back, Vec::new()).await;
+        return failed(Mode::Form, err, back, Vec::new());
     }
     let finished = state.backend.identity.oidc_finish(pending, &provider, &query.code, &query.state).await;
     let (user, id_token, next) = match finished {
         Ok(done) => done,
-        Err(err) => return failed(Mode::Form, &session, err, back, Vec::new()).await,
+        Err(err) => return failed(Mode::Form, err, back, Vec::new()),
     };
     let method = format!("oidc:{provider}");
     if let Err(err) = session::sign_in(&state.backend, &session, &user, &method, Some(id_token), &client).await {
-        return failed(Mode::Form, &session, err, back, Vec::new()).await;
+        return failed(Mode::Form, err, back, Vec::new());
     }
     // Checked again on the way out: an attempt begun before `safe_next` refused control
     // characters may still hold one in its session, and `Redirect::to` would panic on it.

@@ -11,7 +11,6 @@ use axum::response::Response;
 use backend::calls::CallFilter;
 use backend::events::Delivered;
 use serde::Deserialize;
-use tower_sessions::Session;
 use types::routes::{self, api};
 use types::{
     ApiError, CallDetail, CallInput, CallPage, CallSubmitted, DeadLetterView, Flash, WebhookCreated, WebhookInput,
@@ -120,7 +119,6 @@ pub async fn webhooks(
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_webhook(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<WebhookInput>,
 ) -> Response {
@@ -137,7 +135,7 @@ pub async fn create_webhook(
         Done::new(WEBHOOKS_PAGE, (StatusCode::CREATED, axum::Json(created))).notice(message)
     });
     let typed = vec![("url".into(), input.url.clone()), ("event_types".into(), input.event_types.join(", "))];
-    answer(mode, &session, done, WEBHOOKS_PAGE, typed).await
+    answer(mode, done, WEBHOOKS_PAGE, typed)
 }
 
 #[utoipa::path(delete, path = api::WEBHOOK, tag = "webhooks", params(("id" = String, Path)),
@@ -145,7 +143,6 @@ pub async fn create_webhook(
         (status = 404, body = ApiError)))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
@@ -155,7 +152,7 @@ pub async fn delete_webhook(
         Err(err) => Err(err),
     };
     let done = deleted.map(|()| Done::new(WEBHOOKS_PAGE, StatusCode::NO_CONTENT).notice("Webhook removed."));
-    answer(mode, &session, done, WEBHOOKS_PAGE, Vec::new()).await
+    answer(mode, done, WEBHOOKS_PAGE, Vec::new())
 }
 
 #[utoipa::path(get, path = api::DEAD_LETTERS, tag = "events",
@@ -173,7 +170,6 @@ pub async fn dead_letters(
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn retry_dead_letter(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
@@ -186,7 +182,7 @@ pub async fn retry_dead_letter(
         };
         Done::new(DEAD_LETTERS_PAGE, axum::Json(serde_json::json!({ "outcome": outcome }))).flash(flash)
     });
-    answer(mode, &session, done, DEAD_LETTERS_PAGE, Vec::new()).await
+    answer(mode, done, DEAD_LETTERS_PAGE, Vec::new())
 }
 
 #[utoipa::path(delete, path = api::DEAD_LETTER, tag = "events",
@@ -195,7 +191,6 @@ pub async fn retry_dead_letter(
         (status = 404, body = ApiError)))]
 pub async fn discard_dead_letter(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
@@ -204,7 +199,7 @@ pub async fn discard_dead_letter(
     let done = discarded.map(|()| {
         Done::new(DEAD_LETTERS_PAGE, StatusCode::NO_CONTENT).notice("Discarded; it will not be delivered again.")
     });
-    answer(mode, &session, done, DEAD_LETTERS_PAGE, Vec::new()).await
+    answer(mode, done, DEAD_LETTERS_PAGE, Vec::new())
 }
 
 #[derive(OpenApi)]

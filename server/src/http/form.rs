@@ -12,11 +12,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::de::DeserializeOwned;
-use tower_sessions::Session;
 use types::{ApiError, Flash};
 
 use super::extract::{rejected, Json};
-use super::session::set_flash;
 use super::ApiFailure;
 
 /// Who is asking: a page's form post (answered with a redirect) or a JSON client.
@@ -87,35 +85,24 @@ impl Done {
     }
 }
 
+/// A flash message for the page a form post is sent to next. It travels on the response,
+/// and `session::resolve_user` puts it in the browser's session, so a handler does not
+/// hold the session to say something.
+#[derive(Debug, Clone)]
+pub struct FlashForNextPage(pub Flash);
+
 /// An operation's answer in its mode: on failure a form goes back to `back`, where the
 /// flash explains it and `values` refill the form.
-pub async fn answer(
-    mode: Mode,
-    session: &Session,
-    result: backend::Result<Done>,
-    back: &str,
-    values: Vec<(String, String)>,
-) -> Response {
+pub fn answer(mode: Mode, result: backend::Result<Done>, back: &str, values: Vec<(String, String)>) -> Response {
     match (result, mode) {
         (Ok(done), Mode::Json) => done.json,
-        (Ok(done), Mode::Form) => {
-            if let Some(flash) = done.flash {
-                set_flash(session, flash).await;
-            }
-            Redirect::to(&done.next).into_response()
-        }
-        (Err(err), mode) => failed(mode, session, err, back, values).await,
+        (Ok(done), Mode::Form) => redirect(&done.next, done.flash),
+        (Err(err), mode) => failed(mode, err, back, values),
     }
 }
 
 /// Failure: forms go back to `back` where the flash explains it; JSON gets the error.
-pub async fn failed(
-    mode: Mode,
-    session: &Session,
-    err: backend::Error,
-    back: &str,
-    values: Vec<(String, String)>,
-) -> Response {
+pub fn failed(mode: Mode, err: backend::Error, back: &str, values: Vec<(String, String)>) -> Response {
     if mode == Mode::Json {
         return ApiFailure::from(err).into_response();
     }
@@ -130,10 +117,18 @@ pub async fn failed(
         ApiError::Invalid { fields, .. } if !fields.is_empty() => format!("Please correct: {}.", api.message()),
         other => other.message().to_string(),
     };
-    set_flash(session, Flash { level: "error".into(), message, fields, values }).await;
-    let mut response = Redirect::to(back).into_response();
+    let mut response = redirect(back, Some(Flash { level: "error".into(), message, fields, values }));
     if let ApiError::RateLimited { retry_after_secs, .. } = api {
         response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+    }
+    response
+}
+
+/// A 303 to `to`, with `flash` for the page there.
+pub fn redirect(to: &str, flash: Option<Flash>) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Some(flash) = flash {
+        response.extensions_mut().insert(FlashForNextPage(flash));
     }
     response
 }

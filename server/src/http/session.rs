@@ -20,6 +20,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use types::{ApiError, Flash};
 
+use super::form::FlashForNextPage;
 use super::{ApiFailure, AppState};
 
 pub const SESSION_COOKIE: &str = "heirloom_session";
@@ -135,7 +136,11 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
     if let Some(auth) = signed_in {
         request.extensions_mut().insert(auth);
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if let Some(FlashForNextPage(flash)) = response.extensions().get::<FlashForNextPage>() {
+        set_flash(&session, flash.clone()).await;
+    }
+    response
 }
 
 /// Requests that never need to know the user, so they cost no session lookup.
@@ -160,7 +165,7 @@ pub fn sign_in_then(back: &str) -> String {
 }
 
 /// Shows `flash` on the next page this browser loads.
-pub async fn set_flash(session: &Session, flash: Flash) {
+async fn set_flash(session: &Session, flash: Flash) {
     if let Err(err) = session.insert(FLASH_KEY, flash).await {
         tracing::warn!(error = %err, "could not store a flash message");
     }

@@ -11,7 +11,6 @@ use backend::stories::repo::StoryFilter;
 use backend::stories::service::ListRequest;
 use serde::Deserialize;
 use serde_json::json;
-use tower_sessions::Session;
 use types::routes::{self, api};
 use types::{
     ApiError, FlagView, Flash, LegacyInput, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryUpdate,
@@ -46,7 +45,6 @@ fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         (status = 422, body = ApiError)))]
 pub async fn create_legacy(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     IdempotencyKey(key): IdempotencyKey,
     Input(mode, input): Input<LegacyInput>,
@@ -56,7 +54,7 @@ pub async fn create_legacy(
         created.map(|legacy| Done::new(routes::LEGACY.to(&[&legacy.id]), (StatusCode::CREATED, JsonBody(legacy))));
     let typed =
         values(&[("name", &input.name), ("born", &input.born), ("died", &input.died), ("summary", &input.summary)]);
-    answer(mode, &session, done, routes::LEGACIES.path, typed).await
+    answer(mode, done, routes::LEGACIES.path, typed)
 }
 
 #[utoipa::path(get, path = api::LEGACY, tag = "legacies", params(("id" = String, Path)),
@@ -97,7 +95,6 @@ fn default_days() -> u32 {
         (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn invite(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
     Input(mode, input): Input<InvitationInput>,
@@ -112,14 +109,13 @@ pub async fn invite(
         flash.values.push(("invitation_url".into(), url.clone()));
         Done::new(&members, (StatusCode::CREATED, JsonBody(json!({ "url": url, "token": token })))).flash(flash)
     });
-    answer(mode, &session, done, &members, Vec::new()).await
+    answer(mode, done, &members, Vec::new())
 }
 
 #[utoipa::path(post, path = api::ACCEPT_INVITATION, tag = "legacies", params(("token" = String, Path)),
     responses((status = 200, body = Object), (status = 401, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path(token): Path<String>,
@@ -129,7 +125,7 @@ pub async fn accept_invitation(
         Done::new(routes::LEGACY.to(&[&legacy_id]), JsonBody(json!({ "legacy_id": legacy_id })))
             .notice("Welcome! You are now a member of this legacy.")
     });
-    answer(mode, &session, done, &routes::INVITATION.to(&[&urlencode(&token)]), Vec::new()).await
+    answer(mode, done, &routes::INVITATION.to(&[&urlencode(&token)]), Vec::new())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -144,7 +140,6 @@ pub struct MemberInput {
         (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn set_member(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path((id, user_id)): Path<(String, String)>,
     Input(mode, input): Input<MemberInput>,
@@ -154,7 +149,7 @@ pub async fn set_member(
     let members = routes::MEMBERS.to(&[&id]);
     let changed = state.backend.stories.set_member(&auth.user, &id, &user_id, role).await;
     let done = changed.map(|()| Done::new(&members, StatusCode::NO_CONTENT).notice("Membership updated."));
-    answer(mode, &session, done, &members, Vec::new()).await
+    answer(mode, done, &members, Vec::new())
 }
 
 #[utoipa::path(delete, path = api::MEMBER, tag = "legacies",
@@ -234,7 +229,6 @@ pub struct LegacyOfStory {
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_story(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(legacy): Path<LegacyOfStory>,
     IdempotencyKey(key): IdempotencyKey,
@@ -246,7 +240,7 @@ pub async fn create_story(
     let created = state.backend.stories.create_story(&auth.user, &input, key.as_deref()).await;
     let done = created.map(|story| Done::new(routes::STORY.to(&[&story.id]), (StatusCode::CREATED, JsonBody(story))));
     let typed = story_values(&input.title, &input.body, &input.tags, input.visibility.as_deref());
-    answer(mode, &session, done, &routes::NEW_STORY.to(&[&input.legacy_id]), typed).await
+    answer(mode, done, &routes::NEW_STORY.to(&[&input.legacy_id]), typed)
 }
 
 #[utoipa::path(get, path = api::STORY, tag = "stories", params(("id" = String, Path)),
@@ -265,7 +259,6 @@ pub async fn get_story(
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_story(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
     Input(mode, update): Input<StoryUpdate>,
@@ -273,14 +266,13 @@ pub async fn update_story(
     let updated = state.backend.stories.update_story(&auth.user, &id, &update).await;
     let done = updated.map(|story| Done::new(routes::STORY.to(&[&story.id]), JsonBody(story)));
     let typed = story_values(&update.title, &update.body, &update.tags, update.visibility.as_deref());
-    answer(mode, &session, done, &routes::EDIT_STORY.to(&[&id]), typed).await
+    answer(mode, done, &routes::EDIT_STORY.to(&[&id]), typed)
 }
 
 #[utoipa::path(delete, path = api::STORY, tag = "stories", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_story(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
@@ -289,7 +281,7 @@ pub async fn delete_story(
     let done = deleted.map(|legacy_id| {
         Done::new(routes::LEGACY.to(&[&legacy_id]), StatusCode::NO_CONTENT).notice("The story was deleted.")
     });
-    answer(mode, &session, done, &routes::STORY.to(&[&id]), Vec::new()).await
+    answer(mode, done, &routes::STORY.to(&[&id]), Vec::new())
 }
 
 #[utoipa::path(get, path = api::REVISIONS, tag = "stories", params(("id" = String, Path)),
@@ -335,7 +327,6 @@ pub struct RestorePath {
         (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn restore(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(path): Path<RestorePath>,
     Input(mode, input): Input<RestoreInput>,
@@ -348,7 +339,7 @@ pub async fn restore(
         }),
         None => Err(backend::Error::invalid("revision", "is required")),
     };
-    answer(mode, &session, restored, &routes::HISTORY.to(&[&id]), Vec::new()).await
+    answer(mode, restored, &routes::HISTORY.to(&[&id]), Vec::new())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -362,7 +353,6 @@ pub struct FlagInput {
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn flag(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
     Input(mode, input): Input<FlagInput>,
@@ -373,7 +363,7 @@ pub async fn flag(
         Done::new(&story, (StatusCode::CREATED, JsonBody(json!({ "id": flag_id }))))
             .notice("Thank you. The legacy's owners will review it.")
     });
-    answer(mode, &session, done, &story, Vec::new()).await
+    answer(mode, done, &story, Vec::new())
 }
 
 #[utoipa::path(get, path = api::MODERATION_FLAGS, tag = "moderation",
@@ -396,14 +386,13 @@ pub struct ResolveInput {
     responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn resolve_flag(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
     Input(mode, input): Input<ResolveInput>,
 ) -> Response {
     let resolved = state.backend.stories.resolve_flag(&auth.user, &id, &input.action).await;
     let done = resolved.map(|()| Done::new(routes::MODERATION.path, StatusCode::NO_CONTENT).notice("Resolved."));
-    answer(mode, &session, done, routes::MODERATION.path, Vec::new()).await
+    answer(mode, done, routes::MODERATION.path, Vec::new())
 }
 
 #[derive(OpenApi)]

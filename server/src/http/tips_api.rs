@@ -9,14 +9,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tower_sessions::Session;
 use types::routes::{self, api, browser};
 use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, SyncStatus, Tip};
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Json, Path, Query};
-use super::form::{answer, Done, Mode};
-use super::session::{accepts_html, set_flash, sign_in_then, urlencode, MaybeUser, RequireUser};
+use super::form::{answer, Done, FlashForNextPage, Mode};
+use super::session::{accepts_html, sign_in_then, urlencode, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
@@ -65,7 +64,6 @@ pub async fn connectors(
         (status = 404, body = ApiError)))]
 pub async fn disconnect(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path(name): Path<String>,
@@ -75,7 +73,7 @@ pub async fn disconnect(
             format!("{display_name} is disconnected; its token is forgotten and its tasks are gone from your tips.");
         Done::new(CONNECT_PAGE, StatusCode::NO_CONTENT).notice(message)
     });
-    answer(mode, &session, done, CONNECT_PAGE, Vec::new()).await
+    answer(mode, done, CONNECT_PAGE, Vec::new())
 }
 
 #[utoipa::path(post, path = api::SYNC_CONNECTOR, tag = "connectors", params(("name" = String, Path)),
@@ -84,7 +82,6 @@ pub async fn disconnect(
         (status = 409, body = ApiError, description = "Not connected"), (status = 429, body = ApiError)))]
 pub async fn sync(
     State(state): State<AppState>,
-    session: Session,
     mode: Mode,
     RequireUser(auth): RequireUser,
     Path(name): Path<String>,
@@ -100,12 +97,18 @@ pub async fn sync(
         };
         Done::new(CONNECT_PAGE, axum::Json(view)).flash(flash)
     });
-    answer(mode, &session, done, CONNECT_PAGE, Vec::new()).await
+    answer(mode, done, CONNECT_PAGE, Vec::new())
 }
 
 /// A plain 302, as OAuth flows conventionally redirect.
 fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_string())]).into_response()
+}
+
+/// `response`, and `flash` for the page it leads to.
+fn with_flash(mut response: Response, flash: Flash) -> Response {
+    response.extensions_mut().insert(FlashForNextPage(flash));
+    response
 }
 
 /// For a request without a signed-in user: a browser is sent to sign in and brought
@@ -152,7 +155,6 @@ pub struct CallbackQuery {
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn callback(
     State(state): State<AppState>,
-    session: Session,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(name): Path<String>,
@@ -180,14 +182,16 @@ pub async fn callback(
     let flag = urlencode(&name);
     match outcome {
         Ok(view) => {
-            set_flash(&session, Flash::notice(format!("{} is connected.", view.display_name))).await;
-            found(&format!("{CONNECT_PAGE}?connected={flag}"))
+            let flash = Flash::notice(format!("{} is connected.", view.display_name));
+            with_flash(found(&format!("{CONNECT_PAGE}?connected={flag}")), flash)
         }
         Err(backend::Error::NotFound { what }) => ApiFailure::from(backend::Error::NotFound { what }).into_response(),
         Err(err) => {
             let api = ApiError::from(err);
-            set_flash(&session, Flash::error(api.message())).await;
-            found(&format!("{CONNECT_PAGE}?error={}&connector={flag}", api.kind()))
+            with_flash(
+                found(&format!("{CONNECT_PAGE}?error={}&connector={flag}", api.kind())),
+                Flash::error(api.message()),
+            )
         }
     }
 }
