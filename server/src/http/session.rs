@@ -28,7 +28,7 @@ const FLASH_KEY: &str = "heirloom.flash";
 /// Session key of the signed-in state.
 const AUTH_KEY: &str = "heirloom.auth";
 /// Session key of an OpenID Connect sign-in under way.
-pub const OIDC_KEY: &str = "heirloom.oidc";
+const OIDC_KEY: &str = "heirloom.oidc";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct AuthState {
