@@ -1,12 +1,23 @@
-//! Loading a page's data on the server: a blocking resource (so the HTML is complete
-//! without JavaScript) and the error notice a failed load shows, with its HTTP status.
+//! What pages are made of: their heading, loading their data on the server (a blocking
+//! resource, so the HTML is complete without JavaScript), lists of cards, and the error
+//! notice a failed load shows, with its HTTP status.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use types::ApiError;
 
 use crate::request;
+
+/// A page's title (the browser tab's) and its heading, the same words.
+#[component]
+pub fn Heading(text: &'static str) -> impl IntoView {
+    view! {
+        <Title text/>
+        <h1>{text}</h1>
+    }
+}
 
 /// Shows what went wrong loading a page and sets the matching status (404, 401…).
 #[component]

@@ -2,12 +2,11 @@
 //! Only reachable signed in (the server redirects others to sign in and back).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use types::{routes, AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::{format_time, Loaded};
+use crate::components::page::{format_time, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -15,8 +14,7 @@ pub fn AccountPage() -> impl IntoView {
     let flash = request::flash();
     let overview = Resource::new_blocking(|| (), |_| load_account());
     view! {
-        <Title text="Your account"/>
-        <h1>"Your account"</h1>
+        <Heading text="Your account"/>
         <FlashMessage flash=flash.clone()/>
         <Loaded data=overview render=move |overview| view! { <AccountDetails overview flash=flash.clone()/> }.into_any()/>
     }

@@ -8,7 +8,7 @@ use types::{routes, CallDetail, CallPage, CallStatus, DeadLetterView, WebhookVie
 
 use crate::api::{load_dead_letters, load_deliveries, load_delivery, load_webhooks};
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, query, CardList, Loaded};
+use crate::components::page::{format_time, param, query, CardList, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -38,8 +38,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         |(status, target, from, to, cursor)| load_deliveries(Some(status), Some(target), Some(from), Some(to), cursor),
     );
     view! {
-        <Title text="Deliveries"/>
-        <h1>"Deliveries"</h1>
+        <Heading text="Deliveries"/>
         <AdminNav/>
         <DeliveryFilters values=filters/>
         <Loaded data=page render=move |page| view! { <DeliveryTable page/> }.into_any()/>
@@ -176,8 +175,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let url = flash.value("url").unwrap_or_default().to_string();
     let types = flash.value("event_types").unwrap_or("*").to_string();
     view! {
-        <Title text="Webhooks"/>
-        <h1>"Webhooks"</h1>
+        <Heading text="Webhooks"/>
         <AdminNav/>
         <FlashMessage flash=flash.clone()/>
         <CardList data=hooks empty="No webhooks yet." card=|hook: WebhookView| view! {
@@ -206,8 +204,7 @@ pub fn WebhooksPage() -> impl IntoView {
 pub fn DeadLettersPage() -> impl IntoView {
     let parked = Resource::new_blocking(|| (), |_| load_dead_letters());
     view! {
-        <Title text="Failed events"/>
-        <h1>"Failed events"</h1>
+        <Heading text="Failed events"/>
         <AdminNav/>
         <FlashMessage flash=request::flash()/>
         <CardList data=parked empty="No event is waiting: every consumer handled everything." card=|dead: DeadLetterView| {

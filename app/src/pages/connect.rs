@@ -3,12 +3,11 @@
 //! the flash the callback left says what happened.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use types::{routes, ConnectorView, Flash, SyncStatus};
 
 use crate::api::load_connectors;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, query, Loaded};
+use crate::components::page::{format_time, query, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -22,8 +21,7 @@ pub fn ConnectPage() -> impl IntoView {
     }
     let connectors = Resource::new_blocking(|| (), |_| load_connectors());
     view! {
-        <Title text="Connected apps"/>
-        <h1>"Connected apps"</h1>
+        <Heading text="Connected apps"/>
         <p class="lede">
             "Tasks from the apps you connect appear on the "<a href=routes::TIPS.path>"tip page"</a>
             " one at a time; marking one done there completes it in the app too."

@@ -6,7 +6,7 @@ use types::routes;
 
 use crate::api::{load_prompt, load_story};
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, query, LoadError, Loaded};
+use crate::components::page::{param, query, Heading, LoadError, Loaded};
 use crate::components::story_editor::StoryEditor;
 use crate::request;
 
@@ -27,8 +27,7 @@ pub fn NewStoryPage() -> impl IntoView {
     );
     let flash = request::flash();
     view! {
-        <Title text="New story"/>
-        <h1>"New story"</h1>
+        <Heading text="New story"/>
         <FlashMessage flash=flash.clone()/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || prompt.get().map(|prompt| {

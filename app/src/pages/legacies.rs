@@ -1,12 +1,11 @@
 //! Your legacies, and the form to start a new one.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use types::{routes, LegacyView};
 
 use crate::api::load_legacies;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::CardList;
+use crate::components::page::{CardList, Heading};
 use crate::components::raw_text::textarea_text;
 use crate::request;
 
@@ -17,8 +16,7 @@ pub fn LegaciesPage() -> impl IntoView {
     let value = |name: &str| flash.value(name).unwrap_or_default().to_string();
     let error = |name: &str| flash.field_error(name).map(str::to_string);
     view! {
-        <Title text="Legacies"/>
-        <h1>"Legacies"</h1>
+        <Heading text="Legacies"/>
         <CardList
             data=legacies
             empty="You are not part of any legacy yet. Start one below, or open an invitation link."

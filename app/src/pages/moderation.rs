@@ -1,20 +1,18 @@
 //! Flags raised by members, for the legacies' owners (and instance admins) to resolve.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use types::{routes, FlagView};
 
 use crate::api::load_moderation;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, CardList};
+use crate::components::page::{format_time, CardList, Heading};
 use crate::request;
 
 #[component]
 pub fn ModerationPage() -> impl IntoView {
     let flags = Resource::new_blocking(|| (), |_| load_moderation());
     view! {
-        <Title text="Moderation"/>
-        <h1>"Moderation"</h1>
+        <Heading text="Moderation"/>
         <FlashMessage flash=request::flash()/>
         <CardList data=flags empty="Nothing to review." card=|f: FlagView| view! {
             <h2><a dir="auto" href=routes::STORY.to(&[&f.story_id])>{f.story_title.clone()}</a></h2>
