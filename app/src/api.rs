@@ -81,10 +81,7 @@ pub async fn load_story(id: String) -> Result<StoryView, ApiError> {
 pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaView>), ApiError> {
     let id = StoryId::from(id);
     let (backend, auth) = context()?;
-    let user = auth.as_ref().map(|a| &a.user);
-    let story = backend.stories.story(user, &id).await?;
-    let media = backend.media.list(user, &story.legacy_id, Some(&id)).await?;
-    Ok((story, media))
+    Ok(backend.media.story_media(&backend.stories, auth.as_ref().map(|a| &a.user), &id).await?)
 }
 
 /// A legacy's media page: the legacy, whether the reader may add media, and every item
@@ -94,9 +91,8 @@ pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<type
     let id = LegacyId::from(id);
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
-    let legacy = backend.stories.legacy(user, &id).await?;
+    let (legacy, media) = backend.media.legacy_media(&backend.stories, user, &id).await?;
     let (can_write, _) = backend.stories.abilities(user, &id).await?;
-    let media = backend.media.list(user, &id, None).await?;
     Ok((legacy, can_write, media))
 }
 
@@ -194,28 +190,14 @@ pub async fn load_deliveries(
 ) -> Result<types::CallPage, ApiError> {
     let (backend, auth) = signed_in()?;
     let calls = backend.calls_for(&auth.user)?;
-    let day = |field: &str, value: Option<String>, end: bool| -> Result<Option<i64>, ApiError> {
-        match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(text) => {
-                let format = time::macros::format_description!("[year]-[month]-[day]");
-                let date = time::Date::parse(text, &format).map_err(|_| {
-                    ApiError::invalid(vec![types::FieldError::new(field, "must be a date like 2026-11-22")])
-                })?;
-                let date = if end { date.next_day().unwrap_or(date) } else { date };
-                Ok(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
-            }
-        }
-    };
     let filter = backend::calls::CallFilter {
         status: status.filter(|s| !s.is_empty()),
         target: target.filter(|s| !s.is_empty()),
-        source: None,
-        from: day("from", from, false)?,
-        to: day("to", to, true)?,
         cursor: cursor.filter(|s| !s.is_empty()),
         limit: Some(25),
-    };
+        ..Default::default()
+    }
+    .between_days(from.as_deref(), to.as_deref())?;
     Ok(calls.list(&filter).await?)
 }
 

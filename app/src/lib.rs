@@ -9,11 +9,14 @@ pub mod api;
 pub mod components;
 pub mod pages;
 mod request;
+pub mod routing;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::SsrMode;
+use routing::TablePath;
+use types::routes;
 
 use components::layout::{Footer, Header};
 use components::raw_text;
@@ -69,28 +72,28 @@ pub fn App() -> impl IntoView {
             <Header theme=request::theme_cookie()/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("signin") view=SignInPage/>
-                    <Route path=path!("signup") view=SignUpPage/>
+                    <Route path=TablePath(routes::HOME.path) view=HomePage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::SIGN_IN.path) view=SignInPage/>
+                    <Route path=TablePath(routes::SIGN_UP.path) view=SignUpPage/>
                     // Async: the page waits for its data, so it is complete without JavaScript.
-                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("legacies") view=LegaciesPage ssr=SsrMode::Async/>
-                    <Route path=path!("legacies/:id") view=LegacyPageView ssr=SsrMode::Async/>
-                    <Route path=path!("legacies/:id/new") view=NewStoryPage ssr=SsrMode::Async/>
-                    <Route path=path!("legacies/:id/members") view=MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("legacies/:id/media") view=LegacyMediaPage ssr=SsrMode::Async/>
-                    <Route path=path!("stories/:id") view=StoryPage ssr=SsrMode::Async/>
-                    <Route path=path!("stories/:id/edit") view=EditStoryPage ssr=SsrMode::Async/>
-                    <Route path=path!("stories/:id/history") view=HistoryPageView ssr=SsrMode::Async/>
-                    <Route path=path!("invitations/:token") view=InvitationPage ssr=SsrMode::Async/>
-                    <Route path=path!("moderation") view=ModerationPage ssr=SsrMode::Async/>
-                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("tips") view=TipsPage ssr=SsrMode::Async/>
-                    <Route path=path!("connect") view=ConnectPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/deliveries") view=DeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/deliveries/:id") view=DeliveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/dead-letters") view=DeadLettersPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::ACCOUNT.path) view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::LEGACIES.path) view=LegaciesPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::LEGACY.path) view=LegacyPageView ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::NEW_STORY.path) view=NewStoryPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::MEMBERS.path) view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::LEGACY_MEDIA.path) view=LegacyMediaPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::STORY.path) view=StoryPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::EDIT_STORY.path) view=EditStoryPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::HISTORY.path) view=HistoryPageView ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::INVITATION.path) view=InvitationPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::MODERATION.path) view=ModerationPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::SEARCH.path) view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::TIPS.path) view=TipsPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::CONNECT.path) view=ConnectPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::DELIVERIES.path) view=DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::DELIVERY.path) view=DeliveryPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::WEBHOOKS.path) view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::DEAD_LETTERS.path) view=DeadLettersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

@@ -553,6 +553,12 @@ impl Config {
     pub fn served_over_https(&self) -> bool {
         self.public_url.scheme() == "https"
     }
+
+    /// The absolute URL of `path` (which starts with `/`) on this instance, for links
+    /// that leave the site: invitations, sign-up invites, provider redirects.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
 }
 
 impl fmt::Debug for Config {

@@ -158,13 +158,12 @@ async fn check(config: Config) -> backend::Result<()> {
 }
 
 async fn invite(config: Config, days: u32) -> backend::Result<()> {
-    let base = config.public_url.as_str().trim_end_matches('/').to_string();
     // Only the database: a running server holds the search index, and that is fine.
     let db = backend::open_database(&config, 1).await?;
     let identity = backend::identity::Identity::new(db.clone(), Arc::new(config));
-    let token = identity.create_invite(None, days).await;
+    let invite = identity.create_invite(None, days).await;
     db.close().await;
-    println!("{base}/signup?invite={}", token?);
+    println!("{}", invite?.url);
     Ok(())
 }
 

@@ -130,6 +130,7 @@ pub struct CallSubmitted {
 pub struct WebhookInput {
     pub url: String,
     /// Event types to send (e.g. `StoryCreated`), or `*` for all.
+    #[serde(deserialize_with = "crate::text::list_or_commas")]
     pub event_types: Vec<String>,
     #[serde(default)]
     pub description: String,

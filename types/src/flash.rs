@@ -21,6 +21,10 @@ impl Flash {
         Flash { level: "notice".into(), message: message.into(), ..Flash::default() }
     }
 
+    pub fn error(message: impl Into<String>) -> Flash {
+        Flash { level: "error".into(), message: message.into(), ..Flash::default() }
+    }
+
     pub fn is_error(&self) -> bool {
         self.level == "error"
     }

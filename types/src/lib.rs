@@ -10,6 +10,7 @@ pub mod events;
 pub mod flash;
 pub mod ids;
 pub mod media;
+pub mod routes;
 pub mod search;
 pub mod stories;
 pub mod text;

@@ -147,7 +147,8 @@ pub struct StoryInput {
     pub title: String,
     #[serde(default)]
     pub body: String,
-    #[serde(default)]
+    /// A list, or (from a page's form) one text of comma-separated tags.
+    #[serde(default, deserialize_with = "crate::text::list_or_commas")]
     pub tags: Vec<String>,
     /// `private`, `members` (default) or `public`.
     #[serde(default)]
@@ -166,7 +167,8 @@ pub struct StoryUpdate {
     pub title: String,
     #[serde(default)]
     pub body: String,
-    #[serde(default)]
+    /// A list, or (from a page's form) one text of comma-separated tags.
+    #[serde(default, deserialize_with = "crate::text::list_or_commas")]
     pub tags: Vec<String>,
     #[serde(default)]
     pub visibility: Option<String>,

@@ -38,3 +38,49 @@ mod tests {
         }
     }
 }
+
+/// A list field that is either a list (JSON) or one text field of comma-separated items
+/// (a page's form): `"a, b,"` and `["a", "b"]` both read as `a`, `b`. For `#[serde(deserialize_with)]`.
+pub fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct ListOrCommas;
+
+    impl<'de> serde::de::Visitor<'de> for ListOrCommas {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of strings, or one string of comma-separated items")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+            Ok(crate::stories::split_tags(text))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+
+    deserializer.deserialize_any(ListOrCommas)
+}
+
+#[cfg(test)]
+mod list_tests {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        #[serde(deserialize_with = "super::list_or_commas")]
+        items: Vec<String>,
+    }
+
+    #[test]
+    fn a_list_reads_from_json_or_one_comma_separated_text() {
+        let from_json: Listed = serde_json::from_str(r#"{"items": ["a", " b "]}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(from_json.items, ["a", " b "]);
+        let from_text: Listed = serde_json::from_str(r#"{"items": "a, b,,"}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(from_text.items, ["a", "b"]);
+        assert!(serde_json::from_str::<Listed>(r#"{"items": 3}"#).is_err());
+    }
+}

@@ -1,7 +1,7 @@
 //! The header, navigation and footer around every page.
 
 use leptos::prelude::*;
-use types::Theme;
+use types::{routes, Theme};
 
 use super::search_box::SearchBox;
 use super::theme_toggle::ThemeToggle;
@@ -12,30 +12,30 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
     let user = request::current_user();
     view! {
         <header class="site-header">
-            <a class="brand" href="/">
+            <a class="brand" href=routes::HOME.path>
                 <span class="brand-mark" aria-hidden="true">"❦"</span>
                 " Heirloom"
             </a>
             <nav aria-label="Main">
                 <ul>
-                    <li><a href="/">"Home"</a></li>
+                    <li><a href=routes::HOME.path>"Home"</a></li>
                     {user.is_some().then(|| view! {
-                        <li><a href="/legacies">"Legacies"</a></li>
-                        <li><a href="/tips">"Tips"</a></li>
+                        <li><a href=routes::LEGACIES.path>"Legacies"</a></li>
+                        <li><a href=routes::TIPS.path>"Tips"</a></li>
                     })}
-                    {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <li><a href="/admin/deliveries">"Admin"</a></li> })}
+                    {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <li><a href=routes::DELIVERIES.path>"Admin"</a></li> })}
                 </ul>
             </nav>
             <SearchBox/>
             <div class="account-menu">
                 {match user {
                     Some(user) => view! {
-                        <a dir="auto" href="/account" class="account-link">{user.display_name}</a>
-                        <form method="post" action="/auth/signout" class="inline-form">
+                        <a dir="auto" href=routes::ACCOUNT.path class="account-link">{user.display_name}</a>
+                        <form method="post" action=routes::form::SIGN_OUT class="inline-form">
                             <button type="submit" class="link-button">"Sign out"</button>
                         </form>
                     }.into_any(),
-                    None => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+                    None => view! { <a href=routes::SIGN_IN.path>"Sign in"</a> }.into_any(),
                 }}
             </div>
             <ThemeToggle initial=theme/>

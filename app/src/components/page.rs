@@ -1,12 +1,23 @@
-//! Loading a page's data on the server: a blocking resource (so the HTML is complete
-//! without JavaScript) and the error notice a failed load shows, with its HTTP status.
+//! What pages are made of: their heading, loading their data on the server (a blocking
+//! resource, so the HTML is complete without JavaScript), lists of cards, and the error
+//! notice a failed load shows, with its HTTP status.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use types::ApiError;
 
 use crate::request;
+
+/// A page's title (the browser tab's) and its heading, the same words.
+#[component]
+pub fn Heading(text: &'static str) -> impl IntoView {
+    view! {
+        <Title text/>
+        <h1>{text}</h1>
+    }
+}
 
 /// Shows what went wrong loading a page and sets the matching status (404, 401…).
 #[component]
@@ -44,6 +55,29 @@ where
             })}
         </Suspense>
     }
+}
+
+/// A page's list as cards once loaded, or the `empty` sentence when there is none.
+#[component]
+pub fn CardList<T, C, V>(data: Resource<Result<Vec<T>, ApiError>>, empty: &'static str, card: C) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    C: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let render = move |items: Vec<T>| {
+        if items.is_empty() {
+            return view! { <p>{empty}</p> }.into_any();
+        }
+        let card = card.clone();
+        view! {
+            <ul class="card-list">
+                {items.into_iter().map(|item| view! { <li class="card">{card(item)}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! { <Loaded data render/> }
 }
 
 /// Formats unix milliseconds as a UTC date and time.

@@ -2,12 +2,11 @@
 //! Only reachable signed in (the server redirects others to sign in and back).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use types::{AccountOverview, SessionView};
+use types::{routes, AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::{format_time, Loaded};
+use crate::components::page::{format_time, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -15,8 +14,7 @@ pub fn AccountPage() -> impl IntoView {
     let flash = request::flash();
     let overview = Resource::new_blocking(|| (), |_| load_account());
     view! {
-        <Title text="Your account"/>
-        <h1>"Your account"</h1>
+        <Heading text="Your account"/>
         <FlashMessage flash=flash.clone()/>
         <Loaded data=overview render=move |overview| view! { <AccountDetails overview flash=flash.clone()/> }.into_any()/>
     }
@@ -37,7 +35,7 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
         </section>
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">{if has_password { "Change password" } else { "Set a password" }}</h2>
-            <form method="post" action="/auth/password" class="stack" novalidate>
+            <form method="post" action=routes::form::PASSWORD class="stack" novalidate>
                 {has_password.then(|| view! {
                     <Field label="Current password" name="current_password" kind="password"
                         autocomplete="current-password" error=error("current_password")/>
@@ -66,7 +64,7 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
             <ul class="session-list">
                 {sessions.into_iter().map(|s| view! { <SessionItem session=s/> }).collect_view()}
             </ul>
-            <form method="post" action="/auth/sessions/revoke-others">
+            <form method="post" action=routes::form::REVOKE_OTHER_SESSIONS>
                 <button type="submit">"Sign out everywhere else"</button>
             </form>
         </section>
@@ -87,7 +85,7 @@ fn SessionItem(session: SessionView) -> impl IntoView {
                     " · since " {format_time(session.created_at)} " · last seen " {format_time(session.last_seen_at)}
                 </small>
             </div>
-            <form method="post" action="/auth/sessions/revoke">
+            <form method="post" action=routes::form::REVOKE_SESSION>
                 <input type="hidden" name="id" value=session.id.to_string()/>
                 <button type="submit" aria-label=format!("{label} session from {}", session.user_agent)>{label}</button>
             </form>

@@ -4,22 +4,22 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{CallDetail, CallPage, CallStatus, EventChain};
+use types::{routes, CallDetail, CallPage, CallStatus, DeadLetterView, EventChain, WebhookView};
 
 use crate::api::{load_dead_letters, load_deliveries, load_delivery, load_webhooks};
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, query, Loaded};
+use crate::components::page::{format_time, param, query, CardList, Heading, Loaded};
 use crate::request;
 
 #[component]
 fn AdminNav() -> impl IntoView {
     view! {
         <nav aria-label="Administration" class="sub-nav">
-            <a href="/admin/deliveries">"Deliveries"</a>
+            <a href=routes::DELIVERIES.path>"Deliveries"</a>
             " · "
-            <a href="/admin/webhooks">"Webhooks"</a>
+            <a href=routes::WEBHOOKS.path>"Webhooks"</a>
             " · "
-            <a href="/admin/dead-letters">"Failed events"</a>
+            <a href=routes::DEAD_LETTERS.path>"Failed events"</a>
         </nav>
     }
 }
@@ -38,8 +38,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         |(status, target, from, to, cursor)| load_deliveries(Some(status), Some(target), Some(from), Some(to), cursor),
     );
     view! {
-        <Title text="Deliveries"/>
-        <h1>"Deliveries"</h1>
+        <Heading text="Deliveries"/>
         <AdminNav/>
         <DeliveryFilters values=filters/>
         <Loaded data=page render=move |page| view! { <DeliveryTable page/> }.into_any()/>
@@ -80,7 +79,7 @@ fn next_page_link(cursor: &str) -> String {
         .iter()
         .map(|(k, v)| format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
         .collect();
-    format!("/admin/deliveries?{}", encoded.join("&"))
+    format!("{}?{}", routes::DELIVERIES.path, encoded.join("&"))
 }
 
 #[component]
@@ -98,7 +97,7 @@ fn DeliveryTable(page: CallPage) -> impl IntoView {
             <tbody>
                 {page.items.into_iter().map(|call| view! {
                     <tr>
-                        <td><a href=format!("/admin/deliveries/{}", call.id)>{format_time(call.created_at)}</a></td>
+                        <td><a href=routes::DELIVERY.to(&[&call.id])>{format_time(call.created_at)}</a></td>
                         <td>{status_badge(call.status)}</td>
                         <td><code>{format!("{} {}", call.method, call.url)}</code></td>
                         <td>{call.source.clone()}</td>
@@ -135,7 +134,7 @@ fn Delivery(detail: CallDetail) -> impl IntoView {
     let CallDetail { call, body, attempts, chain } = detail;
     view! {
         <Title text=format!("Call to {}", call.target)/>
-        <p class="crumbs"><a href="/admin/deliveries">"Deliveries"</a></p>
+        <p class="crumbs"><a href=routes::DELIVERIES.path>"Deliveries"</a></p>
         <h1>{format!("{} {}", call.method, call.url)}</h1>
         <dl class="facts">
             <dt>"Status"</dt><dd>{status_badge(call.status)}</dd>
@@ -213,28 +212,17 @@ pub fn WebhooksPage() -> impl IntoView {
     let url = flash.value("url").unwrap_or_default().to_string();
     let types = flash.value("event_types").unwrap_or("*").to_string();
     view! {
-        <Title text="Webhooks"/>
-        <h1>"Webhooks"</h1>
+        <Heading text="Webhooks"/>
         <AdminNav/>
         <FlashMessage flash=flash.clone()/>
-        <Loaded data=hooks render=|hooks| if hooks.is_empty() {
-            view! { <p>"No webhooks yet."</p> }.into_any()
-        } else {
-            view! {
-                <ul class="card-list">
-                    {hooks.into_iter().map(|hook| view! {
-                        <li class="card">
-                            <h2><code>{hook.url.clone()}</code></h2>
-                            <p>{format!("Sends {} · added {}", hook.event_types.join(", "), format_time(hook.created_at))}</p>
-                            {(!hook.description.is_empty()).then(|| view! { <p>{hook.description.clone()}</p> })}
-                            <PostButton action=format!("/admin/webhooks/{}/delete", hook.id) label="Remove"/>
-                        </li>
-                    }).collect_view()}
-                </ul>
-            }.into_any()
+        <CardList data=hooks empty="No webhooks yet." card=|hook: WebhookView| view! {
+            <h2><code>{hook.url.clone()}</code></h2>
+            <p>{format!("Sends {} · added {}", hook.event_types.join(", "), format_time(hook.created_at))}</p>
+            {(!hook.description.is_empty()).then(|| view! { <p>{hook.description.clone()}</p> })}
+            <PostButton action=routes::fill(routes::form::DELETE_WEBHOOK, &[&hook.id]) label="Remove"/>
         }/>
         <h2>"Add a webhook"</h2>
-        <form method="post" action="/admin/webhooks" class="stacked-form">
+        <form method="post" action=routes::form::CREATE_WEBHOOK class="stacked-form">
             <label for="url">"URL"</label>
             <input id="url" name="url" type="url" required value=url placeholder="https://example.com/heirloom-hook"/>
             <label for="event_types">"Event types"</label>
@@ -261,31 +249,22 @@ fn PostButton(action: String, label: &'static str) -> impl IntoView {
 pub fn DeadLettersPage() -> impl IntoView {
     let parked = Resource::new_blocking(|| (), |_| load_dead_letters());
     view! {
-        <Title text="Failed events"/>
-        <h1>"Failed events"</h1>
+        <Heading text="Failed events"/>
         <AdminNav/>
         <FlashMessage flash=request::flash()/>
-        <Loaded data=parked render=|parked| if parked.is_empty() {
-            view! { <p>"No event is waiting: every consumer handled everything."</p> }.into_any()
-        } else {
+        <CardList data=parked empty="No event is waiting: every consumer handled everything." card=|dead: DeadLetterView| {
+            let ids = [dead.consumer.as_str(), dead.message_id.as_str()];
+            let (retry, discard) =
+                (routes::fill(routes::form::RETRY_DEAD_LETTER, &ids), routes::fill(routes::form::DISCARD_DEAD_LETTER, &ids));
             view! {
-                <ul class="card-list">
-                    {parked.into_iter().map(|dead| {
-                        let action = format!("/admin/dead-letters/{}/{}", dead.consumer, dead.message_id);
-                        view! {
-                            <li class="card">
-                                <h2>{format!("{} → {}", dead.event_type, dead.consumer)}</h2>
-                                <p>{format!("{} {} · gave up after {} attempts on {}", dead.aggregate_type,
-                                    dead.aggregate_id, dead.attempts, format_time(dead.failed_at))}</p>
-                                <pre class="snippet">{dead.last_error.clone()}</pre>
-                                <PostButton action=format!("{action}/retry") label="Retry now"/>
-                                " "
-                                <PostButton action=format!("{action}/discard") label="Discard"/>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            }.into_any()
+                <h2>{format!("{} → {}", dead.event_type, dead.consumer)}</h2>
+                <p>{format!("{} {} · gave up after {} attempts on {}", dead.aggregate_type,
+                    dead.aggregate_id, dead.attempts, format_time(dead.failed_at))}</p>
+                <pre class="snippet">{dead.last_error.clone()}</pre>
+                <PostButton action=retry label="Retry now"/>
+                " "
+                <PostButton action=discard label="Discard"/>
+            }
         }/>
     }
 }

@@ -3,12 +3,11 @@
 //! the flash the callback left says what happened.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use types::{ConnectorView, Flash, SyncStatus};
+use types::{routes, ConnectorView, Flash, SyncStatus};
 
 use crate::api::load_connectors;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, query, Loaded};
+use crate::components::page::{format_time, query, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -17,19 +16,14 @@ pub fn ConnectPage() -> impl IntoView {
     // Reloading the page after the callback: the flash is gone, the query still says why.
     if flash.message.is_empty() {
         if let Some(kind) = query("error") {
-            flash = Flash {
-                level: "error".into(),
-                message: format!("Connecting did not finish ({kind}). Please try again."),
-                ..Flash::default()
-            };
+            flash = Flash::error(format!("Connecting did not finish ({kind}). Please try again."));
         }
     }
     let connectors = Resource::new_blocking(|| (), |_| load_connectors());
     view! {
-        <Title text="Connected apps"/>
-        <h1>"Connected apps"</h1>
+        <Heading text="Connected apps"/>
         <p class="lede">
-            "Tasks from the apps you connect appear on the "<a href="/tips">"tip page"</a>
+            "Tasks from the apps you connect appear on the "<a href=routes::TIPS.path>"tip page"</a>
             " one at a time; marking one done there completes it in the app too."
         </p>
         <FlashMessage flash/>
@@ -78,10 +72,10 @@ fn ConnectorCard(connector: ConnectorView) -> impl IntoView {
                 }.into_any(),
                 (true, true) => view! {
                     <div class="actions">
-                        <form method="post" action=format!("/connectors/{name}/sync") class="inline-form">
+                        <form method="post" action=routes::fill(routes::form::SYNC_CONNECTOR, &[&name]) class="inline-form">
                             <button type="submit">"Sync now"</button>
                         </form>
-                        <form method="post" action=format!("/connectors/{name}/disconnect") class="inline-form">
+                        <form method="post" action=routes::fill(routes::form::DISCONNECT, &[&name]) class="inline-form">
                             <button type="submit">{format!("Disconnect {}", c.display_name)}</button>
                         </form>
                     </div>

@@ -2,10 +2,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use types::routes;
 
 use crate::api::{load_prompt, load_story};
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, query, LoadError, Loaded};
+use crate::components::page::{param, query, Heading, LoadError, Loaded};
 use crate::components::story_editor::StoryEditor;
 use crate::request;
 
@@ -26,8 +27,7 @@ pub fn NewStoryPage() -> impl IntoView {
     );
     let flash = request::flash();
     view! {
-        <Title text="New story"/>
-        <h1>"New story"</h1>
+        <Heading text="New story"/>
         <FlashMessage flash=flash.clone()/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || prompt.get().map(|prompt| {
@@ -38,7 +38,7 @@ pub fn NewStoryPage() -> impl IntoView {
                 view! {
                     {prompt.map(|text| view! { <p class="story-prompt"><span class="note">"Prompt: "</span>{text}</p> })}
                     <StoryEditor
-                        action=format!("/legacies/{legacy_id}/stories")
+                        action=routes::fill(routes::form::CREATE_STORY, &[&legacy_id])
                         story_id=None
                         legacy_id=legacy_id.clone()
                         version=0
@@ -72,7 +72,7 @@ pub fn EditStoryPage() -> impl IntoView {
                         <h1>"Edit story"</h1>
                         <FlashMessage flash=flash.clone()/>
                         <StoryEditor
-                            action=format!("/stories/{}", story.id)
+                            action=routes::fill(routes::form::UPDATE_STORY, &[&story.id])
                             story_id=Some(story.id.to_string())
                             legacy_id=story.legacy_id.to_string()
                             version=story.version

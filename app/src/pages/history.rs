@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::HistoryPage;
+use types::{routes, HistoryPage};
 
 use crate::api::load_history;
 use crate::components::form::FlashMessage;
@@ -40,7 +40,7 @@ fn History(page: HistoryPage) -> impl IntoView {
     };
     view! {
         <Title text=format!("History of {}", story.title)/>
-        <p class="crumbs"><a dir="auto" href=format!("/stories/{id}")>{story.title.clone()}</a></p>
+        <p class="crumbs"><a dir="auto" href=routes::STORY.to(&[&id])>{story.title.clone()}</a></p>
         <h1>"History"</h1>
         <FlashMessage flash=request::flash()/>
         <form method="get" class="compare">
@@ -65,7 +65,7 @@ fn History(page: HistoryPage) -> impl IntoView {
         <ol class="revisions" reversed>
             {revisions.into_iter().map(|r| {
                 let restore = (can_edit && r.version != newest).then(|| view! {
-                    <form method="post" action=format!("/stories/{id}/restore") class="inline-form">
+                    <form method="post" action=routes::fill(routes::form::RESTORE, &[&id]) class="inline-form">
                         <input type="hidden" name="revision" value=r.version.to_string()/>
                         <input type="hidden" name="version" value=latest.to_string()/>
                         <button type="submit" aria-label=format!("Restore version {}", r.version)>"Restore"</button>

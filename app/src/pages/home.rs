@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use types::routes;
 
 use crate::api::current_tip;
 use crate::pages::tips::NextTipCard;
@@ -26,34 +27,15 @@ pub fn HomePage() -> impl IntoView {
             </p>
             {signed_out.then(|| view! {
                 <p class="hero-actions">
-                    {signup_open.then(|| view! { <a class="button primary" href="/signup">"Create an account"</a> })}
-                    <a class="button" href="/signin">"Sign in"</a>
+                    {signup_open.then(|| view! { <a class="button primary" href=routes::SIGN_UP.path>"Create an account"</a> })}
+                    <a class="button" href=routes::SIGN_IN.path>"Sign in"</a>
                 </p>
             })}
         </section>
         <section class="features" aria-labelledby="features-title">
             <h2 id="features-title">"What you can do with it"</h2>
             <ul class="feature-list">
-                <li>
-                    <h3>"Write stories together"</h3>
-                    <p>"Create a legacy for a grandparent, a family or a place, and invite relatives to write what they remember. Every edit is kept, so nothing is lost."</p>
-                </li>
-                <li>
-                    <h3>"Keep photos, voices and films"</h3>
-                    <p>"Upload pictures, audio and video from any device; Heirloom makes previews and keeps the originals safe."</p>
-                </li>
-                <li>
-                    <h3>"Find anything"</h3>
-                    <p>"One search box finds stories, people and captions as you type, showing only what you are allowed to see."</p>
-                </li>
-                <li>
-                    <h3>"Be gently reminded"</h3>
-                    <p>"A quiet tip page suggests one thing at a time: a question to ask, a draft to finish, a photo to caption."</p>
-                </li>
-                <li>
-                    <h3>"Own it"</h3>
-                    <p>"It runs on your own machine with nothing else to install, exports everything as Markdown and files, and grows to many servers when you need it."</p>
-                </li>
+                {FEATURES.iter().map(|(title, text)| view! { <li><h3>{*title}</h3><p>{*text}</p></li> }).collect_view()}
             </ul>
         </section>
     }
@@ -74,3 +56,29 @@ fn Welcome(name: String) -> impl IntoView {
         </section>
     }
 }
+
+/// What the home page tells a visitor Heirloom does: a heading and a sentence each.
+const FEATURES: &[(&str, &str)] = &[
+    (
+        "Write stories together",
+        "Create a legacy for a grandparent, a family or a place, and invite relatives to write what they remember. \
+         Every edit is kept, so nothing is lost.",
+    ),
+    (
+        "Keep photos, voices and films",
+        "Upload pictures, audio and video from any device; Heirloom makes previews and keeps the originals safe.",
+    ),
+    (
+        "Find anything",
+        "One search box finds stories, people and captions as you type, showing only what you are allowed to see.",
+    ),
+    (
+        "Be gently reminded",
+        "A quiet tip page suggests one thing at a time: a question to ask, a draft to finish, a photo to caption.",
+    ),
+    (
+        "Own it",
+        "It runs on your own machine with nothing else to install, exports everything as Markdown and files, and \
+         grows to many servers when you need it.",
+    ),
+];

@@ -11,7 +11,7 @@ use crate::request;
 #[component]
 pub fn InvitationPage() -> impl IntoView {
     let token = param("token");
-    let action = format!("/invitations/{token}/accept");
+    let action = types::routes::fill(types::routes::form::ACCEPT_INVITATION, &[&token]);
     let offer = Resource::new_blocking(move || token.clone(), load_invitation);
     view! {
         <Title text="Invitation"/>

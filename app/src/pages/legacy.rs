@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::LegacyPage;
+use types::{routes, LegacyPage};
 
 use crate::api::load_legacy;
 use crate::components::page::{format_time, param, query, Loaded};
@@ -30,10 +30,10 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
             <p class="dates">{dates(&legacy.born, &legacy.died)}</p>
             <p dir="auto" class="lede">{legacy.summary.clone()}</p>
             <nav class="actions" aria-label="Legacy">
-                {can_write.then(|| view! { <a class="button primary" href=format!("/legacies/{id}/new")>"Write a story"</a> })}
-                <a class="button" href=format!("/legacies/{id}/media")>"Photos and recordings"</a>
-                {legacy.my_role.is_some().then(|| view! { <a class="button" href=format!("/legacies/{id}/members")>"Members"</a> })}
-                {can_manage.then(|| view! { <a class="button" href="/moderation">"Moderation"</a> })}
+                {can_write.then(|| view! { <a class="button primary" href=routes::NEW_STORY.to(&[&id])>"Write a story"</a> })}
+                <a class="button" href=routes::LEGACY_MEDIA.to(&[&id])>"Photos and recordings"</a>
+                {legacy.my_role.is_some().then(|| view! { <a class="button" href=routes::MEMBERS.to(&[&id])>"Members"</a> })}
+                {can_manage.then(|| view! { <a class="button" href=routes::MODERATION.path>"Moderation"</a> })}
             </nav>
         </header>
         <section aria-labelledby="stories-title">
@@ -45,7 +45,7 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                     <ul class="card-list">
                         {stories.items.into_iter().map(|s| view! {
                             <li class="card">
-                                <h3><a dir="auto" href=format!("/stories/{}", s.id)>{s.title.clone()}</a></h3>
+                                <h3><a dir="auto" href=routes::STORY.to(&[&s.id])>{s.title.clone()}</a></h3>
                                 <p class="meta">
                                     {format!("By {} · {} · {}", s.author_name, s.visibility, format_time(s.updated_at))}
                                     {(s.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
@@ -65,7 +65,7 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                 <h2 id="legacy-upload-title">"Add photos and recordings"</h2>
                 <p class="note">
                     "They go to the legacy's "
-                    <a href=format!("/legacies/{id}/media")>"photos and recordings"</a>
+                    <a href=routes::LEGACY_MEDIA.to(&[&id])>"photos and recordings"</a>
                     "; to add them to a story, open the story."
                 </p>
                 <noscript><p class="note">"Uploading needs JavaScript."</p></noscript>

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use types::routes;
 
 use crate::api::load_legacy_media;
 use crate::components::media::MediaGallery;
@@ -20,7 +21,7 @@ pub fn LegacyMediaPage() -> impl IntoView {
             let id = legacy.id.clone();
             view! {
                 <Title text=format!("Photos and recordings · {}", legacy.name)/>
-                <p class="crumbs"><a dir="auto" href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
+                <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
                 <h1>"Photos and recordings"</h1>
                 <MediaGallery items=media empty_text="No photos or recordings yet." open_caption=open_caption.clone()/>
                 {can_write.then(|| view! {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{LegacyRole, LegacyView, MemberView};
+use types::{routes, LegacyRole, LegacyView, MemberView};
 
 use crate::api::load_members;
 use crate::components::form::FlashMessage;
@@ -26,7 +26,7 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
     let id = legacy.id.clone();
     view! {
         <Title text=format!("Members of {}", legacy.name)/>
-        <p class="crumbs"><a dir="auto" href=format!("/legacies/{id}")>{legacy.name.clone()}</a></p>
+        <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
         <h1>"Members"</h1>
         <FlashMessage flash/>
         {invitation.map(|url| view! {
@@ -41,7 +41,7 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
                 {members.into_iter().map(|m| {
                     let role_cell = if is_owner {
                         view! {
-                            <form method="post" action=format!("/legacies/{id}/members/{}", m.user_id) class="inline-form">
+                            <form method="post" action=routes::fill(routes::form::SET_MEMBER, &[&id, &m.user_id]) class="inline-form">
                                 <label class="visually-hidden" for=format!("role-{}", m.user_id)>{format!("Role of {}", m.display_name)}</label>
                                 <select id=format!("role-{}", m.user_id) name="role">
                                     {LegacyRole::ALL.iter().map(|r| view! {
@@ -69,7 +69,7 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
         {is_owner.then(|| view! {
             <section class="panel" aria-labelledby="invite-title">
                 <h2 id="invite-title">"Invite someone"</h2>
-                <form method="post" action=format!("/legacies/{id}/invitations") class="stack">
+                <form method="post" action=routes::fill(routes::form::INVITE, &[&id]) class="stack">
                     <div class="field">
                         <label for="invite-role">"They join as"</label>
                         <select id="invite-role" name="role">

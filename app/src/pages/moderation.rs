@@ -1,39 +1,28 @@
 //! Flags raised by members, for the legacies' owners (and instance admins) to resolve.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use types::{routes, FlagView};
 
 use crate::api::load_moderation;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, Loaded};
+use crate::components::page::{format_time, CardList, Heading};
 use crate::request;
 
 #[component]
 pub fn ModerationPage() -> impl IntoView {
     let flags = Resource::new_blocking(|| (), |_| load_moderation());
     view! {
-        <Title text="Moderation"/>
-        <h1>"Moderation"</h1>
+        <Heading text="Moderation"/>
         <FlashMessage flash=request::flash()/>
-        <Loaded data=flags render=|flags| if flags.is_empty() {
-            view! { <p>"Nothing to review."</p> }.into_any()
-        } else {
-            view! {
-                    <ul class="card-list">
-                        {flags.into_iter().map(|f| view! {
-                            <li class="card">
-                                <h2><a dir="auto" href=format!("/stories/{}", f.story_id)>{f.story_title.clone()}</a></h2>
-                                <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
-                                <form method="post" action=format!("/moderation/{}", f.id) class="inline-form">
-                                    <button type="submit" name="action" value="dismiss">"Keep the story"</button>
-                                    " "
-                                    <button type="submit" name="action" value="remove">"Remove the story"</button>
-                                </form>
-                                <p class="note">"Removing it deletes the story with its photos and recordings."</p>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
+        <CardList data=flags empty="Nothing to review." card=|f: FlagView| view! {
+            <h2><a dir="auto" href=routes::STORY.to(&[&f.story_id])>{f.story_title.clone()}</a></h2>
+            <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
+            <form method="post" action=routes::fill(routes::form::RESOLVE_FLAG, &[&f.id]) class="inline-form">
+                <button type="submit" name="action" value="dismiss">"Keep the story"</button>
+                " "
+                <button type="submit" name="action" value="remove">"Remove the story"</button>
+            </form>
+            <p class="note">"Removing it deletes the story with its photos and recordings."</p>
         }/>
     }
 }

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{ApiError, FacetCount, SearchHit, SearchKind, SearchParams, SearchResults};
+use types::{routes, ApiError, FacetCount, SearchHit, SearchKind, SearchParams, SearchResults};
 
 use crate::api::search_results;
 use crate::components::page::{format_time, query, LoadError};
@@ -37,7 +37,7 @@ fn search_link(params: &SearchParams, change: impl FnOnce(&mut SearchParams)) ->
     let mut changed = params.clone();
     changed.offset = None;
     change(&mut changed);
-    format!("/search?{}", changed.to_query_string())
+    format!("{}?{}", routes::SEARCH.path, changed.to_query_string())
 }
 
 #[component]
@@ -78,48 +78,60 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
+/// The search form's choices: the value sent and what the reader sees.
+const KINDS: [(&str, &str); 3] = [("", "Anything"), ("story", "Stories"), ("legacy", "Legacies")];
+const SORTS: [(&str, &str); 2] = [("", "Best match"), ("newest", "Newest first")];
+
+/// One labelled choice of the search form, `chosen` selected.
+#[component]
+fn ChoiceField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    choices: &'static [(&'static str, &'static str)],
+    chosen: String,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name=name>
+                {choices.iter().map(|(value, text)| view! {
+                    <option value=*value selected=chosen == *value>{*text}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// One labelled date of the search form.
+#[component]
+fn DateField(id: &'static str, name: &'static str, label: &'static str, value: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="date" value=value/>
+        </div>
+    }
+}
+
 #[component]
 fn SearchForm(params: SearchParams) -> impl IntoView {
-    let kind = params.kind.clone();
-    let sort = params.sort.clone();
-    let kinds = [("", "Anything"), ("story", "Stories"), ("legacy", "Legacies")];
-    let sorts = [("", "Best match"), ("newest", "Newest first")];
     view! {
-        <form method="get" action="/search" class="search-form" role="search" aria-label="Search and filter">
+        <form method="get" action=routes::SEARCH.path class="search-form" role="search" aria-label="Search and filter">
             <div class="field search-query">
                 <label for="search-q">"Search for"</label>
                 <input id="search-q" type="search" name="q" value=params.q.clone() maxlength="512"/>
             </div>
             <fieldset class="search-filters">
                 <legend>"Filters"</legend>
-                <div class="field">
-                    <label for="search-type">"Type"</label>
-                    <select id="search-type" name="type">
-                        {kinds.into_iter().map(|(value, label)| view! {
-                            <option value=value selected=kind == value>{label}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                <ChoiceField id="search-type" name="type" label="Type" choices=&KINDS chosen=params.kind.clone()/>
                 <div class="field">
                     <label for="search-tag">"Tag"</label>
                     <input id="search-tag" name="tag" value=params.tag.clone()/>
                 </div>
-                <div class="field">
-                    <label for="search-from">"Changed from"</label>
-                    <input id="search-from" name="from" type="date" value=params.from.clone()/>
-                </div>
-                <div class="field">
-                    <label for="search-to">"Changed until"</label>
-                    <input id="search-to" name="to" type="date" value=params.to.clone()/>
-                </div>
-                <div class="field">
-                    <label for="search-sort">"Order"</label>
-                    <select id="search-sort" name="sort">
-                        {sorts.into_iter().map(|(value, label)| view! {
-                            <option value=value selected=sort == value>{label}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                <DateField id="search-from" name="from" label="Changed from" value=params.from.clone()/>
+                <DateField id="search-to" name="to" label="Changed until" value=params.to.clone()/>
+                <ChoiceField id="search-sort" name="sort" label="Order" choices=&SORTS chosen=params.sort.clone()/>
                 // Set from the facet links (ids, not something to type); kept when searching again.
                 {(!params.legacy.is_empty()).then(|| view! { <input type="hidden" name="legacy" value=params.legacy.clone()/> })}
                 {(!params.author.is_empty()).then(|| view! { <input type="hidden" name="author" value=params.author.clone()/> })}
@@ -145,12 +157,12 @@ fn Results(params: SearchParams, found: SearchResults) -> impl IntoView {
     let previous = (offset > 0).then(|| {
         let mut p = params.clone();
         p.offset = Some(offset.saturating_sub(limit));
-        format!("/search?{}", p.to_query_string())
+        format!("{}?{}", routes::SEARCH.path, p.to_query_string())
     });
     let next = (offset + hits.len() < total && !hits.is_empty()).then(|| {
         let mut p = params.clone();
         p.offset = Some(offset + limit);
-        format!("/search?{}", p.to_query_string())
+        format!("{}?{}", routes::SEARCH.path, p.to_query_string())
     });
     let active = ActiveFilters::new(&params, &facets);
     view! {

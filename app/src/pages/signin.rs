@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use types::routes;
 
 use crate::components::form::{Field, FlashMessage};
 use crate::request;
@@ -20,7 +21,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="auth-card" aria-labelledby="signin-title">
             <h1 id="signin-title">"Sign in"</h1>
             <FlashMessage flash=flash.clone()/>
-            <form method="post" action="/auth/signin" class="stack" novalidate>
+            <form method="post" action=routes::form::SIGN_IN class="stack" novalidate>
                 <input type="hidden" name="next" value=next/>
                 <Field label="Email" name="email" kind="email" autocomplete="email"
                     value=flash.value("email").unwrap_or_default().to_string()
@@ -41,7 +42,7 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
             })}
             {(!signup_closed).then(|| view! {
-                <p class="aside">"New here? " <a href="/signup">"Create an account"</a></p>
+                <p class="aside">"New here? " <a href=routes::SIGN_UP.path>"Create an account"</a></p>
             })}
         </section>
     }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use types::routes;
 
 use crate::components::form::{Field, FlashMessage};
 use crate::request;
@@ -26,7 +27,7 @@ pub fn SignUpPage() -> impl IntoView {
             <h1 id="signup-title">"Create an account"</h1>
             {note.map(|note| view! { <p class="note">{note}</p> })}
             <FlashMessage flash=flash.clone()/>
-            <form method="post" action="/auth/signup" class="stack" novalidate>
+            <form method="post" action=routes::form::SIGN_UP class="stack" novalidate>
                 <input type="hidden" name="invite" value=invite/>
                 <Field label="Your name" name="display_name" autocomplete="name" value=value("display_name") error=error("display_name")/>
                 <Field label="Email" name="email" kind="email" autocomplete="email" value=value("email") error=error("email")/>
@@ -35,7 +36,7 @@ pub fn SignUpPage() -> impl IntoView {
                 {error("invite").map(|e| view! { <p class="field-error" role="alert">"Invitation: " {e}</p> })}
                 <button type="submit" class="primary">"Create account"</button>
             </form>
-            <p class="aside">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+            <p class="aside">"Already have an account? " <a href=routes::SIGN_IN.path>"Sign in"</a></p>
         </section>
     }
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{MediaView, StoryView};
+use types::{routes, MediaView, StoryView};
 
 use crate::api::load_story_page;
 use crate::components::form::FlashMessage;
@@ -31,7 +31,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
         <FlashMessage flash/>
         <article class="story">
             <header>
-                <p class="crumbs"><a dir="auto" href=format!("/legacies/{}", story.legacy_id)>{story.legacy_name.clone()}</a></p>
+                <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&story.legacy_id])>{story.legacy_name.clone()}</a></p>
                 <h1 dir="auto">{story.title.clone()}</h1>
                 <p class="meta">
                     {format!("By {} · last changed by {} on {} · {} words", story.author_name, story.updated_by_name,
@@ -58,10 +58,10 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
             </section>
         })}
         <nav class="actions" aria-label="Story">
-            {story.can_edit.then(|| view! { <a class="button primary" href=format!("/stories/{id}/edit")>"Edit"</a> })}
-            <a class="button" href=format!("/stories/{id}/history")>"History"</a>
+            {story.can_edit.then(|| view! { <a class="button primary" href=routes::EDIT_STORY.to(&[&id])>"Edit"</a> })}
+            <a class="button" href=routes::HISTORY.to(&[&id])>"History"</a>
             {story.can_delete.then(|| view! {
-                <form method="post" action=format!("/stories/{id}/delete") class="inline-form">
+                <form method="post" action=routes::fill(routes::form::DELETE_STORY, &[&id]) class="inline-form">
                     <button type="submit" aria-describedby="delete-note">"Delete"</button>
                     " " <small id="delete-note" class="note">{deletes_too}</small>
                 </form>
@@ -70,7 +70,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
         {signed_in.then(|| view! {
             <details class="flag">
                 <summary>"Report a problem with this story"</summary>
-                <form method="post" action=format!("/stories/{id}/flag") class="stack">
+                <form method="post" action=routes::fill(routes::form::FLAG, &[&id]) class="stack">
                     <div class="field">
                         <label for="flag-reason">"What is wrong?"</label>
                         <input id="flag-reason" name="reason" required/>

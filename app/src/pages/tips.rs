@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::Tip;
+use types::{routes, Tip};
 
 use crate::api::recommend_tip;
 use crate::components::page::{query, Loaded};
@@ -29,7 +29,7 @@ pub fn NextTipCard(tip: Tip) -> impl IntoView {
             <h2 id="next-tip-title">"Next tip"</h2>
             <p class="next-tip-kind">{kind_label(&tip)}</p>
             <p dir="auto" class="next-tip-text">{tip.title.clone()}</p>
-            <a class="button" href=format!("/tips?tip={}", tip.id)>"Open the tip page"</a>
+            <a class="button" href=format!("{}?tip={}", routes::TIPS.path, tip.id)>"Open the tip page"</a>
         </section>
     }
 }

@@ -127,3 +127,65 @@ pub struct CallFilter {
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
+
+impl CallFilter {
+    /// The same query for a day range, as the deliveries page's form gives it: `from`
+    /// and `to` are dates (`YYYY-MM-DD`, UTC, both days included; empty for any),
+    /// turned into the unix-millisecond bounds the REST API takes. A date that does not
+    /// read as one is a field error naming it.
+    pub fn between_days(mut self, from: Option<&str>, to: Option<&str>) -> crate::Result<CallFilter> {
+        let mut problems = crate::validate::Problems::default();
+        let mut day = |field: &str, text: Option<&str>, end: bool| match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(text) => {
+                let millis = day_start_millis(text, end);
+                if millis.is_none() {
+                    problems.add(field, "must be a date like 2026-11-22");
+                }
+                millis
+            }
+        };
+        self.from = day("from", from, false);
+        self.to = day("to", to, true);
+        problems.into_result()?;
+        Ok(self)
+    }
+}
+
+/// The first millisecond (UTC) of the day `YYYY-MM-DD`, or with `next` of the day after.
+fn day_start_millis(text: &str, next: bool) -> Option<i64> {
+    let mut parts = text.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    let date = if next { date.next_day().unwrap_or(date) } else { date };
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+
+    #[test]
+    fn a_day_range_includes_both_days() {
+        let filter = CallFilter::default().between_days(Some("2026-11-22"), Some(" 2026-11-22 "));
+        let filter = filter.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(filter.from, Some(1_795_305_600_000));
+        assert_eq!(filter.to, Some(1_795_305_600_000 + 86_400_000));
+        let any = CallFilter::default().between_days(Some(""), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((any.from, any.to), (None, None));
+    }
+
+    #[test]
+    fn what_is_not_a_date_is_a_field_error() {
+        for text in ["last tuesday", "2026-02-30", "2026-13-01", "26-11-22", "2026-1-22", "1795305600000"] {
+            match CallFilter::default().between_days(Some(text), None) {
+                Err(crate::Error::Invalid(fields)) => assert_eq!(fields[0].field, "from", "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+}

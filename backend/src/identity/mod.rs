@@ -10,5 +10,5 @@ pub mod service;
 pub mod session_store;
 
 pub use model::{Authenticated, ClientInfo, NewUser, Role, User};
-pub use service::{Identity, SignUp};
+pub use service::{Identity, InviteLink, SessionCheck, SignUp};
 pub use session_store::DbSessionStore;

@@ -1,10 +1,10 @@
 //! The rules of identity: who may sign up, how a sign-in is checked, what a session is
 //! worth, and how it ends. Handlers and server functions call these and nothing else.
+//! Sessions are `user_sessions` rows named by id; the browser's cookie session that
+//! carries the id is the server's (`server::http::session`), so no HTTP type reaches here.
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
 use types::{ErrorCode, FieldError, SessionId, SessionView};
 
 use crate::config::{Config, SignupPolicy};
@@ -16,16 +16,25 @@ use crate::identity::oidc::{OidcProviders, PendingLogin};
 use crate::identity::{password, repo};
 use crate::time::{new_id, now_millis};
 
-/// Session key of the signed-in state.
-const AUTH_KEY: &str = "heirloom.auth";
-/// Session key of an OpenID Connect sign-in under way.
-const OIDC_KEY: &str = "heirloom.oidc";
 /// `last_seen_at` is written at most this often per session.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct AuthState {
-    session_id: SessionId,
+/// What a session id presented by a browser is worth.
+#[derive(Debug, Clone)]
+pub enum SessionCheck {
+    /// Signed in. `touched` when this request counted as activity (`last_seen_at` was
+    /// written): the browser's cookie should be renewed for another idle period.
+    Valid { auth: Authenticated, touched: bool },
+    /// Revoked, idle or too old, or its user is gone or disabled: the browser's session
+    /// should be forgotten.
+    Ended,
+}
+
+/// A single-use link and the token in it (shown once; only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteLink {
+    pub token: String,
+    pub url: String,
 }
 
 /// What a person types into the sign-up form.
@@ -165,17 +174,16 @@ impl Identity {
         Ok(repo::password_hash(&self.db, &user.id).await?.is_some())
     }
 
-    /// Signs the browser in: a new session id (so an id fixed before sign-in is
-    /// worthless) pointing at a new `user_sessions` row.
+    /// Starts a signed-in session for `user` (a new `user_sessions` row) and returns its
+    /// id, for the browser's cookie session to carry. The caller gives the browser a new
+    /// cookie id first, so an id fixed before sign-in is worthless.
     pub async fn start_session(
         &self,
-        session: &Session,
         user: &User,
         method: &str,
         id_token: Option<String>,
         client: &ClientInfo,
-    ) -> Result<()> {
-        session.cycle_id().await?;
+    ) -> Result<SessionId> {
         let now = now_millis();
         let row = SessionRow {
             id: SessionId::new(new_id()),
@@ -188,58 +196,44 @@ impl Identity {
             last_seen_at: now,
         };
         repo::insert_session(&self.db, &row).await?;
-        session.insert(AUTH_KEY, AuthState { session_id: row.id }).await?;
-        Ok(())
+        Ok(row.id)
     }
 
-    /// The user this browser is signed in as, if the session is still valid: not
-    /// revoked, not idle too long, not older than the absolute limit, user not disabled.
-    pub async fn authenticate(&self, session: &Session) -> Result<Option<Authenticated>> {
-        let Some(state) = session.get::<AuthState>(AUTH_KEY).await? else { return Ok(None) };
-        let Some(row) = repo::find_session(&self.db, &state.session_id).await? else {
-            session.flush().await?;
-            return Ok(None);
-        };
+    /// Who session `session_id` is signed in as, if it is still valid: not revoked, not
+    /// idle too long, not older than the absolute limit, user not disabled.
+    pub async fn authenticate(&self, session_id: &SessionId) -> Result<SessionCheck> {
+        let Some(row) = repo::find_session(&self.db, session_id).await? else { return Ok(SessionCheck::Ended) };
         let now = now_millis();
         let idle_ms = self.config.session_idle_minutes as i64 * 60_000;
         let absolute_ms = self.config.session_absolute_days as i64 * 86_400_000;
         if now - row.last_seen_at > idle_ms || now - row.created_at > absolute_ms {
             repo::delete_session(&self.db, &row.user_id, &row.id).await?;
-            session.flush().await?;
-            return Ok(None);
+            return Ok(SessionCheck::Ended);
         }
         let user = match repo::find_by_id(&self.db, &row.user_id).await? {
             Some(user) if !user.disabled => user,
-            _ => {
-                session.flush().await?;
-                return Ok(None);
-            }
+            _ => return Ok(SessionCheck::Ended),
         };
-        if now - row.last_seen_at > TOUCH_EVERY_MS {
+        let touched = now - row.last_seen_at > TOUCH_EVERY_MS;
+        if touched {
             repo::touch_session(&self.db, &row.id, now).await?;
-            // The cookie store only extends a session's expiry when it is saved, and
-            // setting the expiry is what marks it for saving: activity keeps it alive.
-            let idle = time::Duration::minutes(self.config.session_idle_minutes as i64);
-            session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(idle)));
         }
-        Ok(Some(Authenticated { user, session_id: row.id }))
+        Ok(SessionCheck::Valid { auth: Authenticated { user, session_id: row.id }, touched })
     }
 
-    /// Ends this browser's session. Returns the provider's logout URL when the session
-    /// came from an OpenID provider that supports RP-initiated logout.
-    pub async fn sign_out(&self, session: &Session, auth: Option<&Authenticated>) -> Result<Option<url::Url>> {
+    /// Ends the signed-in session, if any. Returns the provider's logout URL when the
+    /// session came from an OpenID provider that supports RP-initiated logout.
+    pub async fn sign_out(&self, auth: Option<&Authenticated>) -> Result<Option<url::Url>> {
         let mut logout = None;
         if let Some(auth) = auth {
             if let Some(row) = repo::find_session(&self.db, &auth.session_id).await? {
                 if let Some(provider) = row.method.strip_prefix("oidc:") {
-                    let after =
-                        format!("{}/signin?signed_out=1", self.config.public_url.as_str().trim_end_matches('/'));
+                    let after = self.config.public_link("/signin?signed_out=1");
                     logout = self.oidc.logout_url(provider, row.id_token.as_deref(), &after).await;
                 }
             }
             repo::delete_session(&self.db, &auth.user.id, &auth.session_id).await?;
         }
-        session.flush().await?;
         Ok(logout)
     }
 
@@ -285,9 +279,9 @@ impl Identity {
         repo::delete_sessions_except(&self.db, &auth.user.id, &auth.session_id).await
     }
 
-    /// A single-use sign-up link token, valid for `days`. Only admins (or the CLI,
-    /// `by = None`) may create one.
-    pub async fn create_invite(&self, by: Option<&User>, days: u32) -> Result<String> {
+    /// A single-use sign-up link, valid for `days`. Only admins (or the CLI, `by = None`)
+    /// may create one.
+    pub async fn create_invite(&self, by: Option<&User>, days: u32) -> Result<InviteLink> {
         if let Some(user) = by {
             if user.role() != Role::Admin {
                 return Err(Error::forbidden(
@@ -302,26 +296,27 @@ impl Identity {
         let token = random_token();
         let expires = now_millis() + i64::from(days) * 86_400_000;
         repo::insert_invite(&self.db, &hash_token(&token), by.map(|u| &u.id), expires).await?;
-        Ok(token)
+        let url = self.config.public_link(&format!("{}?invite={token}", types::routes::SIGN_UP.path));
+        Ok(InviteLink { token, url })
     }
 
-    /// Starts an OpenID sign-in; the returned URL is where to send the browser.
-    pub async fn oidc_begin(&self, session: &Session, provider: &str, next: &str) -> Result<url::Url> {
-        let (url, pending) = self.oidc.begin(provider, &safe_next(next)).await?;
-        session.insert(OIDC_KEY, pending).await?;
-        Ok(url)
+    /// Starts an OpenID sign-in: the URL to send the browser to, and the attempt its
+    /// session must remember until it comes back.
+    pub async fn oidc_begin(&self, provider: &str, next: &str) -> Result<(url::Url, PendingLogin)> {
+        self.oidc.begin(provider, &safe_next(next)).await
     }
 
-    /// Completes an OpenID sign-in: the pending attempt is consumed first, so a replayed
-    /// callback finds nothing. Returns the user, the ID token and where to go next.
+    /// Completes an OpenID sign-in with the attempt the browser's session remembered
+    /// (the caller takes it out of the session first, so a replayed callback finds
+    /// nothing). Returns the user, the ID token and where to go next.
     pub async fn oidc_finish(
         &self,
-        session: &Session,
+        pending: Option<PendingLogin>,
         provider: &str,
         code: &str,
         state: &str,
     ) -> Result<(User, String, String)> {
-        let Some(pending) = session.remove::<PendingLogin>(OIDC_KEY).await? else {
+        let Some(pending) = pending else {
             return Err(Error::invalid(
                 "state",
                 "this sign-in attempt has expired or was already used; please start again",

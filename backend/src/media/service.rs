@@ -29,6 +29,7 @@ use crate::stories::model::StoryRow;
 use crate::stories::permissions::{self, Reader};
 use crate::stories::repo as stories_repo;
 use crate::stories::service::story_facts;
+use crate::stories::Stories;
 use crate::time::{new_id, now_millis};
 use crate::validate::{self, Problems};
 
@@ -101,6 +102,11 @@ struct Access {
     read: bool,
     edit: bool,
 }
+
+/// A legacy and the media of it a reader may see.
+pub type LegacyMedia = (types::LegacyView, Vec<MediaView>);
+/// A story and the media of it a reader may see.
+pub type StoryMedia = (types::StoryView, Vec<MediaView>);
 
 fn now_secs() -> i64 {
     now_millis() / 1000
@@ -472,6 +478,22 @@ impl Media {
     pub async fn media(&self, user: Option<&User>, id: &MediaId) -> Result<MediaView> {
         let (row, access) = self.readable(user, id).await?;
         Ok(self.view(row, &access))
+    }
+
+    /// A legacy's media (its own and its stories') that the reader may see, oldest first;
+    /// "not found" for a legacy the reader cannot see, as the legacy itself answers. The
+    /// legacy's visibility is the stories capability's rule, asked through its service.
+    pub async fn legacy_media(&self, stories: &Stories, user: Option<&User>, id: &LegacyId) -> Result<LegacyMedia> {
+        let legacy = stories.legacy(user, id).await?;
+        Ok((legacy, self.list(user, id, None).await?))
+    }
+
+    /// A story and its media that the reader may see, oldest first; "not found" for a
+    /// story the reader cannot read.
+    pub async fn story_media(&self, stories: &Stories, user: Option<&User>, id: &StoryId) -> Result<StoryMedia> {
+        let story = stories.story(user, id).await?;
+        let media = self.list(user, &story.legacy_id, Some(id)).await?;
+        Ok((story, media))
     }
 
     /// What a legacy (or one of its stories) holds that this reader may see, oldest first.

@@ -431,7 +431,9 @@ impl Stories {
         ))
     }
 
-    pub async fn delete_story(&self, user: &User, id: &StoryId) -> Result<()> {
+    /// Deletes a story and its media; returns the id of the legacy it belonged to (where
+    /// a page goes next).
+    pub async fn delete_story(&self, user: &User, id: &StoryId) -> Result<LegacyId> {
         let current = repo::find_story(&self.db, id).await?.ok_or(Error::NotFound { what: "story" })?;
         let reader = self.reader(Some(user), &current.legacy_id).await?;
         if !permissions::can_delete(reader, story_facts(&current)) {
@@ -439,10 +441,12 @@ impl Stories {
         }
         let mut tx = self.db.begin().await?;
         let media = delete_with_media_tx(&mut tx, id, user).await?;
+        let legacy_id = current.legacy_id.clone();
         let deleted =
             StoryDeleted { story_id: id.clone(), legacy_id: current.legacy_id, media_deleted: media, moderated: false };
         append(&mut tx, id, user, deleted).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(legacy_id)
     }
 
     /// Stories the reader may read, newest change first, in pages of `limit`.

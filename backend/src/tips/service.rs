@@ -246,8 +246,10 @@ impl Tips {
     }
 
     /// Forgets the user's token and fetched tasks (204 whether or not it was connected).
-    pub async fn disconnect(&self, user: &User, name: &str) -> Result<()> {
-        self.connector(name)?;
+    /// Forgets the user's token for `name` and its tasks; returns the connector's display
+    /// name (for the page to say what was disconnected).
+    pub async fn disconnect(&self, user: &User, name: &str) -> Result<&'static str> {
+        let display_name = self.connector(name)?.display_name();
         let mut tx = self.db.begin().await?;
         if repo::disconnect_tx(&mut tx, &user.id, name, None, now_millis()).await? {
             let disconnected =
@@ -256,7 +258,7 @@ impl Tips {
         }
         tx.commit().await?;
         tracing::info!(connector = name, user_id = %user.id, "connector disconnected");
-        Ok(())
+        Ok(display_name)
     }
 
     /// Fetches the user's tasks from `name` now (the connect page's "sync now").

@@ -1,6 +1,8 @@
 //! Sign-up, sign-in (password and OpenID Connect), sign-out, password change and
-//! session management. Each handler authenticates, calls one identity service method
-//! and maps the result; the rules live in `backend::identity`.
+//! session management, each one handler for the page's form and the REST API (see
+//! `form`). Each handler authenticates, calls one identity service method (through
+//! `session` where the browser's cookie session is involved) and maps the result; the
+//! rules live in `backend::identity`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,10 +13,10 @@ use backend::identity::SignUp;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
-use types::Flash;
+use types::routes;
 
-use super::form::{done, failed, Input, Mode};
-use super::session::{set_flash, urlencode, Client, MaybeUser, RequireUser};
+use super::form::{answer, failed, Done, Input, Mode};
+use super::session::{self, urlencode, Client, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
 
 #[derive(Deserialize)]
@@ -35,22 +37,20 @@ pub async fn sign_up(
     Client(client): Client,
     Input(mode, input): Input<SignUpInput>,
 ) -> Response {
-    let identity = &state.backend.identity;
     let back = match &input.invite {
-        Some(invite) if !invite.is_empty() => format!("/signup?invite={}", urlencode(invite)),
-        _ => "/signup".into(),
+        Some(invite) if !invite.is_empty() => format!("{}?invite={}", routes::SIGN_UP.path, urlencode(invite)),
+        _ => routes::SIGN_UP.path.into(),
     };
     let values = vec![("email".into(), input.email.clone()), ("display_name".into(), input.display_name.clone())];
     let signup =
         SignUp { email: input.email, display_name: input.display_name, password: input.password, invite: input.invite };
-    let user = match identity.sign_up(signup).await {
+    let user = match state.backend.identity.sign_up(signup).await {
         Ok(user) => user,
-        Err(err) => return failed(mode, &session, err, &back, values).await,
+        Err(err) => return failed(mode, err, &back, values),
     };
-    if let Err(err) = identity.start_session(&session, &user, "password", None, &client).await {
-        return failed(mode, &session, err, "/signin", Vec::new()).await;
-    }
-    done(mode, "/account", StatusCode::CREATED, user.view())
+    let signed_in = session::sign_in(&state.backend, &session, &user, "password", None, &client).await;
+    let done = signed_in.map(|()| Done::new(routes::ACCOUNT.path, (StatusCode::CREATED, Json(user.view()))));
+    answer(mode, done, routes::SIGN_IN.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -69,17 +69,15 @@ pub async fn sign_in(
     Client(client): Client,
     Input(mode, input): Input<SignInInput>,
 ) -> Response {
-    let identity = &state.backend.identity;
     let next = safe_next(&input.next);
-    let back = format!("/signin?next={}", urlencode(&next));
-    let user = match identity.sign_in_password(&input.email, &input.password, &client).await {
+    let back = session::sign_in_then(&next);
+    let user = match state.backend.identity.sign_in_password(&input.email, &input.password, &client).await {
         Ok(user) => user,
-        Err(err) => return failed(mode, &session, err, &back, vec![("email".into(), input.email)]).await,
+        Err(err) => return failed(mode, err, &back, vec![("email".into(), input.email)]),
     };
-    if let Err(err) = identity.start_session(&session, &user, "password", None, &client).await {
-        return failed(mode, &session, err, &back, Vec::new()).await;
-    }
-    done(mode, &next, StatusCode::OK, user.view())
+    let signed_in = session::sign_in(&state.backend, &session, &user, "password", None, &client).await;
+    let done = signed_in.map(|()| Done::new(next, Json(user.view())));
+    answer(mode, done, &back, Vec::new())
 }
 
 pub async fn sign_out(
@@ -88,19 +86,15 @@ pub async fn sign_out(
     MaybeUser(auth): MaybeUser,
     Input(mode, _): Input<serde_json::Value>,
 ) -> Response {
-    match state.backend.identity.sign_out(&session, auth.as_ref()).await {
-        Ok(Some(provider_logout)) => match mode {
-            Mode::Form => Redirect::to(provider_logout.as_str()).into_response(),
-            Mode::Json => Json(json!({ "signed_out": true, "logout_url": provider_logout.as_str() })).into_response(),
-        },
-        Ok(None) => {
-            if mode == Mode::Form {
-                set_flash(&session, Flash::notice("You are signed out.")).await;
-            }
-            done(mode, "/signin", StatusCode::OK, json!({ "signed_out": true, "logout_url": null }))
-        }
-        Err(err) => failed(mode, &session, err, "/", Vec::new()).await,
-    }
+    let done = session::sign_out(&state.backend, &session, auth.as_ref()).await.map(|logout| match logout {
+        Some(provider_logout) => Done::new(
+            provider_logout.as_str(),
+            Json(json!({ "signed_out": true, "logout_url": provider_logout.as_str() })),
+        ),
+        None => Done::new(routes::SIGN_IN.path, Json(json!({ "signed_out": true, "logout_url": null })))
+            .notice("You are signed out."),
+    });
+    answer(mode, done, routes::HOME.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -113,23 +107,15 @@ pub struct PasswordInput {
 
 pub async fn change_password(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<PasswordInput>,
 ) -> Response {
-    match state.backend.identity.change_password(&auth, &input.current_password, &input.new_password).await {
-        Ok(()) => {
-            if mode == Mode::Form {
-                set_flash(
-                    &session,
-                    Flash::notice("Your password was changed and your other sessions were signed out."),
-                )
-                .await;
-            }
-            done(mode, "/account", StatusCode::OK, json!({ "changed": true }))
-        }
-        Err(err) => failed(mode, &session, err, "/account", Vec::new()).await,
-    }
+    let changed = state.backend.identity.change_password(&auth, &input.current_password, &input.new_password).await;
+    let done = changed.map(|()| {
+        Done::new(routes::ACCOUNT.path, Json(json!({ "changed": true })))
+            .notice("Your password was changed and your other sessions were signed out.")
+    });
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 #[derive(Deserialize)]
@@ -140,34 +126,25 @@ pub struct RevokeInput {
 
 pub async fn revoke_session(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<RevokeInput>,
 ) -> Response {
-    match state.backend.identity.revoke_session(&auth, &input.id).await {
-        Ok(()) => {
-            let next = if input.id == auth.session_id { "/signin" } else { "/account" };
-            done(mode, next, StatusCode::OK, json!({ "revoked": 1 }))
-        }
-        Err(err) => failed(mode, &session, err, "/account", Vec::new()).await,
-    }
+    let next = if input.id == auth.session_id { routes::SIGN_IN.path } else { routes::ACCOUNT.path };
+    let done = state.backend.identity.revoke_session(&auth, &input.id).await;
+    let done = done.map(|()| Done::new(next, Json(json!({ "revoked": 1 }))));
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 pub async fn revoke_other_sessions(
     State(state): State<AppState>,
-    session: Session,
     RequireUser(auth): RequireUser,
     Input(mode, _): Input<serde_json::Value>,
 ) -> Response {
-    match state.backend.identity.revoke_other_sessions(&auth).await {
-        Ok(count) => {
-            if mode == Mode::Form {
-                set_flash(&session, Flash::notice(format!("Signed out {count} other session(s)."))).await;
-            }
-            done(mode, "/account", StatusCode::OK, json!({ "revoked": count }))
-        }
-        Err(err) => failed(mode, &session, err, "/account", Vec::new()).await,
-    }
+    let done = state.backend.identity.revoke_other_sessions(&auth).await.map(|count| {
+        Done::new(routes::ACCOUNT.path, Json(json!({ "revoked": count })))
+            .notice(format!("Signed out {count} other session(s)."))
+    });
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
 pub async fn me(RequireUser(auth): RequireUser) -> Json<types::UserView> {
@@ -196,9 +173,8 @@ pub async fn create_invite(
     RequireUser(auth): RequireUser,
     super::extract::Json(input): super::extract::Json<InviteInput>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiFailure> {
-    let token = state.backend.identity.create_invite(Some(&auth.user), input.expires_in_days).await?;
-    let base = state.backend.config.public_url.as_str().trim_end_matches('/').to_string();
-    Ok((StatusCode::CREATED, Json(json!({ "url": format!("{base}/signup?invite={token}"), "token": token }))))
+    let invite = state.backend.identity.create_invite(Some(&auth.user), input.expires_in_days).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "url": invite.url, "token": invite.token }))))
 }
 
 #[derive(Deserialize)]
@@ -213,9 +189,9 @@ pub async fn oidc_start(
     Path(provider): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    match state.backend.identity.oidc_begin(&session, &provider, &query.next).await {
+    match session::oidc_begin(&state.backend, &session, &provider, &query.next).await {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(err) => failed(Mode::Form, &session, err, "/signin", Vec::new()).await,
+        Err(err) => failed(Mode::Form, err, routes::SIGN_IN.path, Vec::new()),
     }
 }
 
@@ -236,21 +212,25 @@ pub async fn oidc_callback(
     Path(provider): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let identity = &state.backend.identity;
+    let back = routes::SIGN_IN.path;
+    // Taken out first, whatever happens next: the attempt is used once, or the provider ended it.
+    let pending = match session::take_oidc_attempt(&session).await {
+        Ok(pending) => pending,
+        Err(err) => return failed(Mode::Form, err, back, Vec::new()),
+    };
     if let Some(error) = query.error {
-        // Forget the attempt: the provider ended it.
-        let _ = session.remove::<serde_json::Value>("heirloom.oidc").await;
         let detail = query.error_description.unwrap_or(error);
         let err = backend::Error::Forbidden(format!("Sign-in was not completed: {detail}").into());
-        return failed(Mode::Form, &session, err, "/signin", Vec::new()).await;
+        return failed(Mode::Form, err, back, Vec::new());
     }
-    let (user, id_token, next) = match identity.oidc_finish(&session, &provider, &query.code, &query.state).await {
+    let finished = state.backend.identity.oidc_finish(pending, &provider, &query.code, &query.state).await;
+    let (user, id_token, next) = match finished {
         Ok(done) => done,
-        Err(err) => return failed(Mode::Form, &session, err, "/signin", Vec::new()).await,
+        Err(err) => return failed(Mode::Form, err, back, Vec::new()),
     };
     let method = format!("oidc:{provider}");
-    if let Err(err) = identity.start_session(&session, &user, &method, Some(id_token), &client).await {
-        return failed(Mode::Form, &session, err, "/signin", Vec::new()).await;
+    if let Err(err) = session::sign_in(&state.backend, &session, &user, &method, Some(id_token), &client).await {
+        return failed(Mode::Form, err, back, Vec::new());
     }
     // Checked again on the way out: an attempt begun before `safe_next` refused control
     // characters may still hold one in its session, and `Redirect::to` would panic on it.

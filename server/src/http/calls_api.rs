@@ -1,24 +1,34 @@
-//! The REST API of the event backbone's admin side (`/api/v1/calls`, `/webhooks`,
-//! `/dead-letters`): administrators submit and inspect outbound calls, register
-//! webhooks and deal with events a consumer gave up on. Each handler authenticates,
-//! calls one backend method (which checks the administrator role) and maps the result.
+//! The event backbone's admin side over HTTP: the REST API (`/api/v1/calls`,
+//! `/webhooks`, `/dead-letters`) where administrators submit and inspect outbound calls,
+//! register webhooks and deal with events a consumer gave up on, and the admin pages'
+//! forms for the same operations (one handler each, see `form`). Each handler
+//! authenticates, calls one backend method (which checks the administrator role) and
+//! maps the result.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::response::Response;
 use backend::calls::CallFilter;
+use backend::events::Delivered;
 use serde::Deserialize;
+use types::routes::{self, api};
 use types::{
-    ApiError, CallDetail, CallInput, CallPage, CallSubmitted, DeadLetterView, WebhookCreated, WebhookInput, WebhookView,
+    ApiError, CallDetail, CallInput, CallPage, CallSubmitted, DeadLetterView, Flash, WebhookCreated, WebhookInput,
+    WebhookView,
 };
 use utoipa::{IntoParams, OpenApi};
 
-use super::extract::{Json, Path, Query};
+use super::extract::{IdempotencyKey, Json, Path, Query};
+use super::form::{answer, Done, Input, Mode};
 use super::session::RequireUser;
 use super::{ApiFailure, AppState};
 
+const WEBHOOKS_PAGE: &str = routes::WEBHOOKS.path;
+const DEAD_LETTERS_PAGE: &str = routes::DEAD_LETTERS.path;
+
 type ApiResult<T> = Result<T, ApiFailure>;
 
-#[utoipa::path(post, path = "/api/v1/calls", tag = "calls", request_body = CallInput,
+#[utoipa::path(post, path = api::CALLS, tag = "calls", request_body = CallInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no idempotency_key")),
     responses((status = 202, body = CallSubmitted, description = "Stored and scheduled"),
         (status = 200, body = CallSubmitted, description = "A replay: the first call with this key"),
@@ -27,12 +37,13 @@ type ApiResult<T> = Result<T, ApiFailure>;
 pub async fn submit(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    headers: HeaderMap,
+    IdempotencyKey(header_key): IdempotencyKey,
     Json(mut input): Json<CallInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CallSubmitted>)> {
+    // The body's key wins; the header is for clients that send keys the usual way.
     if input.idempotency_key.trim().is_empty() {
-        if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-            input.idempotency_key = key.to_string();
+        if let Some(key) = header_key {
+            input.idempotency_key = key;
         }
     }
     let submitted = state.backend.calls_for(&auth.user)?.submit(Some(&auth.user.id), "api", &input).await?;
@@ -72,7 +83,7 @@ impl From<CallQuery> for CallFilter {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/calls", tag = "calls", params(CallQuery),
+#[utoipa::path(get, path = api::CALLS, tag = "calls", params(CallQuery),
     responses((status = 200, body = CallPage), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, body = ApiError)))]
 pub async fn list(
@@ -83,7 +94,7 @@ pub async fn list(
     Ok(axum::Json(state.backend.calls_for(&auth.user)?.list(&query.into()).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::CALL, tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallDetail), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn detail(
@@ -94,7 +105,7 @@ pub async fn detail(
     Ok(axum::Json(state.backend.calls_for(&auth.user)?.detail(&id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = api::WEBHOOKS, tag = "webhooks",
     responses((status = 200, body = [WebhookView]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn webhooks(
     State(state): State<AppState>,
@@ -103,31 +114,48 @@ pub async fn webhooks(
     Ok(axum::Json(state.backend.webhooks_for(&auth.user)?.list().await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
+#[utoipa::path(post, path = api::WEBHOOKS, tag = "webhooks", request_body = WebhookInput,
     responses((status = 201, body = WebhookCreated, description = "The signing secret is shown this once"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Json(input): Json<WebhookInput>,
-) -> ApiResult<(StatusCode, axum::Json<WebhookCreated>)> {
-    let created = state.backend.webhooks_for(&auth.user)?.create(&auth.user.id, &input).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)))
+    Input(mode, input): Input<WebhookInput>,
+) -> Response {
+    let created = match state.backend.webhooks_for(&auth.user) {
+        Ok(webhooks) => webhooks.create(&auth.user.id, &input).await,
+        Err(err) => Err(err),
+    };
+    let done = created.map(|created| {
+        let message = format!(
+            "Webhook added. Its signing secret, shown only this once: {} — deliveries carry \
+             X-Heirloom-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">.",
+            created.secret
+        );
+        Done::new(WEBHOOKS_PAGE, (StatusCode::CREATED, axum::Json(created))).notice(message)
+    });
+    let typed = vec![("url".into(), input.url.clone()), ("event_types".into(), input.event_types.join(", "))];
+    answer(mode, done, WEBHOOKS_PAGE, typed)
 }
 
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(delete, path = api::WEBHOOK, tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    state.backend.webhooks_for(&auth.user)?.delete(&id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let deleted = match state.backend.webhooks_for(&auth.user) {
+        Ok(webhooks) => webhooks.delete(&id).await,
+        Err(err) => Err(err),
+    };
+    let done = deleted.map(|()| Done::new(WEBHOOKS_PAGE, StatusCode::NO_CONTENT).notice("Webhook removed."));
+    answer(mode, done, WEBHOOKS_PAGE, Vec::new())
 }
 
-#[utoipa::path(get, path = "/api/v1/dead-letters", tag = "events",
+#[utoipa::path(get, path = api::DEAD_LETTERS, tag = "events",
     responses((status = 200, body = [DeadLetterView]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn dead_letters(
     State(state): State<AppState>,
@@ -136,34 +164,42 @@ pub async fn dead_letters(
     Ok(axum::Json(state.backend.dead_letters(&auth.user).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/dead-letters/{consumer}/{message_id}/retry", tag = "events",
+#[utoipa::path(post, path = api::RETRY_DEAD_LETTER, tag = "events",
     params(("consumer" = String, Path), ("message_id" = String, Path)),
     responses((status = 200, body = Object, description = "`handled`, or `parked` again"), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn retry_dead_letter(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
-    let delivered = state.backend.retry_dead_letter(&auth.user, &consumer, &message_id).await?;
-    let outcome = match delivered {
-        backend::events::Delivered::Parked => "parked",
-        _ => "handled",
-    };
-    Ok(axum::Json(serde_json::json!({ "outcome": outcome })))
+) -> Response {
+    let retried = state.backend.retry_dead_letter(&auth.user, &consumer, &message_id).await;
+    let done = retried.map(|delivered| {
+        let (outcome, flash) = match delivered {
+            Delivered::Parked => ("parked", Flash::error("It failed again; see the error below.")),
+            _ => ("handled", Flash::notice(format!("Handled by {consumer}."))),
+        };
+        Done::new(DEAD_LETTERS_PAGE, axum::Json(serde_json::json!({ "outcome": outcome }))).flash(flash)
+    });
+    answer(mode, done, DEAD_LETTERS_PAGE, Vec::new())
 }
 
-#[utoipa::path(delete, path = "/api/v1/dead-letters/{consumer}/{message_id}", tag = "events",
+#[utoipa::path(delete, path = api::DEAD_LETTER, tag = "events",
     params(("consumer" = String, Path), ("message_id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn discard_dead_letter(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    state.backend.discard_dead_letter(&auth.user, &consumer, &message_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let discarded = state.backend.discard_dead_letter(&auth.user, &consumer, &message_id).await;
+    let done = discarded.map(|()| {
+        Done::new(DEAD_LETTERS_PAGE, StatusCode::NO_CONTENT).notice("Discarded; it will not be delivered again.")
+    });
+    answer(mode, done, DEAD_LETTERS_PAGE, Vec::new())
 }
 
 #[derive(OpenApi)]

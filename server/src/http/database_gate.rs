@@ -71,7 +71,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if super::session::is_static_or_ops(request.uri().path()) {
         return next.run(request).await;
     }
-    let wants_html = super::session::accepts_html(&request);
+    let wants_html = super::session::accepts_html(request.headers());
     if state.database_gate.is_closed() {
         return unavailable(wants_html);
     }

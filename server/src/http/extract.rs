@@ -1,7 +1,7 @@
 //! axum's JSON, path and query extractors, with their rejections turned into the typed
 //! `ApiError` (a 422 naming what is wrong, or a 413) instead of plain-text bodies.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -37,28 +37,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
-pub struct Path<T>(pub T);
+/// axum's `$axum` parts extractor as `$name`, its rejection the typed 422.
+macro_rules! typed_rejection {
+    ($name:ident, $axum:ident) => {
+        pub struct $name<T>(pub T);
 
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
-    type Rejection = ApiFailure;
+        impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for $name<T> {
+            type Rejection = ApiFailure;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|err: PathRejection| rejected(StatusCode::UNPROCESSABLE_ENTITY, err.body_text()))
-    }
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+                let axum::extract::$axum(value) = axum::extract::$axum::<T>::from_request_parts(parts, state)
+                    .await
+                    .map_err(|err| rejected(StatusCode::UNPROCESSABLE_ENTITY, err.body_text()))?;
+                Ok($name(value))
+            }
+        }
+    };
 }
 
-pub struct Query<T>(pub T);
+typed_rejection!(Path, Path);
+typed_rejection!(Query, Query);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiFailure;
+/// The `Idempotency-Key` header of a create, if any: a replay with the same key returns
+/// the first result (the services keep the keys).
+pub struct IdempotencyKey(pub Option<String>);
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|err: QueryRejection| rejected(StatusCode::UNPROCESSABLE_ENTITY, err.body_text()))
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let key = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+        Ok(IdempotencyKey(key))
     }
 }

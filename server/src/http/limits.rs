@@ -76,22 +76,31 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
     {
         return next.run(request).await;
     }
-    let ip = client_ip(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>(), &state.backend.config);
-    if let Err(not_until) = state.write_limiter.check_key(&ip) {
-        let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
-        if state.write_limiter.len() > 100_000 {
-            state.write_limiter.retain_recent();
-        }
-        let message = format!("Too many changes from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure::new(ApiError::rate_limited(message, retry_after_secs)).into_response();
+    match over_limit(&state.write_limiter, &state, &request, "changes") {
+        Some(refused) => refused,
+        None => next.run(request).await,
     }
-    next.run(request).await
+}
+
+/// The typed 429 when this request's client has used up `limiter`'s quota; `what` names
+/// what is counted ("changes", "searches").
+fn over_limit(limiter: &WriteLimiter, state: &AppState, request: &Request, what: &str) -> Option<Response> {
+    let ip = client_ip(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>(), &state.backend.config);
+    let not_until = limiter.check_key(&ip).err()?;
+    let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
+    if limiter.len() > 100_000 {
+        limiter.retain_recent();
+    }
+    let message = format!("Too many {what} from your address. Try again in {retry_after_secs} seconds.");
+    Some(ApiFailure::new(ApiError::rate_limited(message, retry_after_secs)).into_response())
 }
 
 /// The GET requests that run a search: the results page, the search API and the search
 /// server functions the page and the search box call.
 fn is_search(path: &str) -> bool {
-    path == "/search" || path.starts_with("/api/v1/search") || path.starts_with("/api/search_")
+    path == types::routes::SEARCH.path
+        || path.starts_with(types::routes::api::SEARCH)
+        || path.starts_with("/api/search_")
 }
 
 /// Searches (pages, API, typeahead) per client address per minute are limited by
@@ -100,16 +109,10 @@ pub async fn limit_searches(State(state): State<AppState>, request: Request, nex
     if !matches!(*request.method(), Method::GET | Method::HEAD) || !is_search(request.uri().path()) {
         return next.run(request).await;
     }
-    let ip = client_ip(request.headers(), request.extensions().get::<ConnectInfo<SocketAddr>>(), &state.backend.config);
-    if let Err(not_until) = state.search_limiter.check_key(&ip) {
-        let retry_after_secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
-        if state.search_limiter.len() > 100_000 {
-            state.search_limiter.retain_recent();
-        }
-        let message = format!("Too many searches from your address. Try again in {retry_after_secs} seconds.");
-        return ApiFailure::new(ApiError::rate_limited(message, retry_after_secs)).into_response();
+    match over_limit(&state.search_limiter, &state, &request, "searches") {
+        Some(refused) => refused,
+        None => next.run(request).await,
     }
-    next.run(request).await
 }
 
 /// A request that did not finish within `request_timeout_secs`.

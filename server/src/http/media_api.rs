@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use backend::media::{ByteRange, Signature};
 use futures::TryStreamExt;
 use serde::Deserialize;
+use types::routes::{self, api};
 use types::{ApiError, CaptionInput, MediaView, UploadRequest, UploadTicket};
 use types::{LegacyId, MediaId, StoryId};
 use utoipa::{IntoParams, OpenApi};
@@ -25,7 +26,7 @@ type ApiResult<T> = Result<T, ApiFailure>;
 /// a sandbox, so even an HTML or SVG file that slipped through cannot run script here.
 const MEDIA_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'";
 
-#[utoipa::path(post, path = "/api/v1/uploads", tag = "media", request_body = UploadRequest,
+#[utoipa::path(post, path = api::UPLOADS, tag = "media", request_body = UploadRequest,
     responses((status = 201, body = UploadTicket, description = "Where to PUT each part; nothing is stored yet"),
         (status = 401, body = ApiError),
         (status = 422, body = ApiError, description = "Not an accepted type, too large, over quota, bad checksum, \
@@ -39,7 +40,7 @@ pub async fn request_upload(
     Ok((StatusCode::CREATED, axum::Json(ticket)))
 }
 
-#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::UPLOAD, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = UploadTicket, description = "Parts stored so far and fresh URLs for the rest"),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn upload_status(
@@ -50,7 +51,7 @@ pub async fn upload_status(
     Ok(axum::Json(state.backend.media.upload_status(&auth.user, &id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/uploads/{id}/complete", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::COMPLETE_UPLOAD, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = MediaView, description = "Verified and queued for processing"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 422, body = ApiError, description = "Parts missing, or the bytes do not match the size or SHA-256 \
@@ -63,7 +64,7 @@ pub async fn complete_upload(
     Ok(axum::Json(state.backend.media.complete_upload(&auth.user, &id).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(delete, path = api::UPLOAD, tag = "media", params(("id" = String, Path)),
     responses((status = 204, description = "Cancelled; stored parts are removed"), (status = 401, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn cancel_upload(
@@ -110,7 +111,7 @@ pub async fn put_part(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = MediaView, description = "With signed URLs for each variant"),
         (status = 404, body = ApiError, description = "No such item, or not one you may see")))]
 pub async fn get_media(
@@ -121,7 +122,7 @@ pub async fn get_media(
     Ok(axum::Json(state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/media/{id}", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(patch, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
     request_body = CaptionInput,
     responses((status = 200, body = MediaView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
@@ -134,7 +135,7 @@ pub async fn set_caption(
     Ok(axum::Json(state.backend.media.set_caption(&auth.user, &id, &change.caption, change.version).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/media/{id}/retry", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::RETRY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = MediaView, description = "Back in line for processing"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "Only a failed item can be retried")))]
@@ -146,7 +147,7 @@ pub async fn retry(
     Ok(axum::Json(state.backend.media.retry(&auth.user, &id).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/media/{id}", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(delete, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn delete_media(
@@ -158,7 +159,7 @@ pub async fn delete_media(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/legacies/{id}/media", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::LEGACY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = [MediaView], description = "Items you may see, oldest first")))]
 pub async fn legacy_media(
     State(state): State<AppState>,
@@ -166,12 +167,11 @@ pub async fn legacy_media(
     Path(id): Path<LegacyId>,
 ) -> ApiResult<axum::Json<Vec<MediaView>>> {
     let user = auth.as_ref().map(|a| &a.user);
-    // "Not found" for a legacy the reader cannot see, like the legacy endpoint.
-    state.backend.stories.legacy(user, &id).await?;
-    Ok(axum::Json(state.backend.media.list(user, &id, None).await?))
+    let (_, media) = state.backend.media.legacy_media(&state.backend.stories, user, &id).await?;
+    Ok(axum::Json(media))
 }
 
-#[utoipa::path(get, path = "/api/v1/stories/{id}/media", tag = "media", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::STORY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = [MediaView], description = "The story's items you may see, oldest first"),
         (status = 404, body = ApiError)))]
 pub async fn story_media(
@@ -180,8 +180,8 @@ pub async fn story_media(
     Path(id): Path<StoryId>,
 ) -> ApiResult<axum::Json<Vec<MediaView>>> {
     let user = auth.as_ref().map(|a| &a.user);
-    let story = state.backend.stories.story(user, &id).await?;
-    Ok(axum::Json(state.backend.media.list(user, &story.legacy_id, Some(&id)).await?))
+    let (_, media) = state.backend.media.story_media(&state.backend.stories, user, &id).await?;
+    Ok(axum::Json(media))
 }
 
 /// `GET /media/{id}` (where search results point): the item in its place, on its
@@ -193,8 +193,8 @@ pub async fn locate(
 ) -> ApiResult<axum::response::Redirect> {
     let item = state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?;
     let page = match &item.story_id {
-        Some(story_id) => format!("/stories/{story_id}#media-{id}"),
-        None => format!("/legacies/{}/media#media-{id}", item.legacy_id),
+        Some(story_id) => format!("{}#media-{id}", routes::STORY.to(&[story_id])),
+        None => format!("{}#media-{id}", routes::LEGACY_MEDIA.to(&[&item.legacy_id])),
     };
     Ok(axum::response::Redirect::to(&page))
 }

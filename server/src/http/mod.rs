@@ -1,6 +1,8 @@
 //! The HTTP surface: one router for pages, API, operational endpoints and static files.
+//! Every path comes from the route table (`types::routes`), which the app's router and
+//! the OpenAPI document read too. An operation a page's form and the REST API both
+//! offer has one handler, mounted at both paths (see `form`).
 
-mod admin_forms;
 pub mod assets;
 mod auth;
 mod calls_api;
@@ -17,10 +19,8 @@ mod search_api;
 mod security;
 pub mod session;
 mod stories_api;
-mod stories_forms;
 mod theme;
 mod tips_api;
-mod tips_forms;
 
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
+use types::routes::{self, api, browser};
 
 pub use error::ApiFailure;
 
@@ -73,146 +74,125 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
 
-    let auth_forms = Router::new()
-        .route("/auth/signup", post(auth::sign_up))
-        .route("/auth/signin", post(auth::sign_in))
-        .route("/auth/signout", post(auth::sign_out))
-        .route("/auth/password", post(auth::change_password))
-        .route("/auth/sessions/revoke", post(auth::revoke_session))
-        .route("/auth/sessions/revoke-others", post(auth::revoke_other_sessions))
-        .route("/auth/oidc/{provider}/start", get(auth::oidc_start))
-        .route("/auth/oidc/{provider}/callback", get(auth::oidc_callback))
+    // Account endpoints take small JSON or forms; each handler answers in the caller's mode.
+    let account = Router::new()
+        .route(routes::form::SIGN_UP, post(auth::sign_up))
+        .route(api::SIGN_UP, post(auth::sign_up))
+        .route(routes::form::SIGN_IN, post(auth::sign_in))
+        .route(api::SIGN_IN, post(auth::sign_in))
+        .route(routes::form::SIGN_OUT, post(auth::sign_out))
+        .route(api::SIGN_OUT, post(auth::sign_out))
+        .route(routes::form::PASSWORD, post(auth::change_password))
+        .route(api::PASSWORD, post(auth::change_password))
+        .route(routes::form::REVOKE_SESSION, post(auth::revoke_session))
+        .route(api::REVOKE_SESSION, post(auth::revoke_session))
+        .route(routes::form::REVOKE_OTHER_SESSIONS, post(auth::revoke_other_sessions))
+        .route(api::REVOKE_OTHER_SESSIONS, post(auth::revoke_other_sessions))
+        .route(browser::OIDC_START, get(auth::oidc_start))
+        .route(browser::OIDC_CALLBACK, get(auth::oidc_callback))
+        .route(api::ME, get(auth::me))
+        .route(api::MY_SESSIONS, get(auth::my_sessions))
+        .route(api::SIGNUP_INVITES, post(auth::create_invite))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
-    let story_forms = Router::new()
-        .route("/legacies", post(stories_forms::create_legacy))
-        .route("/legacies/{id}/stories", post(stories_forms::create_story))
-        .route("/legacies/{id}/invitations", post(stories_forms::invite))
-        .route("/legacies/{id}/members/{user_id}", post(stories_forms::set_member))
-        .route("/stories/{id}", post(stories_forms::update_story))
-        .route("/stories/{id}/delete", post(stories_forms::delete_story))
-        .route("/stories/{id}/restore", post(stories_forms::restore))
-        .route("/stories/{id}/flag", post(stories_forms::flag))
-        .route("/invitations/{token}/accept", post(stories_forms::accept_invitation))
-        .route("/moderation/{id}", post(stories_forms::resolve_flag))
+    // Story bodies may be up to 1 MB of Markdown; larger ones get a field error from the
+    // service rather than a bare 413, so the limit here is generous.
+    let stories = Router::new()
+        .route(api::OPENAPI, get(stories_api::openapi))
+        .route(api::LEGACIES, get(stories_api::my_legacies).post(stories_api::create_legacy))
+        .route(routes::form::CREATE_LEGACY, post(stories_api::create_legacy))
+        .route(api::LEGACY, get(stories_api::get_legacy))
+        .route(api::MEMBERS, get(stories_api::members))
+        .route(api::MEMBER, put(stories_api::set_member).delete(stories_api::remove_member))
+        .route(routes::form::SET_MEMBER, post(stories_api::set_member))
+        .route(api::INVITATIONS, post(stories_api::invite))
+        .route(routes::form::INVITE, post(stories_api::invite))
+        .route(api::ACCEPT_INVITATION, post(stories_api::accept_invitation))
+        .route(routes::form::ACCEPT_INVITATION, post(stories_api::accept_invitation))
+        .route(api::STORIES, get(stories_api::list_stories).post(stories_api::create_story))
+        .route(routes::form::CREATE_STORY, post(stories_api::create_story))
+        .route(api::STORY, get(stories_api::get_story).put(stories_api::update_story).delete(stories_api::delete_story))
+        .route(routes::form::UPDATE_STORY, post(stories_api::update_story))
+        .route(routes::form::DELETE_STORY, post(stories_api::delete_story))
+        .route(api::REVISIONS, get(stories_api::revisions))
+        .route(api::REVISION, get(stories_api::revision))
+        .route(api::RESTORE, post(stories_api::restore))
+        .route(routes::form::RESTORE, post(stories_api::restore))
+        .route(api::FLAGS, post(stories_api::flag))
+        .route(routes::form::FLAG, post(stories_api::flag))
+        .route(api::MODERATION_FLAGS, get(stories_api::moderation_queue))
+        .route(api::MODERATION_FLAG, post(stories_api::resolve_flag))
+        .route(routes::form::RESOLVE_FLAG, post(stories_api::resolve_flag))
         .layer(DefaultBodyLimit::max(STORY_BODY));
-
-    let admin_forms = Router::new()
-        .route("/admin/webhooks", post(admin_forms::create_webhook))
-        .route("/admin/webhooks/{id}/delete", post(admin_forms::delete_webhook))
-        .route("/admin/dead-letters/{consumer}/{message_id}/retry", post(admin_forms::retry_dead_letter))
-        .route("/admin/dead-letters/{consumer}/{message_id}/discard", post(admin_forms::discard_dead_letter))
-        .layer(DefaultBodyLimit::max(SMALL_BODY));
-
-    // Account endpoints take small JSON or forms.
-    let account_api = Router::new()
-        .route("/api/v1/auth/signup", post(auth::sign_up))
-        .route("/api/v1/auth/signin", post(auth::sign_in))
-        .route("/api/v1/auth/signout", post(auth::sign_out))
-        .route("/api/v1/auth/password", post(auth::change_password))
-        .route("/api/v1/me", get(auth::me))
-        .route("/api/v1/me/sessions", get(auth::my_sessions))
-        .route("/api/v1/me/sessions/revoke", post(auth::revoke_session))
-        .route("/api/v1/me/sessions/revoke-others", post(auth::revoke_other_sessions))
-        .route("/api/v1/signup-invites", post(auth::create_invite))
-        .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.
     let calls_body = usize::try_from(state.backend.config.calls_max_body_bytes).unwrap_or(usize::MAX).saturating_mul(2);
-    let calls_api = Router::new()
-        .route("/api/v1/calls", get(calls_api::list).post(calls_api::submit))
-        .route("/api/v1/calls/{id}", get(calls_api::detail))
-        .route("/api/v1/webhooks", get(calls_api::webhooks).post(calls_api::create_webhook))
-        .route("/api/v1/webhooks/{id}", delete(calls_api::delete_webhook))
-        .route("/api/v1/dead-letters", get(calls_api::dead_letters))
-        .route("/api/v1/dead-letters/{consumer}/{message_id}", delete(calls_api::discard_dead_letter))
-        .route("/api/v1/dead-letters/{consumer}/{message_id}/retry", post(calls_api::retry_dead_letter))
+    let calls = Router::new()
+        .route(api::CALLS, get(calls_api::list).post(calls_api::submit))
+        .route(api::CALL, get(calls_api::detail))
+        .route(api::WEBHOOKS, get(calls_api::webhooks).post(calls_api::create_webhook))
+        .route(api::WEBHOOK, delete(calls_api::delete_webhook))
+        .route(api::DEAD_LETTERS, get(calls_api::dead_letters))
+        .route(api::DEAD_LETTER, delete(calls_api::discard_dead_letter))
+        .route(api::RETRY_DEAD_LETTER, post(calls_api::retry_dead_letter))
         .layer(DefaultBodyLimit::max(calls_body.saturating_add(SMALL_BODY)));
+    let admin_forms = Router::new()
+        .route(routes::form::CREATE_WEBHOOK, post(calls_api::create_webhook))
+        .route(routes::form::DELETE_WEBHOOK, post(calls_api::delete_webhook))
+        .route(routes::form::RETRY_DEAD_LETTER, post(calls_api::retry_dead_letter))
+        .route(routes::form::DISCARD_DEAD_LETTER, post(calls_api::discard_dead_letter))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
 
-    let search_api = Router::new()
-        .route("/api/v1/search", get(search_api::search))
-        .route("/api/v1/search/suggest", get(search_api::suggest))
-        .route("/api/v1/search/reindex", post(search_api::reindex))
+    let search = Router::new()
+        .route(api::SEARCH, get(search_api::search))
+        .route(api::SUGGEST, get(search_api::suggest))
+        .route(api::REINDEX, post(search_api::reindex))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     // Upload parts stream to storage (bounded by the part size there); the rest is small JSON.
-    let media_api = Router::new()
-        .route("/api/v1/uploads", post(media_api::request_upload))
-        .route("/api/v1/uploads/{id}", get(media_api::upload_status).delete(media_api::cancel_upload))
-        .route("/api/v1/uploads/{id}/complete", post(media_api::complete_upload))
-        .route(
-            "/api/v1/media/{id}",
-            get(media_api::get_media).patch(media_api::set_caption).delete(media_api::delete_media),
-        )
-        .route("/api/v1/media/{id}/retry", post(media_api::retry))
-        .route("/api/v1/legacies/{id}/media", get(media_api::legacy_media))
-        .route("/api/v1/stories/{id}/media", get(media_api::story_media))
+    let media = Router::new()
+        .route(api::UPLOADS, post(media_api::request_upload))
+        .route(api::UPLOAD, get(media_api::upload_status).delete(media_api::cancel_upload))
+        .route(api::COMPLETE_UPLOAD, post(media_api::complete_upload))
+        .route(api::MEDIA, get(media_api::get_media).patch(media_api::set_caption).delete(media_api::delete_media))
+        .route(api::RETRY_MEDIA, post(media_api::retry))
+        .route(api::LEGACY_MEDIA, get(media_api::legacy_media))
+        .route(api::STORY_MEDIA, get(media_api::story_media))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     let media_files = Router::new()
-        .route("/uploads/{id}/parts/{number}", put(media_api::put_part))
-        .route("/media/{id}", get(media_api::locate))
-        .route("/media/{id}/{variant}", get(media_api::serve))
+        .route(browser::UPLOAD_PART, put(media_api::put_part))
+        .route(browser::MEDIA_ITEM, get(media_api::locate))
+        .route(browser::MEDIA_FILE, get(media_api::serve))
         .layer(DefaultBodyLimit::disable());
 
-    let tips_api = Router::new()
-        .route("/api/v1/recommend", post(tips_api::recommend))
-        .route("/api/v1/tips/{id}/feedback", post(tips_api::feedback))
-        .route("/api/v1/connectors", get(tips_api::connectors))
-        .route("/api/v1/connectors/{name}", delete(tips_api::disconnect))
-        .route("/api/v1/connectors/{name}/sync", post(tips_api::sync))
+    // With the browser's legs of a connector's OAuth flow.
+    let tips = Router::new()
+        .route(api::RECOMMEND, post(tips_api::recommend))
+        .route(api::TIP_FEEDBACK, post(tips_api::feedback))
+        .route(api::CONNECTORS, get(tips_api::connectors))
+        .route(api::CONNECTOR, delete(tips_api::disconnect))
+        .route(routes::form::DISCONNECT, post(tips_api::disconnect))
+        .route(api::SYNC_CONNECTOR, post(tips_api::sync))
+        .route(routes::form::SYNC_CONNECTOR, post(tips_api::sync))
+        .route(browser::CONNECTOR_CONNECT, get(tips_api::connect))
+        .route(browser::CONNECTOR_CALLBACK, get(tips_api::callback))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    // The browser's legs of a connector's OAuth flow.
-    let connector_redirects = Router::new()
-        .route("/connectors/{name}/connect", get(tips_api::connect))
-        .route("/connectors/{name}/callback", get(tips_api::callback))
-        .route("/connectors/{name}/sync", post(tips_forms::sync))
-        .route("/connectors/{name}/disconnect", post(tips_forms::disconnect))
-        .layer(DefaultBodyLimit::max(SMALL_BODY));
-
-    let api = Router::new()
-        .route("/api/v1/openapi.json", get(stories_api::openapi))
-        .route("/api/v1/legacies", get(stories_api::my_legacies).post(stories_api::create_legacy))
-        .route("/api/v1/legacies/{id}", get(stories_api::get_legacy))
-        .route("/api/v1/legacies/{id}/members", get(stories_api::members))
-        .route(
-            "/api/v1/legacies/{id}/members/{user_id}",
-            put(stories_api::set_member).delete(stories_api::remove_member),
-        )
-        .route("/api/v1/legacies/{id}/invitations", post(stories_api::invite))
-        .route("/api/v1/invitations/{token}/accept", post(stories_api::accept_invitation))
-        .route("/api/v1/stories", get(stories_api::list_stories).post(stories_api::create_story))
-        .route(
-            "/api/v1/stories/{id}",
-            get(stories_api::get_story).put(stories_api::update_story).delete(stories_api::delete_story),
-        )
-        .route("/api/v1/stories/{id}/revisions", get(stories_api::revisions))
-        .route("/api/v1/stories/{id}/revisions/{version}", get(stories_api::revision))
-        .route("/api/v1/stories/{id}/revisions/{version}/restore", post(stories_api::restore))
-        .route("/api/v1/stories/{id}/flags", post(stories_api::flag))
-        .route("/api/v1/moderation/flags", get(stories_api::moderation_queue))
-        .route("/api/v1/moderation/flags/{id}", post(stories_api::resolve_flag))
-        // Story bodies may be up to 1 MB of Markdown; larger ones get a field error from the
-        // service rather than a bare 413, so the limit here is generous.
-        .layer(DefaultBodyLimit::max(STORY_BODY))
-        .merge(account_api)
-        .merge(calls_api)
-        .merge(search_api)
-        .merge(media_api)
-        .merge(tips_api)
-        .route("/api", any(error::api_not_found))
-        .route("/api/{*rest}", any(error::api_not_found));
 
     let router = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/theme", post(theme::set_theme))
-        .merge(auth_forms)
-        .merge(story_forms)
+        .route(routes::form::THEME, post(theme::set_theme))
+        .merge(account)
+        .merge(stories)
+        .merge(calls)
         .merge(admin_forms)
-        .merge(api)
+        .merge(search)
+        .merge(media)
         .merge(media_files)
-        .merge(connector_redirects)
+        .merge(tips)
+        .route("/api", any(error::api_not_found))
+        .route("/api/{*rest}", any(error::api_not_found))
         .nest_service("/pkg", assets::service(&site_root, "pkg"))
         .nest_service("/editor", assets::service(&site_root, "editor"))
         .leptos_routes_with_context(

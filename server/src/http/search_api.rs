@@ -5,6 +5,7 @@
 
 use axum::extract::State;
 use serde::Deserialize;
+use types::routes::api;
 use types::{
     ApiError, FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults,
     SearchSuggestion,
@@ -17,7 +18,7 @@ use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
-#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+#[utoipa::path(get, path = api::SEARCH, tag = "search", params(SearchParams),
     responses((status = 200, body = SearchResults, description = "Matches you may read (public ones when signed out), \
         best first or newest first, with facet counts over all of them"),
         (status = 422, body = ApiError, description = "A parameter is wrong: `q` empty or longer than 512 characters, \
@@ -39,7 +40,7 @@ pub struct SuggestQuery {
     q: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/search/suggest", tag = "search", params(SuggestQuery),
+#[utoipa::path(get, path = api::SUGGEST, tag = "search", params(SuggestQuery),
     responses((status = 200, body = [SearchSuggestion], description = "Up to 8 stories and legacies you may read, \
         title matches first"),
         (status = 422, body = ApiError), (status = 429, body = ApiError)))]
@@ -51,7 +52,7 @@ pub async fn suggest(
     Ok(axum::Json(state.backend.search.suggest_for(auth.as_ref().map(|a| &a.user), &query.q).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/search/reindex", tag = "search",
+#[utoipa::path(post, path = api::REINDEX, tag = "search",
     responses((status = 200, body = ReindexReport, description = "This server's index was rebuilt from the database \
         and switched to; searches kept answering meanwhile"),
         (status = 401, body = ApiError), (status = 403, body = ApiError),

@@ -1,7 +1,9 @@
 //! Cookie sessions and who is signed in. The session layer loads the cookie session;
 //! [`resolve_user`] turns it into an [`Authenticated`] request extension once per
 //! request, which handlers take through [`RequireUser`]/[`MaybeUser`] and pages read
-//! from the request. No handler parses cookies itself.
+//! from the request. No handler parses cookies itself. What the cookie session holds
+//! (the signed-in session's id, an OpenID sign-in under way, a flash message) is this
+//! module's business; `backend::identity` judges the ids and never sees the cookie.
 
 use std::net::SocketAddr;
 
@@ -10,23 +12,91 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use backend::identity::{Authenticated, ClientInfo, DbSessionStore};
+use backend::identity::oidc::PendingLogin;
+use backend::identity::{Authenticated, ClientInfo, DbSessionStore, SessionCheck, User};
 use backend::Backend;
+use serde::{Deserialize, Serialize};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use types::{ApiError, Flash};
 
+use super::form::FlashForNextPage;
 use super::{ApiFailure, AppState};
 
 pub const SESSION_COOKIE: &str = "heirloom_session";
 const FLASH_KEY: &str = "heirloom.flash";
+/// Session key of the signed-in state.
+const AUTH_KEY: &str = "heirloom.auth";
+/// Session key of an OpenID Connect sign-in under way.
+const OIDC_KEY: &str = "heirloom.oidc";
 
-/// Pages only a signed-in user may use; others are sent to sign in and brought back.
-fn needs_sign_in(path: &str) -> bool {
-    matches!(path, "/account" | "/legacies" | "/moderation" | "/tips" | "/connect")
-        || path.starts_with("/invitations/")
-        || (path.starts_with("/legacies/") && (path.ends_with("/new") || path.ends_with("/members")))
-        || (path.starts_with("/stories/") && path.ends_with("/edit"))
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AuthState {
+    session_id: types::SessionId,
+}
+
+/// Signs this browser in as `user`: a new cookie id first (so an id fixed before sign-in
+/// is worthless), then a new signed-in session, whose id the cookie session keeps.
+pub async fn sign_in(
+    backend: &Backend,
+    session: &Session,
+    user: &User,
+    method: &str,
+    id_token: Option<String>,
+    client: &ClientInfo,
+) -> backend::Result<()> {
+    session.cycle_id().await?;
+    let session_id = backend.identity.start_session(user, method, id_token, client).await?;
+    session.insert(AUTH_KEY, AuthState { session_id }).await?;
+    Ok(())
+}
+
+/// Who this browser is signed in as. A session that ended is forgotten; an active one
+/// has its cookie renewed for another idle period.
+async fn signed_in_user(backend: &Backend, session: &Session) -> backend::Result<Option<Authenticated>> {
+    let Some(state) = session.get::<AuthState>(AUTH_KEY).await? else { return Ok(None) };
+    match backend.identity.authenticate(&state.session_id).await? {
+        SessionCheck::Ended => {
+            session.flush().await?;
+            Ok(None)
+        }
+        SessionCheck::Valid { auth, touched } => {
+            if touched {
+                // The cookie store only extends a session's expiry when it is saved, and
+                // setting the expiry is what marks it for saving: activity keeps it alive.
+                session.set_expiry(Some(idle_expiry(&backend.config)));
+            }
+            Ok(Some(auth))
+        }
+    }
+}
+
+/// Ends the signed-in session and forgets this browser's cookie session; the
+/// provider's logout URL when there is one to visit.
+pub async fn sign_out(
+    backend: &Backend,
+    session: &Session,
+    auth: Option<&Authenticated>,
+) -> backend::Result<Option<url::Url>> {
+    let logout = backend.identity.sign_out(auth).await?;
+    session.flush().await?;
+    Ok(logout)
+}
+
+/// Starts an OpenID sign-in; the attempt is remembered in this browser's session.
+pub async fn oidc_begin(backend: &Backend, session: &Session, provider: &str, next: &str) -> backend::Result<url::Url> {
+    let (url, pending) = backend.identity.oidc_begin(provider, next).await?;
+    session.insert(OIDC_KEY, pending).await?;
+    Ok(url)
+}
+
+/// The OpenID sign-in this browser began, taken out of its session so it is used once.
+pub async fn take_oidc_attempt(session: &Session) -> backend::Result<Option<PendingLogin>> {
+    Ok(session.remove::<PendingLogin>(OIDC_KEY).await?)
+}
+
+fn idle_expiry(config: &backend::config::Config) -> Expiry {
+    Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes as i64))
 }
 
 pub fn layer(backend: &Backend) -> SessionManagerLayer<DbSessionStore> {
@@ -36,7 +106,7 @@ pub fn layer(backend: &Backend) -> SessionManagerLayer<DbSessionStore> {
         .with_same_site(SameSite::Lax)
         .with_secure(backend.config.served_over_https())
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(backend.config.session_idle_minutes as i64)))
+        .with_expiry(idle_expiry(&backend.config))
 }
 
 pub async fn resolve_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -46,15 +116,15 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return next.run(request).await;
     };
-    let signed_in = match state.backend.identity.authenticate(&session).await {
+    let signed_in = match signed_in_user(&state.backend, &session).await {
         Ok(signed_in) => signed_in,
         Err(err) => return ApiFailure::from(err).into_response(),
     };
-    let is_page_view = request.method() == Method::GET && accepts_html(&request);
+    let is_page_view = request.method() == Method::GET && accepts_html(request.headers());
     let path = request.uri().path();
-    if signed_in.is_none() && is_page_view && needs_sign_in(path) {
+    if signed_in.is_none() && is_page_view && types::routes::needs_sign_in(path) {
         let back = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
-        return Redirect::to(&format!("/signin?next={}", urlencode(back))).into_response();
+        return Redirect::to(&sign_in_then(back)).into_response();
     }
     // `get` first: `remove` marks the session changed (a store write) even when empty.
     if is_page_view {
@@ -66,7 +136,11 @@ pub async fn resolve_user(State(state): State<AppState>, mut request: Request, n
     if let Some(auth) = signed_in {
         request.extensions_mut().insert(auth);
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if let Some(FlashForNextPage(flash)) = response.extensions().get::<FlashForNextPage>() {
+        set_flash(&session, flash.clone()).await;
+    }
+    response
 }
 
 /// Requests that never need to know the user, so they cost no session lookup.
@@ -76,16 +150,22 @@ pub(super) fn is_static_or_ops(path: &str) -> bool {
         || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico" | "/robots.txt")
 }
 
-pub(super) fn accepts_html(request: &Request) -> bool {
-    request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+/// A browser asking for a page (rather than a client asking for data).
+pub(super) fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// The sign-in page, coming back to `back` afterwards.
+pub fn sign_in_then(back: &str) -> String {
+    format!("{}?next={}", types::routes::SIGN_IN.path, urlencode(back))
+}
+
 /// Shows `flash` on the next page this browser loads.
-pub async fn set_flash(session: &Session, flash: Flash) {
+async fn set_flash(session: &Session, flash: Flash) {
     if let Err(err) = session.insert(FLASH_KEY, flash).await {
         tracing::warn!(error = %err, "could not store a flash message");
     }

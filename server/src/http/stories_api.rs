@@ -1,71 +1,80 @@
-//! The REST API for legacies and stories (`/api/v1/...`), described by the OpenAPI
-//! document at `/api/v1/openapi.json`. Each handler authenticates, calls one stories
-//! service method and maps the result.
+//! Legacies and stories over HTTP: the REST API (`/api/v1/...`, described by the OpenAPI
+//! document at `/api/v1/openapi.json`) and the legacy and story pages' forms. Where a
+//! page has a form for an operation, one handler serves both (see `form`): it
+//! authenticates, calls one stories service method and answers in the caller's mode.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json as JsonBody;
 use backend::stories::service::ListRequest;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
+use types::routes::{self, api};
 use types::{
-    ApiError, FlagView, LegacyInput, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryUpdate,
+    ApiError, FlagView, Flash, LegacyInput, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryUpdate,
     StoryView,
 };
 use types::{FlagId, LegacyId, StoryId, UserId};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::extract::{Json, Path, Query};
-use super::session::{MaybeUser, RequireUser};
+use super::extract::{IdempotencyKey, Path, Query};
+use super::form::{answer, Done, Input, Mode};
+use super::session::{urlencode, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
-/// The `Idempotency-Key` header of a create, if any.
-fn idempotency_key(headers: &HeaderMap) -> Option<String> {
-    headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string)
-}
-
-#[utoipa::path(get, path = "/api/v1/legacies", tag = "legacies",
+#[utoipa::path(get, path = api::LEGACIES, tag = "legacies",
     responses((status = 200, body = [LegacyView], description = "Legacies you belong to"), (status = 401, body = ApiError)))]
 pub async fn my_legacies(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<Vec<LegacyView>>> {
-    Ok(axum::Json(state.backend.stories.my_legacies(&auth.user).await?))
+) -> ApiResult<JsonBody<Vec<LegacyView>>> {
+    Ok(JsonBody(state.backend.stories.my_legacies(&auth.user).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/legacies", tag = "legacies", request_body = LegacyInput,
+/// The fields a story or legacy form puts back after a refused save.
+fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
+}
+
+#[utoipa::path(post, path = api::LEGACIES, tag = "legacies", request_body = LegacyInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replaying a key returns the first result")),
     responses((status = 201, body = LegacyView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, body = ApiError)))]
 pub async fn create_legacy(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    headers: HeaderMap,
-    Json(input): Json<LegacyInput>,
-) -> ApiResult<(StatusCode, axum::Json<LegacyView>)> {
-    let legacy = state.backend.stories.create_legacy(&auth.user, &input, idempotency_key(&headers).as_deref()).await?;
-    Ok((StatusCode::CREATED, axum::Json(legacy)))
+    IdempotencyKey(key): IdempotencyKey,
+    Input(mode, input): Input<LegacyInput>,
+) -> Response {
+    let created = state.backend.stories.create_legacy(&auth.user, &input, key.as_deref()).await;
+    let done =
+        created.map(|legacy| Done::new(routes::LEGACY.to(&[&legacy.id]), (StatusCode::CREATED, JsonBody(legacy))));
+    let typed =
+        values(&[("name", &input.name), ("born", &input.born), ("died", &input.died), ("summary", &input.summary)]);
+    answer(mode, done, routes::LEGACIES.path, typed)
 }
 
-#[utoipa::path(get, path = "/api/v1/legacies/{id}", tag = "legacies", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::LEGACY, tag = "legacies", params(("id" = String, Path)),
     responses((status = 200, body = LegacyView), (status = 404, body = ApiError)))]
 pub async fn get_legacy(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
     Path(id): Path<LegacyId>,
-) -> ApiResult<axum::Json<LegacyView>> {
-    Ok(axum::Json(state.backend.stories.legacy(auth.as_ref().map(|a| &a.user), &id).await?))
+) -> ApiResult<JsonBody<LegacyView>> {
+    Ok(JsonBody(state.backend.stories.legacy(auth.as_ref().map(|a| &a.user), &id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/legacies/{id}/members", tag = "legacies", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::MEMBERS, tag = "legacies", params(("id" = String, Path)),
     responses((status = 200, body = [MemberView]), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn members(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path(id): Path<LegacyId>,
-) -> ApiResult<axum::Json<Vec<MemberView>>> {
-    Ok(axum::Json(state.backend.stories.members(&auth.user, &id).await?))
+) -> ApiResult<JsonBody<Vec<MemberView>>> {
+    Ok(JsonBody(state.backend.stories.members(&auth.user, &id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -80,7 +89,7 @@ fn default_days() -> u32 {
     7
 }
 
-#[utoipa::path(post, path = "/api/v1/legacies/{id}/invitations", tag = "legacies", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::INVITATIONS, tag = "legacies", params(("id" = String, Path)),
     request_body = InvitationInput,
     responses((status = 201, description = "The link to send", body = Object), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
@@ -88,22 +97,35 @@ pub async fn invite(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path(id): Path<LegacyId>,
-    Json(input): Json<InvitationInput>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let token = state.backend.stories.invite(&auth.user, &id, &input.role, input.expires_in_days).await?;
-    let base = state.backend.config.public_url.as_str().trim_end_matches('/').to_string();
-    Ok((StatusCode::CREATED, axum::Json(json!({ "url": format!("{base}/invitations/{token}"), "token": token }))))
+    Input(mode, input): Input<InvitationInput>,
+) -> Response {
+    let members = routes::MEMBERS.to(&[&id]);
+    let days = input.expires_in_days;
+    let invited = state.backend.stories.invite(&auth.user, &id, &input.role, days).await;
+    let done = invited.map(|token| {
+        let url = state.backend.config.public_link(&routes::INVITATION.to(&[&token]));
+        let mut flash =
+            Flash::notice(format!("Invitation created for a {}. It works once, for {days} days.", input.role));
+        flash.values.push(("invitation_url".into(), url.clone()));
+        Done::new(&members, (StatusCode::CREATED, JsonBody(json!({ "url": url, "token": token })))).flash(flash)
+    });
+    answer(mode, done, &members, Vec::new())
 }
 
-#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "legacies", params(("token" = String, Path)),
+#[utoipa::path(post, path = api::ACCEPT_INVITATION, tag = "legacies", params(("token" = String, Path)),
     responses((status = 200, body = Object), (status = 401, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path(token): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
-    let legacy_id = state.backend.stories.accept_invitation(&auth.user, &token).await?;
-    Ok(axum::Json(json!({ "legacy_id": legacy_id })))
+) -> Response {
+    let accepted = state.backend.stories.accept_invitation(&auth.user, &token).await;
+    let done = accepted.map(|legacy_id| {
+        Done::new(routes::LEGACY.to(&[&legacy_id]), JsonBody(json!({ "legacy_id": legacy_id })))
+            .notice("Welcome! You are now a member of this legacy.")
+    });
+    answer(mode, done, &routes::INVITATION.to(&[&urlencode(&token)]), Vec::new())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -112,7 +134,7 @@ pub struct MemberInput {
     role: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/legacies/{id}/members/{user_id}", tag = "legacies",
+#[utoipa::path(put, path = api::MEMBER, tag = "legacies",
     params(("id" = String, Path), ("user_id" = String, Path)), request_body = MemberInput,
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError), (status = 422, body = ApiError)))]
@@ -120,13 +142,17 @@ pub async fn set_member(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path((id, user_id)): Path<(LegacyId, UserId)>,
-    Json(input): Json<MemberInput>,
-) -> ApiResult<StatusCode> {
-    state.backend.stories.set_member(&auth.user, &id, &user_id, Some(&input.role)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Input(mode, input): Input<MemberInput>,
+) -> Response {
+    // The members page offers "remove" beside the roles; the API removes with DELETE.
+    let role = (mode == Mode::Json || input.role != "remove").then_some(input.role.as_str());
+    let members = routes::MEMBERS.to(&[&id]);
+    let changed = state.backend.stories.set_member(&auth.user, &id, &user_id, role).await;
+    let done = changed.map(|()| Done::new(&members, StatusCode::NO_CONTENT).notice("Membership updated."));
+    answer(mode, done, &members, Vec::new())
 }
 
-#[utoipa::path(delete, path = "/api/v1/legacies/{id}/members/{user_id}", tag = "legacies",
+#[utoipa::path(delete, path = api::MEMBER, tag = "legacies",
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError)))]
@@ -159,14 +185,14 @@ pub struct StoryQuery {
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stories", tag = "stories", params(StoryQuery),
+#[utoipa::path(get, path = api::STORIES, tag = "stories", params(StoryQuery),
     responses((status = 200, body = StoryPage, description = "Stories you may read; public ones when signed out"),
         (status = 422, body = ApiError)))]
 pub async fn list_stories(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
     Query(query): Query<StoryQuery>,
-) -> ApiResult<axum::Json<StoryPage>> {
+) -> ApiResult<JsonBody<StoryPage>> {
     let request = ListRequest {
         legacy_id: Some(query.legacy_id),
         author_id: Some(query.author_id),
@@ -176,34 +202,56 @@ pub async fn list_stories(
         cursor: query.cursor,
         limit: query.limit,
     };
-    Ok(axum::Json(state.backend.stories.list(auth.as_ref().map(|a| &a.user), &request).await?))
+    Ok(JsonBody(state.backend.stories.list(auth.as_ref().map(|a| &a.user), &request).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/stories", tag = "stories", request_body = StoryInput,
+/// What a story form puts back after a refused save.
+fn story_values(title: &str, body: &str, tags: &[String], visibility: Option<&str>) -> Vec<(String, String)> {
+    values(&[
+        ("title", title),
+        ("body", body),
+        ("tags", &tags.join(", ")),
+        ("visibility", visibility.unwrap_or_default()),
+    ])
+}
+
+/// The legacy a new story goes to when the form's URL names it (`/legacies/{id}/stories`).
+#[derive(Deserialize)]
+pub struct LegacyOfStory {
+    id: Option<LegacyId>,
+}
+
+#[utoipa::path(post, path = api::STORIES, tag = "stories", request_body = StoryInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replaying a key returns the first result")),
     responses((status = 201, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_story(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    headers: HeaderMap,
-    Json(input): Json<StoryInput>,
-) -> ApiResult<(StatusCode, axum::Json<StoryView>)> {
-    let story = state.backend.stories.create_story(&auth.user, &input, idempotency_key(&headers).as_deref()).await?;
-    Ok((StatusCode::CREATED, axum::Json(story)))
+    Path(legacy): Path<LegacyOfStory>,
+    IdempotencyKey(key): IdempotencyKey,
+    Input(mode, mut input): Input<StoryInput>,
+) -> Response {
+    if let Some(legacy_id) = legacy.id {
+        input.legacy_id = legacy_id;
+    }
+    let created = state.backend.stories.create_story(&auth.user, &input, key.as_deref()).await;
+    let done = created.map(|story| Done::new(routes::STORY.to(&[&story.id]), (StatusCode::CREATED, JsonBody(story))));
+    let typed = story_values(&input.title, &input.body, &input.tags, input.visibility.as_deref());
+    answer(mode, done, &routes::NEW_STORY.to(&[&input.legacy_id]), typed)
 }
 
-#[utoipa::path(get, path = "/api/v1/stories/{id}", tag = "stories", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::STORY, tag = "stories", params(("id" = String, Path)),
     responses((status = 200, body = StoryView), (status = 404, body = ApiError)))]
 pub async fn get_story(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
     Path(id): Path<StoryId>,
-) -> ApiResult<axum::Json<StoryView>> {
-    Ok(axum::Json(state.backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?))
+) -> ApiResult<JsonBody<StoryView>> {
+    Ok(JsonBody(state.backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/stories/{id}", tag = "stories", params(("id" = String, Path)), request_body = StoryUpdate,
+#[utoipa::path(put, path = api::STORY, tag = "stories", params(("id" = String, Path)), request_body = StoryUpdate,
     responses((status = 200, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Someone saved first"),
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
@@ -211,60 +259,85 @@ pub async fn update_story(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path(id): Path<StoryId>,
-    Json(update): Json<StoryUpdate>,
-) -> ApiResult<axum::Json<StoryView>> {
-    Ok(axum::Json(state.backend.stories.update_story(&auth.user, &id, &update).await?))
+    Input(mode, update): Input<StoryUpdate>,
+) -> Response {
+    let updated = state.backend.stories.update_story(&auth.user, &id, &update).await;
+    let done = updated.map(|story| Done::new(routes::STORY.to(&[&story.id]), JsonBody(story)));
+    let typed = story_values(&update.title, &update.body, &update.tags, update.visibility.as_deref());
+    answer(mode, done, &routes::EDIT_STORY.to(&[&id]), typed)
 }
 
-#[utoipa::path(delete, path = "/api/v1/stories/{id}", tag = "stories", params(("id" = String, Path)),
+#[utoipa::path(delete, path = api::STORY, tag = "stories", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_story(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path(id): Path<StoryId>,
-) -> ApiResult<StatusCode> {
-    state.backend.stories.delete_story(&auth.user, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let deleted = state.backend.stories.delete_story(&auth.user, &id).await;
+    let done = deleted.map(|legacy_id| {
+        Done::new(routes::LEGACY.to(&[&legacy_id]), StatusCode::NO_CONTENT).notice("The story was deleted.")
+    });
+    answer(mode, done, &routes::STORY.to(&[&id]), Vec::new())
 }
 
-#[utoipa::path(get, path = "/api/v1/stories/{id}/revisions", tag = "stories", params(("id" = String, Path)),
+#[utoipa::path(get, path = api::REVISIONS, tag = "stories", params(("id" = String, Path)),
     responses((status = 200, body = [RevisionView]), (status = 404, body = ApiError)))]
 pub async fn revisions(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
     Path(id): Path<StoryId>,
-) -> ApiResult<axum::Json<Vec<RevisionView>>> {
-    Ok(axum::Json(state.backend.stories.revisions(auth.as_ref().map(|a| &a.user), &id).await?))
+) -> ApiResult<JsonBody<Vec<RevisionView>>> {
+    Ok(JsonBody(state.backend.stories.revisions(auth.as_ref().map(|a| &a.user), &id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/stories/{id}/revisions/{version}", tag = "stories",
+#[utoipa::path(get, path = api::REVISION, tag = "stories",
     params(("id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = RevisionView), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn revision(
     State(state): State<AppState>,
     MaybeUser(auth): MaybeUser,
     Path((id, version)): Path<(StoryId, i64)>,
-) -> ApiResult<axum::Json<RevisionView>> {
-    Ok(axum::Json(state.backend.stories.revision(auth.as_ref().map(|a| &a.user), &id, version).await?))
+) -> ApiResult<JsonBody<RevisionView>> {
+    Ok(JsonBody(state.backend.stories.revision(auth.as_ref().map(|a| &a.user), &id, version).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct RestoreInput {
     /// The story's current version (the one you are looking at).
     version: i64,
+    /// The version to restore, when the URL does not name it (the history page's form).
+    #[serde(default)]
+    revision: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/stories/{id}/revisions/{version}/restore", tag = "stories",
+/// The story, and the version to restore when the URL names it (the REST API).
+#[derive(Deserialize)]
+pub struct RestorePath {
+    id: StoryId,
+    version: Option<i64>,
+}
+
+#[utoipa::path(post, path = api::RESTORE, tag = "stories",
     params(("id" = String, Path), ("version" = i64, Path)), request_body = RestoreInput,
     responses((status = 200, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn restore(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path((id, version)): Path<(StoryId, i64)>,
-    Json(input): Json<RestoreInput>,
-) -> ApiResult<axum::Json<StoryView>> {
-    Ok(axum::Json(state.backend.stories.restore(&auth.user, &id, version, input.version).await?))
+    Path(path): Path<RestorePath>,
+    Input(mode, input): Input<RestoreInput>,
+) -> Response {
+    let id = path.id;
+    let restored = match path.version.or(input.revision) {
+        Some(revision) => state.backend.stories.restore(&auth.user, &id, revision, input.version).await.map(|story| {
+            let message = format!("Version {revision} was restored as version {}.", story.version);
+            Done::new(routes::STORY.to(&[&id]), JsonBody(story)).notice(message)
+        }),
+        None => Err(backend::Error::invalid("revision", "is required")),
+    };
+    answer(mode, restored, &routes::HISTORY.to(&[&id]), Vec::new())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -272,7 +345,7 @@ pub struct FlagInput {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/stories/{id}/flags", tag = "moderation", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::FLAGS, tag = "moderation", params(("id" = String, Path)),
     request_body = FlagInput,
     responses((status = 201, body = Object), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
@@ -280,19 +353,24 @@ pub async fn flag(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path(id): Path<StoryId>,
-    Json(input): Json<FlagInput>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let flag_id = state.backend.stories.flag(&auth.user, &id, &input.reason).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({ "id": flag_id }))))
+    Input(mode, input): Input<FlagInput>,
+) -> Response {
+    let story = routes::STORY.to(&[&id]);
+    let flagged = state.backend.stories.flag(&auth.user, &id, &input.reason).await;
+    let done = flagged.map(|flag_id| {
+        Done::new(&story, (StatusCode::CREATED, JsonBody(json!({ "id": flag_id }))))
+            .notice("Thank you. The legacy's owners will review it.")
+    });
+    answer(mode, done, &story, Vec::new())
 }
 
-#[utoipa::path(get, path = "/api/v1/moderation/flags", tag = "moderation",
+#[utoipa::path(get, path = api::MODERATION_FLAGS, tag = "moderation",
     responses((status = 200, body = [FlagView]), (status = 401, body = ApiError)))]
 pub async fn moderation_queue(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<Vec<FlagView>>> {
-    Ok(axum::Json(state.backend.stories.moderation_queue(&auth.user).await?))
+) -> ApiResult<JsonBody<Vec<FlagView>>> {
+    Ok(JsonBody(state.backend.stories.moderation_queue(&auth.user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -301,17 +379,18 @@ pub struct ResolveInput {
     action: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/moderation/flags/{id}", tag = "moderation", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::MODERATION_FLAG, tag = "moderation", params(("id" = String, Path)),
     request_body = ResolveInput,
     responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn resolve_flag(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
     Path(id): Path<FlagId>,
-    Json(input): Json<ResolveInput>,
-) -> ApiResult<StatusCode> {
-    state.backend.stories.resolve_flag(&auth.user, &id, &input.action).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Input(mode, input): Input<ResolveInput>,
+) -> Response {
+    let resolved = state.backend.stories.resolve_flag(&auth.user, &id, &input.action).await;
+    let done = resolved.map(|()| Done::new(routes::MODERATION.path, StatusCode::NO_CONTENT).notice("Resolved."));
+    answer(mode, done, routes::MODERATION.path, Vec::new())
 }
 
 #[derive(OpenApi)]
@@ -368,11 +447,11 @@ pub async fn resolve_flag(
 )]
 pub struct ApiDoc;
 
-pub async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+pub async fn openapi() -> JsonBody<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::calls_api::CallsApiDoc::openapi());
     doc.merge(super::search_api::SearchApiDoc::openapi());
     doc.merge(super::media_api::MediaApiDoc::openapi());
     doc.merge(super::tips_api::TipsApiDoc::openapi());
-    axum::Json(doc)
+    JsonBody(doc)
 }

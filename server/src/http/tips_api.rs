@@ -1,28 +1,30 @@
 //! Tips and connectors over HTTP: `POST /api/v1/recommend` (one tip), feedback on a
-//! tip, the connectors list, disconnect and sync, and the two browser redirects of the
-//! OAuth flow (`/connectors/{name}/connect` → the provider → `/connectors/{name}/callback`
-//! → `/connect`). Each handler authenticates, calls one tips service method and maps
-//! the result; the rules live in `backend::tips`.
+//! tip, the connectors list, disconnect and sync (one handler each for the API and the
+//! connect page's forms, see `form`), and the two browser redirects of the OAuth flow
+//! (`/connectors/{name}/connect` → the provider → `/connectors/{name}/callback` →
+//! `/connect`). Each handler authenticates, calls one tips service method and maps the
+//! result; the rules live in `backend::tips`.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tower_sessions::Session;
+use types::routes::{self, api, browser};
 use types::TipId;
-use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, Tip};
+use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, SyncStatus, Tip};
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Json, Path, Query};
-use super::session::{set_flash, urlencode, MaybeUser, RequireUser};
+use super::form::{answer, Done, FlashForNextPage, Mode};
+use super::session::{accepts_html, sign_in_then, urlencode, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
 /// Where the connect page lives (the UI half of the tips work renders it).
-const CONNECT_PAGE: &str = "/connect";
+const CONNECT_PAGE: &str = routes::CONNECT.path;
 
-#[utoipa::path(post, path = "/api/v1/recommend", tag = "tips", request_body = RecommendInput,
+#[utoipa::path(post, path = api::RECOMMEND, tag = "tips", request_body = RecommendInput,
     responses(
         (status = 200, body = Tip, description = "One tip; a friendly advice tip when there is nothing to suggest"),
         (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
@@ -34,7 +36,7 @@ pub async fn recommend(
     Ok(axum::Json(state.backend.tips.recommend(&auth.user, &input).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/tips/{id}/feedback", tag = "tips", params(("id" = String, Path)),
+#[utoipa::path(post, path = api::TIP_FEEDBACK, tag = "tips", params(("id" = String, Path)),
     request_body = FeedbackInput,
     responses((status = 200, body = FeedbackResult, description = "Recorded, or a repeat that changed nothing"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
@@ -49,7 +51,7 @@ pub async fn feedback(
     Ok(axum::Json(state.backend.tips.feedback(&auth.user, &id, input.action).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/connectors", tag = "connectors",
+#[utoipa::path(get, path = api::CONNECTORS, tag = "connectors",
     responses((status = 200, body = [ConnectorView]), (status = 401, body = ApiError)))]
 pub async fn connectors(
     State(state): State<AppState>,
@@ -58,28 +60,45 @@ pub async fn connectors(
     Ok(axum::Json(state.backend.tips.connectors(&auth.user).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/connectors/{name}", tag = "connectors", params(("name" = String, Path)),
+#[utoipa::path(delete, path = api::CONNECTOR, tag = "connectors", params(("name" = String, Path)),
     responses((status = 204, description = "Disconnected: the token is forgotten"), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn disconnect(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path(name): Path<String>,
-) -> ApiResult<StatusCode> {
-    state.backend.tips.disconnect(&auth.user, &name).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Response {
+    let done = state.backend.tips.disconnect(&auth.user, &name).await.map(|display_name| {
+        let message =
+            format!("{display_name} is disconnected; its token is forgotten and its tasks are gone from your tips.");
+        Done::new(CONNECT_PAGE, StatusCode::NO_CONTENT).notice(message)
+    });
+    answer(mode, done, CONNECT_PAGE, Vec::new())
 }
 
-#[utoipa::path(post, path = "/api/v1/connectors/{name}/sync", tag = "connectors", params(("name" = String, Path)),
+#[utoipa::path(post, path = api::SYNC_CONNECTOR, tag = "connectors", params(("name" = String, Path)),
     responses((status = 200, body = ConnectorView, description = "After the fetch (see last_sync_status)"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "Not connected"), (status = 429, body = ApiError)))]
 pub async fn sync(
     State(state): State<AppState>,
+    mode: Mode,
     RequireUser(auth): RequireUser,
     Path(name): Path<String>,
-) -> ApiResult<axum::Json<ConnectorView>> {
-    Ok(axum::Json(state.backend.tips.sync(&auth.user, &name).await?))
+) -> Response {
+    let done = state.backend.tips.sync(&auth.user, &name).await.map(|view| {
+        let flash = match view.last_sync_status {
+            SyncStatus::Failed => Flash::error(format!(
+                "{} could not be synced: {}",
+                view.display_name,
+                view.last_error.as_deref().unwrap_or("it did not answer")
+            )),
+            _ => Flash::notice(format!("{} synced: {} open tasks.", view.display_name, view.items)),
+        };
+        Done::new(CONNECT_PAGE, axum::Json(view)).flash(flash)
+    });
+    answer(mode, done, CONNECT_PAGE, Vec::new())
 }
 
 /// A plain 302, as OAuth flows conventionally redirect.
@@ -87,21 +106,23 @@ fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_string())]).into_response()
 }
 
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+/// `response`, and `flash` for the page it leads to.
+fn with_flash(mut response: Response, flash: Flash) -> Response {
+    response.extensions_mut().insert(FlashForNextPage(flash));
+    response
 }
 
 /// For a request without a signed-in user: a browser is sent to sign in and brought
 /// back to `back`, anything else gets 401.
 fn sign_in_first(headers: &HeaderMap, back: &str) -> Response {
     if accepts_html(headers) {
-        found(&format!("/signin?next={}", urlencode(back)))
+        found(&sign_in_then(back))
     } else {
         ApiFailure::new(ApiError::unauthenticated("Please sign in first.")).into_response()
     }
 }
 
-#[utoipa::path(get, path = "/connectors/{name}/connect", tag = "connectors", params(("name" = String, Path)),
+#[utoipa::path(get, path = browser::CONNECTOR_CONNECT, tag = "connectors", params(("name" = String, Path)),
     responses((status = 302, description = "To the provider's authorization page, with a state bound to this session"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "The connector is not configured")))]
@@ -111,7 +132,7 @@ pub async fn connect(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let Some(auth) = user else { return sign_in_first(&headers, &format!("/connectors/{name}/connect")) };
+    let Some(auth) = user else { return sign_in_first(&headers, &routes::fill(browser::CONNECTOR_CONNECT, &[&name])) };
     match state.backend.tips.begin_oauth(&auth.user, &auth.session_id, &name).await {
         Ok(url) => found(url.as_str()),
         Err(err) => ApiFailure::from(err).into_response(),
@@ -129,13 +150,12 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-#[utoipa::path(get, path = "/connectors/{name}/callback", tag = "connectors",
+#[utoipa::path(get, path = browser::CONNECTOR_CALLBACK, tag = "connectors",
     params(("name" = String, Path), CallbackQuery),
     responses((status = 302, description = "To /connect?connected={name}, or /connect?error=… with a message"),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn callback(
     State(state): State<AppState>,
-    session: Session,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(name): Path<String>,
@@ -163,15 +183,16 @@ pub async fn callback(
     let flag = urlencode(&name);
     match outcome {
         Ok(view) => {
-            set_flash(&session, Flash::notice(format!("{} is connected.", view.display_name))).await;
-            found(&format!("{CONNECT_PAGE}?connected={flag}"))
+            let flash = Flash::notice(format!("{} is connected.", view.display_name));
+            with_flash(found(&format!("{CONNECT_PAGE}?connected={flag}")), flash)
         }
         Err(backend::Error::NotFound { what }) => ApiFailure::from(backend::Error::NotFound { what }).into_response(),
         Err(err) => {
             let api = ApiError::from(err);
-            let flash = Flash { level: "error".into(), message: api.message().to_string(), ..Flash::default() };
-            set_flash(&session, flash).await;
-            found(&format!("{CONNECT_PAGE}?error={}&connector={flag}", api.kind()))
+            with_flash(
+                found(&format!("{CONNECT_PAGE}?error={}&connector={flag}", api.kind())),
+                Flash::error(api.message()),
+            )
         }
     }
 }
