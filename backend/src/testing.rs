@@ -108,6 +108,32 @@ macro_rules! db_test {
     };
 }
 
+/// Defines `mod $name { sqlite, postgres }` calling `$run(test_db)` once per engine, for a
+/// test that needs the [`TestDb`] itself (to start a backend or a server on it) rather
+/// than the `&Db` of [`db_test!`]. A test attribute other than `#[tokio::test]` (a
+/// runtime with more threads) may be given first.
+#[macro_export]
+macro_rules! engines_test {
+    ($name:ident, $run:ident) => {
+        $crate::engines_test!(#[tokio::test] $name, $run);
+    };
+    (#[$test:meta] $name:ident, $run:ident) => {
+        mod $name {
+            #[$test]
+            async fn sqlite() {
+                super::$run($crate::testing::TestDb::sqlite().await).await;
+            }
+
+            #[$test]
+            async fn postgres() {
+                if let Some(test_db) = $crate::testing::TestDb::postgres().await {
+                    super::$run(test_db).await;
+                }
+            }
+        }
+    };
+}
+
 /// A configuration with defaults, a data folder, a database and the public URL, as the
 /// CLI would build it; `extra` is TOML for any other settings a test needs.
 pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, extra: &str) -> crate::Config {

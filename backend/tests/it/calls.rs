@@ -2,9 +2,6 @@
 //! PostgreSQL: exactly-once execution, scheduling across a restart, idempotent submits,
 //! retries, the delivery log's filters and pages, the SSRF guard and bad input.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -146,19 +143,12 @@ db_test!(a_call_submitted_now_runs_exactly_once_and_is_logged, |db| {
     assert_eq!(detail.attempts[0].response_snippet, "ok hook");
     assert!(detail.attempts[0].latency_ms >= 0);
     assert_eq!(call_events(db, &id).await, ["CallSubmitted", "CallAttempted", "CallSucceeded"]);
-    let stored: String = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>("SELECT headers || COALESCE(sealed_headers, '') FROM calls")
-            .fetch_one(pool)
-            .await
-    })
-    .unwrap();
+    let text_of = |sql: &'static str| async move {
+        with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).fetch_one(pool).await).unwrap()
+    };
+    let stored = text_of("SELECT headers || COALESCE(sealed_headers, '') FROM calls").await;
     assert!(!stored.contains("s3cret-token"), "the credential is not stored in clear: {stored}");
-    let logged: String = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>("SELECT payload FROM outbox WHERE event_type = 'CallSubmitted'")
-            .fetch_one(pool)
-            .await
-    })
-    .unwrap();
+    let logged = text_of("SELECT payload FROM outbox WHERE event_type = 'CallSubmitted'").await;
     assert!(!logged.contains("s3cret-token"), "nor in the event");
 });
 

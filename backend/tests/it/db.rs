@@ -1,8 +1,5 @@
 //! The database layer and the users repository, run against SQLite and PostgreSQL.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use backend::db::{with_pool, with_tx, Db, Engine};
 use backend::identity::{repo, NewUser, Role};
 use backend::testing::SmallDisk;

@@ -1,9 +1,6 @@
 //! The embedded dispatcher on SQLite and PostgreSQL: order, exactly-once effect per
 //! consumer across redelivery, retries with backoff, dead letters.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

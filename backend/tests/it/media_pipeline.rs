@@ -9,9 +9,6 @@
 //! them the tests that need them say so and skip on a developer machine; with `CI=true`
 //! they fail.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;
@@ -99,6 +96,15 @@ impl World {
         let view = self.media.complete_upload(&self.user, &ticket.media_id).await.unwrap();
         assert_eq!(view.state, MediaState::Pending);
         ticket.media_id
+    }
+
+    /// Uploads a file the pipeline must refuse and processes it; why it failed.
+    async fn failure_of(&self, pipeline: &MediaPipeline, db: &Db, file: (&str, &str), bytes: &[u8]) -> String {
+        let id = self.upload(file.0, file.1, bytes).await;
+        process(pipeline, db, &id).await.unwrap();
+        let row = self.row(&id).await;
+        assert_eq!(row.state(), MediaState::Failed, "{}", file.0);
+        row.failure.expect("a failed item says why")
     }
 
     async fn row(&self, id: &str) -> MediaRow {
@@ -515,11 +521,8 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
 
     // A decompression bomb (a header claiming 2.5 gigapixels) fails at once, cleanly.
     let bomb = png_claiming(50_000, 50_000);
-    let id = world.upload("bomb.png", "image/png", &bomb).await;
-    process(&pipeline, db, &id).await.unwrap();
-    let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Failed);
-    assert!(row.failure.as_deref().unwrap().contains("2500 megapixels"), "{:?}", row.failure);
+    let failure = world.failure_of(&pipeline, db, ("bomb.png", "image/png"), &bomb).await;
+    assert!(failure.contains("2500 megapixels"), "{failure}");
 });
 
 db_test!(a_deleted_story_takes_its_media_and_their_files_with_it, |db| {
@@ -705,11 +708,8 @@ db_test!(videos_and_recordings_get_posters_and_web_versions, |db| {
     // A damaged video (MP4 magic, then noise) fails with ffmpeg's words.
     let mut damaged = clip[..32].to_vec();
     damaged.extend(corrupt_jpeg());
-    let id = world.upload("damaged.mp4", "video/mp4", &damaged).await;
-    process(&pipeline, db, &id).await.unwrap();
-    let row = world.row(&id).await;
-    assert_eq!(row.state(), MediaState::Failed);
-    assert!(row.failure.as_deref().unwrap().starts_with("This video could not be read"), "{:?}", row.failure);
+    let failure = world.failure_of(&pipeline, db, ("damaged.mp4", "video/mp4"), &damaged).await;
+    assert!(failure.starts_with("This video could not be read"), "{failure}");
 });
 
 db_test!(without_ffmpeg_videos_are_served_as_uploaded, |db| {

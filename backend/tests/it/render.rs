@@ -1,9 +1,6 @@
 //! Story rendering: the Markdown rendering table, the XSS corpus (tests/data/xss.txt) in several
 //! Markdown contexts, and the plain-text helpers (text, word count, excerpt).
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use backend::stories::render::{excerpt, markdown_to_html, markdown_to_text, word_count};
 
 const REL: &str = "rel=\"noopener nofollow ugc\"";
@@ -187,7 +184,7 @@ fn every_link_gets_the_rel_attribute() {
 // --- XSS corpus ---
 
 fn corpus() -> Vec<String> {
-    let raw = include_str!("data/xss.txt");
+    let raw = include_str!("../data/xss.txt");
     raw.lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| line.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r").replace("\\0", "\0"))
@@ -215,7 +212,7 @@ fn contexts(payload: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Not a check: `cargo test -p backend --test render dump -- --ignored --nocapture` shows
+/// Not a check: `cargo test -p backend --test it render::dump -- --ignored --nocapture` shows
 /// what every payload renders to, for a human to eyeball.
 #[test]
 #[ignore]

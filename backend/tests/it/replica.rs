@@ -2,9 +2,6 @@
 //! dead holder's claim taken over (at once when stale or left by this data folder's
 //! previous process, after watching it otherwise), a clean release, generated ids.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

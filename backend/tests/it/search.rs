@@ -4,9 +4,6 @@
 //! stories are neither returned nor counted), updates and deletes, generations and
 //! rebuilds, typeahead, typos and hostile query text.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +48,14 @@ impl World {
     async fn sync(&self) {
         self.dispatcher.drain().await.unwrap();
         assert!(consumer::dead_letters(&self.db).await.unwrap().is_empty(), "the indexer failed an event");
+    }
+
+    /// A world where Ana owns the legacy "Rosa", as most tests here start.
+    async fn with_ana_owning_rosa(db: &Db) -> (World, User, LegacyView) {
+        let w = World::new(db).await;
+        let ana = w.user("Ana", Role::Member).await;
+        let rosa = w.legacy(&ana, "Rosa").await;
+        (w, ana, rosa)
     }
 
     async fn user(&self, name: &str, role: Role) -> User {
@@ -121,9 +126,7 @@ fn facet(counts: &[backend::search::FacetCount]) -> Vec<(String, u64)> {
 }
 
 db_test!(a_title_match_ranks_above_a_body_match, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let in_body = w
         .story(
             &ana,
@@ -168,9 +171,7 @@ db_test!(a_title_match_ranks_above_a_body_match, |db| {
 });
 
 db_test!(cjk_text_is_found_by_its_words, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story = w
         .story(&ana, &rosa, "祖母の思い出", "祖母は日本語を教えてくれた。東京で生まれた。", &[], Public, Published)
         .await;
@@ -189,9 +190,7 @@ db_test!(cjk_text_is_found_by_its_words, |db| {
 });
 
 db_test!(stemming_finds_other_forms_of_a_word, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let running = w.story(&ana, &rosa, "Gardens", "He was running to the station.", &[], Public, Published).await;
     w.sync().await;
 
@@ -332,9 +331,7 @@ db_test!(readers_find_and_count_only_what_they_may_read, |db| {
 });
 
 db_test!(updates_and_deletes_reach_the_index, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story = w.story(&ana, &rosa, "Apple pie", "With cinnamon.", &["baking"], Public, Published).await;
     w.sync().await;
     assert_eq!(w.ids(None, "apple").await, [story.id.as_str()]);
@@ -383,9 +380,7 @@ db_test!(updates_and_deletes_reach_the_index, |db| {
 });
 
 db_test!(a_rebuild_switches_generations_atomically, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     for i in 0..30 {
         let input = StoryInput {
             legacy_id: rosa.id.clone(),
@@ -481,9 +476,7 @@ impl Consumer for Lost {
 }
 
 db_test!(a_missing_corrupt_or_stale_index_is_rebuilt_on_start, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story = w.story(&ana, &rosa, "Grandma", "the orchard", &[], Public, Published).await;
     w.sync().await;
     let World { dir, search, dispatcher, .. } = w;
@@ -568,9 +561,7 @@ db_test!(typeahead_and_typos_find_what_was_meant, |db| {
 });
 
 db_test!(query_syntax_is_plain_text, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story =
         w.story(&ana, &rosa, "A title", "The title of foo and bar; a < b & c > \"d\"", &[], Public, Published).await;
     w.sync().await;

@@ -2,9 +2,6 @@
 //! matrix on every read and write path, idempotent creates, version conflicts, the
 //! outbox written with the change, and bad input.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use backend::db::{with_pool, with_tx, Db};
 use backend::identity::{repo as users, NewUser, Role, User};
 use backend::stories::policy::{self, Reader, StoryFacts};
@@ -12,7 +9,7 @@ use backend::stories::repo::StoryFilter;
 use backend::stories::service::ListRequest;
 use backend::stories::Stories;
 use backend::{db_test, events, Error};
-use types::{LegacyInput, LegacyRole, StoryInput, StoryStatus, StoryUpdate, Visibility};
+use types::{LegacyInput, LegacyRole, LegacyView, StoryInput, StoryStatus, StoryUpdate, StoryView, Visibility};
 
 async fn user(db: &Db, name: &str) -> User {
     users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
@@ -31,6 +28,19 @@ fn story_input(legacy_id: &str, title: &str, visibility: Visibility, status: Sto
         visibility: Some(visibility.as_str().into()),
         status: Some(status.as_str().into()),
     }
+}
+
+/// The setting most tests start from: the service, and `name` owning the legacy "Rosa".
+async fn owner_of_rosa(db: &Db, name: &str) -> (Stories, User, LegacyView) {
+    let stories = Stories::new(db.clone());
+    let owner = user(db, name).await;
+    let legacy = stories.create_legacy(&owner, &legacy_input("Rosa"), None).await.unwrap();
+    (stories, owner, legacy)
+}
+
+/// The owner's members-only story "Bees" in `status`.
+async fn bees(stories: &Stories, owner: &User, legacy_id: &str, status: StoryStatus) -> StoryView {
+    stories.create_story(owner, &story_input(legacy_id, "Bees", Visibility::Members, status), None).await.unwrap()
 }
 
 /// Adds `member` to the legacy with `role` through a real invitation.
@@ -151,13 +161,8 @@ db_test!(a_replayed_create_returns_the_first_result_and_writes_nothing, |db| {
 });
 
 db_test!(a_stale_version_is_a_conflict_that_names_who_changed_it, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "Ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
-    let story = stories
-        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
-        .await
-        .unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "Ana").await;
+    let story = bees(&stories, &ana, &legacy.id, StoryStatus::Draft).await;
     assert_eq!(story.version, 1);
     let first_tab = StoryUpdate { version: 1, title: "Bees".into(), body: "first tab".into(), ..Default::default() };
     let second_tab = StoryUpdate { version: 1, title: "Bees".into(), body: "second tab".into(), ..Default::default() };
@@ -172,13 +177,8 @@ db_test!(a_stale_version_is_a_conflict_that_names_who_changed_it, |db| {
 });
 
 db_test!(revisions_are_kept_and_an_old_one_can_be_restored, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
-    let story = stories
-        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
-        .await
-        .unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
+    let story = bees(&stories, &ana, &legacy.id, StoryStatus::Draft).await;
     let v2 = stories
         .update_story(
             &ana,
@@ -197,9 +197,7 @@ db_test!(revisions_are_kept_and_an_old_one_can_be_restored, |db| {
 });
 
 db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let legacy_events = events::outbox::events_for(db, "legacy", &legacy.id).await.unwrap();
     let kinds: Vec<&str> = legacy_events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(kinds, ["LegacyCreated", "MemberAdded"]);
@@ -249,9 +247,7 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
 });
 
 db_test!(bad_story_input_names_each_field_and_writes_nothing, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let events_before = events::outbox::count(db).await.unwrap();
     let field_of = |err: Error| match err {
         Error::Invalid(fields) => fields.into_iter().map(|f| f.field).collect::<Vec<_>>(),
@@ -280,9 +276,7 @@ db_test!(bad_story_input_names_each_field_and_writes_nothing, |db| {
 });
 
 db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     for i in 0..7 {
         let mut input = story_input(&legacy.id, &format!("Story {i}"), Visibility::Public, StoryStatus::Published);
         if i % 2 == 0 {
@@ -330,10 +324,8 @@ db_test!(lists_page_with_a_keyset_cursor_and_filter, |db| {
 });
 
 db_test!(members_are_managed_by_owners_and_a_legacy_keeps_an_owner, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let bo = user(db, "bo").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
     join(&stories, &ana, &bo, &legacy.id, LegacyRole::Viewer).await;
     assert!(matches!(stories.set_member(&bo, &legacy.id, &ana.id, None).await, Err(Error::Forbidden(_))));
     assert!(matches!(stories.set_member(&ana, &legacy.id, &ana.id, Some("viewer")).await, Err(Error::Conflict(_))));
@@ -350,15 +342,10 @@ db_test!(members_are_managed_by_owners_and_a_legacy_keeps_an_owner, |db| {
 });
 
 db_test!(flags_reach_the_owners_queue_and_are_resolved, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let bo = user(db, "bo").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
     join(&stories, &ana, &bo, &legacy.id, LegacyRole::Viewer).await;
-    let story = stories
-        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Published), None)
-        .await
-        .unwrap();
+    let story = bees(&stories, &ana, &legacy.id, StoryStatus::Published).await;
     let outsider = user(db, "out").await;
     assert!(stories.flag(&outsider, &story.id, "spam").await.is_err());
     assert!(matches!(stories.flag(&bo, &story.id, "  ").await, Err(Error::Invalid(_))));
@@ -382,9 +369,7 @@ fn versions(history: &[types::RevisionView]) -> Vec<i64> {
 }
 
 db_test!(crlf_and_lf_saves_of_a_story_differ_only_where_the_text_does, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     // The plain form posts CRLF; "é" typed as e + a combining accent.
     let mut input = story_input(&legacy.id, "Cafe\u{301} days", Visibility::Members, StoryStatus::Draft);
     input.body = "First line\r\nSecond line\r\nThird cafe\u{301}\r\n".into();
@@ -415,13 +400,8 @@ db_test!(crlf_and_lf_saves_of_a_story_differ_only_where_the_text_does, |db| {
 });
 
 db_test!(the_data_migration_rewrites_existing_crlf_text_once, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
-    let story = stories
-        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
-        .await
-        .unwrap();
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
+    let story = bees(&stories, &ana, &legacy.id, StoryStatus::Draft).await;
     stories.update_story(&ana, &story.id, &save(1, "Bees", "caf\u{e9}\ntwo\nthree\n", false)).await.unwrap();
     stories.update_story(&ana, &story.id, &save(2, "Bees", "caf\u{e9}\nTWO\nthree\n", false)).await.unwrap();
     // As stored before text was normalized: revision 2 and the story from the plain form,
@@ -453,15 +433,10 @@ db_test!(the_data_migration_rewrites_existing_crlf_text_once, |db| {
 });
 
 db_test!(autosaves_make_one_revision_until_someone_else_edits_or_the_author_publishes, |db| {
-    let stories = Stories::new(db.clone());
-    let ana = user(db, "ana").await;
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let bo = user(db, "bo").await;
-    let legacy = stories.create_legacy(&ana, &legacy_input("Rosa"), None).await.unwrap();
     join(&stories, &ana, &bo, &legacy.id, LegacyRole::Editor).await;
-    let story = stories
-        .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Members, StoryStatus::Draft), None)
-        .await
-        .unwrap();
+    let story = bees(&stories, &ana, &legacy.id, StoryStatus::Draft).await;
     let id = story.id.as_str();
 
     // One edit: three autosaves while typing, then Publish.

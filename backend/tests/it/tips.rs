@@ -3,12 +3,6 @@
 //! through the calls executor, a revoked token, the candidate sources' permissions, the
 //! friendly empty tip, and the learning policy learning from feedback events.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support/fake_todoist.rs"]
-mod fake_todoist;
-
 use std::time::Duration;
 
 use backend::db::{with_pool, Db};
@@ -18,7 +12,7 @@ use backend::testing::TestDb;
 use backend::tips::model::Bucket;
 use backend::tips::policy::kind_mean;
 use backend::{Backend, Error};
-use fake_todoist::{task, FakeTodoist};
+use crate::support::fake_todoist::{task, FakeTodoist};
 use types::{CallStatus, LegacyInput, RecommendInput, StoryInput, SyncStatus, Tip, TipAction, TipContext, TipKind};
 
 struct Env {
@@ -582,14 +576,4 @@ async fn rotation(test_db: TestDb) {
     test_db.cleanup().await;
 }
 
-#[tokio::test]
-async fn vault_rotation_sqlite() {
-    rotation(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn vault_rotation_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        rotation(db).await;
-    }
-}
+backend::engines_test!(vault_rotation, rotation);

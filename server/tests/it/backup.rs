@@ -5,28 +5,18 @@
 //! Also: every table of the schema is either backed up or deliberately left out, and the
 //! `heirloom backup` / `heirloom restore` commands do the same from the command line.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::time::Duration;
 
 use backend::backup::tables;
 use backend::testing::TestDb;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long enough password";
+use crate::common::PASSWORD;
 
 async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.unwrap_or(Value::Null)
-}
-
-async fn get(server: &TestServer, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
-    let response = client.get(server.url(path)).send().await.unwrap();
-    (response.status(), json_of(response).await)
 }
 
 /// A small PNG of noise.
@@ -59,13 +49,7 @@ async fn write_content(server: &TestServer) -> Written {
     let story_id = story["id"].as_str().unwrap().to_string();
     let update = json!({ "title": "The orchard", "body": "Grandma kept bees by the river, and plums.",
         "tags": ["garden"], "visibility": "members", "status": "published", "version": story["version"] });
-    let updated = ana
-        .put(server.url(&format!("/api/v1/stories/{story_id}")))
-        .header("origin", &server.base)
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let updated = server.send_json(&ana, reqwest::Method::PUT, &format!("/api/v1/stories/{story_id}"), update).await;
     assert_eq!(updated.status(), StatusCode::OK);
 
     let photo = photo();
@@ -97,7 +81,7 @@ async fn write_content(server: &TestServer) -> Written {
     assert_eq!(complete.status(), StatusCode::OK);
     let mut item = Value::Null;
     for _ in 0..300 {
-        item = get(server, &ana, &format!("/api/v1/media/{media}")).await.1;
+        item = server.get_json(&ana, &format!("/api/v1/media/{media}")).await.1;
         if item["state"] == "ready" {
             break;
         }
@@ -117,19 +101,19 @@ async fn check_restored(server: &TestServer, written: &Written) {
         .post_json(&ana, "/api/v1/auth/signin", json!({ "email": "ana@example.org", "password": PASSWORD }))
         .await;
     assert_eq!(signin.status(), StatusCode::OK, "the old password works");
-    let (status, story) = get(server, &ana, &format!("/api/v1/stories/{}", written.story)).await;
+    let (status, story) = server.get_json(&ana, &format!("/api/v1/stories/{}", written.story)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(story["body"], "Grandma kept bees by the river, and plums.");
-    let (_, revisions) = get(server, &ana, &format!("/api/v1/stories/{}/revisions", written.story)).await;
+    let (_, revisions) = server.get_json(&ana, &format!("/api/v1/stories/{}/revisions", written.story)).await;
     assert_eq!(revisions.as_array().map(Vec::len), Some(2), "{revisions}");
     let original = ana.get(server.url(&format!("/media/{}/original", written.media))).send().await.unwrap();
     assert_eq!(original.status(), StatusCode::OK);
     assert_eq!(original.bytes().await.unwrap().as_ref(), &written.photo[..], "the photo's bytes are back");
     let thumb = ana.get(server.url(&format!("/media/{}/thumb-320", written.media))).send().await.unwrap();
     assert_eq!(thumb.bytes().await.unwrap().len(), written.thumb_bytes, "and its thumbnail");
-    let (_, found) = get(server, &ana, "/api/v1/search?q=plums").await;
+    let (_, found) = server.get_json(&ana, "/api/v1/search?q=plums").await;
     assert_eq!(found["hits"][0]["id"].as_str(), Some(written.story.as_str()), "search works: {found}");
-    let (_, stranger_finds) = get(server, &TestServer::browser(), "/api/v1/search?q=plums").await;
+    let (_, stranger_finds) = server.get_json(&TestServer::browser(), "/api/v1/search?q=plums").await;
     assert_eq!(stranger_finds["total"], 0, "and still hides what it hid");
 }
 
@@ -189,17 +173,7 @@ async fn every_table_is_accounted_for(db: TestDb) {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn every_table_is_accounted_for_sqlite() {
-    every_table_is_accounted_for(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn every_table_is_accounted_for_postgres() {
-    if let Some(db) = TestDb::postgres().await {
-        every_table_is_accounted_for(db).await;
-    }
-}
+backend::engines_test!(every_table_is_accounted_for, every_table_is_accounted_for);
 
 #[tokio::test]
 async fn a_file_that_is_not_a_backup_is_refused() {

@@ -2,25 +2,13 @@
 //! `heirloom serve`: an administrator submits a call to a local target and sees it
 //! succeed in the delivery log; a story write reaches a registered webhook.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
-    let browser = TestServer::browser();
-    let body = json!({ "email": email, "display_name": "Someone", "password": "a long enough password" });
-    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
-    browser
-}
 
 /// A local receiver recording the bodies POSTed to it.
 async fn receiver() -> (Arc<Mutex<Vec<String>>>, String) {
@@ -46,29 +34,21 @@ async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
 
-/// Polls until `check` holds; ten seconds bounds a hung worker (speed is measured in bench/).
-async fn eventually(mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..500 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not met within 10 s");
+/// Polls until `check` holds, for ten seconds at most.
+async fn eventually(check: impl AsyncFnMut() -> bool) {
+    crate::common::within_ten_seconds(Duration::from_millis(20), check).await;
 }
 
 server_test!(
     an_admin_submits_a_call_and_sees_it_succeed_in_the_log,
     config = "calls_allow_private_networks = true",
     |server| {
-        let admin = signed_up(server, "admin@example.org").await;
-        let member = signed_up(server, "member@example.org").await;
+        let admin = server.signed_up_as("admin@example.org", "Someone").await.0;
+        let member = server.signed_up_as("member@example.org", "Someone").await.0;
         let (received, url) = receiver().await;
 
         let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
-        let response = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
+        let response = server.request(&admin, reqwest::Method::POST, "/api/v1/calls")
             .header("idempotency-key", "first")
             .json(&call)
             .send()
@@ -77,9 +57,7 @@ server_test!(
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let submitted = json_of(response).await;
         let id = submitted["call"]["id"].as_str().unwrap().to_string();
-        let replay = admin
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
+        let replay = server.request(&admin, reqwest::Method::POST, "/api/v1/calls")
             .header("idempotency-key", "first")
             .json(&call)
             .send()
@@ -105,13 +83,7 @@ server_test!(
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
         // Members may not use the executor or read its log.
-        let refused = member
-            .post(server.url("/api/v1/calls"))
-            .header("origin", &server.base)
-            .json(&json!({ "method": "GET", "url": url, "idempotency_key": "m" }))
-            .send()
-            .await
-            .unwrap();
+        let refused = server.send_json(&member, reqwest::Method::POST, "/api/v1/calls", json!({ "method": "GET", "url": url, "idempotency_key": "m" })).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert_eq!(member.get(server.url("/api/v1/calls")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
         assert_eq!(
@@ -123,9 +95,9 @@ server_test!(
 );
 
 server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
-    let admin = signed_up(server, "admin@example.org").await;
+    let admin = server.signed_up_as("admin@example.org", "Someone").await.0;
     let submit = async |body: Value| {
-        admin.post(server.url("/api/v1/calls")).header("origin", &server.base).json(&body).send().await.unwrap()
+        server.request(&admin, reqwest::Method::POST, "/api/v1/calls").json(&body).send().await.unwrap()
     };
     let cases = [
         (json!({ "method": "POST", "url": "nope", "idempotency_key": "1" }), "url"),
@@ -148,7 +120,7 @@ server_test!(bad_calls_get_specific_errors_and_store_nothing, |server| {
 });
 
 server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_private_networks = true", |server| {
-    let admin = signed_up(server, "admin@example.org").await;
+    let admin = server.signed_up_as("admin@example.org", "Someone").await.0;
     let (received, url) = receiver().await;
     let created =
         server.post_json(&admin, "/api/v1/webhooks", json!({ "url": url, "event_types": ["LegacyCreated"] })).await;
@@ -170,16 +142,12 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert!(metrics.contains("heirloom_event_consumer_lag{consumer=\"webhooks\"}"), "{metrics}");
 
     let id = created["webhook"]["id"].as_str().unwrap();
-    let gone = admin
-        .delete(server.url(&format!("/api/v1/webhooks/{id}")))
-        .header("origin", &server.base)
+    let gone = server.request(&admin, reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}"))
         .send()
         .await
         .unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    let missing = admin
-        .delete(server.url("/api/v1/dead-letters/webhooks/nope"))
-        .header("origin", &server.base)
+    let missing = server.request(&admin, reqwest::Method::DELETE, "/api/v1/dead-letters/webhooks/nope")
         .send()
         .await
         .unwrap();

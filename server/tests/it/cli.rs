@@ -1,9 +1,6 @@
 //! The `heirloom` binary as an operator meets it: configuration errors, the data
 //! folder, migrations, and a serve that shuts down cleanly on SIGTERM.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -20,22 +17,26 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `heirloom check-config` with one environment variable set, which it must refuse
+/// with exit code 2; what it wrote to stderr.
+fn refused_setting(name: &str, value: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let output = heirloom(dir.path()).arg("check-config").env(name, value).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{name}={value}");
+    stderr(&output)
+}
+
 #[test]
 fn a_bad_environment_value_names_the_variable_and_exits_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = heirloom(dir.path()).arg("check-config").env("HEIRLOOM_LOG_FORMAT", "xml").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
+    let err = refused_setting("HEIRLOOM_LOG_FORMAT", "xml");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(err.contains("`log_format`") && err.contains("HEIRLOOM_LOG_FORMAT"), "{err}");
 }
 
 #[test]
 fn an_unknown_setting_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = heirloom(dir.path()).arg("check-config").env("HEIRLOOM_DATA_FOLDER", "/x").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("data_folder"), "{}", stderr(&output));
+    let err = refused_setting("HEIRLOOM_DATA_FOLDER", "/x");
+    assert!(err.contains("data_folder"), "{err}");
 }
 
 #[test]
@@ -59,10 +60,8 @@ fn a_named_config_file_that_is_missing_is_an_error() {
 
 #[test]
 fn a_bad_listen_address_names_the_variable() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = heirloom(dir.path()).arg("check-config").env("LEPTOS_SITE_ADDR", "localhost-3000").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("LEPTOS_SITE_ADDR"), "{}", stderr(&output));
+    let err = refused_setting("LEPTOS_SITE_ADDR", "localhost-3000");
+    assert!(err.contains("LEPTOS_SITE_ADDR"), "{err}");
 }
 
 #[test]

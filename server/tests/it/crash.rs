@@ -3,9 +3,6 @@
 //! consumer, whose effect is one outbound call per event), including events whose
 //! process died between the outbox append and their delivery.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -40,17 +37,7 @@ fn spawn(dir: &Path, port: u16, database_url: &str) -> Child {
         cmd.env("DATABASE_URL", database_url);
     }
     let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server exited early").unwrap();
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    crate::common::wait_until_listening(&mut child, "server exited early");
     child
 }
 

@@ -5,15 +5,10 @@
 //! disk is full, uploads and the search index leave the last `disk_reserve_mib` to the
 //! database, so stories still save.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::time::Duration;
 
 use backend::testing::{SmallDisk, TestDb};
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -152,17 +147,11 @@ async fn search_catches_up_after_its_disk_was_full(test_db: TestDb) {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_catches_up_after_its_disk_was_full_sqlite() {
-    search_catches_up_after_its_disk_was_full(TestDb::sqlite().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_catches_up_after_its_disk_was_full_postgres() {
-    if let Some(test_db) = TestDb::postgres().await {
-        search_catches_up_after_its_disk_was_full(test_db).await;
-    }
-}
+backend::engines_test!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    search_catches_up_after_its_disk_was_full,
+    search_catches_up_after_its_disk_was_full
+);
 
 /// With only the reserve left, stories still save, uploads are refused with 507 and
 /// the index waits; once space is back, all of it works and search finds everything.

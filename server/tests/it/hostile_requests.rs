@@ -3,32 +3,12 @@
 //! characters in file names, and server functions answering with the right status.
 //! Every test runs on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use backend::db::with_pool;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long enough password";
-
-async fn signed_up(server: &TestServer, email: &str) -> (reqwest::Client, Value) {
-    let browser = TestServer::browser();
-    let body = json!({ "email": email, "display_name": email.split('@').next().unwrap(), "password": PASSWORD });
-    let response = server.post_json(&browser, "/api/v1/auth/signup", body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let user = response.json().await.unwrap();
-    (browser, user)
-}
-
-async fn created(server: &TestServer, client: &reqwest::Client, path: &str, body: Value) -> Value {
-    let response = server.post_json(client, path, body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{path}");
-    response.json().await.unwrap()
-}
+use crate::common::PASSWORD;
 
 // ---------------------------------------------------------------------------------------
 // Control bytes in path segments
@@ -115,8 +95,8 @@ server_test!(
     control_bytes_in_path_ids_never_give_a_server_error,
     config = "writes_per_minute_per_ip = 100000",
     |server| {
-        let (admin, user) = signed_up(server, "ana@example.org").await;
-        let legacy = created(server, &admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+        let (admin, user) = server.signed_up_as("ana@example.org", "ana").await;
+        let legacy = server.created(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
         let legacy_id = legacy["id"].as_str().unwrap().to_string();
         let story = created(
             server,
@@ -196,8 +176,8 @@ server_test!(
 #[test]
 fn the_route_list_is_complete() {
     // Every route with a parameter in the router and the page list is probed above.
-    let router = include_str!("../src/http/mod.rs");
-    let pages = include_str!("../../app/src/lib.rs");
+    let router = include_str!("../../src/http/mod.rs");
+    let pages = include_str!("../../../app/src/lib.rs");
     let listed: Vec<&str> = ROUTES.iter().map(|(_, path)| *path).collect();
     let mut missing = Vec::new();
     // Every string literal in the router that is a path with a parameter.
@@ -235,7 +215,7 @@ const GENEROUS_LIMITS: &str =
     "login_attempts_per_account = 1000\nlogin_attempts_per_ip = 1000\nwrites_per_minute_per_ip = 100000";
 
 server_test!(sign_in_never_redirects_off_the_site, config = GENEROUS_LIMITS, |server| {
-    signed_up(server, "ana@example.org").await;
+    server.signed_up_as("ana@example.org", "ana").await;
     let form_sign_in = |next: &'static str| async move {
         let browser = TestServer::browser();
         let form = [("email", "ana@example.org"), ("password", PASSWORD), ("next", next)];
@@ -246,7 +226,7 @@ server_test!(sign_in_never_redirects_off_the_site, config = GENEROUS_LIMITS, |se
     let (_, honest) = form_sign_in("/account?tab=sessions").await;
     assert_eq!(honest.headers()["location"], "/account?tab=sessions");
 
-    for next in common::HOSTILE_NEXT {
+    for next in crate::common::HOSTILE_NEXT {
         let (browser, response) = form_sign_in(next).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
         assert_eq!(response.headers()["location"], "/", "{next:?}");
@@ -331,8 +311,8 @@ async fn media_rows(server: &TestServer) -> i64 {
 }
 
 server_test!(file_names_with_direction_controls_or_zero_width_characters_are_refused, |server| {
-    let (ana, _) = signed_up(server, "ana@example.org").await;
-    let legacy = created(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let (ana, _) = server.signed_up_as("ana@example.org", "ana").await;
+    let legacy = server.created(&ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
     let legacy_id = legacy["id"].as_str().unwrap();
     let bytes = png();
     let hidden = [
@@ -357,15 +337,15 @@ server_test!(file_names_with_direction_controls_or_zero_width_characters_are_ref
 });
 
 server_test!(a_stored_name_with_direction_controls_is_served_without_them, |server| {
-    let (ana, _) = signed_up(server, "ana@example.org").await;
-    let legacy = created(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
+    let (ana, _) = server.signed_up_as("ana@example.org", "ana").await;
+    let legacy = server.created(&ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
     let bytes = png();
     let ticket =
-        created(server, &ana, "/api/v1/uploads", upload_request(legacy["id"].as_str().unwrap(), "a.png", &bytes)).await;
+        server.created(&ana, "/api/v1/uploads", upload_request(legacy["id"].as_str().unwrap(), "a.png", &bytes)).await;
     let id = ticket["media_id"].as_str().unwrap().to_string();
     let part = &ticket["parts"][0];
     let url = part["url"].as_str().unwrap();
-    let put = ana.put(server.url(url)).header("origin", &server.base).body(bytes.clone()).send().await.unwrap();
+    let put = server.request(&ana, reqwest::Method::PUT, url).body(bytes.clone()).send().await.unwrap();
     assert_eq!(put.status(), StatusCode::NO_CONTENT);
     let done = server.post_json(&ana, &format!("/api/v1/uploads/{id}/complete"), json!({})).await;
     assert_eq!(done.status(), StatusCode::OK);
@@ -405,8 +385,8 @@ async fn call(server: &TestServer, client: &reqwest::Client, name: &str, args: &
 }
 
 server_test!(server_functions_answer_with_the_status_of_their_error, |server| {
-    let (admin, _) = signed_up(server, "ana@example.org").await;
-    let (member, _) = signed_up(server, "bo@example.org").await;
+    let (admin, _) = server.signed_up_as("ana@example.org", "ana").await;
+    let (member, _) = server.signed_up_as("bo@example.org", "bo").await;
     let signed_out = TestServer::browser();
 
     let (status, body) = call(server, &admin, "load_story", &[("id", "0190b8a4-0000-7000-8000-000000000000")]).await;

@@ -1,12 +1,7 @@
 //! The HTTP surface of a real server: operational endpoints, SSR pages, API errors,
 //! request ids, metrics and the theme cookie.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -108,9 +103,7 @@ async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
     let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
     let host = server.base.trim_start_matches("http://").to_string();
     let response = server
-        .client
-        .post(server.url("/theme"))
-        .header("origin", &server.base)
+        .request(&server.client, reqwest::Method::POST, "/theme")
         .header("referer", format!("http://{host}/some/page"))
         .form(&[("theme", "dark")])
         .send()

@@ -1,13 +1,8 @@
 //! Password accounts, sessions, CSRF and bad input against a real server, on SQLite and
 //! (with TEST_DATABASE_URL) PostgreSQL.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use backend::db::with_pool;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -223,45 +218,25 @@ server_test!(cross_site_posts_are_refused_and_change_nothing, |server| {
 
 server_test!(bad_sign_up_input_is_explained_and_creates_nothing, |server| {
     let browser = TestServer::browser();
-    let empty = server
-        .post_json(&browser, "/api/v1/auth/signup", json!({ "email": "", "display_name": "", "password": "" }))
-        .await;
+    let sign_up_with = |body: Value| server.post_json(&browser, "/api/v1/auth/signup", body);
+    let empty = sign_up_with(json!({ "email": "", "display_name": "", "password": "" })).await;
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = empty.json().await.unwrap();
     let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "display_name", "password"]);
 
     let huge = "p".repeat(10 * 1024);
-    let long = server
-        .post_json(
-            &browser,
-            "/api/v1/auth/signup",
-            json!({ "email": "ana@example.org", "display_name": "Ana", "password": huge }),
-        )
-        .await;
+    let long = sign_up_with(json!({ "email": "ana@example.org", "display_name": "Ana", "password": huge })).await;
     assert_eq!(long.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(long.json::<Value>().await.unwrap()["message"]
         .as_str()
         .unwrap()
         .contains("password: must be at most 1024 bytes"));
 
-    let bad_email = server
-        .post_json(
-            &browser,
-            "/api/v1/auth/signup",
-            json!({ "email": "ana.example.org", "display_name": "Ana", "password": PASSWORD }),
-        )
-        .await;
+    let bad_email = sign_up_with(json!({ "email": "ana.example.org", "display_name": "Ana", "password": PASSWORD })).await;
     assert_eq!(bad_email.json::<Value>().await.unwrap()["fields"][0]["field"], "email");
 
-    let not_json = browser
-        .post(server.url("/api/v1/auth/signup"))
-        .header("origin", &server.base)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let not_json = server.post_raw_json(&browser, "/api/v1/auth/signup", "{not json").await;
     assert_eq!(not_json.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(user_count(server).await, 0);
 

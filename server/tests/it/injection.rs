@@ -10,14 +10,9 @@
 //! The marker payloads run on both engines; the whole XSS corpus
 //! (backend/tests/data/xss.txt) runs on SQLite.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::TestServer;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
@@ -39,7 +34,7 @@ const MARKERS: &[&str] = &[
 
 /// The corpus, with its escapes (`\n`, `\t`, `\r`, `\0`) applied.
 fn corpus() -> Vec<String> {
-    include_str!("../../backend/tests/data/xss.txt")
+    include_str!("../../../backend/tests/data/xss.txt")
         .lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| line.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r").replace("\\0", "\0"))
@@ -232,9 +227,7 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     for part in ticket["parts"].as_array().unwrap() {
         let (offset, size) = (part["offset"].as_u64().unwrap() as usize, part["size"].as_u64().unwrap() as usize);
         let url = part["url"].as_str().unwrap();
-        let response = owner
-            .put(server.url(url))
-            .header("origin", &server.base)
+        let response = server.request(&owner, reqwest::Method::PUT, url)
             .body(png[offset..offset + size].to_vec())
             .send()
             .await

@@ -4,16 +4,11 @@
 //! URL without a signature is "not found" to a non-member; the same flow against an
 //! S3 server (s3s-fs) through presigned part URLs.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::{noise_png, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -21,38 +16,10 @@ use sha2::{Digest, Sha256};
 const PART: usize = 64 * 1024;
 const SMALL_PARTS: &str = "media_part_size_bytes = 65536";
 
-async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
-    let browser = TestServer::browser();
-    let name = email.split('@').next().unwrap();
-    let body = json!({ "email": email, "display_name": name, "password": "a long enough password" });
-    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
-    browser
-}
-
-async fn legacy(server: &TestServer, client: &reqwest::Client) -> String {
-    let response = server.post_json(client, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
-}
-
-/// A real PNG of noise (so it barely compresses): about `width * width * 3` bytes.
-fn noise_png(width: u32) -> Vec<u8> {
-    let mut state = 0x2545_f491_u32;
-    let image = image::RgbImage::from_fn(width, width, |_, _| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
-    bytes.into_inner()
-}
-
 /// Waits until processing is done with the item and returns it.
 async fn processed(server: &TestServer, client: &reqwest::Client, id: &str) -> Value {
     for _ in 0..300 {
-        let (status, item) = get_json(server, client, &format!("/api/v1/media/{id}")).await;
+        let (status, item) = server.get_json(client, &format!("/api/v1/media/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         if !matches!(item["state"].as_str(), Some("pending" | "processing")) {
             return item;
@@ -105,16 +72,10 @@ fn part(ticket: &Value, number: u64) -> &Value {
     ticket["parts"].as_array().unwrap().iter().find(|p| p["number"] == number).expect("part listed")
 }
 
-async fn get_json(server: &TestServer, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
-    let response = client.get(server.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn uploads_resume_complete_and_serve(server: &TestServer) {
-    let ana = signed_up(server, "ana@example.org").await;
-    let rosa = legacy(server, &ana).await;
-    let file = noise_png(230);
+    let ana = server.signed_up("ana@example.org").await;
+    let rosa = server.legacy(&ana, "Rosa Lind").await;
+    let file = noise_png(230, 0x2545_f491);
     let last = file.len() - 2 * PART;
     assert!(last > 0 && last < PART, "three parts");
 
@@ -134,7 +95,7 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert!(error["fields"][0]["message"].as_str().unwrap().contains("2 of 3 parts"), "{error}");
 
     // Resuming: the status lists part 2 as done and fresh URLs for 1 and 3 only.
-    let (status, resumed) = get_json(server, &ana, &format!("/api/v1/uploads/{id}")).await;
+    let (status, resumed) = server.get_json(&ana, &format!("/api/v1/uploads/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(resumed["parts_done"], json!([2]));
     let missing: Vec<u64> =
@@ -191,25 +152,13 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
     // A caption makes it findable, to those who may see it; search results lead to it.
-    let patch = ana
-        .patch(server.url(&format!("/api/v1/media/{id}")))
-        .header("origin", &server.base)
-        .json(&json!({ "caption": "Grandma's roses in bloom", "version": item["version"] }))
-        .send()
-        .await
-        .unwrap();
+    let patch = server.send_json(&ana, reqwest::Method::PATCH, &format!("/api/v1/media/{id}"), json!({ "caption": "Grandma's roses in bloom", "version": item["version"] })).await;
     assert_eq!(patch.status(), StatusCode::OK);
-    let stale = ana
-        .patch(server.url(&format!("/api/v1/media/{id}")))
-        .header("origin", &server.base)
-        .json(&json!({ "caption": "overwritten", "version": item["version"] }))
-        .send()
-        .await
-        .unwrap();
+    let stale = server.send_json(&ana, reqwest::Method::PATCH, &format!("/api/v1/media/{id}"), json!({ "caption": "overwritten", "version": item["version"] })).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version does not overwrite");
     let mut found = Value::Null;
     for _ in 0..100 {
-        found = get_json(server, &ana, "/api/v1/search?q=roses&type=media").await.1;
+        found = server.get_json(&ana, "/api/v1/search?q=roses&type=media").await.1;
         if found["total"] == 1 {
             break;
         }
@@ -221,14 +170,14 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert_eq!(located.headers()["location"], format!("/legacies/{rosa}/media#media-{id}").as_str());
 
     // Without a signature, a non-member gets "not found", exactly as for no such item.
-    let bob = signed_up(server, "bob@example.org").await;
+    let bob = server.signed_up("bob@example.org").await;
     let unsigned = bob.get(server.url(&format!("/media/{id}/original"))).send().await.unwrap();
     assert_eq!(unsigned.status(), StatusCode::NOT_FOUND);
     let nothing = bob.get(server.url("/media/0190aaaa-0000-7000-8000-000000000000/original")).send().await.unwrap();
     assert_eq!(nothing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(get_json(server, &bob, &format!("/api/v1/media/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(server.get_json(&bob, &format!("/api/v1/media/{id}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(bob.get(server.url(&format!("/media/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    let (_, hidden) = get_json(server, &bob, "/api/v1/search?q=roses").await;
+    let (_, hidden) = server.get_json(&bob, "/api/v1/search?q=roses").await;
     assert_eq!(hidden["total"], 0, "nobody finds or counts what they may not see: {hidden}");
 
     // A tampered or expired signature is refused whoever asks.
@@ -261,8 +210,8 @@ server_test!(
     limits_are_refused_before_anything_is_stored,
     config = "media_part_size_bytes = 65536\nmedia_user_quota_bytes = 200000\nmedia_max_bytes = 150000",
     |server| {
-        let ana = signed_up(server, "ana@example.org").await;
-        let rosa = legacy(server, &ana).await;
+        let ana = server.signed_up("ana@example.org").await;
+        let rosa = server.legacy(&ana, "Rosa Lind").await;
         let field_error = |body: &Value| body["fields"][0]["field"].as_str().unwrap_or_default().to_string();
 
         let too_big = png_like(150_001);
@@ -279,7 +228,7 @@ server_test!(
         bad_sum["sha256"] = json!("abc");
         assert_eq!(request_upload(server, &ana, bad_sum).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
-        let bob = signed_up(server, "bob@example.org").await;
+        let bob = server.signed_up("bob@example.org").await;
         let (status, body) = request_upload(server, &bob, upload_body(&rosa, &png_like(10))).await;
         assert_eq!((status, field_error(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "legacy_id".to_string()));
 
@@ -296,21 +245,19 @@ server_test!(
 
         // Cancelling frees the reservation.
         let id = ticket["media_id"].as_str().unwrap();
-        let cancel = ana
-            .delete(server.url(&format!("/api/v1/uploads/{id}")))
-            .header("origin", &server.base)
+        let cancel = server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/uploads/{id}"))
             .send()
             .await
             .unwrap();
         assert_eq!(cancel.status(), StatusCode::NO_CONTENT);
-        assert_eq!(get_json(server, &ana, &format!("/api/v1/uploads/{id}")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(server.get_json(&ana, &format!("/api/v1/uploads/{id}")).await.0, StatusCode::NOT_FOUND);
         assert_eq!(request_upload(server, &ana, upload_body(&rosa, &png_like(60_000))).await.0, StatusCode::CREATED);
     }
 );
 
 server_test!(bytes_that_do_not_match_the_checksum_are_discarded, config = SMALL_PARTS, |server| {
-    let ana = signed_up(server, "ana@example.org").await;
-    let rosa = legacy(server, &ana).await;
+    let ana = server.signed_up("ana@example.org").await;
+    let rosa = server.legacy(&ana, "Rosa Lind").await;
     let file = png_like(1000);
     let mut body = upload_body(&rosa, &file);
     body["sha256"] = json!(sha256(b"something else"));
@@ -321,12 +268,12 @@ server_test!(bytes_that_do_not_match_the_checksum_are_discarded, config = SMALL_
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error: Value = response.json().await.unwrap();
     assert!(error["fields"][0]["message"].as_str().unwrap().contains("SHA-256"), "{error}");
-    assert_eq!(get_json(server, &ana, &format!("/api/v1/uploads/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(server.get_json(&ana, &format!("/api/v1/uploads/{id}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(stored_files(server), 0, "nothing of it is kept");
 
     // A part URL without its signature, or for another upload's part, is refused.
     let url = part(&ticket, 1)["url"].as_str().unwrap().split('?').next().unwrap().to_string();
-    let unsigned = ana.put(server.url(&url)).header("origin", &server.base).body(file.clone()).send().await.unwrap();
+    let unsigned = server.request(&ana, reqwest::Method::PUT, &url).body(file.clone()).send().await.unwrap();
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
 });
 
@@ -340,7 +287,7 @@ async fn member(
 ) -> reqwest::Client {
     let path = format!("/api/v1/legacies/{legacy_id}/invitations");
     let invitation: Value = server.post_json(owner, &path, json!({ "role": role })).await.json().await.unwrap();
-    let client = signed_up(server, email).await;
+    let client = server.signed_up(email).await;
     let token = invitation["token"].as_str().unwrap();
     let accepted = server.post_json(&client, &format!("/api/v1/invitations/{token}/accept"), json!({})).await;
     assert_eq!(accepted.status(), StatusCode::OK);
@@ -350,9 +297,9 @@ async fn member(
 /// What `client` can reach of item `id`: the item over the API, its original without a
 /// signature, and the item in its legacy's media list.
 async fn reach(server: &TestServer, client: &reqwest::Client, legacy_id: &str, id: &str) -> [bool; 3] {
-    let api = get_json(server, client, &format!("/api/v1/media/{id}")).await.0 == StatusCode::OK;
+    let api = server.get_json(client, &format!("/api/v1/media/{id}")).await.0 == StatusCode::OK;
     let original = client.get(server.url(&format!("/media/{id}/original"))).send().await.unwrap();
-    let (status, listed) = get_json(server, client, &format!("/api/v1/legacies/{legacy_id}/media")).await;
+    let (status, listed) = server.get_json(client, &format!("/api/v1/legacies/{legacy_id}/media")).await;
     let listed = status == StatusCode::OK && listed.as_array().unwrap().iter().any(|item| item["id"] == id);
     [api, original.status() == StatusCode::OK, listed]
 }
@@ -365,15 +312,15 @@ fn stored(server: &TestServer, key: &str) -> bool {
 // photos who could not before (a deleted story's media used to become the legacy's, open
 // to every member): for each visibility, each reader and each action.
 server_test!(a_story_s_media_never_widen_to_new_readers, config = SMALL_PARTS, |server| {
-    let ana = signed_up(server, "ana@example.org").await;
-    let rosa = legacy(server, &ana).await;
+    let ana = server.signed_up("ana@example.org").await;
+    let rosa = server.legacy(&ana, "Rosa Lind").await;
     let readers = [
         ("viewer", member(server, &ana, &rosa, "vic@example.org", "viewer").await),
         ("contributor", member(server, &ana, &rosa, "cora@example.org", "contributor").await),
-        ("non-member", signed_up(server, "nora@example.org").await),
+        ("non-member", server.signed_up("nora@example.org").await),
         ("signed out", TestServer::browser()),
     ];
-    let file = noise_png(24);
+    let file = noise_png(24, 0x2545_f491);
     for visibility in ["private", "members", "public"] {
         for action in ["delete", "remove", "unpublish", "make private"] {
             let case = format!("{action} a {visibility} story");
@@ -414,9 +361,7 @@ server_test!(a_story_s_media_never_widen_to_new_readers, config = SMALL_PARTS, |
                     let page = ana.get(server.url(&format!("/stories/{story_id}"))).send().await.unwrap();
                     let page = page.text().await.unwrap();
                     assert!(page.contains("Deleting it also deletes the photo or recording added to it."), "{page}");
-                    let deleted = ana
-                        .delete(server.url(&format!("/api/v1/stories/{story_id}")))
-                        .header("origin", &server.base)
+                    let deleted = server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{story_id}"))
                         .send()
                         .await
                         .unwrap();
@@ -536,9 +481,9 @@ async fn through_s3(db: backend::testing::TestDb) {
         s3.endpoint
     );
     let server = TestServer::start_with(db, &config).await;
-    let ana = signed_up(&server, "ana@example.org").await;
-    let rosa = legacy(&server, &ana).await;
-    let file = noise_png(1340);
+    let ana = server.signed_up("ana@example.org").await;
+    let rosa = server.legacy(&ana, "Rosa Lind").await;
+    let file = noise_png(1340, 0x2545_f491);
     assert!(file.len() > 5 * 1024 * 1024, "two parts of S3's smallest size");
     let (status, ticket) = request_upload(&server, &ana, upload_body(&rosa, &file)).await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
@@ -554,7 +499,7 @@ async fn through_s3(db: backend::testing::TestDb) {
             direct.put(p["url"].as_str().unwrap()).body(file[offset..offset + size].to_vec()).send().await.unwrap();
         assert!(response.status().is_success(), "S3 took part {n}: {}", response.status());
         if n == 2 {
-            let (_, resumed) = get_json(&server, &ana, &format!("/api/v1/uploads/{id}")).await;
+            let (_, resumed) = server.get_json(&ana, &format!("/api/v1/uploads/{id}")).await;
             assert_eq!(resumed["parts_done"], json!([2]), "S3's part list is the resume point");
         }
     }

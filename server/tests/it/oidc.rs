@@ -1,16 +1,11 @@
 //! OpenID Connect sign-in against a real provider: panva's `oidc-provider` (npm), run
 //! by node on loopback, driven here like a browser would.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -28,6 +23,16 @@ impl Drop for Provider {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server with the one provider "test" configured and running (`logout`: whether it
+/// offers RP-initiated logout); `None` where node's provider cannot run (never in CI).
+async fn with_test_provider(logout: bool) -> Option<(TestServer, Provider)> {
+    let port = free_port();
+    let server =
+        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
+    let provider = start_provider(port, &server.base, &["test"], logout)?;
+    Some((server, provider))
 }
 
 /// Starts a provider on `port` whose client accepts Heirloom's callbacks; `None` (after
@@ -148,10 +153,7 @@ async fn flash_on_signin_page(server: &TestServer, browser: &reqwest::Client) ->
 
 #[tokio::test]
 async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
-    let port = free_port();
-    let server =
-        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
-    let Some(provider) = start_provider(port, &server.base, &["test"], true) else { return };
+    let Some((server, provider)) = with_test_provider(true).await else { return };
     let browser = TestServer::browser();
 
     let (_, landed) = sign_in_at_provider(&server, &browser, "test", "alice").await;
@@ -178,10 +180,7 @@ async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
 
 #[tokio::test]
 async fn replayed_and_tampered_callbacks_are_refused() {
-    let port = free_port();
-    let server =
-        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
-    let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
+    let Some((server, _provider)) = with_test_provider(true).await else { return };
 
     // A callback whose state does not match the attempt is refused and creates nothing.
     let browser = TestServer::browser();
@@ -254,10 +253,7 @@ async fn id_tokens_with_a_wrong_nonce_or_from_another_issuer_are_refused() {
 
 #[tokio::test]
 async fn an_unverified_provider_email_does_not_take_over_an_account() {
-    let port = free_port();
-    let server =
-        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
-    let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
+    let Some((server, _provider)) = with_test_provider(true).await else { return };
     let owner = TestServer::browser();
     let body = serde_json::json!({ "email": "unverified-bob@example.org", "display_name": "Bob", "password": "bob's own password" });
     assert_eq!(server.post_json(&owner, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
@@ -277,10 +273,7 @@ async fn an_unverified_provider_email_does_not_take_over_an_account() {
 
 #[tokio::test]
 async fn without_provider_logout_signing_out_does_not_sign_back_in() {
-    let port = free_port();
-    let server =
-        TestServer::start_with(backend::testing::TestDb::sqlite().await, &provider_toml(&[("test", port)])).await;
-    let Some(_provider) = start_provider(port, &server.base, &["test"], false) else { return };
+    let Some((server, _provider)) = with_test_provider(false).await else { return };
     let browser = TestServer::browser();
     sign_in_at_provider(&server, &browser, "test", "dave").await;
     let out = server.post_form(&browser, "/auth/signout", &[]).await;
@@ -299,7 +292,7 @@ async fn without_provider_logout_signing_out_does_not_sign_back_in() {
 server_test!(the_callback_never_redirects_off_the_site, config = &provider_toml(&[("test", free_port())]), |server| {
     let port = server.backend.config.oidc_providers[0].issuer.port().unwrap();
     let Some(_provider) = start_provider(port, &server.base, &["test"], true) else { return };
-    for next in common::HOSTILE_NEXT {
+    for next in crate::common::HOSTILE_NEXT {
         let browser = TestServer::browser();
         let start = reqwest::Url::parse_with_params(&server.url("/auth/oidc/test/start"), &[("next", next)]).unwrap();
         let (callback, landed) = sign_in_from(server, &browser, start.to_string(), "erin").await;

@@ -2,14 +2,9 @@
 //! through a loopback proxy the test can cut (every connection dropped, new ones
 //! refused) and restore on the same port, as a PostgreSQL restart or failover does.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::sync::Arc;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};

@@ -16,9 +16,6 @@
 //! serves its exact bytes. A second test runs the same with `sqlite_synchronous = normal`
 //! and must see losses, or the harness would prove nothing.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -110,17 +107,7 @@ fn spawn(work: &Path, power: &PowerCut, port: u16, synchronous: &str) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server exited early (after a cut: it refused what the disk kept)").unwrap();
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    crate::common::wait_until_listening(&mut child, "server exited early (after a cut: it refused what the disk kept)");
     child
 }
 
@@ -134,20 +121,6 @@ impl Random {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-/// A real PNG of noise, different for each `seed` (the uploads are content-checked).
-fn noise_png(seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let image = image::RgbImage::from_fn(24, 24, |_, _| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
-    bytes.into_inner()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -274,7 +247,7 @@ async fn write_until_cut(base: &str, cut: usize, server: &mut Child, run_for: Du
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let photo = noise_png((cut as u64) << 32 | i);
+                let photo = crate::common::noise_png(24, (cut as u64) << 32 | i);
                 match upload(&api, &legacy, &photo).await {
                     Some(id) => uploads.lock().unwrap().push((id, sha256(&photo))),
                     None if api.get("/healthz").await.is_err() => return,

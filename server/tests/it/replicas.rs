@@ -4,9 +4,6 @@
 //! events serves their changes as soon as it is back, not after JetStream's ack wait.
 //! PostgreSQL and NATS only (`TEST_DATABASE_URL`, `TEST_NATS_URL`; never skipped in CI).
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

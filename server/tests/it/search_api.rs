@@ -3,32 +3,14 @@
 //! facets; nobody finds or counts what they may not read; bad input gets a 422 naming
 //! the field; the results page renders on the server; only administrators rebuild.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn signed_up(server: &TestServer, email: &str, name: &str) -> reqwest::Client {
-    let browser = TestServer::browser();
-    let body = json!({ "email": email, "display_name": name, "password": "a long enough password" });
-    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
-    browser
-}
-
 async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
-}
-
-async fn legacy(server: &TestServer, client: &reqwest::Client, name: &str) -> String {
-    let response = server.post_json(client, "/api/v1/legacies", json!({ "name": name })).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json_of(response).await["id"].as_str().unwrap().to_string()
 }
 
 async fn story(
@@ -45,13 +27,6 @@ async fn story(
     let response = server.post_json(client, "/api/v1/stories", input).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     json_of(response).await["id"].as_str().unwrap().to_string()
-}
-
-/// GET `path` with `client`, answered with JSON.
-async fn get(server: &TestServer, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
-    let response = client.get(server.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn ids(results: &Value) -> Vec<String> {
@@ -75,31 +50,25 @@ fn sorted(mut ids: Vec<&str>) -> Vec<String> {
     ids.into_iter().map(String::from).collect()
 }
 
-/// Polls until `check` holds; ten seconds bounds a stuck indexer (and 200 polls stay
-/// under the per-address search limit).
-async fn eventually(mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("condition not met within 10 s");
+/// Polls until `check` holds, for ten seconds at most (200 polls stay under the
+/// per-address search limit).
+async fn eventually(check: impl AsyncFnMut() -> bool) {
+    crate::common::within_ten_seconds(Duration::from_millis(50), check).await;
 }
 
 /// Waits until `client` finds exactly `expected` for `query`.
 async fn until_found(server: &TestServer, client: &reqwest::Client, query: &str, expected: &[&str]) {
     let expected = sorted(expected.to_vec());
     eventually(async || {
-        let (status, results) = get(server, client, &format!("/api/v1/search?{query}")).await;
+        let (status, results) = server.get_json(client, &format!("/api/v1/search?{query}")).await;
         status == StatusCode::OK && ids(&results) == expected
     })
     .await;
 }
 
 server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggestions, |server| {
-    let ana = signed_up(server, "ana@example.org", "Ana").await;
-    let rosa = legacy(server, &ana, "Rosa Lind").await;
+    let ana = server.signed_up_as("ana@example.org", "Ana").await.0;
+    let rosa = server.legacy(&ana, "Rosa Lind").await;
     let orchard =
         story(server, &ana, &rosa, "The orchard", "Grandma kept bees by the river.", &["garden", "bees"], "public")
             .await;
@@ -109,7 +78,7 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
         story(server, &ana, &rosa, "The kitchen", "She baked bread for the bees' keepers.", &[], "public").await;
     until_found(server, &ana, "q=bees", &[&orchard, &kitchen]).await;
 
-    let (_, results) = get(server, &ana, "/api/v1/search?q=river").await;
+    let (_, results) = server.get_json(&ana, "/api/v1/search?q=river").await;
     assert_eq!(results["total"], 1);
     let hit = &results["hits"][0];
     assert_eq!((hit["id"].as_str(), hit["kind"].as_str()), (Some(orchard.as_str()), Some("story")));
@@ -117,20 +86,20 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
     assert_eq!(hit["legacy_name"], "Rosa Lind");
     assert!(hit["snippet_html"].as_str().unwrap().contains("<mark>river</mark>"), "{hit}");
 
-    let (_, results) = get(server, &ana, "/api/v1/search?q=bees&type=story").await;
+    let (_, results) = server.get_json(&ana, "/api/v1/search?q=bees&type=story").await;
     assert_eq!(facet(&results, "tags"), [("bees".to_string(), 1), ("garden".to_string(), 1)]);
     assert_eq!(facet(&results, "kinds"), [("story".to_string(), 2)]);
     assert_eq!(facet(&results, "authors"), [("Ana".to_string(), 2)]);
-    let (_, tagged) = get(server, &ana, "/api/v1/search?q=bees&tag=Garden").await;
+    let (_, tagged) = server.get_json(&ana, "/api/v1/search?q=bees&tag=Garden").await;
     assert_eq!(ids(&tagged), [orchard.as_str()]);
-    let (_, legacies) = get(server, &ana, "/api/v1/search?q=rosa&type=legacy").await;
+    let (_, legacies) = server.get_json(&ana, "/api/v1/search?q=rosa&type=legacy").await;
     assert_eq!(ids(&legacies), [rosa.as_str()]);
-    let (_, in_legacy) = get(server, &ana, &format!("/api/v1/search?q=bees&legacy={rosa}&sort=newest&limit=1")).await;
+    let (_, in_legacy) = server.get_json(&ana, &format!("/api/v1/search?q=bees&legacy={rosa}&sort=newest&limit=1")).await;
     assert_eq!((in_legacy["total"].as_u64(), in_legacy["hits"][0]["id"].as_str()), (Some(2), Some(kitchen.as_str())));
-    let (_, later) = get(server, &ana, "/api/v1/search?q=bees&from=2999-01-01").await;
+    let (_, later) = server.get_json(&ana, "/api/v1/search?q=bees&from=2999-01-01").await;
     assert_eq!(later["total"], 0);
 
-    let (status, suggestions) = get(server, &ana, "/api/v1/search/suggest?q=orch").await;
+    let (status, suggestions) = server.get_json(&ana, "/api/v1/search/suggest?q=orch").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(suggestions[0]["id"].as_str(), Some(orchard.as_str()), "{suggestions}");
     assert_eq!(suggestions[0]["title"], "The orchard");
@@ -146,16 +115,16 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
 });
 
 server_test!(nobody_finds_or_counts_what_they_may_not_read, |server| {
-    let ana = signed_up(server, "ana@example.org", "Ana").await;
-    let olga = signed_up(server, "olga@example.org", "Olga").await;
-    let bea = signed_up(server, "bea@example.org", "Bea").await;
+    let ana = server.signed_up_as("ana@example.org", "Ana").await.0;
+    let olga = server.signed_up_as("olga@example.org", "Olga").await.0;
+    let bea = server.signed_up_as("bea@example.org", "Bea").await.0;
     let signed_out = TestServer::browser();
-    let rosa = legacy(server, &ana, "Rosa").await;
+    let rosa = server.legacy(&ana, "Rosa").await;
     let public = story(server, &ana, &rosa, "Bees in public", "honey", &["open"], "public").await;
     let members = story(server, &ana, &rosa, "Bees for the family", "honey", &["family"], "members").await;
     let private = story(server, &ana, &rosa, "Bees of my own", "honey", &["mine"], "private").await;
     // Olga's own legacy, with nothing public: Ana must not see it nor count it.
-    let olgas = legacy(server, &olga, "Olga's mother").await;
+    let olgas = server.legacy(&olga, "Olga's mother").await;
     let hidden = story(server, &olga, &olgas, "Bees at the dacha", "honey", &["dacha"], "members").await;
     // Bea joins Rosa as a viewer.
     let invite =
@@ -166,33 +135,33 @@ server_test!(nobody_finds_or_counts_what_they_may_not_read, |server| {
 
     until_found(server, &ana, "q=honey", &[&public, &members, &private]).await;
     until_found(server, &olga, "q=honey", &[&public, &hidden]).await;
-    let (_, results) = get(server, &ana, "/api/v1/search?q=honey").await;
+    let (_, results) = server.get_json(&ana, "/api/v1/search?q=honey").await;
     assert_eq!(results["total"], 3);
     assert!(facet(&results, "tags").iter().all(|(tag, _)| tag != "dacha"), "{results}");
     assert!(facet(&results, "legacies").iter().all(|(name, _)| name != "Olga's mother"), "{results}");
 
-    let (_, results) = get(server, &olga, "/api/v1/search?q=honey").await;
+    let (_, results) = server.get_json(&olga, "/api/v1/search?q=honey").await;
     assert_eq!(results["total"], 2);
     let tags = facet(&results, "tags");
     assert!(tags.iter().all(|(tag, _)| tag != "family" && tag != "mine"), "{tags:?}");
 
     until_found(server, &bea, "q=honey", &[&public, &members]).await;
-    let (_, results) = get(server, &bea, "/api/v1/search?q=honey").await;
+    let (_, results) = server.get_json(&bea, "/api/v1/search?q=honey").await;
     assert_eq!(results["total"], 2);
     assert!(facet(&results, "tags").iter().all(|(tag, _)| tag != "mine"), "{results}");
 
-    let (status, results) = get(server, &signed_out, "/api/v1/search?q=honey").await;
+    let (status, results) = server.get_json(&signed_out, "/api/v1/search?q=honey").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ids(&results), [public.as_str()]);
     assert_eq!(results["total"], 1);
     assert_eq!(facet(&results, "tags"), [("open".to_string(), 1)]);
     // Rosa has a public story, so it can be found; Olga's legacy cannot.
-    let (_, legacies) = get(server, &signed_out, "/api/v1/search?q=mother+rosa&type=legacy").await;
+    let (_, legacies) = server.get_json(&signed_out, "/api/v1/search?q=mother+rosa&type=legacy").await;
     assert_eq!(legacies["total"], 0, "all words must match");
-    let (_, legacies) = get(server, &signed_out, "/api/v1/search?q=mother&type=legacy").await;
+    let (_, legacies) = server.get_json(&signed_out, "/api/v1/search?q=mother&type=legacy").await;
     assert_eq!(legacies["total"], 0);
 
-    let (_, suggestions) = get(server, &signed_out, "/api/v1/search/suggest?q=bees").await;
+    let (_, suggestions) = server.get_json(&signed_out, "/api/v1/search/suggest?q=bees").await;
     let suggested: Vec<&str> = suggestions.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(suggested, [public.as_str()]);
     let page = signed_out.get(server.url("/search?q=honey")).send().await.unwrap().text().await.unwrap();
@@ -203,7 +172,7 @@ server_test!(bad_search_input_is_refused_with_the_field_named, |server| {
     let client = TestServer::browser();
     let field_of = |body: &Value| body["fields"][0]["field"].as_str().unwrap_or_default().to_string();
     for path in ["/api/v1/search?q=", "/api/v1/search", "/api/v1/search?q=%20%20", "/api/v1/search/suggest?q="] {
-        let (status, body) = get(server, &client, path).await;
+        let (status, body) = server.get_json(&client, path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert_eq!((body["kind"].as_str(), field_of(&body).as_str()), (Some("invalid"), "q"), "{path}: {body}");
         assert!(body["message"].as_str().unwrap().contains("q: is required"), "{body}");
@@ -211,7 +180,7 @@ server_test!(bad_search_input_is_refused_with_the_field_named, |server| {
 
     let long = "a".repeat(10 * 1024);
     for path in [format!("/api/v1/search?q={long}"), format!("/api/v1/search/suggest?q={long}")] {
-        let (status, body) = get(server, &client, &path).await;
+        let (status, body) = server.get_json(&client, &path).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(field_of(&body), "q");
         assert!(body["message"].as_str().unwrap().contains("at most 512 characters"), "{body}");
@@ -230,18 +199,18 @@ server_test!(bad_search_input_is_refused_with_the_field_named, |server| {
         ("q=x&limit=1000", "limit"),
         ("q=x&offset=100000", "offset"),
     ] {
-        let (status, body) = get(server, &client, &format!("/api/v1/search?{query}")).await;
+        let (status, body) = server.get_json(&client, &format!("/api/v1/search?{query}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(field_of(&body), field, "{query}: {body}");
     }
-    let (status, body) = get(server, &client, "/api/v1/search?q=x&limit=many").await;
+    let (status, body) = server.get_json(&client, "/api/v1/search?q=x&limit=many").await;
     assert_eq!((status, body["kind"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")));
 
     // Query syntax is text: nothing to parse, nothing to fail.
     for text in ["title:(foo AND \"", "*", "\"\"", "a OR b -c +d ~2 ^3 [x TO y] {z} \\", "' OR 1=1 --", "<script>"] {
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
         for path in [format!("/api/v1/search?q={encoded}"), format!("/api/v1/search/suggest?q={encoded}")] {
-            let (status, body) = get(server, &client, &path).await;
+            let (status, body) = server.get_json(&client, &path).await;
             assert_eq!(status, StatusCode::OK, "{text}: {body}");
         }
         let page = client.get(server.url(&format!("/search?q={encoded}"))).send().await.unwrap();
@@ -254,14 +223,14 @@ server_test!(bad_search_input_is_refused_with_the_field_named, |server| {
 });
 
 server_test!(only_administrators_rebuild_the_index_and_search_goes_on, |server| {
-    let admin = signed_up(server, "admin@example.org", "Admin").await;
-    let member = signed_up(server, "member@example.org", "Member").await;
-    let rosa = legacy(server, &member, "Rosa").await;
+    let admin = server.signed_up_as("admin@example.org", "Admin").await.0;
+    let member = server.signed_up_as("member@example.org", "Member").await.0;
+    let rosa = server.legacy(&member, "Rosa").await;
     let orchard = story(server, &member, &rosa, "The orchard", "apples", &[], "public").await;
     until_found(server, &admin, "q=apples", &[&orchard]).await;
 
     let reindex = |client: &reqwest::Client| {
-        client.post(server.url("/api/v1/search/reindex")).header("origin", &server.base).send()
+        server.request(&client, reqwest::Method::POST, "/api/v1/search/reindex").send()
     };
     assert_eq!(reindex(&member).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(reindex(&TestServer::browser()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
@@ -272,7 +241,7 @@ server_test!(only_administrators_rebuild_the_index_and_search_goes_on, |server| 
     assert_eq!((report["stories"].as_u64(), report["legacies"].as_u64()), (Some(1), Some(1)), "{report}");
     assert_ne!(report["generation"].as_str(), Some(before.as_str()));
     assert_eq!(server.backend.search.generation(), report["generation"].as_str().unwrap());
-    let (_, results) = get(server, &admin, "/api/v1/search?q=apples").await;
+    let (_, results) = server.get_json(&admin, "/api/v1/search?q=apples").await;
     assert_eq!(ids(&results), [orchard.as_str()]);
     // Writes after the switch reach the new generation.
     let later = story(server, &member, &rosa, "Pears", "apples and pears", &[], "public").await;

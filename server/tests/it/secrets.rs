@@ -3,9 +3,6 @@
 //! them appears in any response (pages, API, errors, OpenAPI, metrics), in
 //! `check-config`, or anywhere in the server's debug-level logs.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,21 +1,9 @@
 //! The stories REST API over HTTP: typed errors, idempotency header, conflicts,
 //! signed-out reads and the OpenAPI document.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
-    let browser = TestServer::browser();
-    let body = json!({ "email": email, "display_name": email.split('@').next().unwrap(), "password": "a long enough password" });
-    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
-    browser
-}
 
 async fn post(
     server: &TestServer,
@@ -24,7 +12,7 @@ async fn post(
     body: Value,
     key: Option<&str>,
 ) -> reqwest::Response {
-    let mut request = client.post(server.url(path)).header("origin", &server.base).json(&body);
+    let mut request = server.request(&client, reqwest::Method::POST, path).json(&body);
     if let Some(key) = key {
         request = request.header("idempotency-key", key);
     }
@@ -32,7 +20,7 @@ async fn post(
 }
 
 server_test!(stories_are_written_and_read_over_rest, |server| {
-    let ana = signed_up(server, "ana@example.org").await;
+    let ana = server.signed_up("ana@example.org").await;
     let legacy: Value =
         post(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind", "born": "1931" }), Some("l-1"))
             .await
@@ -67,21 +55,9 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
 
     // Two saves from version 1: the second is a 409 a person can act on.
     let update = |body: &str| json!({ "version": 1, "title": "The bees", "body": body, "tags": ["garden"] });
-    let first = ana
-        .put(server.url(&format!("/api/v1/stories/{id}")))
-        .header("origin", &server.base)
-        .json(&update("one"))
-        .send()
-        .await
-        .unwrap();
+    let first = server.send_json(&ana, reqwest::Method::PUT, &format!("/api/v1/stories/{id}"), update("one")).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let second = ana
-        .put(server.url(&format!("/api/v1/stories/{id}")))
-        .header("origin", &server.base)
-        .json(&update("two"))
-        .send()
-        .await
-        .unwrap();
+    let second = server.send_json(&ana, reqwest::Method::PUT, &format!("/api/v1/stories/{id}"), update("two")).await;
     assert_eq!(second.status(), StatusCode::CONFLICT);
     let conflict: Value = second.json().await.unwrap();
     assert_eq!(conflict["kind"], "conflict");
@@ -96,7 +72,7 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
     assert_eq!(restored.json::<Value>().await.unwrap()["body"], "She kept **bees**.");
 
     let deleted =
-        ana.delete(server.url(&format!("/api/v1/stories/{id}"))).header("origin", &server.base).send().await.unwrap();
+        server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{id}")).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         ana.get(server.url(&format!("/api/v1/stories/{id}"))).send().await.unwrap().status(),
@@ -107,18 +83,11 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
 #[tokio::test]
 async fn bad_requests_get_typed_errors_and_write_nothing() {
     let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
-    let ana = signed_up(&server, "ana@example.org").await;
+    let ana = server.signed_up("ana@example.org").await;
     let legacy: Value =
         post(&server, &ana, "/api/v1/legacies", json!({ "name": "Rosa" }), None).await.json().await.unwrap();
 
-    let not_json = ana
-        .post(server.url("/api/v1/stories"))
-        .header("origin", &server.base)
-        .header("content-type", "application/json")
-        .body("{")
-        .send()
-        .await
-        .unwrap();
+    let not_json = server.post_raw_json(&ana, "/api/v1/stories", "{").await;
     assert_eq!(not_json.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(not_json.json::<Value>().await.unwrap()["kind"], "invalid");
 
@@ -168,7 +137,7 @@ async fn the_openapi_document_describes_the_api() {
 }
 
 server_test!(a_legacy_page_lists_its_stories_in_pages, |server| {
-    let ana = signed_up(server, "ana@example.org").await;
+    let ana = server.signed_up("ana@example.org").await;
     let legacy: Value =
         post(server, &ana, "/api/v1/legacies", json!({ "name": "Rosa Lind" }), None).await.json().await.unwrap();
     let legacy_id = legacy["id"].as_str().unwrap();
@@ -194,7 +163,7 @@ server_test!(a_legacy_page_lists_its_stories_in_pages, |server| {
 
 server_test!(an_admin_managing_members_of_a_legacy_that_does_not_exist_gets_404, |server| {
     // The first account is the instance's admin, who passes every legacy's member checks.
-    let admin = signed_up(server, "admin@example.org").await;
+    let admin = server.signed_up("admin@example.org").await;
     let missing = "01a23000-0000-7000-8000-000000000000";
     let invite =
         post(server, &admin, &format!("/api/v1/legacies/{missing}/invitations"), json!({ "role": "viewer" }), None)

@@ -3,17 +3,12 @@
 //! the trace context stored with the outbox event, to the event consumer and the search
 //! indexer. A small OTLP/HTTP receiver in this test captures what is exported (JSON).
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
 use backend::testing::TestDb;
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -46,8 +41,40 @@ fn indexed_in_story_trace(spans: &[Span]) -> Option<&Span> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_story_save_is_one_trace_from_the_request_to_the_indexer() {
+/// Set in the child process that runs a test's body with the environment it needs.
+const CHILD: &str = "HEIRLOOM_TEST_CHILD";
+
+/// The OTLP exporter reads its endpoint from the environment when the global tracing
+/// subscriber is installed, and both belong to the process. nextest gives each test a
+/// process, plain `cargo test` runs every test of the binary as threads of one process,
+/// where `set_var` would race the other tests. So the body runs in a child process of
+/// this test binary, started with the variables already set, under either runner.
+#[test]
+fn a_story_save_is_one_trace_from_the_request_to_the_indexer() {
+    if std::env::var_os(CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        return runtime.block_on(story_save_is_one_trace());
+    }
+    let name = "telemetry::a_story_save_is_one_trace_from_the_request_to_the_indexer";
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // "1 passed": the child found this test by name and ran it, rather than nothing.
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child process failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn story_save_is_one_trace() {
     let received: Arc<Mutex<Vec<Value>>> = Arc::default();
     let sink = received.clone();
     let collector = axum::Router::new().route(
@@ -62,13 +89,12 @@ async fn a_story_save_is_one_trace_from_the_request_to_the_indexer() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    // The port the parent chose and put in OTEL_EXPORTER_OTLP_ENDPOINT.
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap();
+    let listener = tokio::net::TcpListener::bind(endpoint.trim_start_matches("http://")).await.unwrap();
     tokio::spawn(async move { axum::serve(listener, collector).await.unwrap() });
 
-    // This test is its own process (nextest), so the global subscriber is ours.
-    std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint);
-    std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
+    // This process runs only this test, so the global subscriber is ours.
     let dir = tempfile::tempdir().unwrap();
     let config = backend::testing::config(dir.path(), "sqlite::memory:", "http://127.0.0.1:1", "log_level = \"info\"");
     let telemetry = server::telemetry::init_logging(&config);

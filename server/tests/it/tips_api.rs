@@ -3,18 +3,13 @@
 //! browser's session, a task completed at Todoist exactly once, a revoked token shown in
 //! the list, bad input as 422s, the OpenAPI document, and `heirloom rotate-vault-key`.
 
-// Integration tests and their helpers: a failed step should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-#[path = "../../backend/tests/support/fake_todoist.rs"]
+#[path = "../../../backend/tests/it/support/fake_todoist.rs"]
 mod fake_todoist;
 
 use std::time::{Duration, Instant};
 
 use backend::testing::TestDb;
-use common::TestServer;
+use crate::common::TestServer;
 use fake_todoist::{task, FakeTodoist};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -46,19 +41,6 @@ macro_rules! tips_server_test {
             }
         }
     };
-}
-
-async fn signed_up(server: &TestServer, email: &str) -> reqwest::Client {
-    let browser = TestServer::browser();
-    let body = json!({ "email": email, "display_name": email, "password": "a long enough password" });
-    assert_eq!(server.post_json(&browser, "/api/v1/auth/signup", body).await.status(), StatusCode::CREATED);
-    browser
-}
-
-async fn get(server: &TestServer, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
-    let response = client.get(server.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn post(server: &TestServer, client: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
@@ -117,7 +99,7 @@ server_test!(signed_out_requests_are_refused, |server| {
 });
 
 server_test!(tips_and_feedback_over_http_with_bad_input_refused, |server| {
-    let alice = signed_up(server, "alice@example.org").await;
+    let alice = server.signed_up_as("alice@example.org", "alice@example.org").await.0;
     // No legacy yet: the one suggestion is to start one.
     let (status, tip) = post(server, &alice, "/api/v1/recommend", json!({ "context": { "hour": 20 } })).await;
     assert_eq!(status, StatusCode::OK, "{tip}");
@@ -158,7 +140,7 @@ server_test!(tips_and_feedback_over_http_with_bad_input_refused, |server| {
     let (status, error) = post(server, &alice, &feedback, json!({ "action": "done" })).await;
     assert_eq!((status, error["kind"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{error}");
     // Another user cannot see or answer it.
-    let bob = signed_up(server, "bob@example.org").await;
+    let bob = server.signed_up_as("bob@example.org", "bob@example.org").await.0;
     let (status, _) = post(server, &bob, &feedback, json!({ "action": "done" })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -186,11 +168,11 @@ server_test!(tips_and_feedback_over_http_with_bad_input_refused, |server| {
 });
 
 tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| {
-    let admin = signed_up(server, "admin@example.org").await; // the first account administers
-    let alice = signed_up(server, "alice@example.org").await;
+    let admin = server.signed_up_as("admin@example.org", "admin@example.org").await.0; // the first account administers
+    let alice = server.signed_up_as("alice@example.org", "alice@example.org").await.0;
     let mut seen = String::new();
 
-    let (status, list) = get(server, &alice, "/api/v1/connectors").await;
+    let (status, list) = server.get_json(&alice, "/api/v1/connectors").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list[0]["name"], "todoist");
     assert_eq!((list[0]["enabled"].as_bool(), list[0]["connected"].as_bool()), (Some(true), Some(false)));
@@ -199,10 +181,10 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
 
     // Unknown connectors are a typed 404 everywhere.
     for path in ["/connectors/trello/connect", "/connectors/trello/callback?code=c&state=s"] {
-        let (status, error) = get(server, &alice, path).await;
+        let (status, error) = server.get_json(&alice, path).await;
         assert_eq!((status, error["kind"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{path}");
     }
-    let response = alice.delete(server.url("/api/v1/connectors/trello")).header("origin", &server.base).send().await;
+    let response = server.request(&alice, reqwest::Method::DELETE, "/api/v1/connectors/trello").send().await;
     assert_eq!(response.unwrap().status(), StatusCode::NOT_FOUND);
 
     // A made-up state, or one from another person's session: refused, nothing stored.
@@ -212,7 +194,7 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
     assert_eq!(location(&refused), "/connect?error=forbidden&connector=todoist");
     let stolen = callback(server, &admin, &format!("code=c1&state={state}")).await;
     assert_eq!(location(&stolen), "/connect?error=forbidden&connector=todoist");
-    let (_, list) = get(server, &alice, "/api/v1/connectors").await;
+    let (_, list) = server.get_json(&alice, "/api/v1/connectors").await;
     assert_eq!(list[0]["connected"], false);
     assert_eq!(fake.count("POST", "/oauth/access_token"), 0, "refused before any code was exchanged");
     // The provider reporting that the user declined.
@@ -226,7 +208,7 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
     assert_eq!(connected.status(), StatusCode::FOUND);
     assert_eq!(location(&connected), "/connect?connected=todoist");
     let token = fake.token_for("alice-code").expect("the code was exchanged");
-    let (_, list) = get(server, &alice, "/api/v1/connectors").await;
+    let (_, list) = server.get_json(&alice, "/api/v1/connectors").await;
     assert_eq!(list[0]["connected"], true, "{list}");
     seen.push_str(&list.to_string());
 
@@ -255,7 +237,7 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
     // The workers run the call; Todoist sees exactly one close.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let (_, detail) = get(server, &admin, &format!("/api/v1/calls/{call_id}")).await;
+        let (_, detail) = server.get_json(&admin, &format!("/api/v1/calls/{call_id}")).await;
         if detail["call"]["status"] == "succeeded" {
             seen.push_str(&detail.to_string());
             assert_eq!(detail["call"]["headers"]["authorization"], "[redacted]");
@@ -266,7 +248,7 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
     }
     tokio::time::sleep(Duration::from_millis(300)).await; // a second call would have been made by now
     assert_eq!(fake.closes("4711"), 1);
-    let (_, log) = get(server, &admin, "/api/v1/calls?source=connector:todoist").await;
+    let (_, log) = server.get_json(&admin, "/api/v1/calls?source=connector:todoist").await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
     seen.push_str(&log.to_string());
 
@@ -274,23 +256,23 @@ tips_server_test!(connecting_todoist_and_completing_a_task_once, |server, fake| 
     fake.revoke();
     let (status, view) = post(server, &alice, "/api/v1/connectors/todoist/sync", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{view}");
-    let (_, list) = get(server, &alice, "/api/v1/connectors").await;
+    let (_, list) = server.get_json(&alice, "/api/v1/connectors").await;
     assert_eq!(list[0]["connected"], false);
     assert_eq!(list[0]["last_sync_status"], "failed");
     assert!(list[0]["last_error"].as_str().unwrap().contains("revoked"), "{list}");
     let (status, error) = post(server, &alice, "/api/v1/connectors/todoist/sync", json!({})).await;
     assert_eq!((status, error["kind"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
-    let response = alice.delete(server.url("/api/v1/connectors/todoist")).header("origin", &server.base).send().await;
+    let response = server.request(&alice, reqwest::Method::DELETE, "/api/v1/connectors/todoist").send().await;
     assert_eq!(response.unwrap().status(), StatusCode::NO_CONTENT);
 
     assert!(!seen.contains(&token), "the Todoist token appeared in a response");
 });
 
 server_test!(an_unconfigured_connector_is_listed_but_cannot_be_connected, |server| {
-    let alice = signed_up(server, "alice@example.org").await;
-    let (_, list) = get(server, &alice, "/api/v1/connectors").await;
+    let alice = server.signed_up_as("alice@example.org", "alice@example.org").await.0;
+    let (_, list) = server.get_json(&alice, "/api/v1/connectors").await;
     assert_eq!((list[0]["name"].as_str(), list[0]["enabled"].as_bool()), (Some("todoist"), Some(false)));
-    let (status, error) = get(server, &alice, "/connectors/todoist/connect").await;
+    let (status, error) = server.get_json(&alice, "/connectors/todoist/connect").await;
     assert_eq!((status, error["kind"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{error}");
     assert!(error["message"].as_str().unwrap().contains("not set up"), "{error}");
 });
@@ -333,7 +315,7 @@ tips_server_test!(tip_page_and_connect_page_with_their_forms, |server, fake| {
         assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, format!("/signin?next={next}").as_str()), "{path}");
     }
 
-    let carol = signed_up(server, "carol@example.org").await;
+    let carol = server.signed_up_as("carol@example.org", "carol@example.org").await.0;
     let (status, _, html) = page(server, &carol, "/connect").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Not connected.") && html.contains("href=\"/connectors/todoist/connect\""), "{html}");
@@ -369,7 +351,7 @@ tips_server_test!(tip_page_and_connect_page_with_their_forms, |server, fake| {
     assert_eq!(location(&gone), "/connect");
     let (_, _, html) = page(server, &carol, "/connect").await;
     assert!(html.contains("Todoist is disconnected"), "{html}");
-    let (_, list) = get(server, &carol, "/api/v1/connectors").await;
+    let (_, list) = server.get_json(&carol, "/api/v1/connectors").await;
     assert_eq!((list[0]["connected"].as_bool(), list[0]["items"].as_i64()), (Some(false), Some(0)), "{list}");
     // A form from elsewhere changes nothing.
     let forged = carol

@@ -2,7 +2,7 @@
 //! Heirloom uses, answering with Todoist's documented response shapes — the OAuth token
 //! exchange, the open tasks list and closing a task — recording every request. It can
 //! be told to refuse the token (401), as Todoist does once a user revokes the app.
-//! Shared by `backend/tests/tips.rs` and `server/tests/tips_api.rs` (`#[path]`).
+//! Shared by `backend/tests/it/tips.rs` and `server/tests/it/tips_api.rs` (`#[path]`).
 
 #![allow(dead_code)]
 

@@ -85,12 +85,24 @@ impl TestServer {
         path: &str,
         body: serde_json::Value,
     ) -> reqwest::Response {
-        client.request(method, self.url(path)).header("origin", &self.base).json(&body).send().await.unwrap()
+        self.request(client, method, path).json(&body).send().await.unwrap()
+    }
+
+    /// A request from this site's own origin, as the site's pages send it; the caller adds
+    /// a body or headers and sends it.
+    pub fn request(&self, client: &reqwest::Client, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        client.request(method, self.url(path)).header("origin", &self.base)
+    }
+
+    /// POSTs `body` labelled as JSON, whatever it holds (for bodies that must not parse).
+    pub async fn post_raw_json(&self, client: &reqwest::Client, path: &str, body: &str) -> reqwest::Response {
+        let request = self.request(client, reqwest::Method::POST, path).header("content-type", "application/json");
+        request.body(body.to_string()).send().await.unwrap()
     }
 
     /// POSTs a form from this site's own origin.
     pub async fn post_form(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        client.post(self.url(path)).header("origin", &self.base).form(form).send().await.unwrap()
+        self.request(client, reqwest::Method::POST, path).form(form).send().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -99,6 +111,44 @@ impl TestServer {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Signs up a new account (the first on an instance is its administrator) named after
+    /// the email's local part, with [`PASSWORD`]; the browser that holds its session.
+    pub async fn signed_up(&self, email: &str) -> reqwest::Client {
+        let name = email.split('@').next().unwrap_or(email);
+        self.signed_up_as(email, name).await.0
+    }
+
+    /// Signs up with a display name of the test's choosing; the browser and the user as
+    /// the API returned it.
+    pub async fn signed_up_as(&self, email: &str, display_name: &str) -> (reqwest::Client, serde_json::Value) {
+        let browser = Self::browser();
+        let body = serde_json::json!({ "email": email, "display_name": display_name, "password": PASSWORD });
+        let response = self.post_json(&browser, "/api/v1/auth/signup", body).await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "signing up {email}");
+        let user = response.json().await.unwrap();
+        (browser, user)
+    }
+
+    /// POSTs JSON that must create something (201); what the API returned.
+    pub async fn created(&self, client: &reqwest::Client, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self.post_json(client, path, body).await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{path}");
+        response.json().await.unwrap()
+    }
+
+    /// Creates a legacy named `name`; its id.
+    pub async fn legacy(&self, client: &reqwest::Client, name: &str) -> String {
+        let legacy = self.created(client, "/api/v1/legacies", serde_json::json!({ "name": name })).await;
+        legacy["id"].as_str().unwrap().to_string()
+    }
+
+    /// GETs `path` with `client`: the status and the body as JSON (`Null` when it is not).
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// For a test that parks events on purpose: `stop` then does not fail on dead letters.
@@ -152,6 +202,55 @@ impl TestServer {
         self.test_db.cleanup().await;
     }
 }
+
+/// Polls `check` every `interval` until it holds, failing the test after ten seconds:
+/// that bounds a hung worker or a stuck indexer (speed is measured in bench/, not here).
+pub async fn within_ten_seconds(interval: std::time::Duration, mut check: impl AsyncFnMut() -> bool) {
+    // Ten seconds of sleeps (the checks' own time comes on top, as a loaded machine needs).
+    let polls = 10_000 / interval.as_millis().max(1);
+    for _ in 0..polls {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(interval).await;
+    }
+    panic!("condition not met within 10 s");
+}
+
+/// Waits (a minute at most) until a `heirloom serve` child process logs that it is
+/// listening, then keeps draining its output so it never blocks on a full pipe; `exited`
+/// says what an exit before that means.
+pub fn wait_until_listening(child: &mut std::process::Child, exited: &str) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        let line = lines.next().unwrap_or_else(|| panic!("{exited}")).unwrap();
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+}
+
+/// A real PNG of noise (so it barely compresses: about `width * width * 3` bytes),
+/// different for each `seed` (uploads are content-checked, so each must be its own).
+pub fn noise_png(width: u32, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let image = image::RgbImage::from_fn(width, width, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        image::Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+/// The password of every account [`TestServer::signed_up`] creates.
+pub const PASSWORD: &str = "a long enough password";
 
 /// `next` values after sign-in that a browser would follow off this site (tabs and line
 /// breaks are dropped from URLs, `\\` reads as `/`), raw and percent-encoded, or that
