@@ -115,7 +115,11 @@ macro_rules! db_test {
 #[macro_export]
 macro_rules! engines_test {
     ($name:ident, $run:ident) => {
-        $crate::engines_test!(#[tokio::test] $name, $run);
+        $crate::engines_test!(
+            #[tokio::test]
+            $name,
+            $run
+        );
     };
     (#[$test:meta] $name:ident, $run:ident) => {
         mod $name {

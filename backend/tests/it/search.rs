@@ -201,10 +201,8 @@ db_test!(stemming_finds_other_forms_of_a_word, |db| {
 });
 
 db_test!(filters_narrow_and_facets_count_the_matches, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let bo = w.user("Bo", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
     let ben = w.legacy(&ana, "Ben").await;
     w.join(&ana, &bo, &rosa, LegacyRole::Contributor).await;
     let s1 = w.story(&ana, &rosa, "Letters home", "family news", &["War", "letters"], Members, Published).await;
@@ -524,10 +522,8 @@ db_test!(a_missing_corrupt_or_stale_index_is_rebuilt_on_start, |db| {
 });
 
 db_test!(typeahead_and_typos_find_what_was_meant, |db| {
-    let w = World::new(db).await;
-    let ana = w.user("Ana", Role::Member).await;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let olga = w.user("Olga", Role::Member).await;
-    let rosa = w.legacy(&ana, "Rosa").await;
     let other = w.legacy(&olga, "Other").await;
     let grandma =
         w.story(&ana, &rosa, "Grandma's kitchen", "My grandmother baked bread.", &[], Public, Published).await;

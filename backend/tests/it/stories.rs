@@ -179,14 +179,7 @@ db_test!(a_stale_version_is_a_conflict_that_names_who_changed_it, |db| {
 db_test!(revisions_are_kept_and_an_old_one_can_be_restored, |db| {
     let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let story = bees(&stories, &ana, &legacy.id, StoryStatus::Draft).await;
-    let v2 = stories
-        .update_story(
-            &ana,
-            &story.id,
-            &StoryUpdate { version: 1, title: "Bees".into(), body: "second".into(), ..Default::default() },
-        )
-        .await
-        .unwrap();
+    let v2 = stories.update_story(&ana, &story.id, &save(1, "Bees", "second", false)).await.unwrap();
     let v3 = stories.restore(&ana, &story.id, 1, v2.version).await.unwrap();
     assert_eq!(v3.version, 3);
     assert_eq!(v3.body, story.body);
@@ -207,14 +200,7 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
         .create_story(&ana, &story_input(&legacy.id, "Bees", Visibility::Public, StoryStatus::Published), None)
         .await
         .unwrap();
-    stories
-        .update_story(
-            &ana,
-            &story.id,
-            &StoryUpdate { version: 1, title: "Bees!".into(), body: "b".into(), ..Default::default() },
-        )
-        .await
-        .unwrap();
+    stories.update_story(&ana, &story.id, &save(1, "Bees!", "b", false)).await.unwrap();
     stories.delete_story(&ana, &story.id).await.unwrap();
     let story_events = events::outbox::events_for(db, "story", &story.id).await.unwrap();
     let kinds: Vec<&str> = story_events.iter().map(|e| e.event_type.as_str()).collect();

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::support::fake_todoist::{task, FakeTodoist};
 use backend::db::{with_pool, Db};
 use backend::events::{Dispatcher, RetryPolicy, TimerWorker};
 use backend::identity::{repo as users, NewUser, Role, User};
@@ -12,7 +13,6 @@ use backend::testing::TestDb;
 use backend::tips::model::Bucket;
 use backend::tips::policy::kind_mean;
 use backend::{Backend, Error};
-use crate::support::fake_todoist::{task, FakeTodoist};
 use types::{CallStatus, LegacyInput, RecommendInput, StoryInput, SyncStatus, Tip, TipAction, TipContext, TipKind};
 
 struct Env {

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use crate::common::TestServer;
 use backend::backup::tables;
 use backend::testing::TestDb;
-use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
-use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -48,21 +47,15 @@ server_test!(
         let (received, url) = receiver().await;
 
         let call = json!({ "method": "POST", "url": url, "body": "{\"n\":1}", "headers": { "Content-Type": "application/json" } });
-        let response = server.request(&admin, reqwest::Method::POST, "/api/v1/calls")
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let submit = || {
+            let request = server.request(&admin, reqwest::Method::POST, "/api/v1/calls");
+            request.header("idempotency-key", "first").json(&call).send()
+        };
+        let response = submit().await.unwrap();
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let submitted = json_of(response).await;
         let id = submitted["call"]["id"].as_str().unwrap().to_string();
-        let replay = server.request(&admin, reqwest::Method::POST, "/api/v1/calls")
-            .header("idempotency-key", "first")
-            .json(&call)
-            .send()
-            .await
-            .unwrap();
+        let replay = submit().await.unwrap();
         assert_eq!(replay.status(), StatusCode::OK);
         assert_eq!(json_of(replay).await["call"]["id"], id.as_str());
 
@@ -83,7 +76,14 @@ server_test!(
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
         // Members may not use the executor or read its log.
-        let refused = server.send_json(&member, reqwest::Method::POST, "/api/v1/calls", json!({ "method": "GET", "url": url, "idempotency_key": "m" })).await;
+        let refused = server
+            .send_json(
+                &member,
+                reqwest::Method::POST,
+                "/api/v1/calls",
+                json!({ "method": "GET", "url": url, "idempotency_key": "m" }),
+            )
+            .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert_eq!(member.get(server.url("/api/v1/calls")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
         assert_eq!(
@@ -142,14 +142,9 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
     assert!(metrics.contains("heirloom_event_consumer_lag{consumer=\"webhooks\"}"), "{metrics}");
 
     let id = created["webhook"]["id"].as_str().unwrap();
-    let gone = server.request(&admin, reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let gone = server.request(&admin, reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}")).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    let missing = server.request(&admin, reqwest::Method::DELETE, "/api/v1/dead-letters/webhooks/nope")
-        .send()
-        .await
-        .unwrap();
+    let missing =
+        server.request(&admin, reqwest::Method::DELETE, "/api/v1/dead-letters/webhooks/nope").send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 });

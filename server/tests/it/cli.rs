@@ -1,9 +1,9 @@
 //! The `heirloom` binary as an operator meets it: configuration errors, the data
 //! folder, migrations, and a serve that shuts down cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn heirloom(dir: &Path) -> Command {
@@ -132,6 +132,20 @@ fn a_read_only_data_folder_is_a_clear_error() {
     assert!(err.contains(&data.display().to_string()) && err.contains("not writable"), "{err}");
 }
 
+/// `heirloom serve` on a free port in `dir`, with its log (stdout) to read line by line.
+fn serve(dir: &Path, stderr: Stdio) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = heirloom(dir)
+        .arg("serve")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", dir)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
 }
@@ -139,15 +153,7 @@ fn is_root() -> bool {
 #[test]
 fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = heirloom(dir.path())
-        .arg("serve")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LEPTOS_SITE_ROOT", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = serve(dir.path(), Stdio::piped());
     let deadline = Instant::now() + Duration::from_secs(60);
     let addr = loop {
         assert!(Instant::now() < deadline, "server did not start");
@@ -217,15 +223,7 @@ fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_holds_it() {
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(printed.contains("search index rebuilt: 0 stories, 0 legacies"), "{printed}");
 
-    let mut child = heirloom(dir.path())
-        .arg("serve")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LEPTOS_SITE_ROOT", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = serve(dir.path(), Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lines.next().expect("server exited early").unwrap().contains("\"addr\"") {
         assert!(Instant::now() < deadline, "server did not start");

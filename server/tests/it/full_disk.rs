@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use backend::testing::{SmallDisk, TestDb};
 use crate::common::TestServer;
+use backend::testing::{SmallDisk, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -3,8 +3,8 @@
 //! characters in file names, and server functions answering with the right status.
 //! Every test runs on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-use backend::db::with_pool;
 use crate::common::TestServer;
+use backend::db::with_pool;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -98,13 +98,13 @@ server_test!(
         let (admin, user) = server.signed_up_as("ana@example.org", "ana").await;
         let legacy = server.created(&admin, "/api/v1/legacies", json!({ "name": "Rosa Lind" })).await;
         let legacy_id = legacy["id"].as_str().unwrap().to_string();
-        let story = created(
-            server,
-            &admin,
-            "/api/v1/stories",
-            json!({ "legacy_id": legacy_id, "title": "The bees", "body": "Bees.", "visibility": "members" }),
-        )
-        .await;
+        let story = server
+            .created(
+                &admin,
+                "/api/v1/stories",
+                json!({ "legacy_id": legacy_id, "title": "The bees", "body": "Bees.", "visibility": "members" }),
+            )
+            .await;
         let story_id = story["id"].as_str().unwrap().to_string();
         let user_id = user["id"].as_str().unwrap().to_string();
         // A value that would be found, so a parameter after it is reached too.

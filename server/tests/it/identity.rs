@@ -1,8 +1,8 @@
 //! Password accounts, sessions, CSRF and bad input against a real server, on SQLite and
 //! (with TEST_DATABASE_URL) PostgreSQL.
 
-use backend::db::with_pool;
 use crate::common::TestServer;
+use backend::db::with_pool;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -142,20 +142,16 @@ server_test!(expired_sessions_are_signed_out, |server| {
     let (old, stale) = (&sessions[1].id, &sessions[0].id);
     let day = 86_400_000_i64;
     let now = backend::time::now_millis();
-    with_pool!(&server.backend.db, |pool| {
-        sqlx::query("UPDATE user_sessions SET created_at = $1 WHERE id = $2")
-            .bind(now - 31 * day)
-            .bind(old)
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE user_sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now - 8 * day)
-            .bind(stale)
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    let set = |sql: &'static str, at: i64, id: &str| {
+        let id = id.to_string();
+        async move {
+            with_pool!(&server.backend.db, |pool| {
+                sqlx::query(sql).bind(at).bind(&id).execute(pool).await.unwrap();
+            });
+        }
+    };
+    set("UPDATE user_sessions SET created_at = $1 WHERE id = $2", now - 31 * day, old).await;
+    set("UPDATE user_sessions SET last_seen_at = $1 WHERE id = $2", now - 8 * day, stale).await;
     assert_eq!(me(server, &absolute).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(me(server, &idle).await.status(), StatusCode::UNAUTHORIZED);
     let left = backend::identity::repo::list_sessions(&server.backend.db, &sessions[0].id).await.unwrap();
@@ -233,7 +229,8 @@ server_test!(bad_sign_up_input_is_explained_and_creates_nothing, |server| {
         .unwrap()
         .contains("password: must be at most 1024 bytes"));
 
-    let bad_email = sign_up_with(json!({ "email": "ana.example.org", "display_name": "Ana", "password": PASSWORD })).await;
+    let bad_email =
+        sign_up_with(json!({ "email": "ana.example.org", "display_name": "Ana", "password": PASSWORD })).await;
     assert_eq!(bad_email.json::<Value>().await.unwrap()["fields"][0]["field"], "email");
 
     let not_json = server.post_raw_json(&browser, "/api/v1/auth/signup", "{not json").await;

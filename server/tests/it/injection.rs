@@ -227,7 +227,8 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     for part in ticket["parts"].as_array().unwrap() {
         let (offset, size) = (part["offset"].as_u64().unwrap() as usize, part["size"].as_u64().unwrap() as usize);
         let url = part["url"].as_str().unwrap();
-        let response = server.request(&owner, reqwest::Method::PUT, url)
+        let response = server
+            .request(&owner, reqwest::Method::PUT, url)
             .body(png[offset..offset + size].to_vec())
             .send()
             .await

@@ -152,9 +152,23 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
     // A caption makes it findable, to those who may see it; search results lead to it.
-    let patch = server.send_json(&ana, reqwest::Method::PATCH, &format!("/api/v1/media/{id}"), json!({ "caption": "Grandma's roses in bloom", "version": item["version"] })).await;
+    let patch = server
+        .send_json(
+            &ana,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/media/{id}"),
+            json!({ "caption": "Grandma's roses in bloom", "version": item["version"] }),
+        )
+        .await;
     assert_eq!(patch.status(), StatusCode::OK);
-    let stale = server.send_json(&ana, reqwest::Method::PATCH, &format!("/api/v1/media/{id}"), json!({ "caption": "overwritten", "version": item["version"] })).await;
+    let stale = server
+        .send_json(
+            &ana,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/media/{id}"),
+            json!({ "caption": "overwritten", "version": item["version"] }),
+        )
+        .await;
     assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version does not overwrite");
     let mut found = Value::Null;
     for _ in 0..100 {
@@ -245,10 +259,8 @@ server_test!(
 
         // Cancelling frees the reservation.
         let id = ticket["media_id"].as_str().unwrap();
-        let cancel = server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/uploads/{id}"))
-            .send()
-            .await
-            .unwrap();
+        let cancel =
+            server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/uploads/{id}")).send().await.unwrap();
         assert_eq!(cancel.status(), StatusCode::NO_CONTENT);
         assert_eq!(server.get_json(&ana, &format!("/api/v1/uploads/{id}")).await.0, StatusCode::NOT_FOUND);
         assert_eq!(request_upload(server, &ana, upload_body(&rosa, &png_like(60_000))).await.0, StatusCode::CREATED);
@@ -361,7 +373,8 @@ server_test!(a_story_s_media_never_widen_to_new_readers, config = SMALL_PARTS, |
                     let page = ana.get(server.url(&format!("/stories/{story_id}"))).send().await.unwrap();
                     let page = page.text().await.unwrap();
                     assert!(page.contains("Deleting it also deletes the photo or recording added to it."), "{page}");
-                    let deleted = server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{story_id}"))
+                    let deleted = server
+                        .request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{story_id}"))
                         .send()
                         .await
                         .unwrap();

@@ -4,8 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use base64::Engine;
 use crate::common::TestServer;
+use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::Value;
 

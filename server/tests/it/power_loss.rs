@@ -16,12 +16,11 @@
 //! serves its exact bytes. A second test runs the same with `sqlite_synchronous = normal`
 //! and must see losses, or the harness would prove nothing.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -94,7 +94,8 @@ server_test!(a_written_story_is_found_with_highlights_filters_facets_and_suggest
     assert_eq!(ids(&tagged), [orchard.as_str()]);
     let (_, legacies) = server.get_json(&ana, "/api/v1/search?q=rosa&type=legacy").await;
     assert_eq!(ids(&legacies), [rosa.as_str()]);
-    let (_, in_legacy) = server.get_json(&ana, &format!("/api/v1/search?q=bees&legacy={rosa}&sort=newest&limit=1")).await;
+    let (_, in_legacy) =
+        server.get_json(&ana, &format!("/api/v1/search?q=bees&legacy={rosa}&sort=newest&limit=1")).await;
     assert_eq!((in_legacy["total"].as_u64(), in_legacy["hits"][0]["id"].as_str()), (Some(2), Some(kitchen.as_str())));
     let (_, later) = server.get_json(&ana, "/api/v1/search?q=bees&from=2999-01-01").await;
     assert_eq!(later["total"], 0);
@@ -229,9 +230,8 @@ server_test!(only_administrators_rebuild_the_index_and_search_goes_on, |server| 
     let orchard = story(server, &member, &rosa, "The orchard", "apples", &[], "public").await;
     until_found(server, &admin, "q=apples", &[&orchard]).await;
 
-    let reindex = |client: &reqwest::Client| {
-        server.request(&client, reqwest::Method::POST, "/api/v1/search/reindex").send()
-    };
+    let reindex =
+        |client: &reqwest::Client| server.request(&client, reqwest::Method::POST, "/api/v1/search/reindex").send();
     assert_eq!(reindex(&member).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(reindex(&TestServer::browser()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let before = server.backend.search.generation();

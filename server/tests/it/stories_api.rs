@@ -71,8 +71,7 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
         post(server, &ana, &format!("/api/v1/stories/{id}/revisions/1/restore"), json!({ "version": 2 }), None).await;
     assert_eq!(restored.json::<Value>().await.unwrap()["body"], "She kept **bees**.");
 
-    let deleted =
-        server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{id}")).send().await.unwrap();
+    let deleted = server.request(&ana, reqwest::Method::DELETE, &format!("/api/v1/stories/{id}")).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         ana.get(server.url(&format!("/api/v1/stories/{id}"))).send().await.unwrap().status(),

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::TestServer;
 use axum::routing::post;
 use backend::testing::TestDb;
-use crate::common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -8,8 +8,8 @@ mod fake_todoist;
 
 use std::time::{Duration, Instant};
 
-use backend::testing::TestDb;
 use crate::common::TestServer;
+use backend::testing::TestDb;
 use fake_todoist::{task, FakeTodoist};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
