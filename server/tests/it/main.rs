@@ -13,6 +13,7 @@
 #[macro_use]
 mod common;
 
+mod api_snapshots;
 mod backup;
 mod calls_api;
 mod cli;
