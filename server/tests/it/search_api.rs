@@ -231,7 +231,7 @@ server_test!(only_administrators_rebuild_the_index_and_search_goes_on, |server| 
     until_found(server, &admin, "q=apples", &[&orchard]).await;
 
     let reindex =
-        |client: &reqwest::Client| server.request(&client, reqwest::Method::POST, "/api/v1/search/reindex").send();
+        |client: &reqwest::Client| server.request(client, reqwest::Method::POST, "/api/v1/search/reindex").send();
     assert_eq!(reindex(&member).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(reindex(&TestServer::browser()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let before = server.backend.search.generation();

@@ -12,7 +12,7 @@ async fn post(
     body: Value,
     key: Option<&str>,
 ) -> reqwest::Response {
-    let mut request = server.request(&client, reqwest::Method::POST, path).json(&body);
+    let mut request = server.request(client, reqwest::Method::POST, path).json(&body);
     if let Some(key) = key {
         request = request.header("idempotency-key", key);
     }
