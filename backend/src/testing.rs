@@ -60,13 +60,20 @@ impl TestDb {
 }
 
 fn postgres_server_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
+    service_url("TEST_DATABASE_URL", "PostgreSQL", "the PostgreSQL variant")
+}
+
+/// A test service's URL from the environment variable `var`; `None`, after saying that
+/// `skipped` is skipped, on a developer machine without one. In CI (`CI=true`) a missing
+/// one fails the test: the `tests` tests must run there.
+fn service_url(var: &str, tests: &str, skipped: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI")
+            panic!("CI=true but {var} is not set: the {tests} tests must run in CI")
         }
         _ => {
-            eprintln!("skipping the PostgreSQL variant: TEST_DATABASE_URL is not set");
+            eprintln!("skipping {skipped}: {var} is not set");
             None
         }
     }
@@ -153,16 +160,7 @@ pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, 
 /// The NATS server for JetStream tests (`TEST_NATS_URL`); `None`, after saying why, on a
 /// developer machine without one. In CI a missing NATS is a failure.
 pub fn nats_url() -> Option<String> {
-    match std::env::var("TEST_NATS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TEST_NATS_URL is not set: the JetStream tests must run in CI")
-        }
-        _ => {
-            eprintln!("skipping the JetStream test: TEST_NATS_URL is not set");
-            None
-        }
-    }
+    service_url("TEST_NATS_URL", "JetStream", "the JetStream test")
 }
 
 /// A small tmpfs of its own, to fill up: mounting needs root, which CI has (a developer

@@ -17,13 +17,18 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// `heirloom check-config` with one environment variable set, which it must refuse
-/// with exit code 2; what it wrote to stderr.
+/// `heirloom` with `args` and `env`, run in `dir`, which it must refuse with exit code 2;
+/// what it wrote to stderr.
+fn refused(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = heirloom(dir).args(args).envs(env.iter().copied()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?} with {env:?}");
+    stderr(&output)
+}
+
+/// `heirloom check-config` with one environment variable set, which it must refuse.
 fn refused_setting(name: &str, value: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let output = heirloom(dir.path()).arg("check-config").env(name, value).output().unwrap();
-    assert_eq!(output.status.code(), Some(2), "{name}={value}");
-    stderr(&output)
+    refused(dir.path(), &["check-config"], &[(name, value)])
 }
 
 #[test]
@@ -43,9 +48,7 @@ fn an_unknown_setting_is_refused_by_name() {
 fn a_bad_value_in_the_config_file_names_the_key_and_the_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("heirloom.toml"), "request_timeout_secs = -5\n").unwrap();
-    let output = heirloom(dir.path()).arg("check-config").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
+    let err = refused(dir.path(), &["check-config"], &[]);
     assert!(err.contains("request_timeout_secs") && err.contains("heirloom.toml"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
@@ -53,9 +56,8 @@ fn a_bad_value_in_the_config_file_names_the_key_and_the_file() {
 #[test]
 fn a_named_config_file_that_is_missing_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = heirloom(dir.path()).args(["--config", "nope.toml", "check-config"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("nope.toml"), "{}", stderr(&output));
+    let err = refused(dir.path(), &["--config", "nope.toml", "check-config"], &[]);
+    assert!(err.contains("nope.toml"), "{err}");
 }
 
 #[test]

@@ -152,23 +152,14 @@ async fn uploads_resume_complete_and_serve(server: &TestServer) {
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
     // A caption makes it findable, to those who may see it; search results lead to it.
-    let patch = server
-        .send_json(
-            &ana,
-            reqwest::Method::PATCH,
-            &format!("/api/v1/media/{id}"),
-            json!({ "caption": "Grandma's roses in bloom", "version": item["version"] }),
-        )
-        .await;
+    let media_path = format!("/api/v1/media/{id}");
+    let set_caption = |caption: &str| {
+        let body = json!({ "caption": caption, "version": item["version"] });
+        server.send_json(&ana, reqwest::Method::PATCH, &media_path, body)
+    };
+    let patch = set_caption("Grandma's roses in bloom").await;
     assert_eq!(patch.status(), StatusCode::OK);
-    let stale = server
-        .send_json(
-            &ana,
-            reqwest::Method::PATCH,
-            &format!("/api/v1/media/{id}"),
-            json!({ "caption": "overwritten", "version": item["version"] }),
-        )
-        .await;
+    let stale = set_caption("overwritten").await;
     assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version does not overwrite");
     let mut found = Value::Null;
     for _ in 0..100 {

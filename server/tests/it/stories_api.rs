@@ -168,13 +168,7 @@ server_test!(an_admin_managing_members_of_a_legacy_that_does_not_exist_gets_404,
         post(server, &admin, &format!("/api/v1/legacies/{missing}/invitations"), json!({ "role": "viewer" }), None)
             .await;
     assert_eq!(invite.status(), StatusCode::NOT_FOUND);
-    let member = server
-        .send_json(
-            &admin,
-            reqwest::Method::PUT,
-            &format!("/api/v1/legacies/{missing}/members/{missing}"),
-            json!({ "role": "viewer" }),
-        )
-        .await;
+    let members_path = format!("/api/v1/legacies/{missing}/members/{missing}");
+    let member = server.send_json(&admin, reqwest::Method::PUT, &members_path, json!({ "role": "viewer" })).await;
     assert_eq!(member.status(), StatusCode::NOT_FOUND);
 });
