@@ -192,24 +192,23 @@ def upload_bench(run, binary, site):
         path, sha = random_file(work, UPLOAD_MIB)
         result["plain_copy_mb_s"] = plain_copy_mb_s(path)
         quota = {"HEIRLOOM_MEDIA_USER_QUOTA_BYTES": str(64 * 1024 ** 3)}
-        server = run.Server(binary, site, env=quota)
-        try:
-            client, legacy = _member(run, server)
-            result["data_folder_mb_s"], result["data_folder_seconds"] = upload_mb_s(client, legacy, path, sha)
-        finally:
-            server.stop()
+
+        def upload_to_server_with(env):
+            server = run.Server(binary, site, env=env)
+            try:
+                client, legacy = _member(run, server)
+                return upload_mb_s(client, legacy, path, sha)
+            finally:
+                server.stop()
+
+        result["data_folder_mb_s"], result["data_folder_seconds"] = upload_to_server_with(quota)
         try:
             s3 = S3Server(int(os.environ.get("BENCH_S3_PORT", "3128")))
         except FileNotFoundError:
             result["s3"] = "skipped: s3s-fs is not installed"
             return result
         try:
-            server = run.Server(binary, site, env={**quota, **s3.env()})
-            try:
-                client, legacy = _member(run, server)
-                result["s3s_fs_mb_s"], result["s3s_fs_seconds"] = upload_mb_s(client, legacy, path, sha)
-            finally:
-                server.stop()
+            result["s3s_fs_mb_s"], result["s3s_fs_seconds"] = upload_to_server_with({**quota, **s3.env()})
         finally:
             s3.stop()
         return result

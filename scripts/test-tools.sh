@@ -14,7 +14,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# The media pipeline's tests (backend/tests/media_pipeline.rs) start their own clamd with
+# The media pipeline's tests (backend/tests/it/media_pipeline.rs) start their own clamd with
 # a test signature and run ffmpeg; the thumbnail bench compares with vipsthumbnail.
 media_packages=()
 [ -x /usr/sbin/clamd ] || media_packages+=(clamav-daemon)

@@ -60,13 +60,20 @@ impl TestDb {
 }
 
 fn postgres_server_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
+    service_url("TEST_DATABASE_URL", "PostgreSQL", "the PostgreSQL variant")
+}
+
+/// A test service's URL from the environment variable `var`; `None`, after saying that
+/// `skipped` is skipped, on a developer machine without one. In CI (`CI=true`) a missing
+/// one fails the test: the `tests` tests must run there.
+fn service_url(var: &str, tests: &str, skipped: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI")
+            panic!("CI=true but {var} is not set: the {tests} tests must run in CI")
         }
         _ => {
-            eprintln!("skipping the PostgreSQL variant: TEST_DATABASE_URL is not set");
+            eprintln!("skipping {skipped}: {var} is not set");
             None
         }
     }
@@ -108,6 +115,36 @@ macro_rules! db_test {
     };
 }
 
+/// Defines `mod $name { sqlite, postgres }` calling `$run(test_db)` once per engine, for a
+/// test that needs the [`TestDb`] itself (to start a backend or a server on it) rather
+/// than the `&Db` of [`db_test!`]. A test attribute other than `#[tokio::test]` (a
+/// runtime with more threads) may be given first.
+#[macro_export]
+macro_rules! engines_test {
+    ($name:ident, $run:ident) => {
+        $crate::engines_test!(
+            #[tokio::test]
+            $name,
+            $run
+        );
+    };
+    (#[$test:meta] $name:ident, $run:ident) => {
+        mod $name {
+            #[$test]
+            async fn sqlite() {
+                super::$run($crate::testing::TestDb::sqlite().await).await;
+            }
+
+            #[$test]
+            async fn postgres() {
+                if let Some(test_db) = $crate::testing::TestDb::postgres().await {
+                    super::$run(test_db).await;
+                }
+            }
+        }
+    };
+}
+
 /// A configuration with defaults, a data folder, a database and the public URL, as the
 /// CLI would build it; `extra` is TOML for any other settings a test needs.
 pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, extra: &str) -> crate::Config {
@@ -123,16 +160,7 @@ pub fn config(data_dir: &std::path::Path, database_url: &str, public_url: &str, 
 /// The NATS server for JetStream tests (`TEST_NATS_URL`); `None`, after saying why, on a
 /// developer machine without one. In CI a missing NATS is a failure.
 pub fn nats_url() -> Option<String> {
-    match std::env::var("TEST_NATS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TEST_NATS_URL is not set: the JetStream tests must run in CI")
-        }
-        _ => {
-            eprintln!("skipping the JetStream test: TEST_NATS_URL is not set");
-            None
-        }
-    }
+    service_url("TEST_NATS_URL", "JetStream", "the JetStream test")
 }
 
 /// A small tmpfs of its own, to fill up: mounting needs root, which CI has (a developer

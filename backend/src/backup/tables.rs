@@ -7,7 +7,7 @@ use crate::db::{with_pool, Db, Engine};
 use crate::error::{Error, Result};
 
 /// Every table of Heirloom's schema, parents before children. `every_table_is_accounted_for`
-/// (server/tests/backup.rs) fails when a migration adds a table that is not here or in
+/// (server/tests/it/backup.rs) fails when a migration adds a table that is not here or in
 /// [`NOT_BACKED_UP`].
 pub const TABLES: &[&str] = &[
     "users",

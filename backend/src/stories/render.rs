@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(markdown_to_html("```rust\nfn main() {}\n```"), "<pre><code>fn main() {}\n</code></pre>\n");
     }
 
-    /// The escaping layer already stops raw HTML, so the XSS corpus in tests/render.rs barely
+    /// The escaping layer already stops raw HTML, so the XSS corpus in tests/it/render.rs barely
     /// reaches the sanitizer. This feeds the same payloads straight to it, so the second layer
     /// is proven on its own.
     #[test]
