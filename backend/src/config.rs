@@ -203,25 +203,8 @@ struct Defaults {
 }
 
 const MIB: u64 = 1024 * 1024;
-/// Photos, recordings and videos browsers and phones produce; HEIC and camera RAW are
-/// refused until they can be converted (browsers cannot show them).
-pub const DEFAULT_MEDIA_TYPES: &[&str] = &[
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/ogg",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/flac",
-    "audio/webm",
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-];
+/// The media types accepted unless `media_allowed_types` says otherwise.
+pub use crate::media::pipeline::sniff::DEFAULT_MEDIA_TYPES;
 
 impl Default for Defaults {
     fn default() -> Self {

@@ -27,8 +27,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::args;
 use crate::config::Config;
-use crate::db::{with_pool, Db};
+use crate::db::{Args, Db};
 use crate::error::{Error, Result};
 use crate::time::now_millis;
 
@@ -157,10 +158,8 @@ impl Replica {
         let _ = stop.send(true);
         let _ = task.await;
         let sql = "DELETE FROM replicas WHERE id = $1 AND nonce = $2";
-        let deleted =
-            with_pool!(&db, |pool| sqlx::query(sql).bind(&self.id).bind(&self.nonce).execute(pool).await.map(|_| ()));
-        match deleted {
-            Ok(()) => tracing::info!(replica = %self.id, "replica id released"),
+        match db.execute(sql, args![&self.id, &self.nonce]).await {
+            Ok(_) => tracing::info!(replica = %self.id, "replica id released"),
             Err(err) => tracing::warn!(replica = %self.id, error = %err, "could not release the replica id"),
         }
     }
@@ -216,26 +215,14 @@ impl Replica {
                    WHERE replicas.nonce = $2 OR replicas.nonce = $7 OR replicas.heartbeat_at < $8";
         let now = now_millis();
         let stale_before = now - STALE.as_millis() as i64;
-        let changed = with_pool!(db, |pool| {
-            sqlx::query(sql)
-                .bind(&self.id)
-                .bind(&self.nonce)
-                .bind(&self.host)
-                .bind(self.pid)
-                .bind(self.started_at)
-                .bind(now)
-                .bind(also)
-                .bind(stale_before)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        Ok(changed > 0)
+        let mut args = self.claim_args(now);
+        args.push(also).push(stale_before);
+        Ok(db.execute(sql, args).await? > 0)
     }
 
     async fn holder(&self, db: &Db) -> Result<Option<Holder>> {
         let sql = "SELECT nonce, host, pid, heartbeat_at FROM replicas WHERE id = $1";
-        Ok(with_pool!(db, |pool| sqlx::query_as::<_, Holder>(sql).bind(&self.id).fetch_optional(pool).await)?)
+        db.fetch_optional(sql, args![&self.id]).await
     }
 
     /// Takes the claim from `holder` if it is still exactly as seen (nobody renewed or
@@ -243,21 +230,14 @@ impl Replica {
     async fn take_over(&self, db: &Db, holder: &Holder) -> Result<bool> {
         let sql = "UPDATE replicas SET nonce = $2, host = $3, pid = $4, started_at = $5, heartbeat_at = $6 \
                    WHERE id = $1 AND nonce = $7 AND heartbeat_at = $8";
-        let changed = with_pool!(db, |pool| {
-            sqlx::query(sql)
-                .bind(&self.id)
-                .bind(&self.nonce)
-                .bind(&self.host)
-                .bind(self.pid)
-                .bind(self.started_at)
-                .bind(now_millis())
-                .bind(&holder.nonce)
-                .bind(holder.heartbeat_at)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        Ok(changed > 0)
+        let mut args = self.claim_args(now_millis());
+        args.push(&holder.nonce).push(holder.heartbeat_at);
+        Ok(db.execute(sql, args).await? > 0)
+    }
+
+    /// `$1`–`$6` of a claim: this process's id, nonce, host, pid, start and heartbeat time.
+    fn claim_args(&self, heartbeat_at: i64) -> Args {
+        args![&self.id, &self.nonce, &self.host, self.pid, self.started_at, heartbeat_at]
     }
 
     /// The refusal: which id, who holds it, and what to change.

@@ -168,12 +168,10 @@ impl ResealReport {
 /// if it still holds the value read (a concurrent change wins); values no configured
 /// key opens are counted as unreadable and left alone.
 pub async fn reseal_all(db: &crate::db::Db, vault: &Vault) -> Result<ResealReport> {
-    use crate::db::with_pool;
     let mut report = ResealReport::default();
     for &(what, table, key, column) in SEALED_COLUMNS {
         let select = format!("SELECT {key} AS k, {column} AS v FROM {table} WHERE {column} IS NOT NULL");
-        let rows: Vec<(String, String)> =
-            with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(&select).fetch_all(pool).await)?;
+        let rows: Vec<(String, String)> = db.fetch_all(&select, crate::args![]).await?;
         let update = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3");
         let (mut resealed, mut current, mut unreadable) = (0, 0, 0);
         for (id, sealed) in rows {
@@ -186,10 +184,7 @@ pub async fn reseal_all(db: &crate::db::Db, vault: &Vault) -> Result<ResealRepor
                 unreadable += 1;
                 continue;
             };
-            let changed = with_pool!(db, |pool| {
-                sqlx::query(&update).bind(&fresh).bind(&id).bind(&sealed).execute(pool).await.map(|d| d.rows_affected())
-            })?;
-            resealed += changed;
+            resealed += db.execute(&update, crate::args![&fresh, &id, &sealed]).await?;
         }
         report.kinds.push((what, resealed, current, unreadable));
     }

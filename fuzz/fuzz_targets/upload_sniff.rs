@@ -29,30 +29,11 @@ const DECLARED: [&str; 10] = [
     "IMAGE/GIF; charset=binary",
 ];
 
-/// The default `media_allowed_types` (backend/src/config.rs).
-const ALLOWED: [&str; 15] = [
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/ogg",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/flac",
-    "audio/webm",
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-];
-
 const PROGRAMS: [&[u8]; 4] = [b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe"];
 
 fuzz_target!(|data: &[u8]| {
     static ALLOWED_TYPES: OnceLock<Vec<String>> = OnceLock::new();
-    let allowed = ALLOWED_TYPES.get_or_init(|| ALLOWED.iter().map(|t| t.to_string()).collect());
+    let allowed = ALLOWED_TYPES.get_or_init(|| sniff::DEFAULT_MEDIA_TYPES.iter().map(|t| t.to_string()).collect());
     let Some((&pick, head)) = data.split_first() else { return };
     let declared = DECLARED[usize::from(pick) % DECLARED.len()];
     let head = &head[..head.len().min(sniff::HEAD_LEN)];

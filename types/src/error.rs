@@ -152,6 +152,25 @@ pub enum ApiError {
     Internal { code: ErrorCode, message: String },
 }
 
+/// The field every variant of [`ApiError`] has (`code`, `message`), whichever variant
+/// `$value` is.
+macro_rules! every_variant {
+    ($value:expr, $field:ident) => {
+        match $value {
+            ApiError::NotFound { $field, .. }
+            | ApiError::Unauthenticated { $field, .. }
+            | ApiError::Forbidden { $field, .. }
+            | ApiError::Invalid { $field, .. }
+            | ApiError::Conflict { $field, .. }
+            | ApiError::RateLimited { $field, .. }
+            | ApiError::PayloadTooLarge { $field, .. }
+            | ApiError::Unavailable { $field, .. }
+            | ApiError::StorageFull { $field, .. }
+            | ApiError::Internal { $field, .. } => $field,
+        }
+    };
+}
+
 impl ApiError {
     /// The HTTP status for each kind; the only place that mapping is written.
     pub fn status(&self) -> u16 {
@@ -187,51 +206,18 @@ impl ApiError {
 
     /// The precise cause, as serialized in `code`.
     pub fn code(&self) -> ErrorCode {
-        match self {
-            ApiError::NotFound { code, .. }
-            | ApiError::Unauthenticated { code, .. }
-            | ApiError::Forbidden { code, .. }
-            | ApiError::Invalid { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::RateLimited { code, .. }
-            | ApiError::PayloadTooLarge { code, .. }
-            | ApiError::Unavailable { code, .. }
-            | ApiError::StorageFull { code, .. }
-            | ApiError::Internal { code, .. } => *code,
-        }
+        *every_variant!(self, code)
     }
 
     /// The same error with a more precise `code`, which must belong to this kind.
     pub fn with_code(mut self, precise: ErrorCode) -> Self {
         debug_assert_eq!(precise.kind(), self.kind(), "{precise:?} is not a code of {}", self.kind());
-        match &mut self {
-            ApiError::NotFound { code, .. }
-            | ApiError::Unauthenticated { code, .. }
-            | ApiError::Forbidden { code, .. }
-            | ApiError::Invalid { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::RateLimited { code, .. }
-            | ApiError::PayloadTooLarge { code, .. }
-            | ApiError::Unavailable { code, .. }
-            | ApiError::StorageFull { code, .. }
-            | ApiError::Internal { code, .. } => *code = precise,
-        }
+        *every_variant!(&mut self, code) = precise;
         self
     }
 
     pub fn message(&self) -> &str {
-        match self {
-            ApiError::NotFound { message, .. }
-            | ApiError::Unauthenticated { message, .. }
-            | ApiError::Forbidden { message, .. }
-            | ApiError::Invalid { message, .. }
-            | ApiError::Conflict { message, .. }
-            | ApiError::RateLimited { message, .. }
-            | ApiError::PayloadTooLarge { message, .. }
-            | ApiError::Unavailable { message, .. }
-            | ApiError::StorageFull { message, .. }
-            | ApiError::Internal { message, .. } => message,
-        }
+        every_variant!(self, message)
     }
 
     // One constructor per kind, each with the kind's general code; `with_code` refines it.

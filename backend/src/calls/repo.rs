@@ -1,7 +1,8 @@
 //! SQL of the calls read model.
 
+use crate::args;
 use crate::calls::model::{AttemptRow, CallRow, Outcome};
-use crate::db::{with_pool, with_tx, Db, Tx};
+use crate::db::{Db, Tx};
 use crate::error::Result;
 
 const CALL_COLUMNS: &str = "id, idempotency_key, request_hash, source, method, url, target, headers, sealed_headers, \
@@ -12,39 +13,20 @@ pub async fn insert(tx: &mut Tx, row: &CallRow, created_by: Option<&str>) -> Res
     let sql = "INSERT INTO calls (id, idempotency_key, request_hash, source, method, url, target, headers, \
                sealed_headers, body, status, due_at, attempts, created_by, created_at, updated_at, correlation_id, \
                causation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14, $15, $16)";
-    with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(&row.id)
-            .bind(&row.idempotency_key)
-            .bind(&row.request_hash)
-            .bind(&row.source)
-            .bind(&row.method)
-            .bind(&row.url)
-            .bind(&row.target)
-            .bind(&row.headers)
-            .bind(&row.sealed_headers)
-            .bind(&row.body)
-            .bind(&row.status)
-            .bind(row.due_at)
-            .bind(created_by)
-            .bind(row.created_at)
-            .bind(&row.correlation_id)
-            .bind(&row.causation_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    let r = row;
+    let mut args = args![&r.id, &r.idempotency_key, &r.request_hash, &r.source, &r.method, &r.url, &r.target];
+    args.push(&r.headers).push(&r.sealed_headers).push(&r.body).push(&r.status).push(r.due_at).push(created_by);
+    args.push(r.created_at).push(&r.correlation_id).push(&r.causation_id);
+    tx.execute(sql, args).await?;
     Ok(())
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<CallRow>> {
-    let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CallRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    db.fetch_optional(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"), args![id]).await
 }
 
 pub async fn by_key(db: &Db, key: &str) -> Result<Option<CallRow>> {
-    let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE idempotency_key = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, CallRow>(&sql).bind(key).fetch_optional(pool).await)?)
+    db.fetch_optional(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE idempotency_key = $1"), args![key]).await
 }
 
 /// Takes the call for one attempt: it must be due and scheduled, or running under a
@@ -54,27 +36,14 @@ pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<Opti
     let sql = "UPDATE calls SET status = 'running', attempts = attempts + 1, lease_until = $3, updated_at = $2 \
                WHERE id = $1 AND ((status = 'scheduled' AND due_at <= $2) \
                OR (status = 'running' AND lease_until < $2)) RETURNING attempts";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>(sql).bind(id).bind(now).bind(lease_until).fetch_optional(pool).await
-    })?)
+    db.scalar_optional(sql, args![id, now, lease_until]).await
 }
 
 pub async fn record_attempt(tx: &mut Tx, call_id: &str, attempt: i64, outcome: &Outcome) -> Result<()> {
     let sql = "INSERT INTO call_attempts (call_id, attempt, started_at, latency_ms, status_code, error, \
                response_snippet) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, attempt) DO NOTHING";
-    with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(call_id)
-            .bind(attempt)
-            .bind(outcome.started_at)
-            .bind(outcome.latency_ms)
-            .bind(outcome.status_code)
-            .bind(&outcome.error)
-            .bind(&outcome.snippet)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    let o = outcome;
+    tx.execute(sql, args![call_id, attempt, o.started_at, o.latency_ms, o.status_code, &o.error, &o.snippet]).await?;
     Ok(())
 }
 
@@ -91,26 +60,15 @@ pub async fn finish_attempt(
     let sql = "UPDATE calls SET status = $2, last_status_code = $3, last_latency_ms = $4, last_error = $5, \
                due_at = COALESCE($6, due_at), lease_until = NULL, updated_at = $7, \
                completed_at = CASE WHEN $2 IN ('succeeded', 'failed') THEN $7 ELSE NULL END WHERE id = $1";
-    with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(call_id)
-            .bind(status)
-            .bind(outcome.status_code)
-            .bind(outcome.latency_ms)
-            .bind(&outcome.error)
-            .bind(due_at)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    let o = outcome;
+    tx.execute(sql, args![call_id, status, o.status_code, o.latency_ms, &o.error, due_at, now]).await?;
     Ok(())
 }
 
 pub async fn attempts(db: &Db, call_id: &str) -> Result<Vec<AttemptRow>> {
     let sql = "SELECT attempt, started_at, latency_ms, status_code, error, response_snippet FROM call_attempts \
                WHERE call_id = $1 ORDER BY attempt";
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, AttemptRow>(sql).bind(call_id).fetch_all(pool).await)?)
+    db.fetch_all(sql, args![call_id]).await
 }
 
 /// Arguments of [`list`], already validated; `None` means "any".
@@ -126,55 +84,31 @@ pub struct ListQuery<'a> {
     pub limit: i64,
 }
 
-/// A value bound to a built query.
-enum Arg<'a> {
-    Text(&'a str),
-    Int(i64),
-}
-
-/// Adds a condition whose values `?1`, `?2`… are numbered after those already bound.
-fn condition<'a>(conditions: &mut Vec<String>, args: &mut Vec<Arg<'a>>, sql: &str, values: Vec<Arg<'a>>) {
-    let first = args.len() + 1;
-    let numbered = (0..values.len())
-        .fold(sql.to_string(), |sql, n| sql.replace(&format!("?{}", n + 1), &format!("${}", first + n)));
-    conditions.push(numbered);
-    args.extend(values);
-}
-
 /// Newest first, after the keyset cursor `(created_at, id)`. Only the filters given become
 /// conditions, so the database plans the query it is actually asked.
 pub async fn list(db: &Db, q: &ListQuery<'_>) -> Result<Vec<CallRow>> {
+    let mut args = args![];
     let mut conditions: Vec<String> = Vec::new();
-    let mut args: Vec<Arg> = Vec::new();
-    let filters = [("status = ?1", q.status), ("target = ?1", q.target), ("source = ?1", q.source)];
-    for (sql, value) in filters {
+    for (column, value) in [("status", q.status), ("target", q.target), ("source", q.source)] {
         if let Some(value) = value {
-            condition(&mut conditions, &mut args, sql, vec![Arg::Text(value)]);
+            conditions.push(format!("{column} = {}", args.placeholder(value)));
         }
     }
     if let Some(from) = q.from {
-        condition(&mut conditions, &mut args, "created_at >= ?1", vec![Arg::Int(from)]);
+        conditions.push(format!("created_at >= {}", args.placeholder(from)));
     }
     if let Some(to) = q.to {
-        condition(&mut conditions, &mut args, "created_at < ?1", vec![Arg::Int(to)]);
+        conditions.push(format!("created_at < {}", args.placeholder(to)));
     }
     if let Some((time, id)) = &q.after {
-        let after = "(created_at < ?1 OR (created_at = ?1 AND id < ?2))";
-        condition(&mut conditions, &mut args, after, vec![Arg::Int(*time), Arg::Text(id)]);
+        let (time, id) = (args.placeholder(*time), args.placeholder(id));
+        conditions.push(format!("(created_at < {time} OR (created_at = {time} AND id < {id}))"));
     }
     let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!(
-        "SELECT {CALL_COLUMNS} FROM calls {filter} ORDER BY created_at DESC, id DESC LIMIT ${}",
-        args.len() + 1
-    );
-    Ok(with_pool!(db, |pool| {
-        let mut query = sqlx::query_as::<_, CallRow>(&sql);
-        for arg in &args {
-            query = match arg {
-                Arg::Text(text) => query.bind(*text),
-                Arg::Int(number) => query.bind(*number),
-            };
-        }
-        query.bind(q.limit).fetch_all(pool).await
-    })?)
+    let limit = args.placeholder(q.limit);
+    db.fetch_all(
+        &format!("SELECT {CALL_COLUMNS} FROM calls {filter} ORDER BY created_at DESC, id DESC LIMIT {limit}"),
+        args,
+    )
+    .await
 }

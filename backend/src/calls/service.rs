@@ -19,7 +19,7 @@ use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_
 use crate::calls::repo;
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::events::{self, outbox, timers, Cause, Event, TimerHandler};
 use crate::paging::{keyset_page, parse_cursor};
 use crate::time::{new_id, now_millis};
@@ -511,9 +511,11 @@ impl TimerHandler for CallTimer {
         TIMER_KIND
     }
 
-    async fn fire(&self, payload: &str) -> std::result::Result<(), String> {
-        let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-        let call_id = payload["call_id"].as_str().ok_or("timer payload has no call_id")?;
-        self.0.attempt(call_id).await.map_err(|e| e.to_string())
+    async fn fire(&self, payload: &str) -> Result<()> {
+        let payload: serde_json::Value = serde_json::from_str(payload).context("decoding a call timer's payload")?;
+        let call_id = payload["call_id"]
+            .as_str()
+            .ok_or_else(|| Error::internal("reading a call timer", "its payload names no call_id"))?;
+        self.0.attempt(call_id).await
     }
 }

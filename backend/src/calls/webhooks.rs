@@ -12,8 +12,9 @@ use sha2::Sha256;
 use types::events::{Envelope, EventType};
 use types::{CallInput, WebhookCreated, WebhookInput, WebhookView};
 
+use crate::args;
 use crate::calls::Calls;
-use crate::db::{with_pool, Db};
+use crate::db::Db;
 use crate::error::{Context, Error, Result};
 use crate::events::Consumer;
 use crate::time::{new_id, now_millis};
@@ -108,19 +109,9 @@ impl Webhooks {
         };
         let sql = "INSERT INTO webhooks (id, url, event_types, sealed_secret, description, active, created_by, \
                    created_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)";
-        with_pool!(&self.db, |pool| {
-            sqlx::query(sql)
-                .bind(&row.id)
-                .bind(&row.url)
-                .bind(&row.event_types)
-                .bind(&row.sealed_secret)
-                .bind(&row.description)
-                .bind(admin_id)
-                .bind(row.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
+        let r = &row;
+        let args = args![&r.id, &r.url, &r.event_types, &r.sealed_secret, &r.description, admin_id, r.created_at];
+        self.db.execute(sql, args).await?;
         tracing::info!(webhook_id = %row.id, url = %row.url, "webhook registered");
         Ok(WebhookCreated { webhook: row.view(), secret })
     }
@@ -131,15 +122,12 @@ impl Webhooks {
 
     async fn rows(&self) -> Result<Vec<WebhookRow>> {
         let sql = format!("SELECT {COLUMNS} FROM webhooks ORDER BY created_at DESC, id DESC");
-        Ok(with_pool!(&self.db, |pool| sqlx::query_as::<_, WebhookRow>(&sql).fetch_all(pool).await)?)
+        self.db.fetch_all(&sql, args![]).await
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {
         let sql = "DELETE FROM webhooks WHERE id = $1";
-        let removed = with_pool!(&self.db, |pool| {
-            sqlx::query(sql).bind(id).execute(pool).await.map(|done| done.rows_affected())
-        })?;
-        if removed == 0 {
+        if self.db.execute(sql, args![id]).await? == 0 {
             return Err(Error::NotFound { what: "webhook" });
         }
         Ok(())

@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::db::{with_pool, with_tx, Db, Tx};
+use crate::args;
+use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::time::{new_id, now_millis};
 
@@ -24,7 +25,7 @@ const LEASE: Duration = Duration::from_secs(60);
 #[async_trait]
 pub trait TimerHandler: Send + Sync {
     fn kind(&self) -> &str;
-    async fn fire(&self, payload: &str) -> std::result::Result<(), String>;
+    async fn fire(&self, payload: &str) -> Result<()>;
 }
 
 /// Schedules a timer in `tx`. A second schedule with the same `key` is ignored, so a
@@ -33,19 +34,7 @@ pub async fn schedule<P: Serialize>(tx: &mut Tx, key: &str, kind: &str, due_at: 
     let payload = serde_json::to_string(payload).map_err(|e| Error::internal("encoding a timer payload", e))?;
     let sql = "INSERT INTO timers (id, key, kind, payload, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
                ON CONFLICT (key) DO NOTHING";
-    let done = with_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(new_id())
-            .bind(key)
-            .bind(kind)
-            .bind(&payload)
-            .bind(due_at)
-            .bind(now_millis())
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-    })?;
-    Ok(done == 1)
+    Ok(tx.execute(sql, args![new_id(), key, kind, payload, due_at, now_millis()]).await? == 1)
 }
 
 #[derive(sqlx::FromRow)]
@@ -71,7 +60,7 @@ impl TimerWorker {
         let now = now_millis();
         let sql = "SELECT id, kind, payload, attempts FROM timers WHERE fired_at IS NULL AND due_at <= $1 \
                    AND (lease_until IS NULL OR lease_until < $1) ORDER BY due_at LIMIT 100";
-        let due = with_pool!(&self.db, |pool| sqlx::query_as::<_, DueTimer>(sql).bind(now).fetch_all(pool).await)?;
+        let due: Vec<DueTimer> = self.db.fetch_all(sql, args![now]).await?;
         let mut fired = 0;
         for timer in due {
             if !self.lease(&timer.id).await? {
@@ -85,17 +74,12 @@ impl TimerWorker {
             match handler.fire(&timer.payload).await {
                 Ok(()) => {
                     let sql = "UPDATE timers SET fired_at = $2, last_error = NULL WHERE id = $1";
-                    with_pool!(&self.db, |pool| sqlx::query(sql)
-                        .bind(&timer.id)
-                        .bind(now_millis())
-                        .execute(pool)
-                        .await
-                        .map(|_| ()))?;
+                    self.db.execute(sql, args![&timer.id, now_millis()]).await?;
                     fired += 1;
                 }
                 Err(err) => {
                     tracing::warn!(kind = %timer.kind, id = %timer.id, error = %err, "timer failed; will retry");
-                    self.release(&timer.id, &err, timer.attempts + 1).await?;
+                    self.release(&timer.id, &err.to_string(), timer.attempts + 1).await?;
                 }
             }
         }
@@ -107,10 +91,7 @@ impl TimerWorker {
         let sql = "UPDATE timers SET lease_until = $2, attempts = attempts + 1 WHERE id = $1 AND fired_at IS NULL \
                    AND (lease_until IS NULL OR lease_until < $3)";
         let until = now + LEASE.as_millis() as i64;
-        let leased = with_pool!(&self.db, |pool| {
-            sqlx::query(sql).bind(id).bind(until).bind(now).execute(pool).await.map(|done| done.rows_affected())
-        })?;
-        Ok(leased == 1)
+        Ok(self.db.execute(sql, args![id, until, now]).await? == 1)
     }
 
     /// A failed firing is retried after a backoff that grows with its attempts (max 10 min).
@@ -118,9 +99,7 @@ impl TimerWorker {
         let backoff = 1000i64.saturating_mul(1 << attempts.clamp(0, 9)).min(600_000);
         let sql = "UPDATE timers SET lease_until = $2, last_error = $3 WHERE id = $1";
         let error: String = error.chars().take(1000).collect();
-        with_pool!(&self.db, |pool| {
-            sqlx::query(sql).bind(id).bind(now_millis() + backoff).bind(&error).execute(pool).await.map(|_| ())
-        })?;
+        self.db.execute(sql, args![id, now_millis() + backoff, error]).await?;
         Ok(())
     }
 
@@ -128,7 +107,7 @@ impl TimerWorker {
     pub async fn next_due(&self) -> Result<Option<i64>> {
         let sql = "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > due_at THEN lease_until \
                    ELSE due_at END) FROM timers WHERE fired_at IS NULL";
-        Ok(with_pool!(&self.db, |pool| sqlx::query_scalar::<_, Option<i64>>(sql).fetch_one(pool).await)?)
+        self.db.scalar(sql, args![]).await
     }
 
     /// Fires due timers now (the boot scan), then sleeps until the next one is due, a

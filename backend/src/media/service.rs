@@ -859,10 +859,12 @@ impl events::TimerHandler for UploadExpiryTimer {
         UPLOAD_EXPIRY_TIMER
     }
 
-    async fn fire(&self, payload: &str) -> std::result::Result<(), String> {
-        let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-        let id = payload["media_id"].as_str().ok_or("the timer names no media_id")?;
-        self.0.expire_upload(&MediaId::from(id)).await.map_err(|e| e.to_string())
+    async fn fire(&self, payload: &str) -> Result<()> {
+        let payload: serde_json::Value = serde_json::from_str(payload).context("decoding an upload timer's payload")?;
+        let id = payload["media_id"]
+            .as_str()
+            .ok_or_else(|| Error::internal("reading an upload timer", "its payload names no media_id"))?;
+        self.0.expire_upload(&MediaId::from(id)).await
     }
 }
 

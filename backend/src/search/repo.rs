@@ -3,7 +3,8 @@
 
 use types::LegacyRole;
 
-use crate::db::{with_pool, Db};
+use crate::args;
+use crate::db::Db;
 use crate::error::Result;
 
 /// A story as the index needs it.
@@ -65,22 +66,25 @@ const MEDIA_SELECT: &str = "SELECT m.id, m.legacy_id, l.name AS legacy_name, m.u
 /// A media item if it is ready to be found (processed, not refused).
 pub async fn find_media(db: &Db, id: &str) -> Result<Option<MediaDocRow>> {
     let sql = format!("{MEDIA_SELECT} WHERE m.id = $1 AND m.state = 'ready'");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, MediaDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    db.fetch_optional(&sql, args![id]).await
 }
 
 pub async fn media_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<MediaDocRow>> {
     let sql = format!("{MEDIA_SELECT} WHERE m.id > $1 AND m.state = 'ready' ORDER BY m.id LIMIT $2");
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, MediaDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
-    })?)
+    db.fetch_all(&sql, args![after_id, limit]).await
 }
 
 /// Ids of the media of a story (`story_id`) or of a whole legacy (`legacy_id`).
 pub async fn media_ids(db: &Db, legacy_id: Option<&str>, story_id: Option<&str>) -> Result<Vec<String>> {
-    let sql = "SELECT id FROM media WHERE ($1 IS NULL OR legacy_id = $1) AND ($2 IS NULL OR story_id = $2) ORDER BY id";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, String>(sql).bind(legacy_id).bind(story_id).fetch_all(pool).await
-    })?)
+    let mut args = args![];
+    let mut sql = "SELECT id FROM media WHERE TRUE".to_string();
+    if let Some(legacy_id) = legacy_id {
+        sql += &format!(" AND legacy_id = {}", args.placeholder(legacy_id));
+    }
+    if let Some(story_id) = story_id {
+        sql += &format!(" AND story_id = {}", args.placeholder(story_id));
+    }
+    db.scalars(&(sql + " ORDER BY id"), args).await
 }
 
 const STORY_SELECT: &str = "SELECT s.id, s.legacy_id, l.name AS legacy_name, s.author_id, \
@@ -93,72 +97,63 @@ const LEGACY_SELECT: &str = "SELECT l.id, l.name, l.born, l.died, l.summary, l.c
 
 pub async fn find_story(db: &Db, id: &str) -> Result<Option<StoryDocRow>> {
     let sql = format!("{STORY_SELECT} WHERE s.id = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, StoryDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    db.fetch_optional(&sql, args![id]).await
 }
 
 pub async fn story_tags(db: &Db, story_id: &str) -> Result<Vec<String>> {
     let sql = "SELECT tag FROM story_tags WHERE story_id = $1 ORDER BY tag";
-    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(story_id).fetch_all(pool).await)?)
+    db.scalars(sql, args![story_id]).await
 }
 
 /// Up to `limit` stories with ids after `after_id`, in id order (a keyset page).
 pub async fn stories_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<StoryDocRow>> {
     let sql = format!("{STORY_SELECT} WHERE s.id > $1 ORDER BY s.id LIMIT $2");
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, StoryDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
-    })?)
+    db.fetch_all(&sql, args![after_id, limit]).await
 }
 
 /// `(story_id, tag)` for stories with ids in `(after_id, last_id]`: the tags of one
 /// keyset page in one query.
 pub async fn tags_in_range(db: &Db, after_id: &str, last_id: &str) -> Result<Vec<(String, String)>> {
     let sql = "SELECT story_id, tag FROM story_tags WHERE story_id > $1 AND story_id <= $2 ORDER BY story_id, tag";
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, (String, String)>(sql).bind(after_id).bind(last_id).fetch_all(pool).await
-    })?)
+    db.fetch_all(sql, args![after_id, last_id]).await
 }
 
 pub async fn story_ids_of_legacy(db: &Db, legacy_id: &str) -> Result<Vec<String>> {
     let sql = "SELECT id FROM stories WHERE legacy_id = $1 ORDER BY id";
-    Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, String>(sql).bind(legacy_id).fetch_all(pool).await)?)
+    db.scalars(sql, args![legacy_id]).await
 }
 
 pub async fn find_legacy(db: &Db, id: &str) -> Result<Option<LegacyDocRow>> {
     let sql = format!("{LEGACY_SELECT} WHERE l.id = $1");
-    Ok(with_pool!(db, |pool| sqlx::query_as::<_, LegacyDocRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    db.fetch_optional(&sql, args![id]).await
 }
 
 pub async fn legacies_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<LegacyDocRow>> {
     let sql = format!("{LEGACY_SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT $2");
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as::<_, LegacyDocRow>(&sql).bind(after_id).bind(limit).fetch_all(pool).await
-    })?)
+    db.fetch_all(&sql, args![after_id, limit]).await
 }
 
 /// The legacies a user belongs to, with their role.
 pub async fn memberships(db: &Db, user_id: &str) -> Result<Vec<(String, LegacyRole)>> {
     let sql = "SELECT legacy_id, role FROM memberships WHERE user_id = $1";
-    let rows = with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(sql).bind(user_id).fetch_all(pool).await)?;
-    Ok(rows.into_iter().filter_map(|(legacy, role)| Some((legacy, LegacyRole::parse(&role)?))).collect())
+    db.fetch_all(sql, args![user_id]).await
 }
 
 /// The newest outbox message id (ids are UUIDv7, so they sort by time), or "".
 pub async fn latest_outbox_message(db: &Db) -> Result<String> {
     let sql = "SELECT MAX(message_id) FROM outbox";
-    let id = with_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(pool).await)?;
-    Ok(id.unwrap_or_default())
+    Ok(db.scalar::<Option<String>>(sql, args![]).await?.unwrap_or_default())
 }
 
 /// The newest event `consumer` has recorded as handled, or "".
 pub async fn latest_processed(db: &Db, consumer: &str) -> Result<String> {
     let sql = "SELECT MAX(message_id) FROM processed_events WHERE consumer = $1";
-    let id = with_pool!(db, |pool| sqlx::query_scalar::<_, Option<String>>(sql).bind(consumer).fetch_one(pool).await)?;
-    Ok(id.unwrap_or_default())
+    Ok(db.scalar::<Option<String>>(sql, args![consumer]).await?.unwrap_or_default())
 }
 
 /// `(stories, legacies)` in the database.
 pub async fn counts(db: &Db) -> Result<(u64, u64)> {
     let sql = "SELECT (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM legacies)";
-    let (stories, legacies) = with_pool!(db, |pool| sqlx::query_as::<_, (i64, i64)>(sql).fetch_one(pool).await)?;
+    let (stories, legacies): (i64, i64) = db.fetch_one(sql, args![]).await?;
     Ok((stories.max(0) as u64, legacies.max(0) as u64))
 }

@@ -71,7 +71,7 @@ impl fmt::Debug for Credential {
 }
 
 /// An open task at the provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ConnectorItem {
     pub external_id: String,
     pub title: String,

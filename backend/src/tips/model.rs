@@ -173,22 +173,12 @@ impl ConnectionRow {
     }
 }
 
-/// A task fetched from a connector, kept until the next sync.
+/// An open task of one of the user's live connections, as fetched at the last sync.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ItemRow {
-    pub user_id: String,
+pub struct OpenItem {
     pub connector: String,
-    pub external_id: String,
-    pub title: String,
-    pub body: String,
-    pub url: String,
-    pub due: String,
-    pub priority: i64,
-    /// What completing it refers to besides the id (a recurring task's due date), so the
-    /// completion of each occurrence gets its own idempotency key.
-    pub revision: String,
-    pub fetched_at: i64,
-    pub completed_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub task: crate::tips::connector::ConnectorItem,
 }
 
 /// A tip as issued: what was suggested, from which arm, by which policy, and its outcome.

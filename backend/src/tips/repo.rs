@@ -6,7 +6,7 @@ use crate::args;
 use crate::db::{Conn, Db, Tx};
 use crate::error::Result;
 use crate::tips::connector::ConnectorItem;
-use crate::tips::model::{ConnectionRow, Counts, ItemRow, TipRow};
+use crate::tips::model::{ConnectionRow, Counts, OpenItem, TipRow};
 use crate::tips::policy::ArmStats;
 
 const CONNECTION_COLUMNS: &str = "user_id, connector, status, sealed_credential, connected_at, last_sync_at, \
@@ -92,9 +92,9 @@ pub async fn replace_items_tx(
 }
 
 /// Tasks of the user's live connections not yet completed, most urgent first.
-pub async fn open_items(db: &Db, user_id: &UserId, limit: i64) -> Result<Vec<ItemRow>> {
-    let sql = "SELECT i.user_id, i.connector, i.external_id, i.title, i.body, i.url, i.due, i.priority, i.revision, \
-               i.fetched_at, i.completed_at FROM connector_items i JOIN connector_connections c \
+pub async fn open_items(db: &Db, user_id: &UserId, limit: i64) -> Result<Vec<OpenItem>> {
+    let sql = "SELECT i.connector, i.external_id, i.title, i.body, i.url, i.due, i.priority, i.revision \
+               FROM connector_items i JOIN connector_connections c \
                ON c.user_id = i.user_id AND c.connector = i.connector AND c.status = 'connected' \
                WHERE i.user_id = $1 AND i.completed_at IS NULL ORDER BY i.priority DESC, i.external_id LIMIT $2";
     db.fetch_all(sql, args![user_id, limit]).await

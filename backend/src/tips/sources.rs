@@ -12,7 +12,7 @@ use crate::identity::User;
 use crate::media::Media;
 use crate::stories::render::excerpt;
 use crate::stories::{permissions, Stories};
-use crate::tips::model::Candidate;
+use crate::tips::model::{Candidate, OpenItem};
 use crate::tips::{prompts, repo};
 
 /// Most of one kind a single request considers (the newest). Generous, because those
@@ -83,7 +83,7 @@ async fn connector_tasks(db: &Db, user: &User) -> Result<Vec<Candidate>> {
     let items = repo::open_items(db, &user.id, PER_SOURCE * 2).await?;
     Ok(items
         .into_iter()
-        .map(|item| {
+        .map(|OpenItem { connector, task: item }| {
             let body = match (item.body.is_empty(), item.due.is_empty()) {
                 (true, true) => String::new(),
                 (true, false) => format!("Due {}.", item.due),
@@ -91,15 +91,15 @@ async fn connector_tasks(db: &Db, user: &User) -> Result<Vec<Candidate>> {
                 (false, false) => format!("Due {}. {}", item.due, item.body),
             };
             Candidate {
-                key: format!("{}:{}", item.connector, item.external_id),
+                key: format!("{connector}:{}", item.external_id),
                 kind: TipKind::Todo,
-                source: item.connector.clone(),
-                group: item.connector.clone(),
+                source: connector.clone(),
+                group: connector.clone(),
                 title: item.title.clone(),
                 body,
                 deep_link: item.url.clone(),
                 meta: json!({
-                    "connector": item.connector, "external_id": item.external_id, "revision": item.revision,
+                    "connector": connector, "external_id": item.external_id, "revision": item.revision,
                     "due": item.due, "priority": item.priority,
                 }),
                 priority: item.priority,

@@ -4,6 +4,26 @@
 //!
 //! Self-contained (std and `infer` only) so that the fuzz target compiles it directly.
 
+/// Photos, recordings and videos browsers and phones produce; HEIC and camera RAW are
+/// refused until they can be converted (browsers cannot show them).
+pub const DEFAULT_MEDIA_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-m4a",
+    "audio/ogg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/flac",
+    "audio/webm",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+];
+
 /// The families an upload may belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -314,7 +334,7 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        crate::config::DEFAULT_MEDIA_TYPES.iter().map(|s| s.to_string()).collect()
+        DEFAULT_MEDIA_TYPES.iter().map(|s| s.to_string()).collect()
     }
 
     fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
