@@ -25,24 +25,12 @@ import sys
 from pathlib import Path
 
 import yaml
+from helm_values import merge
 
 try:
     import helm_python as helm
 except ImportError:  # pragma: no cover - explained to the person running it
     sys.exit("helm-render: the helm-python-sdk package is missing; run scripts/test-ops.sh, or pip install helm-python-sdk")
-
-
-def merge(base: dict, override: dict) -> dict:
-    """Helm's merge of values files: maps merge deeply, anything else replaces, null deletes."""
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def load_values(files: list[str], sets: list[str]) -> dict:

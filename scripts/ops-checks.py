@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from helm_values import merge
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,18 +180,6 @@ def compose_env() -> int:
 
 
 # ---- schema -----------------------------------------------------------------------
-
-
-def merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def chart_schema(chart: Path):

@@ -238,72 +238,63 @@ macro_rules! run_on {
 impl Conn<'_> {
     /// Runs a statement; returns how many rows it changed.
     pub async fn execute(self, sql: &str, args: Args) -> Result<u64> {
-        let done = run_on!(self, |e| bind_all!(sqlx::query(sql), args).execute(e).await.map(|d| d.rows_affected()))?;
-        Ok(done)
-    }
-
-    pub async fn fetch_one<T: Row>(self, sql: &str, args: Args) -> Result<T> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_as::<_, T>(sql), args).fetch_one(e).await)?)
-    }
-
-    pub async fn fetch_optional<T: Row>(self, sql: &str, args: Args) -> Result<Option<T>> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_as::<_, T>(sql), args).fetch_optional(e).await)?)
-    }
-
-    pub async fn fetch_all<T: Row>(self, sql: &str, args: Args) -> Result<Vec<T>> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_as::<_, T>(sql), args).fetch_all(e).await)?)
-    }
-
-    /// The first column of the one row the statement returns (`SELECT COUNT(*) …`).
-    pub async fn scalar<T: Scalar>(self, sql: &str, args: Args) -> Result<T> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_scalar::<_, T>(sql), args).fetch_one(e).await)?)
-    }
-
-    pub async fn scalar_optional<T: Scalar>(self, sql: &str, args: Args) -> Result<Option<T>> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_scalar::<_, T>(sql), args).fetch_optional(e).await)?)
-    }
-
-    /// The first column of every row.
-    pub async fn scalars<T: Scalar>(self, sql: &str, args: Args) -> Result<Vec<T>> {
-        Ok(run_on!(self, |e| bind_all!(sqlx::query_scalar::<_, T>(sql), args).fetch_all(e).await)?)
+        Ok(run_on!(self, |e| bind_all!(sqlx::query(sql), args).execute(e).await.map(|d| d.rows_affected()))?)
     }
 }
 
-/// The same statements straight on the pool (`db.execute(…)`) and inside a transaction
-/// (`tx.execute(…)`).
-macro_rules! statements_on {
-    ($ty:ty, [$($receiver:tt)+], $self_:tt) => {
-        impl $ty {
-            pub async fn execute($($receiver)+, sql: &str, args: Args) -> Result<u64> {
-                Conn::from($self_).execute(sql, args).await
-            }
+impl Db {
+    /// [`Conn::execute`] on the pool.
+    pub async fn execute(&self, sql: &str, args: Args) -> Result<u64> {
+        Conn::Pool(self).execute(sql, args).await
+    }
+}
 
-            pub async fn fetch_one<T: Row>($($receiver)+, sql: &str, args: Args) -> Result<T> {
-                Conn::from($self_).fetch_one(sql, args).await
-            }
+impl Tx {
+    /// [`Conn::execute`] in this transaction.
+    pub async fn execute(&mut self, sql: &str, args: Args) -> Result<u64> {
+        Conn::Tx(self).execute(sql, args).await
+    }
+}
 
-            pub async fn fetch_optional<T: Row>($($receiver)+, sql: &str, args: Args) -> Result<Option<T>> {
-                Conn::from($self_).fetch_optional(sql, args).await
-            }
+/// Each reading statement once: on [`Conn`], and the same on [`Db`] (the pool) and [`Tx`]
+/// (the transaction). `$query` is the sqlx constructor, `$run` its method that takes an
+/// executor.
+macro_rules! fetches {
+    ($($(#[$doc:meta])* $name:ident<T: $bound:ident> -> $ret:ty = $query:ident.$run:ident;)+) => {
+        impl Conn<'_> {
+            $($(#[$doc])*
+            pub async fn $name<T: $bound>(self, sql: &str, args: Args) -> Result<$ret> {
+                Ok(run_on!(self, |e| bind_all!(sqlx::$query::<_, T>(sql), args).$run(e).await)?)
+            })+
+        }
 
-            pub async fn fetch_all<T: Row>($($receiver)+, sql: &str, args: Args) -> Result<Vec<T>> {
-                Conn::from($self_).fetch_all(sql, args).await
-            }
+        impl Db {
+            $($(#[$doc])*
+            pub async fn $name<T: $bound>(&self, sql: &str, args: Args) -> Result<$ret> {
+                Conn::Pool(self).$name(sql, args).await
+            })+
+        }
 
-            pub async fn scalar<T: Scalar>($($receiver)+, sql: &str, args: Args) -> Result<T> {
-                Conn::from($self_).scalar(sql, args).await
-            }
-
-            pub async fn scalar_optional<T: Scalar>($($receiver)+, sql: &str, args: Args) -> Result<Option<T>> {
-                Conn::from($self_).scalar_optional(sql, args).await
-            }
-
-            pub async fn scalars<T: Scalar>($($receiver)+, sql: &str, args: Args) -> Result<Vec<T>> {
-                Conn::from($self_).scalars(sql, args).await
-            }
+        impl Tx {
+            $($(#[$doc])*
+            pub async fn $name<T: $bound>(&mut self, sql: &str, args: Args) -> Result<$ret> {
+                Conn::Tx(self).$name(sql, args).await
+            })+
         }
     };
 }
 
-statements_on!(Db, [&self], self);
-statements_on!(Tx, [&mut self], self);
+fetches! {
+    /// The one row the statement returns.
+    fetch_one<T: Row> -> T = query_as.fetch_one;
+    /// The row, if there is one.
+    fetch_optional<T: Row> -> Option<T> = query_as.fetch_optional;
+    /// Every row.
+    fetch_all<T: Row> -> Vec<T> = query_as.fetch_all;
+    /// The first column of the one row the statement returns (`SELECT COUNT(*) …`).
+    scalar<T: Scalar> -> T = query_scalar.fetch_one;
+    /// The first column of the row, if there is one.
+    scalar_optional<T: Scalar> -> Option<T> = query_scalar.fetch_optional;
+    /// The first column of every row.
+    scalars<T: Scalar> -> Vec<T> = query_scalar.fetch_all;
+}
