@@ -204,7 +204,7 @@ pub async fn load_deliveries(
 #[server(endpoint = "load_delivery")]
 pub async fn load_delivery(id: String) -> Result<types::CallDetail, ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.calls_for(&auth.user)?.detail(&id).await?)
+    Ok(backend.calls_for(&auth.user)?.detail(&types::CallId::from(id)).await?)
 }
 
 #[server(endpoint = "load_webhooks")]

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{CallId, WebhookId};
+
 use crate::events::EventType;
 
 string_enum!(
@@ -32,7 +34,7 @@ pub struct CallInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallView {
-    pub id: String,
+    pub id: CallId,
     pub source: String,
     pub method: String,
     pub url: String,
@@ -139,7 +141,7 @@ pub struct WebhookInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookView {
-    pub id: String,
+    pub id: WebhookId,
     pub url: String,
     pub event_types: Vec<String>,
     pub description: String,

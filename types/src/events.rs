@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{LegacyId, MediaId, StoryId, TipId, UserId};
+use crate::ids::{CallId, LegacyId, MediaId, StoryId, TipId, UserId};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
@@ -330,7 +330,7 @@ payload!(
     "call",
     CallSubmitted,
     CallSubmitted {
-        pub call_id: String,
+        pub call_id: CallId,
         pub method: String,
         pub url: String,
         pub target: String,
@@ -344,7 +344,7 @@ payload!(
     "call",
     CallAttempted,
     CallAttempted {
-        pub call_id: String,
+        pub call_id: CallId,
         pub attempt: i64,
         pub status_code: Option<i64>,
         pub latency_ms: i64,
@@ -354,12 +354,12 @@ payload!(
 payload!(
     "call",
     CallSucceeded,
-    CallSucceeded { pub call_id: String, pub attempts: i64, pub status_code: Option<i64> }
+    CallSucceeded { pub call_id: CallId, pub attempts: i64, pub status_code: Option<i64> }
 );
 payload!(
     "call",
     CallFailed,
-    CallFailed { pub call_id: String, pub attempts: i64, pub status_code: Option<i64>, pub error: Option<String> }
+    CallFailed { pub call_id: CallId, pub attempts: i64, pub status_code: Option<i64>, pub error: Option<String> }
 );
 
 payload!("connector", ConnectorConnected, ConnectorConnected { pub connector: String, pub user_id: UserId });

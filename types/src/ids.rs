@@ -119,4 +119,8 @@ id_newtype! {
     SessionId,
     /// A tip shown on the one-tip page.
     TipId,
+    /// An outbound HTTP call (a webhook delivery, a connector callback).
+    CallId,
+    /// A registered webhook.
+    WebhookId,
 }

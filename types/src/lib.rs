@@ -24,7 +24,9 @@ pub use calls::{
 };
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
-pub use ids::{FlagId, InvitationId, LegacyId, MediaId, RevisionId, SessionId, StoryId, TipId, UserId};
+pub use ids::{
+    CallId, FlagId, InvitationId, LegacyId, MediaId, RevisionId, SessionId, StoryId, TipId, UserId, WebhookId,
+};
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::TipId;
+use crate::ids::{CallId, TipId};
 
 string_enum!(
     /// What a tip asks of the reader: a task from a connected app, a story prompt, a
@@ -80,7 +80,7 @@ pub struct FeedbackInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TipCompletion {
-    pub call_id: String,
+    pub call_id: CallId,
     pub status: crate::CallStatus,
 }
 

@@ -24,7 +24,7 @@ pub fn header_is_secret(name: &str) -> bool {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CallRow {
-    pub id: String,
+    pub id: types::CallId,
     pub idempotency_key: String,
     pub request_hash: String,
     pub source: String,

@@ -1,5 +1,7 @@
 //! SQL of the calls read model.
 
+use types::CallId;
+
 use crate::args;
 use crate::calls::model::{AttemptRow, CallRow, Outcome};
 use crate::db::{Db, Tx};
@@ -21,7 +23,7 @@ pub async fn insert(tx: &mut Tx, row: &CallRow, created_by: Option<&str>) -> Res
     Ok(())
 }
 
-pub async fn by_id(db: &Db, id: &str) -> Result<Option<CallRow>> {
+pub async fn by_id(db: &Db, id: &CallId) -> Result<Option<CallRow>> {
     db.fetch_optional(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1"), args![id]).await
 }
 
@@ -32,14 +34,14 @@ pub async fn by_key(db: &Db, key: &str) -> Result<Option<CallRow>> {
 /// Takes the call for one attempt: it must be due and scheduled, or running under a
 /// lease that ran out (the worker attempting it died). Returns the attempt number, or
 /// `None` when someone else has it or it is finished.
-pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<Option<i64>> {
+pub async fn claim(db: &Db, id: &CallId, now: i64, lease_until: i64) -> Result<Option<i64>> {
     let sql = "UPDATE calls SET status = 'running', attempts = attempts + 1, lease_until = $3, updated_at = $2 \
                WHERE id = $1 AND ((status = 'scheduled' AND due_at <= $2) \
                OR (status = 'running' AND lease_until < $2)) RETURNING attempts";
     db.scalar_optional(sql, args![id, now, lease_until]).await
 }
 
-pub async fn record_attempt(tx: &mut Tx, call_id: &str, attempt: i64, outcome: &Outcome) -> Result<()> {
+pub async fn record_attempt(tx: &mut Tx, call_id: &CallId, attempt: i64, outcome: &Outcome) -> Result<()> {
     let sql = "INSERT INTO call_attempts (call_id, attempt, started_at, latency_ms, status_code, error, \
                response_snippet) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, attempt) DO NOTHING";
     let o = outcome;
@@ -51,7 +53,7 @@ pub async fn record_attempt(tx: &mut Tx, call_id: &str, attempt: i64, outcome: &
 /// it is scheduled again, `completed_at` set when it is finished.
 pub async fn finish_attempt(
     tx: &mut Tx,
-    call_id: &str,
+    call_id: &CallId,
     status: &str,
     outcome: &Outcome,
     due_at: Option<i64>,
@@ -65,7 +67,7 @@ pub async fn finish_attempt(
     Ok(())
 }
 
-pub async fn attempts(db: &Db, call_id: &str) -> Result<Vec<AttemptRow>> {
+pub async fn attempts(db: &Db, call_id: &CallId) -> Result<Vec<AttemptRow>> {
     let sql = "SELECT attempt, started_at, latency_ms, status_code, error, response_snippet FROM call_attempts \
                WHERE call_id = $1 ORDER BY attempt";
     db.fetch_all(sql, args![call_id]).await

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use blake2::{Blake2s256, Digest};
 use serde_json::json;
 use tracing::Instrument;
-use types::{CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, ErrorCode};
+use types::{CallDetail, CallId, CallInput, CallPage, CallStatus, CallSubmitted, ErrorCode};
 
 use crate::calls::guard;
 use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_BYTES};
@@ -222,7 +222,7 @@ impl Calls {
             Some(self.vault.seal(&serde_json::to_string(&call.secret_headers).unwrap_or_default()))
         };
         let row = CallRow {
-            id: new_id(),
+            id: CallId::new(new_id()),
             idempotency_key: call.key.clone(),
             request_hash: call.hash.clone(),
             source: source.to_string(),
@@ -268,21 +268,21 @@ impl Calls {
 
     /// Runs the next attempt of a call if it is due and nobody else is running it;
     /// otherwise does nothing, which is what makes a timer firing twice harmless.
-    pub async fn attempt(&self, call_id: &str) -> Result<()> {
+    pub async fn attempt(&self, call_id: &CallId) -> Result<()> {
         let now = now_millis();
         let lease = now + (self.policy.timeout + Duration::from_secs(30)).as_millis() as i64;
         let Some(attempt) = repo::claim(&self.db, call_id, now, lease).await? else {
             return Ok(());
         };
         let row = repo::by_id(&self.db, call_id).await?.ok_or(Error::NotFound { what: "call" })?;
-        let span = tracing::info_span!("calls.execute", call_id, attempt, target = %row.target);
+        let span = tracing::info_span!("calls.execute", call_id = %call_id, attempt, target = %row.target);
         let outcome = self.execute(&row).instrument(span).await;
         // A timer runs the attempt: it continues the chain of the call's latest event.
         let chain = outbox::latest_of(&self.db, "call", call_id).await?.map(|(m, c)| Cause::following(c, m));
         let mut tx = self.db.begin().await?;
         repo::record_attempt(&mut tx, call_id, attempt, &outcome).await?;
         let attempted = event::CallAttempted {
-            call_id: call_id.to_string(),
+            call_id: call_id.clone(),
             attempt,
             status_code: outcome.status_code,
             latency_ms: outcome.latency_ms,
@@ -294,11 +294,8 @@ impl Calls {
         let now = now_millis();
         if outcome.succeeded() {
             repo::finish_attempt(&mut tx, call_id, "succeeded", &outcome, None, now).await?;
-            let done = event::CallSucceeded {
-                call_id: call_id.to_string(),
-                attempts: attempt,
-                status_code: outcome.status_code,
-            };
+            let done =
+                event::CallSucceeded { call_id: call_id.clone(), attempts: attempt, status_code: outcome.status_code };
             append_caused(&mut tx, call_id, after_attempt, done).await?;
         } else if outcome.retryable && attempt < i64::from(self.policy.max_attempts) {
             let due = now + self.backoff(attempt).as_millis() as i64;
@@ -308,7 +305,7 @@ impl Calls {
         } else {
             repo::finish_attempt(&mut tx, call_id, "failed", &outcome, None, now).await?;
             let failed = event::CallFailed {
-                call_id: call_id.to_string(),
+                call_id: call_id.clone(),
                 attempts: attempt,
                 status_code: outcome.status_code,
                 error: outcome.error.clone(),
@@ -324,7 +321,7 @@ impl Calls {
             "failed"
         };
         metrics::counter!("heirloom_call_attempts_total", "result" => result).increment(1);
-        tracing::info!(call_id, attempt, status_code = ?outcome.status_code, latency_ms = outcome.latency_ms,
+        tracing::info!(call_id = %call_id, attempt, status_code = ?outcome.status_code, latency_ms = outcome.latency_ms,
             succeeded = outcome.succeeded(), "call attempted");
         Ok(())
     }
@@ -366,7 +363,7 @@ impl Calls {
 
     fn request(&self, row: &CallRow) -> std::result::Result<reqwest::RequestBuilder, String> {
         let method = reqwest::Method::from_bytes(row.method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut request = self.client.request(method, &row.url).header("idempotency-key", &row.id);
+        let mut request = self.client.request(method, &row.url).header("idempotency-key", row.id.as_str());
         let shown: BTreeMap<String, String> = serde_json::from_str(&row.headers).unwrap_or_default();
         for (name, value) in shown.iter().filter(|(_, v)| v.as_str() != REDACTED) {
             request = request.header(name, value);
@@ -384,7 +381,7 @@ impl Calls {
         Ok(request)
     }
 
-    pub async fn detail(&self, id: &str) -> Result<CallDetail> {
+    pub async fn detail(&self, id: &CallId) -> Result<CallDetail> {
         let row = repo::by_id(&self.db, id).await?.ok_or(Error::NotFound { what: "call" })?;
         let attempts = repo::attempts(&self.db, id).await?.into_iter().map(Into::into).collect();
         let chain = match &row.correlation_id {
@@ -516,6 +513,6 @@ impl TimerHandler for CallTimer {
         let call_id = payload["call_id"]
             .as_str()
             .ok_or_else(|| Error::internal("reading a call timer", "its payload names no call_id"))?;
-        self.0.attempt(call_id).await
+        self.0.attempt(&CallId::from(call_id)).await
     }
 }

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use types::events::{Envelope, EventType};
-use types::{CallInput, WebhookCreated, WebhookInput, WebhookView};
+use types::{CallInput, WebhookCreated, WebhookId, WebhookInput, WebhookView};
 
 use crate::args;
 use crate::calls::Calls;
@@ -25,7 +25,7 @@ const MAX_EVENT_TYPES: usize = 50;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct WebhookRow {
-    id: String,
+    id: WebhookId,
     url: String,
     event_types: String,
     sealed_secret: String,
@@ -99,7 +99,7 @@ impl Webhooks {
         rand::thread_rng().fill_bytes(&mut secret_bytes);
         let secret = format!("whsec_{}", secret_bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
         let row = WebhookRow {
-            id: new_id(),
+            id: WebhookId::new(new_id()),
             url: input.url.trim().to_string(),
             event_types: types.join(","),
             sealed_secret: self.vault.seal(&secret),
@@ -125,7 +125,7 @@ impl Webhooks {
         self.db.fetch_all(&sql, args![]).await
     }
 
-    pub async fn delete(&self, id: &str) -> Result<()> {
+    pub async fn delete(&self, id: &WebhookId) -> Result<()> {
         let sql = "DELETE FROM webhooks WHERE id = $1";
         if self.db.execute(sql, args![id]).await? == 0 {
             return Err(Error::NotFound { what: "webhook" });

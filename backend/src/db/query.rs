@@ -128,6 +128,8 @@ arg_from_id!(
     types::MediaId,
     types::SessionId,
     types::TipId,
+    types::CallId,
+    types::WebhookId,
 );
 
 /// Enums stored as text bind as their text.

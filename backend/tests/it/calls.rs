@@ -17,7 +17,7 @@ use backend::events::{outbox, TimerWorker};
 use backend::time::now_millis;
 use backend::vault::Vault;
 use types::events::EventType;
-use types::{CallInput, CallStatus};
+use types::{CallId, CallInput, CallStatus};
 
 /// Requests the target received, by path, with the headers of the last one.
 #[derive(Clone, Default)]
@@ -107,7 +107,7 @@ async fn run_until(timers: &Arc<TimerWorker>, mut done: impl AsyncFnMut() -> boo
     task.await.unwrap();
 }
 
-async fn status(calls: &Calls, id: &str) -> CallStatus {
+async fn status(calls: &Calls, id: &CallId) -> CallStatus {
     calls.detail(id).await.unwrap().call.status
 }
 
@@ -257,7 +257,7 @@ db_test!(the_delivery_log_filters_by_status_target_and_date_with_keyset_pages, |
     .await;
 
     let by_status = |status: &str| CallFilter { status: Some(status.into()), ..Default::default() };
-    let failed: Vec<String> = calls.list(&by_status("failed")).await.unwrap().items.into_iter().map(|c| c.id).collect();
+    let failed: Vec<CallId> = calls.list(&by_status("failed")).await.unwrap().items.into_iter().map(|c| c.id).collect();
     assert!(failed.contains(&failing) && !failed.contains(&ids[0]));
     let target = base.trim_start_matches("http://").to_string();
     let here = calls.list(&CallFilter { target: Some(target.clone()), ..Default::default() }).await.unwrap();

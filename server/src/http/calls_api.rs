@@ -100,7 +100,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<types::CallId>,
 ) -> ApiResult<axum::Json<CallDetail>> {
     Ok(axum::Json(state.backend.calls_for(&auth.user)?.detail(&id).await?))
 }
@@ -145,7 +145,7 @@ pub async fn delete_webhook(
     State(state): State<AppState>,
     mode: Mode,
     RequireUser(auth): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<types::WebhookId>,
 ) -> Response {
     let deleted = match state.backend.webhooks_for(&auth.user) {
         Ok(webhooks) => webhooks.delete(&id).await,
