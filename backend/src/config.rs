@@ -157,102 +157,57 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// The defaults layer, written as a serializable mirror of [`Config`] so that the
-/// secret-holding fields need no `Serialize`.
-#[derive(Serialize)]
-struct Defaults {
-    data_dir: PathBuf,
-    public_url: &'static str,
-    log_format: LogFormat,
-    log_level: &'static str,
-    request_timeout_secs: u64,
-    db_max_connections: u32,
-    sqlite_synchronous: crate::db::Synchronous,
-    signup: SignupPolicy,
-    session_idle_minutes: u64,
-    session_absolute_days: u64,
-    login_attempts_per_account: u32,
-    login_attempts_per_ip: u32,
-    oidc_providers: Vec<()>,
-    trust_proxy_headers: bool,
-    trusted_proxies: Vec<&'static str>,
-    writes_per_minute_per_ip: u32,
-    searches_per_minute_per_ip: u32,
-    nats_stream: &'static str,
-    calls_allow_private_networks: bool,
-    calls_timeout_secs: u64,
-    calls_max_body_bytes: u64,
-    calls_max_attempts: u32,
-    vault_previous_keys: Vec<()>,
-    tips_policy: &'static str,
-    tips_sync_interval_secs: u64,
-    connector_fetches_per_minute: u32,
-    todoist_auth_url: &'static str,
-    todoist_api_url: &'static str,
-    s3_region: &'static str,
-    s3_force_path_style: bool,
-    media_max_bytes: u64,
-    media_allowed_types: Vec<&'static str>,
-    media_user_quota_bytes: u64,
-    media_part_size_bytes: u64,
-    media_url_ttl_secs: u64,
-    media_upload_expiry_hours: u64,
-    media_strip_gps: bool,
-    disk_reserve_mib: u64,
-    ffmpeg: &'static str,
-}
-
 const MIB: u64 = 1024 * 1024;
 /// The media types accepted unless `media_allowed_types` says otherwise.
 pub use crate::media::pipeline::sniff::DEFAULT_MEDIA_TYPES;
 
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            data_dir: PathBuf::from("./data"),
-            public_url: "http://127.0.0.1:3000",
-            log_format: LogFormat::Json,
-            log_level: "info",
-            request_timeout_secs: 30,
-            db_max_connections: 10,
-            sqlite_synchronous: crate::db::Synchronous::Full,
-            signup: SignupPolicy::Open,
-            session_idle_minutes: 7 * 24 * 60,
-            session_absolute_days: 30,
-            login_attempts_per_account: 5,
-            login_attempts_per_ip: 30,
-            oidc_providers: Vec::new(),
-            trust_proxy_headers: false,
-            // A second proxy on the same machine (nginx in front of Caddy) appends loopback.
-            trusted_proxies: vec!["127.0.0.1/32", "::1/128"],
-            writes_per_minute_per_ip: 600,
-            // Far more than a person typing into the search box asks for (one request per
-            // pause), far less than what would keep the index busy for everyone else.
-            searches_per_minute_per_ip: 300,
-            nats_stream: "HEIRLOOM_EVENTS",
-            calls_allow_private_networks: false,
-            calls_timeout_secs: 10,
-            calls_max_body_bytes: 256 * 1024,
-            calls_max_attempts: 5,
-            vault_previous_keys: Vec::new(),
-            tips_policy: "thompson",
-            tips_sync_interval_secs: 300,
-            connector_fetches_per_minute: 10,
-            todoist_auth_url: "https://todoist.com",
-            todoist_api_url: "https://api.todoist.com/rest/v2",
-            s3_region: "us-east-1",
-            s3_force_path_style: false,
-            media_max_bytes: 4 * 1024 * MIB,
-            media_allowed_types: DEFAULT_MEDIA_TYPES.to_vec(),
-            media_user_quota_bytes: 50 * 1024 * MIB,
-            media_part_size_bytes: 8 * MIB,
-            media_url_ttl_secs: 3600,
-            media_upload_expiry_hours: 24,
-            media_strip_gps: true,
-            disk_reserve_mib: 256,
-            ffmpeg: "ffmpeg",
-        }
-    }
+/// The built-in defaults, the first layer of every configuration: one value per key that
+/// has one (keys without a default, such as the secrets, are left out).
+fn defaults() -> serde_json::Value {
+    serde_json::json!({
+        "data_dir": "./data",
+        "public_url": "http://127.0.0.1:3000",
+        "log_format": LogFormat::Json,
+        "log_level": "info",
+        "request_timeout_secs": 30,
+        "db_max_connections": 10,
+        "sqlite_synchronous": crate::db::Synchronous::Full,
+        "signup": SignupPolicy::Open,
+        "session_idle_minutes": 7 * 24 * 60,
+        "session_absolute_days": 30,
+        "login_attempts_per_account": 5,
+        "login_attempts_per_ip": 30,
+        "oidc_providers": [],
+        "trust_proxy_headers": false,
+        // A second proxy on the same machine (nginx in front of Caddy) appends loopback.
+        "trusted_proxies": ["127.0.0.1/32", "::1/128"],
+        "writes_per_minute_per_ip": 600,
+        // Far more than a person typing into the search box asks for (one request per
+        // pause), far less than what would keep the index busy for everyone else.
+        "searches_per_minute_per_ip": 300,
+        "nats_stream": "HEIRLOOM_EVENTS",
+        "calls_allow_private_networks": false,
+        "calls_timeout_secs": 10,
+        "calls_max_body_bytes": 256 * 1024,
+        "calls_max_attempts": 5,
+        "vault_previous_keys": [],
+        "tips_policy": "thompson",
+        "tips_sync_interval_secs": 300,
+        "connector_fetches_per_minute": 10,
+        "todoist_auth_url": "https://todoist.com",
+        "todoist_api_url": "https://api.todoist.com/rest/v2",
+        "s3_region": "us-east-1",
+        "s3_force_path_style": false,
+        "media_max_bytes": 4 * 1024 * MIB,
+        "media_allowed_types": DEFAULT_MEDIA_TYPES.to_vec(),
+        "media_user_quota_bytes": 50 * 1024 * MIB,
+        "media_part_size_bytes": 8 * MIB,
+        "media_url_ttl_secs": 3600,
+        "media_upload_expiry_hours": 24,
+        "media_strip_gps": true,
+        "disk_reserve_mib": 256,
+        "ffmpeg": "ffmpeg",
+    })
 }
 
 impl fmt::Debug for OidcProviderConfig {
@@ -269,7 +224,7 @@ impl fmt::Debug for OidcProviderConfig {
 
 /// The built-in defaults, the first layer of every configuration.
 pub fn defaults_figment() -> Figment {
-    Figment::from(Serialized::defaults(Defaults::default()))
+    Figment::from(Serialized::defaults(defaults()))
 }
 
 /// Where the configuration file comes from.

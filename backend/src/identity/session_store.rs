@@ -16,6 +16,16 @@ pub enum DbSessionStore {
     Postgres(PostgresStore),
 }
 
+/// Runs `$body` with `$store` bound to whichever engine's store this is.
+macro_rules! on_store {
+    ($value:expr, |$store:ident| $body:expr) => {
+        match $value {
+            DbSessionStore::Sqlite($store) => $body,
+            DbSessionStore::Postgres($store) => $body,
+        }
+    };
+}
+
 impl DbSessionStore {
     pub fn new(db: &Db) -> DbSessionStore {
         match db {
@@ -26,51 +36,32 @@ impl DbSessionStore {
 
     /// Creates the store's table (the store owns its schema; it is idempotent).
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.migrate().await,
-            DbSessionStore::Postgres(store) => store.migrate().await,
-        }
-        .map_err(Error::Database)
+        on_store!(self, |store| store.migrate().await).map_err(Error::Database)
     }
 }
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.create(record).await,
-            DbSessionStore::Postgres(store) => store.create(record).await,
-        }
+        on_store!(self, |store| store.create(record).await)
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.save(record).await,
-            DbSessionStore::Postgres(store) => store.save(record).await,
-        }
+        on_store!(self, |store| store.save(record).await)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.load(id).await,
-            DbSessionStore::Postgres(store) => store.load(id).await,
-        }
+        on_store!(self, |store| store.load(id).await)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.delete(id).await,
-            DbSessionStore::Postgres(store) => store.delete(id).await,
-        }
+        on_store!(self, |store| store.delete(id).await)
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            DbSessionStore::Sqlite(store) => store.delete_expired().await,
-            DbSessionStore::Postgres(store) => store.delete_expired().await,
-        }
+        on_store!(self, |store| store.delete_expired().await)
     }
 }

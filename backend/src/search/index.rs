@@ -471,9 +471,7 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
         after = last.id.clone();
         legacies += rows.len() as u64;
         let docs = rows.iter().map(|row| legacy_doc(fields, row)).collect();
-        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
-        let target = generation.clone();
-        blocking(move || target.add(docs)).await?;
+        add_page(generation, disk, docs).await?;
     }
     after.clear();
     loop {
@@ -487,9 +485,7 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
         stories += rows.len() as u64;
         let docs =
             rows.iter().map(|row| story_doc(fields, row, tags.get(&row.id).map_or(&[][..], Vec::as_slice))).collect();
-        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
-        let target = generation.clone();
-        blocking(move || target.add(docs)).await?;
+        add_page(generation, disk, docs).await?;
     }
     after.clear();
     loop {
@@ -497,14 +493,20 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         let docs = rows.iter().map(|row| media_doc(fields, row)).collect();
-        disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
-        let target = generation.clone();
-        blocking(move || target.add(docs)).await?;
+        add_page(generation, disk, docs).await?;
     }
     let target = generation.clone();
     let mark = mark.to_string();
     blocking(move || target.commit(Vec::new(), &mark)).await?;
     Ok((stories, legacies))
+}
+
+/// Adds one page of documents to the generation being built, first making sure the
+/// database keeps its room on the disk.
+async fn add_page(generation: &Arc<Generation>, disk: &Disk, docs: Vec<TantivyDocument>) -> Result<()> {
+    disk.make_room("search index rebuild", ROOM_PER_WRITE)?;
+    let target = generation.clone();
+    blocking(move || target.add(docs)).await
 }
 
 /// Reads the current rows behind `targets` and turns them into changes.

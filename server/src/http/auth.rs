@@ -15,6 +15,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use types::routes;
 
+use super::extract::OAuthCallback;
 use super::form::{answer, failed, Done, Input, Mode};
 use super::session::{self, urlencode, Client, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
@@ -195,22 +196,12 @@ pub async fn oidc_start(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    state: String,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 pub async fn oidc_callback(
     State(state): State<AppState>,
     session: Session,
     Client(client): Client,
     Path(provider): Path<String>,
-    Query(query): Query<CallbackQuery>,
+    Query(query): Query<OAuthCallback>,
 ) -> Response {
     let back = routes::SIGN_IN.path;
     // Taken out first, whatever happens next: the attempt is used once, or the provider ended it.

@@ -70,3 +70,18 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         Ok(IdempotencyKey(key))
     }
 }
+
+/// What an OAuth 2 / OpenID Connect provider sends back to a redirect URI (RFC 6749
+/// 4.1.2): a code and the state, or an error when the person declined or it failed.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OAuthCallback {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub state: String,
+    /// Set by the provider when the person declined or the authorization failed.
+    pub error: Option<String>,
+    /// The provider's explanation of `error`, when it gives one.
+    pub error_description: Option<String>,
+}

@@ -8,13 +8,12 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use types::routes::{self, api, browser};
 use types::TipId;
 use types::{ApiError, ConnectorView, FeedbackInput, FeedbackResult, Flash, RecommendInput, SyncStatus, Tip};
-use utoipa::{IntoParams, OpenApi};
+use utoipa::OpenApi;
 
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, OAuthCallback, Path, Query};
 use super::form::{answer, Done, FlashForNextPage, Mode};
 use super::session::{accepts_html, sign_in_then, urlencode, MaybeUser, RequireUser};
 use super::{ApiFailure, AppState};
@@ -139,19 +138,8 @@ pub async fn connect(
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CallbackQuery {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    state: String,
-    /// Set by the provider when the user declined.
-    error: Option<String>,
-}
-
 #[utoipa::path(get, path = browser::CONNECTOR_CALLBACK, tag = "connectors",
-    params(("name" = String, Path), CallbackQuery),
+    params(("name" = String, Path), OAuthCallback),
     responses((status = 302, description = "To /connect?connected={name}, or /connect?error=… with a message"),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn callback(
@@ -159,7 +147,7 @@ pub async fn callback(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Query(query): Query<CallbackQuery>,
+    Query(query): Query<OAuthCallback>,
 ) -> Response {
     let Some(auth) = user else { return sign_in_first(&headers, CONNECT_PAGE) };
     let tips = &state.backend.tips;
