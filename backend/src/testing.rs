@@ -222,3 +222,28 @@ impl Drop for SmallDisk {
         let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
     }
 }
+
+/// A PNG whose header claims `width` × `height` pixels, with (almost) no image data:
+/// a decompression bomb's shape, for the tests that it is refused before decoding.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for byte in data {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let header = [&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
+    let empty_zlib = b"\x78\x01\x01\x00\x00\xff\xff\x00\x00\x00\x01".to_vec();
+    for (kind, body) in [(&b"IHDR"[..], header), (b"IDAT", empty_zlib), (b"IEND", vec![])] {
+        let chunk = [kind, &body].concat();
+        png.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        png.extend_from_slice(&chunk);
+        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    }
+    png
+}

@@ -45,7 +45,43 @@ pub struct Variant {
 /// without it, once processing made one).
 pub const ORIGINAL: &str = "original";
 
+/// The file a new upload is for, as the uploader described it.
+pub struct NewFile {
+    pub file_name: String,
+    pub declared_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
 impl MediaRow {
+    /// A new item whose upload is starting: nothing processed yet, no caption.
+    pub fn uploading(id: MediaId, legacy_id: LegacyId, uploader_id: UserId, file: NewFile, now: i64) -> MediaRow {
+        MediaRow {
+            id,
+            legacy_id,
+            story_id: None,
+            uploader_id,
+            file_name: file.file_name,
+            declared_type: file.declared_type,
+            size_bytes: file.size_bytes,
+            sha256: file.sha256,
+            upload_id: String::new(),
+            part_size: 1,
+            state: MediaState::Uploading,
+            kind: None,
+            detected_type: None,
+            scan: ScanStatus::Pending,
+            caption: String::new(),
+            meta: "{}".into(),
+            variants: "[]".into(),
+            failure: None,
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
     pub fn meta(&self) -> MediaMeta {
         serde_json::from_str(&self.meta).unwrap_or_default()
     }

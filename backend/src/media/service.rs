@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use types::events::{EventType, MediaCaptioned, MediaDeleted, MediaRetryRequested, MediaUploaded, StoredFiles};
 use types::{
-    ErrorCode, FieldError, LegacyId, LegacyRole, MediaId, MediaState, MediaView, PartTarget, ScanStatus, StoryId,
-    UploadRequest, UploadTicket, UserId, VariantView,
+    ErrorCode, FieldError, LegacyId, LegacyRole, MediaId, MediaState, MediaView, PartTarget, StoryId, UploadRequest,
+    UploadTicket, UserId, VariantView,
 };
 
 use crate::config::Config;
@@ -194,16 +194,9 @@ impl Media {
         if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             problems.add("sha256", "must be the file's SHA-256 as 64 hexadecimal characters");
         }
-        let legacy_id = LegacyId::new(request.legacy_id.trim());
-        let role = if legacy_id.is_empty() {
-            problems.add("legacy_id", "is required");
-            None
-        } else {
-            stories_repo::role(&self.db, &legacy_id, &user.id).await?
-        };
-        if !legacy_id.is_empty() && !permissions::can_create_story(role) {
-            problems.add("legacy_id", "is not a legacy you can add media to");
-        }
+        let stories = crate::stories::Stories::new(self.db.clone());
+        let (legacy_id, role) =
+            stories.legacy_to_add_to(&mut problems, user, &request.legacy_id, "a legacy you can add media to").await?;
         let story_id = request.story_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(StoryId::from);
         if let (Some(story_id), true) = (&story_id, permissions::can_create_story(role)) {
             let may_attach = match stories_repo::find_story(&self.db, story_id).await? {
@@ -232,29 +225,12 @@ impl Media {
         let key = model::original_key(&id);
         let upload = self.storage.begin_upload(&key, &content_type).await?;
         let now = now_millis();
+        let file = model::NewFile { file_name, declared_type: content_type, size_bytes: size, sha256 };
         let row = MediaRow {
-            id: id.clone(),
-            legacy_id,
             story_id,
-            uploader_id: user.id.clone(),
-            file_name,
-            declared_type: content_type,
-            size_bytes: size,
-            sha256,
             upload_id: upload.clone(),
             part_size: i64::try_from(self.limits.part_size_bytes).unwrap_or(i64::MAX),
-            state: MediaState::Uploading,
-            kind: None,
-            detected_type: None,
-            scan: ScanStatus::Pending,
-            caption: String::new(),
-            meta: "{}".into(),
-            variants: "[]".into(),
-            failure: None,
-            attempts: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..MediaRow::uploading(id.clone(), legacy_id, user.id.clone(), file, now)
         };
         let reserved = async {
             let mut tx = self.db.begin().await?;
@@ -871,6 +847,7 @@ impl events::TimerHandler for UploadExpiryTimer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use types::ScanStatus;
 
     #[test]
     fn sizes_read_like_people_write_them() {
@@ -902,29 +879,17 @@ mod tests {
     }
 
     fn item(story_id: Option<&str>) -> MediaRow {
-        MediaRow {
-            id: "m".into(),
-            legacy_id: "L".into(),
-            story_id: story_id.map(StoryId::from),
-            uploader_id: "uploader".into(),
+        let file = model::NewFile {
             file_name: "a.png".into(),
             declared_type: "image/png".into(),
             size_bytes: 1,
             sha256: String::new(),
-            upload_id: String::new(),
-            part_size: 1,
+        };
+        MediaRow {
+            story_id: story_id.map(StoryId::from),
             state: MediaState::Ready,
-            kind: None,
-            detected_type: None,
             scan: ScanStatus::Clean,
-            caption: String::new(),
-            meta: "{}".into(),
-            variants: "[]".into(),
-            failure: None,
-            attempts: 0,
-            created_at: 0,
-            updated_at: 0,
-            version: 1,
+            ..MediaRow::uploading("m".into(), "L".into(), "uploader".into(), file, 0)
         }
     }
 

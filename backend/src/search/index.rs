@@ -570,21 +570,37 @@ fn key(kind: Kind, id: &str) -> String {
     format!("{}:{id}", kind.as_str())
 }
 
+/// The start of a document for something a person wrote or uploaded: its key, kind and
+/// id, its legacy and author (`(id, name)`, with their facets) and who may read it.
+fn written_doc(
+    f: Fields,
+    kind: Kind,
+    id: &str,
+    (legacy_id, legacy_name): (&str, &str),
+    (author_id, author_name): (&str, &str),
+    grants: Vec<String>,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(f.key, key(kind, id));
+    doc.add_text(f.kind, kind.as_str());
+    doc.add_text(f.id, id);
+    doc.add_text(f.legacy_id, legacy_id);
+    doc.add_text(f.author_id, author_id);
+    doc.add_text(f.legacy_facet, format!("{legacy_id}{FACET_SEPARATOR}{legacy_name}"));
+    doc.add_text(f.author_facet, format!("{author_id}{FACET_SEPARATOR}{author_name}"));
+    for grant in grants {
+        doc.add_text(f.access, grant);
+    }
+    doc
+}
+
 fn story_doc(f: Fields, row: &StoryDocRow, tags: &[String]) -> TantivyDocument {
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Private);
     let status = StoryStatus::parse(&row.status).unwrap_or(StoryStatus::Draft);
     let body = render::markdown_to_text(&row.body);
-    let mut doc = TantivyDocument::new();
-    doc.add_text(f.key, key(Kind::Story, &row.id));
-    doc.add_text(f.kind, Kind::Story.as_str());
-    doc.add_text(f.id, &row.id);
-    doc.add_text(f.legacy_id, &row.legacy_id);
-    doc.add_text(f.author_id, &row.author_id);
-    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
-    doc.add_text(f.author_facet, format!("{}{FACET_SEPARATOR}{}", row.author_id, row.author_name));
-    for grant in access::story_grants(&row.author_id, &row.legacy_id, visibility, status) {
-        doc.add_text(f.access, grant);
-    }
+    let grants = access::story_grants(&row.author_id, &row.legacy_id, visibility, status);
+    let legacy = (row.legacy_id.as_str(), row.legacy_name.as_str());
+    let mut doc = written_doc(f, Kind::Story, &row.id, legacy, (&row.author_id, &row.author_name), grants);
     doc.add_text(f.visibility, visibility.as_str());
     doc.add_text(f.status, status.as_str());
     doc.add_text(f.title, &row.title);
@@ -649,17 +665,9 @@ fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
         Some(line) => line.to_string(),
         None => row.file_name.clone(),
     };
-    let mut doc = TantivyDocument::new();
-    doc.add_text(f.key, key(Kind::Media, &row.id));
-    doc.add_text(f.kind, Kind::Media.as_str());
-    doc.add_text(f.id, &row.id);
-    doc.add_text(f.legacy_id, &row.legacy_id);
-    doc.add_text(f.author_id, &row.uploader_id);
-    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
-    doc.add_text(f.author_facet, format!("{}{FACET_SEPARATOR}{}", row.uploader_id, row.uploader_name));
-    for grant in access::media_grants(&row.uploader_id, &row.legacy_id, story) {
-        doc.add_text(f.access, grant);
-    }
+    let grants = access::media_grants(&row.uploader_id, &row.legacy_id, story);
+    let legacy = (row.legacy_id.as_str(), row.legacy_name.as_str());
+    let mut doc = written_doc(f, Kind::Media, &row.id, legacy, (&row.uploader_id, &row.uploader_name), grants);
     doc.add_text(f.title, &title);
     doc.add_text(f.title_plain, &title);
     doc.add_text(f.body, &row.caption);

@@ -4,7 +4,7 @@
 use types::LegacyRole;
 
 use crate::args;
-use crate::db::Db;
+use crate::db::{Db, Row};
 use crate::error::Result;
 
 /// A story as the index needs it.
@@ -70,8 +70,13 @@ pub async fn find_media(db: &Db, id: &str) -> Result<Option<MediaDocRow>> {
 }
 
 pub async fn media_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<MediaDocRow>> {
-    let sql = format!("{MEDIA_SELECT} WHERE m.id > $1 AND m.state = 'ready' ORDER BY m.id LIMIT $2");
-    db.fetch_all(&sql, args![after_id, limit]).await
+    page_after(db, &format!("{MEDIA_SELECT} WHERE m.state = 'ready' AND"), "m.id", after_id, limit).await
+}
+
+/// A keyset page of a rebuild: up to `limit` rows of `select` (which ends in `WHERE` or
+/// `AND`) whose `id` sorts after `after_id`, in id order.
+async fn page_after<T: Row>(db: &Db, select: &str, id: &str, after_id: &str, limit: i64) -> Result<Vec<T>> {
+    db.fetch_all(&format!("{select} {id} > $1 ORDER BY {id} LIMIT $2"), args![after_id, limit]).await
 }
 
 /// Ids of the media of a story (`story_id`) or of a whole legacy (`legacy_id`).
@@ -107,8 +112,7 @@ pub async fn story_tags(db: &Db, story_id: &str) -> Result<Vec<String>> {
 
 /// Up to `limit` stories with ids after `after_id`, in id order (a keyset page).
 pub async fn stories_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<StoryDocRow>> {
-    let sql = format!("{STORY_SELECT} WHERE s.id > $1 ORDER BY s.id LIMIT $2");
-    db.fetch_all(&sql, args![after_id, limit]).await
+    page_after(db, &format!("{STORY_SELECT} WHERE"), "s.id", after_id, limit).await
 }
 
 /// `(story_id, tag)` for stories with ids in `(after_id, last_id]`: the tags of one
@@ -129,8 +133,7 @@ pub async fn find_legacy(db: &Db, id: &str) -> Result<Option<LegacyDocRow>> {
 }
 
 pub async fn legacies_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<LegacyDocRow>> {
-    let sql = format!("{LEGACY_SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT $2");
-    db.fetch_all(&sql, args![after_id, limit]).await
+    page_after(db, &format!("{LEGACY_SELECT} WHERE"), "l.id", after_id, limit).await
 }
 
 /// The legacies a user belongs to, with their role.

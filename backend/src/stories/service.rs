@@ -106,6 +106,29 @@ impl Stories {
         Ok(legacy_view(row, Some(LegacyRole::Owner)))
     }
 
+    /// The legacy a new story or upload names, checked: given, and one the user may add
+    /// to; otherwise a problem on `legacy_id`, in the same words whether the legacy does
+    /// not exist or is not theirs ("is not {what}"). Returns the trimmed id and the
+    /// user's role there.
+    pub async fn legacy_to_add_to(
+        &self,
+        problems: &mut Problems,
+        user: &User,
+        legacy_id: &LegacyId,
+        what: &str,
+    ) -> Result<(LegacyId, Option<LegacyRole>)> {
+        let legacy_id = LegacyId::new(legacy_id.trim());
+        if legacy_id.is_empty() {
+            problems.add("legacy_id", "is required");
+            return Ok((legacy_id, None));
+        }
+        let role = repo::role(&self.db, &legacy_id, &user.id).await?;
+        if !permissions::can_create_story(role) {
+            problems.add("legacy_id", format!("is not {what}"));
+        }
+        Ok((legacy_id, role))
+    }
+
     /// Looks up the idempotency key; `Some(id)` means this create already happened.
     async fn replayed(
         &self,
@@ -264,17 +287,8 @@ impl Stories {
         let tags = model::tags(&mut problems, &input.tags);
         let visibility = parse_visibility(&mut problems, input.visibility.as_deref());
         let status = parse_status(&mut problems, input.status.as_deref());
-        let legacy_id = LegacyId::new(input.legacy_id.trim());
-        let role = if legacy_id.is_empty() {
-            problems.add("legacy_id", "is required");
-            None
-        } else {
-            repo::role(&self.db, &legacy_id, &user.id).await?
-        };
-        if !legacy_id.is_empty() && !permissions::can_create_story(role) {
-            // The same words whether the legacy does not exist or is not theirs.
-            problems.add("legacy_id", "is not a legacy you can write stories in");
-        }
+        let (legacy_id, _) =
+            self.legacy_to_add_to(&mut problems, user, &input.legacy_id, "a legacy you can write stories in").await?;
         problems.into_result()?;
 
         let id = StoryId::new(new_id());

@@ -526,7 +526,7 @@ db_test!(one_corrupt_image_does_not_block_the_next, |db| {
     assert!(consumer::dead_letters(db).await.unwrap().is_empty());
 
     // A decompression bomb (a header claiming 2.5 gigapixels) fails at once, cleanly.
-    let bomb = png_claiming(50_000, 50_000);
+    let bomb = backend::testing::png_claiming(50_000, 50_000);
     let failure = world.failure_of(&pipeline, db, ("bomb.png", "image/png"), &bomb).await;
     assert!(failure.contains("2500 megapixels"), "{failure}");
 });
@@ -742,27 +742,3 @@ db_test!(without_ffmpeg_videos_are_served_as_uploaded, |db| {
         assert_eq!((content_type.as_str(), served.len()), ("video/mp4", clip.len()));
     }
 });
-
-/// A PNG with a header claiming `width` × `height` and (almost) no image data.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for byte in data {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let header = [&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
-    let empty_zlib = b"\x78\x01\x01\x00\x00\xff\xff\x00\x00\x00\x01".to_vec();
-    for (kind, body) in [(&b"IHDR"[..], header), (b"IDAT", empty_zlib), (b"IEND", vec![])] {
-        let chunk = [kind, &body].concat();
-        png.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        png.extend_from_slice(&chunk);
-        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    }
-    png
-}

@@ -426,7 +426,7 @@ tips_test!(feedback_events_teach_the_learning_policy, |env| {
 });
 
 tips_test!(candidates_are_only_what_the_user_may_act_on, |env| {
-    use backend::media::model::MediaRow;
+    use backend::media::model::{MediaRow, NewFile};
     let owner = env.user("owner").await;
     let viewer = env.user("viewer").await;
     let stories = &env.backend.stories;
@@ -453,29 +453,19 @@ tips_test!(candidates_are_only_what_the_user_may_act_on, |env| {
     let mut tx = env.db().begin().await.unwrap();
     for (id, caption) in [("m-uncaptioned", ""), ("m-captioned", "Grandma at the lake")] {
         let now = backend::time::now_millis();
-        let row = MediaRow {
-            id: id.into(),
-            legacy_id: family.id.clone(),
-            story_id: None,
-            uploader_id: owner.id.clone(),
+        let file = NewFile {
             file_name: "lake.jpg".into(),
             declared_type: "image/jpeg".into(),
             size_bytes: 10,
             sha256: "0".repeat(64),
-            upload_id: String::new(),
-            part_size: 10,
+        };
+        let row = MediaRow {
             state: types::MediaState::Ready,
             kind: Some(types::MediaKind::Image),
             detected_type: Some("image/jpeg".into()),
             scan: types::ScanStatus::Clean,
             caption: caption.into(),
-            meta: "{}".into(),
-            variants: "[]".into(),
-            failure: None,
-            attempts: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..MediaRow::uploading(id.into(), family.id.clone(), owner.id.clone(), file, now)
         };
         backend::media::repo::insert_tx(&mut tx, &row).await.unwrap();
     }

@@ -497,29 +497,10 @@ mod tests {
     #[test]
     fn a_decompression_bomb_is_refused_before_decoding() {
         // A PNG header claiming 50000 × 50000 pixels, with almost no image data behind it.
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        let size = [&50_000u32.to_be_bytes()[..], &50_000u32.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
-        let empty_zlib = b"\x78\x01\x01\x00\x00\xff\xff\x00\x00\x00\x01".to_vec();
-        for (kind, body) in [(&b"IHDR"[..], size), (b"IDAT", empty_zlib), (b"IEND", vec![])] {
-            let chunk = [kind, &body].concat();
-            png.extend_from_slice(&(body.len() as u32).to_be_bytes());
-            png.extend_from_slice(&chunk);
-            png.extend_from_slice(&crc32(&chunk).to_be_bytes());
-        }
+        let png = crate::testing::png_claiming(50_000, 50_000);
         match decode(&png, Some(ImageFormat::Png)) {
             Err(PhotoError::TooLarge(message)) => assert!(message.contains("2500 megapixels"), "{message}"),
             other => panic!("expected TooLarge, got {other:?}"),
         }
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for byte in data {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
     }
 }
