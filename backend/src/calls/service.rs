@@ -381,6 +381,11 @@ impl Calls {
         Ok(request)
     }
 
+    /// The call submitted with `idempotency_key`, if there is one.
+    pub async fn by_key(&self, idempotency_key: &str) -> Result<Option<types::CallView>> {
+        Ok(repo::by_key(&self.db, idempotency_key).await?.map(|row| row.view()))
+    }
+
     pub async fn detail(&self, id: &CallId) -> Result<CallDetail> {
         let row = repo::by_id(&self.db, id).await?.ok_or(Error::NotFound { what: "call" })?;
         let attempts = repo::attempts(&self.db, id).await?.into_iter().map(Into::into).collect();

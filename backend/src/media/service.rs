@@ -27,7 +27,6 @@ use crate::media::signing::{Grant, UrlSigner};
 use crate::media::storage::{ByteRange, Object, Storage};
 use crate::stories::model::StoryRow;
 use crate::stories::permissions::{self, Reader};
-use crate::stories::repo as stories_repo;
 use crate::stories::service::story_facts;
 use crate::stories::Stories;
 use crate::time::{new_id, now_millis};
@@ -117,6 +116,12 @@ impl Media {
         Media { db, storage, signer, limits }
     }
 
+    /// The stories capability, whose legacies and stories media belong to and whose
+    /// permissions decide who sees them.
+    fn stories(&self) -> Stories {
+        Stories::new(self.db.clone())
+    }
+
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
     }
@@ -129,11 +134,11 @@ impl Media {
 
     async fn access(&self, user: Option<&User>, row: &MediaRow) -> Result<Access> {
         let role = match user {
-            Some(user) => stories_repo::role(&self.db, &row.legacy_id, &user.id).await?,
+            Some(user) => self.stories().role_in(&row.legacy_id, user).await?,
             None => None,
         };
         let story = match &row.story_id {
-            Some(story_id) => stories_repo::find_story(&self.db, story_id).await?,
+            Some(story_id) => self.stories().story_row(story_id).await?,
             None => None,
         };
         Ok(access_of(user, row, role, story.as_ref()))
@@ -194,12 +199,13 @@ impl Media {
         if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             problems.add("sha256", "must be the file's SHA-256 as 64 hexadecimal characters");
         }
-        let stories = crate::stories::Stories::new(self.db.clone());
-        let (legacy_id, role) =
-            stories.legacy_to_add_to(&mut problems, user, &request.legacy_id, "a legacy you can add media to").await?;
+        let (legacy_id, role) = self
+            .stories()
+            .legacy_to_add_to(&mut problems, user, &request.legacy_id, "a legacy you can add media to")
+            .await?;
         let story_id = request.story_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(StoryId::from);
         if let (Some(story_id), true) = (&story_id, permissions::can_create_story(role)) {
-            let may_attach = match stories_repo::find_story(&self.db, story_id).await? {
+            let may_attach = match self.stories().story_row(story_id).await? {
                 Some(story) => {
                     story.legacy_id == legacy_id
                         && permissions::can_edit(
@@ -482,7 +488,7 @@ impl Media {
         let rows = repo::list(&self.db, legacy_id, story_id, LIST_MAX).await?;
         // Every row is of this legacy: the reader's role and each story are read once.
         let role = match user {
-            Some(user) => stories_repo::role(&self.db, legacy_id, &user.id).await?,
+            Some(user) => self.stories().role_in(legacy_id, user).await?,
             None => None,
         };
         let mut stories: HashMap<StoryId, Option<StoryRow>> = HashMap::new();
@@ -493,7 +499,7 @@ impl Media {
             }
             if let Some(id) = &row.story_id {
                 if !stories.contains_key(id) {
-                    stories.insert(id.clone(), stories_repo::find_story(&self.db, id).await?);
+                    stories.insert(id.clone(), self.stories().story_row(id).await?);
                 }
             }
             let story = row.story_id.as_ref().and_then(|id| stories.get(id)).and_then(Option::as_ref);

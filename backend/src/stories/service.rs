@@ -129,6 +129,18 @@ impl Stories {
         Ok((legacy_id, role))
     }
 
+    /// The user's role in a legacy, if they are a member (for capabilities that keep
+    /// things in a legacy and apply its permissions, such as media).
+    pub async fn role_in(&self, legacy_id: &LegacyId, user: &User) -> Result<Option<LegacyRole>> {
+        repo::role(&self.db, legacy_id, &user.id).await
+    }
+
+    /// A story's row as stored, whoever asks: for capabilities that decide access to what
+    /// they attach to it with [`permissions`] themselves.
+    pub async fn story_row(&self, id: &StoryId) -> Result<Option<StoryRow>> {
+        repo::find_story(&self.db, id).await
+    }
+
     /// Looks up the idempotency key; `Some(id)` means this create already happened.
     async fn replayed(
         &self,

@@ -536,9 +536,7 @@ impl Tips {
             Ok(submitted) => submitted.call,
             // The same task was completed before with another request (the token changed
             // since): that first call stands.
-            Err(Error::Conflict(_)) => {
-                crate::calls::repo::by_key(&self.db, &key).await?.ok_or(Error::NotFound { what: "call" })?.view()
-            }
+            Err(Error::Conflict(_)) => self.calls.by_key(&key).await?.ok_or(Error::NotFound { what: "call" })?,
             Err(err) => return Err(err),
         };
         repo::mark_item_completed(&self.db, &tip.user_id, &name, &external_id, now_millis()).await?;
