@@ -189,7 +189,7 @@ pub async fn load_deliveries(
     cursor: Option<String>,
 ) -> Result<types::CallPage, ApiError> {
     let (backend, auth) = signed_in()?;
-    let calls = backend.calls_for(&auth.user)?;
+    let calls = backend.admin.calls(&auth.user)?;
     let filter = backend::calls::CallFilter {
         status: status.filter(|s| !s.is_empty()),
         target: target.filter(|s| !s.is_empty()),
@@ -204,19 +204,19 @@ pub async fn load_deliveries(
 #[server(endpoint = "load_delivery")]
 pub async fn load_delivery(id: String) -> Result<types::CallDetail, ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.calls_for(&auth.user)?.detail(&types::CallId::from(id)).await?)
+    Ok(backend.admin.calls(&auth.user)?.detail(&types::CallId::from(id)).await?)
 }
 
 #[server(endpoint = "load_webhooks")]
 pub async fn load_webhooks() -> Result<Vec<types::WebhookView>, ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.webhooks_for(&auth.user)?.list().await?)
+    Ok(backend.admin.webhooks(&auth.user)?.list().await?)
 }
 
 #[server(endpoint = "load_dead_letters")]
 pub async fn load_dead_letters() -> Result<Vec<types::DeadLetterView>, ApiError> {
     let (backend, auth) = signed_in()?;
-    Ok(backend.dead_letters(&auth.user).await?)
+    Ok(backend.admin.dead_letters(&auth.user).await?)
 }
 
 /// One page of search results for the results page: only what the reader may read

@@ -2,6 +2,7 @@
 //! the server builds it once at start and hands it to handlers. Nothing here knows of
 //! HTTP or Leptos.
 
+pub mod admin;
 pub mod backup;
 pub mod calls;
 pub mod config;
@@ -49,6 +50,8 @@ pub struct Backend {
     /// This process as a replica: its id, and with the event bus on, its claim on it
     /// (released by [`replica::Replica::release`] at a clean shutdown).
     pub replica: Arc<replica::Replica>,
+    /// What only an instance administrator may do.
+    pub admin: Arc<admin::Admin>,
 }
 
 impl Backend {
@@ -86,21 +89,35 @@ impl Backend {
             media::MediaLimits::from_config(&config),
         ));
         let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
-        Ok(Backend { config, db, identity, sessions, stories, vault, calls, webhooks, search, media, tips, replica })
+        let consumers = vec![
+            Arc::new(calls::WebhookConsumer(webhooks.clone())) as Arc<dyn events::Consumer>,
+            search.indexer(),
+            Arc::new(media::MediaPipeline::new(media.clone(), media::pipeline::Settings::from_config(&config))),
+            Arc::new(tips::TipsConsumer(tips.clone())),
+            Arc::new(media::MediaFiles(media.clone())),
+        ];
+        let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
+        Ok(Backend {
+            config,
+            db,
+            identity,
+            sessions,
+            stories,
+            vault,
+            calls,
+            webhooks,
+            search,
+            media,
+            tips,
+            replica,
+            admin,
+        })
     }
 
     /// Every event consumer of this instance.
+    /// Every event consumer of this process (the same instances the admin retries with).
     pub fn consumers(&self) -> Vec<Arc<dyn events::Consumer>> {
-        vec![
-            Arc::new(calls::WebhookConsumer(self.webhooks.clone())),
-            self.search.indexer(),
-            Arc::new(media::MediaPipeline::new(
-                self.media.clone(),
-                media::pipeline::Settings::from_config(&self.config),
-            )),
-            Arc::new(tips::TipsConsumer(self.tips.clone())),
-            Arc::new(media::MediaFiles(self.media.clone())),
-        ]
+        self.admin.consumers().to_vec()
     }
 
     /// Every kind of timer this instance fires.
@@ -134,62 +151,6 @@ impl Backend {
             async move { search.reconcile().await }
         });
         Ok(workers)
-    }
-
-    /// The outbound-call executor, for an administrator (the delivery log, ad-hoc calls).
-    pub fn calls_for(&self, user: &identity::User) -> Result<&calls::Calls> {
-        user.require_admin("see or submit outbound calls")?;
-        Ok(&self.calls)
-    }
-
-    /// Webhook endpoints, for an administrator.
-    pub fn webhooks_for(&self, user: &identity::User) -> Result<&calls::Webhooks> {
-        user.require_admin("manage webhooks")?;
-        Ok(&self.webhooks)
-    }
-
-    /// Rebuilds this process's search index from the database into a new generation and
-    /// switches to it (an administrator's request; searches keep answering meanwhile).
-    /// The rebuild runs on its own task, so it finishes even if the request is dropped.
-    pub async fn reindex(&self, user: &identity::User) -> Result<types::ReindexReport> {
-        user.require_admin("rebuild the search index")?;
-        let search = self.search.clone();
-        let started = std::time::Instant::now();
-        let report =
-            tokio::spawn(async move { search.rebuild().await }).await.context("rebuilding the search index")??;
-        let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ok(types::ReindexReport {
-            generation: report.generation,
-            stories: report.stories,
-            legacies: report.legacies,
-            took_ms,
-        })
-    }
-
-    /// Events a consumer gave up on, newest first, for an administrator.
-    pub async fn dead_letters(&self, user: &identity::User) -> Result<Vec<types::DeadLetterView>> {
-        user.require_admin("see failed events")?;
-        events::consumer::dead_letters(&self.db).await
-    }
-
-    /// Drops a parked event for good (an administrator decided it does not matter).
-    pub async fn discard_dead_letter(&self, user: &identity::User, consumer: &str, message_id: &str) -> Result<()> {
-        user.require_admin("discard failed events")?;
-        events::consumer::remove_dead_letter(&self.db, consumer, message_id).await
-    }
-
-    /// Hands a parked event to its consumer again, now.
-    pub async fn retry_dead_letter(
-        &self,
-        user: &identity::User,
-        consumer: &str,
-        message_id: &str,
-    ) -> Result<events::Delivered> {
-        user.require_admin("retry failed events")?;
-        let handler =
-            self.consumers().into_iter().find(|c| c.name() == consumer).ok_or(Error::NotFound { what: "consumer" })?;
-        let event = events::consumer::take_dead_letter(&self.db, consumer, message_id).await?;
-        events::consumer::deliver(&self.db, handler.as_ref(), &event, events::RetryPolicy::default()).await
     }
 
     /// Whether this instance can serve requests: the database answers and every

@@ -46,7 +46,7 @@ pub async fn submit(
             input.idempotency_key = key;
         }
     }
-    let submitted = state.backend.calls_for(&auth.user)?.submit(Some(&auth.user.id), "api", &input).await?;
+    let submitted = state.backend.admin.calls(&auth.user)?.submit(Some(&auth.user.id), "api", &input).await?;
     let status = if submitted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, axum::Json(submitted)))
 }
@@ -91,7 +91,7 @@ pub async fn list(
     RequireUser(auth): RequireUser,
     Query(query): Query<CallQuery>,
 ) -> ApiResult<axum::Json<CallPage>> {
-    Ok(axum::Json(state.backend.calls_for(&auth.user)?.list(&query.into()).await?))
+    Ok(axum::Json(state.backend.admin.calls(&auth.user)?.list(&query.into()).await?))
 }
 
 #[utoipa::path(get, path = api::CALL, tag = "calls", params(("id" = String, Path)),
@@ -102,7 +102,7 @@ pub async fn detail(
     RequireUser(auth): RequireUser,
     Path(id): Path<types::CallId>,
 ) -> ApiResult<axum::Json<CallDetail>> {
-    Ok(axum::Json(state.backend.calls_for(&auth.user)?.detail(&id).await?))
+    Ok(axum::Json(state.backend.admin.calls(&auth.user)?.detail(&id).await?))
 }
 
 #[utoipa::path(get, path = api::WEBHOOKS, tag = "webhooks",
@@ -111,7 +111,7 @@ pub async fn webhooks(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
 ) -> ApiResult<axum::Json<Vec<WebhookView>>> {
-    Ok(axum::Json(state.backend.webhooks_for(&auth.user)?.list().await?))
+    Ok(axum::Json(state.backend.admin.webhooks(&auth.user)?.list().await?))
 }
 
 #[utoipa::path(post, path = api::WEBHOOKS, tag = "webhooks", request_body = WebhookInput,
@@ -122,7 +122,7 @@ pub async fn create_webhook(
     RequireUser(auth): RequireUser,
     Input(mode, input): Input<WebhookInput>,
 ) -> Response {
-    let created = match state.backend.webhooks_for(&auth.user) {
+    let created = match state.backend.admin.webhooks(&auth.user) {
         Ok(webhooks) => webhooks.create(&auth.user.id, &input).await,
         Err(err) => Err(err),
     };
@@ -147,7 +147,7 @@ pub async fn delete_webhook(
     RequireUser(auth): RequireUser,
     Path(id): Path<types::WebhookId>,
 ) -> Response {
-    let deleted = match state.backend.webhooks_for(&auth.user) {
+    let deleted = match state.backend.admin.webhooks(&auth.user) {
         Ok(webhooks) => webhooks.delete(&id).await,
         Err(err) => Err(err),
     };
@@ -161,7 +161,7 @@ pub async fn dead_letters(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
 ) -> ApiResult<axum::Json<Vec<DeadLetterView>>> {
-    Ok(axum::Json(state.backend.dead_letters(&auth.user).await?))
+    Ok(axum::Json(state.backend.admin.dead_letters(&auth.user).await?))
 }
 
 #[utoipa::path(post, path = api::RETRY_DEAD_LETTER, tag = "events",
@@ -174,7 +174,7 @@ pub async fn retry_dead_letter(
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
 ) -> Response {
-    let retried = state.backend.retry_dead_letter(&auth.user, &consumer, &message_id).await;
+    let retried = state.backend.admin.retry_dead_letter(&auth.user, &consumer, &message_id).await;
     let done = retried.map(|delivered| {
         let (outcome, flash) = match delivered {
             Delivered::Parked => ("parked", Flash::error("It failed again; see the error below.")),
@@ -195,7 +195,7 @@ pub async fn discard_dead_letter(
     RequireUser(auth): RequireUser,
     Path((consumer, message_id)): Path<(String, String)>,
 ) -> Response {
-    let discarded = state.backend.discard_dead_letter(&auth.user, &consumer, &message_id).await;
+    let discarded = state.backend.admin.discard_dead_letter(&auth.user, &consumer, &message_id).await;
     let done = discarded.map(|()| {
         Done::new(DEAD_LETTERS_PAGE, StatusCode::NO_CONTENT).notice("Discarded; it will not be delivered again.")
     });

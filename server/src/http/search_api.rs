@@ -61,7 +61,7 @@ pub async fn reindex(
     State(state): State<AppState>,
     RequireUser(auth): RequireUser,
 ) -> ApiResult<axum::Json<ReindexReport>> {
-    Ok(axum::Json(state.backend.reindex(&auth.user).await?))
+    Ok(axum::Json(state.backend.admin.reindex(&auth.user).await?))
 }
 
 #[derive(OpenApi)]
