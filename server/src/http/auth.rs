@@ -17,7 +17,7 @@ use types::routes;
 
 use super::extract::OAuthCallback;
 use super::form::{answer, failed, Done, Input, Mode};
-use super::session::{self, urlencode, Client, MaybeUser, RequireUser};
+use super::session::{self, urlencode, Caller, Client, RequireUser, Visitor};
 use super::{ApiFailure, AppState};
 
 #[derive(Deserialize)]
@@ -81,13 +81,8 @@ pub async fn sign_in(
     answer(mode, done, &back, Vec::new())
 }
 
-pub async fn sign_out(
-    State(state): State<AppState>,
-    session: Session,
-    MaybeUser(auth): MaybeUser,
-    Input(mode, _): Input<serde_json::Value>,
-) -> Response {
-    let done = session::sign_out(&state.backend, &session, auth.as_ref()).await.map(|logout| match logout {
+pub async fn sign_out(session: Session, visitor: Visitor, Input(mode, _): Input<serde_json::Value>) -> Response {
+    let done = session::sign_out(&visitor.backend, &session, visitor.auth.as_ref()).await.map(|logout| match logout {
         Some(provider_logout) => Done::new(
             provider_logout.as_str(),
             Json(json!({ "signed_out": true, "logout_url": provider_logout.as_str() })),
@@ -106,12 +101,9 @@ pub struct PasswordInput {
     new_password: String,
 }
 
-pub async fn change_password(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Input(mode, input): Input<PasswordInput>,
-) -> Response {
-    let changed = state.backend.identity.change_password(&auth, &input.current_password, &input.new_password).await;
+pub async fn change_password(me: Caller, Input(mode, input): Input<PasswordInput>) -> Response {
+    let changed =
+        me.backend.identity.change_password(&me.authenticated(), &input.current_password, &input.new_password).await;
     let done = changed.map(|()| {
         Done::new(routes::ACCOUNT.path, Json(json!({ "changed": true })))
             .notice("Your password was changed and your other sessions were signed out.")
@@ -125,23 +117,15 @@ pub struct RevokeInput {
     id: types::SessionId,
 }
 
-pub async fn revoke_session(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Input(mode, input): Input<RevokeInput>,
-) -> Response {
-    let next = if input.id == auth.session_id { routes::SIGN_IN.path } else { routes::ACCOUNT.path };
-    let done = state.backend.identity.revoke_session(&auth, &input.id).await;
+pub async fn revoke_session(me: Caller, Input(mode, input): Input<RevokeInput>) -> Response {
+    let next = if input.id == me.session_id { routes::SIGN_IN.path } else { routes::ACCOUNT.path };
+    let done = me.backend.identity.revoke_session(&me.authenticated(), &input.id).await;
     let done = done.map(|()| Done::new(next, Json(json!({ "revoked": 1 }))));
     answer(mode, done, routes::ACCOUNT.path, Vec::new())
 }
 
-pub async fn revoke_other_sessions(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Input(mode, _): Input<serde_json::Value>,
-) -> Response {
-    let done = state.backend.identity.revoke_other_sessions(&auth).await.map(|count| {
+pub async fn revoke_other_sessions(me: Caller, Input(mode, _): Input<serde_json::Value>) -> Response {
+    let done = me.backend.identity.revoke_other_sessions(&me.authenticated()).await.map(|count| {
         Done::new(routes::ACCOUNT.path, Json(json!({ "revoked": count })))
             .notice(format!("Signed out {count} other session(s)."))
     });
@@ -152,11 +136,8 @@ pub async fn me(RequireUser(auth): RequireUser) -> Json<types::UserView> {
     Json(auth.user.view())
 }
 
-pub async fn my_sessions(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> Result<Json<Vec<types::SessionView>>, ApiFailure> {
-    Ok(Json(state.backend.identity.sessions(&auth).await?))
+pub async fn my_sessions(me: Caller) -> Result<Json<Vec<types::SessionView>>, ApiFailure> {
+    Ok(Json(me.backend.identity.sessions(&me.authenticated()).await?))
 }
 
 #[derive(Deserialize)]
@@ -170,11 +151,10 @@ fn default_invite_days() -> u32 {
 }
 
 pub async fn create_invite(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     super::extract::Json(input): super::extract::Json<InviteInput>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiFailure> {
-    let invite = state.backend.identity.create_invite(Some(&auth.user), input.expires_in_days).await?;
+    let invite = me.backend.identity.create_invite(Some(&me.user), input.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(json!({ "url": invite.url, "token": invite.token }))))
 }
 

@@ -5,7 +5,6 @@
 //! authenticates, calls one backend method (which checks the administrator role) and
 //! maps the result.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use backend::calls::CallFilter;
@@ -20,8 +19,8 @@ use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{IdempotencyKey, Json, Path, Query};
 use super::form::{answer, Done, Input, Mode};
-use super::session::RequireUser;
-use super::{ApiFailure, AppState};
+use super::session::Caller;
+use super::ApiFailure;
 
 const WEBHOOKS_PAGE: &str = routes::WEBHOOKS.path;
 const DEAD_LETTERS_PAGE: &str = routes::DEAD_LETTERS.path;
@@ -35,8 +34,7 @@ type ApiResult<T> = Result<T, ApiFailure>;
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, body = ApiError),
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn submit(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     IdempotencyKey(header_key): IdempotencyKey,
     Json(mut input): Json<CallInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CallSubmitted>)> {
@@ -46,7 +44,7 @@ pub async fn submit(
             input.idempotency_key = key;
         }
     }
-    let submitted = state.backend.admin.calls(&auth.user)?.submit(Some(&auth.user.id), "api", &input).await?;
+    let submitted = me.backend.admin.calls(&me.user)?.submit(Some(&me.user.id), "api", &input).await?;
     let status = if submitted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, axum::Json(submitted)))
 }
@@ -86,44 +84,29 @@ impl From<CallQuery> for CallFilter {
 #[utoipa::path(get, path = api::CALLS, tag = "calls", params(CallQuery),
     responses((status = 200, body = CallPage), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, body = ApiError)))]
-pub async fn list(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Query(query): Query<CallQuery>,
-) -> ApiResult<axum::Json<CallPage>> {
-    Ok(axum::Json(state.backend.admin.calls(&auth.user)?.list(&query.into()).await?))
+pub async fn list(me: Caller, Query(query): Query<CallQuery>) -> ApiResult<axum::Json<CallPage>> {
+    Ok(axum::Json(me.backend.admin.calls(&me.user)?.list(&query.into()).await?))
 }
 
 #[utoipa::path(get, path = api::CALL, tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallDetail), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
-pub async fn detail(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<types::CallId>,
-) -> ApiResult<axum::Json<CallDetail>> {
-    Ok(axum::Json(state.backend.admin.calls(&auth.user)?.detail(&id).await?))
+pub async fn detail(me: Caller, Path(id): Path<types::CallId>) -> ApiResult<axum::Json<CallDetail>> {
+    Ok(axum::Json(me.backend.admin.calls(&me.user)?.detail(&id).await?))
 }
 
 #[utoipa::path(get, path = api::WEBHOOKS, tag = "webhooks",
     responses((status = 200, body = [WebhookView]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
-pub async fn webhooks(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<Vec<WebhookView>>> {
-    Ok(axum::Json(state.backend.admin.webhooks(&auth.user)?.list().await?))
+pub async fn webhooks(me: Caller) -> ApiResult<axum::Json<Vec<WebhookView>>> {
+    Ok(axum::Json(me.backend.admin.webhooks(&me.user)?.list().await?))
 }
 
 #[utoipa::path(post, path = api::WEBHOOKS, tag = "webhooks", request_body = WebhookInput,
     responses((status = 201, body = WebhookCreated, description = "The signing secret is shown this once"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn create_webhook(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Input(mode, input): Input<WebhookInput>,
-) -> Response {
-    let created = match state.backend.admin.webhooks(&auth.user) {
-        Ok(webhooks) => webhooks.create(&auth.user.id, &input).await,
+pub async fn create_webhook(me: Caller, Input(mode, input): Input<WebhookInput>) -> Response {
+    let created = match me.backend.admin.webhooks(&me.user) {
+        Ok(webhooks) => webhooks.create(&me.user.id, &input).await,
         Err(err) => Err(err),
     };
     let done = created.map(|created| {
@@ -141,13 +124,8 @@ pub async fn create_webhook(
 #[utoipa::path(delete, path = api::WEBHOOK, tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
-pub async fn delete_webhook(
-    State(state): State<AppState>,
-    mode: Mode,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<types::WebhookId>,
-) -> Response {
-    let deleted = match state.backend.admin.webhooks(&auth.user) {
+pub async fn delete_webhook(mode: Mode, me: Caller, Path(id): Path<types::WebhookId>) -> Response {
+    let deleted = match me.backend.admin.webhooks(&me.user) {
         Ok(webhooks) => webhooks.delete(&id).await,
         Err(err) => Err(err),
     };
@@ -157,11 +135,8 @@ pub async fn delete_webhook(
 
 #[utoipa::path(get, path = api::DEAD_LETTERS, tag = "events",
     responses((status = 200, body = [DeadLetterView]), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
-pub async fn dead_letters(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<Vec<DeadLetterView>>> {
-    Ok(axum::Json(state.backend.admin.dead_letters(&auth.user).await?))
+pub async fn dead_letters(me: Caller) -> ApiResult<axum::Json<Vec<DeadLetterView>>> {
+    Ok(axum::Json(me.backend.admin.dead_letters(&me.user).await?))
 }
 
 #[utoipa::path(post, path = api::RETRY_DEAD_LETTER, tag = "events",
@@ -169,12 +144,11 @@ pub async fn dead_letters(
     responses((status = 200, body = Object, description = "`handled`, or `parked` again"), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn retry_dead_letter(
-    State(state): State<AppState>,
     mode: Mode,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path((consumer, message_id)): Path<(String, String)>,
 ) -> Response {
-    let retried = state.backend.admin.retry_dead_letter(&auth.user, &consumer, &message_id).await;
+    let retried = me.backend.admin.retry_dead_letter(&me.user, &consumer, &message_id).await;
     let done = retried.map(|delivered| {
         let (outcome, flash) = match delivered {
             Delivered::Parked => ("parked", Flash::error("It failed again; see the error below.")),
@@ -190,12 +164,11 @@ pub async fn retry_dead_letter(
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn discard_dead_letter(
-    State(state): State<AppState>,
     mode: Mode,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path((consumer, message_id)): Path<(String, String)>,
 ) -> Response {
-    let discarded = state.backend.admin.discard_dead_letter(&auth.user, &consumer, &message_id).await;
+    let discarded = me.backend.admin.discard_dead_letter(&me.user, &consumer, &message_id).await;
     let done = discarded.map(|()| {
         Done::new(DEAD_LETTERS_PAGE, StatusCode::NO_CONTENT).notice("Discarded; it will not be delivered again.")
     });

@@ -17,7 +17,7 @@ use types::{LegacyId, MediaId, StoryId};
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::{Json, Path, Query};
-use super::session::{MaybeUser, RequireUser};
+use super::session::{Caller, Visitor};
 use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
@@ -32,23 +32,18 @@ const MEDIA_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; media-src 
         (status = 422, body = ApiError, description = "Not an accepted type, too large, over quota, bad checksum, \
             or not a legacy/story you can add media to")))]
 pub async fn request_upload(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Json(request): Json<UploadRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<UploadTicket>)> {
-    let ticket = state.backend.media.request_upload(&auth.user, &request).await?;
+    let ticket = me.backend.media.request_upload(&me.user, &request).await?;
     Ok((StatusCode::CREATED, axum::Json(ticket)))
 }
 
 #[utoipa::path(get, path = api::UPLOAD, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = UploadTicket, description = "Parts stored so far and fresh URLs for the rest"),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn upload_status(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<axum::Json<UploadTicket>> {
-    Ok(axum::Json(state.backend.media.upload_status(&auth.user, &id).await?))
+pub async fn upload_status(me: Caller, Path(id): Path<MediaId>) -> ApiResult<axum::Json<UploadTicket>> {
+    Ok(axum::Json(me.backend.media.upload_status(&me.user, &id).await?))
 }
 
 #[utoipa::path(post, path = api::COMPLETE_UPLOAD, tag = "media", params(("id" = String, Path)),
@@ -56,23 +51,15 @@ pub async fn upload_status(
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 422, body = ApiError, description = "Parts missing, or the bytes do not match the size or SHA-256 \
             (the upload is then discarded)")))]
-pub async fn complete_upload(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<axum::Json<MediaView>> {
-    Ok(axum::Json(state.backend.media.complete_upload(&auth.user, &id).await?))
+pub async fn complete_upload(me: Caller, Path(id): Path<MediaId>) -> ApiResult<axum::Json<MediaView>> {
+    Ok(axum::Json(me.backend.media.complete_upload(&me.user, &id).await?))
 }
 
 #[utoipa::path(delete, path = api::UPLOAD, tag = "media", params(("id" = String, Path)),
     responses((status = 204, description = "Cancelled; stored parts are removed"), (status = 401, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
-pub async fn cancel_upload(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<StatusCode> {
-    state.backend.media.cancel_upload(&auth.user, &id).await?;
+pub async fn cancel_upload(me: Caller, Path(id): Path<MediaId>) -> ApiResult<StatusCode> {
+    me.backend.media.cancel_upload(&me.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,12 +101,8 @@ pub async fn put_part(
 #[utoipa::path(get, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = MediaView, description = "With signed URLs for each variant"),
         (status = 404, body = ApiError, description = "No such item, or not one you may see")))]
-pub async fn get_media(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<axum::Json<MediaView>> {
-    Ok(axum::Json(state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?))
+pub async fn get_media(visitor: Visitor, Path(id): Path<MediaId>) -> ApiResult<axum::Json<MediaView>> {
+    Ok(axum::Json(visitor.backend.media.media(visitor.user(), &id).await?))
 }
 
 #[utoipa::path(patch, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
@@ -127,71 +110,50 @@ pub async fn get_media(
     responses((status = 200, body = MediaView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn set_caption(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path(id): Path<MediaId>,
     Json(change): Json<CaptionInput>,
 ) -> ApiResult<axum::Json<MediaView>> {
-    Ok(axum::Json(state.backend.media.set_caption(&auth.user, &id, &change.caption, change.version).await?))
+    Ok(axum::Json(me.backend.media.set_caption(&me.user, &id, &change.caption, change.version).await?))
 }
 
 #[utoipa::path(post, path = api::RETRY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = MediaView, description = "Back in line for processing"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "Only a failed item can be retried")))]
-pub async fn retry(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<axum::Json<MediaView>> {
-    Ok(axum::Json(state.backend.media.retry(&auth.user, &id).await?))
+pub async fn retry(me: Caller, Path(id): Path<MediaId>) -> ApiResult<axum::Json<MediaView>> {
+    Ok(axum::Json(me.backend.media.retry(&me.user, &id).await?))
 }
 
 #[utoipa::path(delete, path = api::MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
-pub async fn delete_media(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<StatusCode> {
-    state.backend.media.delete(&auth.user, &id).await?;
+pub async fn delete_media(me: Caller, Path(id): Path<MediaId>) -> ApiResult<StatusCode> {
+    me.backend.media.delete(&me.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = api::LEGACY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = [MediaView], description = "Items you may see, oldest first")))]
-pub async fn legacy_media(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<LegacyId>,
-) -> ApiResult<axum::Json<Vec<MediaView>>> {
-    let user = auth.as_ref().map(|a| &a.user);
-    let (_, media) = state.backend.media.legacy_media(&state.backend.stories, user, &id).await?;
+pub async fn legacy_media(visitor: Visitor, Path(id): Path<LegacyId>) -> ApiResult<axum::Json<Vec<MediaView>>> {
+    let user = visitor.user();
+    let (_, media) = visitor.backend.media.legacy_media(&visitor.backend.stories, user, &id).await?;
     Ok(axum::Json(media))
 }
 
 #[utoipa::path(get, path = api::STORY_MEDIA, tag = "media", params(("id" = String, Path)),
     responses((status = 200, body = [MediaView], description = "The story's items you may see, oldest first"),
         (status = 404, body = ApiError)))]
-pub async fn story_media(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<StoryId>,
-) -> ApiResult<axum::Json<Vec<MediaView>>> {
-    let user = auth.as_ref().map(|a| &a.user);
-    let (_, media) = state.backend.media.story_media(&state.backend.stories, user, &id).await?;
+pub async fn story_media(visitor: Visitor, Path(id): Path<StoryId>) -> ApiResult<axum::Json<Vec<MediaView>>> {
+    let user = visitor.user();
+    let (_, media) = visitor.backend.media.story_media(&visitor.backend.stories, user, &id).await?;
     Ok(axum::Json(media))
 }
 
 /// `GET /media/{id}` (where search results point): the item in its place, on its
 /// story's page or its legacy's media page; "not found" for a reader who may not see it.
-pub async fn locate(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<MediaId>,
-) -> ApiResult<axum::response::Redirect> {
-    let item = state.backend.media.media(auth.as_ref().map(|a| &a.user), &id).await?;
+pub async fn locate(visitor: Visitor, Path(id): Path<MediaId>) -> ApiResult<axum::response::Redirect> {
+    let item = visitor.backend.media.media(visitor.user(), &id).await?;
     let page = match &item.story_id {
         Some(story_id) => format!("{}#media-{id}", routes::STORY.to(&[story_id])),
         None => format!("{}#media-{id}", routes::LEGACY_MEDIA.to(&[&item.legacy_id])),
@@ -202,30 +164,28 @@ pub async fn locate(
 /// `GET`/`HEAD /media/{id}/{variant}`: the file, for a signed URL or a reader with
 /// permission; ranges for seeking in audio and video.
 pub async fn serve(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
+    visitor: Visitor,
     Path((id, variant)): Path<(MediaId, String)>,
     Query(query): Query<SignedQuery>,
     method: axum::http::Method,
     headers: HeaderMap,
 ) -> Response {
-    match serve_file(&state, auth.as_ref().map(|a| &a.user), &id, &variant, &query, &headers, method).await {
+    match serve_file(&visitor, &id, &variant, &query, &headers, method).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     }
 }
 
 async fn serve_file(
-    state: &AppState,
-    user: Option<&backend::identity::User>,
+    visitor: &Visitor,
     id: &MediaId,
     variant: &str,
     query: &SignedQuery,
     headers: &HeaderMap,
     method: axum::http::Method,
 ) -> ApiResult<Response> {
-    let media = &state.backend.media;
-    let served = media.open(user, id, variant, query.signature()).await?;
+    let media = &visitor.backend.media;
+    let served = media.open(visitor.user(), id, variant, query.signature()).await?;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(value) => match ByteRange::from_header(value, served.total) {
             Some(Ok(range)) => Some(range),

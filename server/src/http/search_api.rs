@@ -3,7 +3,6 @@
 //! only ever hold what the caller may read (public ones when signed out); each handler
 //! authenticates, calls one backend method and maps the result.
 
-use axum::extract::State;
 use serde::Deserialize;
 use types::routes::api;
 use types::{
@@ -13,8 +12,8 @@ use types::{
 use utoipa::{IntoParams, OpenApi};
 
 use super::extract::Query;
-use super::session::{MaybeUser, RequireUser};
-use super::{ApiFailure, AppState};
+use super::session::{Caller, Visitor};
+use super::ApiFailure;
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
@@ -24,12 +23,8 @@ type ApiResult<T> = Result<T, ApiFailure>;
         (status = 422, body = ApiError, description = "A parameter is wrong: `q` empty or longer than 512 characters, \
         an unknown `type` or `sort`, a bad date, `limit` or `offset` out of range"),
         (status = 429, body = ApiError, description = "Too many searches from your address")))]
-pub async fn search(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Query(params): Query<SearchParams>,
-) -> ApiResult<axum::Json<SearchResults>> {
-    Ok(axum::Json(state.backend.search.find(auth.as_ref().map(|a| &a.user), &params).await?))
+pub async fn search(visitor: Visitor, Query(params): Query<SearchParams>) -> ApiResult<axum::Json<SearchResults>> {
+    Ok(axum::Json(visitor.backend.search.find(visitor.user(), &params).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -45,11 +40,10 @@ pub struct SuggestQuery {
         title matches first"),
         (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn suggest(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
+    visitor: Visitor,
     Query(query): Query<SuggestQuery>,
 ) -> ApiResult<axum::Json<Vec<SearchSuggestion>>> {
-    Ok(axum::Json(state.backend.search.suggest_for(auth.as_ref().map(|a| &a.user), &query.q).await?))
+    Ok(axum::Json(visitor.backend.search.suggest_for(visitor.user(), &query.q).await?))
 }
 
 #[utoipa::path(post, path = api::REINDEX, tag = "search",
@@ -57,11 +51,8 @@ pub async fn suggest(
         and switched to; searches kept answering meanwhile"),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 409, body = ApiError, description = "A rebuild is already running")))]
-pub async fn reindex(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<ReindexReport>> {
-    Ok(axum::Json(state.backend.admin.reindex(&auth.user).await?))
+pub async fn reindex(me: Caller) -> ApiResult<axum::Json<ReindexReport>> {
+    Ok(axum::Json(me.backend.admin.reindex(&me.user).await?))
 }
 
 #[derive(OpenApi)]

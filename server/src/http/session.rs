@@ -198,6 +198,54 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     }
 }
 
+/// A handler's signed-in caller with the backend it acts through: the state and the user
+/// that almost every handler takes, in one argument. Requests without a user get 401, as
+/// with [`RequireUser`].
+pub struct Caller {
+    pub backend: Backend,
+    pub user: User,
+    pub session_id: types::SessionId,
+}
+
+impl Caller {
+    /// The user and session, for the identity operations that act on the session itself.
+    pub fn authenticated(&self) -> Authenticated {
+        Authenticated { user: self.user.clone(), session_id: self.session_id.clone() }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let RequireUser(auth) = RequireUser::from_request_parts(parts, state).await?;
+        Ok(Caller { backend: state.backend.clone(), user: auth.user, session_id: auth.session_id })
+    }
+}
+
+/// A handler's caller who may be signed in or not (public pages and media), with the
+/// backend it acts through.
+pub struct Visitor {
+    pub backend: Backend,
+    pub auth: Option<Authenticated>,
+}
+
+impl Visitor {
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<&User> {
+        self.auth.as_ref().map(|a| &a.user)
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let MaybeUser(auth) = MaybeUser::from_request_parts(parts, state).await?;
+        Ok(Visitor { backend: state.backend.clone(), auth })
+    }
+}
+
 /// Who is calling: address ([`super::limits::client_ip`], the same the rate limits use)
 /// and user agent, recorded with sign-ins and used for the sign-in limits.
 pub struct Client(pub ClientInfo);

@@ -3,7 +3,6 @@
 //! page has a form for an operation, one handler serves both (see `form`): it
 //! authenticates, calls one stories service method and answers in the caller's mode.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json as JsonBody;
@@ -20,18 +19,15 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::extract::{IdempotencyKey, Path, Query};
 use super::form::{answer, Done, Input, Mode};
-use super::session::{urlencode, MaybeUser, RequireUser};
-use super::{ApiFailure, AppState};
+use super::session::{urlencode, Caller, Visitor};
+use super::ApiFailure;
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
 #[utoipa::path(get, path = api::LEGACIES, tag = "legacies",
     responses((status = 200, body = [LegacyView], description = "Legacies you belong to"), (status = 401, body = ApiError)))]
-pub async fn my_legacies(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<JsonBody<Vec<LegacyView>>> {
-    Ok(JsonBody(state.backend.stories.my_legacies(&auth.user).await?))
+pub async fn my_legacies(me: Caller) -> ApiResult<JsonBody<Vec<LegacyView>>> {
+    Ok(JsonBody(me.backend.stories.my_legacies(&me.user).await?))
 }
 
 /// The fields a story or legacy form puts back after a refused save.
@@ -44,12 +40,11 @@ fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     responses((status = 201, body = LegacyView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, body = ApiError)))]
 pub async fn create_legacy(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     IdempotencyKey(key): IdempotencyKey,
     Input(mode, input): Input<LegacyInput>,
 ) -> Response {
-    let created = state.backend.stories.create_legacy(&auth.user, &input, key.as_deref()).await;
+    let created = me.backend.stories.create_legacy(&me.user, &input, key.as_deref()).await;
     let done =
         created.map(|legacy| Done::new(routes::LEGACY.to(&[&legacy.id]), (StatusCode::CREATED, JsonBody(legacy))));
     let typed =
@@ -59,22 +54,14 @@ pub async fn create_legacy(
 
 #[utoipa::path(get, path = api::LEGACY, tag = "legacies", params(("id" = String, Path)),
     responses((status = 200, body = LegacyView), (status = 404, body = ApiError)))]
-pub async fn get_legacy(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<LegacyId>,
-) -> ApiResult<JsonBody<LegacyView>> {
-    Ok(JsonBody(state.backend.stories.legacy(auth.as_ref().map(|a| &a.user), &id).await?))
+pub async fn get_legacy(visitor: Visitor, Path(id): Path<LegacyId>) -> ApiResult<JsonBody<LegacyView>> {
+    Ok(JsonBody(visitor.backend.stories.legacy(visitor.user(), &id).await?))
 }
 
 #[utoipa::path(get, path = api::MEMBERS, tag = "legacies", params(("id" = String, Path)),
     responses((status = 200, body = [MemberView]), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn members(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<LegacyId>,
-) -> ApiResult<JsonBody<Vec<MemberView>>> {
-    Ok(JsonBody(state.backend.stories.members(&auth.user, &id).await?))
+pub async fn members(me: Caller, Path(id): Path<LegacyId>) -> ApiResult<JsonBody<Vec<MemberView>>> {
+    Ok(JsonBody(me.backend.stories.members(&me.user, &id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -93,17 +80,12 @@ fn default_days() -> u32 {
     request_body = InvitationInput,
     responses((status = 201, description = "The link to send", body = Object), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn invite(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<LegacyId>,
-    Input(mode, input): Input<InvitationInput>,
-) -> Response {
+pub async fn invite(me: Caller, Path(id): Path<LegacyId>, Input(mode, input): Input<InvitationInput>) -> Response {
     let members = routes::MEMBERS.to(&[&id]);
     let days = input.expires_in_days;
-    let invited = state.backend.stories.invite(&auth.user, &id, &input.role, days).await;
+    let invited = me.backend.stories.invite(&me.user, &id, &input.role, days).await;
     let done = invited.map(|token| {
-        let url = state.backend.config.public_link(&routes::INVITATION.to(&[&token]));
+        let url = me.backend.config.public_link(&routes::INVITATION.to(&[&token]));
         let mut flash =
             Flash::notice(format!("Invitation created for a {}. It works once, for {days} days.", input.role));
         flash.values.push(("invitation_url".into(), url.clone()));
@@ -114,13 +96,8 @@ pub async fn invite(
 
 #[utoipa::path(post, path = api::ACCEPT_INVITATION, tag = "legacies", params(("token" = String, Path)),
     responses((status = 200, body = Object), (status = 401, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn accept_invitation(
-    State(state): State<AppState>,
-    mode: Mode,
-    RequireUser(auth): RequireUser,
-    Path(token): Path<String>,
-) -> Response {
-    let accepted = state.backend.stories.accept_invitation(&auth.user, &token).await;
+pub async fn accept_invitation(mode: Mode, me: Caller, Path(token): Path<String>) -> Response {
+    let accepted = me.backend.stories.accept_invitation(&me.user, &token).await;
     let done = accepted.map(|legacy_id| {
         Done::new(routes::LEGACY.to(&[&legacy_id]), JsonBody(json!({ "legacy_id": legacy_id })))
             .notice("Welcome! You are now a member of this legacy.")
@@ -139,15 +116,14 @@ pub struct MemberInput {
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn set_member(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path((id, user_id)): Path<(LegacyId, UserId)>,
     Input(mode, input): Input<MemberInput>,
 ) -> Response {
     // The members page offers "remove" beside the roles; the API removes with DELETE.
     let role = (mode == Mode::Json || input.role != "remove").then_some(input.role.as_str());
     let members = routes::MEMBERS.to(&[&id]);
-    let changed = state.backend.stories.set_member(&auth.user, &id, &user_id, role).await;
+    let changed = me.backend.stories.set_member(&me.user, &id, &user_id, role).await;
     let done = changed.map(|()| Done::new(&members, StatusCode::NO_CONTENT).notice("Membership updated."));
     answer(mode, done, &members, Vec::new())
 }
@@ -156,12 +132,8 @@ pub async fn set_member(
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError)))]
-pub async fn remove_member(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path((id, user_id)): Path<(LegacyId, UserId)>,
-) -> ApiResult<StatusCode> {
-    state.backend.stories.set_member(&auth.user, &id, &user_id, None).await?;
+pub async fn remove_member(me: Caller, Path((id, user_id)): Path<(LegacyId, UserId)>) -> ApiResult<StatusCode> {
+    me.backend.stories.set_member(&me.user, &id, &user_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,11 +160,7 @@ pub struct StoryQuery {
 #[utoipa::path(get, path = api::STORIES, tag = "stories", params(StoryQuery),
     responses((status = 200, body = StoryPage, description = "Stories you may read; public ones when signed out"),
         (status = 422, body = ApiError)))]
-pub async fn list_stories(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Query(query): Query<StoryQuery>,
-) -> ApiResult<JsonBody<StoryPage>> {
+pub async fn list_stories(visitor: Visitor, Query(query): Query<StoryQuery>) -> ApiResult<JsonBody<StoryPage>> {
     let request = ListRequest {
         legacy_id: Some(query.legacy_id),
         author_id: Some(query.author_id),
@@ -202,7 +170,7 @@ pub async fn list_stories(
         cursor: query.cursor,
         limit: query.limit,
     };
-    Ok(JsonBody(state.backend.stories.list(auth.as_ref().map(|a| &a.user), &request).await?))
+    Ok(JsonBody(visitor.backend.stories.list(visitor.user(), &request).await?))
 }
 
 /// What a story form puts back after a refused save.
@@ -226,8 +194,7 @@ pub struct LegacyOfStory {
     responses((status = 201, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_story(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path(legacy): Path<LegacyOfStory>,
     IdempotencyKey(key): IdempotencyKey,
     Input(mode, mut input): Input<StoryInput>,
@@ -235,7 +202,7 @@ pub async fn create_story(
     if let Some(legacy_id) = legacy.id {
         input.legacy_id = legacy_id;
     }
-    let created = state.backend.stories.create_story(&auth.user, &input, key.as_deref()).await;
+    let created = me.backend.stories.create_story(&me.user, &input, key.as_deref()).await;
     let done = created.map(|story| Done::new(routes::STORY.to(&[&story.id]), (StatusCode::CREATED, JsonBody(story))));
     let typed = story_values(&input.title, &input.body, &input.tags, input.visibility.as_deref());
     answer(mode, done, &routes::NEW_STORY.to(&[&input.legacy_id]), typed)
@@ -243,25 +210,16 @@ pub async fn create_story(
 
 #[utoipa::path(get, path = api::STORY, tag = "stories", params(("id" = String, Path)),
     responses((status = 200, body = StoryView), (status = 404, body = ApiError)))]
-pub async fn get_story(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<StoryId>,
-) -> ApiResult<JsonBody<StoryView>> {
-    Ok(JsonBody(state.backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?))
+pub async fn get_story(visitor: Visitor, Path(id): Path<StoryId>) -> ApiResult<JsonBody<StoryView>> {
+    Ok(JsonBody(visitor.backend.stories.story(visitor.user(), &id).await?))
 }
 
 #[utoipa::path(put, path = api::STORY, tag = "stories", params(("id" = String, Path)), request_body = StoryUpdate,
     responses((status = 200, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Someone saved first"),
         (status = 413, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn update_story(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<StoryId>,
-    Input(mode, update): Input<StoryUpdate>,
-) -> Response {
-    let updated = state.backend.stories.update_story(&auth.user, &id, &update).await;
+pub async fn update_story(me: Caller, Path(id): Path<StoryId>, Input(mode, update): Input<StoryUpdate>) -> Response {
+    let updated = me.backend.stories.update_story(&me.user, &id, &update).await;
     let done = updated.map(|story| Done::new(routes::STORY.to(&[&story.id]), JsonBody(story)));
     let typed = story_values(&update.title, &update.body, &update.tags, update.visibility.as_deref());
     answer(mode, done, &routes::EDIT_STORY.to(&[&id]), typed)
@@ -269,13 +227,8 @@ pub async fn update_story(
 
 #[utoipa::path(delete, path = api::STORY, tag = "stories", params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn delete_story(
-    State(state): State<AppState>,
-    mode: Mode,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<StoryId>,
-) -> Response {
-    let deleted = state.backend.stories.delete_story(&auth.user, &id).await;
+pub async fn delete_story(mode: Mode, me: Caller, Path(id): Path<StoryId>) -> Response {
+    let deleted = me.backend.stories.delete_story(&me.user, &id).await;
     let done = deleted.map(|legacy_id| {
         Done::new(routes::LEGACY.to(&[&legacy_id]), StatusCode::NO_CONTENT).notice("The story was deleted.")
     });
@@ -284,23 +237,18 @@ pub async fn delete_story(
 
 #[utoipa::path(get, path = api::REVISIONS, tag = "stories", params(("id" = String, Path)),
     responses((status = 200, body = [RevisionView]), (status = 404, body = ApiError)))]
-pub async fn revisions(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
-    Path(id): Path<StoryId>,
-) -> ApiResult<JsonBody<Vec<RevisionView>>> {
-    Ok(JsonBody(state.backend.stories.revisions(auth.as_ref().map(|a| &a.user), &id).await?))
+pub async fn revisions(visitor: Visitor, Path(id): Path<StoryId>) -> ApiResult<JsonBody<Vec<RevisionView>>> {
+    Ok(JsonBody(visitor.backend.stories.revisions(visitor.user(), &id).await?))
 }
 
 #[utoipa::path(get, path = api::REVISION, tag = "stories",
     params(("id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = RevisionView), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn revision(
-    State(state): State<AppState>,
-    MaybeUser(auth): MaybeUser,
+    visitor: Visitor,
     Path((id, version)): Path<(StoryId, i64)>,
 ) -> ApiResult<JsonBody<RevisionView>> {
-    Ok(JsonBody(state.backend.stories.revision(auth.as_ref().map(|a| &a.user), &id, version).await?))
+    Ok(JsonBody(visitor.backend.stories.revision(visitor.user(), &id, version).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -323,15 +271,10 @@ pub struct RestorePath {
     params(("id" = String, Path), ("version" = i64, Path)), request_body = RestoreInput,
     responses((status = 200, body = StoryView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn restore(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(path): Path<RestorePath>,
-    Input(mode, input): Input<RestoreInput>,
-) -> Response {
+pub async fn restore(me: Caller, Path(path): Path<RestorePath>, Input(mode, input): Input<RestoreInput>) -> Response {
     let id = path.id;
     let restored = match path.version.or(input.revision) {
-        Some(revision) => state.backend.stories.restore(&auth.user, &id, revision, input.version).await.map(|story| {
+        Some(revision) => me.backend.stories.restore(&me.user, &id, revision, input.version).await.map(|story| {
             let message = format!("Version {revision} was restored as version {}.", story.version);
             Done::new(routes::STORY.to(&[&id]), JsonBody(story)).notice(message)
         }),
@@ -349,14 +292,9 @@ pub struct FlagInput {
     request_body = FlagInput,
     responses((status = 201, body = Object), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn flag(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<StoryId>,
-    Input(mode, input): Input<FlagInput>,
-) -> Response {
+pub async fn flag(me: Caller, Path(id): Path<StoryId>, Input(mode, input): Input<FlagInput>) -> Response {
     let story = routes::STORY.to(&[&id]);
-    let flagged = state.backend.stories.flag(&auth.user, &id, &input.reason).await;
+    let flagged = me.backend.stories.flag(&me.user, &id, &input.reason).await;
     let done = flagged.map(|flag_id| {
         Done::new(&story, (StatusCode::CREATED, JsonBody(json!({ "id": flag_id }))))
             .notice("Thank you. The legacy's owners will review it.")
@@ -366,11 +304,8 @@ pub async fn flag(
 
 #[utoipa::path(get, path = api::MODERATION_FLAGS, tag = "moderation",
     responses((status = 200, body = [FlagView]), (status = 401, body = ApiError)))]
-pub async fn moderation_queue(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<JsonBody<Vec<FlagView>>> {
-    Ok(JsonBody(state.backend.stories.moderation_queue(&auth.user).await?))
+pub async fn moderation_queue(me: Caller) -> ApiResult<JsonBody<Vec<FlagView>>> {
+    Ok(JsonBody(me.backend.stories.moderation_queue(&me.user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -382,13 +317,8 @@ pub struct ResolveInput {
 #[utoipa::path(post, path = api::MODERATION_FLAG, tag = "moderation", params(("id" = String, Path)),
     request_body = ResolveInput,
     responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn resolve_flag(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Path(id): Path<FlagId>,
-    Input(mode, input): Input<ResolveInput>,
-) -> Response {
-    let resolved = state.backend.stories.resolve_flag(&auth.user, &id, &input.action).await;
+pub async fn resolve_flag(me: Caller, Path(id): Path<FlagId>, Input(mode, input): Input<ResolveInput>) -> Response {
+    let resolved = me.backend.stories.resolve_flag(&me.user, &id, &input.action).await;
     let done = resolved.map(|()| Done::new(routes::MODERATION.path, StatusCode::NO_CONTENT).notice("Resolved."));
     answer(mode, done, routes::MODERATION.path, Vec::new())
 }

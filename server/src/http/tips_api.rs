@@ -15,7 +15,7 @@ use utoipa::OpenApi;
 
 use super::extract::{Json, OAuthCallback, Path, Query};
 use super::form::{answer, Done, FlashForNextPage, Mode};
-use super::session::{accepts_html, sign_in_then, urlencode, MaybeUser, RequireUser};
+use super::session::{accepts_html, sign_in_then, urlencode, Caller, MaybeUser};
 use super::{ApiFailure, AppState};
 
 type ApiResult<T> = Result<T, ApiFailure>;
@@ -27,12 +27,8 @@ const CONNECT_PAGE: &str = routes::CONNECT.path;
     responses(
         (status = 200, body = Tip, description = "One tip; a friendly advice tip when there is nothing to suggest"),
         (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
-pub async fn recommend(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-    Json(input): Json<RecommendInput>,
-) -> ApiResult<axum::Json<Tip>> {
-    Ok(axum::Json(state.backend.tips.recommend(&auth.user, &input).await?))
+pub async fn recommend(me: Caller, Json(input): Json<RecommendInput>) -> ApiResult<axum::Json<Tip>> {
+    Ok(axum::Json(me.backend.tips.recommend(&me.user, &input).await?))
 }
 
 #[utoipa::path(post, path = api::TIP_FEEDBACK, tag = "tips", params(("id" = String, Path)),
@@ -42,33 +38,24 @@ pub async fn recommend(
         (status = 409, body = ApiError, description = "The tip already has another outcome"),
         (status = 422, body = ApiError)))]
 pub async fn feedback(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
+    me: Caller,
     Path(id): Path<TipId>,
     Json(input): Json<FeedbackInput>,
 ) -> ApiResult<axum::Json<FeedbackResult>> {
-    Ok(axum::Json(state.backend.tips.feedback(&auth.user, &id, input.action).await?))
+    Ok(axum::Json(me.backend.tips.feedback(&me.user, &id, input.action).await?))
 }
 
 #[utoipa::path(get, path = api::CONNECTORS, tag = "connectors",
     responses((status = 200, body = [ConnectorView]), (status = 401, body = ApiError)))]
-pub async fn connectors(
-    State(state): State<AppState>,
-    RequireUser(auth): RequireUser,
-) -> ApiResult<axum::Json<Vec<ConnectorView>>> {
-    Ok(axum::Json(state.backend.tips.connectors(&auth.user).await?))
+pub async fn connectors(me: Caller) -> ApiResult<axum::Json<Vec<ConnectorView>>> {
+    Ok(axum::Json(me.backend.tips.connectors(&me.user).await?))
 }
 
 #[utoipa::path(delete, path = api::CONNECTOR, tag = "connectors", params(("name" = String, Path)),
     responses((status = 204, description = "Disconnected: the token is forgotten"), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
-pub async fn disconnect(
-    State(state): State<AppState>,
-    mode: Mode,
-    RequireUser(auth): RequireUser,
-    Path(name): Path<String>,
-) -> Response {
-    let done = state.backend.tips.disconnect(&auth.user, &name).await.map(|display_name| {
+pub async fn disconnect(mode: Mode, me: Caller, Path(name): Path<String>) -> Response {
+    let done = me.backend.tips.disconnect(&me.user, &name).await.map(|display_name| {
         let message =
             format!("{display_name} is disconnected; its token is forgotten and its tasks are gone from your tips.");
         Done::new(CONNECT_PAGE, StatusCode::NO_CONTENT).notice(message)
@@ -80,13 +67,8 @@ pub async fn disconnect(
     responses((status = 200, body = ConnectorView, description = "After the fetch (see last_sync_status)"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
         (status = 409, body = ApiError, description = "Not connected"), (status = 429, body = ApiError)))]
-pub async fn sync(
-    State(state): State<AppState>,
-    mode: Mode,
-    RequireUser(auth): RequireUser,
-    Path(name): Path<String>,
-) -> Response {
-    let done = state.backend.tips.sync(&auth.user, &name).await.map(|view| {
+pub async fn sync(mode: Mode, me: Caller, Path(name): Path<String>) -> Response {
+    let done = me.backend.tips.sync(&me.user, &name).await.map(|view| {
         let flash = match view.last_sync_status {
             SyncStatus::Failed => Flash::error(format!(
                 "{} could not be synced: {}",
