@@ -365,6 +365,8 @@ mod tests {
         };
         let no_space = || std::io::Error::from_raw_os_error(28);
         let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        use tower_sessions::session_store::Error as StoreError;
+        let session_store = |e| Error::from(tower_sessions::session::Error::Store(e));
         let table: Vec<(&str, Error, u16, ErrorCode)> = vec![
             // Faults that retrying will not mend: 500.
             (
@@ -394,14 +396,7 @@ mod tests {
                 ErrorCode::Internal,
             ),
             ("undecodable row", Error::Database(sqlx::Error::ColumnNotFound("x".into())), 500, ErrorCode::Internal),
-            (
-                "undecodable session",
-                Error::from(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Decode(
-                    "x".into(),
-                ))),
-                500,
-                ErrorCode::Internal,
-            ),
+            ("undecodable session", session_store(StoreError::Decode("x".into())), 500, ErrorCode::Internal),
             ("damaged database", Error::Damaged("page 3".into()), 500, ErrorCode::Internal),
             // Causes that pass: 503.
             ("pool timeout", Error::Database(sqlx::Error::PoolTimedOut), 503, ErrorCode::DatabaseBusy),
@@ -415,9 +410,7 @@ mod tests {
             ("pool closed", Error::Database(sqlx::Error::PoolClosed), 503, ErrorCode::DatabaseUnreachable),
             (
                 "session store down",
-                Error::from(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(
-                    "connection refused".into(),
-                ))),
+                session_store(StoreError::Backend("connection refused".into())),
                 503,
                 ErrorCode::DatabaseUnreachable,
             ),

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use blake2::{Blake2s256, Digest};
-use serde_json::json;
 use tracing::Instrument;
 use types::{CallDetail, CallId, CallInput, CallPage, CallStatus, CallSubmitted, ErrorCode};
 
@@ -19,7 +18,7 @@ use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_
 use crate::calls::repo;
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::{self, outbox, timers, Cause, Event, TimerHandler};
 use crate::paging::{keyset_page, parse_cursor};
 use crate::time::{new_id, now_millis};
@@ -262,7 +261,7 @@ impl Calls {
             ..row
         };
         repo::insert(tx, &row, actor).await?;
-        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &json!({ "call_id": row.id })).await?;
+        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &AttemptDue { call_id: row.id.clone() }).await?;
         Ok(row)
     }
 
@@ -300,7 +299,7 @@ impl Calls {
         } else if outcome.retryable && attempt < i64::from(self.policy.max_attempts) {
             let due = now + self.backoff(attempt).as_millis() as i64;
             repo::finish_attempt(&mut tx, call_id, "scheduled", &outcome, Some(due), now).await?;
-            let payload = json!({ "call_id": call_id });
+            let payload = AttemptDue { call_id: call_id.clone() };
             timers::schedule(&mut tx, &timer_key(call_id, attempt + 1), TIMER_KIND, due, &payload).await?;
         } else {
             repo::finish_attempt(&mut tx, call_id, "failed", &outcome, None, now).await?;
@@ -504,6 +503,12 @@ async fn read_snippet(mut response: reqwest::Response) -> String {
     text
 }
 
+/// The payload of a [`TIMER_KIND`] timer: the call whose next attempt is due.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AttemptDue {
+    call_id: CallId,
+}
+
 /// Fires a call's attempt when its timer is due.
 pub struct CallTimer(pub Arc<Calls>);
 
@@ -514,10 +519,7 @@ impl TimerHandler for CallTimer {
     }
 
     async fn fire(&self, payload: &str) -> Result<()> {
-        let payload: serde_json::Value = serde_json::from_str(payload).context("decoding a call timer's payload")?;
-        let call_id = payload["call_id"]
-            .as_str()
-            .ok_or_else(|| Error::internal("reading a call timer", "its payload names no call_id"))?;
-        self.0.attempt(&CallId::from(call_id)).await
+        let due: AttemptDue = timers::read_payload(TIMER_KIND, payload)?;
+        self.0.attempt(&due.call_id).await
     }
 }

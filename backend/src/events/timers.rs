@@ -28,6 +28,12 @@ pub trait TimerHandler: Send + Sync {
     async fn fire(&self, payload: &str) -> Result<()>;
 }
 
+/// A timer's payload as the type its kind schedules. One that does not read was written
+/// by [`schedule`], so the failure is ours, never the user's.
+pub fn read_payload<T: serde::de::DeserializeOwned>(kind: &str, payload: &str) -> Result<T> {
+    serde_json::from_str(payload).map_err(|e| Error::internal(format!("reading a {kind} timer's payload"), e))
+}
+
 /// Schedules a timer in `tx`. A second schedule with the same `key` is ignored, so a
 /// retried write does not double a timer. Returns whether a new timer was created.
 pub async fn schedule<P: Serialize>(tx: &mut Tx, key: &str, kind: &str, due_at: i64, payload: &P) -> Result<bool> {

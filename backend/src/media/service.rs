@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use types::events::{EventType, MediaCaptioned, MediaDeleted, MediaRetryRequested, MediaUploaded, StoredFiles};
@@ -248,7 +247,7 @@ impl Media {
                 &format!("{UPLOAD_EXPIRY_TIMER}:{id}"),
                 UPLOAD_EXPIRY_TIMER,
                 due,
-                &json!({ "media_id": id }),
+                &UploadExpiry { media_id: id.clone() },
             )
             .await?;
             tx.commit().await
@@ -832,6 +831,12 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// The payload of an [`UPLOAD_EXPIRY_TIMER`]: the upload to drop if still unfinished.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UploadExpiry {
+    media_id: MediaId,
+}
+
 /// Fires [`UPLOAD_EXPIRY_TIMER`].
 pub struct UploadExpiryTimer(pub Arc<Media>);
 
@@ -842,11 +847,8 @@ impl events::TimerHandler for UploadExpiryTimer {
     }
 
     async fn fire(&self, payload: &str) -> Result<()> {
-        let payload: serde_json::Value = serde_json::from_str(payload).context("decoding an upload timer's payload")?;
-        let id = payload["media_id"]
-            .as_str()
-            .ok_or_else(|| Error::internal("reading an upload timer", "its payload names no media_id"))?;
-        self.0.expire_upload(&MediaId::from(id)).await
+        let expiry: UploadExpiry = events::timers::read_payload(UPLOAD_EXPIRY_TIMER, payload)?;
+        self.0.expire_upload(&expiry.media_id).await
     }
 }
 

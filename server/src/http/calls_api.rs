@@ -139,20 +139,23 @@ pub async fn dead_letters(me: Caller) -> ApiResult<axum::Json<Vec<DeadLetterView
     Ok(axum::Json(me.backend.admin.dead_letters(&me.user).await?))
 }
 
+/// A parked message: the consumer that parked it and the message's id.
+#[derive(Deserialize)]
+pub struct DeadLetterRef {
+    consumer: String,
+    message_id: String,
+}
+
 #[utoipa::path(post, path = api::RETRY_DEAD_LETTER, tag = "events",
     params(("consumer" = String, Path), ("message_id" = String, Path)),
     responses((status = 200, body = Object, description = "`handled`, or `parked` again"), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn retry_dead_letter(
-    mode: Mode,
-    me: Caller,
-    Path((consumer, message_id)): Path<(String, String)>,
-) -> Response {
-    let retried = me.backend.admin.retry_dead_letter(&me.user, &consumer, &message_id).await;
+pub async fn retry_dead_letter(mode: Mode, me: Caller, Path(letter): Path<DeadLetterRef>) -> Response {
+    let retried = me.backend.admin.retry_dead_letter(&me.user, &letter.consumer, &letter.message_id).await;
     let done = retried.map(|delivered| {
         let (outcome, flash) = match delivered {
             Delivered::Parked => ("parked", Flash::error("It failed again; see the error below.")),
-            _ => ("handled", Flash::notice(format!("Handled by {consumer}."))),
+            _ => ("handled", Flash::notice(format!("Handled by {}.", letter.consumer))),
         };
         Done::new(DEAD_LETTERS_PAGE, axum::Json(serde_json::json!({ "outcome": outcome }))).flash(flash)
     });
@@ -163,12 +166,8 @@ pub async fn retry_dead_letter(
     params(("consumer" = String, Path), ("message_id" = String, Path)),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
-pub async fn discard_dead_letter(
-    mode: Mode,
-    me: Caller,
-    Path((consumer, message_id)): Path<(String, String)>,
-) -> Response {
-    let discarded = me.backend.admin.discard_dead_letter(&me.user, &consumer, &message_id).await;
+pub async fn discard_dead_letter(mode: Mode, me: Caller, Path(letter): Path<DeadLetterRef>) -> Response {
+    let discarded = me.backend.admin.discard_dead_letter(&me.user, &letter.consumer, &letter.message_id).await;
     let done = discarded.map(|()| {
         Done::new(DEAD_LETTERS_PAGE, StatusCode::NO_CONTENT).notice("Discarded; it will not be delivered again.")
     });
