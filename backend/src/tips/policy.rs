@@ -89,13 +89,7 @@ pub trait Policy: Send + Sync {
     /// The name `tips_policy` selects it by.
     fn name(&self) -> &'static str;
     /// The index of the chosen candidate; `None` only when there are none.
-    fn pick(
-        &self,
-        stats: &ArmStats,
-        candidates: &[Candidate],
-        context: &Context,
-        rng: &mut dyn RngCore,
-    ) -> Option<usize>;
+    fn pick(&self, stats: &ArmStats, offered: &[Candidate], context: &Context, rng: &mut dyn RngCore) -> Option<usize>;
 }
 
 /// The policies by name.
@@ -145,15 +139,9 @@ impl Policy for ThompsonPolicy {
         "thompson"
     }
 
-    fn pick(
-        &self,
-        stats: &ArmStats,
-        candidates: &[Candidate],
-        context: &Context,
-        rng: &mut dyn RngCore,
-    ) -> Option<usize> {
+    fn pick(&self, stats: &ArmStats, offered: &[Candidate], context: &Context, rng: &mut dyn RngCore) -> Option<usize> {
         let bucket = context.bucket;
-        let by_kind = group_by(candidates.iter().enumerate(), |(_, c)| c.kind.as_str());
+        let by_kind = group_by(offered.iter().enumerate(), |(_, c)| c.kind.as_str());
         let (_, members) = best_by_sample(rng, by_kind.into_iter(), |members| {
             let arm = members[0].1.arm(bucket);
             posterior(stats, &arm.kind_key(), Some(&arm.kind_any_time_key()))

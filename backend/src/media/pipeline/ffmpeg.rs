@@ -90,13 +90,18 @@ impl Ffmpeg {
         Ok(parse_probe(&json))
     }
 
+    /// Runs ffmpeg with `args` and `out` as the output file.
+    async fn write(&self, mut args: Vec<String>, out: &Path, timeout: Duration) -> Result<(), FfError> {
+        args.push(out.display().to_string());
+        run(&self.ffmpeg, &args, timeout).await.map(|_| ())
+    }
+
     /// Writes one frame at `at_secs` as a PNG.
     pub async fn poster(&self, input: &Path, content_type: &str, at_secs: f64, out: &Path) -> Result<(), FfError> {
         let mut args = strings(&["-ss", &format!("{at_secs:.3}")]);
         args.extend(input_args(input, content_type));
         args.extend(strings(&["-map", "0:v:0", "-frames:v", "1", "-f", "image2", "-c:v", "png", "-y"]));
-        args.push(out.display().to_string());
-        run(&self.ffmpeg, &args, PROBE_TIMEOUT).await.map(|_| ())
+        self.write(args, out, PROBE_TIMEOUT).await
     }
 
     /// H.264/AAC in an MP4 that starts playing before it is fully loaded, at most
@@ -123,11 +128,10 @@ impl Ffmpeg {
             "23",
         ]));
         if has_audio {
-            args.extend(strings(&["-map", "0:a:0", "-af", "loudnorm", "-ar", "48000", "-c:a", "aac", "-b:a", "128k"]));
+            args.extend(loudnorm_aac("128k"));
         }
         args.extend(strings(&["-movflags", "+faststart", "-f", "mp4", "-y"]));
-        args.push(out.display().to_string());
-        run(&self.ffmpeg, &args, timeout).await.map(|_| ())
+        self.write(args, out, timeout).await
     }
 
     /// Loudness-normalised (EBU R128 `loudnorm`) AAC in an M4A.
@@ -139,27 +143,16 @@ impl Ffmpeg {
         timeout: Duration,
     ) -> Result<(), FfError> {
         let mut args = input_args(input, content_type);
-        args.extend(strings(&[
-            "-map",
-            "0:a:0",
-            "-vn",
-            "-af",
-            "loudnorm",
-            "-ar",
-            "48000",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "160k",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "ipod",
-            "-y",
-        ]));
-        args.push(out.display().to_string());
-        run(&self.ffmpeg, &args, timeout).await.map(|_| ())
+        args.push("-vn".into());
+        args.extend(loudnorm_aac("160k"));
+        args.extend(strings(&["-movflags", "+faststart", "-f", "ipod", "-y"]));
+        self.write(args, out, timeout).await
     }
+}
+
+/// The first sound track, loudness-normalised (EBU R128 `loudnorm`) to 48 kHz AAC at `bitrate`.
+fn loudnorm_aac(bitrate: &str) -> Vec<String> {
+    strings(&["-map", "0:a:0", "-af", "loudnorm", "-ar", "48000", "-c:a", "aac", "-b:a", bitrate])
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
