@@ -36,11 +36,11 @@ pub use types::ErrorCode;
 #[derive(Clone)]
 pub struct Backend {
     pub config: Arc<Config>,
-    pub db: Db,
+    db: Db,
     pub identity: Arc<identity::Identity>,
-    pub sessions: identity::DbSessionStore,
+    sessions: identity::DbSessionStore,
     pub stories: Arc<stories::Stories>,
-    pub vault: Arc<vault::Vault>,
+    vault: Arc<vault::Vault>,
     pub calls: Arc<calls::Calls>,
     pub webhooks: Arc<calls::Webhooks>,
     /// This process's search index (it holds the index's lock: one process per data folder).
@@ -49,7 +49,7 @@ pub struct Backend {
     pub tips: Arc<tips::Tips>,
     /// This process as a replica: its id, and with the event bus on, its claim on it
     /// (released by [`replica::Replica::release`] at a clean shutdown).
-    pub replica: Arc<replica::Replica>,
+    replica: Arc<replica::Replica>,
     /// What only an instance administrator may do.
     pub admin: Arc<admin::Admin>,
 }
@@ -114,7 +114,29 @@ impl Backend {
         })
     }
 
-    /// Every event consumer of this instance.
+    /// The database, for what works below the services: backup and restore, the
+    /// database gate's probe, the readiness endpoint, tests.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Where the cookie layer keeps sessions (rows of `user_sessions`).
+    pub fn session_store(&self) -> identity::DbSessionStore {
+        self.sessions.clone()
+    }
+
+    /// Seals and opens stored credentials (connector tokens, webhook secrets).
+    pub fn vault(&self) -> &vault::Vault {
+        &self.vault
+    }
+
+    /// Ends this process's part after its server and workers stopped: the replica's id is
+    /// free for its next start (or another process) at once, and the pool is closed.
+    pub async fn shutdown(&self) {
+        self.replica.release().await;
+        self.db.close().await;
+    }
+
     /// Every event consumer of this process (the same instances the admin retries with).
     pub fn consumers(&self) -> Vec<Arc<dyn events::Consumer>> {
         self.admin.consumers().to_vec()

@@ -297,9 +297,7 @@ async fn serve(config: Config) -> backend::Result<()> {
         .await
         .map_err(|err| backend::Error::internal("serving HTTP", err))?;
     workers.shutdown().await;
-    // The replica's id is free for its next start (or another process) at once.
-    backend.replica.release().await;
-    backend.db.close().await;
+    backend.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -261,7 +261,8 @@ impl Calls {
             ..row
         };
         repo::insert(tx, &row, actor).await?;
-        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &AttemptDue { call_id: row.id.clone() }).await?;
+        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &AttemptDue { call_id: row.id.clone() })
+            .await?;
         Ok(row)
     }
 

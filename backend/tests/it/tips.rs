@@ -33,7 +33,7 @@ impl Env {
     }
 
     fn db(&self) -> &Db {
-        &self.backend.db
+        &self.backend.db()
     }
 
     /// Hands every event to the consumers and fires every due timer, until both are idle.
@@ -94,7 +94,7 @@ macro_rules! tips_test {
                 let db = TestDb::sqlite().await;
                 let env = Env::start(&db, $config).await;
                 body(&env).await;
-                env.backend.db.close().await;
+                env.backend.db().close().await;
                 db.cleanup().await;
             }
 
@@ -103,7 +103,7 @@ macro_rules! tips_test {
                 if let Some(db) = TestDb::postgres().await {
                     let env = Env::start(&db, $config).await;
                     body(&env).await;
-                    env.backend.db.close().await;
+                    env.backend.db().close().await;
                     db.cleanup().await;
                 }
             }
@@ -182,7 +182,7 @@ tips_test!(oauth_state_is_bound_to_the_session_single_use_and_short_lived, |env|
     let token = env.fake.token_for("code-alice").unwrap();
     let sealed = sealed_credential(env.db(), &alice.id).await.expect("credential stored");
     assert!(!sealed.contains(&token) && sealed.starts_with("v1:"), "{sealed}");
-    assert!(env.backend.vault.open(&sealed).unwrap().contains(&token));
+    assert!(env.backend.vault().open(&sealed).unwrap().contains(&token));
     let listed = tips.connectors(&alice).await.unwrap();
     assert!(!serde_json::to_string(&listed).unwrap().contains(&token));
     assert!(listed[0].connected && listed[0].name == "todoist");
@@ -342,7 +342,7 @@ tips_test!(the_home_page_tip_waits_for_an_answer_instead_of_multiplying, |env| {
     let first = tips.current_tip(&gus, &input).await.unwrap();
     let again = tips.current_tip(&gus, &input).await.unwrap();
     assert_eq!(again.id, first.id, "coming back shows the same unanswered tip");
-    assert_eq!(scalar(&env.backend.db, "SELECT COUNT(*) FROM tips WHERE user_id = $1", &gus.id).await, 1);
+    assert_eq!(scalar(&env.backend.db(), "SELECT COUNT(*) FROM tips WHERE user_id = $1", &gus.id).await, 1);
     tips.feedback(&gus, &first.id, TipAction::Skipped).await.unwrap();
     let next = tips.current_tip(&gus, &input).await.unwrap();
     assert_ne!(next.id, first.id, "an answered tip is followed by a new one");
@@ -581,7 +581,7 @@ async fn rotation(test_db: TestDb) {
     assert_eq!(backend::vault::reseal_all(env.db(), &lost).await.unwrap().unreadable(), 3);
     assert_eq!(sealed().await, after);
     let _ = hook;
-    env.backend.db.close().await;
+    env.backend.db().close().await;
     test_db.cleanup().await;
 }
 

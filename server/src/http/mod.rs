@@ -52,7 +52,7 @@ impl AppState {
     pub fn new(backend: Backend, leptos_options: LeptosOptions, metrics: PrometheusHandle) -> AppState {
         let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
         let search_limiter = limits::write_limiter(backend.config.searches_per_minute_per_ip);
-        let database_gate = database_gate::DatabaseGate::new(backend.db.clone());
+        let database_gate = database_gate::DatabaseGate::new(backend.db().clone());
         AppState { backend, leptos_options, metrics, write_limiter, search_limiter, database_gate }
     }
 }

@@ -20,7 +20,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, 
         return Err(ApiFailure::new(super::database_gate::closed()));
     }
     state.backend.readiness().await?;
-    Ok(Json(json!({ "status": "ready", "database": format!("{:?}", state.backend.db.engine()).to_lowercase() })))
+    Ok(Json(json!({ "status": "ready", "database": format!("{:?}", state.backend.db().engine()).to_lowercase() })))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

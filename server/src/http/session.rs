@@ -100,7 +100,7 @@ fn idle_expiry(config: &backend::config::Config) -> Expiry {
 }
 
 pub fn layer(backend: &Backend) -> SessionManagerLayer<DbSessionStore> {
-    SessionManagerLayer::new(backend.sessions.clone())
+    SessionManagerLayer::new(backend.session_store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -123,7 +123,8 @@ async fn round_trip(source: TestDb, target: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("heirloom.tar.gz");
     let b = &server.backend;
-    let manifest = backend::backup::create(&b.config, &b.db, b.media.storage().clone(), &archive, false).await.unwrap();
+    let manifest =
+        backend::backup::create(&b.config, b.db(), b.media.storage().clone(), &archive, false).await.unwrap();
     assert_eq!(manifest.tables["stories"], 1);
     assert_eq!(manifest.tables["story_revisions"], 2);
     assert!(manifest.media_files >= 2, "the photo and its thumbnails: {manifest:?}");
@@ -133,13 +134,13 @@ async fn round_trip(source: TestDb, target: TestDb) {
 
     let restored_server = TestServer::start(target).await;
     let b = &restored_server.backend;
-    let restored = backend::backup::restore(&b.config, &b.db, b.media.storage().clone(), &archive).await.unwrap();
+    let restored = backend::backup::restore(&b.config, b.db(), b.media.storage().clone(), &archive).await.unwrap();
     assert_eq!(restored.media_files, manifest.media_files);
     b.search.rebuild().await.unwrap();
     check_restored(&restored_server, &written).await;
 
     // A second restore on top is refused and changes nothing.
-    let again = backend::backup::restore(&b.config, &b.db, b.media.storage().clone(), &archive).await;
+    let again = backend::backup::restore(&b.config, b.db(), b.media.storage().clone(), &archive).await;
     assert!(matches!(again, Err(backend::Error::Conflict(_))), "{again:?}");
     check_restored(&restored_server, &written).await;
     restored_server.stop().await;
@@ -164,7 +165,7 @@ async fn sqlite_backup_restores_into_postgres() {
 
 async fn every_table_is_accounted_for(db: TestDb) {
     let server = TestServer::start(db).await;
-    for table in tables::schema_tables(&server.backend.db).await.unwrap() {
+    for table in tables::schema_tables(server.backend.db()).await.unwrap() {
         assert!(
             tables::TABLES.contains(&table.as_str()) || tables::NOT_BACKED_UP.contains(&table.as_str()),
             "table {table} is neither backed up nor deliberately left out: add it to backup::tables"
@@ -182,7 +183,7 @@ async fn a_file_that_is_not_a_backup_is_refused() {
     let bogus = dir.path().join("photo.tar.gz");
     std::fs::write(&bogus, b"not an archive").unwrap();
     let b = &server.backend;
-    let refused = backend::backup::restore(&b.config, &b.db, b.media.storage().clone(), &bogus).await;
+    let refused = backend::backup::restore(&b.config, b.db(), b.media.storage().clone(), &bogus).await;
     assert!(matches!(refused, Err(backend::Error::Invalid(_))), "{refused:?}");
     server.stop().await;
 }

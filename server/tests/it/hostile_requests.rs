@@ -297,7 +297,7 @@ fn upload_request(legacy_id: &str, file_name: &str, bytes: &[u8]) -> Value {
 }
 
 async fn media_rows(server: &TestServer) -> i64 {
-    with_pool!(&server.backend.db, |pool| {
+    with_pool!(server.backend.db(), |pool| {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM media").fetch_one(pool).await.unwrap()
     })
 }
@@ -342,7 +342,7 @@ server_test!(a_stored_name_with_direction_controls_is_served_without_them, |serv
     let done = server.post_json(&ana, &format!("/api/v1/uploads/{id}/complete"), json!({})).await;
     assert_eq!(done.status(), StatusCode::OK);
     // As a row written before uploads refused such names would hold it.
-    with_pool!(&server.backend.db, |pool| {
+    with_pool!(server.backend.db(), |pool| {
         sqlx::query("UPDATE media SET file_name = $1 WHERE id = $2")
             .bind("\u{202E}gnp.exe\u{200B}")
             .bind(&id)

@@ -14,14 +14,14 @@ server_test!(health_and_readiness, |server| {
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    let engine = format!("{:?}", server.backend.db.engine()).to_lowercase();
+    let engine = format!("{:?}", server.backend.db().engine()).to_lowercase();
     assert_eq!(body["database"], engine);
 });
 
 #[tokio::test]
 async fn readiness_fails_with_a_typed_error_when_the_database_is_gone() {
     let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
-    server.backend.db.close().await;
+    server.backend.db().close().await;
     let ready = server.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = ready.json().await.unwrap();

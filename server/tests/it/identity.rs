@@ -27,7 +27,7 @@ async fn me(server: &TestServer, client: &reqwest::Client) -> reqwest::Response 
 }
 
 async fn user_count(server: &TestServer) -> i64 {
-    backend::identity::repo::count(&server.backend.db).await.unwrap()
+    backend::identity::repo::count(server.backend.db()).await.unwrap()
 }
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -145,7 +145,7 @@ server_test!(expired_sessions_are_signed_out, |server| {
     let set = |sql: &'static str, at: i64, id: &str| {
         let id = id.to_string();
         async move {
-            with_pool!(&server.backend.db, |pool| {
+            with_pool!(server.backend.db(), |pool| {
                 sqlx::query(sql).bind(at).bind(&id).execute(pool).await.unwrap();
             });
         }
@@ -155,14 +155,14 @@ server_test!(expired_sessions_are_signed_out, |server| {
     assert_eq!(me(server, &absolute).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(me(server, &idle).await.status(), StatusCode::UNAUTHORIZED);
     // Both were ended when they were next used: none of Ana's sessions is left.
-    let ana = backend::identity::repo::find_by_email(&server.backend.db, "ana@example.org").await.unwrap().unwrap();
-    let left = backend::identity::repo::list_sessions(&server.backend.db, &ana.id).await.unwrap();
+    let ana = backend::identity::repo::find_by_email(server.backend.db(), "ana@example.org").await.unwrap().unwrap();
+    let left = backend::identity::repo::list_sessions(server.backend.db(), &ana.id).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
 });
 
 async fn authenticated(server: &TestServer, email: &str) -> backend::identity::Authenticated {
-    let user = backend::identity::repo::find_by_email(&server.backend.db, email).await.unwrap().unwrap();
-    let rows = backend::identity::repo::list_sessions(&server.backend.db, &user.id).await.unwrap();
+    let user = backend::identity::repo::find_by_email(server.backend.db(), email).await.unwrap().unwrap();
+    let rows = backend::identity::repo::list_sessions(server.backend.db(), &user.id).await.unwrap();
     backend::identity::Authenticated { user, session_id: rows[0].id.clone() }
 }
 
@@ -201,7 +201,7 @@ server_test!(cross_site_posts_are_refused_and_change_nothing, |server| {
     // A signed-in user's session cannot be used cross-site either.
     let browser = TestServer::browser();
     sign_up(server, &browser, "ana@example.org").await;
-    let sessions_before = backend::identity::repo::count(&server.backend.db).await.unwrap();
+    let sessions_before = backend::identity::repo::count(server.backend.db()).await.unwrap();
     let forged_signout = browser
         .post(server.url("/api/v1/auth/signout"))
         .header("origin", "http://127.0.0.1:1")
@@ -211,7 +211,7 @@ server_test!(cross_site_posts_are_refused_and_change_nothing, |server| {
         .unwrap();
     assert_eq!(forged_signout.status(), StatusCode::FORBIDDEN);
     assert_eq!(me(server, &browser).await.status(), StatusCode::OK);
-    assert_eq!(backend::identity::repo::count(&server.backend.db).await.unwrap(), sessions_before);
+    assert_eq!(backend::identity::repo::count(server.backend.db()).await.unwrap(), sessions_before);
 });
 
 server_test!(bad_sign_up_input_is_explained_and_creates_nothing, |server| {
@@ -433,7 +433,7 @@ server_test!(activity_extends_a_session_without_a_write_per_request, |server| {
     // After a minute of quiet, the next request records activity and extends the cookie session.
     let auth = authenticated(server, "ana@example.org").await;
     let two_minutes_ago = backend::time::now_millis() - 120_000;
-    with_pool!(&server.backend.db, |pool| {
+    with_pool!(server.backend.db(), |pool| {
         sqlx::query("UPDATE user_sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(two_minutes_ago)
             .bind(&auth.session_id)
@@ -451,6 +451,6 @@ server_test!(activity_extends_a_session_without_a_write_per_request, |server| {
         .find(|v| v.starts_with("heirloom_session="))
         .map(str::to_string);
     assert!(cookie.as_deref().is_some_and(|c| c.contains("Max-Age=")), "expiry extended: {cookie:?}");
-    let row = backend::identity::repo::find_session(&server.backend.db, &auth.session_id).await.unwrap().unwrap();
+    let row = backend::identity::repo::find_session(server.backend.db(), &auth.session_id).await.unwrap().unwrap();
     assert!(row.last_seen_at > two_minutes_ago);
 });

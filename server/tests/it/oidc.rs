@@ -167,7 +167,7 @@ async fn signs_in_with_a_real_provider_and_signs_out_there_too() {
     let again = TestServer::browser();
     sign_in_at_provider(&server, &again, "test", "alice").await;
     assert_eq!(me(&server, &again).await.json::<Value>().await.unwrap()["id"], who["id"]);
-    assert_eq!(backend::identity::repo::count(&server.backend.db).await.unwrap(), 1);
+    assert_eq!(backend::identity::repo::count(server.backend.db()).await.unwrap(), 1);
 
     let out: Value =
         server.post_json(&browser, "/api/v1/auth/signout", serde_json::json!({})).await.json().await.unwrap();
@@ -208,7 +208,7 @@ async fn replayed_and_tampered_callbacks_are_refused() {
     assert_eq!(refused.headers()["location"], "/signin");
     assert!(flash_on_signin_page(&server, &browser).await.contains("expired or was already used"));
     assert_eq!(me(&server, &browser).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(backend::identity::repo::count(&server.backend.db).await.unwrap(), 0);
+    assert_eq!(backend::identity::repo::count(server.backend.db()).await.unwrap(), 0);
 
     // A completed callback cannot be used a second time, by the same browser or another.
     let honest = TestServer::browser();
@@ -218,7 +218,7 @@ async fn replayed_and_tampered_callbacks_are_refused() {
         assert_eq!(replay.headers()["location"], "/signin");
         assert!(flash_on_signin_page(&server, browser).await.contains("expired or was already used"));
     }
-    assert_eq!(backend::identity::repo::count(&server.backend.db).await.unwrap(), 1);
+    assert_eq!(backend::identity::repo::count(server.backend.db()).await.unwrap(), 1);
     server.stop().await;
 }
 
@@ -235,8 +235,8 @@ async fn id_tokens_with_a_wrong_nonce_or_from_another_issuer_are_refused() {
     let browser = TestServer::browser();
     sign_in_at_provider(&server, &browser, "b", "carol").await;
 
-    let user = backend::identity::repo::find_by_email(&server.backend.db, "carol@example.org").await.unwrap().unwrap();
-    let session = &backend::identity::repo::list_sessions(&server.backend.db, &user.id).await.unwrap()[0];
+    let user = backend::identity::repo::find_by_email(server.backend.db(), "carol@example.org").await.unwrap().unwrap();
+    let session = &backend::identity::repo::list_sessions(server.backend.db(), &user.id).await.unwrap()[0];
     let token = session.id_token.clone().expect("ID token kept for logout");
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value =
@@ -263,11 +263,11 @@ async fn an_unverified_provider_email_does_not_take_over_an_account() {
     assert_eq!(landed, server.url("/signin"));
     assert!(flash_on_signin_page(&server, &intruder).await.contains("has not verified that this email is yours"));
     assert_eq!(me(&server, &intruder).await.status(), StatusCode::UNAUTHORIZED);
-    let user = backend::identity::repo::find_by_email(&server.backend.db, "unverified-bob@example.org")
+    let user = backend::identity::repo::find_by_email(server.backend.db(), "unverified-bob@example.org")
         .await
         .unwrap()
         .unwrap();
-    assert!(backend::identity::repo::oidc_links(&server.backend.db, &user.id).await.unwrap().is_empty());
+    assert!(backend::identity::repo::oidc_links(server.backend.db(), &user.id).await.unwrap().is_empty());
     server.stop().await;
 }
 

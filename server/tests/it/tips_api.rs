@@ -382,7 +382,7 @@ async fn rotate_vault_key_reseals_everything_and_reports_counts() {
     std::fs::create_dir_all(&data).unwrap();
     let backend = backend::Backend::start(config).await.unwrap();
     let admin = backend::identity::repo::insert(
-        &backend.db,
+        backend.db(),
         &backend::identity::NewUser::new("admin@example.org", "Admin", backend::identity::Role::Admin).unwrap(),
     )
     .await
@@ -393,7 +393,7 @@ async fn rotate_vault_key_reseals_everything_and_reports_counts() {
         description: String::new(),
     };
     backend.webhooks.create(&admin.id, &hook).await.unwrap();
-    backend.db.close().await;
+    backend.db().close().await;
     drop(backend);
 
     let run = |previous: Option<&str>| {
