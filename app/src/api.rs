@@ -4,10 +4,11 @@
 
 use leptos::prelude::*;
 use types::{
-    AccountOverview, ApiError, FlagView, HistoryPage, LegacyPage, LegacyView, MemberView, StoryView, UserView,
+    AccountOverview, ApiError, FlagView, HistoryPage, Kinship, LegacyPage, LegacyView, MemberView, PeoplePage,
+    PersonPage, StoryView, UserView,
 };
 #[cfg(feature = "ssr")]
-use types::{LegacyId, MediaId, StoryId, TipId};
+use types::{LegacyId, MediaId, PersonId, StoryId, TipId};
 
 /// The backend and the signed-in user (if any) of the request being served.
 #[cfg(feature = "ssr")]
@@ -137,6 +138,29 @@ pub async fn load_members(legacy_id: String) -> Result<(LegacyView, Vec<MemberVi
     let (backend, auth) = signed_in()?;
     let legacy = backend.stories.legacy(Some(&auth.user), &legacy_id).await?;
     Ok((legacy, backend.stories.members(&auth.user, &legacy_id).await?))
+}
+
+/// A legacy and a page of its people.
+#[server(endpoint = "load_people")]
+pub async fn load_people(legacy_id: String, cursor: Option<String>) -> Result<(LegacyView, PeoplePage), ApiError> {
+    let legacy_id = LegacyId::from(legacy_id);
+    let (backend, auth) = signed_in()?;
+    let legacy = backend.stories.legacy(Some(&auth.user), &legacy_id).await?;
+    let people = backend.people.in_legacy(Some(&auth.user), &legacy_id, cursor.as_deref(), None).await?;
+    Ok((legacy, people))
+}
+
+/// The person page; with `relative`, how that person is related to this one.
+#[server(endpoint = "load_person")]
+pub async fn load_person(id: String, relative: Option<String>) -> Result<(PersonPage, Option<Kinship>), ApiError> {
+    let id = PersonId::from(id);
+    let (backend, auth) = signed_in()?;
+    let page = backend.people.page(Some(&auth.user), &id).await?;
+    let kinship = match relative.filter(|r| !r.is_empty()) {
+        Some(relative) => Some(backend.people.kinship(Some(&auth.user), &PersonId::from(relative), &id).await?),
+        None => None,
+    };
+    Ok((page, kinship))
 }
 
 /// The legacy name and role an invitation offers.

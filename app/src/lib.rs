@@ -31,6 +31,7 @@ use pages::legacies::LegaciesPage;
 use pages::legacy::LegacyPageView;
 use pages::media::LegacyMediaPage;
 use pages::members::MembersPage;
+use pages::people::{EditPersonPage, PeopleListPage, PersonPageView};
 use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
 use pages::search::SearchPage;
@@ -82,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::NEW_STORY.path) view=NewStoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::MEMBERS.path) view=MembersPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACY_MEDIA.path) view=LegacyMediaPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::PEOPLE.path) view=PeopleListPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::PERSON.path) view=PersonPageView ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::EDIT_PERSON.path) view=EditPersonPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::STORY.path) view=StoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::EDIT_STORY.path) view=EditStoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::HISTORY.path) view=HistoryPageView ssr=SsrMode::Async/>

@@ -56,6 +56,10 @@ pub struct Config {
     pub writes_per_minute_per_ip: u32,
     /// Searches (results page, search API, typeahead) allowed per client address per minute.
     pub searches_per_minute_per_ip: u32,
+    /// The most relationship steps "how are we related" walks before it stops and says so.
+    pub people_max_depth: u32,
+    /// The most people "how are we related" visits before it stops and says so.
+    pub people_max_visited: u32,
     /// NATS server with JetStream (`nats://host:4222`); unset means the in-process dispatcher.
     pub nats_url: Option<String>,
     /// The JetStream stream (and subject prefix) the outbox is published to.
@@ -185,6 +189,8 @@ fn defaults() -> serde_json::Value {
         // Far more than a person typing into the search box asks for (one request per
         // pause), far less than what would keep the index busy for everyone else.
         "searches_per_minute_per_ip": 300,
+        "people_max_depth": 24,
+        "people_max_visited": 200000,
         "nats_stream": "HEIRLOOM_EVENTS",
         "calls_allow_private_networks": false,
         "calls_timeout_secs": 10,
@@ -291,6 +297,8 @@ impl Config {
             ("login_attempts_per_ip", self.login_attempts_per_ip.into()),
             ("writes_per_minute_per_ip", self.writes_per_minute_per_ip.into()),
             ("searches_per_minute_per_ip", self.searches_per_minute_per_ip.into()),
+            ("people_max_depth", self.people_max_depth.into()),
+            ("people_max_visited", self.people_max_visited.into()),
             ("calls_timeout_secs", self.calls_timeout_secs),
             ("calls_max_body_bytes", self.calls_max_body_bytes),
             ("calls_max_attempts", self.calls_max_attempts.into()),
@@ -440,6 +448,8 @@ impl Config {
             ("trusted_proxies", json!(self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>())),
             ("writes_per_minute_per_ip", json!(self.writes_per_minute_per_ip)),
             ("searches_per_minute_per_ip", json!(self.searches_per_minute_per_ip)),
+            ("people_max_depth", json!(self.people_max_depth)),
+            ("people_max_visited", json!(self.people_max_visited)),
             ("nats_stream", json!(self.nats_stream)),
             ("calls_allow_private_networks", json!(self.calls_allow_private_networks)),
             ("calls_timeout_secs", json!(self.calls_timeout_secs)),
@@ -520,6 +530,8 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("writes_per_minute_per_ip", &self.writes_per_minute_per_ip)
             .field("searches_per_minute_per_ip", &self.searches_per_minute_per_ip)
+            .field("people_max_depth", &self.people_max_depth)
+            .field("people_max_visited", &self.people_max_visited)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("nats_stream", &self.nats_stream)
             .field("replica_id", &self.replica_id)

@@ -13,6 +13,7 @@ pub mod events;
 pub mod identity;
 pub mod media;
 pub mod paging;
+pub mod people;
 pub mod replica;
 pub mod search;
 pub mod stories;
@@ -46,6 +47,7 @@ pub struct Backend {
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
+    pub people: Arc<people::People>,
     pub tips: Arc<tips::Tips>,
     /// This process as a replica: its id, and with the event bus on, its claim on it
     /// (released by [`replica::Replica::release`] at a clean shutdown).
@@ -88,6 +90,11 @@ impl Backend {
             media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
             media::MediaLimits::from_config(&config),
         ));
+        let limits = people::graph::Limits {
+            max_depth: config.people_max_depth,
+            max_visited: config.people_max_visited,
+        };
+        let people = Arc::new(people::People::new(db.clone(), stories.clone(), limits));
         let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
         let consumers = vec![
             Arc::new(calls::WebhookConsumer(webhooks.clone())) as Arc<dyn events::Consumer>,
@@ -108,6 +115,7 @@ impl Backend {
             webhooks,
             search,
             media,
+            people,
             tips,
             replica,
             admin,

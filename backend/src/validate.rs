@@ -70,3 +70,15 @@ pub fn choice<T: Copy>(
         }),
     }
 }
+
+/// A page size: `default` when not given, else between 1 and `max`.
+pub fn limit(problems: &mut Problems, value: Option<i64>, default: i64, max: i64) -> i64 {
+    match value {
+        None => default,
+        Some(limit) if (1..=max).contains(&limit) => limit,
+        Some(_) => {
+            problems.add("limit", format!("must be between 1 and {max}"));
+            default
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{CallId, LegacyId, MediaId, StoryId, TipId, UserId};
+use crate::ids::{CallId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
@@ -77,6 +77,11 @@ event_types!(
     ConnectorDisconnected,
     TipRecommended,
     TipFeedback,
+    PersonCreated,
+    PersonUpdated,
+    PersonDeleted,
+    RelationshipAdded,
+    RelationshipRemoved,
 );
 
 impl EventType {
@@ -470,3 +475,31 @@ mod tests {
         assert_eq!(ended.event_type(), EventType::MediaFailed);
     }
 }
+
+payload!(
+    "person",
+    PersonCreated,
+    PersonCreated { pub person_id: PersonId, pub legacy_id: LegacyId, pub version: i64, pub living: bool }
+);
+payload!(
+    "person",
+    PersonUpdated,
+    PersonUpdated { pub person_id: PersonId, pub legacy_id: LegacyId, pub version: i64, pub living: bool }
+);
+payload!("person", PersonDeleted, PersonDeleted { pub person_id: PersonId, pub legacy_id: LegacyId });
+
+/// A relationship as its events carry it: `parent` (`person_a` is a parent of
+/// `person_b`) or `partner`, with its kind (`birth`, `married`…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelationshipFacts {
+    pub relationship_id: RelationshipId,
+    pub legacy_id: LegacyId,
+    pub kind: String,
+    pub subkind: String,
+    pub person_a: PersonId,
+    pub person_b: PersonId,
+}
+
+payload!("person", RelationshipAdded, RelationshipAdded { #[serde(flatten)] pub relationship: RelationshipFacts });
+payload!("person", RelationshipRemoved, RelationshipRemoved { #[serde(flatten)] pub relationship: RelationshipFacts });

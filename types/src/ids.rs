@@ -123,4 +123,8 @@ id_newtype! {
     CallId,
     /// A registered webhook.
     WebhookId,
+    /// A person of a legacy's family graph.
+    PersonId,
+    /// A parent–child or partner relationship between two people.
+    RelationshipId,
 }

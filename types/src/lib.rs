@@ -10,6 +10,7 @@ pub mod events;
 pub mod flash;
 pub mod ids;
 pub mod media;
+pub mod people;
 pub mod routes;
 pub mod search;
 pub mod stories;
@@ -25,11 +26,16 @@ pub use calls::{
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use ids::{
-    CallId, FlagId, InvitationId, LegacyId, MediaId, RevisionId, SessionId, StoryId, TipId, UserId, WebhookId,
+    CallId, FlagId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId, StoryId, TipId,
+    UserId, WebhookId,
 };
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,
+};
+pub use people::{
+    FamilyView, Kinship, KinshipStep, LifeEvent, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary,
+    PersonView, RelationshipInput, RelationshipView, Relative, Sex,
 };
 pub use search::{
     FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,

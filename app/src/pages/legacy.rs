@@ -32,6 +32,7 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
             <nav class="actions" aria-label="Legacy">
                 {can_write.then(|| view! { <a class="button primary" href=routes::NEW_STORY.to(&[&id])>"Write a story"</a> })}
                 <a class="button" href=routes::LEGACY_MEDIA.to(&[&id])>"Photos and recordings"</a>
+                {legacy.my_role.is_some().then(|| view! { <a class="button" href=routes::PEOPLE.to(&[&id])>"People"</a> })}
                 {legacy.my_role.is_some().then(|| view! { <a class="button" href=routes::MEMBERS.to(&[&id])>"Members"</a> })}
                 {can_manage.then(|| view! { <a class="button" href=routes::MODERATION.path>"Moderation"</a> })}
             </nav>

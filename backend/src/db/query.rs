@@ -130,6 +130,8 @@ arg_from_id!(
     types::TipId,
     types::CallId,
     types::WebhookId,
+    types::PersonId,
+    types::RelationshipId,
 );
 
 /// Enums stored as text bind as their text.
@@ -155,6 +157,7 @@ arg_from_text_enum!(
     types::MediaKind,
     types::MediaState,
     types::ScanStatus,
+    types::Sex,
 );
 
 /// Binds every value of `args` to a query of either engine (`sqlx::query`, `query_as`,
@@ -204,6 +207,17 @@ impl<T> Scalar for T where
 pub enum Conn<'c> {
     Pool(&'c Db),
     Tx(&'c mut Tx),
+}
+
+impl Conn<'_> {
+    /// The same connection for one more statement (each statement uses a `Conn` up):
+    /// for loops that run several on what they were given.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Pool(db) => Conn::Pool(db),
+            Conn::Tx(tx) => Conn::Tx(tx),
+        }
+    }
 }
 
 impl<'c> From<&'c Db> for Conn<'c> {

@@ -16,6 +16,7 @@ mod calls;
 mod db;
 mod events;
 mod media_pipeline;
+mod people;
 mod render;
 mod replica;
 mod search;

@@ -15,6 +15,7 @@ mod limits;
 mod media_api;
 mod middleware;
 mod ops;
+mod people_api;
 mod search_api;
 mod security;
 pub mod session;
@@ -125,6 +126,20 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::RESOLVE_FLAG, post(stories_api::resolve_flag))
         .layer(DefaultBodyLimit::max(STORY_BODY));
 
+    let people = Router::new()
+        .route(api::PEOPLE, get(people_api::list).post(people_api::create))
+        .route(routes::form::CREATE_PERSON, post(people_api::create))
+        .route(api::PERSON, get(people_api::get).put(people_api::update).delete(people_api::delete))
+        .route(routes::form::UPDATE_PERSON, post(people_api::update))
+        .route(routes::form::DELETE_PERSON, post(people_api::delete))
+        .route(api::FAMILY, get(people_api::family))
+        .route(api::RELATIONSHIPS, post(people_api::relate))
+        .route(routes::form::RELATE, post(people_api::relate))
+        .route(api::RELATIONSHIP, delete(people_api::unrelate))
+        .route(routes::form::UNRELATE, post(people_api::unrelate))
+        .route(api::KINSHIP, get(people_api::kinship))
+        .layer(DefaultBodyLimit::max(STORY_BODY));
+
     // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.
     let calls_body = usize::try_from(state.backend.config.calls_max_body_bytes).unwrap_or(usize::MAX).saturating_mul(2);
     let calls = Router::new()
@@ -185,6 +200,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::THEME, post(theme::set_theme))
         .merge(account)
         .merge(stories)
+        .merge(people)
         .merge(calls)
         .merge(admin_forms)
         .merge(search)

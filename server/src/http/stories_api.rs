@@ -383,5 +383,6 @@ pub async fn openapi() -> JsonBody<utoipa::openapi::OpenApi> {
     doc.merge(super::search_api::SearchApiDoc::openapi());
     doc.merge(super::media_api::MediaApiDoc::openapi());
     doc.merge(super::tips_api::TipsApiDoc::openapi());
+    doc.merge(super::people_api::PeopleApiDoc::openapi());
     JsonBody(doc)
 }

@@ -1,0 +1,316 @@
+//! People of a legacy: the list with its "add a person" form, the person page (life,
+//! family, adding relatives, "how are we related") and the edit page. Every form posts
+//! without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use types::{
+    routes, Flash, Kinship, LegacyRole, LegacyView, PeoplePage, PersonPage, PersonSummary, PersonView, Relative,
+};
+
+use crate::api::{load_people, load_person};
+use crate::components::form::{Field, FlashMessage};
+use crate::components::page::{param, query, Loaded};
+use crate::request;
+
+#[component]
+pub fn PeopleListPage() -> impl IntoView {
+    let id = param("id");
+    let cursor = query("cursor");
+    let data = Resource::new_blocking(move || (id.clone(), cursor.clone()), |(id, cursor)| load_people(id, cursor));
+    view! {
+        <Loaded data render=|(legacy, people)| view! { <PeopleList legacy people/> }.into_any()/>
+    }
+}
+
+#[component]
+fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
+    let flash = request::flash();
+    let can_edit = matches!(legacy.my_role, Some(LegacyRole::Owner | LegacyRole::Editor));
+    let id = legacy.id.clone();
+    let next = people.next_cursor.map(|cursor| format!("{}?cursor={cursor}", routes::PEOPLE.to(&[&id])));
+    view! {
+        <Title text=format!("People of {}", legacy.name)/>
+        <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
+        <h1>"People"</h1>
+        <FlashMessage flash=flash.clone()/>
+        {if people.items.is_empty() {
+            view! { <p>"No people yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="people-list">
+                    {people.items.into_iter().map(|p| view! { <li><PersonLink person=p/></li> }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        {next.map(|href| view! { <p><a href=href rel="next">"More people"</a></p> })}
+        {can_edit.then(|| view! {
+            <section class="panel" aria-labelledby="add-person-title">
+                <h2 id="add-person-title">"Add a person"</h2>
+                <form method="post" action=routes::fill(routes::form::CREATE_PERSON, &[&id]) class="stack">
+                    <PersonFields flash=flash.clone() person=None/>
+                    <button type="submit" class="primary">"Add person"</button>
+                </form>
+            </section>
+        })}
+    }
+}
+
+/// A person's name as a link to their page, with their life years.
+#[component]
+fn PersonLink(person: PersonSummary) -> impl IntoView {
+    view! {
+        <a dir="auto" href=routes::PERSON.to(&[&person.id])>{person.name.clone()}</a>
+        {(!person.life_years.is_empty()).then(|| view! { " " <span class="meta">{format!("({})", person.life_years)}</span> })}
+    }
+}
+
+/// The fields of a person form, filled from what was typed (after a problem) or from
+/// the person being edited.
+#[component]
+fn PersonFields(flash: Flash, person: Option<PersonView>) -> impl IntoView {
+    let typed = !flash.values.is_empty();
+    let typed_flash = flash.clone();
+    let value = move |name: &str, current: Option<String>| {
+        if typed {
+            typed_flash.value(name).unwrap_or_default().to_string()
+        } else {
+            current.unwrap_or_default()
+        }
+    };
+    let error = |name: &str| flash.field_error(name).map(str::to_string);
+    let p = person.as_ref();
+    let sex = value("sex", p.map(|p| p.sex.as_str().to_string()));
+    let living = value("living", p.map(|p| if p.living { "on".to_string() } else { "off".to_string() }));
+    view! {
+        <Field label="Given names" name="given_names" required=false value=value("given_names", p.map(|p| p.given_names.clone()))
+            error=error("given_names")/>
+        <Field label="Surname" name="surname" required=false value=value("surname", p.map(|p| p.surname.clone()))
+            error=error("surname")/>
+        <Field label="Birth surname" name="birth_surname" required=false
+            value=value("birth_surname", p.map(|p| p.birth_surname.clone())) error=error("birth_surname")/>
+        <Field label="Also known as" name="nicknames" required=false hint="Separate several names with commas."
+            value=value("nicknames", p.map(|p| p.nicknames.join(", "))) error=error("nicknames")/>
+        <div class="field">
+            <label for="field-sex">"Sex"</label>
+            <select id="field-sex" name="sex">
+                {[("unknown", "not recorded"), ("female", "female"), ("male", "male")].into_iter().map(|(v, label)| view! {
+                    <option value=v selected=sex == v>{label}</option>
+                }).collect_view()}
+            </select>
+        </div>
+        <Field label="Born" name="birth_date" required=false hint="For example 12 March 1921, about 1921, before 1930."
+            value=value("birth_date", p.map(|p| p.birth.date.clone())) error=error("birth_date")/>
+        <Field label="Birthplace" name="birth_place" required=false
+            value=value("birth_place", p.map(|p| p.birth.place.clone())) error=error("birth_place")/>
+        <Field label="Died" name="death_date" required=false
+            value=value("death_date", p.map(|p| p.death.date.clone())) error=error("death_date")/>
+        <Field label="Place of death" name="death_place" required=false
+            value=value("death_place", p.map(|p| p.death.place.clone())) error=error("death_place")/>
+        <div class="field">
+            <label for="field-living">"Living or deceased"</label>
+            <select id="field-living" name="living" aria-describedby="field-living-hint">
+                {[("", "not sure: living unless a death is recorded"), ("on", "living"), ("off", "deceased")].into_iter().map(|(v, label)| view! {
+                    <option value=v selected=living == v>{label}</option>
+                }).collect_view()}
+            </select>
+            <p class="hint" id="field-living-hint">"A living person's details are shown only to the legacy's owners and editors."</p>
+            {error("living").map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+        <div class="field">
+            <label for="field-bio">"About them"</label>
+            <textarea id="field-bio" name="bio" rows="6">{value("bio", p.map(|p| p.bio.clone()))}</textarea>
+            {error("bio").map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn PersonPageView() -> impl IntoView {
+    let id = param("id");
+    let relative = query("relative");
+    let data = Resource::new_blocking(move || (id.clone(), relative.clone()), |(id, r)| load_person(id, r));
+    view! {
+        <Loaded data render=|(page, kinship)| view! { <PersonDetails page kinship/> }.into_any()/>
+    }
+}
+
+#[component]
+fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
+    let flash = request::flash();
+    let PersonPage { person, family, others } = page;
+    let id = person.id.clone();
+    let can_edit = person.can_edit;
+    let life = |label: &str, event: &types::LifeEvent| {
+        let when = (!event.date_display.is_empty()).then(|| event.date_display.clone());
+        let place = (!event.place.is_empty()).then(|| format!("in {}", event.place));
+        let text = [when, place].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!text.is_empty()).then(|| view! { <p dir="auto">{format!("{label} {text}")}</p> })
+    };
+    let group = move |title: &'static str, relatives: Vec<Relative>| {
+        let person_id = id.clone();
+        (!relatives.is_empty()).then(|| view! {
+            <h3>{title}</h3>
+            <ul class="relatives">
+                {relatives.into_iter().map(|r| {
+                    let remove = r.relationship_id.filter(|_| can_edit).map(|rid| {
+                        let action = format!("{}?person={}", routes::fill(routes::form::UNRELATE, &[&rid]), person_id);
+                        view! {
+                            <form method="post" action=action class="inline-form">
+                                <button type="submit" aria-label=format!("Remove the relationship with {}", r.person.name)>"Remove"</button>
+                            </form>
+                        }
+                    });
+                    let kind = (!matches!(r.kind.as_str(), "birth" | "full")).then(|| format!(" · {}", r.kind));
+                    view! { <li><PersonLink person=r.person/>{kind.map(|k| view! { <span class="meta">{k}</span> })}{remove}</li> }
+                }).collect_view()}
+            </ul>
+        })
+    };
+    let options = others.clone();
+    view! {
+        <Title text=person.name.clone()/>
+        <p class="crumbs">
+            <a dir="auto" href=routes::LEGACY.to(&[&person.legacy_id])>{person.legacy_name.clone()}</a>
+            " / " <a href=routes::PEOPLE.to(&[&person.legacy_id])>"People"</a>
+        </p>
+        <h1 dir="auto">{person.name.clone()}</h1>
+        <FlashMessage flash=flash.clone()/>
+        {person.private.then(|| view! {
+            <p class="notice">"The details of living people are shown only to the legacy's owners and editors."</p>
+        })}
+        {(!person.life_years.is_empty()).then(|| view! { <p class="dates">{person.life_years.clone()}</p> })}
+        {life("Born", &person.birth)}
+        {life("Died", &person.death)}
+        {(!person.nicknames.is_empty()).then(|| view! { <p dir="auto">{format!("Also known as {}", person.nicknames.join(", "))}</p> })}
+        {(!person.bio_html.is_empty()).then(|| view! { <div class="story-body" dir="auto" inner_html=person.bio_html.clone()></div> })}
+        {can_edit.then(|| view! {
+            <nav class="actions" aria-label="Person"><a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a></nav>
+        })}
+        <section aria-labelledby="family-title">
+            <h2 id="family-title">"Family"</h2>
+            {(family.parents.is_empty() && family.partners.is_empty() && family.siblings.is_empty() && family.children.is_empty())
+                .then(|| view! { <p>"No relatives recorded yet."</p> })}
+            {group("Parents", family.parents)}
+            {group("Partners", family.partners)}
+            {group("Brothers and sisters", family.siblings)}
+            {group("Children", family.children)}
+        </section>
+        {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> })}
+        {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> })}
+    }
+}
+
+#[component]
+fn AddRelative(person: PersonView, others: Vec<PersonSummary>, flash: Flash) -> impl IntoView {
+    let error = |name: &str| flash.field_error(name).map(str::to_string);
+    let chosen = flash.value("person_id").unwrap_or_default().to_string();
+    let relation = flash.value("relation").unwrap_or("parent").to_string();
+    view! {
+        <section class="panel" aria-labelledby="relate-title">
+            <h2 id="relate-title">"Add a relative"</h2>
+            <form method="post" action=routes::fill(routes::form::RELATE, &[&person.id]) class="stack">
+                <div class="field">
+                    <label for="field-relation">{format!("Who is it to {}?", person.name)}</label>
+                    <select id="field-relation" name="relation">
+                        {[("parent", "a parent"), ("child", "a child"), ("partner", "a partner")].into_iter().map(|(v, label)| view! {
+                            <option value=v selected=relation == v>{label}</option>
+                        }).collect_view()}
+                    </select>
+                    {error("relation").map(|e| view! { <p class="field-error">{e}</p> })}
+                </div>
+                <div class="field">
+                    <label for="field-person_id">"Person"</label>
+                    <select id="field-person_id" name="person_id">
+                        {others.into_iter().map(|o| {
+                            let label = if o.life_years.is_empty() { o.name.clone() } else { format!("{} ({})", o.name, o.life_years) };
+                            view! { <option value=o.id.to_string() selected=chosen == o.id.as_str()>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    {error("person_id").map(|e| view! { <p class="field-error">{e}</p> })}
+                </div>
+                <div class="field">
+                    <label for="field-kind">"Kind"</label>
+                    <select id="field-kind" name="kind">
+                        <option value="">"birth parent or child / married partner"</option>
+                        {["adoptive", "step", "foster", "partnered", "divorced"].into_iter().map(|k| view! {
+                            <option value=k>{k}</option>
+                        }).collect_view()}
+                    </select>
+                    {error("kind").map(|e| view! { <p class="field-error">{e}</p> })}
+                </div>
+                {error("confirm").map(|e| view! {
+                    <div class="field checkbox has-error">
+                        <p class="field-error" id="field-confirm-error">{e}</p>
+                        <input id="field-confirm" type="checkbox" name="confirm" value="on" aria-describedby="field-confirm-error"/>
+                        <label for="field-confirm">"The dates are right; add it anyway"</label>
+                    </div>
+                })}
+                <button type="submit" class="primary">"Add relative"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn HowRelated(person: PersonView, others: Vec<PersonSummary>, kinship: Option<Kinship>) -> impl IntoView {
+    let chosen = kinship.as_ref().map(|k| k.a.id.to_string()).unwrap_or_default();
+    view! {
+        <section class="panel" aria-labelledby="kinship-title">
+            <h2 id="kinship-title">"How are they related?"</h2>
+            <form method="get" action=routes::PERSON.to(&[&person.id]) class="inline-form">
+                <label for="field-relative">{format!("How is this person related to {}?", person.name)}</label>
+                <select id="field-relative" name="relative">
+                    {others.into_iter().map(|o| view! {
+                        <option value=o.id.to_string() selected=chosen == o.id.as_str()>{o.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit">"Show"</button>
+            </form>
+            {kinship.map(|k| view! {
+                <div class="kinship" role="status">
+                    <p class="kinship-sentence" dir="auto">{k.sentence.clone()}</p>
+                    {(!k.path.is_empty()).then(|| view! {
+                        <ol class="kinship-path" aria-label="The chain of people between them">
+                            <li><PersonLink person=k.b.clone()/></li>
+                            {k.path.into_iter().map(|step| view! {
+                                <li><span class="meta">{format!("{} → ", step.step)}</span><PersonLink person=step.person/></li>
+                            }).collect_view()}
+                        </ol>
+                    })}
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn EditPersonPage() -> impl IntoView {
+    let id = param("id");
+    let data = Resource::new_blocking(move || id.clone(), |id| load_person(id, None));
+    view! {
+        <Loaded data render=|(page, _)| view! { <EditPerson person=page.person/> }.into_any()/>
+    }
+}
+
+#[component]
+fn EditPerson(person: PersonView) -> impl IntoView {
+    let flash = request::flash();
+    let id = person.id.clone();
+    view! {
+        <Title text=format!("Edit {}", person.name)/>
+        <p class="crumbs"><a dir="auto" href=routes::PERSON.to(&[&id])>{person.name.clone()}</a></p>
+        <h1>"Edit person"</h1>
+        <FlashMessage flash=flash.clone()/>
+        <form method="post" action=routes::fill(routes::form::UPDATE_PERSON, &[&id]) class="stack">
+            <input type="hidden" name="version" value=person.version.to_string()/>
+            <PersonFields flash=flash.clone() person=Some(person.clone())/>
+            <button type="submit" class="primary">"Save"</button>
+        </form>
+        {(!person.is_subject).then(|| view! {
+            <form method="post" action=routes::fill(routes::form::DELETE_PERSON, &[&id]) class="danger-zone">
+                <button type="submit" class="danger">"Delete this person"</button>
+            </form>
+        })}
+    }
+}

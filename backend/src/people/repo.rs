@@ -1,0 +1,227 @@
+//! SQL for people, their revisions and relationships, written once for both engines.
+
+use types::{LegacyId, PersonId, RelationshipId, UserId};
+
+use crate::args;
+use crate::db::{placeholders, Args, Conn, Db, Tx};
+use crate::error::Result;
+use crate::people::model::{PersonFields, PersonRow, RelationshipRow};
+
+const PERSON_SELECT: &str = "SELECT p.id, p.legacy_id, l.name AS legacy_name, p.given_names, p.surname, \
+    p.birth_surname, p.nicknames, p.sex, p.birth_date, p.birth_place, p.death_date, p.death_place, p.living, p.bio, \
+    p.portrait_id, p.is_subject, p.gedcom_xref, p.version, p.updated_at FROM persons p JOIN legacies l ON l.id = p.legacy_id";
+
+const RELATIONSHIP_COLUMNS: &str = "id, legacy_id, kind, subkind, person_a, person_b, start_date, end_date";
+
+/// The most ids one `IN (…)` list binds (well under either engine's parameter limit).
+const IN_CHUNK: usize = 500;
+
+/// A person about to be stored.
+pub struct NewPerson<'a> {
+    pub id: &'a PersonId,
+    pub legacy_id: &'a LegacyId,
+    pub fields: &'a PersonFields,
+    pub is_subject: bool,
+    pub gedcom_xref: Option<&'a str>,
+    pub by: &'a UserId,
+    pub now: i64,
+}
+
+pub async fn insert_tx(tx: &mut Tx, person: &NewPerson<'_>) -> Result<()> {
+    let f = person.fields;
+    let sql = "INSERT INTO persons (id, legacy_id, given_names, surname, birth_surname, nicknames, sex, birth_date, \
+               birth_sort, birth_place, death_date, death_sort, death_place, living, bio, portrait_id, is_subject, \
+               gedcom_xref, version, created_by, created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
+               $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $19, $20)";
+    let args = args![
+        person.id,
+        person.legacy_id,
+        &f.given_names,
+        &f.surname,
+        &f.birth_surname,
+        &f.nicknames,
+        f.sex,
+        &f.birth_date,
+        f.birth_sort(),
+        &f.birth_place,
+        &f.death_date,
+        f.death_sort(),
+        &f.death_place,
+        f.living,
+        &f.bio,
+        &f.portrait_id,
+        person.is_subject,
+        person.gedcom_xref,
+        person.by,
+        person.now
+    ];
+    tx.execute(sql, args).await?;
+    Ok(())
+}
+
+/// Writes `fields` over the person if it is still at `expected_version`; false when it
+/// is not (changed since, or gone).
+pub async fn update_tx(
+    tx: &mut Tx,
+    id: &PersonId,
+    expected_version: i64,
+    fields: &PersonFields,
+    by: &UserId,
+    now: i64,
+) -> Result<bool> {
+    let f = fields;
+    let sql = "UPDATE persons SET given_names = $3, surname = $4, birth_surname = $5, nicknames = $6, sex = $7, \
+               birth_date = $8, birth_sort = $9, birth_place = $10, death_date = $11, death_sort = $12, \
+               death_place = $13, living = $14, bio = $15, portrait_id = $16, version = version + 1, \
+               updated_by = $17, updated_at = $18 WHERE id = $1 AND version = $2";
+    let args = args![
+        id,
+        expected_version,
+        &f.given_names,
+        &f.surname,
+        &f.birth_surname,
+        &f.nicknames,
+        f.sex,
+        &f.birth_date,
+        f.birth_sort(),
+        &f.birth_place,
+        &f.death_date,
+        f.death_sort(),
+        &f.death_place,
+        f.living,
+        &f.bio,
+        &f.portrait_id,
+        by,
+        now
+    ];
+    Ok(tx.execute(sql, args).await? == 1)
+}
+
+pub async fn delete_tx(tx: &mut Tx, id: &PersonId) -> Result<()> {
+    tx.execute("DELETE FROM persons WHERE id = $1", args![id]).await?;
+    Ok(())
+}
+
+pub async fn insert_revision_tx(
+    tx: &mut Tx,
+    id: &PersonId,
+    version: i64,
+    fields: &PersonFields,
+    by: &UserId,
+    now: i64,
+) -> Result<()> {
+    let snapshot =
+        serde_json::to_string(fields).map_err(|e| crate::Error::internal("encoding a person revision", e))?;
+    let sql = "INSERT INTO person_revisions (person_id, version, snapshot, author_id, created_at) VALUES ($1, $2, $3, $4, $5)";
+    tx.execute(sql, args![id, version, snapshot, by, now]).await?;
+    Ok(())
+}
+
+pub async fn find<'c>(conn: impl Into<Conn<'c>>, id: &PersonId) -> Result<Option<PersonRow>> {
+    conn.into().fetch_optional(&format!("{PERSON_SELECT} WHERE p.id = $1"), args![id]).await
+}
+
+/// The people of `ids` that exist, in no particular order.
+pub async fn find_many(db: &Db, ids: &[&PersonId]) -> Result<Vec<PersonRow>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!("{PERSON_SELECT} WHERE p.id IN ({})", placeholders(1, chunk.len()));
+        rows.extend(db.fetch_all::<PersonRow>(&sql, Args(chunk.iter().map(|id| (*id).into()).collect())).await?);
+    }
+    Ok(rows)
+}
+
+/// A legacy's people by surname and given names, at most `limit` after `after` (the
+/// `(surname, given_names, id)` of the last one of the previous page).
+pub async fn in_legacy(
+    db: &Db,
+    legacy_id: &LegacyId,
+    after: Option<(&str, &str, &str)>,
+    limit: i64,
+) -> Result<Vec<PersonRow>> {
+    match after {
+        None => {
+            let sql =
+                format!("{PERSON_SELECT} WHERE p.legacy_id = $1 ORDER BY p.surname, p.given_names, p.id LIMIT $2");
+            db.fetch_all(&sql, args![legacy_id, limit]).await
+        }
+        Some((surname, given, id)) => {
+            let sql = format!(
+                "{PERSON_SELECT} WHERE p.legacy_id = $1 AND (p.surname > $2 OR (p.surname = $2 AND \
+                 (p.given_names > $3 OR (p.given_names = $3 AND p.id > $4)))) \
+                 ORDER BY p.surname, p.given_names, p.id LIMIT $5"
+            );
+            db.fetch_all(&sql, args![legacy_id, surname, given, id, limit]).await
+        }
+    }
+}
+
+pub async fn subject_of(db: &Db, legacy_id: &LegacyId) -> Result<Option<PersonId>> {
+    db.scalar_optional("SELECT id FROM persons WHERE legacy_id = $1 AND is_subject", args![legacy_id]).await
+}
+
+// --- relationships ---
+
+pub struct NewRelationship<'a> {
+    pub id: &'a RelationshipId,
+    pub legacy_id: &'a LegacyId,
+    pub kind: &'a str,
+    pub subkind: &'a str,
+    pub person_a: &'a PersonId,
+    pub person_b: &'a PersonId,
+    pub start_date: &'a str,
+    pub end_date: &'a str,
+    pub by: &'a UserId,
+    pub now: i64,
+}
+
+/// Stores the relationship; false when the same one (kind and people) already exists.
+pub async fn insert_relationship_tx(tx: &mut Tx, r: &NewRelationship<'_>) -> Result<bool> {
+    let sql = format!(
+        "INSERT INTO relationships ({RELATIONSHIP_COLUMNS}, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (kind, person_a, person_b) DO NOTHING"
+    );
+    let args =
+        args![r.id, r.legacy_id, r.kind, r.subkind, r.person_a, r.person_b, r.start_date, r.end_date, r.by, r.now];
+    Ok(tx.execute(&sql, args).await? == 1)
+}
+
+pub async fn find_relationship<'c>(conn: impl Into<Conn<'c>>, id: &RelationshipId) -> Result<Option<RelationshipRow>> {
+    let sql = format!("SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE id = $1");
+    conn.into().fetch_optional(&sql, args![id]).await
+}
+
+pub async fn delete_relationship_tx(tx: &mut Tx, id: &RelationshipId) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM relationships WHERE id = $1", args![id]).await? == 1)
+}
+
+/// Every relationship that touches one of `ids`.
+pub async fn relationships_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
+    let mut conn = conn.into();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let list = placeholders(1, chunk.len());
+        let sql = format!(
+            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE person_a IN ({list}) \
+             UNION SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE person_b IN ({list})"
+        );
+        let args = Args(chunk.iter().map(|id| (*id).into()).collect());
+        rows.extend(conn.reborrow().fetch_all::<RelationshipRow>(&sql, args).await?);
+    }
+    Ok(rows)
+}
+
+/// The parent relationships of each of `ids` (edges where they are the child).
+pub async fn parents_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
+    let mut conn = conn.into();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE kind = 'parent' AND person_b IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let args = Args(chunk.iter().map(|id| (*id).into()).collect());
+        rows.extend(conn.reborrow().fetch_all::<RelationshipRow>(&sql, args).await?);
+    }
+    Ok(rows)
+}

@@ -1,0 +1,293 @@
+//! People and relationships through the service, on SQLite and PostgreSQL: a legacy's
+//! subject, the guard rails (no self-relation, no cycle of ancestors, two birth parents,
+//! a child born before a parent only when confirmed), derived siblings, "how are we
+//! related" across generations and in-laws, the traversal caps, living privacy on every
+//! read path, version conflicts and the outbox.
+
+use std::sync::Arc;
+
+use backend::db::{with_pool, Db};
+use backend::identity::{repo as users, NewUser, Role, User};
+use backend::people::graph::Limits;
+use backend::people::People;
+use backend::stories::Stories;
+use backend::{db_test, Error};
+use types::{LegacyInput, LegacyRole, LegacyView, PersonId, PersonInput, RelationshipInput};
+
+async fn user(db: &Db, name: &str) -> User {
+    users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
+}
+
+const LIMITS: Limits = Limits { max_depth: 24, max_visited: 100_000 };
+
+struct Family {
+    stories: Arc<Stories>,
+    people: People,
+    owner: User,
+    legacy: LegacyView,
+}
+
+async fn family(db: &Db, limits: Limits) -> Family {
+    let stories = Arc::new(Stories::new(db.clone()));
+    let people = People::new(db.clone(), stories.clone(), limits);
+    let owner = user(db, "owner").await;
+    let input =
+        LegacyInput { name: "Rose Howard".into(), born: "1921".into(), died: "1999".into(), summary: "".into() };
+    let legacy = stories.create_legacy(&owner, &input, None).await.unwrap();
+    Family { stories, people, owner, legacy }
+}
+
+fn person(given: &str, surname: &str, sex: &str, born: &str) -> PersonInput {
+    PersonInput {
+        given_names: given.into(),
+        surname: surname.into(),
+        sex: Some(sex.into()),
+        birth_date: born.into(),
+        living: Some("off".into()),
+        ..PersonInput::default()
+    }
+}
+
+impl Family {
+    async fn add(&self, given: &str, sex: &str, born: &str) -> PersonId {
+        let mut input = person(given, "Howard", sex, born);
+        input.legacy_id = self.legacy.id.clone();
+        self.people.create(&self.owner, &input).await.unwrap().id
+    }
+
+    async fn relate(&self, child: &PersonId, relation: &str, other: &PersonId) -> Result<(), Error> {
+        let input = RelationshipInput { relation: relation.into(), person_id: other.clone(), ..Default::default() };
+        self.people.relate(&self.owner, child, &input).await.map(|_| ())
+    }
+
+    async fn parent(&self, child: &PersonId, parent: &PersonId) {
+        self.relate(child, "parent", parent).await.unwrap();
+    }
+
+    async fn relation(&self, a: &PersonId, b: &PersonId) -> String {
+        self.people.kinship(Some(&self.owner), a, b).await.unwrap().relation
+    }
+
+    async fn join(&self, db: &Db, name: &str, role: LegacyRole) -> User {
+        let member = user(db, name).await;
+        let token = self.stories.invite(&self.owner, &self.legacy.id, role.as_str(), 7).await.unwrap();
+        self.stories.accept_invitation(&member, &token).await.unwrap();
+        member
+    }
+}
+
+fn field_problem(err: Error) -> String {
+    match err {
+        Error::Invalid(fields) => {
+            fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => panic!("expected a field problem, got {other:?}"),
+    }
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap())
+}
+
+db_test!(a_new_legacy_has_its_subject_who_cannot_be_deleted, |db| {
+    let f = family(db, LIMITS).await;
+    let page = f.people.in_legacy(Some(&f.owner), &f.legacy.id, None, None).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].name, "Rose Howard");
+    assert_eq!(page.items[0].life_years, "1921–1999");
+    let subject = f.people.person(Some(&f.owner), &page.items[0].id).await.unwrap();
+    assert!(subject.is_subject);
+    let err = f.people.delete(&f.owner, &subject.id).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+});
+
+db_test!(three_generations_are_named_in_plain_english, |db| {
+    let f = family(db, LIMITS).await;
+    let grandma = f.add("Edith", "female", "1900").await;
+    let grandpa = f.add("Arthur", "male", "1898").await;
+    let mum = f.add("Mary", "female", "1925").await;
+    let uncle = f.add("John", "male", "1928").await;
+    let me = f.add("Tom", "male", "1950").await;
+    let cousin = f.add("Ann", "female", "1952").await;
+    for child in [&mum, &uncle] {
+        f.parent(child, &grandma).await;
+        f.parent(child, &grandpa).await;
+    }
+    f.parent(&me, &mum).await;
+    f.parent(&cousin, &uncle).await;
+
+    assert_eq!(f.relation(&grandma, &me).await, "grandmother");
+    assert_eq!(f.relation(&me, &grandpa).await, "grandson");
+    assert_eq!(f.relation(&uncle, &me).await, "uncle");
+    assert_eq!(f.relation(&cousin, &me).await, "first cousin");
+    assert_eq!(f.relation(&mum, &uncle).await, "sister");
+    let kinship = f.people.kinship(Some(&f.owner), &cousin, &me).await.unwrap();
+    assert_eq!(kinship.sentence, "Ann Howard is Tom Howard's first cousin");
+    let chain: Vec<&str> = kinship.path.iter().map(|s| s.person.name.as_str()).collect();
+    assert_eq!(chain.len(), 4, "{chain:?}");
+    assert_eq!(chain.last(), Some(&"Ann Howard"));
+
+    // Siblings are derived, never stored; full when both birth parents are shared.
+    let family = f.people.family(Some(&f.owner), &mum).await.unwrap();
+    assert_eq!(family.siblings.len(), 1);
+    assert_eq!(family.siblings[0].kind, "full");
+    assert_eq!(family.parents.len(), 2);
+    assert_eq!(family.children.len(), 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, 6);
+});
+
+db_test!(half_siblings_and_in_laws, |db| {
+    let f = family(db, LIMITS).await;
+    let dad = f.add("Arthur", "male", "1900").await;
+    let first_wife = f.add("Edith", "female", "1902").await;
+    let second_wife = f.add("Grace", "female", "1905").await;
+    let older = f.add("Mary", "female", "1925").await;
+    let younger = f.add("Paul", "male", "1935").await;
+    f.parent(&older, &dad).await;
+    f.parent(&older, &first_wife).await;
+    f.parent(&younger, &dad).await;
+    f.parent(&younger, &second_wife).await;
+    assert_eq!(f.relation(&younger, &older).await, "half-brother");
+    let family = f.people.family(Some(&f.owner), &older).await.unwrap();
+    assert_eq!(family.siblings[0].kind, "half");
+
+    let husband = f.add("George", "male", "1920").await;
+    f.relate(&older, "partner", &husband).await.unwrap();
+    assert_eq!(f.relation(&husband, &older).await, "husband");
+    assert_eq!(f.relation(&first_wife, &husband).await, "mother-in-law");
+    assert_eq!(f.relation(&husband, &first_wife).await, "son-in-law");
+    assert_eq!(f.relation(&husband, &younger).await, "brother-in-law");
+});
+
+db_test!(the_guard_rails_refuse_and_change_nothing, |db| {
+    let f = family(db, LIMITS).await;
+    let grandma = f.add("Edith", "female", "1900").await;
+    let mum = f.add("Mary", "female", "1925").await;
+    let me = f.add("Tom", "male", "1950").await;
+    let dad = f.add("Arthur", "male", "1922").await;
+    let stranger = f.add("Grace", "female", "1926").await;
+    let late = f.add("Late", "female", "1990").await;
+    f.parent(&mum, &grandma).await;
+    f.parent(&me, &mum).await;
+    f.parent(&me, &dad).await;
+    let relationships = "SELECT COUNT(*) FROM relationships";
+    let events = "SELECT COUNT(*) FROM outbox";
+    let (relationships_before, events_before) = (count(db, relationships).await, count(db, events).await);
+
+    // Nobody is their own ancestor.
+    let err = field_problem(f.relate(&grandma, "parent", &me).await.unwrap_err());
+    assert!(err.starts_with("person_id") && err.contains("ancestor"), "{err}");
+    // Nobody is related to themselves.
+    let err = field_problem(f.relate(&me, "partner", &me).await.unwrap_err());
+    assert!(err.contains("themselves"), "{err}");
+    // At most two birth parents.
+    let err = field_problem(f.relate(&me, "parent", &stranger).await.unwrap_err());
+    assert!(err.starts_with("kind") && err.contains("two birth parents"), "{err}");
+    // A child born before the parent needs confirming.
+    let mut born_later = RelationshipInput { relation: "parent".into(), person_id: late.clone(), ..Default::default() };
+    let err = field_problem(f.people.relate(&f.owner, &grandma, &born_later).await.unwrap_err());
+    assert!(err.starts_with("confirm") && err.contains("born before"), "{err}");
+    // Bad input names the field.
+    let cousin = RelationshipInput { relation: "cousin".into(), person_id: dad.clone(), ..Default::default() };
+    let err = field_problem(f.people.relate(&f.owner, &me, &cousin).await.unwrap_err());
+    assert!(err.starts_with("relation"), "{err}");
+    let nobody = RelationshipInput { relation: "parent".into(), person_id: "no-such".into(), ..Default::default() };
+    let err = field_problem(f.people.relate(&f.owner, &me, &nobody).await.unwrap_err());
+    assert!(err.contains("not a person of this legacy"), "{err}");
+    let bad_date = PersonInput { birth_date: "next spring".into(), ..person("X", "Y", "male", "") };
+    let err =
+        field_problem(f.people.update(&f.owner, &me, &PersonInput { version: Some(1), ..bad_date }).await.unwrap_err());
+    assert!(err.starts_with("birth_date"), "{err}");
+    assert_eq!(count(db, relationships).await, relationships_before);
+    assert_eq!(count(db, events).await, events_before);
+
+    // A step-parent is not a third birth parent, and a confirmed date warning is kept.
+    let step = RelationshipInput {
+        relation: "parent".into(),
+        person_id: stranger,
+        kind: Some("step".into()),
+        ..Default::default()
+    };
+    f.people.relate(&f.owner, &me, &step).await.unwrap();
+    born_later.confirm = Some("on".into());
+    f.people.relate(&f.owner, &grandma, &born_later).await.unwrap();
+    // The same relationship twice is a conflict.
+    let err = f.relate(&me, "parent", &dad).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(count(db, relationships).await, relationships_before + 2);
+    assert_eq!(count(db, events).await, events_before + 2);
+});
+
+db_test!(the_walk_stops_at_its_limits_and_says_so, |db| {
+    let f = family(db, Limits { max_depth: 3, max_visited: 100 }).await;
+    let mut line = vec![f.add("P0", "female", "1800").await];
+    for generation in 1..6 {
+        let child = f.add(&format!("P{generation}"), "female", &format!("{}", 1800 + generation * 25)).await;
+        f.parent(&child, line.last().unwrap()).await;
+        line.push(child);
+    }
+    let near = f.people.kinship(Some(&f.owner), &line[0], &line[3]).await.unwrap();
+    assert!(near.found);
+    assert_eq!(near.relation, "great-grandmother");
+    let far = f.people.kinship(Some(&f.owner), &line[0], &line[5]).await.unwrap();
+    assert!(!far.found && far.capped, "{far:?}");
+    assert!(far.sentence.contains("within 3 steps"), "{}", far.sentence);
+    let unrelated = f.add("Stranger", "male", "1900").await;
+    let none = f.people.kinship(Some(&f.owner), &line[1], &unrelated).await.unwrap();
+    assert!(!none.found && !none.capped);
+    assert!(none.sentence.contains("not related"), "{}", none.sentence);
+});
+
+db_test!(living_people_are_private_to_all_but_editors, |db| {
+    let f = family(db, LIMITS).await;
+    let mut input = person("Lily", "Howard", "female", "1990");
+    input.legacy_id = f.legacy.id.clone();
+    input.living = Some("on".into());
+    let lily = f.people.create(&f.owner, &input).await.unwrap();
+    assert_eq!(lily.name, "Lily Howard");
+    let mum = f.add("Mary", "female", "1960").await;
+    f.parent(&lily.id, &mum).await;
+
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    let seen = f.people.person(Some(&viewer), &lily.id).await.unwrap();
+    assert!(seen.private);
+    assert_eq!(seen.name, "Living person");
+    assert!(seen.birth.date.is_empty() && seen.given_names.is_empty() && seen.bio.is_empty());
+    let listed = f.people.in_legacy(Some(&viewer), &f.legacy.id, None, None).await.unwrap();
+    assert!(listed.items.iter().any(|p| p.id == lily.id && p.name == "Living person" && p.life_years.is_empty()));
+    assert!(!listed.items.iter().any(|p| p.name.contains("Lily")));
+    let family = f.people.family(Some(&viewer), &mum).await.unwrap();
+    assert_eq!(family.children[0].person.name, "Living person");
+    let kinship = f.people.kinship(Some(&viewer), &lily.id, &mum).await.unwrap();
+    assert_eq!(kinship.sentence, "Living person is Mary Howard's child");
+    assert!(!serde_json::to_string(&f.people.page(Some(&viewer), &mum).await.unwrap()).unwrap().contains("Lily"));
+
+    let editor = f.join(db, "editor", LegacyRole::Editor).await;
+    assert_eq!(f.people.person(Some(&editor), &lily.id).await.unwrap().name, "Lily Howard");
+    // Outsiders and the signed-out learn nothing, not even that the person exists.
+    let outsider = user(db, "outsider").await;
+    for reader in [Some(&outsider), None] {
+        assert!(matches!(f.people.person(reader, &lily.id).await, Err(Error::NotFound { .. })));
+    }
+    // A viewer cannot change people.
+    let err = f.people.update(&viewer, &mum, &PersonInput { version: Some(1), ..person("M", "H", "female", "") }).await;
+    assert!(matches!(err, Err(Error::Forbidden(_))), "{err:?}");
+});
+
+db_test!(a_stale_edit_is_a_conflict_and_every_save_is_a_revision, |db| {
+    let f = family(db, LIMITS).await;
+    let mary = f.add("Mary", "female", "1925").await;
+    let mut change = person("Mary Ann", "Howard", "female", "about 1925");
+    change.version = Some(1);
+    let saved = f.people.update(&f.owner, &mary, &change).await.unwrap();
+    assert_eq!(
+        (saved.version, saved.name.as_str(), saved.birth.date_display.as_str()),
+        (2, "Mary Ann Howard", "about 1925")
+    );
+    let err = f.people.update(&f.owner, &mary, &change).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM person_revisions WHERE version = 2").await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM outbox WHERE event_type = 'PersonUpdated'").await, 1);
+    f.people.delete(&f.owner, &mary).await.unwrap();
+    assert!(matches!(f.people.person(Some(&f.owner), &mary).await, Err(Error::NotFound { .. })));
+});

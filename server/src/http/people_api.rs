@@ -1,0 +1,178 @@
+//! People over HTTP: the REST API (`/api/v1/legacies/{id}/people`, `/api/v1/people/…`,
+//! `/api/v1/relationships/…`) and the people pages' forms, one handler per operation
+//! answering in the caller's mode (see `form`).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json as JsonBody;
+use serde::Deserialize;
+use types::routes::{self, api};
+use types::{
+    ApiError, FamilyView, Kinship, KinshipStep, LegacyId, LifeEvent, PeoplePage, PersonId, PersonInput, PersonSummary,
+    PersonView, RelationshipId, RelationshipInput, RelationshipView, Relative,
+};
+use utoipa::{IntoParams, OpenApi};
+
+use super::extract::{Path, Query};
+use super::form::{answer, Done, Input, Mode};
+use super::session::{Caller, Visitor};
+use super::ApiFailure;
+
+type ApiResult<T> = Result<T, ApiFailure>;
+
+/// What a person form had typed, to refill it after a problem.
+fn person_values(input: &PersonInput) -> Vec<(String, String)> {
+    [
+        ("given_names", input.given_names.as_str()),
+        ("surname", &input.surname),
+        ("birth_surname", &input.birth_surname),
+        ("nicknames", &input.nicknames.join(", ")),
+        ("sex", input.sex.as_deref().unwrap_or_default()),
+        ("birth_date", &input.birth_date),
+        ("birth_place", &input.birth_place),
+        ("death_date", &input.death_date),
+        ("death_place", &input.death_place),
+        ("living", input.living.as_deref().unwrap_or_default()),
+        ("bio", &input.bio),
+    ]
+    .iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect()
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// From `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1-200, default 50.
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = api::PEOPLE, tag = "people", params(("id" = String, Path), PeopleQuery),
+    responses((status = 200, body = PeoplePage, description = "By surname; living people shown as \"Living person\" \
+        to readers who may not edit the legacy"), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn list(
+    visitor: Visitor,
+    Path(id): Path<LegacyId>,
+    Query(query): Query<PeopleQuery>,
+) -> ApiResult<JsonBody<PeoplePage>> {
+    let page = visitor.backend.people.in_legacy(visitor.user(), &id, query.cursor.as_deref(), query.limit).await?;
+    Ok(JsonBody(page))
+}
+
+#[utoipa::path(post, path = api::PEOPLE, tag = "people", params(("id" = String, Path)), request_body = PersonInput,
+    responses((status = 201, body = PersonView), (status = 401, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create(
+    me: Caller,
+    Path(legacy_id): Path<LegacyId>,
+    Input(mode, mut input): Input<PersonInput>,
+) -> Response {
+    input.legacy_id = legacy_id;
+    let created = me.backend.people.create(&me.user, &input).await;
+    let done = created.map(|person| {
+        Done::new(routes::PERSON.to(&[&person.id]), (StatusCode::CREATED, JsonBody(person))).notice("Person added.")
+    });
+    answer(mode, done, &routes::PEOPLE.to(&[&input.legacy_id]), person_values(&input))
+}
+
+#[utoipa::path(get, path = api::PERSON, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = PersonView), (status = 404, body = ApiError)))]
+pub async fn get(visitor: Visitor, Path(id): Path<PersonId>) -> ApiResult<JsonBody<PersonView>> {
+    Ok(JsonBody(visitor.backend.people.person(visitor.user(), &id).await?))
+}
+
+#[utoipa::path(put, path = api::PERSON, tag = "people", params(("id" = String, Path)), request_body = PersonInput,
+    responses((status = 200, body = PersonView), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Changed since `version`"),
+        (status = 422, body = ApiError)))]
+pub async fn update(me: Caller, Path(id): Path<PersonId>, Input(mode, input): Input<PersonInput>) -> Response {
+    let updated = me.backend.people.update(&me.user, &id, &input).await;
+    let done = updated.map(|person| Done::new(routes::PERSON.to(&[&person.id]), JsonBody(person)).notice("Saved."));
+    answer(mode, done, &routes::EDIT_PERSON.to(&[&id]), person_values(&input))
+}
+
+#[utoipa::path(delete, path = api::PERSON, tag = "people", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError, description = "The legacy's own person")))]
+pub async fn delete(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Response {
+    let deleted = me.backend.people.delete(&me.user, &id).await;
+    let done = deleted.map(|legacy_id| {
+        Done::new(routes::PEOPLE.to(&[&legacy_id]), StatusCode::NO_CONTENT).notice("The person was deleted.")
+    });
+    answer(mode, done, &routes::PERSON.to(&[&id]), Vec::new())
+}
+
+#[utoipa::path(get, path = api::FAMILY, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = FamilyView, description = "Parents, partners, siblings (derived) and children"),
+        (status = 404, body = ApiError)))]
+pub async fn family(visitor: Visitor, Path(id): Path<PersonId>) -> ApiResult<JsonBody<FamilyView>> {
+    Ok(JsonBody(visitor.backend.people.family(visitor.user(), &id).await?))
+}
+
+#[utoipa::path(post, path = api::RELATIONSHIPS, tag = "people", params(("id" = String, Path)),
+    request_body = RelationshipInput,
+    responses((status = 201, body = RelationshipView), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Already related this way"),
+        (status = 422, body = ApiError, description = "Self-relation, a cycle of ancestors, a third birth parent, \
+            or a child born before the parent without `confirm`")))]
+pub async fn relate(me: Caller, Path(id): Path<PersonId>, Input(mode, input): Input<RelationshipInput>) -> Response {
+    let related = me.backend.people.relate(&me.user, &id, &input).await;
+    let person = routes::PERSON.to(&[&id]);
+    let done = related.map(|r| Done::new(&person, (StatusCode::CREATED, JsonBody(r))).notice("Relationship added."));
+    let typed = vec![
+        ("relation".to_string(), input.relation.clone()),
+        ("person_id".to_string(), input.person_id.to_string()),
+        ("kind".to_string(), input.kind.clone().unwrap_or_default()),
+    ];
+    answer(mode, done, &person, typed)
+}
+
+/// Where a removed relationship's form goes back to.
+#[derive(Deserialize, IntoParams)]
+pub struct UnrelateQuery {
+    /// The person page the form was on.
+    person: Option<PersonId>,
+}
+
+#[utoipa::path(delete, path = api::RELATIONSHIP, tag = "people", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn unrelate(
+    mode: Mode,
+    me: Caller,
+    Path(id): Path<RelationshipId>,
+    Query(query): Query<UnrelateQuery>,
+) -> Response {
+    let removed = me.backend.people.unrelate(&me.user, &id).await;
+    let back = query.person.map(|p| routes::PERSON.to(&[&p])).unwrap_or_else(|| routes::LEGACIES.path.to_string());
+    let done = removed.map(|()| Done::new(&back, StatusCode::NO_CONTENT).notice("Relationship removed."));
+    answer(mode, done, &back, Vec::new())
+}
+
+#[utoipa::path(get, path = api::KINSHIP, tag = "people", params(("id" = String, Path), ("other" = String, Path)),
+    responses((status = 200, body = Kinship, description = "What `id` is to `other`, and the chain between them; \
+        `found` false (with the reason) when there is none within the limits"), (status = 404, body = ApiError)))]
+pub async fn kinship(visitor: Visitor, Path((id, other)): Path<(PersonId, PersonId)>) -> ApiResult<JsonBody<Kinship>> {
+    Ok(JsonBody(visitor.backend.people.kinship(visitor.user(), &id, &other).await?))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list, create, get, update, delete, family, relate, unrelate, kinship),
+    components(schemas(
+        PeoplePage,
+        PersonSummary,
+        PersonView,
+        PersonInput,
+        LifeEvent,
+        FamilyView,
+        Relative,
+        RelationshipInput,
+        RelationshipView,
+        Kinship,
+        KinshipStep,
+        types::Sex,
+    )),
+    tags((name = "people", description = "People of a legacy and their relationships"))
+)]
+pub struct PeopleApiDoc;

@@ -1,0 +1,229 @@
+//! People and relationships as the API and the pages show them, and what people type to
+//! add or change them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{LegacyId, MediaId, PersonId, RelationshipId};
+
+string_enum!(
+    /// As recorded; `unknown` when not given.
+    Sex { Female => "female", Male => "male", Unknown => "unknown" }
+);
+
+impl Default for Sex {
+    fn default() -> Self {
+        Sex::Unknown
+    }
+}
+
+string_enum!(
+    /// How a parent is a parent.
+    ParentKind { Birth => "birth", Adoptive => "adoptive", Step => "step", Foster => "foster" }
+);
+
+string_enum!(
+    /// What two partners are (or were) to each other.
+    PartnerKind { Married => "married", Partnered => "partnered", Divorced => "divorced" }
+);
+
+/// A birth or death: when (a genealogical date) and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LifeEvent {
+    /// As typed or imported ("ABT 1921", "about 1921").
+    pub date: String,
+    /// In plain English ("about 1921"); the text as given when it is not a date Heirloom reads.
+    pub date_display: String,
+    pub place: String,
+}
+
+/// A person. When `private` (a living person and a reader who may not edit the legacy)
+/// only `id`, `legacy_id`, `name` ("Living person") and `private` carry anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonView {
+    pub id: PersonId,
+    pub legacy_id: LegacyId,
+    pub legacy_name: String,
+    /// Given names and surname, or "Living person".
+    pub name: String,
+    /// True when the details of a living person are withheld from this reader.
+    pub private: bool,
+    pub given_names: String,
+    pub surname: String,
+    pub birth_surname: String,
+    /// Also known as.
+    pub nicknames: Vec<String>,
+    pub sex: Sex,
+    pub birth: LifeEvent,
+    pub death: LifeEvent,
+    /// "1921–1999", "born 1921", "died 1999", or empty.
+    pub life_years: String,
+    pub living: bool,
+    /// The stored Markdown.
+    pub bio: String,
+    /// The Markdown rendered to sanitized HTML.
+    pub bio_html: String,
+    pub portrait_id: Option<MediaId>,
+    /// The person the legacy remembers.
+    pub is_subject: bool,
+    pub version: i64,
+    pub updated_at: i64,
+    /// Whether this reader may edit the person and their relationships.
+    pub can_edit: bool,
+}
+
+/// A person in a list: a name and life years (or "Living person").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonSummary {
+    pub id: PersonId,
+    pub name: String,
+    pub life_years: String,
+    pub sex: Sex,
+    pub private: bool,
+}
+
+/// A relative of a person, with the stored relationship that makes them one (none for
+/// a sibling: siblings are derived from shared parents).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Relative {
+    pub person: PersonSummary,
+    pub relationship_id: Option<RelationshipId>,
+    /// `birth`, `adoptive`, `step`, `foster`, `married`, `partnered`, `divorced`; for a
+    /// sibling `full` or `half`.
+    pub kind: String,
+}
+
+/// A person's immediate family.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FamilyView {
+    pub parents: Vec<Relative>,
+    pub partners: Vec<Relative>,
+    pub siblings: Vec<Relative>,
+    pub children: Vec<Relative>,
+}
+
+/// The person page: the person, their family, and the people of the legacy one may
+/// relate them to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonPage {
+    pub person: PersonView,
+    pub family: FamilyView,
+    pub others: Vec<PersonSummary>,
+}
+
+/// Input to add or change a person. Dates are genealogical dates as people write them
+/// ("12 March 1921", "about 1921", "between 1880 and 1885"); an empty text is no date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonInput {
+    /// The legacy the person belongs to (on create; ignored on change).
+    #[serde(default)]
+    pub legacy_id: LegacyId,
+    #[serde(default)]
+    pub given_names: String,
+    #[serde(default)]
+    pub surname: String,
+    #[serde(default)]
+    pub birth_surname: String,
+    /// A list, or (from a page's form) one text of comma-separated names.
+    #[serde(default, deserialize_with = "crate::text::list_or_commas")]
+    pub nicknames: Vec<String>,
+    /// `female`, `male` or `unknown` (default).
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub birth_place: String,
+    #[serde(default)]
+    pub death_date: String,
+    #[serde(default)]
+    pub death_place: String,
+    /// `true`/`on` for a living person (private to the legacy's editors); defaults to
+    /// true when no death date is given.
+    #[serde(default)]
+    pub living: Option<String>,
+    #[serde(default)]
+    pub bio: String,
+    /// The version the change started from (on change).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Input to relate a person to another of the same legacy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelationshipInput {
+    /// What the other person is to this one: `parent`, `child` or `partner`.
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub person_id: PersonId,
+    /// For a parent or child: `birth` (default), `adoptive`, `step`, `foster`. For a
+    /// partner: `married` (default), `partnered`, `divorced`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For partners: when the partnership began and ended, as genealogical dates.
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub end_date: String,
+    /// `true`/`on` to add it although the dates look wrong (a child born before a parent).
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// A stored relationship: `parent` (`person_a` is a parent of `person_b`) or `partner`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelationshipView {
+    pub id: RelationshipId,
+    pub legacy_id: LegacyId,
+    pub kind: String,
+    pub subkind: String,
+    pub person_a: PersonId,
+    pub person_b: PersonId,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+/// One person along a relationship path and how they are joined to the one before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KinshipStep {
+    /// `parent`, `child` or `partner`: what this person is to the previous one.
+    pub step: String,
+    pub person: PersonSummary,
+}
+
+/// How two people are related: what `a` is to `b`, and the chain of people between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Kinship {
+    pub a: PersonSummary,
+    pub b: PersonSummary,
+    /// Whether a path was found within the limits.
+    pub found: bool,
+    /// "great-aunt", "second cousin once removed"; empty when not found.
+    pub relation: String,
+    /// "Rose is Tom's great-aunt", or why there is no answer ("No relationship was found
+    /// within 12 steps…").
+    pub sentence: String,
+    /// From `b` to `a`, `b` first.
+    pub path: Vec<KinshipStep>,
+    /// True when the search stopped at its depth or visited-people limit.
+    pub capped: bool,
+}
+
+/// A page of a legacy's people, by surname.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeoplePage {
+    pub items: Vec<PersonSummary>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
