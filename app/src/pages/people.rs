@@ -165,7 +165,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
                     view! { <li><PersonLink person=r.person/>{kind.map(|k| view! { <span class="meta">{k}</span> })}{remove}</li> }
                 }).collect_view()}
             </ul>
-        })
+        }.into_any())
     };
     let options = others.clone();
     view! {
@@ -196,8 +196,8 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
             {group("Brothers and sisters", family.siblings)}
             {group("Children", family.children)}
         </section>
-        {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> })}
-        {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> })}
+        {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
+        {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
     }
 }
 

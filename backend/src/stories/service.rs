@@ -98,11 +98,12 @@ impl Stories {
         }
         repo::insert_legacy_tx(&mut tx, &row).await?;
         repo::add_member_tx(&mut tx, &row.id, &user.id, LegacyRole::Owner).await?;
-        crate::people::service::add_subject_tx(&mut tx, &row.id, &row.name, &row.born, &row.died, user, now).await?;
         let created = LegacyCreated { legacy_id: row.id.clone(), name: row.name.clone() };
         append(&mut tx, &row.id, user, created).await?;
         let member = MemberAdded { legacy_id: row.id.clone(), user_id: user.id.clone(), role: LegacyRole::Owner };
         append(&mut tx, &row.id, user, member).await?;
+        // The person the legacy remembers, as the first of its people.
+        crate::people::service::add_subject_tx(&mut tx, &row.id, &row.name, &row.born, &row.died, user, now).await?;
         tx.commit().await?;
         Ok(legacy_view(row, Some(LegacyRole::Owner)))
     }

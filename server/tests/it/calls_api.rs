@@ -171,8 +171,14 @@ server_test!(a_story_write_reaches_a_registered_webhook, config = "calls_allow_p
         .iter()
         .map(|e| (e["event_type"].as_str().unwrap().to_string(), e["depth"].as_u64().unwrap()))
         .collect();
-    let expected =
-        [("LegacyCreated", 0), ("CallSubmitted", 1), ("CallAttempted", 2), ("CallSucceeded", 3), ("MemberAdded", 0)];
+    let expected = [
+        ("LegacyCreated", 0),
+        ("CallSubmitted", 1),
+        ("CallAttempted", 2),
+        ("CallSucceeded", 3),
+        ("MemberAdded", 0),
+        ("PersonCreated", 0),
+    ];
     assert_eq!(steps, expected.map(|(t, d)| (t.to_string(), d)), "{chain}");
     assert_eq!(chain["events"][1]["causation_id"], body["message_id"]);
     // The delivery's page shows the same chain.

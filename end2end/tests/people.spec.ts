@@ -1,0 +1,120 @@
+import { Browser, Page } from '@playwright/test';
+import { expect, signUp, test } from './helpers';
+
+const PASSWORD = 'the family tree in the attic';
+
+/** A legacy for someone born in 1899, and the URL of its people page. */
+async function legacyPeople(page: Page, name: string): Promise<string> {
+  await page.goto('/legacies');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Born').fill('1899');
+  await page.getByRole('button', { name: 'Create legacy' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await page.getByRole('link', { name: 'People' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('People');
+  return page.url();
+}
+
+/** Adds a Howard through the people page's form; returns the new person's page. */
+async function addPerson(page: Page, peopleUrl: string, given: string, sex: string, born: string, living = 'off') {
+  await page.goto(peopleUrl);
+  await page.getByLabel('Given names').fill(given);
+  await page.getByLabel('Surname').fill('Howard');
+  await page.getByLabel('Sex').selectOption(sex);
+  await page.getByLabel('Born', { exact: true }).fill(born);
+  await page.getByLabel('Living or deceased').selectOption(living);
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`${given} Howard`);
+  return page.url();
+}
+
+async function addParent(page: Page, childUrl: string, parentLabel: string) {
+  await page.goto(childUrl);
+  await page.getByLabel(/^Who is it to/).selectOption('parent');
+  await page.getByLabel('Person', { exact: true }).selectOption({ label: parentLabel });
+  await page.getByRole('button', { name: 'Add relative' }).click();
+  await expect(page.locator('.flash-notice')).toHaveText('Relationship added.');
+}
+
+test('three generations are related, and cousins are named as cousins', async ({ page }) => {
+  await signUp(page, 'Genealogist', PASSWORD);
+  const people = await legacyPeople(page, 'Edith Howard');
+  const mary = await addPerson(page, people, 'Mary', 'female', '1925');
+  const john = await addPerson(page, people, 'John', 'male', 'about 1928');
+  const tom = await addPerson(page, people, 'Tom', 'male', '12 March 1950');
+  const ann = await addPerson(page, people, 'Ann', 'female', '1952');
+  await addParent(page, mary, 'Edith Howard (1899–)');
+  await addParent(page, john, 'Edith Howard (1899–)');
+  await addParent(page, tom, 'Mary Howard (1925–)');
+  await addParent(page, ann, 'John Howard (1928–)');
+
+  // Mary's page: her mother, her brother (derived), her son.
+  await page.goto(mary);
+  const family = page.getByRole('region', { name: 'Family' });
+  await expect(family.getByRole('link', { name: 'Edith Howard' })).toBeVisible();
+  await expect(family.getByRole('link', { name: 'John Howard' })).toBeVisible();
+  await expect(family.getByRole('link', { name: 'Tom Howard' })).toBeVisible();
+  await expect(page.getByText('Born 12 March 1950')).toHaveCount(0);
+
+  // How is Ann related to Tom?
+  await page.goto(tom);
+  await expect(page.getByText('Born 12 March 1950')).toBeVisible();
+  await page.getByLabel('How is this person related to Tom Howard?').selectOption({ label: 'Ann Howard' });
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page.locator('.kinship-sentence')).toHaveText("Ann Howard is Tom Howard's first cousin");
+  const chain = page.getByRole('list', { name: 'The chain of people between them' }).getByRole('link');
+  await expect(chain).toHaveText(['Tom Howard', 'Mary Howard', 'Edith Howard', 'John Howard', 'Ann Howard']);
+  await chain.nth(2).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edith Howard');
+});
+
+test('the guard rails answer with the field and change nothing', async ({ page }) => {
+  await signUp(page, 'Careful', PASSWORD);
+  const people = await legacyPeople(page, 'Arthur Howard');
+  const child = await addPerson(page, people, 'Mary', 'female', '1925');
+  await addParent(page, child, 'Arthur Howard (1899–)');
+
+  // Arthur as Mary's child too would make him his own ancestor.
+  await page.goto(child);
+  await page.getByLabel(/^Who is it to/).selectOption('child');
+  await page.getByLabel('Person', { exact: true }).selectOption({ label: 'Arthur Howard (1899–)' });
+  await page.getByRole('button', { name: 'Add relative' }).click();
+  await expect(page.locator('.field-error')).toContainText('nobody can be their own ancestor');
+  await expect(page.getByRole('region', { name: 'Family' }).getByRole('link')).toHaveCount(1);
+
+  // A date the parser does not read is refused with the forms it does.
+  await page.goto(people);
+  await page.getByLabel('Given names').fill('Someone');
+  await page.getByLabel('Born', { exact: true }).fill('next spring');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await expect(page.locator('#field-birth_date-error')).toContainText('next spring');
+  await expect(page.getByLabel('Given names')).toHaveValue('Someone');
+  await expect(page.getByRole('list').getByRole('link', { name: 'Someone' })).toHaveCount(0);
+});
+
+test('a viewer sees "Living person" instead of a living relative', async ({ page, browser }) => {
+  await signUp(page, 'Keeper', PASSWORD);
+  const people = await legacyPeople(page, 'Rose Howard');
+  const lily = await addPerson(page, people, 'Lily', 'female', '1990', 'on');
+
+  await page.goto(people.replace('/people', '/members'));
+  await page.getByLabel('They join as').selectOption('viewer');
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  const invitation = await page.locator('#invitation-url').inputValue();
+
+  const guest = await (browser as Browser).newContext();
+  const reader = await guest.newPage();
+  await signUp(reader, 'Cousin', PASSWORD);
+  await reader.goto(invitation);
+  await reader.getByRole('button', { name: 'Join' }).click();
+  await reader.goto(people);
+  await expect(reader.getByRole('link', { name: 'Living person' })).toBeVisible();
+  await expect(reader.getByText('Lily')).toHaveCount(0);
+  await reader.goto(lily);
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Living person');
+  await expect(reader.getByText('1990')).toHaveCount(0);
+  const api = await reader.request.get(lily.replace('/people/', '/api/v1/people/'));
+  expect(api.status()).toBe(200);
+  expect(await api.text()).not.toContain('Lily');
+  await guest.close();
+});
