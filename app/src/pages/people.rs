@@ -11,6 +11,7 @@ use types::{
 use crate::api::{load_people, load_person};
 use crate::components::form::{Field, FlashMessage};
 use crate::components::page::{param, query, Loaded};
+use crate::components::raw_text::textarea_text;
 use crate::request;
 
 #[component]
@@ -119,7 +120,7 @@ fn PersonFields(flash: Flash, person: Option<PersonView>) -> impl IntoView {
         </div>
         <div class="field">
             <label for="field-bio">"About them"</label>
-            <textarea id="field-bio" name="bio" rows="6">{value("bio", p.map(|p| p.bio.clone()))}</textarea>
+            <textarea id="field-bio" name="bio" rows="6">{textarea_text(value("bio", p.map(|p| p.bio.clone())))}</textarea>
             {error("bio").map(|e| view! { <p class="field-error">{e}</p> })}
         </div>
     }

@@ -1,6 +1,7 @@
 //! Hostile text through every input into every page. Each payload goes into every text
 //! field a person can fill (display name, legacy name and summary, story title, body and
-//! tags, a revision, a file name, a caption, a report reason, a search query, `next`), then
+//! tags, a revision, a file name, a caption, a report reason, a person's names, places and
+//! bio, a search query, `next`), then
 //! every page that shows those fields is fetched — as the owner, as another member, and
 //! signed out — and parsed with html5ever as a browser would. No payload may produce an
 //! element or an attribute: a breakout shows up as an `x-pwn` element, a `data-pwn`
@@ -256,6 +257,38 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     .await;
     accepted.push(("caption", status.is_success()));
 
+    // A person with the payload in every field, and a child of theirs: the people list,
+    // the person page (with the "how are they related" sentence) and the edit page show them.
+    let person_input = |text: &str| {
+        json!({ "given_names": text, "surname": text, "birth_surname": text, "nicknames": [text],
+                "birth_place": text, "death_place": text, "death_date": "1999", "bio": text })
+    };
+    let (ok, person) = first_accepted(
+        server,
+        &owner,
+        &format!("/api/v1/legacies/{legacy_id}/people"),
+        vec![person_input(payload), person_input(&format!("Person {n}"))],
+    )
+    .await;
+    accepted.push(("person's names, places and bio", ok));
+    let person_id = person["id"].as_str().unwrap().to_string();
+    let (_, child) = post(
+        server,
+        &owner,
+        &format!("/api/v1/legacies/{legacy_id}/people"),
+        json!({ "given_names": format!("Child {n}"), "living": "false" }),
+    )
+    .await;
+    let child_id = child["id"].as_str().unwrap().to_string();
+    let (status, _) = post(
+        server,
+        &owner,
+        &format!("/api/v1/people/{child_id}/relationships"),
+        json!({ "relation": "parent", "person_id": person_id }),
+    )
+    .await;
+    assert!(status.is_success(), "relating the planted person: {status}");
+
     if strict {
         let refused: Vec<_> = accepted.iter().filter(|(_, ok)| !ok).map(|(field, _)| *field).collect();
         assert!(refused.is_empty(), "the marker payload {payload:?} was refused by {refused:?}");
@@ -277,6 +310,12 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Owner, format!("/stories/{story_id}/edit"), true),
         (Who::Owner, format!("/stories/{story_id}/history"), true),
         (Who::Owner, "/moderation".to_string(), true),
+        (Who::Owner, format!("/legacies/{legacy_id}/people"), true),
+        (Who::Owner, format!("/people/{person_id}"), true),
+        (Who::Owner, format!("/people/{child_id}?relative={person_id}"), true),
+        (Who::Owner, format!("/people/{person_id}/edit"), true),
+        (Who::Member, format!("/legacies/{legacy_id}/people"), true),
+        (Who::Member, format!("/people/{child_id}?relative={person_id}"), true),
         (Who::Owner, format!("/search?q={q}"), true),
         (Who::Owner, "/tips".to_string(), false),
         (Who::Owner, "/connect".to_string(), false),
