@@ -19,7 +19,7 @@ async function legacyPeople(page: Page, name: string): Promise<string> {
 async function addPerson(page: Page, peopleUrl: string, given: string, sex: string, born: string, living = 'off') {
   await page.goto(peopleUrl);
   await page.getByLabel('Given names').fill(given);
-  await page.getByLabel('Surname').fill('Howard');
+  await page.getByLabel('Surname', { exact: true }).fill('Howard');
   await page.getByLabel('Sex').selectOption(sex);
   await page.getByLabel('Born', { exact: true }).fill(born);
   await page.getByLabel('Living or deceased').selectOption(living);

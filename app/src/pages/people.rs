@@ -186,7 +186,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
         {(!person.nicknames.is_empty()).then(|| view! { <p dir="auto">{format!("Also known as {}", person.nicknames.join(", "))}</p> })}
         {(!person.bio_html.is_empty()).then(|| view! { <div class="story-body" dir="auto" inner_html=person.bio_html.clone()></div> })}
         {can_edit.then(|| view! {
-            <nav class="actions" aria-label="Person"><a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a></nav>
+            <nav class="actions" aria-label="Actions for this person"><a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a></nav>
         })}
         <section aria-labelledby="family-title">
             <h2 id="family-title">"Family"</h2>
