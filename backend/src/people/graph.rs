@@ -40,8 +40,73 @@ fn step(edge: &RelationshipRow, from: &PersonId) -> Option<(Step, PersonId)> {
     Some((step, to))
 }
 
-/// The shortest path from `start` to `goal`. Within a level, blood edges are walked
-/// before partner edges, so of two equally short paths the one by blood is named.
+/// One side of a walk from both ends: who it has reached, and how.
+struct Side {
+    /// Each person reached, with the person they were reached from and the step taken.
+    came_from: HashMap<PersonId, Option<(PersonId, Step)>>,
+    frontier: Vec<PersonId>,
+    levels: u32,
+}
+
+impl Side {
+    fn at(person: &PersonId) -> Side {
+        Side { came_from: HashMap::from([(person.clone(), None)]), frontier: vec![person.clone()], levels: 0 }
+    }
+
+    /// The steps from this side's start to `person`, in walking order.
+    fn steps_to(&self, person: &PersonId) -> Vec<(Step, PersonId)> {
+        let mut steps = Vec::new();
+        let mut at = person.clone();
+        while let Some(Some((from, step))) = self.came_from.get(&at) {
+            steps.push((*step, at.clone()));
+            at = from.clone();
+        }
+        steps.reverse();
+        steps
+    }
+
+    /// Walks one more level. Within the level, blood edges go before partner edges, so of
+    /// two equally short paths the blood one is kept.
+    async fn expand(&mut self, conn: &mut Conn<'_>) -> Result<Vec<PersonId>> {
+        let ids: Vec<&PersonId> = self.frontier.iter().collect();
+        let edges = repo::relationships_of(conn.reborrow(), &ids).await?;
+        let mut by_person: HashMap<&PersonId, Vec<&RelationshipRow>> = HashMap::new();
+        for edge in &edges {
+            by_person.entry(&edge.person_a).or_default().push(edge);
+            by_person.entry(&edge.person_b).or_default().push(edge);
+        }
+        let mut next = Vec::new();
+        for partners in [false, true] {
+            for from in &self.frontier {
+                for edge in by_person.get(from).into_iter().flatten() {
+                    let Some((step, to)) = step(edge, from) else { continue };
+                    if matches!(step, Step::Partner { .. }) != partners || self.came_from.contains_key(&to) {
+                        continue;
+                    }
+                    self.came_from.insert(to.clone(), Some((from.clone(), step)));
+                    next.push(to);
+                }
+            }
+        }
+        self.levels += 1;
+        self.frontier = next.clone();
+        Ok(next)
+    }
+}
+
+/// The same edge walked the other way.
+fn reversed(step: Step) -> Step {
+    match step {
+        Step::Parent { kind } => Step::Child { kind },
+        Step::Child { kind } => Step::Parent { kind },
+        partner @ Step::Partner { .. } => partner,
+    }
+}
+
+/// The shortest path from `start` to `goal`, walked from both ends at once (always the
+/// end with fewer people waiting), so a person with a small family ends the search
+/// quickly and a long path costs two half-length walks. Of equally short paths, the one
+/// with the fewest partner steps is kept.
 pub async fn shortest_path<'c>(
     conn: impl Into<Conn<'c>>,
     start: &PersonId,
@@ -52,59 +117,40 @@ pub async fn shortest_path<'c>(
     if start == goal {
         return Ok(PathSearch::Found(Vec::new()));
     }
-    let mut came_from: HashMap<PersonId, (PersonId, Step)> = HashMap::new();
-    let mut seen: HashSet<PersonId> = HashSet::from([start.clone()]);
-    let mut frontier = vec![start.clone()];
-    for _depth in 0..limits.max_depth {
-        if frontier.is_empty() {
+    let (mut forward, mut backward) = (Side::at(start), Side::at(goal));
+    loop {
+        if forward.frontier.is_empty() || backward.frontier.is_empty() {
             return Ok(PathSearch::NotFound { capped: false });
         }
-        let ids: Vec<&PersonId> = frontier.iter().collect();
-        let edges = repo::relationships_of(conn.reborrow(), &ids).await?;
-        let mut by_person: HashMap<&PersonId, Vec<&RelationshipRow>> = HashMap::new();
-        for edge in &edges {
-            by_person.entry(&edge.person_a).or_default().push(edge);
-            by_person.entry(&edge.person_b).or_default().push(edge);
-        }
-        let mut next = Vec::new();
-        for partners in [false, true] {
-            for from in &frontier {
-                for edge in by_person.get(from).into_iter().flatten() {
-                    let Some((step, to)) = step(edge, from) else { continue };
-                    if matches!(step, Step::Partner { .. }) != partners || seen.contains(&to) {
-                        continue;
-                    }
-                    seen.insert(to.clone());
-                    came_from.insert(to.clone(), (from.clone(), step));
-                    if &to == goal {
-                        return Ok(PathSearch::Found(walk_back(&came_from, start, goal)));
-                    }
-                    next.push(to);
-                }
-            }
-        }
-        if seen.len() > limits.max_visited as usize {
+        if forward.levels + backward.levels >= limits.max_depth
+            || forward.came_from.len() + backward.came_from.len() > limits.max_visited as usize
+        {
             return Ok(PathSearch::NotFound { capped: true });
         }
-        frontier = next;
+        let forward_turn = forward.frontier.len() <= backward.frontier.len();
+        let (walker, other) = if forward_turn { (&mut forward, &backward) } else { (&mut backward, &forward) };
+        let reached = walker.expand(&mut conn).await?;
+        let meetings: Vec<PersonId> = reached.into_iter().filter(|p| other.came_from.contains_key(p)).collect();
+        if meetings.is_empty() {
+            continue;
+        }
+        let joined = meetings.iter().map(|meeting| {
+            let mut path = forward.steps_to(meeting);
+            // The goal's side walked from the goal: turn its steps around.
+            let back = backward.steps_to(meeting);
+            let mut people: Vec<PersonId> = back.iter().map(|(_, p)| p.clone()).collect();
+            people.insert(0, goal.clone());
+            people.pop();
+            for ((step, _), person) in back.into_iter().zip(people).rev() {
+                path.push((reversed(step), person));
+            }
+            path
+        });
+        let partner_steps =
+            |path: &Vec<(Step, PersonId)>| path.iter().filter(|(s, _)| matches!(s, Step::Partner { .. })).count();
+        let best = joined.min_by_key(|path| (path.len(), partner_steps(path)));
+        return Ok(best.map_or(PathSearch::NotFound { capped: false }, PathSearch::Found));
     }
-    Ok(PathSearch::NotFound { capped: !frontier.is_empty() })
-}
-
-fn walk_back(
-    came_from: &HashMap<PersonId, (PersonId, Step)>,
-    start: &PersonId,
-    goal: &PersonId,
-) -> Vec<(Step, PersonId)> {
-    let mut path = Vec::new();
-    let mut at = goal.clone();
-    while &at != start {
-        let Some((from, step)) = came_from.get(&at) else { break };
-        path.push((*step, at.clone()));
-        at = from.clone();
-    }
-    path.reverse();
-    path
 }
 
 /// Whether `ancestor` is an ancestor of `person` (by any kind of parent), walking up at

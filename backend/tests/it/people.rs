@@ -236,6 +236,9 @@ db_test!(the_walk_stops_at_its_limits_and_says_so, |db| {
     let none = f.people.kinship(Some(&f.owner), &line[1], &unrelated).await.unwrap();
     assert!(!none.found && !none.capped);
     assert!(none.sentence.contains("not related"), "{}", none.sentence);
+    // Walked from both ends, the side with nobody to visit ends the search: no limit was hit.
+    let other_way = f.people.kinship(Some(&f.owner), &unrelated, &line[1]).await.unwrap();
+    assert!(!other_way.found && !other_way.capped, "{other_way:?}");
 });
 
 db_test!(living_people_are_private_to_all_but_editors, |db| {
