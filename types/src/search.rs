@@ -8,7 +8,7 @@ use crate::ids::LegacyId;
 
 string_enum!(
     /// What a search result is.
-    SearchKind { Story => "story", Legacy => "legacy", Media => "media" }
+    SearchKind { Story => "story", Legacy => "legacy", Media => "media", Person => "person" }
 );
 
 string_enum!(
@@ -31,6 +31,7 @@ impl SearchKind {
             SearchKind::Story => format!("/stories/{id}"),
             SearchKind::Legacy => format!("/legacies/{id}"),
             SearchKind::Media => format!("/media/{id}"),
+            SearchKind::Person => format!("/people/{id}"),
         }
     }
 
@@ -40,6 +41,7 @@ impl SearchKind {
             SearchKind::Story => "Stories",
             SearchKind::Legacy => "Legacies",
             SearchKind::Media => "Photos and recordings",
+            SearchKind::Person => "People",
         }
     }
 }

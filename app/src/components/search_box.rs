@@ -37,6 +37,7 @@ fn describe(suggestion: &SearchSuggestion) -> String {
         SearchKind::Story => format!("Story in {}", suggestion.legacy_name),
         SearchKind::Legacy => "Legacy".to_string(),
         SearchKind::Media => format!("Media in {}", suggestion.legacy_name),
+        SearchKind::Person => format!("Person in {}", suggestion.legacy_name),
     }
 }
 

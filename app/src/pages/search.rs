@@ -206,6 +206,7 @@ fn Hit(hit: SearchHit, params: SearchParams) -> impl IntoView {
         SearchKind::Story => "Story".to_string(),
         SearchKind::Legacy => "Legacy".to_string(),
         SearchKind::Media => "Media".to_string(),
+        SearchKind::Person => "Person".to_string(),
     }];
     if hit.kind != SearchKind::Legacy && !hit.legacy_name.is_empty() {
         meta.push(format!("in {}", hit.legacy_name));

@@ -10,6 +10,7 @@
 //! - `members:<legacy>` — published members-only stories, and the legacy itself, for
 //!   any member (as `Stories::legacy` allows);
 //! - `editors:<legacy>` — drafts that are not private, for owners and editors;
+//! - people: `members:<legacy>`, or `editors:<legacy>` for the living;
 //! - `admin` — legacies, which instance admins may open (`Stories::legacy`); stories
 //!   get no such grant because the policy gives admins no extra read rights on them.
 
@@ -57,6 +58,16 @@ pub fn media_grants(uploader_id: &str, legacy_id: &str, story: MediaStory) -> Ve
         grants.push(uploader);
     }
     grants
+}
+
+/// A person is for the legacy's members; a living one only for its owners and editors
+/// (living people are private, as `people::People` shows them).
+pub fn person_grants(legacy_id: &str, living: bool) -> Vec<String> {
+    if living {
+        vec![format!("editors:{legacy_id}")]
+    } else {
+        vec![format!("members:{legacy_id}")]
+    }
 }
 
 pub fn legacy_grants(legacy_id: &str, has_public_story: bool) -> Vec<String> {

@@ -33,8 +33,9 @@ use types::{StoryStatus, Visibility};
 use crate::db::Db;
 use crate::disk::Disk;
 use crate::error::{Error, Result};
+use crate::people;
 use crate::search::model::{Kind, RebuildReport};
-use crate::search::repo::{self, LegacyDocRow, MediaDocRow, StoryDocRow};
+use crate::search::repo::{self, LegacyDocRow, MediaDocRow, PersonDocRow, StoryDocRow};
 use crate::search::schema::{self, Fields, FACET_SEPARATOR, SCHEMA_VERSION};
 use crate::search::{access, tokenize};
 use crate::stories::render;
@@ -61,6 +62,8 @@ pub enum Target {
     LegacyWithStories(String),
     /// A media item (its caption, or whether it is ready).
     Media(String),
+    /// A person (names, dates, places, bio, whether living).
+    Person(String),
 }
 
 /// What a commit carries beside the documents.
@@ -489,6 +492,14 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
     }
     after.clear();
     loop {
+        let rows = repo::persons_after(db, &after, REBUILD_PAGE).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        let docs = rows.iter().map(|row| person_doc(fields, row)).collect();
+        add_page(generation, disk, docs).await?;
+    }
+    after.clear();
+    loop {
         let rows = repo::media_after(db, &after, REBUILD_PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
@@ -522,6 +533,7 @@ async fn load_changes(db: &Db, fields: Fields, targets: &[Target]) -> Result<Vec
                 }
             }
             Target::Media(id) => changes.push(media_change(db, fields, id).await?),
+            Target::Person(id) => changes.push(person_change(db, fields, id).await?),
             Target::Legacy(id) => changes.push(legacy_change(db, fields, id).await?),
             Target::LegacyWithStories(id) => {
                 // Deleting the whole tree first also drops stories the database no longer
@@ -534,6 +546,9 @@ async fn load_changes(db: &Db, fields: Fields, targets: &[Target]) -> Result<Vec
                     }
                     for media_id in repo::media_ids(db, Some(id), None).await? {
                         changes.push(media_change(db, fields, &media_id).await?);
+                    }
+                    for person_id in repo::person_ids_of_legacy(db, id).await? {
+                        changes.push(person_change(db, fields, &person_id).await?);
                     }
                 }
             }
@@ -563,6 +578,13 @@ async fn media_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
     Ok(match repo::find_media(db, id).await? {
         Some(row) => Change::Put(key(Kind::Media, id), media_doc(fields, &row)),
         None => Change::Delete(key(Kind::Media, id)),
+    })
+}
+
+async fn person_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
+    Ok(match repo::find_person(db, id).await? {
+        Some(row) => Change::Put(key(Kind::Person, id), person_doc(fields, &row)),
+        None => Change::Delete(key(Kind::Person, id)),
     })
 }
 
@@ -675,6 +697,48 @@ fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
     doc.add_text(f.extra, &row.file_name);
     doc.add_text(f.legacy_name, &row.legacy_name);
     doc.add_text(f.author_name, &row.uploader_name);
+    doc.add_i64(f.created_at, row.created_at);
+    doc.add_i64(f.updated_at, row.updated_at);
+    doc
+}
+
+/// A person is found by every form of their name (in any order: "Rose Howard" and
+/// "Howard, Rose" are the same words), their life years, places and bio; the title
+/// carries the years so typeahead can show them.
+fn person_doc(f: Fields, row: &PersonDocRow) -> TantivyDocument {
+    let surname = if row.surname.is_empty() { &row.birth_surname } else { &row.surname };
+    let name = format!("{} {surname}", row.given_names).trim().to_string();
+    let year = |date: &str| people::dates::parse(date).ok().and_then(|d| d.year());
+    let (born, died) = (year(&row.birth_date), year(&row.death_date));
+    let years = match (born, died) {
+        (Some(b), Some(d)) => format!(" ({b}–{d})"),
+        (Some(b), None) => format!(" (born {b})"),
+        (None, Some(d)) => format!(" (died {d})"),
+        (None, None) => String::new(),
+    };
+    let title = format!("{name}{years}");
+    let mut doc = TantivyDocument::new();
+    doc.add_text(f.key, key(Kind::Person, &row.id));
+    doc.add_text(f.kind, Kind::Person.as_str());
+    doc.add_text(f.id, &row.id);
+    doc.add_text(f.legacy_id, &row.legacy_id);
+    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
+    for grant in access::person_grants(&row.legacy_id, row.living) {
+        doc.add_text(f.access, grant);
+    }
+    doc.add_text(f.title, &title);
+    doc.add_text(f.title_plain, &title);
+    let bio = render::markdown_to_text(&row.bio);
+    doc.add_text(f.body, &bio);
+    doc.add_text(f.text_plain, &bio);
+    for extra in
+        [&row.birth_surname, &row.nicknames, &row.birth_place, &row.death_place, &row.birth_date, &row.death_date]
+    {
+        doc.add_text(f.extra, extra);
+    }
+    doc.add_text(f.legacy_name, &row.legacy_name);
+    doc.add_text(f.born, &row.birth_date);
+    doc.add_text(f.died, &row.death_date);
     doc.add_i64(f.created_at, row.created_at);
     doc.add_i64(f.updated_at, row.updated_at);
     doc

@@ -34,6 +34,9 @@ pub const EVENTS: &[EventType] = &[
     EventType::MediaProcessed,
     EventType::MediaCaptioned,
     EventType::MediaDeleted,
+    EventType::PersonCreated,
+    EventType::PersonUpdated,
+    EventType::PersonDeleted,
 ];
 
 pub struct Indexer {
@@ -86,6 +89,7 @@ pub(crate) fn targets(event: &Envelope) -> Vec<Target> {
         // Stories carry their legacy's name.
         EventType::LegacyUpdated | EventType::LegacyDeleted => vec![Target::LegacyWithStories(id)],
         EventType::MediaProcessed | EventType::MediaCaptioned | EventType::MediaDeleted => vec![Target::Media(id)],
+        EventType::PersonCreated | EventType::PersonUpdated | EventType::PersonDeleted => vec![Target::Person(id)],
         _ => Vec::new(),
     }
 }

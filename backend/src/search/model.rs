@@ -60,7 +60,7 @@ impl SearchQuery {
                 Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
                 Some(_) => {}
                 None => {
-                    problems.add("type", "must be story, legacy or media (several separated by commas)");
+                    problems.add("type", "must be story, legacy, media or person (several separated by commas)");
                     break;
                 }
             }

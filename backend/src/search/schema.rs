@@ -11,7 +11,7 @@ use crate::search::tokenize::{PLAIN, STEMMED};
 
 /// Bumped whenever the schema or the analyzers change, so an index built by an older
 /// binary is rebuilt rather than searched with mismatched terms.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Separates an id from its label in the `*_facet` columns (a control character,
 /// which no id or validated name contains).

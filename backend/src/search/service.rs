@@ -148,6 +148,7 @@ impl Search {
             Kind::Story => Target::Story(id.to_string()),
             Kind::Legacy => Target::LegacyWithStories(id.to_string()),
             Kind::Media => Target::Media(id.to_string()),
+            Kind::Person => Target::Person(id.to_string()),
         };
         self.index.refresh(&self.db, &[target], "").await
     }

@@ -252,7 +252,9 @@ db_test!(filters_narrow_and_facets_count_the_matches, |db| {
     assert_eq!(ids(&found), [rosa.id.as_str()]);
     assert_eq!(found.hits[0].kind, Kind::Legacy);
     let mixed = w.find(Some(&ana), SearchQuery::text("rosa")).await;
-    assert_eq!(facet(&mixed.facets.kinds), [("story".to_string(), 2), ("legacy".to_string(), 1)]);
+    // The legacy's subject is a person of the same name.
+    let kinds = [("story".to_string(), 2), ("legacy".to_string(), 1), ("person".to_string(), 1)];
+    assert_eq!(facet(&mixed.facets.kinds), kinds);
     let mut stories_only = SearchQuery::text("rosa");
     stories_only.kinds = vec![Kind::Story];
     assert_eq!(w.find(Some(&ana), stories_only).await.total, 2);
@@ -319,7 +321,7 @@ db_test!(readers_find_and_count_only_what_they_may_read, |db| {
     // Legacies: members and admins see them; others only when they have a public story.
     assert_eq!(w.ids(None, "hidden").await, Vec::<String>::new());
     assert_eq!(w.ids(Some(&ana), "hidden").await, Vec::<String>::new());
-    assert_eq!(w.ids(Some(&olga), "hidden").await.len(), 2, "the legacy and its story");
+    assert_eq!(w.ids(Some(&olga), "hidden").await.len(), 3, "the legacy, its subject and its story");
     let mut legacy_only = SearchQuery::text("hidden");
     legacy_only.kinds = vec![Kind::Legacy];
     assert_eq!(ids(&w.find(Some(&admin), legacy_only).await), [hidden.id.as_str()]);
@@ -374,7 +376,7 @@ db_test!(updates_and_deletes_reach_the_index, |db| {
     let created = events.iter().find(|e| e.event_type == "StoryCreated").unwrap();
     w.search.indexer().handle(created).await.unwrap();
     assert!(w.ids(Some(&ana), "cherry").await.is_empty());
-    assert_eq!(w.find(Some(&ana), SearchQuery::text("rosa")).await.total, 1, "only the legacy");
+    assert_eq!(w.find(Some(&ana), SearchQuery::text("rosa")).await.total, 2, "only the legacy and its subject");
 });
 
 db_test!(a_rebuild_switches_generations_atomically, |db| {
@@ -610,4 +612,58 @@ db_test!(bad_queries_are_refused_with_the_field_named, |db| {
     let err = w.search.search(&reader, &SearchQuery { limit: Some(1000), ..SearchQuery::text("x") }).await.unwrap_err();
     assert!(matches!(&err, Error::Invalid(f) if f[0].field == "limit"), "{err:?}");
     assert!(matches!(w.search.suggest("x", &reader, 0).await, Err(Error::Invalid(_))));
+});
+
+db_test!(people_are_found_by_any_form_of_their_name_and_the_living_only_by_editors, |db| {
+    use backend::people::{graph::Limits, People};
+    use types::PersonInput;
+    let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
+    let people =
+        People::new(db.clone(), Arc::new(Stories::new(db.clone())), Limits { max_depth: 8, max_visited: 1000 });
+    let vic = w.user("Vic", Role::Member).await;
+    let ed = w.user("Ed", Role::Member).await;
+    w.join(&ana, &vic, &rosa, LegacyRole::Viewer).await;
+    w.join(&ana, &ed, &rosa, LegacyRole::Editor).await;
+    let person = |given: &str, surname: &str, born: &str, living: &str| PersonInput {
+        legacy_id: rosa.id.clone(),
+        given_names: given.into(),
+        surname: surname.into(),
+        birth_surname: "Dubois".into(),
+        nicknames: vec!["Nan".into()],
+        birth_date: born.into(),
+        birth_place: "Lyon".into(),
+        living: Some(living.into()),
+        ..PersonInput::default()
+    };
+    let renee = people.create(&ana, &person("Renée", "Howard", "about 1921", "off")).await.unwrap();
+    let lily = people.create(&ana, &person("Lily", "Howard", "1990", "on")).await.unwrap();
+    w.sync().await;
+
+    let persons = |text: &str| {
+        let mut query = SearchQuery::text(text);
+        query.kinds = vec![Kind::Person];
+        query
+    };
+    for text in ["Renée Howard", "howard, renee", "RENEE", "Dubois", "Nan Howard", "1921", "Lyon renee"] {
+        let found = ids(&w.find(Some(&vic), persons(text)).await);
+        assert!(found.contains(&renee.id.to_string()), "{text}: {found:?}");
+    }
+    let hit = w.find(Some(&vic), persons("Renée")).await.hits.into_iter().find(|h| h.id == renee.id.as_str()).unwrap();
+    assert_eq!(hit.title, "Renée Howard (born 1921)");
+    assert_eq!(hit.href(), format!("/people/{}", renee.id));
+    // A living person: found by the legacy's editors, never by its viewers (nor counted).
+    assert!(ids(&w.find(Some(&ed), persons("Lily")).await).contains(&lily.id.to_string()));
+    let hidden = w.find(Some(&vic), persons("Lily")).await;
+    assert!(hidden.hits.is_empty() && hidden.total == 0, "{:?}", hidden.hits);
+    assert!(w.find(None, persons("Renée")).await.hits.is_empty());
+    // A death recorded: the person leaves the editors-only grant.
+    let mut died = person("Lily", "Howard", "1990", "off");
+    died.death_date = "2020".into();
+    died.version = Some(lily.version);
+    people.update(&ana, &lily.id, &died).await.unwrap();
+    w.sync().await;
+    assert!(ids(&w.find(Some(&vic), persons("Lily")).await).contains(&lily.id.to_string()));
+    people.delete(&ana, &lily.id).await.unwrap();
+    w.sync().await;
+    assert!(w.find(Some(&ana), persons("Lily")).await.hits.is_empty());
 });
