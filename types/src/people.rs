@@ -10,6 +10,8 @@ string_enum!(
     Sex { Female => "female", Male => "male", Unknown => "unknown" }
 );
 
+// `string_enum!` writes the derives, so the default is written out here.
+#[allow(clippy::derivable_impls)]
 impl Default for Sex {
     fn default() -> Self {
         Sex::Unknown

@@ -33,7 +33,7 @@ impl Env {
     }
 
     fn db(&self) -> &Db {
-        &self.backend.db()
+        self.backend.db()
     }
 
     /// Hands every event to the consumers and fires every due timer, until both are idle.
@@ -342,7 +342,7 @@ tips_test!(the_home_page_tip_waits_for_an_answer_instead_of_multiplying, |env| {
     let first = tips.current_tip(&gus, &input).await.unwrap();
     let again = tips.current_tip(&gus, &input).await.unwrap();
     assert_eq!(again.id, first.id, "coming back shows the same unanswered tip");
-    assert_eq!(scalar(&env.backend.db(), "SELECT COUNT(*) FROM tips WHERE user_id = $1", &gus.id).await, 1);
+    assert_eq!(scalar(env.backend.db(), "SELECT COUNT(*) FROM tips WHERE user_id = $1", &gus.id).await, 1);
     tips.feedback(&gus, &first.id, TipAction::Skipped).await.unwrap();
     let next = tips.current_tip(&gus, &input).await.unwrap();
     assert_ne!(next.id, first.id, "an answered tip is followed by a new one");

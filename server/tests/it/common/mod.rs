@@ -162,7 +162,7 @@ impl TestServer {
     /// said so, no event parked in dead letters. A test that closed the database itself is
     /// not checked.
     pub async fn stop(self) {
-        let db = &self.backend.db();
+        let db = self.backend.db();
         let checked = !backend::with_pool!(db, |pool| pool.is_closed());
         let (mut last, mut progress_at) = (i64::MAX, std::time::Instant::now());
         if checked {
