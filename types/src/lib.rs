@@ -35,7 +35,7 @@ pub use media::{
 };
 pub use people::{
     FamilyView, Kinship, KinshipStep, LifeEvent, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary,
-    PersonView, RelationshipInput, RelationshipView, Relative, Sex,
+    PersonView, RelationshipInput, RelationshipView, Relative, Sex, ImportReport, ImportSkip,
 };
 pub use search::{
     FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,

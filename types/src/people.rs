@@ -229,3 +229,23 @@ pub struct PeoplePage {
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
+
+/// One record of a GEDCOM file that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportSkip {
+    /// The line of the file the record starts on.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What a GEDCOM import did. A re-import of the same file creates and changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub relationships_added: u64,
+    pub skipped: Vec<ImportSkip>,
+}

@@ -204,6 +204,7 @@ pub mod api {
         LEGACY_MEDIA = "/api/v1/legacies/{id}/media",
         STORY_MEDIA = "/api/v1/stories/{id}/media",
         PEOPLE = "/api/v1/legacies/{id}/people",
+        GEDCOM = "/api/v1/legacies/{id}/gedcom",
         PERSON = "/api/v1/people/{id}",
         FAMILY = "/api/v1/people/{id}/family",
         RELATIONSHIPS = "/api/v1/people/{id}/relationships",

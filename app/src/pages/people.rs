@@ -45,6 +45,7 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
             }.into_any()
         }}
         {next.map(|href| view! { <p><a href=href rel="next">"More people"</a></p> })}
+        <p><a href=routes::fill(routes::api::GEDCOM, &[&id]) download="heirloom.ged">"Download as GEDCOM"</a></p>
         {can_edit.then(|| view! {
             <section class="panel" aria-labelledby="add-person-title">
                 <h2 id="add-person-title">"Add a person"</h2>

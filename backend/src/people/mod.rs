@@ -4,6 +4,7 @@
 //! of the graph and "how are we related".
 
 pub mod dates;
+pub mod exchange;
 pub mod gedcom;
 pub mod graph;
 pub mod kinship;

@@ -156,6 +156,18 @@ pub async fn in_legacy(
     }
 }
 
+/// Every person of a legacy, by surname (an export).
+pub async fn all_in_legacy(db: &Db, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
+    let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 ORDER BY p.surname, p.given_names, p.id");
+    db.fetch_all(&sql, args![legacy_id]).await
+}
+
+/// The people of a legacy that came from a GEDCOM file (a re-import matches them).
+pub async fn with_gedcom_xref(tx: &mut Tx, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
+    let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 AND p.gedcom_xref IS NOT NULL");
+    tx.fetch_all(&sql, args![legacy_id]).await
+}
+
 pub async fn subject_of(db: &Db, legacy_id: &LegacyId) -> Result<Option<PersonId>> {
     db.scalar_optional("SELECT id FROM persons WHERE legacy_id = $1 AND is_subject", args![legacy_id]).await
 }

@@ -34,29 +34,29 @@ const PAGE_MAX: i64 = 200;
 const OTHERS_MAX: i64 = 500;
 
 pub struct People {
-    db: Db,
+    pub(crate) db: Db,
     stories: Arc<Stories>,
     limits: Limits,
 }
 
 /// What a reader may do with the people of one legacy.
 #[derive(Debug, Clone, Copy)]
-struct Access {
+pub(crate) struct Access {
     role: Option<LegacyRole>,
 }
 
 impl Access {
-    fn can_read(self) -> bool {
+    pub(crate) fn can_read(self) -> bool {
         self.role.is_some()
     }
 
     /// Owners and editors edit people and see the living.
-    fn can_edit(self) -> bool {
+    pub(crate) fn can_edit(self) -> bool {
         matches!(self.role, Some(LegacyRole::Owner | LegacyRole::Editor))
     }
 
     /// Whether `person`'s details are withheld from this reader.
-    fn hides(self, person: &PersonRow) -> bool {
+    pub(crate) fn hides(self, person: &PersonRow) -> bool {
         person.fields.living && !self.can_edit()
     }
 }
@@ -70,7 +70,7 @@ impl People {
         People { db, stories, limits }
     }
 
-    async fn access(&self, user: Option<&User>, legacy_id: &LegacyId) -> Result<Access> {
+    pub(crate) async fn access(&self, user: Option<&User>, legacy_id: &LegacyId) -> Result<Access> {
         let role = match user {
             Some(user) => self.stories.role_in(legacy_id, user).await?,
             None => None,

@@ -294,3 +294,101 @@ db_test!(a_stale_edit_is_a_conflict_and_every_save_is_a_revision, |db| {
     f.people.delete(&f.owner, &mary).await.unwrap();
     assert!(matches!(f.people.person(Some(&f.owner), &mary).await, Err(Error::NotFound { .. })));
 });
+
+const MUSTERSTAMMBAUM: &[u8] = include_bytes!("../../tests/data/gedcom/Musterstammbaum.ged");
+
+db_test!(a_real_gedcom_file_imports_once_and_round_trips, |db| {
+    use backend::people::gedcom::{self, Version};
+    let f = family(db, LIMITS).await;
+    let report = f.people.import_gedcom(&f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    assert_eq!((report.created, report.updated, report.unchanged), (20, 0, 0), "{report:?}");
+    assert!(report.relationships_added > 20, "{report:?}");
+    let people = count(db, "SELECT COUNT(*) FROM persons").await;
+    let relationships = count(db, "SELECT COUNT(*) FROM relationships").await;
+
+    // The same file again changes nothing.
+    let again = f.people.import_gedcom(&f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged, again.relationships_added), (0, 0, 20, 0), "{again:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, relationships);
+
+    // Export → import into another legacy → export: the same people and families.
+    for version in [Version::V7, Version::V551] {
+        let first = f.people.export_gedcom(Some(&f.owner), &f.legacy.id, version.clone()).await.unwrap();
+        let other = f
+            .stories
+            .create_legacy(&f.owner, &LegacyInput { name: "Copy".into(), ..LegacyInput::default() }, None)
+            .await
+            .unwrap();
+        f.people.import_gedcom(&f.owner, &other.id, first.as_bytes()).await.unwrap();
+        let second = f.people.export_gedcom(Some(&f.owner), &other.id, version).await.unwrap();
+        let (a, mut b) = (gedcom::parse(first.as_bytes()).unwrap(), gedcom::parse(second.as_bytes()).unwrap());
+        // The second legacy's own subject ("Copy") is the one person the first file lacks.
+        b.people.retain(|p| p.given_names != "Copy");
+        let key = |doc: &gedcom::Document| {
+            let mut people: Vec<_> = doc
+                .people
+                .iter()
+                .map(|p| {
+                    let mut p = p.clone();
+                    p.line = 0;
+                    p
+                })
+                .collect();
+            people.sort_by(|x, y| x.xref.cmp(&y.xref));
+            let mut families: Vec<_> = doc
+                .families
+                .iter()
+                .map(|f| {
+                    (
+                        f.partners.clone(),
+                        {
+                            let mut c = f.children.clone();
+                            c.sort();
+                            c
+                        },
+                        f.divorced,
+                    )
+                })
+                .collect();
+            families.sort();
+            (people, families)
+        };
+        assert_eq!(key(&a), key(&b));
+        assert!(first.contains("Musterstammbaum") || a.people.len() == 21, "{}", a.people.len());
+    }
+});
+
+db_test!(a_malformed_gedcom_file_is_refused_with_line_numbers_and_imports_nothing, |db| {
+    let f = family(db, LIMITS).await;
+    let people = count(db, "SELECT COUNT(*) FROM persons").await;
+    let broken =
+        b"0 HEAD\n1 GEDC\n2 VERS 5.5.1\n0 @I1@ INDI\n1 NAME Rose /Howard/\nx NAME Broken\n0 @I2@ INDI\n3 BIRT\n";
+    let err = field_problem(f.people.import_gedcom(&f.owner, &f.legacy.id, broken).await.unwrap_err());
+    assert!(err.contains("line 6") && err.contains("line 8"), "{err}");
+    assert!(err.starts_with("file"), "{err}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
+    // A viewer may not import.
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    assert!(f.people.import_gedcom(&viewer, &f.legacy.id, MUSTERSTAMMBAUM).await.is_err());
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
+});
+
+db_test!(an_export_keeps_living_people_private, |db| {
+    use backend::people::gedcom::Version;
+    let f = family(db, LIMITS).await;
+    let mut input = person("Lily", "Howard", "female", "1990");
+    input.legacy_id = f.legacy.id.clone();
+    input.living = Some("on".into());
+    f.people.create(&f.owner, &input).await.unwrap();
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    let seen = f.people.export_gedcom(Some(&viewer), &f.legacy.id, Version::V7).await.unwrap();
+    assert!(!seen.contains("Lily") && !seen.contains("1990") && seen.contains("Living"), "{seen}");
+    let full = f.people.export_gedcom(Some(&f.owner), &f.legacy.id, Version::V7).await.unwrap();
+    assert!(full.contains("Lily"), "{full}");
+    let outsider = user(db, "outsider").await;
+    assert!(matches!(
+        f.people.export_gedcom(Some(&outsider), &f.legacy.id, Version::V7).await,
+        Err(Error::NotFound { .. })
+    ));
+});

@@ -139,6 +139,9 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::UNRELATE, post(people_api::unrelate))
         .route(api::KINSHIP, get(people_api::kinship))
         .layer(DefaultBodyLimit::max(STORY_BODY));
+    let gedcom = Router::new()
+        .route(api::GEDCOM, get(people_api::export_gedcom).post(people_api::import_gedcom))
+        .layer(DefaultBodyLimit::max(backend::people::exchange::FILE_MAX_BYTES));
 
     // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.
     let calls_body = usize::try_from(state.backend.config.calls_max_body_bytes).unwrap_or(usize::MAX).saturating_mul(2);
@@ -201,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account)
         .merge(stories)
         .merge(people)
+        .merge(gedcom)
         .merge(calls)
         .merge(admin_forms)
         .merge(search)

@@ -2,14 +2,16 @@
 //! `/api/v1/relationships/…`) and the people pages' forms, one handler per operation
 //! answering in the caller's mode (see `form`).
 
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::body::Bytes;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json as JsonBody;
+use backend::people::gedcom::Version;
 use serde::Deserialize;
 use types::routes::{self, api};
 use types::{
-    ApiError, FamilyView, Kinship, KinshipStep, LegacyId, LifeEvent, PeoplePage, PersonId, PersonInput, PersonSummary,
-    PersonView, RelationshipId, RelationshipInput, RelationshipView, Relative,
+    ApiError, FamilyView, ImportReport, Kinship, KinshipStep, LegacyId, LifeEvent, PeoplePage, PersonId, PersonInput,
+    PersonSummary, PersonView, RelationshipId, RelationshipInput, RelationshipView, Relative,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -156,9 +158,50 @@ pub async fn kinship(visitor: Visitor, Path((id, other)): Path<(PersonId, Person
     Ok(JsonBody(visitor.backend.people.kinship(visitor.user(), &id, &other).await?))
 }
 
+/// Which GEDCOM an export writes.
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// `7.0` (default) or `5.5.1`.
+    version: Option<String>,
+}
+
+#[utoipa::path(get, path = api::GEDCOM, tag = "people", params(("id" = String, Path), ExportQuery),
+    responses((status = 200, content_type = "text/vnd.familysearch.gedcom", body = String,
+        description = "The legacy's people and families; living people as \"Living\" to readers who may not edit"),
+        (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn export_gedcom(
+    visitor: Visitor,
+    Path(id): Path<LegacyId>,
+    Query(query): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let version = match query.version.as_deref().map(str::trim) {
+        None | Some("" | "7" | "7.0") => Version::V7,
+        Some("5.5.1") => Version::V551,
+        Some(_) => return Err(backend::Error::invalid("version", "must be 7.0 or 5.5.1").into()),
+    };
+    let text = visitor.backend.people.export_gedcom(visitor.user(), &id, version).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/vnd.familysearch.gedcom; charset=utf-8".to_string()),
+        (header::CONTENT_DISPOSITION, "attachment; filename=\"heirloom.ged\"".to_string()),
+    ];
+    Ok((headers, text).into_response())
+}
+
+#[utoipa::path(post, path = api::GEDCOM, tag = "people", params(("id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "A GEDCOM 5.5.1, 5.5.5 or 7.0 file (UTF-8, UTF-16, ANSEL or Windows-1252)"),
+    responses((status = 200, body = ImportReport, description = "Created, updated, unchanged, and what was skipped \
+        with its line; a re-import of the same file changes nothing"), (status = 401, body = ApiError),
+        (status = 404, body = ApiError), (status = 413, body = ApiError),
+        (status = 422, body = ApiError, description = "A file that does not read: every problem with its line, \
+            nothing imported")))]
+pub async fn import_gedcom(me: Caller, Path(id): Path<LegacyId>, body: Bytes) -> ApiResult<JsonBody<ImportReport>> {
+    Ok(JsonBody(me.backend.people.import_gedcom(&me.user, &id, &body).await?))
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, create, get, update, delete, family, relate, unrelate, kinship),
+    paths(list, create, get, update, delete, family, relate, unrelate, kinship, export_gedcom, import_gedcom),
     components(schemas(
         PeoplePage,
         PersonSummary,
@@ -172,6 +215,8 @@ pub async fn kinship(visitor: Visitor, Path((id, other)): Path<(PersonId, Person
         Kinship,
         KinshipStep,
         types::Sex,
+        ImportReport,
+        types::ImportSkip,
     )),
     tags((name = "people", description = "People of a legacy and their relationships"))
 )]

@@ -88,6 +88,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/stories/{id}/media"),
     ("POST", "/api/v1/tips/{id}/feedback"),
     ("GET", "/api/v1/legacies/{id}/people"),
+    ("GET", "/api/v1/legacies/{id}/gedcom"),
+    ("POST", "/api/v1/legacies/{id}/gedcom"),
     ("POST", "/api/v1/legacies/{id}/people"),
     ("GET", "/api/v1/people/{id}"),
     ("PUT", "/api/v1/people/{id}"),

@@ -26,6 +26,7 @@ mod injection;
 mod media_api;
 mod oidc;
 mod outage;
+mod people_api;
 mod power_loss;
 mod replicas;
 mod search_api;

@@ -102,7 +102,7 @@ pub struct Family {
 
 /// How a child belongs to a family: `PEDI` under the child's `FAMC` (or the Family Tree Maker
 /// `_FREL`/`_MREL` under the family's `CHIL`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ChildKind {
     #[default]
     Birth,
