@@ -27,15 +27,9 @@ pub struct NewPerson<'a> {
     pub now: i64,
 }
 
-pub async fn insert_tx(tx: &mut Tx, person: &NewPerson<'_>) -> Result<()> {
-    let f = person.fields;
-    let sql = "INSERT INTO persons (id, legacy_id, given_names, surname, birth_surname, nicknames, sex, birth_date, \
-               birth_sort, birth_place, death_date, death_sort, death_place, living, bio, portrait_id, is_subject, \
-               gedcom_xref, version, created_by, created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
-               $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20, $19, $20)";
-    let args = args![
-        person.id,
-        person.legacy_id,
+/// The changeable fields as statement arguments, in the order [`FIELD_COLUMNS`] names them.
+fn field_args(f: &PersonFields) -> Vec<crate::db::Arg> {
+    args![
         &f.given_names,
         &f.surname,
         &f.birth_surname,
@@ -49,13 +43,40 @@ pub async fn insert_tx(tx: &mut Tx, person: &NewPerson<'_>) -> Result<()> {
         &f.death_place,
         f.living,
         &f.bio,
-        &f.portrait_id,
-        person.is_subject,
-        person.gedcom_xref,
-        person.by,
-        person.now
-    ];
-    tx.execute(sql, args).await?;
+        &f.portrait_id
+    ]
+    .0
+}
+
+/// The columns [`field_args`] fills.
+const FIELD_COLUMNS: [&str; 14] = [
+    "given_names",
+    "surname",
+    "birth_surname",
+    "nicknames",
+    "sex",
+    "birth_date",
+    "birth_sort",
+    "birth_place",
+    "death_date",
+    "death_sort",
+    "death_place",
+    "living",
+    "bio",
+    "portrait_id",
+];
+
+pub async fn insert_tx(tx: &mut Tx, person: &NewPerson<'_>) -> Result<()> {
+    // $1..$14 are the fields; the rest follow them.
+    let sql = format!(
+        "INSERT INTO persons ({}, id, legacy_id, is_subject, gedcom_xref, version, created_by, created_at, updated_by, \
+         updated_at) VALUES ({}, $15, $16, $17, $18, 1, $19, $20, $19, $20)",
+        FIELD_COLUMNS.join(", "),
+        placeholders(1, FIELD_COLUMNS.len())
+    );
+    let mut args = Args(field_args(person.fields));
+    args.0.extend(args![person.id, person.legacy_id, person.is_subject, person.gedcom_xref, person.by, person.now].0);
+    tx.execute(&sql, args).await?;
     Ok(())
 }
 
@@ -69,32 +90,15 @@ pub async fn update_tx(
     by: &UserId,
     now: i64,
 ) -> Result<bool> {
-    let f = fields;
-    let sql = "UPDATE persons SET given_names = $3, surname = $4, birth_surname = $5, nicknames = $6, sex = $7, \
-               birth_date = $8, birth_sort = $9, birth_place = $10, death_date = $11, death_sort = $12, \
-               death_place = $13, living = $14, bio = $15, portrait_id = $16, version = version + 1, \
-               updated_by = $17, updated_at = $18 WHERE id = $1 AND version = $2";
-    let args = args![
-        id,
-        expected_version,
-        &f.given_names,
-        &f.surname,
-        &f.birth_surname,
-        &f.nicknames,
-        f.sex,
-        &f.birth_date,
-        f.birth_sort(),
-        &f.birth_place,
-        &f.death_date,
-        f.death_sort(),
-        &f.death_place,
-        f.living,
-        &f.bio,
-        &f.portrait_id,
-        by,
-        now
-    ];
-    Ok(tx.execute(sql, args).await? == 1)
+    let set: Vec<String> =
+        FIELD_COLUMNS.iter().enumerate().map(|(i, column)| format!("{column} = ${}", i + 1)).collect();
+    let sql = format!(
+        "UPDATE persons SET {}, version = version + 1, updated_by = $15, updated_at = $16 WHERE id = $17 AND version = $18",
+        set.join(", ")
+    );
+    let mut args = Args(field_args(fields));
+    args.0.extend(args![by, now, id, expected_version].0);
+    Ok(tx.execute(&sql, args).await? == 1)
 }
 
 pub async fn delete_tx(tx: &mut Tx, id: &PersonId) -> Result<()> {
@@ -166,6 +170,12 @@ pub async fn all_in_legacy(db: &Db, legacy_id: &LegacyId) -> Result<Vec<PersonRo
 pub async fn with_gedcom_xref(tx: &mut Tx, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
     let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 AND p.gedcom_xref IS NOT NULL");
     tx.fetch_all(&sql, args![legacy_id]).await
+}
+
+/// Up to `limit` people of any legacy with ids after `after_id`, in id order (a keyset
+/// page, for rebuilding the search index).
+pub async fn after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<PersonRow>> {
+    db.fetch_all(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"), args![after_id, limit]).await
 }
 
 pub async fn subject_of(db: &Db, legacy_id: &LegacyId) -> Result<Option<PersonId>> {

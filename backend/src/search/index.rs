@@ -34,8 +34,9 @@ use crate::db::Db;
 use crate::disk::Disk;
 use crate::error::{Error, Result};
 use crate::people;
+use crate::people::model::PersonRow;
 use crate::search::model::{Kind, RebuildReport};
-use crate::search::repo::{self, LegacyDocRow, MediaDocRow, PersonDocRow, StoryDocRow};
+use crate::search::repo::{self, LegacyDocRow, MediaDocRow, StoryDocRow};
 use crate::search::schema::{self, Fields, FACET_SEPARATOR, SCHEMA_VERSION};
 use crate::search::{access, tokenize};
 use crate::stories::render;
@@ -492,9 +493,9 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
     }
     after.clear();
     loop {
-        let rows = repo::persons_after(db, &after, REBUILD_PAGE).await?;
+        let rows = people::repo::after(db, &after, REBUILD_PAGE).await?;
         let Some(last) = rows.last() else { break };
-        after = last.id.clone();
+        after = last.id.to_string();
         let docs = rows.iter().map(|row| person_doc(fields, row)).collect();
         add_page(generation, disk, docs).await?;
     }
@@ -582,7 +583,7 @@ async fn media_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
 }
 
 async fn person_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
-    Ok(match repo::find_person(db, id).await? {
+    Ok(match people::repo::find(db, &types::PersonId::from(id)).await? {
         Some(row) => Change::Put(key(Kind::Person, id), person_doc(fields, &row)),
         None => Change::Delete(key(Kind::Person, id)),
     })
@@ -705,41 +706,32 @@ fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
 /// A person is found by every form of their name (in any order: "Rose Howard" and
 /// "Howard, Rose" are the same words), their life years, places and bio; the title
 /// carries the years so typeahead can show them.
-fn person_doc(f: Fields, row: &PersonDocRow) -> TantivyDocument {
-    let surname = if row.surname.is_empty() { &row.birth_surname } else { &row.surname };
-    let name = format!("{} {surname}", row.given_names).trim().to_string();
-    let year = |date: &str| people::dates::parse(date).ok().and_then(|d| d.year());
-    let (born, died) = (year(&row.birth_date), year(&row.death_date));
-    let years = match (born, died) {
-        (Some(b), Some(d)) => format!(" ({b}–{d})"),
-        (Some(b), None) => format!(" (born {b})"),
-        (None, Some(d)) => format!(" (died {d})"),
-        (None, None) => String::new(),
+fn person_doc(f: Fields, row: &PersonRow) -> TantivyDocument {
+    let p = &row.fields;
+    let title = match p.life_years() {
+        years if years.is_empty() => p.full_name(),
+        years => format!("{} ({years})", p.full_name()),
     };
-    let title = format!("{name}{years}");
     let mut doc = TantivyDocument::new();
     doc.add_text(f.key, key(Kind::Person, &row.id));
     doc.add_text(f.kind, Kind::Person.as_str());
     doc.add_text(f.id, &row.id);
     doc.add_text(f.legacy_id, &row.legacy_id);
     doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
-    for grant in access::person_grants(&row.legacy_id, row.living) {
+    for grant in access::person_grants(&row.legacy_id, p.living) {
         doc.add_text(f.access, grant);
     }
     doc.add_text(f.title, &title);
     doc.add_text(f.title_plain, &title);
-    let bio = render::markdown_to_text(&row.bio);
+    let bio = render::markdown_to_text(&p.bio);
     doc.add_text(f.body, &bio);
     doc.add_text(f.text_plain, &bio);
-    for extra in
-        [&row.birth_surname, &row.nicknames, &row.birth_place, &row.death_place, &row.birth_date, &row.death_date]
-    {
+    for extra in [&p.birth_surname, &p.nicknames, &p.birth_place, &p.death_place, &p.birth_date, &p.death_date] {
         doc.add_text(f.extra, extra);
     }
     doc.add_text(f.legacy_name, &row.legacy_name);
-    doc.add_text(f.born, &row.birth_date);
-    doc.add_text(f.died, &row.death_date);
-    doc.add_i64(f.created_at, row.created_at);
+    doc.add_text(f.born, &p.birth_date);
+    doc.add_text(f.died, &p.death_date);
     doc.add_i64(f.updated_at, row.updated_at);
     doc
 }

@@ -57,38 +57,6 @@ pub struct MediaDocRow {
     pub updated_at: i64,
 }
 
-/// A person as the index needs it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PersonDocRow {
-    pub id: String,
-    pub legacy_id: String,
-    pub legacy_name: String,
-    pub given_names: String,
-    pub surname: String,
-    pub birth_surname: String,
-    pub nicknames: String,
-    pub birth_date: String,
-    pub birth_place: String,
-    pub death_date: String,
-    pub death_place: String,
-    pub living: bool,
-    pub bio: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const PERSON_SELECT: &str = "SELECT p.id, p.legacy_id, l.name AS legacy_name, p.given_names, p.surname, \
-    p.birth_surname, p.nicknames, p.birth_date, p.birth_place, p.death_date, p.death_place, p.living, p.bio, \
-    p.created_at, p.updated_at FROM persons p JOIN legacies l ON l.id = p.legacy_id";
-
-pub async fn find_person(db: &Db, id: &str) -> Result<Option<PersonDocRow>> {
-    db.fetch_optional(&format!("{PERSON_SELECT} WHERE p.id = $1"), args![id]).await
-}
-
-pub async fn persons_after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<PersonDocRow>> {
-    page_after(db, &format!("{PERSON_SELECT} WHERE"), "p.id", after_id, limit).await
-}
-
 /// Ids of the people of a legacy.
 pub async fn person_ids_of_legacy(db: &Db, legacy_id: &str) -> Result<Vec<String>> {
     db.scalars("SELECT id FROM persons WHERE legacy_id = $1 ORDER BY id", args![legacy_id]).await

@@ -649,7 +649,7 @@ db_test!(people_are_found_by_any_form_of_their_name_and_the_living_only_by_edito
         assert!(found.contains(&renee.id.to_string()), "{text}: {found:?}");
     }
     let hit = w.find(Some(&vic), persons("Renée")).await.hits.into_iter().find(|h| h.id == renee.id.as_str()).unwrap();
-    assert_eq!(hit.title, "Renée Howard (born 1921)");
+    assert_eq!(hit.title, "Renée Howard (1921–)");
     assert_eq!(hit.href(), format!("/people/{}", renee.id));
     // A living person: found by the legacy's editors, never by its viewers (nor counted).
     assert!(ids(&w.find(Some(&ed), persons("Lily")).await).contains(&lily.id.to_string()));
