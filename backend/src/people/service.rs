@@ -142,11 +142,11 @@ impl People {
         let current = self.editable(user, id).await?;
         let mut problems = Problems::default();
         let mut fields = model::fields(&mut problems, input);
-        let Some(version) = input.version else {
+        if input.version.is_none() {
             problems.add("version", "is required: the version you started from");
-            return Err(problems.into_result().err().unwrap_or_else(not_found));
-        };
+        }
         problems.into_result()?;
+        let version = input.version.unwrap_or_default();
         fields.portrait_id = current.fields.portrait_id.clone();
 
         let now = now_millis();
