@@ -1,3 +1,4 @@
+import path from 'path';
 import { Browser, Page } from '@playwright/test';
 import { expect, signUp, test } from './helpers';
 
@@ -117,4 +118,30 @@ test('a viewer sees "Living person" instead of a living relative', async ({ page
   expect(api.status()).toBe(200);
   expect(await api.text()).not.toContain('Lily');
   await guest.close();
+});
+
+test('a real GEDCOM file is imported through the people page, and once only', async ({ page }) => {
+  await signUp(page, 'Importer', PASSWORD);
+  const people = await legacyPeople(page, 'Max Mustermann');
+  const file = path.join(__dirname, '../../backend/tests/data/gedcom/Musterstammbaum.ged');
+  await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.locator('.flash-notice')).toContainText('Imported 20 new people (0 updated, 0 unchanged)');
+  await page.getByRole('link', { name: 'Florian Mustertyp' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Florian Mustertyp');
+  await expect(page.getByRole('region', { name: 'Family' }).getByRole('link')).not.toHaveCount(0);
+
+  await page.goto(people);
+  await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.locator('.flash-notice')).toContainText('Imported 0 new people (0 updated, 20 unchanged)');
+
+  // A file that does not read: every problem with its line, nothing imported.
+  await page.getByLabel('GEDCOM file (.ged)').setInputFiles({
+    name: 'broken.ged',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('0 HEAD\n1 GEDC\nnot a line\n'),
+  });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.locator('#field-file-error')).toContainText('line 3');
 });

@@ -124,6 +124,7 @@ pub mod form {
         CREATE_LEGACY = "/legacies",
         CREATE_STORY = "/legacies/{id}/stories",
         CREATE_PERSON = "/legacies/{id}/people",
+        IMPORT_GEDCOM = "/legacies/{id}/gedcom/import",
         UPDATE_PERSON = "/people/{id}",
         DELETE_PERSON = "/people/{id}/delete",
         RELATE = "/people/{id}/relationships",

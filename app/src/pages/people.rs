@@ -29,6 +29,8 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
     let flash = request::flash();
     let can_edit = matches!(legacy.my_role, Some(LegacyRole::Owner | LegacyRole::Editor));
     let id = legacy.id.clone();
+    let file_errors: Vec<String> =
+        flash.fields.iter().filter(|f| f.field == "file").map(|f| f.message.clone()).collect();
     let next = people.next_cursor.map(|cursor| format!("{}?cursor={cursor}", routes::PEOPLE.to(&[&id])));
     view! {
         <Title text=format!("People of {}", legacy.name)/>
@@ -46,6 +48,25 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
         }}
         {next.map(|href| view! { <p><a href=href rel="next">"More people"</a></p> })}
         <p><a href=routes::fill(routes::api::GEDCOM, &[&id]) download="heirloom.ged">"Download as GEDCOM"</a></p>
+        {can_edit.then(|| view! {
+            <section class="panel" aria-labelledby="import-title">
+                <h2 id="import-title">"Import a family tree"</h2>
+                <form method="post" enctype="multipart/form-data" action=routes::fill(routes::form::IMPORT_GEDCOM, &[&id]) class="stack">
+                    <div class="field">
+                        <label for="field-file">"GEDCOM file (.ged)"</label>
+                        <input id="field-file" type="file" name="file" accept=".ged,.GED,text/vnd.familysearch.gedcom" required=true
+                            aria-describedby="field-file-hint"/>
+                        <p class="hint" id="field-file-hint">"From any genealogy program (GEDCOM 5.5.1 or 7.0). Importing the same file again updates the people it brought."</p>
+                        {(!file_errors.is_empty()).then(|| view! {
+                            <ul class="field-error" id="field-file-error">
+                                {file_errors.clone().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                            </ul>
+                        })}
+                    </div>
+                    <button type="submit">"Import"</button>
+                </form>
+            </section>
+        }.into_any())}
         {can_edit.then(|| view! {
             <section class="panel" aria-labelledby="add-person-title">
                 <h2 id="add-person-title">"Add a person"</h2>

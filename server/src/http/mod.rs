@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(STORY_BODY));
     let gedcom = Router::new()
         .route(api::GEDCOM, get(people_api::export_gedcom).post(people_api::import_gedcom))
+        .route(routes::form::IMPORT_GEDCOM, post(people_api::import_gedcom_form))
         .layer(DefaultBodyLimit::max(backend::people::exchange::FILE_MAX_BYTES));
 
     // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.

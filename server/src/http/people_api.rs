@@ -3,6 +3,8 @@
 //! answering in the caller's mode (see `form`).
 
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::Multipart;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json as JsonBody;
@@ -197,6 +199,53 @@ pub async fn export_gedcom(
             nothing imported")))]
 pub async fn import_gedcom(me: Caller, Path(id): Path<LegacyId>, body: Bytes) -> ApiResult<JsonBody<ImportReport>> {
     Ok(JsonBody(me.backend.people.import_gedcom(&me.user, &id, &body).await?))
+}
+
+/// The people page's import form: the GEDCOM file as `multipart/form-data` field `file`.
+/// Answers with the people page and a flash saying what the import did.
+pub async fn import_gedcom_form(
+    me: Caller,
+    Path(id): Path<LegacyId>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let people = routes::PEOPLE.to(&[&id]);
+    let mut file = None;
+    if let Ok(mut multipart) = multipart {
+        while let Ok(Some(field)) = multipart.next_field().await {
+            if field.name() == Some("file") {
+                file = field.bytes().await.ok().filter(|bytes| !bytes.is_empty());
+                break;
+            }
+        }
+    }
+    let imported = match file {
+        Some(bytes) => me.backend.people.import_gedcom(&me.user, &id, &bytes).await,
+        None => Err(backend::Error::invalid("file", "choose a GEDCOM file (.ged) to import")),
+    };
+    let done = imported.map(|report| {
+        let notice = import_summary(&report);
+        Done::new(&people, JsonBody(report)).notice(notice)
+    });
+    answer(Mode::Form, done, &people, Vec::new())
+}
+
+/// "Imported 20 people (3 updated, 0 unchanged) and 25 relationships; skipped: line 12: …".
+fn import_summary(report: &ImportReport) -> String {
+    let mut text = format!(
+        "Imported {} new people ({} updated, {} unchanged) and {} relationships.",
+        report.created, report.updated, report.unchanged, report.relationships_added
+    );
+    if !report.skipped.is_empty() {
+        let shown: Vec<String> =
+            report.skipped.iter().take(5).map(|s| format!("line {}: {}", s.line, s.reason)).collect();
+        let more = report.skipped.len().saturating_sub(shown.len());
+        text += &format!(" Skipped {}: {}", report.skipped.len(), shown.join("; "));
+        if more > 0 {
+            text += &format!("; and {more} more");
+        }
+        text += ".";
+    }
+    text
 }
 
 #[derive(OpenApi)]

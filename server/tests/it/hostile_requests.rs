@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("FORM", "/legacies/{id}/invitations"),
     ("FORM", "/legacies/{id}/members/{user_id}"),
     ("FORM", "/legacies/{id}/people"),
+    ("FORM", "/legacies/{id}/gedcom/import"),
     ("FORM", "/people/{id}"),
     ("FORM", "/people/{id}/delete"),
     ("FORM", "/people/{id}/relationships"),
