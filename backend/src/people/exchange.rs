@@ -9,13 +9,12 @@ use std::collections::{HashMap, HashSet};
 use types::events::{PersonCreated, PersonUpdated, RelationshipAdded, RelationshipFacts};
 use types::{ImportReport, ImportSkip, LegacyId, ParentKind, PersonId, RelationshipId, Sex};
 
-use crate::db::Tx;
 use crate::error::{Error, Result};
-use crate::events::{self, Event};
 use crate::identity::User;
 use crate::people::gedcom::{self, ChildKind, Document, Family, Individual, Version};
 use crate::people::model::{self, PersonFields, PersonRow};
 use crate::people::repo;
+use crate::people::service::append;
 use crate::people::People;
 use crate::time::{new_id, now_millis};
 use crate::validate::Problems;
@@ -227,7 +226,9 @@ impl People {
         let edges = repo::relationships_of(&self.db, &ids).await?;
         let xref_of: HashMap<&PersonId, String> = people
             .iter()
-            .map(|p| (&p.id, p.gedcom_xref.clone().unwrap_or_else(|| format!("H{}", p.id.replace('-', "").to_uppercase()))))
+            .map(|p| {
+                (&p.id, p.gedcom_xref.clone().unwrap_or_else(|| format!("H{}", p.id.replace('-', "").to_uppercase())))
+            })
             .collect();
         let individuals = people
             .iter()
@@ -394,8 +395,4 @@ fn ancestor_cycles<'a>(wanted: &[Wanted<'a>]) -> HashSet<(&'a str, &'a str)> {
         }
     }
     cyclic
-}
-
-async fn append<P: types::events::EventPayload>(tx: &mut Tx, id: &str, user: &User, payload: P) -> Result<String> {
-    events::append(tx, Event::of(id, Some(&user.id), payload)).await
 }

@@ -61,6 +61,11 @@ impl Access {
     }
 }
 
+/// The refusal for a reader who may read a legacy's people but not change them.
+fn edit_refused() -> Error {
+    Error::forbidden(ErrorCode::Forbidden, "Only the legacy's owners and editors can change its people.")
+}
+
 fn not_found() -> Error {
     Error::NotFound { what: "person" }
 }
@@ -92,10 +97,7 @@ impl People {
     async fn editable(&self, user: &User, id: &PersonId) -> Result<PersonRow> {
         let (row, access) = self.readable(Some(user), id).await?;
         if !access.can_edit() {
-            return Err(Error::forbidden(
-                ErrorCode::Forbidden,
-                "Only the legacy's owners and editors can change its people.",
-            ));
+            return Err(edit_refused());
         }
         Ok(row)
     }
@@ -439,10 +441,7 @@ impl People {
             return Err(Error::NotFound { what: "relationship" });
         }
         if !access.can_edit() {
-            return Err(Error::forbidden(
-                ErrorCode::Forbidden,
-                "Only the legacy's owners and editors can change its people.",
-            ));
+            return Err(edit_refused());
         }
         let mut tx = self.db.begin().await?;
         if repo::delete_relationship_tx(&mut tx, id).await? {
@@ -630,6 +629,7 @@ fn facts(edge: &RelationshipRow) -> RelationshipFacts {
     }
 }
 
-async fn append<P: EventPayload>(tx: &mut Tx, id: &str, user: &User, payload: P) -> Result<String> {
+/// Appends `payload` as done by `user` (the people module's one way to write an event).
+pub(crate) async fn append<P: EventPayload>(tx: &mut Tx, id: &str, user: &User, payload: P) -> Result<String> {
     events::append(tx, Event::of(id, Some(&user.id), payload)).await
 }
