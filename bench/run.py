@@ -631,6 +631,8 @@ def targets(result):
         for r in search["scenarios"][TYPEAHEAD]:
             check(f"typeahead p95 < 15 ms on 100k stories ({search['engine']}, {search['archive']['stories']} "
                   f"stories, {r['connections']} conn)", r["p95_ms"], "ms", r["p95_ms"] < 15)
+    # bench/people.py checks its own: the import time and the relationship and tree p95.
+    rows += [(t["target"], t["measured"], t["met"]) for t in result.get("people", {}).get("targets", [])]
     for engine in result["engines"]:
         name = engine["engine"]
         check(f"cold start < 1 s ({name}, empty database)", engine["cold_start_ms"], "ms",
@@ -724,6 +726,9 @@ def main():
     if only in ("", "tips"):
         import tips  # bench/tips.py: the recommender's learning and latency
         result["tips"] = tips.tips_bench(sys.modules[__name__], binary, site)
+    if only in ("", "people"):
+        import people  # bench/people.py: a generated family graph, its GEDCOM import, relationships and trees
+        result["people"] = people.people_bench(sys.modules[__name__], binary, site)
     # Each PostgreSQL section on a database of its own: the events bench counts the
     # outbox, which the HTTP section's seeding has filled.
     for section in ("http", "events"):
@@ -756,6 +761,9 @@ def main():
     if "tips" in result:
         import tips
         report += "\n" + tips.tips_markdown(result["tips"])
+    if "people" in result:
+        import people
+        report += "\n" + people.people_markdown(result["people"], sys.modules[__name__])
     report += targets_markdown(result)
     stem.with_suffix(".md").write_text(report + "\n")
     print(report)

@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 use types::{
-    AccountOverview, ApiError, FlagView, HistoryPage, Kinship, LegacyPage, LegacyView, MemberView, PeoplePage,
-    PersonPage, StoryView, UserView,
+    AccountOverview, ApiError, FamilyTree, FlagView, HistoryPage, ImportJob, Kinship, LegacyPage, LegacyView,
+    MemberView, PeoplePage, PersonPage, PersonSummary, StoryView, UserView,
 };
 #[cfg(feature = "ssr")]
-use types::{LegacyId, MediaId, PersonId, StoryId, TipId};
+use types::{ImportId, LegacyId, MediaId, PersonId, StoryId, TipId};
 
 /// The backend and the signed-in user (if any) of the request being served.
 #[cfg(feature = "ssr")]
@@ -42,6 +42,7 @@ pub async fn load_account() -> Result<AccountOverview, ApiError> {
         has_password: identity.has_password(&auth.user).await?,
         linked_providers: identity.linked_providers(&auth.user).await?,
         sessions: identity.sessions(&auth).await?,
+        people: backend.people.mine(&auth.user).await?,
     })
 }
 
@@ -161,6 +162,30 @@ pub async fn load_person(id: String, relative: Option<String>) -> Result<(Person
         None => None,
     };
     Ok((page, kinship))
+}
+
+/// A person's family tree page: `up` and `down` as typed in the page's address.
+#[server(endpoint = "load_tree")]
+pub async fn load_tree(id: String, up: Option<String>, down: Option<String>) -> Result<FamilyTree, ApiError> {
+    let (backend, auth) = signed_in()?;
+    // A number that does not read is out of range, so the reader is told what is allowed.
+    let generations =
+        |text: Option<String>| text.filter(|t| !t.trim().is_empty()).map(|t| t.trim().parse().unwrap_or(-1));
+    Ok(backend.people.tree(Some(&auth.user), &PersonId::from(id), generations(up), generations(down)).await?)
+}
+
+/// Where a GEDCOM import stands (its page, and its progress bar while it runs).
+#[server(endpoint = "load_import")]
+pub async fn load_import(id: String) -> Result<ImportJob, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.people.import_job(&auth.user, &ImportId::from(id)).await?)
+}
+
+/// People of a legacy whose names contain `text`, for an `@` mention in the editor.
+#[server(endpoint = "suggest_people")]
+pub async fn suggest_people(legacy_id: String, text: String) -> Result<Vec<PersonSummary>, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.people.suggest(&auth.user, &LegacyId::from(legacy_id), &text).await?)
 }
 
 /// The legacy name and role an invitation offers.

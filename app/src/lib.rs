@@ -31,9 +31,9 @@ use pages::legacies::LegaciesPage;
 use pages::legacy::LegacyPageView;
 use pages::media::LegacyMediaPage;
 use pages::members::MembersPage;
-use pages::people::{EditPersonPage, PeopleListPage, PersonPageView};
 use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
+use pages::people::{EditPersonPage, FamilyTreePage, GedcomImportPage, PeopleListPage, PersonPageView};
 use pages::search::SearchPage;
 use pages::signin::SignInPage;
 use pages::signup::SignUpPage;
@@ -86,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::PEOPLE.path) view=PeopleListPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::PERSON.path) view=PersonPageView ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::EDIT_PERSON.path) view=EditPersonPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::PERSON_TREE.path) view=FamilyTreePage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::GEDCOM_IMPORT.path) view=GedcomImportPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::STORY.path) view=StoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::EDIT_STORY.path) view=EditStoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::HISTORY.path) view=HistoryPageView ssr=SsrMode::Async/>

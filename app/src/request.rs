@@ -78,7 +78,9 @@ pub fn set_page_security_policy() {
         let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
         else {
             // The page then goes out with the locked-down policy and none of its scripts run.
-            leptos::logging::warn!("cannot set the page's Content-Security-Policy: no nonce or response options in context");
+            leptos::logging::warn!(
+                "cannot set the page's Content-Security-Policy: no nonce or response options in context"
+            );
             return;
         };
         let backend = use_context::<backend::Backend>();

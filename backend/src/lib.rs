@@ -90,10 +90,8 @@ impl Backend {
             media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
             media::MediaLimits::from_config(&config),
         ));
-        let limits = people::graph::Limits {
-            max_depth: config.people_max_depth,
-            max_visited: config.people_max_visited,
-        };
+        let limits =
+            people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
         let people = Arc::new(people::People::new(db.clone(), stories.clone(), limits));
         let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
         let consumers = vec![
@@ -102,6 +100,7 @@ impl Backend {
             Arc::new(media::MediaPipeline::new(media.clone(), media::pipeline::Settings::from_config(&config))),
             Arc::new(tips::TipsConsumer(tips.clone())),
             Arc::new(media::MediaFiles(media.clone())),
+            Arc::new(people::GedcomImporter(people.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {

@@ -372,6 +372,51 @@ export function setLink(handle, href) {
   return editor.chain().focus().extendMarkRange('link').setLink({ href: url }).run()
 }
 
+// An `@` at the start of the text or after a space, then up to two words typed so far
+// ("@", "@Ro", "@Rose Ho"), ending at the cursor.
+const MENTION = /(?:^|\s)@([^\s@]{0,40}(?: [^\s@]{0,40})?)$/u
+
+/**
+ * The name being typed after an `@` at the cursor ("" right after the `@`), or null
+ * when the cursor is not in a mention.
+ */
+export function mentionQuery(handle) {
+  const { selection } = editorOf(handle).state
+  if (!selection.empty) {
+    return null
+  }
+  const { $from } = selection
+  if ($from.parent.type.spec.code || $from.marks().some(mark => mark.type.name === 'link' || mark.type.name === 'code')) {
+    return null
+  }
+  const before = $from.parent.textBetween(Math.max(0, $from.parentOffset - 100), $from.parentOffset, undefined, '\ufffc')
+  const match = MENTION.exec(before)
+  return match ? match[1] : null
+}
+
+/**
+ * Replaces the `@name` being typed with `name` linked to `href` (a person's page,
+ * `/people/<id>`), then a space. Returns whether it applied.
+ */
+export function insertMention(handle, name, href) {
+  const editor = editorOf(handle)
+  const query = mentionQuery(handle)
+  if (query === null || typeof name !== 'string' || !name.trim() || !/^\/people\/[A-Za-z0-9-]+$/.test(href)) {
+    return false
+  }
+  const to = editor.state.selection.from
+  const from = to - query.length - 1
+  return editor
+    .chain()
+    .focus()
+    .insertContentAt({ from, to }, [
+      { type: 'text', text: name.trim(), marks: [{ type: 'link', attrs: { href } }] },
+      { type: 'text', text: ' ' },
+    ])
+    .unsetMark('link')
+    .run()
+}
+
 /**
  * Inserts an image at the selection: `src` must be a path on this site
  * (`/media/…`) or an http(s) URL; `alt` is its text. Returns whether it applied.

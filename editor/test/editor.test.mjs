@@ -214,6 +214,27 @@ describe('mounted editor', () => {
     assert.equal(prose().querySelectorAll('img').length, 1)
   })
 
+  test('an @ starts a mention, and a chosen person replaces it with a link to their page', () => {
+    editor.setMarkdown(handle, 'Baked by')
+    const end = () => pm().commands.setTextSelection(pm().state.doc.content.size - 1)
+    end()
+    assert.equal(editor.mentionQuery(handle), null)
+    pm().chain().insertContent(' @').run()
+    assert.equal(editor.mentionQuery(handle), '')
+    pm().chain().insertContent('Rose Ho').run()
+    assert.equal(editor.mentionQuery(handle), 'Rose Ho')
+    assert.equal(editor.insertMention(handle, 'Rose Howard', 'javascript:alert(1)'), false)
+    assert.equal(editor.insertMention(handle, 'Rose Howard', '/people/abc-123'), true)
+    assert.equal(editor.getMarkdown(handle), 'Baked by [Rose Howard](/people/abc-123) ')
+    assert.equal(editor.mentionQuery(handle), null, 'the mention is done')
+    pm().chain().insertContent('and Tom.').run()
+    assert.equal(editor.getMarkdown(handle), 'Baked by [Rose Howard](/people/abc-123) and Tom.')
+    // An @ inside a word (an email address) is no mention.
+    pm().chain().insertContent(' mail tom@ex').run()
+    assert.equal(editor.mentionQuery(handle), null)
+    assert.equal(editor.insertMention(handle, 'Tom', '/people/t'), false)
+  })
+
   test('focusEditor does not throw', () => {
     editor.focusEditor(handle)
   })

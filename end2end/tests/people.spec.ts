@@ -67,6 +67,102 @@ test('three generations are related, and cousins are named as cousins', async ({
   await expect(chain).toHaveText(['Tom Howard', 'Mary Howard', 'Edith Howard', 'John Howard', 'Ann Howard']);
   await chain.nth(2).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edith Howard');
+
+  // "This is me": Tom's member sees how others are related to them.
+  await page.goto(tom);
+  await page.getByRole('button', { name: 'This is me' }).click();
+  await expect(page.locator('.flash-notice')).toContainText('This person is you');
+  await expect(page.getByText('This is you.')).toBeVisible();
+  await page.goto(ann);
+  const related = page.getByRole('region', { name: 'How Ann Howard is related to you' });
+  await expect(related.locator('.kinship-sentence')).toHaveText("Ann Howard is Tom Howard's first cousin");
+  await page.goto('/account');
+  const you = page.getByRole('region', { name: 'You in family trees' });
+  await expect(you.getByRole('link', { name: 'Tom Howard' })).toBeVisible();
+  await expect(you.getByRole('link', { name: 'Edith Howard' })).toBeVisible();
+});
+
+test('the family tree is a chart to walk with the keyboard, and nested lists', async ({ page }) => {
+  await signUp(page, 'Treewalker', PASSWORD);
+  const people = await legacyPeople(page, 'Edith Howard');
+  const mary = await addPerson(page, people, 'Mary', 'female', '1925');
+  const john = await addPerson(page, people, 'John', 'male', '1928');
+  const tom = await addPerson(page, people, 'Tom', 'male', '1950');
+  const ann = await addPerson(page, people, 'Ann', 'female', '1952');
+  await addParent(page, mary, 'Edith Howard (1899–)');
+  await addParent(page, john, 'Edith Howard (1899–)');
+  await addParent(page, tom, 'Mary Howard (1925–)');
+  await addParent(page, ann, 'John Howard (1928–)');
+
+  await page.goto(mary);
+  await page.getByRole('link', { name: 'Family tree' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Family tree of Mary Howard');
+  const chart = page.locator('.family-chart[data-ready="true"]');
+  await expect(chart).toBeVisible();
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+
+  // The person the tree is about is where the keyboard starts.
+  await chart.getByRole('link', { name: /^Mary Howard/ }).focus();
+  expect(await focused()).toBe('Mary Howard (1925–), the person this tree is about');
+  await page.keyboard.press('ArrowDown');
+  expect(await focused()).toBe('Tom Howard (1950–), child');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowUp');
+  expect(await focused()).toBe('Edith Howard (1899–), parent');
+  // Enter re-centres the tree on Edith.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Family tree of Edith Howard');
+  await expect(chart).toBeVisible();
+  await chart.getByRole('link', { name: /^Edith Howard/ }).focus();
+  await page.keyboard.press('ArrowDown');
+  expect(await focused()).toBe('Mary Howard (1925–), child');
+  await page.keyboard.press('ArrowRight');
+  expect(await focused()).toBe('John Howard (1928–), child');
+  await page.keyboard.press('ArrowDown');
+  expect(await focused()).toBe('Ann Howard (1952–), grandchild');
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  await expect(page.locator('.chart-canvas')).toHaveAttribute('style', /scale\(0\.800\)/);
+
+  // The same relatives as nested lists: Ann under John under Edith.
+  const descendants = page.getByRole('region', { name: 'Descendants' });
+  await expect(descendants.locator('li', { hasText: 'John Howard' }).getByRole('link', { name: 'Ann Howard' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Ancestors' })).toContainText('No ancestors recorded.');
+  // Fewer generations through the form.
+  await page.getByLabel('Generations of descendants').selectOption('1');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(descendants.getByRole('link', { name: 'Mary Howard' })).toBeVisible();
+  await expect(descendants.getByRole('link', { name: 'Ann Howard' })).toHaveCount(0);
+});
+
+test('an @ mention in a story links the person, and their page lists the story', async ({ page }) => {
+  await signUp(page, 'Storyteller', PASSWORD);
+  const people = await legacyPeople(page, 'Edith Howard');
+  await addPerson(page, people, 'Mary', 'female', '1925');
+  await page.goto(people.replace(/\/people$/, ''));
+  await page.getByRole('link', { name: 'Write a story' }).click();
+  await page.getByLabel('Title').fill('Baking day');
+  const editor = page.getByRole('textbox', { name: 'Story text' });
+  await expect(editor).toBeVisible();
+  await editor.click();
+  await page.keyboard.type('Baked by @how');
+  const offered = page.getByRole('listbox', { name: 'People to mention' });
+  // Both Howards are offered; another name narrows it to Mary.
+  await expect(offered.getByRole('button')).toHaveText(['Edith Howard (1899–)', 'Mary Howard (1925–)']);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+  await page.keyboard.type('mar');
+  await expect(offered.getByRole('button')).toHaveText(['Mary Howard (1925–)']);
+  await offered.getByRole('button', { name: 'Mary Howard (1925–)' }).click();
+  await expect(offered).toBeHidden();
+  await expect(editor.getByRole('link', { name: 'Mary Howard' })).toBeVisible();
+  await page.keyboard.type('and friends.');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Baking day');
+
+  await page.locator('.story-body').getByRole('link', { name: 'Mary Howard' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mary Howard');
+  const mentions = page.getByRole('region', { name: 'Mentioned in' });
+  await mentions.getByRole('link', { name: 'Baking day' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Baking day');
 });
 
 test('the guard rails answer with the field and change nothing', async ({ page }) => {
@@ -126,7 +222,14 @@ test('a real GEDCOM file is imported through the people page, and once only', as
   const file = path.join(__dirname, '../../backend/tests/data/gedcom/Musterstammbaum.ged');
   await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await expect(page.locator('.flash-notice')).toContainText('Imported 20 new people (0 updated, 0 unchanged)');
+  // The import runs in the background; its page follows it with a progress bar.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Importing Musterstammbaum.ged');
+  const progress = page.getByRole('progressbar', { name: 'Import progress' });
+  await expect(progress).toBeVisible();
+  await expect(page.locator('.import-status')).toHaveText('Import finished.');
+  await expect(progress).toHaveAttribute('value', await progress.getAttribute('max') ?? '');
+  await expect(page.locator('.import-summary')).toContainText('Imported 20 new people (0 updated, 0 unchanged)');
+  await page.getByRole('link', { name: 'Open the people' }).click();
   await page.getByRole('link', { name: 'Florian Mustertyp' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Florian Mustertyp');
   await expect(page.getByRole('region', { name: 'Family' }).getByRole('link')).not.toHaveCount(0);
@@ -134,8 +237,9 @@ test('a real GEDCOM file is imported through the people page, and once only', as
   await page.goto(people);
   await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await expect(page.locator('.flash-notice')).toContainText('Imported 0 new people (0 updated, 20 unchanged)');
+  await expect(page.locator('.import-summary')).toContainText('Imported 0 new people (0 updated, 20 unchanged)');
 
+  await page.goto(people);
   // A file that does not read: every problem with its line, nothing imported.
   await page.getByLabel('GEDCOM file (.ged)').setInputFiles({
     name: 'broken.ged',

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{CallId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
+use crate::ids::{CallId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
@@ -82,6 +82,7 @@ event_types!(
     PersonDeleted,
     RelationshipAdded,
     RelationshipRemoved,
+    GedcomImportQueued,
 );
 
 impl EventType {
@@ -485,6 +486,12 @@ payload!(
     "person",
     PersonUpdated,
     PersonUpdated { pub person_id: PersonId, pub legacy_id: LegacyId, pub version: i64, pub living: bool }
+);
+payload!(
+    "import",
+    GedcomImportQueued,
+    /// A GEDCOM file was read and is waiting to be written into its legacy.
+    GedcomImportQueued { pub import_id: ImportId, pub legacy_id: LegacyId }
 );
 payload!("person", PersonDeleted, PersonDeleted { pub person_id: PersonId, pub legacy_id: LegacyId });
 

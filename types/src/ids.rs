@@ -127,4 +127,6 @@ id_newtype! {
     PersonId,
     /// A parent–child or partner relationship between two people.
     RelationshipId,
+    /// A GEDCOM file being imported into a legacy in the background.
+    ImportId,
 }

@@ -26,16 +26,17 @@ pub use calls::{
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use ids::{
-    CallId, FlagId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId, StoryId, TipId,
-    UserId, WebhookId,
+    CallId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
+    StoryId, TipId, UserId, WebhookId,
 };
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,
 };
 pub use people::{
-    FamilyView, Kinship, KinshipStep, LifeEvent, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary,
-    PersonView, RelationshipInput, RelationshipView, Relative, Sex, ImportReport, ImportSkip,
+    FamilyTree, FamilyView, ImportJob, ImportReport, ImportSkip, ImportStatus, Kinship, KinshipStep, LifeEvent,
+    MyPerson, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary, PersonView,
+    RelationshipInput, RelationshipView, Relative, Sex, TreePerson, TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
 };
 pub use search::{
     FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,

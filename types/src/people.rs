@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LegacyId, MediaId, PersonId, RelationshipId};
+use crate::ids::{ImportId, LegacyId, MediaId, PersonId, RelationshipId};
 
 string_enum!(
     /// As recorded; `unknown` when not given.
@@ -73,6 +73,10 @@ pub struct PersonView {
     pub updated_at: i64,
     /// Whether this reader may edit the person and their relationships.
     pub can_edit: bool,
+    /// Whether the reader said this person is them ("This is me").
+    pub is_me: bool,
+    /// Whether some member of the legacy said this person is them.
+    pub claimed: bool,
 }
 
 /// A person in a list: a name and life years (or "Living person").
@@ -115,6 +119,21 @@ pub struct PersonPage {
     pub person: PersonView,
     pub family: FamilyView,
     pub others: Vec<PersonSummary>,
+    /// The reader's own person in this legacy, when they said which one is them.
+    pub me: Option<PersonSummary>,
+    /// How this person is related to the reader's own person (not when it is them).
+    pub related_to_me: Option<Kinship>,
+    /// Stories the reader may read whose text mentions this person, newest first.
+    pub mentioned_in: Vec<crate::StorySummary>,
+}
+
+/// A person a member said is them, in one of their legacies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyPerson {
+    pub person: PersonSummary,
+    pub legacy_id: LegacyId,
+    pub legacy_name: String,
 }
 
 /// Input to add or change a person. Dates are genealogical dates as people write them
@@ -248,4 +267,81 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub relationships_added: u64,
     pub skipped: Vec<ImportSkip>,
+}
+
+/// The most generations a family tree shows each way.
+pub const TREE_GENERATIONS_MAX: u32 = 10;
+/// The generations a family tree shows each way unless asked otherwise.
+pub const TREE_GENERATIONS_DEFAULT: u32 = 4;
+
+/// One person of a family tree, with the people of the tree who are their parents and
+/// children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TreePerson {
+    pub person: PersonSummary,
+    /// Generations from the root: negative for ancestors (-1 parents), positive for
+    /// descendants (1 children), 0 for the root.
+    pub generation: i32,
+    pub parents: Vec<PersonId>,
+    pub children: Vec<PersonId>,
+}
+
+/// A person's ancestors and descendants, a few generations each way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FamilyTree {
+    pub root: PersonId,
+    pub legacy_id: LegacyId,
+    pub legacy_name: String,
+    /// Generations of ancestors and of descendants asked for.
+    pub up: u32,
+    pub down: u32,
+    /// The root first, then ancestors and descendants generation by generation.
+    pub people: Vec<TreePerson>,
+    /// True when the tree stopped at the most people one tree shows.
+    pub truncated: bool,
+}
+
+string_enum!(
+    /// Where a background GEDCOM import is.
+    ImportStatus { Queued => "queued", Running => "running", Done => "done", Failed => "failed" }
+);
+
+impl ImportStatus {
+    /// Whether the import has ended (done or failed).
+    pub fn is_over(self) -> bool {
+        matches!(self, ImportStatus::Done | ImportStatus::Failed)
+    }
+}
+
+/// A GEDCOM import running in the background: the file has been read and found sound;
+/// its people and families are being written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportJob {
+    pub id: ImportId,
+    pub legacy_id: LegacyId,
+    pub file_name: String,
+    pub status: ImportStatus,
+    /// Records (people and families) written so far, of `total`.
+    pub processed: u64,
+    pub total: u64,
+    /// What the import did, once done.
+    pub report: Option<ImportReport>,
+    /// Why it failed, once failed.
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ImportJob {
+    /// Progress as a whole percentage (100 once done).
+    pub fn percent(&self) -> u64 {
+        match (self.status, self.total) {
+            (ImportStatus::Done, _) => 100,
+            (_, 0) => 0,
+            (_, total) => (self.processed.min(total) * 100) / total,
+        }
+    }
 }

@@ -41,4 +41,6 @@ pub struct AccountOverview {
     /// `(provider name, email at the provider)`.
     pub linked_providers: Vec<(String, Option<String>)>,
     pub sessions: Vec<SessionView>,
+    /// The people of family trees the user said are them.
+    pub people: Vec<crate::MyPerson>,
 }

@@ -83,6 +83,16 @@ extern "C" {
     #[wasm_bindgen(method, js_name = insertImage)]
     pub fn insert_image(this: &EditorModule, handle: &JsValue, src: &str, alt: &str) -> bool;
 
+    /// The name typed after an `@` at the cursor ("" right after the `@`), or `None`
+    /// when the cursor is not in a mention.
+    #[wasm_bindgen(method, js_name = mentionQuery)]
+    pub fn mention_query(this: &EditorModule, handle: &JsValue) -> Option<String>;
+
+    /// Replaces the `@name` being typed with `name` linked to `href` (`/people/<id>`).
+    /// Returns whether it applied.
+    #[wasm_bindgen(method, js_name = insertMention)]
+    pub fn insert_mention(this: &EditorModule, handle: &JsValue, name: &str, href: &str) -> bool;
+
     /// Whether the mark or node `name` ("bold", "link", "heading", "bulletList", …)
     /// is active at the selection; for "heading", `level` narrows it to one level.
     #[wasm_bindgen(method, js_name = isActive)]
@@ -156,6 +166,16 @@ impl TipTap {
     /// selection. Returns whether it applied.
     pub fn insert_image(&self, src: &str, alt: &str) -> bool {
         self.module.insert_image(&self.handle, src, alt)
+    }
+
+    /// The name typed after an `@` at the cursor, if the cursor is in a mention.
+    pub fn mention_query(&self) -> Option<String> {
+        self.module.mention_query(&self.handle)
+    }
+
+    /// Replaces the mention being typed with a link to a person's page.
+    pub fn insert_mention(&self, name: &str, href: &str) -> bool {
+        self.module.insert_mention(&self.handle, name, href)
     }
 
     /// Whether the mark or node `name` is active at the selection (any heading level

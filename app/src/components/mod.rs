@@ -1,7 +1,9 @@
 //! Pieces shared by pages: the layout, form parts, page loading and the islands.
 
 pub mod editor_js;
+pub mod family_chart;
 pub mod form;
+pub mod import_progress;
 pub mod layout;
 pub mod media;
 pub mod page;

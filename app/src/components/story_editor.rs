@@ -5,17 +5,19 @@
 //! When editing a saved story, "Insert image" uploads a photo to the story (as the
 //! uploader island does), waits for its thumbnails and inserts it as Markdown with a
 //! stable, unsigned path (`/media/{id}/thumb-1920`), which readers' sessions unlock.
+//! Typing `@` and a name offers the legacy's people; choosing one links their name to
+//! their page (a mention, which their page lists as a backlink).
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
-use types::{ApiError, MediaState};
+use types::{ApiError, MediaState, PersonSummary};
 
 use super::raw_text::textarea_text;
 use super::upload::{self, Report, Stop, Upload};
-use crate::api::autosave_story;
+use crate::api::{autosave_story, suggest_people};
 
 /// Pause after the last keystroke before a draft is autosaved.
 const AUTOSAVE_AFTER_MS: u64 = 1500;
@@ -27,6 +29,8 @@ trait RichText {
     fn toggle_node(&self, name: &str, level: Option<u8>);
     fn set_link(&self, href: &str);
     fn insert_image(&self, src: &str, alt: &str) -> bool;
+    fn mention_query(&self) -> Option<String>;
+    fn insert_mention(&self, name: &str, href: &str) -> bool;
     fn focus(&self);
 }
 
@@ -46,6 +50,12 @@ impl RichText for super::editor_js::TipTap {
     }
     fn insert_image(&self, src: &str, alt: &str) -> bool {
         super::editor_js::TipTap::insert_image(self, src, alt)
+    }
+    fn mention_query(&self) -> Option<String> {
+        super::editor_js::TipTap::mention_query(self)
+    }
+    fn insert_mention(&self, name: &str, href: &str) -> bool {
+        super::editor_js::TipTap::insert_mention(self, name, href)
     }
     fn focus(&self) {
         super::editor_js::TipTap::focus(self)
@@ -109,6 +119,9 @@ pub fn StoryEditor(
     let image_input = NodeRef::<leptos::html::Input>::new();
     let image_status = RwSignal::new(String::new());
     let inserting = RwSignal::new(false);
+    // People of the legacy matching the `@name` being typed.
+    let mention_options = RwSignal::new(Vec::<PersonSummary>::new());
+    let mention_ticket = StoredValue::new(0u64);
 
     let autosave = move || {
         let Some(id) = story_id.get_value() else { return };
@@ -164,6 +177,8 @@ pub fn StoryEditor(
             let on_change = move |markdown| {
                 body.set(markdown);
                 schedule();
+                // After the editor's dispatch has returned: it may not be re-entered.
+                spawn_local(async move { offer_mentions(editor, legacy_id, mention_options, mention_ticket).await });
             };
             if let Some(rich) = mount(&element, &body.get_untracked(), on_change).await {
                 editor.set_value(Some(SendWrapper::new(rich)));
@@ -279,7 +294,22 @@ pub fn StoryEditor(
                     aria-describedby="story-body-hint" prop:value=move || body.get()
                     on:input=move |ev| { body.set(event_target_value(&ev)); schedule(); }>{textarea_text(body.get_untracked())}</textarea>
                 <div class="tiptap-host" node_ref=host></div>
-                <p class="hint" id="story-body-hint">"Markdown works here: # heading, **bold**, - list, [text](link)."</p>
+                <ul class="mention-options" role="listbox" aria-label="People to mention" hidden=move || mention_options.with(Vec::is_empty)>
+                    {move || mention_options.get().into_iter().map(|person| {
+                        let label = if person.life_years.is_empty() { person.name.clone() } else { format!("{} ({})", person.name, person.life_years) };
+                        let href = types::routes::PERSON.to(&[&person.id]);
+                        let name = person.name.clone();
+                        view! {
+                            <li role="option" aria-selected="false">
+                                <button type="button" class="mention-option" on:click=move |_| {
+                                    editor.with_value(|e| if let Some(e) = e { e.insert_mention(&name, &href); e.focus(); });
+                                    mention_options.set(Vec::new());
+                                }>{label}</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <p class="hint" id="story-body-hint">"Markdown works here: # heading, **bold**, - list, [text](link). Type @ and a name to mention someone of the family."</p>
             </div>
             <div class="field">
                 <label for="story-tags">"Tags"</label>
@@ -309,5 +339,26 @@ pub fn StoryEditor(
                 <button type="submit" name="status" value="published" class="primary">"Publish"</button>
             </div>
         </form>
+    }
+}
+
+/// Offers the people of the legacy whose names match the `@name` being typed (none
+/// when the cursor is not in a mention). An answer overtaken by later typing is dropped.
+async fn offer_mentions(
+    editor: StoredValue<Option<SendWrapper<Box<dyn RichText>>>>,
+    legacy_id: StoredValue<String>,
+    options: RwSignal<Vec<PersonSummary>>,
+    ticket: StoredValue<u64>,
+) {
+    let query = editor.with_value(|e| e.as_ref().and_then(|e| e.mention_query()));
+    let next = ticket.get_value() + 1;
+    ticket.set_value(next);
+    let Some(query) = query else {
+        options.set(Vec::new());
+        return;
+    };
+    let found = suggest_people(legacy_id.get_value(), query).await.unwrap_or_default();
+    if ticket.get_value() == next {
+        options.set(found);
     }
 }

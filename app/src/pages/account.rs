@@ -1,4 +1,5 @@
-//! Account settings: profile, password, linked providers and signed-in sessions.
+//! Account settings: profile, who the user is in family trees, password, linked providers
+//! and signed-in sessions.
 //! Only reachable signed in (the server redirects others to sign in and back).
 
 use leptos::prelude::*;
@@ -22,7 +23,7 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoView {
-    let AccountOverview { user, has_password, linked_providers, sessions } = overview;
+    let AccountOverview { user, has_password, linked_providers, sessions, people } = overview;
     let error = |name: &str| flash.field_error(name).map(str::to_string);
     view! {
         <section class="panel" aria-labelledby="profile-title">
@@ -32,6 +33,23 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
                 <dt>"Email"</dt><dd data-testid="profile-email">{user.email}</dd>
                 <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
             </dl>
+        </section>
+        <section class="panel" aria-labelledby="you-title">
+            <h2 id="you-title">"You in family trees"</h2>
+            {if people.is_empty() {
+                view! { <p>"Open your own page among a legacy's people and choose \"This is me\": pages then say how others are related to you."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {people.into_iter().map(|mine| view! {
+                            <li>
+                                <a dir="auto" href=routes::PERSON.to(&[&mine.person.id])>{mine.person.name.clone()}</a>
+                                " in " <a dir="auto" href=routes::LEGACY.to(&[&mine.legacy_id])>{mine.legacy_name.clone()}</a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         </section>
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">{if has_password { "Change password" } else { "Set a password" }}</h2>

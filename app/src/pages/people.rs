@@ -5,11 +5,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::{
-    routes, Flash, Kinship, LegacyRole, LegacyView, PeoplePage, PersonPage, PersonSummary, PersonView, Relative,
+    routes, FamilyTree, Flash, ImportJob, Kinship, LegacyRole, LegacyView, PeoplePage, PersonId, PersonPage,
+    PersonSummary, PersonView, Relative, TreePerson, TREE_GENERATIONS_MAX,
 };
 
-use crate::api::{load_people, load_person};
+use crate::api::{load_import, load_people, load_person, load_tree};
+use crate::components::family_chart::FamilyChart;
 use crate::components::form::{Field, FlashMessage};
+use crate::components::import_progress::ImportProgress;
 use crate::components::page::{param, query, Loaded};
 use crate::components::raw_text::textarea_text;
 use crate::request;
@@ -161,7 +164,7 @@ pub fn PersonPageView() -> impl IntoView {
 #[component]
 fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
     let flash = request::flash();
-    let PersonPage { person, family, others } = page;
+    let PersonPage { person, family, others, me: _, related_to_me, mentioned_in } = page;
     let id = person.id.clone();
     let can_edit = person.can_edit;
     let life = |label: &str, event: &types::LifeEvent| {
@@ -207,9 +210,10 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
         {life("Died", &person.death)}
         {(!person.nicknames.is_empty()).then(|| view! { <p dir="auto">{format!("Also known as {}", person.nicknames.join(", "))}</p> })}
         {(!person.bio_html.is_empty()).then(|| view! { <div class="story-body" dir="auto" inner_html=person.bio_html.clone()></div> })}
-        {can_edit.then(|| view! {
-            <nav class="actions" aria-label="Actions for this person"><a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a></nav>
-        })}
+        <nav class="actions" aria-label="Actions for this person">
+            <a class="button" href=routes::PERSON_TREE.to(&[&person.id])>"Family tree"</a>
+            {can_edit.then(|| view! { <a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a> })}
+        </nav>
         <section aria-labelledby="family-title">
             <h2 id="family-title">"Family"</h2>
             {(family.parents.is_empty() && family.partners.is_empty() && family.siblings.is_empty() && family.children.is_empty())
@@ -219,6 +223,17 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
             {group("Brothers and sisters", family.siblings)}
             {group("Children", family.children)}
         </section>
+        {(!mentioned_in.is_empty()).then(|| view! {
+            <section aria-labelledby="mentions-title">
+                <h2 id="mentions-title">"Mentioned in"</h2>
+                <ul class="mentions">
+                    {mentioned_in.into_iter().map(|story| view! {
+                        <li><a dir="auto" href=routes::STORY.to(&[&story.id])>{story.title.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <YouAndThisPerson person=person.clone() related_to_me/>
         {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
         {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
     }
@@ -290,20 +305,57 @@ fn HowRelated(person: PersonView, others: Vec<PersonSummary>, kinship: Option<Ki
                 </select>
                 <button type="submit">"Show"</button>
             </form>
-            {kinship.map(|k| view! {
-                <div class="kinship" role="status">
-                    <p class="kinship-sentence" dir="auto">{k.sentence.clone()}</p>
-                    {(!k.path.is_empty()).then(|| view! {
-                        <ol class="kinship-path" aria-label="The chain of people between them">
-                            <li><PersonLink person=k.b.clone()/></li>
-                            {k.path.into_iter().map(|step| view! {
-                                <li><span class="meta">{format!("{} → ", step.step)}</span><PersonLink person=step.person/></li>
-                            }).collect_view()}
-                        </ol>
-                    })}
-                </div>
-            })}
+            {kinship.map(|kinship| view! { <KinshipAnswer kinship/> })}
         </section>
+    }
+}
+
+/// A relationship named in a sentence, and the chain of people between the two.
+#[component]
+fn KinshipAnswer(kinship: Kinship) -> impl IntoView {
+    view! {
+        <div class="kinship" role="status">
+            <p class="kinship-sentence" dir="auto">{kinship.sentence.clone()}</p>
+            {(!kinship.path.is_empty()).then(|| view! {
+                <ol class="kinship-path" aria-label="The chain of people between them">
+                    <li><PersonLink person=kinship.b.clone()/></li>
+                    {kinship.path.into_iter().map(|step| view! {
+                        <li><span class="meta">{format!("{} → ", step.step)}</span><PersonLink person=step.person/></li>
+                    }).collect_view()}
+                </ol>
+            })}
+        </div>
+    }
+}
+
+/// "This is me" and, when the reader said which person is them, how this one is
+/// related to them.
+#[component]
+fn YouAndThisPerson(person: PersonView, related_to_me: Option<Kinship>) -> impl IntoView {
+    let claim = (!person.is_me && !person.claimed && !person.private).then(|| {
+        view! {
+            <form method="post" action=routes::fill(routes::form::CLAIM_PERSON, &[&person.id]) class="inline-form">
+                <button type="submit">"This is me"</button>
+            </form>
+        }
+    });
+    let unclaim = person.is_me.then(|| {
+        view! {
+            <p>"This is you."</p>
+            <form method="post" action=routes::fill(routes::form::UNCLAIM_PERSON, &[&person.id]) class="inline-form">
+                <button type="submit">"This is not me"</button>
+            </form>
+        }
+    });
+    view! {
+        {related_to_me.map(|kinship| view! {
+            <section class="panel" aria-labelledby="related-to-me-title">
+                <h2 id="related-to-me-title">{format!("How {} is related to you", person.name)}</h2>
+                <KinshipAnswer kinship/>
+            </section>
+        })}
+        {claim}
+        {unclaim}
     }
 }
 
@@ -335,5 +387,131 @@ fn EditPerson(person: PersonView) -> impl IntoView {
                 <button type="submit" class="danger">"Delete this person"</button>
             </form>
         })}
+    }
+}
+
+#[component]
+pub fn FamilyTreePage() -> impl IntoView {
+    let id = param("id");
+    let (up, down) = (query("up"), query("down"));
+    let data = Resource::new_blocking(
+        move || (id.clone(), up.clone(), down.clone()),
+        |(id, up, down)| load_tree(id, up, down),
+    );
+    view! {
+        <Loaded data render=|tree| view! { <FamilyTreeView tree/> }.into_any()/>
+    }
+}
+
+#[component]
+fn FamilyTreeView(tree: FamilyTree) -> impl IntoView {
+    let root = tree.people.first().map(|p| p.person.clone());
+    let name = root.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let generations = |field: &'static str, label: &'static str, chosen: u32| {
+        view! {
+            <label for=format!("field-{field}")>{label}</label>
+            <select id=format!("field-{field}") name=field>
+                {(0..=TREE_GENERATIONS_MAX).map(|n| view! { <option value=n.to_string() selected=n == chosen>{n.to_string()}</option> }).collect_view()}
+            </select>
+        }
+    };
+    let lists = TreeLists::new(&tree);
+    view! {
+        <Title text=format!("Family tree of {name}")/>
+        <p class="crumbs">
+            <a dir="auto" href=routes::LEGACY.to(&[&tree.legacy_id])>{tree.legacy_name.clone()}</a>
+            " / " <a href=routes::PEOPLE.to(&[&tree.legacy_id])>"People"</a>
+            " / " <a dir="auto" href=routes::PERSON.to(&[&tree.root])>{name.clone()}</a>
+        </p>
+        <h1 dir="auto">{format!("Family tree of {name}")}</h1>
+        <form method="get" action=routes::PERSON_TREE.to(&[&tree.root]) class="inline-form tree-depth">
+            {generations("up", "Generations of ancestors", tree.up)}
+            {generations("down", "Generations of descendants", tree.down)}
+            <button type="submit">"Show"</button>
+        </form>
+        {tree.truncated.then(|| view! {
+            <p class="notice">"This tree is too large to show whole: it shows the first people reached. Choose fewer generations, or open the tree of someone further out."</p>
+        })}
+        <FamilyChart tree=tree.clone()/>
+        <section aria-labelledby="ancestors-title">
+            <h2 id="ancestors-title">"Ancestors"</h2>
+            {lists.list(0, true)}
+        </section>
+        <section aria-labelledby="descendants-title">
+            <h2 id="descendants-title">"Descendants"</h2>
+            {lists.list(0, false)}
+        </section>
+    }
+}
+
+/// The tree as nested lists: each person with their parents (or children) inside.
+struct TreeLists {
+    people: Vec<TreePerson>,
+    index: std::collections::HashMap<PersonId, usize>,
+}
+
+impl TreeLists {
+    fn new(tree: &FamilyTree) -> TreeLists {
+        let index = tree.people.iter().enumerate().map(|(i, p)| (p.person.id.clone(), i)).collect();
+        TreeLists { people: tree.people.clone(), index }
+    }
+
+    /// The list under person `at`: their parents when `upward`, else their children.
+    fn list(&self, at: usize, upward: bool) -> AnyView {
+        let mut shown = std::collections::HashSet::new();
+        let items = self.items(at, upward, &mut shown);
+        if items.is_empty() {
+            let none = if upward { "No ancestors recorded." } else { "No descendants recorded." };
+            return view! { <p>{none}</p> }.into_any();
+        }
+        view! { <ul class="tree-list">{items}</ul> }.into_any()
+    }
+
+    /// Someone reached twice (cousins who married) is listed in full once.
+    fn items(&self, at: usize, upward: bool, shown: &mut std::collections::HashSet<usize>) -> Vec<AnyView> {
+        let person = &self.people[at];
+        let kin = if upward { &person.parents } else { &person.children };
+        kin.iter()
+            .filter_map(|id| self.index.get(id).copied())
+            .map(|i| {
+                let relative = self.people[i].person.clone();
+                let first_time = shown.insert(i);
+                let inner = if first_time { self.items(i, upward, shown) } else { Vec::new() };
+                let link = view! {
+                    <a dir="auto" href=routes::PERSON_TREE.to(&[&relative.id])>{relative.name.clone()}</a>
+                    {(!relative.life_years.is_empty()).then(|| view! { " " <span class="meta">{format!("({})", relative.life_years)}</span> })}
+                    {(!first_time).then(|| view! { " " <span class="meta">"(shown above)"</span> })}
+                };
+                view! {
+                    <li>
+                        {link}
+                        {(!inner.is_empty()).then(|| view! { <ul>{inner}</ul> })}
+                    </li>
+                }
+                .into_any()
+            })
+            .collect()
+    }
+}
+
+#[component]
+pub fn GedcomImportPage() -> impl IntoView {
+    let id = param("id");
+    let data = Resource::new_blocking(move || id.clone(), load_import);
+    view! {
+        <Loaded data render=|job| view! { <GedcomImport job/> }.into_any()/>
+    }
+}
+
+#[component]
+fn GedcomImport(job: ImportJob) -> impl IntoView {
+    let people = routes::PEOPLE.to(&[&job.legacy_id]);
+    view! {
+        <Title text=format!("Importing {}", job.file_name)/>
+        <p class="crumbs"><a href=people>"People"</a></p>
+        <h1 dir="auto">{format!("Importing {}", job.file_name)}</h1>
+        // Without JavaScript the page itself is the progress bar: it reloads until the end.
+        {(!job.status.is_over()).then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })}
+        <ImportProgress job/>
     }
 }

@@ -26,6 +26,8 @@ pub const TABLES: &[&str] = &[
     "persons",
     "person_revisions",
     "relationships",
+    "story_mentions",
+    "gedcom_imports",
     "webhooks",
     "calls",
     "call_attempts",

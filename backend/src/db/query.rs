@@ -132,6 +132,7 @@ arg_from_id!(
     types::WebhookId,
     types::PersonId,
     types::RelationshipId,
+    types::ImportId,
 );
 
 /// Enums stored as text bind as their text.

@@ -1,13 +1,12 @@
-//! GEDCOM import and export of a legacy's people. An import runs in one transaction: a
-//! file that does not read is refused with its line-numbered errors and nothing is
-//! written; a record that cannot become a person or a relationship is skipped and
-//! reported with its line. Each person keeps the GEDCOM identifier it came with, so a
+//! GEDCOM import and export of a legacy's people. An import (queued by `imports`) runs in
+//! one transaction, so it writes all of a file or nothing; a record that cannot become a
+//! person or a relationship is skipped and reported with its line. Each person keeps the GEDCOM identifier it came with, so a
 //! re-import updates instead of duplicating, and an export writes it back.
 
 use std::collections::{HashMap, HashSet};
 
 use types::events::{PersonCreated, PersonUpdated, RelationshipAdded, RelationshipFacts};
-use types::{ImportReport, ImportSkip, LegacyId, ParentKind, PersonId, RelationshipId, Sex};
+use types::{ImportId, ImportReport, ImportSkip, LegacyId, ParentKind, PersonId, RelationshipId, Sex};
 
 use crate::error::{Error, Result};
 use crate::identity::User;
@@ -17,10 +16,11 @@ use crate::people::repo;
 use crate::people::service::append;
 use crate::people::People;
 use crate::time::{new_id, now_millis};
-use crate::validate::Problems;
 
 /// The largest file an import reads.
 pub const FILE_MAX_BYTES: usize = 50 * 1024 * 1024;
+/// How many records an import writes between two updates of its progress.
+const PROGRESS_EVERY: u64 = 50;
 
 /// A person's fields from a GEDCOM record: names and places cut to what a person form
 /// accepts, dates kept as written (an unread date stays a phrase), notes as the bio.
@@ -88,21 +88,23 @@ struct Wanted<'a> {
 }
 
 impl People {
-    /// Imports a GEDCOM file into a legacy whose people the user may edit.
-    pub async fn import_gedcom(&self, user: &User, legacy_id: &LegacyId, bytes: &[u8]) -> Result<ImportReport> {
-        if !self.access(Some(user), legacy_id).await?.can_edit() {
-            return Err(Error::NotFound { what: "legacy" });
-        }
-        if bytes.len() > FILE_MAX_BYTES {
-            return Err(Error::invalid("file", &format!("is larger than {} MB", FILE_MAX_BYTES / 1024 / 1024)));
-        }
-        let document = gedcom::parse(bytes).map_err(|errors| {
-            let mut problems = Problems::default();
-            for error in errors {
-                problems.add("file", error.to_string());
+    /// Writes a read GEDCOM file's people and families into a legacy, in one transaction
+    /// (the caller has checked the user may edit its people). With `job`, the records
+    /// written so far are counted for its progress bar.
+    pub(crate) async fn apply_gedcom(
+        &self,
+        user: &User,
+        legacy_id: &LegacyId,
+        document: &Document,
+        job: Option<&ImportId>,
+    ) -> Result<ImportReport> {
+        let mut written = 0u64;
+        let count = |written: &mut u64| {
+            *written += 1;
+            if let Some(job) = job.filter(|_| *written % PROGRESS_EVERY == 0) {
+                self.progress.set(job, *written);
             }
-            problems.into_result().err().unwrap_or(Error::NotFound { what: "file" })
-        })?;
+        };
         let mut report = ImportReport {
             skipped: document.warnings.iter().map(|w| ImportSkip { line: w.line, reason: w.reason.clone() }).collect(),
             ..ImportReport::default()
@@ -116,6 +118,7 @@ impl People {
             .collect();
         let mut ids: HashMap<&str, PersonId> = HashMap::new();
         for individual in &document.people {
+            count(&mut written);
             let fields = fields_of(individual);
             if fields.given_names.is_empty() && fields.surname.is_empty() && fields.birth_surname.is_empty() {
                 report.skipped.push(ImportSkip { line: individual.line, reason: "a person without a name".into() });
@@ -167,7 +170,14 @@ impl People {
                 }
             }
         }
-        for wanted in wanted_edges(&document.families, &mut report) {
+        // A family counts as written once for each `per_family` of the edges families ask for.
+        let families = document.families.len() as u64;
+        let edges = wanted_edges(&document.families, &mut report);
+        let per_family = (edges.len() as u64).div_ceil(families.max(1)).max(1);
+        for (n, wanted) in edges.into_iter().enumerate() {
+            if (n as u64 + 1) % per_family == 0 {
+                count(&mut written);
+            }
             let (Some(a), Some(b)) = (ids.get(wanted.a), ids.get(wanted.b)) else {
                 report.skipped.push(ImportSkip {
                     line: wanted.line,

@@ -187,3 +187,64 @@ pub async fn is_ancestor<'c>(
     }
     Ok(if frontier.is_empty() { Some(false) } else { None })
 }
+
+/// The people of a family tree around a root: its ancestors and descendants a generation
+/// at a time, each with the parent edges the tree draws.
+#[derive(Debug, Default)]
+pub struct Generations {
+    /// Each person reached, with their generation (negative above the root, positive
+    /// below), in the order they were reached: the root first.
+    pub people: Vec<(PersonId, i32)>,
+    /// `(parent, child)` pairs between people of the tree.
+    pub edges: Vec<(PersonId, PersonId)>,
+    /// True when the walk stopped at `max_people` before the generations asked for.
+    pub truncated: bool,
+}
+
+/// Walks `up` generations of ancestors and `down` generations of descendants from
+/// `root`, one query a generation each way, stopping at `max_people`. A person reached
+/// twice (cousins who married) is kept once, at the first generation that reached them.
+pub async fn generations<'c>(
+    conn: impl Into<Conn<'c>>,
+    root: &PersonId,
+    up: u32,
+    down: u32,
+    max_people: usize,
+) -> Result<Generations> {
+    let mut conn = conn.into();
+    let mut tree = Generations { people: vec![(root.clone(), 0)], ..Generations::default() };
+    // Nobody is both an ancestor and a descendant (relating refuses cycles), so one set
+    // serves both walks.
+    let mut kept: HashSet<PersonId> = HashSet::from([root.clone()]);
+    for upward in [true, false] {
+        let (levels, sign) = if upward { (up, -1) } else { (down, 1) };
+        let mut frontier = vec![root.clone()];
+        for level in 1..=levels as i32 {
+            if frontier.is_empty() {
+                break;
+            }
+            let ids: Vec<&PersonId> = frontier.iter().collect();
+            let edges = if upward {
+                repo::parents_of(conn.reborrow(), &ids).await?
+            } else {
+                repo::children_of(conn.reborrow(), &ids).await?
+            };
+            let mut next = Vec::new();
+            for edge in edges {
+                let reached = if upward { &edge.person_a } else { &edge.person_b };
+                if !kept.contains(reached) {
+                    if tree.people.len() >= max_people {
+                        tree.truncated = true;
+                        continue;
+                    }
+                    kept.insert(reached.clone());
+                    tree.people.push((reached.clone(), sign * level));
+                    next.push(reached.clone());
+                }
+                tree.edges.push((edge.person_a, edge.person_b));
+            }
+            frontier = next;
+        }
+    }
+    Ok(tree)
+}

@@ -2,7 +2,9 @@
 //! someone who may or may not see a living person's details.
 
 use serde::{Deserialize, Serialize};
-use types::{LegacyId, LifeEvent, MediaId, ParentKind, PartnerKind, PersonId, PersonSummary, RelationshipId, Sex};
+use types::{
+    LegacyId, LifeEvent, MediaId, ParentKind, PartnerKind, PersonId, PersonSummary, RelationshipId, Sex, UserId,
+};
 
 use crate::people::dates;
 use crate::validate::{self, Problems};
@@ -24,6 +26,8 @@ pub struct PersonRow {
     pub fields: PersonFields,
     pub is_subject: bool,
     pub gedcom_xref: Option<String>,
+    /// The member who said this person is them.
+    pub user_id: Option<UserId>,
     pub version: i64,
     pub updated_at: i64,
 }

@@ -9,7 +9,7 @@ use crate::people::model::{PersonFields, PersonRow, RelationshipRow};
 
 const PERSON_SELECT: &str = "SELECT p.id, p.legacy_id, l.name AS legacy_name, p.given_names, p.surname, \
     p.birth_surname, p.nicknames, p.sex, p.birth_date, p.birth_place, p.death_date, p.death_place, p.living, p.bio, \
-    p.portrait_id, p.is_subject, p.gedcom_xref, p.version, p.updated_at FROM persons p JOIN legacies l ON l.id = p.legacy_id";
+    p.portrait_id, p.is_subject, p.gedcom_xref, p.user_id, p.version, p.updated_at FROM persons p JOIN legacies l ON l.id = p.legacy_id";
 
 const RELATIONSHIP_COLUMNS: &str = "id, legacy_id, kind, subkind, person_a, person_b, start_date, end_date";
 
@@ -160,6 +160,17 @@ pub async fn in_legacy(
     }
 }
 
+/// People of a legacy any of whose names contains `text` (lower case), by surname.
+pub async fn matching(db: &Db, legacy_id: &LegacyId, text: &str, limit: i64) -> Result<Vec<PersonRow>> {
+    let escaped: String =
+        text.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    let sql = format!(
+        "{PERSON_SELECT} WHERE p.legacy_id = $1 AND LOWER(p.given_names || ' ' || p.surname || ' ' || p.birth_surname \
+         || ' ' || p.nicknames) LIKE $2 ESCAPE '\\' ORDER BY p.surname, p.given_names, p.id LIMIT $3"
+    );
+    db.fetch_all(&sql, args![legacy_id, format!("%{escaped}%"), limit]).await
+}
+
 /// Every person of a legacy, by surname (an export).
 pub async fn all_in_legacy(db: &Db, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
     let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 ORDER BY p.surname, p.given_names, p.id");
@@ -180,6 +191,35 @@ pub async fn after(db: &Db, after_id: &str, limit: i64) -> Result<Vec<PersonRow>
 
 pub async fn subject_of(db: &Db, legacy_id: &LegacyId) -> Result<Option<PersonId>> {
     db.scalar_optional("SELECT id FROM persons WHERE legacy_id = $1 AND is_subject", args![legacy_id]).await
+}
+
+/// The person of a legacy a user said is them.
+pub async fn of_user<'c>(
+    conn: impl Into<Conn<'c>>,
+    legacy_id: &LegacyId,
+    user_id: &UserId,
+) -> Result<Option<PersonRow>> {
+    let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 AND p.user_id = $2");
+    conn.into().fetch_optional(&sql, args![legacy_id, user_id]).await
+}
+
+/// Every person a user said is them, one a legacy, by legacy name.
+pub async fn all_of_user(db: &Db, user_id: &UserId) -> Result<Vec<PersonRow>> {
+    db.fetch_all(&format!("{PERSON_SELECT} WHERE p.user_id = $1 ORDER BY l.name, p.id"), args![user_id]).await
+}
+
+/// Says `id` is `user_id` (or nobody with `None`); a user's earlier person in the same
+/// legacy is let go first. False when the person is someone else's.
+pub async fn set_user_tx(tx: &mut Tx, legacy_id: &LegacyId, id: &PersonId, user_id: Option<&UserId>) -> Result<bool> {
+    match user_id {
+        Some(user_id) => {
+            let sql = "UPDATE persons SET user_id = NULL WHERE legacy_id = $1 AND user_id = $2 AND id <> $3";
+            tx.execute(sql, args![legacy_id, user_id, id]).await?;
+            let sql = "UPDATE persons SET user_id = $2 WHERE id = $1 AND (user_id IS NULL OR user_id = $2)";
+            Ok(tx.execute(sql, args![id, user_id]).await? == 1)
+        }
+        None => Ok(tx.execute("UPDATE persons SET user_id = NULL WHERE id = $1", args![id]).await? == 1),
+    }
 }
 
 // --- relationships ---
@@ -235,11 +275,20 @@ pub async fn relationships_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) 
 
 /// The parent relationships of each of `ids` (edges where they are the child).
 pub async fn parents_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
-    let mut conn = conn.into();
+    parent_edges(conn.into(), "person_b", ids).await
+}
+
+/// The child relationships of each of `ids` (edges where they are the parent).
+pub async fn children_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
+    parent_edges(conn.into(), "person_a", ids).await
+}
+
+/// Parent edges whose `side` (`person_a`, the parent, or `person_b`, the child) is one of `ids`.
+async fn parent_edges(mut conn: Conn<'_>, side: &str, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
     let mut rows = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let sql = format!(
-            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE kind = 'parent' AND person_b IN ({})",
+            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE kind = 'parent' AND {side} IN ({})",
             placeholders(1, chunk.len())
         );
         let args = Args(chunk.iter().map(|id| (*id).into()).collect());

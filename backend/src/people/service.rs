@@ -12,8 +12,9 @@ use types::events::{
     RelationshipRemoved,
 };
 use types::{
-    ErrorCode, FamilyView, Kinship, KinshipStep, LegacyId, LegacyRole, ParentKind, PartnerKind, PeoplePage, PersonId,
-    PersonInput, PersonPage, PersonView, RelationshipId, RelationshipInput, RelationshipView, Relative, Sex,
+    ErrorCode, FamilyTree, FamilyView, Kinship, KinshipStep, LegacyId, LegacyRole, MyPerson, ParentKind, PartnerKind,
+    PeoplePage, PersonId, PersonInput, PersonPage, PersonSummary, PersonView, RelationshipId, RelationshipInput,
+    RelationshipView, Relative, Sex, TreePerson, UserId, TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
 };
 
 use crate::db::{Db, Tx};
@@ -21,15 +22,23 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::User;
 use crate::people::graph::{self, Limits, PathSearch};
+use crate::people::imports::Progress;
 use crate::people::kinship::{self, Step};
 use crate::people::model::{self, Bond, PersonFields, PersonRow, RelationshipRow};
 use crate::people::repo;
 use crate::stories::render;
+use crate::stories::service::ListRequest;
 use crate::stories::Stories;
 use crate::time::{new_id, now_millis};
 use crate::validate::{self, Problems};
 
 const PAGE_MAX: i64 = 200;
+/// The most people an `@` mention offers.
+const SUGGEST_MAX: i64 = 8;
+/// The stories mentioning a person that their page lists.
+const MENTIONS_SHOWN: i64 = 50;
+/// The most people one family tree shows.
+const TREE_PEOPLE_MAX: usize = 2000;
 /// The most people the person page offers to relate someone to, or to ask about.
 const OTHERS_MAX: i64 = 500;
 
@@ -37,15 +46,17 @@ pub struct People {
     pub(crate) db: Db,
     stories: Arc<Stories>,
     limits: Limits,
+    pub(crate) progress: Progress,
 }
 
 /// What a reader may do with the people of one legacy.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Access {
+pub(crate) struct Access<'u> {
     role: Option<LegacyRole>,
+    user: Option<&'u UserId>,
 }
 
-impl Access {
+impl Access<'_> {
     pub(crate) fn can_read(self) -> bool {
         self.role.is_some()
     }
@@ -55,9 +66,14 @@ impl Access {
         matches!(self.role, Some(LegacyRole::Owner | LegacyRole::Editor))
     }
 
-    /// Whether `person`'s details are withheld from this reader.
+    /// Whether `person`'s details are withheld from this reader (never their own).
     pub(crate) fn hides(self, person: &PersonRow) -> bool {
-        person.fields.living && !self.can_edit()
+        person.fields.living && !self.can_edit() && !self.is(person)
+    }
+
+    /// Whether `person` is the reader ("This is me").
+    pub(crate) fn is(self, person: &PersonRow) -> bool {
+        self.user.is_some() && person.user_id.as_ref() == self.user
     }
 }
 
@@ -72,20 +88,20 @@ fn not_found() -> Error {
 
 impl People {
     pub fn new(db: Db, stories: Arc<Stories>, limits: Limits) -> People {
-        People { db, stories, limits }
+        People { db, stories, limits, progress: Progress::default() }
     }
 
-    pub(crate) async fn access(&self, user: Option<&User>, legacy_id: &LegacyId) -> Result<Access> {
+    pub(crate) async fn access<'u>(&self, user: Option<&'u User>, legacy_id: &LegacyId) -> Result<Access<'u>> {
         let role = match user {
             Some(user) => self.stories.role_in(legacy_id, user).await?,
             None => None,
         };
-        Ok(Access { role })
+        Ok(Access { role, user: user.map(|u| &u.id) })
     }
 
     /// The person and the reader's access, or "not found" for a reader who may not
     /// read them (never revealing they exist).
-    async fn readable(&self, user: Option<&User>, id: &PersonId) -> Result<(PersonRow, Access)> {
+    async fn readable<'u>(&self, user: Option<&'u User>, id: &PersonId) -> Result<(PersonRow, Access<'u>)> {
         let row = repo::find(&self.db, id).await?.ok_or_else(not_found)?;
         let access = self.access(user, &row.legacy_id).await?;
         if !access.can_read() {
@@ -238,6 +254,21 @@ impl People {
         Ok(PeoplePage { items, next_cursor })
     }
 
+    /// People of a legacy whose names contain `text` (any case), for an `@` mention: at
+    /// most [`SUGGEST_MAX`], none the reader may not see.
+    pub async fn suggest(&self, user: &User, legacy_id: &LegacyId, text: &str) -> Result<Vec<PersonSummary>> {
+        let access = self.access(Some(user), legacy_id).await?;
+        if !access.can_read() {
+            return Err(Error::NotFound { what: "legacy" });
+        }
+        let text = crate::text::normalize(text.trim()).to_lowercase();
+        if text.chars().count() > model::NAME_MAX_CHARS {
+            return Err(Error::invalid("text", &format!("must be at most {} characters", model::NAME_MAX_CHARS)));
+        }
+        let rows = repo::matching(&self.db, legacy_id, &text, SUGGEST_MAX * 4).await?;
+        Ok(rows.iter().filter(|p| !access.hides(p)).take(SUGGEST_MAX as usize).map(|p| p.summary(false)).collect())
+    }
+
     /// The person page: the person, their immediate family and the people of the legacy
     /// they may be related to.
     pub async fn page(&self, user: Option<&User>, id: &PersonId) -> Result<PersonPage> {
@@ -245,7 +276,72 @@ impl People {
         let family = self.family_of(&row, access).await?;
         let rows = repo::in_legacy(&self.db, &row.legacy_id, None, OTHERS_MAX).await?;
         let others = rows.iter().filter(|p| p.id != row.id).map(|p| p.summary(access.hides(p))).collect();
-        Ok(PersonPage { person: view(&row, access), family, others })
+        let me = match user {
+            Some(user) => repo::of_user(&self.db, &row.legacy_id, &user.id).await?,
+            None => None,
+        };
+        let related_to_me = match &me {
+            Some(me) if me.id != row.id => Some(self.kinship(user, &row.id, &me.id).await?),
+            _ => None,
+        };
+        let me = me.map(|me| me.summary(access.hides(&me)));
+        // Hidden from this reader, a living person's mentions would say who they are.
+        let mentioned_in = if access.hides(&row) {
+            Vec::new()
+        } else {
+            let request =
+                ListRequest { person_id: Some(id.to_string()), limit: Some(MENTIONS_SHOWN), ..Default::default() };
+            self.stories.list(user, &request).await?.items
+        };
+        Ok(PersonPage { person: view(&row, access), family, others, me, related_to_me, mentioned_in })
+    }
+
+    /// Says the user is `id` ("This is me"), letting go of the person they said before
+    /// in the same legacy. Only a person whose details the user may see, and whom no
+    /// other member said is them.
+    pub async fn claim(&self, user: &User, id: &PersonId) -> Result<PersonView> {
+        let (row, access) = self.readable(Some(user), id).await?;
+        if access.hides(&row) {
+            return Err(Error::forbidden(
+                ErrorCode::Forbidden,
+                "This living person's details are shown only to the legacy's owners and editors; ask one of them \
+                 whether this is you.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        if !repo::set_user_tx(&mut tx, &row.legacy_id, id, Some(&user.id)).await? {
+            return Err(Error::conflict(ErrorCode::Conflict, "Another member already said this person is them."));
+        }
+        tx.commit().await?;
+        self.person(Some(user), id).await
+    }
+
+    /// Takes back "This is me" (the user themselves, or an editor of the legacy).
+    pub async fn unclaim(&self, user: &User, id: &PersonId) -> Result<PersonView> {
+        let (row, access) = self.readable(Some(user), id).await?;
+        if !access.is(&row) && !access.can_edit() {
+            return Err(Error::forbidden(
+                ErrorCode::Forbidden,
+                "Only the member who said this is them can take it back.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        repo::set_user_tx(&mut tx, &row.legacy_id, id, None).await?;
+        tx.commit().await?;
+        self.person(Some(user), id).await
+    }
+
+    /// The people the user said are them, one a legacy they still belong to.
+    pub async fn mine(&self, user: &User) -> Result<Vec<MyPerson>> {
+        let mut mine = Vec::new();
+        for row in repo::all_of_user(&self.db, &user.id).await? {
+            let access = self.access(Some(user), &row.legacy_id).await?;
+            if access.can_read() {
+                let person = row.summary(access.hides(&row));
+                mine.push(MyPerson { person, legacy_id: row.legacy_id, legacy_name: row.legacy_name });
+            }
+        }
+        Ok(mine)
     }
 
     pub async fn family(&self, user: Option<&User>, id: &PersonId) -> Result<FamilyView> {
@@ -253,7 +349,7 @@ impl People {
         self.family_of(&row, access).await
     }
 
-    async fn family_of(&self, person: &PersonRow, access: Access) -> Result<FamilyView> {
+    async fn family_of(&self, person: &PersonRow, access: Access<'_>) -> Result<FamilyView> {
         let id = &person.id;
         let edges = repo::relationships_of(&self.db, &[id]).await?;
         let parent_edges: Vec<&RelationshipRow> =
@@ -306,6 +402,74 @@ impl People {
             list.sort_by(|a, b| birth_order(a).cmp(&birth_order(b)).then_with(|| a.person.name.cmp(&b.person.name)));
         }
         Ok(family)
+    }
+
+    /// A person's ancestors (`up` generations) and descendants (`down`), each at most
+    /// [`TREE_GENERATIONS_MAX`]; living people as "Living person" to readers who may not
+    /// edit the legacy.
+    pub async fn tree(
+        &self,
+        user: Option<&User>,
+        id: &PersonId,
+        up: Option<i64>,
+        down: Option<i64>,
+    ) -> Result<FamilyTree> {
+        let (root, access) = self.readable(user, id).await?;
+        let mut problems = Problems::default();
+        let mut generations = |field: &str, value: Option<i64>| match value {
+            None => TREE_GENERATIONS_DEFAULT,
+            Some(n) if (0..=i64::from(TREE_GENERATIONS_MAX)).contains(&n) => n as u32,
+            Some(_) => {
+                problems.add(field, format!("must be between 0 and {TREE_GENERATIONS_MAX} generations"));
+                TREE_GENERATIONS_DEFAULT
+            }
+        };
+        let (up, down) = (generations("up", up), generations("down", down));
+        problems.into_result()?;
+        let walked = graph::generations(&self.db, id, up, down, TREE_PEOPLE_MAX).await?;
+        let ids: Vec<&PersonId> = walked.people.iter().map(|(id, _)| id).collect();
+        let mut rows: HashMap<PersonId, PersonRow> =
+            repo::find_many(&self.db, &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+        rows.insert(root.id.clone(), root.clone());
+        let mut parents: HashMap<&PersonId, Vec<PersonId>> = HashMap::new();
+        let mut children: HashMap<&PersonId, Vec<PersonId>> = HashMap::new();
+        for (parent, child) in &walked.edges {
+            parents.entry(child).or_default().push(parent.clone());
+            children.entry(parent).or_default().push(child.clone());
+        }
+        let people = walked
+            .people
+            .iter()
+            .filter_map(|(id, generation)| {
+                let row = rows.get(id)?;
+                // Each side draws its own edges: ancestors with their parents, descendants
+                // with their children, the root with both.
+                let kin = |edges: &mut HashMap<&PersonId, Vec<PersonId>>, wanted: bool| {
+                    if wanted {
+                        let mut ids = edges.remove(id).unwrap_or_default();
+                        ids.sort_by_key(|other| rows.get(other).and_then(|p| p.fields.birth_sort()));
+                        ids
+                    } else {
+                        Vec::new()
+                    }
+                };
+                Some(TreePerson {
+                    person: row.summary(access.hides(row)),
+                    generation: *generation,
+                    parents: kin(&mut parents, *generation <= 0),
+                    children: kin(&mut children, *generation >= 0),
+                })
+            })
+            .collect();
+        Ok(FamilyTree {
+            root: root.id.clone(),
+            legacy_id: root.legacy_id.clone(),
+            legacy_name: root.legacy_name.clone(),
+            up,
+            down,
+            people,
+            truncated: walked.truncated,
+        })
     }
 
     /// Relates `id` to another person of the same legacy, after the guard rails.
@@ -558,7 +722,7 @@ pub async fn add_subject_tx(
     Ok(id)
 }
 
-fn view(row: &PersonRow, access: Access) -> PersonView {
+fn view(row: &PersonRow, access: Access<'_>) -> PersonView {
     let f = &row.fields;
     if access.hides(row) {
         return PersonView {
@@ -583,6 +747,8 @@ fn view(row: &PersonRow, access: Access) -> PersonView {
             version: row.version,
             updated_at: row.updated_at,
             can_edit: false,
+            is_me: false,
+            claimed: row.user_id.is_some(),
         };
     }
     PersonView {
@@ -607,6 +773,8 @@ fn view(row: &PersonRow, access: Access) -> PersonView {
         version: row.version,
         updated_at: row.updated_at,
         can_edit: access.can_edit(),
+        is_me: access.is(row),
+        claimed: row.user_id.is_some(),
     }
 }
 

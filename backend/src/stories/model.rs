@@ -1,6 +1,6 @@
 //! Rows of the stories tables and the validation of what people type.
 
-use types::{FlagId, LegacyId, LegacyRole, StoryId, StoryStatus, UserId, Visibility};
+use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId, Visibility};
 
 use crate::validate::{has_control, Problems};
 
@@ -86,6 +86,23 @@ pub fn body(problems: &mut Problems, value: &str) -> String {
     value.into_owned()
 }
 
+/// The people a story's Markdown links to (`[Rose](/people/<id>)`, as the editor writes an
+/// `@` mention), each once, in the order first linked.
+pub fn mentioned_people(body: &str) -> Vec<PersonId> {
+    const TARGET: &str = "](/people/";
+    let mut found: Vec<PersonId> = Vec::new();
+    for (at, _) in body.match_indices(TARGET) {
+        let rest = &body[at + TARGET.len()..];
+        let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        // Only a link to the person page itself: `/people/<id>)` or with a title.
+        let ends_link = matches!(rest[id.len()..].chars().next(), Some(')' | ' '));
+        if !id.is_empty() && id.len() <= 64 && ends_link && !found.iter().any(|p| p.as_str() == id) {
+            found.push(PersonId::new(id));
+        }
+    }
+    found
+}
+
 /// Tags are trimmed, lower-cased and de-duplicated.
 pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
@@ -113,6 +130,14 @@ pub fn tags(problems: &mut Problems, values: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::validate::{line, multiline};
+
+    #[test]
+    fn links_to_person_pages_are_mentions() {
+        let body = "[Rose](/people/abc-1) met [Tom](/people/def \"Tom\") and [Rose again](/people/abc-1); \
+                    not [the tree](/people/abc-1/tree), [elsewhere](https://x.org/people/zzz) or /people/qqq.";
+        let ids: Vec<String> = mentioned_people(body).iter().map(|p| p.to_string()).collect();
+        assert_eq!(ids, vec!["abc-1", "def"]);
+    }
 
     #[test]
     fn tags_are_normalised_and_checked() {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use types::{FlagId, LegacyId, LegacyRole, StoryId, StoryStatus, UserId, Visibility};
+use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId, Visibility};
 
 use crate::args;
 use crate::db::{Args, Conn, Db, Tx};
@@ -205,6 +205,23 @@ pub async fn set_tags_tx(tx: &mut Tx, story_id: &StoryId, tags: &[String]) -> Re
     Ok(())
 }
 
+/// Keeps a story's mentions in step with its text: the people of its legacy among
+/// `people` (a link to a person elsewhere, or to nobody, is not a mention).
+pub async fn set_mentions_tx(tx: &mut Tx, story_id: &StoryId, legacy_id: &LegacyId, people: &[PersonId]) -> Result<()> {
+    tx.execute("DELETE FROM story_mentions WHERE story_id = $1", args![story_id]).await?;
+    for chunk in people.chunks(200) {
+        let mut args = args![story_id, legacy_id];
+        let list: Vec<String> = chunk.iter().map(|id| args.placeholder(id)).collect();
+        let sql = format!(
+            "INSERT INTO story_mentions (story_id, person_id) SELECT $1, id FROM persons \
+             WHERE legacy_id = $2 AND id IN ({})",
+            list.join(", ")
+        );
+        tx.execute(&sql, args).await?;
+    }
+    Ok(())
+}
+
 /// What a new revision holds.
 pub struct NewRevision<'a> {
     pub version: i64,
@@ -286,6 +303,8 @@ pub struct StoryFilter {
     pub status: Option<StoryStatus>,
     pub visibility: Option<Visibility>,
     pub tag: Option<String>,
+    /// Stories whose text mentions this person.
+    pub person_id: Option<PersonId>,
 }
 
 /// Stories the reader may read (the SQL form of `permissions::can_read`), newest change
@@ -321,6 +340,12 @@ pub async fn list_stories(
     if let Some(tag) = &filter.tag {
         let tag = args.placeholder(tag);
         sql += &format!(" AND EXISTS (SELECT 1 FROM story_tags t WHERE t.story_id = s.id AND t.tag = {tag})");
+    }
+    if let Some(person_id) = &filter.person_id {
+        let person = args.placeholder(person_id);
+        sql += &format!(
+            " AND EXISTS (SELECT 1 FROM story_mentions sm WHERE sm.story_id = s.id AND sm.person_id = {person})"
+        );
     }
     if let Some((time, id)) = after {
         let (time, id) = (args.placeholder(time), args.placeholder(id));

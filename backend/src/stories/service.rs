@@ -3,8 +3,8 @@
 //! version-checked updates.
 
 use types::{
-    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, RevisionView, StoryId,
-    StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
+    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, PersonId, RevisionView,
+    StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
@@ -37,6 +37,8 @@ pub struct ListRequest {
     pub status: Option<String>,
     pub visibility: Option<String>,
     pub tag: Option<String>,
+    /// Stories that mention this person.
+    pub person_id: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
@@ -324,6 +326,7 @@ impl Stories {
         };
         repo::insert_story_tx(&mut tx, &row).await?;
         repo::set_tags_tx(&mut tx, &id, &tags).await?;
+        repo::set_mentions_tx(&mut tx, &id, &legacy_id, &model::mentioned_people(&body)).await?;
         let first = repo::NewRevision {
             version: 1,
             title: &title,
@@ -414,6 +417,7 @@ impl Stories {
         }
         let version = update.version + 1;
         repo::set_tags_tx(&mut tx, id, &tags).await?;
+        repo::set_mentions_tx(&mut tx, id, &current.legacy_id, &model::mentioned_people(&body)).await?;
         // The story was at `update.version` when it was read (and still was at the update),
         // so `current` says who saved last.
         let saved_last_by_them = current.version == update.version && current.updated_by == user.id;
@@ -506,6 +510,7 @@ impl Stories {
             status,
             visibility,
             tag: given(&request.tag).map(|tag| crate::text::normalize(tag).trim().to_lowercase()),
+            person_id: given(&request.person_id).map(PersonId::from),
         };
         let mut rows = repo::list_stories(&self.db, user.map(|u| &u.id), &filter, after, limit + 1).await?;
         let next_cursor = paging::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));

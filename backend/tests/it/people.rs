@@ -12,7 +12,10 @@ use backend::people::graph::Limits;
 use backend::people::People;
 use backend::stories::Stories;
 use backend::{db_test, Error};
-use types::{LegacyInput, LegacyRole, LegacyView, PersonId, PersonInput, RelationshipInput};
+use types::{
+    ImportReport, ImportStatus, LegacyId, LegacyInput, LegacyRole, LegacyView, PersonId, PersonInput,
+    RelationshipInput, StoryInput, StoryUpdate,
+};
 
 async fn user(db: &Db, name: &str) -> User {
     users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
@@ -241,6 +244,140 @@ db_test!(the_walk_stops_at_its_limits_and_says_so, |db| {
     assert!(!other_way.found && !other_way.capped, "{other_way:?}");
 });
 
+db_test!(a_tree_shows_the_generations_asked_for_each_way, |db| {
+    let f = family(db, LIMITS).await;
+    let great_gran = f.add("Ada", "female", "1850").await;
+    let gran = f.add("Edith", "female", "1880").await;
+    let grandad = f.add("Arthur", "male", "1878").await;
+    let mum = f.add("Mary", "female", "1910").await;
+    let son = f.add("Tom", "male", "1940").await;
+    let daughter = f.add("Jane", "female", "1935").await;
+    let grandson = f.add("Sam", "male", "1970").await;
+    f.parent(&gran, &great_gran).await;
+    f.parent(&mum, &gran).await;
+    f.parent(&mum, &grandad).await;
+    f.parent(&son, &mum).await;
+    f.parent(&daughter, &mum).await;
+    f.parent(&grandson, &son).await;
+
+    let tree = f.people.tree(Some(&f.owner), &mum, None, None).await.unwrap();
+    let at = |id: &PersonId| tree.people.iter().find(|p| &p.person.id == id).map(|p| p.generation);
+    assert_eq!(tree.people[0].person.id, mum);
+    assert_eq!((tree.up, tree.down), (4, 4));
+    assert_eq!(
+        [&great_gran, &gran, &grandad, &mum, &son, &daughter, &grandson].map(at),
+        [Some(-2), Some(-1), Some(-1), Some(0), Some(1), Some(1), Some(2)]
+    );
+    // Parents for the ancestors, children for the descendants, by birth.
+    assert_eq!(tree.people[0].parents, vec![grandad.clone(), gran.clone()]);
+    assert_eq!(tree.people[0].children, vec![daughter.clone(), son.clone()]);
+    assert!(!tree.truncated);
+
+    let near = f.people.tree(Some(&f.owner), &mum, Some(1), Some(0)).await.unwrap();
+    let ids: Vec<&PersonId> = near.people.iter().map(|p| &p.person.id).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(near.people[0].children.is_empty());
+    for (up, down) in [(Some(11), None), (None, Some(-1))] {
+        let problem = field_problem(f.people.tree(Some(&f.owner), &mum, up, down).await.unwrap_err());
+        assert!(problem.contains("between 0 and 10 generations"), "{problem}");
+    }
+    let outsider = user(db, "outsider").await;
+    assert!(matches!(f.people.tree(Some(&outsider), &mum, None, None).await, Err(Error::NotFound { .. })));
+});
+
+db_test!(a_member_says_which_person_is_them_and_sees_how_others_are_related, |db| {
+    let f = family(db, LIMITS).await;
+    let gran = f.add("Edith", "female", "1900").await;
+    let (mum, uncle) = (f.add("Mary", "female", "1925").await, f.add("John", "male", "1928").await);
+    let (tom, ann) = (f.add("Tom", "male", "1950").await, f.add("Ann", "female", "1952").await);
+    f.parent(&mum, &gran).await;
+    f.parent(&uncle, &gran).await;
+    f.parent(&tom, &mum).await;
+    f.parent(&ann, &uncle).await;
+
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    let claimed = f.people.claim(&viewer, &tom).await.unwrap();
+    assert!(claimed.is_me && claimed.claimed);
+    let page = f.people.page(Some(&viewer), &ann).await.unwrap();
+    assert_eq!(page.me.map(|me| me.id), Some(tom.clone()));
+    assert_eq!(page.related_to_me.unwrap().sentence, "Ann Howard is Tom Howard's first cousin");
+    assert!(f.people.page(Some(&viewer), &tom).await.unwrap().related_to_me.is_none());
+    // The owner sees that someone said Tom is them, but Tom is not the owner.
+    let seen = f.people.person(Some(&f.owner), &tom).await.unwrap();
+    assert!(seen.claimed && !seen.is_me);
+    assert!(f.people.page(Some(&f.owner), &ann).await.unwrap().related_to_me.is_none());
+    // Nobody else may say they are Tom, or take it back for the viewer.
+    let err = f.people.claim(&f.owner, &tom).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let cousin = f.join(db, "cousin", LegacyRole::Viewer).await;
+    assert!(matches!(f.people.unclaim(&cousin, &tom).await, Err(Error::Forbidden(_))));
+
+    // Marked living later, Tom stays visible to the member who is Tom, and to nobody else.
+    let mut input = person("Tom", "Howard", "male", "1950");
+    input.living = Some("on".into());
+    input.version = Some(seen.version);
+    f.people.update(&f.owner, &tom, &input).await.unwrap();
+    assert!(!f.people.person(Some(&viewer), &tom).await.unwrap().private);
+    assert!(f.people.person(Some(&cousin), &tom).await.unwrap().private);
+    // A living person one may not see cannot be claimed (that would reveal them).
+    assert!(matches!(f.people.claim(&cousin, &tom).await, Err(Error::Forbidden(_))));
+
+    // One person a legacy: saying "this is me" of Ann lets go of Tom.
+    f.people.claim(&viewer, &ann).await.unwrap();
+    assert!(!f.people.person(Some(&f.owner), &tom).await.unwrap().claimed);
+    let mine = f.people.mine(&viewer).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|m| (&m.person.id, m.legacy_name.as_str())).collect::<Vec<_>>(),
+        vec![(&ann, "Rose Howard")]
+    );
+    f.people.unclaim(&viewer, &ann).await.unwrap();
+    assert!(f.people.mine(&viewer).await.unwrap().is_empty());
+});
+
+db_test!(a_story_that_links_to_a_person_is_a_backlink_on_their_page, |db| {
+    let f = family(db, LIMITS).await;
+    let mary = f.add("Mary", "female", "1925").await;
+    let other = f
+        .stories
+        .create_legacy(&f.owner, &LegacyInput { name: "Elsewhere".into(), ..LegacyInput::default() }, None)
+        .await
+        .unwrap();
+    let stranger = f.people.in_legacy(Some(&f.owner), &other.id, None, None).await.unwrap().items[0].id.clone();
+    let story = |title: &str, body: String, status: &str| StoryInput {
+        legacy_id: f.legacy.id.clone(),
+        title: title.into(),
+        body,
+        tags: Vec::new(),
+        visibility: Some("members".into()),
+        status: Some(status.into()),
+    };
+    let body =
+        format!("[Mary](/people/{mary}) baked, and [someone](/people/{stranger}) and [nobody](/people/none) ate.");
+    let published =
+        f.stories.create_story(&f.owner, &story("Baking day", body.clone(), "published"), None).await.unwrap();
+    f.stories.create_story(&f.owner, &story("Draft", body, "draft"), None).await.unwrap();
+    assert_eq!(count(db, "SELECT COUNT(*) FROM story_mentions").await, 2, "a person of another legacy is no mention");
+
+    let titles = |page: types::PersonPage| {
+        let mut titles = page.mentioned_in.into_iter().map(|s| s.title).collect::<Vec<_>>();
+        titles.sort();
+        titles
+    };
+    assert_eq!(titles(f.people.page(Some(&f.owner), &mary).await.unwrap()), vec!["Baking day", "Draft"]);
+    // A viewer sees only the stories they may read.
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    assert_eq!(titles(f.people.page(Some(&viewer), &mary).await.unwrap()), vec!["Baking day"]);
+    // Edited away, the mention goes.
+    let update = StoryUpdate {
+        version: published.version,
+        title: "Baking day".into(),
+        body: "Nobody baked.".into(),
+        ..StoryUpdate::default()
+    };
+    f.stories.update_story(&f.owner, &published.id, &update).await.unwrap();
+    assert_eq!(titles(f.people.page(Some(&viewer), &mary).await.unwrap()), Vec::<String>::new());
+});
+
 db_test!(living_people_are_private_to_all_but_editors, |db| {
     let f = family(db, LIMITS).await;
     let mut input = person("Lily", "Howard", "female", "1990");
@@ -264,6 +401,9 @@ db_test!(living_people_are_private_to_all_but_editors, |db| {
     let kinship = f.people.kinship(Some(&viewer), &lily.id, &mum).await.unwrap();
     assert_eq!(kinship.sentence, "Living person is Mary Howard's child");
     assert!(!serde_json::to_string(&f.people.page(Some(&viewer), &mum).await.unwrap()).unwrap().contains("Lily"));
+    let tree = f.people.tree(Some(&viewer), &mum, None, None).await.unwrap();
+    assert!(tree.people.iter().any(|p| p.person.id == lily.id && p.person.private));
+    assert!(!serde_json::to_string(&tree).unwrap().contains("Lily"));
 
     let editor = f.join(db, "editor", LegacyRole::Editor).await;
     assert_eq!(f.people.person(Some(&editor), &lily.id).await.unwrap().name, "Lily Howard");
@@ -297,17 +437,58 @@ db_test!(a_stale_edit_is_a_conflict_and_every_save_is_a_revision, |db| {
 
 const MUSTERSTAMMBAUM: &[u8] = include_bytes!("../../tests/data/gedcom/Musterstammbaum.ged");
 
+/// Queues an import of `bytes` and runs it as the consumer would; its report.
+async fn import(people: &People, user: &User, legacy: &LegacyId, bytes: &[u8]) -> Result<ImportReport, Error> {
+    let job = people.start_import(user, legacy, "tree.ged", bytes).await?;
+    assert_eq!(job.status, ImportStatus::Queued);
+    people.run_import(&job.id).await?;
+    let done = people.import_job(user, &job.id).await?;
+    assert_eq!((done.status, done.processed, done.percent()), (ImportStatus::Done, done.total, 100), "{done:?}");
+    Ok(done.report.expect("a finished import has its report"))
+}
+
+db_test!(an_import_is_queued_runs_once_and_keeps_its_report, |db| {
+    let f = family(db, LIMITS).await;
+    let job = f.people.start_import(&f.owner, &f.legacy.id, "C:\\Trees\\muster.ged", MUSTERSTAMMBAUM).await.unwrap();
+    assert_eq!(job.file_name, "muster.ged");
+    assert!(job.total >= 20, "{job:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM outbox WHERE event_type = 'GedcomImportQueued'").await, 1);
+    // Nothing is written before the import runs.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, 1);
+    f.people.run_import(&job.id).await.unwrap();
+    let people = count(db, "SELECT COUNT(*) FROM persons").await;
+    assert_eq!(people, 21);
+    // A redelivered event finds the import over and does nothing; the file is gone.
+    f.people.run_import(&job.id).await.unwrap();
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM gedcom_imports WHERE file_base64 <> ''").await, 0);
+    let done = f.people.import_job(&f.owner, &job.id).await.unwrap();
+    assert_eq!(done.report.map(|r| r.created), Some(20));
+
+    // Only the legacy's editors see an import; one whose starter lost the right fails.
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    assert!(matches!(f.people.import_job(&viewer, &job.id).await, Err(Error::NotFound { .. })));
+    let editor = f.join(db, "editor", LegacyRole::Editor).await;
+    let queued = f.people.start_import(&editor, &f.legacy.id, "", MUSTERSTAMMBAUM).await.unwrap();
+    assert_eq!(queued.file_name, "family tree.ged");
+    f.stories.set_member(&f.owner, &f.legacy.id, &editor.id, Some("viewer")).await.unwrap();
+    f.people.run_import(&queued.id).await.unwrap();
+    let failed = f.people.import_job(&f.owner, &queued.id).await.unwrap();
+    assert_eq!(failed.status, ImportStatus::Failed);
+    assert!(failed.error.unwrap_or_default().contains("can no longer edit"));
+});
+
 db_test!(a_real_gedcom_file_imports_once_and_round_trips, |db| {
     use backend::people::gedcom::{self, Version};
     let f = family(db, LIMITS).await;
-    let report = f.people.import_gedcom(&f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    let report = import(&f.people, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
     assert_eq!((report.created, report.updated, report.unchanged), (20, 0, 0), "{report:?}");
     assert!(report.relationships_added > 20, "{report:?}");
     let people = count(db, "SELECT COUNT(*) FROM persons").await;
     let relationships = count(db, "SELECT COUNT(*) FROM relationships").await;
 
     // The same file again changes nothing.
-    let again = f.people.import_gedcom(&f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    let again = import(&f.people, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
     assert_eq!((again.created, again.updated, again.unchanged, again.relationships_added), (0, 0, 20, 0), "{again:?}");
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
     assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, relationships);
@@ -320,7 +501,7 @@ db_test!(a_real_gedcom_file_imports_once_and_round_trips, |db| {
             .create_legacy(&f.owner, &LegacyInput { name: "Copy".into(), ..LegacyInput::default() }, None)
             .await
             .unwrap();
-        f.people.import_gedcom(&f.owner, &other.id, first.as_bytes()).await.unwrap();
+        import(&f.people, &f.owner, &other.id, first.as_bytes()).await.unwrap();
         let second = f.people.export_gedcom(Some(&f.owner), &other.id, version).await.unwrap();
         let (a, mut b) = (gedcom::parse(first.as_bytes()).unwrap(), gedcom::parse(second.as_bytes()).unwrap());
         // The second legacy's own subject ("Copy") is the one person the first file lacks.
@@ -364,13 +545,14 @@ db_test!(a_malformed_gedcom_file_is_refused_with_line_numbers_and_imports_nothin
     let people = count(db, "SELECT COUNT(*) FROM persons").await;
     let broken =
         b"0 HEAD\n1 GEDC\n2 VERS 5.5.1\n0 @I1@ INDI\n1 NAME Rose /Howard/\nx NAME Broken\n0 @I2@ INDI\n3 BIRT\n";
-    let err = field_problem(f.people.import_gedcom(&f.owner, &f.legacy.id, broken).await.unwrap_err());
+    let err = field_problem(f.people.start_import(&f.owner, &f.legacy.id, "broken.ged", broken).await.unwrap_err());
     assert!(err.contains("line 6") && err.contains("line 8"), "{err}");
     assert!(err.starts_with("file"), "{err}");
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
     // A viewer may not import.
     let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
-    assert!(f.people.import_gedcom(&viewer, &f.legacy.id, MUSTERSTAMMBAUM).await.is_err());
+    assert!(f.people.start_import(&viewer, &f.legacy.id, "tree.ged", MUSTERSTAMMBAUM).await.is_err());
+    assert_eq!(count(db, "SELECT COUNT(*) FROM gedcom_imports").await, 0);
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
 });
 

@@ -138,10 +138,15 @@ pub fn router(state: AppState) -> Router {
         .route(api::RELATIONSHIP, delete(people_api::unrelate))
         .route(routes::form::UNRELATE, post(people_api::unrelate))
         .route(api::KINSHIP, get(people_api::kinship))
+        .route(api::TREE, get(people_api::tree))
+        .route(api::PERSON_ME, put(people_api::claim).delete(people_api::unclaim))
+        .route(routes::form::CLAIM_PERSON, post(people_api::claim))
+        .route(routes::form::UNCLAIM_PERSON, post(people_api::unclaim))
         .layer(DefaultBodyLimit::max(STORY_BODY));
     let gedcom = Router::new()
         .route(api::GEDCOM, get(people_api::export_gedcom).post(people_api::import_gedcom))
         .route(routes::form::IMPORT_GEDCOM, post(people_api::import_gedcom_form))
+        .route(api::GEDCOM_IMPORT, get(people_api::import_job))
         .layer(DefaultBodyLimit::max(backend::people::exchange::FILE_MAX_BYTES));
 
     // A call's body may be up to `calls_max_body_bytes`; its JSON encoding a little more.

@@ -12,8 +12,9 @@ use backend::people::gedcom::Version;
 use serde::Deserialize;
 use types::routes::{self, api};
 use types::{
-    ApiError, FamilyView, ImportReport, Kinship, KinshipStep, LegacyId, LifeEvent, PeoplePage, PersonId, PersonInput,
-    PersonSummary, PersonView, RelationshipId, RelationshipInput, RelationshipView, Relative,
+    ApiError, FamilyTree, FamilyView, ImportId, ImportJob, ImportReport, Kinship, KinshipStep, LegacyId, LifeEvent,
+    PeoplePage, PersonId, PersonInput, PersonSummary, PersonView, RelationshipId, RelationshipInput, RelationshipView,
+    Relative,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -160,6 +161,51 @@ pub async fn kinship(visitor: Visitor, Path((id, other)): Path<(PersonId, Person
     Ok(JsonBody(visitor.backend.people.kinship(visitor.user(), &id, &other).await?))
 }
 
+#[utoipa::path(put, path = api::PERSON_ME, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = PersonView, description = "The caller said this person is them (letting go of \
+        the one they said before in the legacy)"), (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "A living person whose details the caller may not see"),
+        (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Another member's person")))]
+pub async fn claim(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Response {
+    let claimed = me.backend.people.claim(&me.user, &id).await;
+    let person = routes::PERSON.to(&[&id]);
+    let done = claimed.map(|p| {
+        Done::new(&person, JsonBody(p))
+            .notice("This person is you: their page and others' now say how you are related.")
+    });
+    answer(mode, done, &person, Vec::new())
+}
+
+#[utoipa::path(delete, path = api::PERSON_ME, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = PersonView), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn unclaim(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Response {
+    let unclaimed = me.backend.people.unclaim(&me.user, &id).await;
+    let person = routes::PERSON.to(&[&id]);
+    let done = unclaimed.map(|p| Done::new(&person, JsonBody(p)).notice("This person is no longer linked to you."));
+    answer(mode, done, &person, Vec::new())
+}
+
+/// How many generations a family tree shows.
+#[derive(Deserialize, IntoParams)]
+pub struct TreeQuery {
+    /// Generations of ancestors, 0-10 (default 4).
+    up: Option<i64>,
+    /// Generations of descendants, 0-10 (default 4).
+    down: Option<i64>,
+}
+
+#[utoipa::path(get, path = api::TREE, tag = "people", params(("id" = String, Path), TreeQuery),
+    responses((status = 200, body = FamilyTree, description = "The person first, then ancestors and descendants \
+        generation by generation"), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn tree(
+    visitor: Visitor,
+    Path(id): Path<PersonId>,
+    Query(query): Query<TreeQuery>,
+) -> ApiResult<JsonBody<FamilyTree>> {
+    Ok(JsonBody(visitor.backend.people.tree(visitor.user(), &id, query.up, query.down).await?))
+}
+
 /// Which GEDCOM an export writes.
 #[derive(Deserialize, IntoParams)]
 pub struct ExportQuery {
@@ -189,20 +235,44 @@ pub async fn export_gedcom(
     Ok((headers, text).into_response())
 }
 
-#[utoipa::path(post, path = api::GEDCOM, tag = "people", params(("id" = String, Path)),
+/// What a GEDCOM upload is called.
+#[derive(Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// The file's name, shown on the import's page (default "family tree.ged").
+    file_name: Option<String>,
+}
+
+#[utoipa::path(post, path = api::GEDCOM, tag = "people", params(("id" = String, Path), ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "A GEDCOM 5.5.1, 5.5.5 or 7.0 file (UTF-8, UTF-16, ANSEL or Windows-1252)"),
-    responses((status = 200, body = ImportReport, description = "Created, updated, unchanged, and what was skipped \
-        with its line; a re-import of the same file changes nothing"), (status = 401, body = ApiError),
-        (status = 404, body = ApiError), (status = 413, body = ApiError),
+    responses((status = 202, body = ImportJob, description = "The file reads and its import is queued; follow it at \
+        `Location` (`/api/v1/gedcom-imports/{id}`) until `status` is `done` (with the report: created, updated, \
+        unchanged, and what was skipped with its line) or `failed`. A re-import of the same file changes nothing"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 413, body = ApiError),
         (status = 422, body = ApiError, description = "A file that does not read: every problem with its line, \
-            nothing imported")))]
-pub async fn import_gedcom(me: Caller, Path(id): Path<LegacyId>, body: Bytes) -> ApiResult<JsonBody<ImportReport>> {
-    Ok(JsonBody(me.backend.people.import_gedcom(&me.user, &id, &body).await?))
+            nothing queued")))]
+pub async fn import_gedcom(
+    me: Caller,
+    Path(id): Path<LegacyId>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let file_name = query.file_name.unwrap_or_default();
+    let job = me.backend.people.start_import(&me.user, &id, &file_name, &body).await?;
+    let location = routes::fill(api::GEDCOM_IMPORT, &[&job.id]);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], JsonBody(job)).into_response())
+}
+
+#[utoipa::path(get, path = api::GEDCOM_IMPORT, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = ImportJob), (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "No such import, or not one of a legacy whose people you edit")))]
+pub async fn import_job(me: Caller, Path(id): Path<ImportId>) -> ApiResult<JsonBody<ImportJob>> {
+    Ok(JsonBody(me.backend.people.import_job(&me.user, &id).await?))
 }
 
 /// The people page's import form: the GEDCOM file as `multipart/form-data` field `file`.
-/// Answers with the people page and a flash saying what the import did.
+/// Goes on to the import's page, which follows its progress; a file that does not read
+/// goes back to the people page with its problems.
 pub async fn import_gedcom_form(
     me: Caller,
     Path(id): Path<LegacyId>,
@@ -213,44 +283,27 @@ pub async fn import_gedcom_form(
     if let Ok(mut multipart) = multipart {
         while let Ok(Some(field)) = multipart.next_field().await {
             if field.name() == Some("file") {
-                file = field.bytes().await.ok().filter(|bytes| !bytes.is_empty());
+                let name = field.file_name().unwrap_or_default().to_string();
+                file = field.bytes().await.ok().filter(|bytes| !bytes.is_empty()).map(|bytes| (name, bytes));
                 break;
             }
         }
     }
-    let imported = match file {
-        Some(bytes) => me.backend.people.import_gedcom(&me.user, &id, &bytes).await,
+    let started = match file {
+        Some((name, bytes)) => me.backend.people.start_import(&me.user, &id, &name, &bytes).await,
         None => Err(backend::Error::invalid("file", "choose a GEDCOM file (.ged) to import")),
     };
-    let done = imported.map(|report| {
-        let notice = import_summary(&report);
-        Done::new(&people, JsonBody(report)).notice(notice)
-    });
+    let done =
+        started.map(|job| Done::new(routes::GEDCOM_IMPORT.to(&[&job.id]), (StatusCode::ACCEPTED, JsonBody(job))));
     answer(Mode::Form, done, &people, Vec::new())
-}
-
-/// "Imported 20 people (3 updated, 0 unchanged) and 25 relationships; skipped: line 12: …".
-fn import_summary(report: &ImportReport) -> String {
-    let mut text = format!(
-        "Imported {} new people ({} updated, {} unchanged) and {} relationships.",
-        report.created, report.updated, report.unchanged, report.relationships_added
-    );
-    if !report.skipped.is_empty() {
-        let shown: Vec<String> =
-            report.skipped.iter().take(5).map(|s| format!("line {}: {}", s.line, s.reason)).collect();
-        let more = report.skipped.len().saturating_sub(shown.len());
-        text += &format!(" Skipped {}: {}", report.skipped.len(), shown.join("; "));
-        if more > 0 {
-            text += &format!("; and {more} more");
-        }
-        text += ".";
-    }
-    text
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, create, get, update, delete, family, relate, unrelate, kinship, export_gedcom, import_gedcom),
+    paths(
+        list, create, get, update, delete, family, relate, unrelate, kinship, tree, claim, unclaim, export_gedcom,
+        import_gedcom, import_job
+    ),
     components(schemas(
         PeoplePage,
         PersonSummary,
@@ -263,7 +316,11 @@ fn import_summary(report: &ImportReport) -> String {
         RelationshipView,
         Kinship,
         KinshipStep,
+        FamilyTree,
+        types::TreePerson,
         types::Sex,
+        ImportJob,
+        types::ImportStatus,
         ImportReport,
         types::ImportSkip,
     )),

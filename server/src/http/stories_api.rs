@@ -151,6 +151,9 @@ pub struct StoryQuery {
     visibility: String,
     #[serde(default)]
     tag: String,
+    /// Stories whose text mentions this person.
+    #[serde(default)]
+    person_id: String,
     /// From `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1-100, default 20.
@@ -167,6 +170,7 @@ pub async fn list_stories(visitor: Visitor, Query(query): Query<StoryQuery>) -> 
         status: Some(query.status),
         visibility: Some(query.visibility),
         tag: Some(query.tag),
+        person_id: Some(query.person_id),
         cursor: query.cursor,
         limit: query.limit,
     };

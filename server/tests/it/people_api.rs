@@ -1,5 +1,6 @@
-//! People over HTTP: a GEDCOM file imported with a raw POST and exported again, a file
-//! that does not read refused with its line numbers, and the export's privacy.
+//! People over HTTP: a GEDCOM file imported with a raw POST (queued, then followed to the
+//! end) and exported again, a file that does not read refused with its line numbers, the
+//! export's privacy, and a family tree.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -19,11 +20,25 @@ async fn a_gedcom_file_goes_in_and_comes_out() {
     let path = format!("/api/v1/legacies/{}/gedcom", legacy["id"].as_str().unwrap());
 
     let import = |body: Vec<u8>| server.request(&owner, reqwest::Method::POST, &path).body(body).send();
-    let response = import(MUSTERSTAMMBAUM.to_vec()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let report: Value = response.json().await.unwrap();
+    // The import is queued and runs in the background: its job is followed to the end.
+    let imported = |response: reqwest::Response| async {
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let job: Value = response.json().await.unwrap();
+        assert_eq!(location, format!("/api/v1/gedcom-imports/{}", job["id"].as_str().unwrap()));
+        for _ in 0..200 {
+            let job: Value = owner.get(server.url(&location)).send().await.unwrap().json().await.unwrap();
+            match job["status"].as_str() {
+                Some("done") => return job["report"].clone(),
+                Some("queued" | "running") => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                _ => panic!("{job}"),
+            }
+        }
+        panic!("the import did not end in 10 s");
+    };
+    let report = imported(import(MUSTERSTAMMBAUM.to_vec()).await.unwrap()).await;
     assert_eq!(report["created"], 20, "{report}");
-    let again: Value = import(MUSTERSTAMMBAUM.to_vec()).await.unwrap().json().await.unwrap();
+    let again = imported(import(MUSTERSTAMMBAUM.to_vec()).await.unwrap()).await;
     assert_eq!((again["created"].clone(), again["unchanged"].clone()), (json!(0), json!(20)), "{again}");
 
     let response = import(b"0 HEAD\n1 GEDC\nnot a line\n".to_vec()).await.unwrap();
@@ -43,5 +58,22 @@ async fn a_gedcom_file_goes_in_and_comes_out() {
     // Nobody else reads or writes it.
     let stranger = TestServer::browser();
     assert_eq!(stranger.get(server.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // A family tree around one of the imported people.
+    let people_path = format!("/api/v1/legacies/{}/people?limit=200", legacy["id"].as_str().unwrap());
+    let people: Value = owner.get(server.url(&people_path)).send().await.unwrap().json().await.unwrap();
+    let florian = people["items"].as_array().unwrap().iter().find(|p| p["name"] == "Florian Mustertyp").unwrap();
+    let tree_path = format!("/api/v1/people/{}/tree", florian["id"].as_str().unwrap());
+    let tree: Value =
+        owner.get(server.url(&format!("{tree_path}?up=2&down=1"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tree["root"], florian["id"], "{tree}");
+    assert_eq!((tree["up"].clone(), tree["down"].clone()), (json!(2), json!(1)));
+    let generations: Vec<i64> =
+        tree["people"].as_array().unwrap().iter().map(|p| p["generation"].as_i64().unwrap()).collect();
+    assert!(generations.iter().all(|g| (-2..=1).contains(g)) && generations.len() > 1, "{tree}");
+    let too_deep = owner.get(server.url(&format!("{tree_path}?up=50"))).send().await.unwrap();
+    assert_eq!(too_deep.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_deep.text().await.unwrap().contains("between 0 and 10 generations"));
+    assert_eq!(stranger.get(server.url(&tree_path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     server.stop().await;
 }
