@@ -14,3 +14,13 @@ CREATE TABLE story_mentions (
     PRIMARY KEY (story_id, person_id)
 );
 CREATE INDEX story_mentions_person ON story_mentions (person_id);
+
+-- People tagged in a photo, recording or video (the whole item; no face regions).
+CREATE TABLE media_people (
+    media_id   TEXT NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+    person_id  TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+    tagged_by  TEXT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (media_id, person_id)
+);
+CREATE INDEX media_people_person ON media_people (person_id);

@@ -88,14 +88,33 @@ pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaV
 
 /// A legacy's media page: the legacy, whether the reader may add media, and every item
 /// (its own and its stories') the reader may see, oldest first.
+/// A legacy's gallery: the legacy, whether the reader may add to it, the items, who is
+/// tagged in them and whom the reader may tag.
 #[server(endpoint = "load_legacy_media")]
-pub async fn load_legacy_media(id: String) -> Result<(LegacyView, bool, Vec<types::MediaView>), ApiError> {
+pub async fn load_legacy_media(id: String) -> Result<LegacyGallery, ApiError> {
     let id = LegacyId::from(id);
     let (backend, auth) = context()?;
     let user = auth.as_ref().map(|a| &a.user);
     let (legacy, media) = backend.media.legacy_media(&backend.stories, user, &id).await?;
     let (can_write, _) = backend.stories.abilities(user, &id).await?;
-    Ok((legacy, can_write, media))
+    let tagged = backend.people.tagged_in(user, &id, &media).await?;
+    let choices = match user {
+        Some(user) if media.iter().any(|m| m.can_edit) => backend.people.taggable_people(user, &id).await?,
+        _ => Vec::new(),
+    };
+    Ok(LegacyGallery { legacy, can_write, media, tagged: tagged.into_iter().collect(), choices })
+}
+
+/// What a legacy's gallery page shows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LegacyGallery {
+    pub legacy: LegacyView,
+    pub can_write: bool,
+    pub media: Vec<types::MediaView>,
+    /// Who is tagged in each item.
+    pub tagged: Vec<(types::MediaId, Vec<PersonSummary>)>,
+    /// The people the reader may tag.
+    pub choices: Vec<PersonSummary>,
 }
 
 /// Changes a media item's caption; answers the caption as stored (trimmed) and the
@@ -151,17 +170,22 @@ pub async fn load_people(legacy_id: String, cursor: Option<String>) -> Result<(L
     Ok((legacy, people))
 }
 
-/// The person page; with `relative`, how that person is related to this one.
+/// The person page and the items the person is tagged in; with `relative`, how that
+/// person is related to this one.
 #[server(endpoint = "load_person")]
-pub async fn load_person(id: String, relative: Option<String>) -> Result<(PersonPage, Option<Kinship>), ApiError> {
+pub async fn load_person(
+    id: String,
+    relative: Option<String>,
+) -> Result<(PersonPage, Option<Kinship>, Vec<types::MediaView>), ApiError> {
     let id = PersonId::from(id);
     let (backend, auth) = signed_in()?;
     let page = backend.people.page(Some(&auth.user), &id).await?;
+    let media = backend.people.tagged_media(&backend.media, Some(&auth.user), &id).await?;
     let kinship = match relative.filter(|r| !r.is_empty()) {
         Some(relative) => Some(backend.people.kinship(Some(&auth.user), &PersonId::from(relative), &id).await?),
         None => None,
     };
-    Ok((page, kinship))
+    Ok((page, kinship, media))
 }
 
 /// A person's family tree page: `up` and `down` as typed in the page's address.

@@ -1,6 +1,6 @@
 import path from 'path';
 import { Browser, Page } from '@playwright/test';
-import { expect, signUp, test } from './helpers';
+import { expect, makePhoto, signUp, test, untilProcessed, uploadByApi } from './helpers';
 
 const PASSWORD = 'the family tree in the attic';
 
@@ -163,6 +163,33 @@ test('an @ mention in a story links the person, and their page lists the story',
   const mentions = page.getByRole('region', { name: 'Mentioned in' });
   await mentions.getByRole('link', { name: 'Baking day' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Baking day');
+});
+
+test('a person is tagged in a photo, which then shows on their page', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signUp(page, 'Tagger', PASSWORD);
+  const people = await legacyPeople(page, 'Edith Howard');
+  const legacyId = new URL(people).pathname.split('/')[2];
+  const mediaId = await uploadByApi(page, { legacyId }, await makePhoto(page, 'bakery.jpg', 800, 600));
+  expect(await untilProcessed(page, mediaId)).toBe('ready');
+
+  await page.goto(`/legacies/${legacyId}/media`);
+  await page.getByLabel('Tag a person in bakery.jpg').selectOption({ label: 'Edith Howard' });
+  await page.getByRole('button', { name: 'Tag', exact: true }).click();
+  await expect(page.locator('.flash-notice')).toHaveText('Tagged.');
+  const tagged = page.getByRole('list', { name: 'People in bakery.jpg' });
+  await expect(tagged.getByRole('link')).toHaveText(['Edith Howard']);
+  // Everyone tagged already is not offered again.
+  await expect(page.getByLabel('Tag a person in bakery.jpg')).toHaveCount(0);
+  await tagged.getByRole('link', { name: 'Edith Howard' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edith Howard');
+  const photos = page.getByRole('region', { name: 'Photos and recordings' });
+  await expect(photos.getByRole('img', { name: 'bakery.jpg' })).toBeVisible();
+
+  await page.goto(`/legacies/${legacyId}/media`);
+  await page.getByRole('button', { name: 'Remove the tag of Edith Howard' }).click();
+  await expect(page.locator('.flash-notice')).toHaveText('Tag removed.');
+  await expect(page.getByRole('list', { name: 'People in bakery.jpg' })).toHaveCount(0);
 });
 
 test('the guard rails answer with the field and change nothing', async ({ page }) => {

@@ -3,14 +3,17 @@
 //! lightbox island around it, which opens a photo in a modal `<dialog>` with its caption,
 //! Previous/Next (arrow keys too) and Close (Escape too), and gives the focus back to
 //! the thumbnail it came from. The island also saves caption edits in place; without
-//! JavaScript the same form posts to the `set_media_caption` server function.
+//! JavaScript the same form posts to the `set_media_caption` server function. On a
+//! legacy's gallery each item lists the people tagged in it, and its editors tag more.
+
+use std::collections::HashMap;
 
 use leptos::ev::{KeyboardEvent, MouseEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
-use types::{MediaKind, MediaState, MediaView, VariantView};
+use types::{routes, MediaId, MediaKind, MediaState, MediaView, PersonSummary, VariantView};
 use wasm_bindgen::JsCast;
 
 use crate::api::{set_media_caption, RetryMedia, SetMediaCaption};
@@ -77,6 +80,9 @@ pub fn MediaGallery(
     /// Shown while there are no items.
     empty_text: &'static str,
     #[prop(default = None)] open_caption: Option<String>,
+    /// Who is tagged in each item, and whom an editor may tag (the legacy's gallery).
+    #[prop(default = None)]
+    people: Option<GalleryPeople>,
 ) -> impl IntoView {
     // The lightbox is there even while the gallery is empty, and `data-gallery` marks what
     // the uploader replaces with the server's fresh rendering when an upload is done
@@ -91,7 +97,8 @@ pub fn MediaGallery(
                         <ul class="media-grid">
                             {items.into_iter().map(|item| {
                                 let open = open_caption.as_deref() == Some(item.id.as_str());
-                                media_item(item, open)
+                                let tags = people.as_ref().map(|p| tags_of(&item, p));
+                                media_item(item, open, tags)
                             }).collect_view()}
                         </ul>
                     }.into_any()
@@ -104,7 +111,49 @@ pub fn MediaGallery(
     .into_any()
 }
 
-fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
+/// Who is tagged in a gallery's items, and the people an editor may tag in them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GalleryPeople {
+    pub tagged: HashMap<MediaId, Vec<PersonSummary>>,
+    pub choices: Vec<PersonSummary>,
+}
+
+/// "With Rose and Tom" under an item, each with its "Remove", and the "Tag a person"
+/// form, for whoever may edit the item.
+fn tags_of(item: &MediaView, people: &GalleryPeople) -> AnyView {
+    let tagged = people.tagged.get(&item.id).cloned().unwrap_or_default();
+    let can_edit = item.can_edit;
+    let id = item.id.clone();
+    let field = format!("tag-{id}");
+    let untagged: Vec<PersonSummary> =
+        people.choices.iter().filter(|c| !tagged.iter().any(|t| t.id == c.id)).cloned().collect();
+    view! {
+        {(!tagged.is_empty()).then(|| view! {
+            <ul class="media-people" aria-label=format!("People in {}", item.file_name)>
+                {tagged.into_iter().map(|person| {
+                    let remove = can_edit.then(|| view! {
+                        <form method="post" action=routes::fill(routes::form::UNTAG_PERSON, &[&id, &person.id]) class="inline-form">
+                            <button type="submit" class="small" aria-label=format!("Remove the tag of {}", person.name)>"×"</button>
+                        </form>
+                    });
+                    view! { <li><a dir="auto" href=routes::PERSON.to(&[&person.id])>{person.name.clone()}</a>{remove}</li> }
+                }).collect_view()}
+            </ul>
+        })}
+        {(can_edit && !untagged.is_empty()).then(|| view! {
+            <form method="post" action=routes::fill(routes::form::TAG_PERSON, &[&id]) class="inline-form tag-form">
+                <label for=field.clone()>{format!("Tag a person in {}", item.file_name)}</label>
+                <select id=field name="person_id">
+                    {untagged.into_iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
+                </select>
+                <button type="submit" class="small">"Tag"</button>
+            </form>
+        })}
+    }
+    .into_any()
+}
+
+fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>) -> impl IntoView {
     let alt = if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() };
     let ready = item.state == MediaState::Ready;
     let body = match (ready, item.kind) {
@@ -170,6 +219,7 @@ fn media_item(item: MediaView, caption_open: bool) -> impl IntoView {
                 </figcaption>
             </figure>
             {item.meta.note.clone().map(|note| view! { <p class="media-note">{note}</p> })}
+            {tags}
             {failure.map(|why| view! { <p class="media-failure">{why}</p> })}
             {can_retry.then(|| view! {
                 <form method="post" action=RetryMedia::PATH class="inline-form">

@@ -1,12 +1,13 @@
 //! A legacy's photos and recordings: every item the reader may see, its own and its
-//! stories', in a grid with the lightbox; members who may write can add more here.
+//! stories', in a grid with the lightbox, each with the people tagged in it; members who
+//! may write can add more here, and whoever may edit an item tags people in it.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::routes;
 
-use crate::api::load_legacy_media;
-use crate::components::media::MediaGallery;
+use crate::api::{load_legacy_media, LegacyGallery};
+use crate::components::media::{GalleryPeople, MediaGallery};
 use crate::components::page::{param, query, Loaded};
 use crate::components::uploader::Uploader;
 
@@ -17,13 +18,14 @@ pub fn LegacyMediaPage() -> impl IntoView {
     // `?caption=<media id>` (a caption tip's link) opens that item's caption form.
     let open_caption = query("caption");
     view! {
-        <Loaded data=page render=move |(legacy, can_write, media)| {
+        <Loaded data=page render=move |LegacyGallery { legacy, can_write, media, tagged, choices }| {
             let id = legacy.id.clone();
+            let people = GalleryPeople { tagged: tagged.into_iter().collect(), choices };
             view! {
                 <Title text=format!("Photos and recordings · {}", legacy.name)/>
                 <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
                 <h1>"Photos and recordings"</h1>
-                <MediaGallery items=media empty_text="No photos or recordings yet." open_caption=open_caption.clone()/>
+                <MediaGallery items=media empty_text="No photos or recordings yet." open_caption=open_caption.clone() people=Some(people)/>
                 {can_write.then(|| view! {
                     <section aria-labelledby="media-upload-title">
                         <h2 id="media-upload-title">"Add photos and recordings"</h2>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use types::{
-    routes, FamilyTree, Flash, ImportJob, Kinship, LegacyRole, LegacyView, PeoplePage, PersonId, PersonPage,
+    routes, FamilyTree, Flash, ImportJob, Kinship, LegacyRole, LegacyView, MediaView, PeoplePage, PersonId, PersonPage,
     PersonSummary, PersonView, Relative, TreePerson, TREE_GENERATIONS_MAX,
 };
 
@@ -13,6 +13,7 @@ use crate::api::{load_import, load_people, load_person, load_tree};
 use crate::components::family_chart::FamilyChart;
 use crate::components::form::{Field, FlashMessage};
 use crate::components::import_progress::ImportProgress;
+use crate::components::media::MediaGallery;
 use crate::components::page::{param, query, Loaded};
 use crate::components::raw_text::textarea_text;
 use crate::request;
@@ -157,12 +158,12 @@ pub fn PersonPageView() -> impl IntoView {
     let relative = query("relative");
     let data = Resource::new_blocking(move || (id.clone(), relative.clone()), |(id, r)| load_person(id, r));
     view! {
-        <Loaded data render=|(page, kinship)| view! { <PersonDetails page kinship/> }.into_any()/>
+        <Loaded data render=|(page, kinship, media)| view! { <PersonDetails page kinship media/> }.into_any()/>
     }
 }
 
 #[component]
-fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
+fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaView>) -> impl IntoView {
     let flash = request::flash();
     let PersonPage { person, family, others, me: _, related_to_me, mentioned_in } = page;
     let id = person.id.clone();
@@ -233,6 +234,12 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
                 </ul>
             </section>
         })}
+        {(!media.is_empty()).then(|| view! {
+            <section aria-labelledby="tagged-title">
+                <h2 id="tagged-title">"Photos and recordings"</h2>
+                <MediaGallery items=media empty_text=""/>
+            </section>
+        }.into_any())}
         <YouAndThisPerson person=person.clone() related_to_me/>
         {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
         {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
@@ -364,7 +371,7 @@ pub fn EditPersonPage() -> impl IntoView {
     let id = param("id");
     let data = Resource::new_blocking(move || id.clone(), |id| load_person(id, None));
     view! {
-        <Loaded data render=|(page, _)| view! { <EditPerson person=page.person/> }.into_any()/>
+        <Loaded data render=|(page, _, _)| view! { <EditPerson person=page.person/> }.into_any()/>
     }
 }
 

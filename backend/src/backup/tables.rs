@@ -27,6 +27,7 @@ pub const TABLES: &[&str] = &[
     "person_revisions",
     "relationships",
     "story_mentions",
+    "media_people",
     "gedcom_imports",
     "webhooks",
     "calls",

@@ -13,6 +13,7 @@ pub mod kinship;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod tags;
 
 pub use imports::GedcomImporter;
 pub use service::People;

@@ -101,7 +101,7 @@ impl People {
 
     /// The person and the reader's access, or "not found" for a reader who may not
     /// read them (never revealing they exist).
-    async fn readable<'u>(&self, user: Option<&'u User>, id: &PersonId) -> Result<(PersonRow, Access<'u>)> {
+    pub(crate) async fn readable<'u>(&self, user: Option<&'u User>, id: &PersonId) -> Result<(PersonRow, Access<'u>)> {
         let row = repo::find(&self.db, id).await?.ok_or_else(not_found)?;
         let access = self.access(user, &row.legacy_id).await?;
         if !access.can_read() {

@@ -742,3 +742,60 @@ db_test!(without_ffmpeg_videos_are_served_as_uploaded, |db| {
         assert_eq!((content_type.as_str(), served.len()), ("video/mp4", clip.len()));
     }
 });
+
+db_test!(people_are_tagged_in_an_item_by_whoever_may_edit_it, |db| {
+    use backend::people::graph::Limits;
+    use backend::people::People;
+    use types::{LegacyRole, PersonInput};
+
+    let world = World::new(db).await;
+    let stories = Arc::new(Stories::new(db.clone()));
+    let people = People::new(db.clone(), stories.clone(), Limits { max_depth: 24, max_visited: 10_000 });
+    let photo = world.upload("bakery.jpg", "image/jpeg", &jpeg(64, 48)).await;
+    let add = |given: &str, living: &str| PersonInput {
+        legacy_id: world.legacy_id.clone(),
+        given_names: given.into(),
+        surname: "Howard".into(),
+        living: Some(living.into()),
+        ..PersonInput::default()
+    };
+    let mary = people.create(&world.user, &add("Mary", "off")).await.unwrap();
+    let lily = people.create(&world.user, &add("Lily", "on")).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &lily.id).await.unwrap();
+    let count = with_pool!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM media_people")
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    assert_eq!(count, 2, "tagging twice changes nothing");
+    let items = vec![world.media.media(Some(&world.user), &photo).await.unwrap()];
+    let names = |tagged: std::collections::HashMap<MediaId, Vec<types::PersonSummary>>| {
+        tagged.get(&photo).map(|people| people.iter().map(|p| p.name.clone()).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    let tagged = people.tagged_in(Some(&world.user), &world.legacy_id, &items).await.unwrap();
+    assert_eq!(names(tagged), vec!["Mary Howard", "Lily Howard"]);
+    let on_page = people.tagged_media(&world.media, Some(&world.user), &mary.id).await.unwrap();
+    assert_eq!(on_page.iter().map(|m| &m.id).collect::<Vec<_>>(), vec![&photo]);
+
+    // A viewer sees Mary on the photo but not the living Lily, and may not tag.
+    let viewer = users::insert(db, &NewUser::new("vi@example.org", "Vi", Role::Member).unwrap()).await.unwrap();
+    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7).await.unwrap();
+    stories.accept_invitation(&viewer, &token).await.unwrap();
+    let tagged = people.tagged_in(Some(&viewer), &world.legacy_id, &items).await.unwrap();
+    assert_eq!(names(tagged), vec!["Mary Howard"]);
+    assert!(people.tagged_media(&world.media, Some(&viewer), &lily.id).await.unwrap().is_empty());
+    let refused = people.untag(&world.media, &viewer, &photo, &mary.id).await;
+    assert!(matches!(refused, Err(backend::Error::Forbidden(_))), "{refused:?}");
+
+    // A person of another legacy is refused by name; removing a tag takes it away.
+    let other = stories
+        .create_legacy(&world.user, &LegacyInput { name: "Elsewhere".into(), ..LegacyInput::default() }, None)
+        .await
+        .unwrap();
+    let stranger = people.in_legacy(Some(&world.user), &other.id, None, None).await.unwrap().items[0].id.clone();
+    let refused = people.tag(&world.media, &world.user, &photo, &stranger).await;
+    assert!(matches!(&refused, Err(backend::Error::Invalid(fields)) if fields[0].field == "person_id"), "{refused:?}");
+    people.untag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    assert!(people.tagged_media(&world.media, Some(&world.user), &mary.id).await.unwrap().is_empty());
+});

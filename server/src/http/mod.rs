@@ -142,6 +142,10 @@ pub fn router(state: AppState) -> Router {
         .route(api::PERSON_ME, put(people_api::claim).delete(people_api::unclaim))
         .route(routes::form::CLAIM_PERSON, post(people_api::claim))
         .route(routes::form::UNCLAIM_PERSON, post(people_api::unclaim))
+        .route(api::PERSON_MEDIA, get(people_api::person_media))
+        .route(api::MEDIA_PERSON, put(people_api::tag).delete(people_api::untag))
+        .route(routes::form::TAG_PERSON, post(people_api::tag_form))
+        .route(routes::form::UNTAG_PERSON, post(people_api::untag_form))
         .layer(DefaultBodyLimit::max(STORY_BODY));
     let gedcom = Router::new()
         .route(api::GEDCOM, get(people_api::export_gedcom).post(people_api::import_gedcom))

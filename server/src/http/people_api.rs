@@ -13,8 +13,8 @@ use serde::Deserialize;
 use types::routes::{self, api};
 use types::{
     ApiError, FamilyTree, FamilyView, ImportId, ImportJob, ImportReport, Kinship, KinshipStep, LegacyId, LifeEvent,
-    PeoplePage, PersonId, PersonInput, PersonSummary, PersonView, RelationshipId, RelationshipInput, RelationshipView,
-    Relative,
+    MediaId, MediaView, PeoplePage, PersonId, PersonInput, PersonSummary, PersonView, RelationshipId,
+    RelationshipInput, RelationshipView, Relative,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -186,6 +186,57 @@ pub async fn unclaim(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Respon
     answer(mode, done, &person, Vec::new())
 }
 
+/// A person tagged in an item, and the person a tag form names.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TagInput {
+    #[serde(default)]
+    person_id: PersonId,
+}
+
+#[utoipa::path(put, path = api::MEDIA_PERSON, tag = "people",
+    params(("id" = String, Path, description = "The media item"), ("person_id" = String, Path)),
+    responses((status = 204, description = "Tagged (tagging twice changes nothing)"), (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "Not one who may edit the item"), (status = 404, body = ApiError),
+        (status = 422, body = ApiError, description = "Not a person of the item's legacy")))]
+pub async fn tag(me: Caller, Path((id, person_id)): Path<(MediaId, PersonId)>) -> ApiResult<StatusCode> {
+    me.backend.people.tag(&me.backend.media, &me.user, &id, &person_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = api::MEDIA_PERSON, tag = "people",
+    params(("id" = String, Path, description = "The media item"), ("person_id" = String, Path)),
+    responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn untag(me: Caller, Path((id, person_id)): Path<(MediaId, PersonId)>) -> ApiResult<StatusCode> {
+    me.backend.people.untag(&me.backend.media, &me.user, &id, &person_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The gallery's "Tag a person" form; back to the legacy's photos and recordings.
+pub async fn tag_form(me: Caller, Path(id): Path<MediaId>, Input(mode, input): Input<TagInput>) -> Response {
+    let tagged = me.backend.people.tag(&me.backend.media, &me.user, &id, &input.person_id).await;
+    let back = me.backend.media.media(Some(&me.user), &id).await.map(|m| routes::LEGACY_MEDIA.to(&[&m.legacy_id]));
+    let back = back.unwrap_or_else(|_| routes::LEGACIES.path.to_string());
+    let done =
+        tagged.map(|legacy| Done::new(routes::LEGACY_MEDIA.to(&[&legacy]), StatusCode::NO_CONTENT).notice("Tagged."));
+    answer(mode, done, &back, Vec::new())
+}
+
+/// The gallery's "Remove" of a tag.
+pub async fn untag_form(mode: Mode, me: Caller, Path((id, person_id)): Path<(MediaId, PersonId)>) -> Response {
+    let untagged = me.backend.people.untag(&me.backend.media, &me.user, &id, &person_id).await;
+    let done = untagged
+        .map(|legacy| Done::new(routes::LEGACY_MEDIA.to(&[&legacy]), StatusCode::NO_CONTENT).notice("Tag removed."));
+    answer(mode, done, routes::LEGACIES.path, Vec::new())
+}
+
+#[utoipa::path(get, path = api::PERSON_MEDIA, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = [MediaView], description = "Items the person is tagged in that you may see, \
+        newest tag first"), (status = 404, body = ApiError)))]
+pub async fn person_media(visitor: Visitor, Path(id): Path<PersonId>) -> ApiResult<JsonBody<Vec<MediaView>>> {
+    Ok(JsonBody(visitor.backend.people.tagged_media(&visitor.backend.media, visitor.user(), &id).await?))
+}
+
 /// How many generations a family tree shows.
 #[derive(Deserialize, IntoParams)]
 pub struct TreeQuery {
@@ -301,7 +352,8 @@ pub async fn import_gedcom_form(
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        list, create, get, update, delete, family, relate, unrelate, kinship, tree, claim, unclaim, export_gedcom,
+        list, create, get, update, delete, family, relate, unrelate, kinship, tree, claim, unclaim, tag, untag, person_media,
+        export_gedcom,
         import_gedcom, import_job
     ),
     components(schemas(
