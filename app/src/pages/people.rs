@@ -195,7 +195,9 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
         }.into_any())
     };
     let options = others.clone();
-    view! {
+    // The page in parts, each erased to `AnyView`: as one view type it is too deep for
+    // the compiler where the server renders it.
+    let about = view! {
         <Title text=person.name.clone()/>
         <p class="crumbs">
             <a dir="auto" href=routes::LEGACY.to(&[&person.legacy_id])>{person.legacy_name.clone()}</a>
@@ -211,6 +213,10 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
         {life("Died", &person.death)}
         {(!person.nicknames.is_empty()).then(|| view! { <p dir="auto">{format!("Also known as {}", person.nicknames.join(", "))}</p> })}
         {(!person.bio_html.is_empty()).then(|| view! { <div class="story-body" dir="auto" inner_html=person.bio_html.clone()></div> })}
+    }
+    .into_any();
+    view! {
+        {about}
         <nav class="actions" aria-label="Actions for this person">
             <a class="button" href=routes::PERSON_TREE.to(&[&person.id])>"Family tree"</a>
             {can_edit.then(|| view! { <a class="button" href=routes::EDIT_PERSON.to(&[&person.id])>"Edit"</a> })}
@@ -233,14 +239,14 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
                     }).collect_view()}
                 </ul>
             </section>
-        })}
+        }.into_any())}
         {(!media.is_empty()).then(|| view! {
             <section aria-labelledby="tagged-title">
                 <h2 id="tagged-title">"Photos and recordings"</h2>
                 <MediaGallery items=media empty_text=""/>
             </section>
         }.into_any())}
-        <YouAndThisPerson person=person.clone() related_to_me/>
+        {view! { <YouAndThisPerson person=person.clone() related_to_me/> }.into_any()}
         {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
         {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
     }
