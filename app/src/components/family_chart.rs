@@ -14,6 +14,8 @@ use leptos::prelude::*;
 use types::{routes, FamilyTree, PersonSummary};
 use wasm_bindgen::JsCast;
 
+use super::search_box::go;
+
 /// The width of one person's place in a generation, and the height of a generation.
 const SLOT_WIDTH: f64 = 180.0;
 const ROW_HEIGHT: f64 = 120.0;
@@ -218,11 +220,15 @@ fn node_id(person: &PersonSummary) -> String {
     format!("chart-node-{}", person.id)
 }
 
+/// Focuses a chart box (an SVG group: `focus()` is the DOM's, which web-sys offers on
+/// HTML elements only, so it is called by name).
 fn focus_element(id: String) {
     request_animation_frame(move || {
         let element = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&id));
-        if let Some(element) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-            let _ = element.focus();
+        let Some(element) = element else { return };
+        let focus = js_sys::Reflect::get(&element, &"focus".into()).ok();
+        if let Some(focus) = focus.and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+            let _ = focus.call0(&element);
         }
     });
 }
@@ -273,6 +279,12 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
     let on_keydown = move |ev: KeyboardEvent| {
         let key = ev.key();
         match key.as_str() {
+            "Enter" | " " => {
+                let person = chart.with_value(|c| c.nodes.get(focused.get_untracked()).map(|n| n.person.id.clone()));
+                if let Some(person) = person {
+                    go(&routes::PERSON_TREE.to(&[&person]));
+                }
+            }
             "+" | "=" => zoom_by(ZOOM_STEP),
             "-" | "_" => zoom_by(1.0 / ZOOM_STEP),
             _ => match chart.with_value(|c| c.neighbour(focused.get_untracked(), &key)) {
@@ -316,9 +328,11 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
         let area = view_at.get().area(size.get());
         chart.with_value(|c| c.visible(area))
     });
+    // SVG attributes, not inline styles: the page's Content-Security-Policy allows no
+    // `style` attributes, and `transform`, `x` and `y` on SVG elements are not styles.
     let transform = move || {
         let v = view_at.get();
-        format!("transform: translate({:.1}px, {:.1}px) scale({:.3})", v.pan_x, v.pan_y, v.zoom)
+        format!("translate({:.1} {:.1}) scale({:.3})", v.pan_x, v.pan_y, v.zoom)
     };
     let lines = move || {
         let shown: HashSet<usize> = visible.get().into_iter().collect();
@@ -332,7 +346,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
                     let (x2, y2) = (k.x + BOX_WIDTH / 2.0, k.y);
                     let middle = (y1 + y2) / 2.0;
                     let d = format!("M{x1:.1},{y1:.1} V{middle:.1} H{x2:.1} V{y2:.1}");
-                    view! { <path d=d/> }
+                    view! { <path class="chart-line" d=d/> }
                 })
                 .collect_view()
         })
@@ -344,48 +358,46 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
             .into_iter()
             .map(|i| {
                 let node = chart.with_value(|c| c.nodes[i].clone());
+                let years = &node.person.life_years;
                 let label = format!(
                     "{}{}, {}",
                     node.person.name,
-                    if node.person.life_years.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", node.person.life_years)
-                    },
+                    if years.is_empty() { String::new() } else { format!(" ({years})") },
                     generation_label(node.generation)
                 );
-                let style = format!("left: {:.1}px; top: {:.1}px", node.x, node.y);
-                let class = if i == 0 { "chart-node chart-root" } else { "chart-node" };
+                let class = match (i == 0, node.person.private) {
+                    (true, _) => "chart-node chart-root",
+                    (false, true) => "chart-node private",
+                    (false, false) => "chart-node",
+                };
+                let href = routes::PERSON_TREE.to(&[&node.person.id]);
                 view! {
-                    <a
+                    // A group with the link role: an `<a>` made in the browser inside an SVG
+                    // would be an HTML element there, and not drawn.
+                    <g
                         id=node_id(&node.person)
                         class=class
-                        class:private=node.person.private
-                        href=routes::PERSON_TREE.to(&[&node.person.id])
-                        style=style
+                        role="link"
+                        transform=format!("translate({:.1} {:.1})", node.x, node.y)
                         tabindex=if i == focus { "0" } else { "-1" }
                         aria-label=label
                         aria-describedby=HELP_ID
                         aria-current=(i == 0).then_some("true")
                         on:focus=move |_| focused.set(i)
-                        on:click=move |ev| {
-                            if dragged.get_value() {
-                                ev.prevent_default();
+                        on:click=move |_| {
+                            if !dragged.get_value() {
+                                go(&href);
                             }
                         }
                     >
-                        <span class="chart-name" dir="auto">{node.person.name.clone()}</span>
-                        <span class="chart-years">{node.person.life_years.clone()}</span>
-                    </a>
+                        <rect class="chart-box" width=BOX_WIDTH.to_string() height=BOX_HEIGHT.to_string() rx="6"/>
+                        <text class="chart-name" x="10" y="27">{shortened(&node.person.name)}</text>
+                        <text class="chart-years" x="10" y="48">{years.clone()}</text>
+                    </g>
                 }
             })
             .collect_view()
     };
-    let (width, height) = chart.with_value(|c| {
-        let right = c.nodes.iter().map(|n| n.x + BOX_WIDTH).fold(0.0, f64::max);
-        let bottom = c.nodes.iter().map(|n| n.y + BOX_HEIGHT).fold(0.0, f64::max);
-        (right, bottom)
-    });
 
     view! {
         <div class="family-chart" data-ready=move || ready.get().then_some("true")>
@@ -407,18 +419,28 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
                 on:pointerleave=end_drag
                 on:wheel=on_wheel
             >
-                <div class="chart-canvas" style=transform>
-                    <svg class="chart-lines" aria-hidden="true" width=format!("{width:.0}") height=format!("{height:.0}")>
-                        {lines}
-                    </svg>
-                    {boxes}
-                </div>
+                <svg class="chart-canvas" width="100%" height="100%">
+                    <g class="chart-view" transform=transform>
+                        <g aria-hidden="true">{lines}</g>
+                        {boxes}
+                    </g>
+                </svg>
             </div>
             <p class="hint" id=HELP_ID>
                 "Arrow keys move between relatives: up to a parent, down to a child, left and right along a generation; \
                  Home goes back to the person, Enter centres the tree on the one chosen, + and - zoom. Drag to move the chart."
             </p>
         </div>
+    }
+}
+
+/// A name cut to what fits a box.
+fn shortened(name: &str) -> String {
+    const FITS: usize = 20;
+    if name.chars().count() <= FITS {
+        name.to_string()
+    } else {
+        name.chars().take(FITS - 1).collect::<String>() + "…"
     }
 }
 

@@ -1,6 +1,6 @@
 //! A GEDCOM import's progress bar and, once it has ended, its report. As an island it
 //! asks the server where the import stands twice a second until it ends; without
-//! JavaScript the page reloads itself every two seconds instead.
+//! JavaScript the page offers a link to load it again.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

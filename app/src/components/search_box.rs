@@ -26,7 +26,7 @@ fn option_id(index: usize) -> String {
 }
 
 /// Opens a page (a full load: pages are rendered on the server).
-fn go(href: &str) {
+pub(crate) fn go(href: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.location().set_href(href);
     }

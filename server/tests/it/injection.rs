@@ -1,7 +1,7 @@
 //! Hostile text through every input into every page. Each payload goes into every text
 //! field a person can fill (display name, legacy name and summary, story title, body and
 //! tags, a revision, a file name, a caption, a report reason, a person's names, places and
-//! bio, a search query, `next`), then
+//! bio, a GEDCOM file and its name, a search query, `next`), then
 //! every page that shows those fields is fetched — as the owner, as another member, and
 //! signed out — and parsed with html5ever as a browser would. No payload may produce an
 //! element or an attribute: a breakout shows up as an `x-pwn` element, a `data-pwn`
@@ -289,6 +289,29 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     .await;
     assert!(status.is_success(), "relating the planted person: {status}");
 
+    // The planted person tagged in the photo (the gallery names them), claimed by the
+    // owner as themselves (the account page lists them) and in the child's family tree;
+    // a GEDCOM file named with the payload, holding a person named with it (the import's
+    // page shows both).
+    for path in [format!("/api/v1/media/{media_id}/people/{person_id}"), format!("/api/v1/people/{person_id}/me")] {
+        let (status, _) = send(server, &owner, reqwest::Method::PUT, &path, json!({})).await;
+        assert!(status.is_success(), "{path}: {status}");
+    }
+    let gedcom =
+        |name: &str| format!("0 HEAD\n1 GEDC\n2 VERS 5.5.1\n1 CHAR UTF-8\n0 @I1@ INDI\n1 NAME {name}\n0 TRLR\n");
+    let import_path = format!("/api/v1/legacies/{legacy_id}/gedcom?file_name={}", encode(payload));
+    let mut import_id = String::new();
+    for file in [gedcom(payload), gedcom(&format!("Imported /Person {n}/"))] {
+        let response = server.request(&owner, reqwest::Method::POST, &import_path).body(file).send().await.unwrap();
+        let status = response.status();
+        assert!(!status.is_server_error(), "importing: {status}");
+        if status.is_success() {
+            import_id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+            break;
+        }
+    }
+    accepted.push(("a GEDCOM file", !import_id.is_empty()));
+
     if strict {
         let refused: Vec<_> = accepted.iter().filter(|(_, ok)| !ok).map(|(field, _)| *field).collect();
         assert!(refused.is_empty(), "the marker payload {payload:?} was refused by {refused:?}");
@@ -316,6 +339,10 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Owner, format!("/people/{person_id}/edit"), true),
         (Who::Member, format!("/legacies/{legacy_id}/people"), true),
         (Who::Member, format!("/people/{child_id}?relative={person_id}"), true),
+        (Who::Owner, format!("/people/{child_id}/tree"), true),
+        (Who::Member, format!("/people/{child_id}/tree"), true),
+        // The file name shows cut to its last path part, so not always whole.
+        (Who::Owner, format!("/gedcom-imports/{import_id}"), false),
         (Who::Owner, format!("/search?q={q}"), true),
         (Who::Owner, "/tips".to_string(), false),
         (Who::Owner, "/connect".to_string(), false),
