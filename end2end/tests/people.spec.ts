@@ -37,17 +37,27 @@ async function addParent(page: Page, childUrl: string, parentLabel: string) {
   await expect(page.locator('.flash-notice')).toHaveText('Relationship added.');
 }
 
-test('three generations are related, and cousins are named as cousins', async ({ page }) => {
-  await signUp(page, 'Genealogist', PASSWORD);
+/**
+ * Edith Howard's legacy with three generations: her children Mary (1925) and John (about
+ * 1928), Mary's son Tom (born `tomBorn`, a year in 1950) and John's daughter Ann (1952).
+ * Returns each one's page.
+ */
+async function cousins(page: Page, tomBorn: string) {
   const people = await legacyPeople(page, 'Edith Howard');
   const mary = await addPerson(page, people, 'Mary', 'female', '1925');
   const john = await addPerson(page, people, 'John', 'male', 'about 1928');
-  const tom = await addPerson(page, people, 'Tom', 'male', '12 March 1950');
+  const tom = await addPerson(page, people, 'Tom', 'male', tomBorn);
   const ann = await addPerson(page, people, 'Ann', 'female', '1952');
   await addParent(page, mary, 'Edith Howard (1899–)');
   await addParent(page, john, 'Edith Howard (1899–)');
   await addParent(page, tom, 'Mary Howard (1925–)');
   await addParent(page, ann, 'John Howard (1928–)');
+  return { people, mary, john, tom, ann };
+}
+
+test('three generations are related, and cousins are named as cousins', async ({ page }) => {
+  await signUp(page, 'Genealogist', PASSWORD);
+  const { mary, tom, ann } = await cousins(page, '12 March 1950');
 
   // Mary's page: her mother, her brother (derived), her son.
   await page.goto(mary);
@@ -84,15 +94,7 @@ test('three generations are related, and cousins are named as cousins', async ({
 
 test('the family tree is a chart to walk with the keyboard, and nested lists', async ({ page }) => {
   await signUp(page, 'Treewalker', PASSWORD);
-  const people = await legacyPeople(page, 'Edith Howard');
-  const mary = await addPerson(page, people, 'Mary', 'female', '1925');
-  const john = await addPerson(page, people, 'John', 'male', '1928');
-  const tom = await addPerson(page, people, 'Tom', 'male', '1950');
-  const ann = await addPerson(page, people, 'Ann', 'female', '1952');
-  await addParent(page, mary, 'Edith Howard (1899–)');
-  await addParent(page, john, 'Edith Howard (1899–)');
-  await addParent(page, tom, 'Mary Howard (1925–)');
-  await addParent(page, ann, 'John Howard (1928–)');
+  const { mary } = await cousins(page, '1950');
 
   await page.goto(mary);
   await page.getByRole('link', { name: 'Family tree' }).click();

@@ -90,6 +90,17 @@ pub struct PersonSummary {
     pub private: bool,
 }
 
+impl PersonSummary {
+    /// "Rose Howard (1921–1999)", or the name alone without life years.
+    pub fn with_years(&self) -> String {
+        if self.life_years.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, self.life_years)
+        }
+    }
+}
+
 /// A relative of a person, with the stored relationship that makes them one (none for
 /// a sibling: siblings are derived from shared parents).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

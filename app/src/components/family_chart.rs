@@ -359,12 +359,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
             .map(|i| {
                 let node = chart.with_value(|c| c.nodes[i].clone());
                 let years = &node.person.life_years;
-                let label = format!(
-                    "{}{}, {}",
-                    node.person.name,
-                    if years.is_empty() { String::new() } else { format!(" ({years})") },
-                    generation_label(node.generation)
-                );
+                let label = format!("{}, {}", node.person.with_years(), generation_label(node.generation));
                 let class = match (i == 0, node.person.private) {
                     (true, _) => "chart-node chart-root",
                     (false, true) => "chart-node private",

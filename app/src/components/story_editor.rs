@@ -296,7 +296,7 @@ pub fn StoryEditor(
                 <div class="tiptap-host" node_ref=host></div>
                 <ul class="mention-options" role="listbox" aria-label="People to mention" hidden=move || mention_options.with(Vec::is_empty)>
                     {move || mention_options.get().into_iter().map(|person| {
-                        let label = if person.life_years.is_empty() { person.name.clone() } else { format!("{} ({})", person.name, person.life_years) };
+                        let label = person.with_years();
                         let href = types::routes::PERSON.to(&[&person.id]);
                         let name = person.name.clone();
                         view! {

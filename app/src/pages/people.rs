@@ -83,11 +83,11 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
     }
 }
 
-/// A person's name as a link to their page, with their life years.
+/// A person's name as a link to their page (or to `to`), with their life years.
 #[component]
-fn PersonLink(person: PersonSummary) -> impl IntoView {
+fn PersonLink(person: PersonSummary, #[prop(optional)] to: Option<String>) -> impl IntoView {
     view! {
-        <a dir="auto" href=routes::PERSON.to(&[&person.id])>{person.name.clone()}</a>
+        <a dir="auto" href=to.unwrap_or_else(|| routes::PERSON.to(&[&person.id]))>{person.name.clone()}</a>
         {(!person.life_years.is_empty()).then(|| view! { " " <span class="meta">{format!("({})", person.life_years)}</span> })}
     }
 }
@@ -274,8 +274,7 @@ fn AddRelative(person: PersonView, others: Vec<PersonSummary>, flash: Flash) -> 
                     <label for="field-person_id">"Person"</label>
                     <select id="field-person_id" name="person_id">
                         {others.into_iter().map(|o| {
-                            let label = if o.life_years.is_empty() { o.name.clone() } else { format!("{} ({})", o.name, o.life_years) };
-                            view! { <option value=o.id.to_string() selected=chosen == o.id.as_str()>{label}</option> }
+                            view! { <option value=o.id.to_string() selected=chosen == o.id.as_str()>{o.with_years()}</option> }
                         }).collect_view()}
                     </select>
                     {error("person_id").map(|e| view! { <p class="field-error">{e}</p> })}
@@ -491,9 +490,9 @@ impl TreeLists {
                 let relative = self.people[i].person.clone();
                 let first_time = shown.insert(i);
                 let inner = if first_time { self.items(i, upward, shown) } else { Vec::new() };
+                let tree = routes::PERSON_TREE.to(&[&relative.id]);
                 let link = view! {
-                    <a dir="auto" href=routes::PERSON_TREE.to(&[&relative.id])>{relative.name.clone()}</a>
-                    {(!relative.life_years.is_empty()).then(|| view! { " " <span class="meta">{format!("({})", relative.life_years)}</span> })}
+                    <PersonLink person=relative to=tree/>
                     {(!first_time).then(|| view! { " " <span class="meta">"(shown above)"</span> })}
                 };
                 view! {

@@ -67,6 +67,22 @@ impl Family {
         self.relate(child, "parent", parent).await.unwrap();
     }
 
+    /// Adds each `(given name, sex, born)` Howard; their ids in the same order.
+    async fn add_each<const N: usize>(&self, people: [(&str, &str, &str); N]) -> [PersonId; N] {
+        let mut ids = Vec::with_capacity(N);
+        for (given, sex, born) in people {
+            ids.push(self.add(given, sex, born).await);
+        }
+        ids.try_into().expect("one id a person")
+    }
+
+    /// Relates each `(child, parent)`.
+    async fn parents(&self, pairs: &[(&PersonId, &PersonId)]) {
+        for (child, parent) in pairs {
+            self.parent(child, parent).await;
+        }
+    }
+
     async fn relation(&self, a: &PersonId, b: &PersonId) -> String {
         self.people.kinship(Some(&self.owner), a, b).await.unwrap().relation
     }
@@ -106,18 +122,25 @@ db_test!(a_new_legacy_has_its_subject_who_cannot_be_deleted, |db| {
 
 db_test!(three_generations_are_named_in_plain_english, |db| {
     let f = family(db, LIMITS).await;
-    let grandma = f.add("Edith", "female", "1900").await;
-    let grandpa = f.add("Arthur", "male", "1898").await;
-    let mum = f.add("Mary", "female", "1925").await;
-    let uncle = f.add("John", "male", "1928").await;
-    let me = f.add("Tom", "male", "1950").await;
-    let cousin = f.add("Ann", "female", "1952").await;
-    for child in [&mum, &uncle] {
-        f.parent(child, &grandma).await;
-        f.parent(child, &grandpa).await;
-    }
-    f.parent(&me, &mum).await;
-    f.parent(&cousin, &uncle).await;
+    let [grandma, grandpa, mum, uncle, me, cousin] = f
+        .add_each([
+            ("Edith", "female", "1900"),
+            ("Arthur", "male", "1898"),
+            ("Mary", "female", "1925"),
+            ("John", "male", "1928"),
+            ("Tom", "male", "1950"),
+            ("Ann", "female", "1952"),
+        ])
+        .await;
+    f.parents(&[
+        (&mum, &grandma),
+        (&mum, &grandpa),
+        (&uncle, &grandma),
+        (&uncle, &grandpa),
+        (&me, &mum),
+        (&cousin, &uncle),
+    ])
+    .await;
 
     assert_eq!(f.relation(&grandma, &me).await, "grandmother");
     assert_eq!(f.relation(&me, &grandpa).await, "grandson");
@@ -141,15 +164,16 @@ db_test!(three_generations_are_named_in_plain_english, |db| {
 
 db_test!(half_siblings_and_in_laws, |db| {
     let f = family(db, LIMITS).await;
-    let dad = f.add("Arthur", "male", "1900").await;
-    let first_wife = f.add("Edith", "female", "1902").await;
-    let second_wife = f.add("Grace", "female", "1905").await;
-    let older = f.add("Mary", "female", "1925").await;
-    let younger = f.add("Paul", "male", "1935").await;
-    f.parent(&older, &dad).await;
-    f.parent(&older, &first_wife).await;
-    f.parent(&younger, &dad).await;
-    f.parent(&younger, &second_wife).await;
+    let [dad, first_wife, second_wife, older, younger] = f
+        .add_each([
+            ("Arthur", "male", "1900"),
+            ("Edith", "female", "1902"),
+            ("Grace", "female", "1905"),
+            ("Mary", "female", "1925"),
+            ("Paul", "male", "1935"),
+        ])
+        .await;
+    f.parents(&[(&older, &dad), (&older, &first_wife), (&younger, &dad), (&younger, &second_wife)]).await;
     assert_eq!(f.relation(&younger, &older).await, "half-brother");
     let family = f.people.family(Some(&f.owner), &older).await.unwrap();
     assert_eq!(family.siblings[0].kind, "half");
@@ -246,19 +270,26 @@ db_test!(the_walk_stops_at_its_limits_and_says_so, |db| {
 
 db_test!(a_tree_shows_the_generations_asked_for_each_way, |db| {
     let f = family(db, LIMITS).await;
-    let great_gran = f.add("Ada", "female", "1850").await;
-    let gran = f.add("Edith", "female", "1880").await;
-    let grandad = f.add("Arthur", "male", "1878").await;
-    let mum = f.add("Mary", "female", "1910").await;
-    let son = f.add("Tom", "male", "1940").await;
-    let daughter = f.add("Jane", "female", "1935").await;
-    let grandson = f.add("Sam", "male", "1970").await;
-    f.parent(&gran, &great_gran).await;
-    f.parent(&mum, &gran).await;
-    f.parent(&mum, &grandad).await;
-    f.parent(&son, &mum).await;
-    f.parent(&daughter, &mum).await;
-    f.parent(&grandson, &son).await;
+    let [great_gran, gran, grandad, mum, son, daughter, grandson] = f
+        .add_each([
+            ("Ada", "female", "1850"),
+            ("Edith", "female", "1880"),
+            ("Arthur", "male", "1878"),
+            ("Mary", "female", "1910"),
+            ("Tom", "male", "1940"),
+            ("Jane", "female", "1935"),
+            ("Sam", "male", "1970"),
+        ])
+        .await;
+    f.parents(&[
+        (&gran, &great_gran),
+        (&mum, &gran),
+        (&mum, &grandad),
+        (&son, &mum),
+        (&daughter, &mum),
+        (&grandson, &son),
+    ])
+    .await;
 
     let tree = f.people.tree(Some(&f.owner), &mum, None, None).await.unwrap();
     let at = |id: &PersonId| tree.people.iter().find(|p| &p.person.id == id).map(|p| p.generation);
@@ -287,13 +318,16 @@ db_test!(a_tree_shows_the_generations_asked_for_each_way, |db| {
 
 db_test!(a_member_says_which_person_is_them_and_sees_how_others_are_related, |db| {
     let f = family(db, LIMITS).await;
-    let gran = f.add("Edith", "female", "1900").await;
-    let (mum, uncle) = (f.add("Mary", "female", "1925").await, f.add("John", "male", "1928").await);
-    let (tom, ann) = (f.add("Tom", "male", "1950").await, f.add("Ann", "female", "1952").await);
-    f.parent(&mum, &gran).await;
-    f.parent(&uncle, &gran).await;
-    f.parent(&tom, &mum).await;
-    f.parent(&ann, &uncle).await;
+    let [gran, mum, uncle, tom, ann] = f
+        .add_each([
+            ("Edith", "female", "1900"),
+            ("Mary", "female", "1925"),
+            ("John", "male", "1928"),
+            ("Tom", "male", "1950"),
+            ("Ann", "female", "1952"),
+        ])
+        .await;
+    f.parents(&[(&mum, &gran), (&uncle, &gran), (&tom, &mum), (&ann, &uncle)]).await;
 
     let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
     let claimed = f.people.claim(&viewer, &tom).await.unwrap();
