@@ -8,8 +8,10 @@ use types::routes;
 
 use crate::api::{load_legacy_media, LegacyGallery};
 use crate::components::media::{GalleryPeople, MediaGallery};
+use crate::components::form::FlashMessage;
 use crate::components::page::{param, query, Loaded};
 use crate::components::uploader::Uploader;
+use crate::request;
 
 #[component]
 pub fn LegacyMediaPage() -> impl IntoView {
@@ -25,6 +27,7 @@ pub fn LegacyMediaPage() -> impl IntoView {
                 <Title text=format!("Photos and recordings · {}", legacy.name)/>
                 <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
                 <h1>"Photos and recordings"</h1>
+                <FlashMessage flash=request::flash()/>
                 <MediaGallery items=media empty_text="No photos or recordings yet." open_caption=open_caption.clone() people=Some(people)/>
                 {can_write.then(|| view! {
                     <section aria-labelledby="media-upload-title">
