@@ -56,7 +56,6 @@ struct ImportRow {
     legacy_id: LegacyId,
     created_by: UserId,
     file_name: String,
-    file_base64: String,
     status: ImportStatus,
     total: i64,
     processed: i64,
@@ -84,11 +83,18 @@ impl ImportRow {
     }
 }
 
-const IMPORT_COLUMNS: &str = "id, legacy_id, created_by, file_name, file_base64, status, total, processed, report, \
-                              error, created_at, updated_at";
+/// Everything but the file, which only the import itself reads (a page polling for
+/// progress should not fetch megabytes twice a second).
+const IMPORT_COLUMNS: &str =
+    "id, legacy_id, created_by, file_name, status, total, processed, report, error, created_at, updated_at";
 
 async fn find(db: &Db, id: &ImportId) -> Result<Option<ImportRow>> {
     db.fetch_optional(&format!("SELECT {IMPORT_COLUMNS} FROM gedcom_imports WHERE id = $1"), args![id]).await
+}
+
+/// The stored file, base64; empty once the import has ended.
+async fn file_of(db: &Db, id: &ImportId) -> Result<String> {
+    db.scalar("SELECT file_base64 FROM gedcom_imports WHERE id = $1", args![id]).await
 }
 
 /// Records where an import stands; the file is dropped once it has ended.
@@ -147,11 +153,9 @@ impl People {
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         let total = i64::try_from(records(&document)).unwrap_or(i64::MAX);
         let mut tx = self.db.begin().await?;
-        let sql = format!(
-            "INSERT INTO gedcom_imports ({IMPORT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, NULL, NULL, $7, $7)"
-        );
-        tx.execute(&sql, args![&id, legacy_id, &user.id, clean_file_name(file_name), encoded, total, now]).await?;
+        let sql = "INSERT INTO gedcom_imports (id, legacy_id, created_by, file_name, file_base64, status, total, \
+                   created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $7)";
+        tx.execute(sql, args![&id, legacy_id, &user.id, clean_file_name(file_name), encoded, total, now]).await?;
         let queued = GedcomImportQueued { import_id: id.clone(), legacy_id: legacy_id.clone() };
         events::append(&mut tx, Event::of(&id, Some(&user.id), queued)).await?;
         tx.commit().await?;
@@ -188,7 +192,7 @@ impl People {
             return set_status(&self.db, id, ImportStatus::Failed, 0, Outcome::Failed(reason)).await;
         };
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(row.file_base64.as_bytes())
+            .decode(file_of(&self.db, id).await?.as_bytes())
             .context("decoding a stored GEDCOM file")?;
         let document = match read(&bytes) {
             Ok(document) => document,
