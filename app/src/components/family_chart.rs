@@ -332,7 +332,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
     // `style` attributes, and `transform`, `x` and `y` on SVG elements are not styles.
     let transform = move || {
         let v = view_at.get();
-        format!("translate({:.1} {:.1}) scale({:.3})", v.pan_x, v.pan_y, v.zoom)
+        format!("translate({} {}) scale({})", px(v.pan_x), px(v.pan_y), thousandths(v.zoom))
     };
     let lines = move || {
         let shown: HashSet<usize> = visible.get().into_iter().collect();
@@ -345,7 +345,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
                     let (x1, y1) = (p.x + BOX_WIDTH / 2.0, p.y + BOX_HEIGHT);
                     let (x2, y2) = (k.x + BOX_WIDTH / 2.0, k.y);
                     let middle = (y1 + y2) / 2.0;
-                    let d = format!("M{x1:.1},{y1:.1} V{middle:.1} H{x2:.1} V{y2:.1}");
+                    let d = format!("M{},{} V{} H{} V{}", px(x1), px(y1), px(middle), px(x2), px(y2));
                     view! { <path class="chart-line" d=d/> }
                 })
                 .collect_view()
@@ -373,7 +373,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
                         id=node_id(&node.person)
                         class=class
                         role="link"
-                        transform=format!("translate({:.1} {:.1})", node.x, node.y)
+                        transform=format!("translate({} {})", px(node.x), px(node.y))
                         tabindex=if i == focus { "0" } else { "-1" }
                         aria-label=label
                         aria-describedby=HELP_ID
@@ -385,7 +385,7 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
                             }
                         }
                     >
-                        <rect class="chart-box" width=BOX_WIDTH.to_string() height=BOX_HEIGHT.to_string() rx="6"/>
+                        <rect class="chart-box" width=px(BOX_WIDTH).to_string() height=px(BOX_HEIGHT).to_string() rx="6"/>
                         <text class="chart-name" x="10" y="27">{shortened(&node.person.name)}</text>
                         <text class="chart-years" x="10" y="48">{years.clone()}</text>
                     </g>
@@ -427,6 +427,20 @@ pub fn FamilyChart(tree: FamilyTree) -> impl IntoView {
             </p>
         </div>
     }
+}
+
+// Numbers for SVG attributes are written as integers (and the zoom as thousandths):
+// formatting an `f64` would add Rust's float printing, tens of KiB, to the WASM.
+
+/// Whole pixels.
+fn px(value: f64) -> i64 {
+    value.round() as i64
+}
+
+/// A positive number with three decimals: 0.800.
+fn thousandths(value: f64) -> String {
+    let milli = (value * 1000.0).round() as i64;
+    format!("{}.{:03}", milli / 1000, milli % 1000)
 }
 
 /// A name cut to what fits a box.
