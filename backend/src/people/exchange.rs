@@ -101,7 +101,7 @@ impl People {
         let mut written = 0u64;
         let count = |written: &mut u64| {
             *written += 1;
-            if let Some(job) = job.filter(|_| *written % PROGRESS_EVERY == 0) {
+            if let Some(job) = job.filter(|_| written.is_multiple_of(PROGRESS_EVERY)) {
                 self.progress.set(job, *written);
             }
         };
@@ -175,7 +175,7 @@ impl People {
         let edges = wanted_edges(&document.families, &mut report);
         let per_family = (edges.len() as u64).div_ceil(families.max(1)).max(1);
         for (n, wanted) in edges.into_iter().enumerate() {
-            if (n as u64 + 1) % per_family == 0 {
+            if (n as u64 + 1).is_multiple_of(per_family) {
                 count(&mut written);
             }
             let (Some(a), Some(b)) = (ids.get(wanted.a), ids.get(wanted.b)) else {
