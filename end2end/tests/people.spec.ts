@@ -101,27 +101,28 @@ test('the family tree is a chart to walk with the keyboard, and nested lists', a
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Family tree of Mary Howard');
   const chart = page.locator('.family-chart[data-ready="true"]');
   await expect(chart).toBeVisible();
+  // The chart moves the focus on the next animation frame: each check waits for it.
   const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
 
   // The person the tree is about is where the keyboard starts.
   await chart.getByRole('link', { name: /^Mary Howard/ }).focus();
-  expect(await focused()).toBe('Mary Howard (1925–), the person this tree is about');
+  await expect.poll(focused).toBe('Mary Howard (1925–), the person this tree is about');
   await page.keyboard.press('ArrowDown');
-  expect(await focused()).toBe('Tom Howard (1950–), child');
+  await expect.poll(focused).toBe('Tom Howard (1950–), child');
   await page.keyboard.press('Home');
   await page.keyboard.press('ArrowUp');
-  expect(await focused()).toBe('Edith Howard (1899–), parent');
+  await expect.poll(focused).toBe('Edith Howard (1899–), parent');
   // Enter re-centres the tree on Edith.
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Family tree of Edith Howard');
   await expect(chart).toBeVisible();
   await chart.getByRole('link', { name: /^Edith Howard/ }).focus();
   await page.keyboard.press('ArrowDown');
-  expect(await focused()).toBe('Mary Howard (1925–), child');
+  await expect.poll(focused).toBe('Mary Howard (1925–), child');
   await page.keyboard.press('ArrowRight');
-  expect(await focused()).toBe('John Howard (1928–), child');
+  await expect.poll(focused).toBe('John Howard (1928–), child');
   await page.keyboard.press('ArrowDown');
-  expect(await focused()).toBe('Ann Howard (1952–), grandchild');
+  await expect.poll(focused).toBe('Ann Howard (1952–), grandchild');
   await page.getByRole('button', { name: 'Zoom out' }).click();
   await expect(page.locator('.chart-view')).toHaveAttribute('transform', /scale\(0\.800\)/);
 

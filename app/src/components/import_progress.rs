@@ -10,6 +10,8 @@ use crate::api::load_import;
 use crate::components::upload::sleep;
 
 const POLL_MS: u32 = 500;
+/// Polls in a row that may fail (half a minute) before the island stops asking.
+const POLL_FAILURES_MAX: u32 = 60;
 /// The most skipped records the page lists (the API has them all).
 const SKIPPED_SHOWN: usize = 200;
 
@@ -17,15 +19,25 @@ const SKIPPED_SHOWN: usize = 200;
 pub fn ImportProgress(job: ImportJob) -> impl IntoView {
     let job = RwSignal::new(job);
     let ready = RwSignal::new(false);
+    let lost = RwSignal::new(false);
     Effect::new(move |_| {
         ready.set(true);
         spawn_local(async move {
+            let mut failures = 0;
             while !job.get_untracked().status.is_over() {
                 sleep(POLL_MS).await;
                 let id = job.get_untracked().id.to_string();
-                // A failed poll (a restart, a dropped connection) is tried again.
-                if let Ok(latest) = load_import(id).await {
-                    job.set(latest);
+                // A failed poll (a restart, a dropped connection) is tried again, for a while.
+                match load_import(id).await {
+                    Ok(latest) => {
+                        failures = 0;
+                        job.set(latest);
+                    }
+                    Err(_) if failures < POLL_FAILURES_MAX => failures += 1,
+                    Err(_) => {
+                        lost.set(true);
+                        return;
+                    }
                 }
             }
         });
@@ -48,6 +60,9 @@ pub fn ImportProgress(job: ImportJob) -> impl IntoView {
                 aria-valuetext=status
             ></progress>
             <p role="status" class="import-status">{status}</p>
+            {move || lost.get().then(|| view! {
+                <p class="field-error">"The server has not answered for a while. Reload the page to see how the import stands."</p>
+            })}
             {move || {
                 let j = job.get();
                 match (j.status, j.report, j.error) {
