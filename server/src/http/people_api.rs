@@ -215,10 +215,15 @@ pub async fn untag(me: Caller, Path((id, person_id)): Path<(MediaId, PersonId)>)
 /// The gallery's "Tag a person" form; back to the legacy's photos and recordings.
 pub async fn tag_form(me: Caller, Path(id): Path<MediaId>, Input(mode, input): Input<TagInput>) -> Response {
     let tagged = me.backend.people.tag(&me.backend.media, &me.user, &id, &input.person_id).await;
-    let back = me.backend.media.media(Some(&me.user), &id).await.map(|m| routes::LEGACY_MEDIA.to(&[&m.legacy_id]));
-    let back = back.unwrap_or_else(|_| routes::LEGACIES.path.to_string());
-    let done =
-        tagged.map(|legacy| Done::new(routes::LEGACY_MEDIA.to(&[&legacy]), StatusCode::NO_CONTENT).notice("Tagged."));
+    // Only a refusal needs the item again, to go back to its gallery.
+    let back = match &tagged {
+        Ok(legacy) => routes::LEGACY_MEDIA.to(&[legacy]),
+        Err(_) => match me.backend.media.media(Some(&me.user), &id).await {
+            Ok(item) => routes::LEGACY_MEDIA.to(&[&item.legacy_id]),
+            Err(_) => routes::LEGACIES.path.to_string(),
+        },
+    };
+    let done = tagged.map(|_| Done::new(&back, StatusCode::NO_CONTENT).notice("Tagged."));
     answer(mode, done, &back, Vec::new())
 }
 
