@@ -16,6 +16,7 @@ use crate::args;
 use crate::calls::Calls;
 use crate::db::Db;
 use crate::error::{Context, Error, Result};
+use crate::events::cause::{self, Cause};
 use crate::events::Consumer;
 use crate::time::{new_id, now_millis};
 use crate::validate::Problems;
@@ -134,7 +135,13 @@ impl Webhooks {
     }
 
     async fn deliver(&self, event: &Envelope) -> Result<()> {
-        for hook in self.rows().await?.iter().filter(|h| h.wants(&event.event_type)) {
+        self.deliver_to(&self.rows().await?, event).await
+    }
+
+    /// Queues a signed call of `event` to each of `hooks` that wants it (idempotent: the
+    /// call's key is the hook and the event).
+    async fn deliver_to(&self, hooks: &[WebhookRow], event: &Envelope) -> Result<()> {
+        for hook in hooks.iter().filter(|h| h.wants(&event.event_type)) {
             let secret = self.vault.open(&hook.sealed_secret)?;
             let body = serde_json::to_string(event).context("encoding a webhook body")?;
             let timestamp = event.occurred_at / 1000;
@@ -183,5 +190,14 @@ impl Consumer for WebhookConsumer {
 
     async fn handle(&self, event: &Envelope) -> Result<()> {
         self.0.deliver(event).await
+    }
+
+    /// The hooks are read once for the whole batch (most events want none).
+    async fn handle_many(&self, events: &[&Envelope]) -> Result<bool> {
+        let hooks = self.0.rows().await?;
+        for event in events {
+            cause::within(Cause::handling(event), self.0.deliver_to(&hooks, event)).await?;
+        }
+        Ok(true)
     }
 }

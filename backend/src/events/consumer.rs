@@ -28,6 +28,15 @@ pub trait Consumer: Send + Sync {
     /// Handles one event. Must be idempotent: it may see an event again after a crash.
     /// An error is retried and then parks the event with the error's text.
     async fn handle(&self, event: &Envelope) -> Result<()>;
+    /// Handles several events (all wanted, in outbox order) at once, for a consumer
+    /// whose cost is mostly per call rather than per event (the search index commits
+    /// once for all of them). `Ok(false)`, the default: not supported. After `Ok(false)`
+    /// or an error the caller hands the events over one at a time with
+    /// [`Consumer::handle`], so a failing event is retried and parked on its own.
+    async fn handle_many(&self, events: &[&Envelope]) -> Result<bool> {
+        let _ = events;
+        Ok(false)
+    }
     /// True when every replica must see every event because the effect is local to the
     /// replica (its own search index). With JetStream such a consumer gets a durable
     /// consumer and processed-event records per replica; otherwise one replica handles
@@ -69,6 +78,10 @@ impl Consumer for Named {
 
     async fn handle(&self, event: &Envelope) -> Result<()> {
         self.inner.handle(event).await
+    }
+
+    async fn handle_many(&self, events: &[&Envelope]) -> Result<bool> {
+        self.inner.handle_many(events).await
     }
 
     fn per_replica(&self) -> bool {
@@ -148,6 +161,30 @@ pub async fn handle_with_retries(
         correlation_id = %event.correlation_id, "event parked in dead_letters");
     park(db, consumer.name(), &event.message_id, retry.attempts, &last_error).await?;
     Ok(Delivered::Parked)
+}
+
+/// Hands `events` (all wanted by `consumer`, none processed by it yet) over at once
+/// when the consumer takes several together and more than one is waiting, else (or when
+/// that fails) one at a time with retries. The caller records them as processed.
+pub async fn handle_all_with_retries(
+    db: &Db,
+    consumer: &dyn Consumer,
+    events: &[&Envelope],
+    retry: RetryPolicy,
+) -> Result<()> {
+    if events.len() > 1 {
+        let span = tracing::info_span!("events.consume_many", consumer = consumer.name(), events = events.len());
+        match tracing::Instrument::instrument(consumer.handle_many(events), span).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(consumer = consumer.name(), events = events.len(), error = %err,
+                "consumer failed on a batch; handing the events over one at a time"),
+        }
+    }
+    for event in events {
+        handle_with_retries(db, consumer, event, retry).await?;
+    }
+    Ok(())
 }
 
 /// Which of `message_ids` `consumer` has already processed.

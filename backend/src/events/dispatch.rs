@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::Instrument;
+use types::events::Envelope;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::events::consumer::{handle_with_retries, processed_among, record_batch, Consumer, RetryPolicy};
+use crate::events::consumer::{handle_all_with_retries, processed_among, record_batch, Consumer, RetryPolicy};
 use crate::events::{lag, outbox, run_batches, until_empty};
 
 pub struct Dispatcher {
@@ -46,12 +47,10 @@ impl Dispatcher {
         let mut handled: Vec<Vec<&str>> = Vec::with_capacity(self.consumers.len());
         for consumer in &self.consumers {
             let done = processed_among(&self.db, consumer.name(), &ids).await?;
-            let mut now_handled = Vec::new();
-            for event in events.iter().filter(|e| consumer.wants(&e.event_type) && !done.contains(&e.message_id)) {
-                handle_with_retries(&self.db, consumer.as_ref(), event, self.retry).await?;
-                now_handled.push(event.message_id.as_str());
-            }
-            handled.push(now_handled);
+            let wanted: Vec<&Envelope> =
+                events.iter().filter(|e| consumer.wants(&e.event_type) && !done.contains(&e.message_id)).collect();
+            handle_all_with_retries(&self.db, consumer.as_ref(), &wanted, self.retry).await?;
+            handled.push(wanted.iter().map(|e| e.message_id.as_str()).collect());
         }
         let mut tx = self.db.begin().await?;
         for (consumer, ids) in self.consumers.iter().zip(&handled) {

@@ -578,3 +578,62 @@ db_test!(an_event_of_a_type_this_version_does_not_know_flows_through, |db| {
     let sent = serde_json::to_value(&read_back).unwrap();
     assert_eq!(sent["type"], "StoryArchived", "sent on under the name it was written with");
 });
+
+/// Takes events a batch at a time, like the search index; an event of the aggregate
+/// `poison` fails both in a batch and alone.
+#[derive(Default)]
+struct Batcher {
+    batches: Mutex<Vec<Vec<String>>>,
+    singles: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Consumer for Batcher {
+    fn name(&self) -> &str {
+        "batcher"
+    }
+
+    fn wants(&self, event_type: &EventType) -> bool {
+        event_type.as_str().starts_with("Test")
+    }
+
+    async fn handle(&self, event: &Envelope) -> backend::Result<()> {
+        if event.aggregate_id == "poison" {
+            return Err(backend::Error::Unavailable("poison".into()));
+        }
+        self.singles.lock().unwrap().push(event.aggregate_id.clone());
+        Ok(())
+    }
+
+    async fn handle_many(&self, events: &[&Envelope]) -> backend::Result<bool> {
+        if events.iter().any(|e| e.aggregate_id == "poison") {
+            return Err(backend::Error::Unavailable("poison in the batch".into()));
+        }
+        self.batches.lock().unwrap().push(events.iter().map(|e| e.aggregate_id.clone()).collect());
+        Ok(true)
+    }
+}
+
+db_test!(a_batching_consumer_gets_the_batch_at_once_and_a_failing_batch_one_event_at_a_time, |db| {
+    for n in 0..5 {
+        write(db, &format!("calm-{n}"), "TestCreated").await;
+    }
+    write(db, "skipped", "Other").await;
+    let batcher = Arc::new(Batcher::default());
+    let dispatcher = Dispatcher::new(db.clone(), vec![batcher.clone()], quick());
+    assert_eq!(dispatcher.drain().await.unwrap(), 6);
+    let calm: Vec<String> = (0..5).map(|n| format!("calm-{n}")).collect();
+    assert_eq!(*batcher.batches.lock().unwrap(), vec![calm], "one call for the wanted events, in order");
+    assert!(batcher.singles.lock().unwrap().is_empty());
+
+    write(db, "before", "TestCreated").await;
+    write(db, "poison", "TestCreated").await;
+    write(db, "after", "TestCreated").await;
+    assert_eq!(dispatcher.drain().await.unwrap(), 3);
+    assert_eq!(batcher.batches.lock().unwrap().len(), 1, "the failed batch recorded nothing");
+    assert_eq!(*batcher.singles.lock().unwrap(), ["before", "after"], "the others handled one by one");
+    let parked = consumer::dead_letters(db).await.unwrap();
+    assert_eq!(parked.len(), 1, "only the poison event is parked");
+    assert_eq!(parked[0].last_error, "poison");
+    assert_eq!(dispatcher.drain().await.unwrap(), 0, "every event is published");
+});
