@@ -170,22 +170,18 @@ pub async fn load_people(legacy_id: String, cursor: Option<String>) -> Result<(L
     Ok((legacy, people))
 }
 
-/// The person page and the items the person is tagged in; with `relative`, how that
-/// person is related to this one.
+/// The person page (with the items the person is tagged in and their timeline); with
+/// `relative`, how that person is related to this one.
 #[server(endpoint = "load_person")]
-pub async fn load_person(
-    id: String,
-    relative: Option<String>,
-) -> Result<(PersonPage, Option<Kinship>, Vec<types::MediaView>), ApiError> {
+pub async fn load_person(id: String, relative: Option<String>) -> Result<(PersonPage, Option<Kinship>), ApiError> {
     let id = PersonId::from(id);
     let (backend, auth) = signed_in()?;
-    let page = backend.people.page(Some(&auth.user), &id).await?;
-    let media = backend.people.tagged_media(&backend.media, Some(&auth.user), &id).await?;
+    let page = backend.people.page(&backend.media, Some(&auth.user), &id).await?;
     let kinship = match relative.filter(|r| !r.is_empty()) {
         Some(relative) => Some(backend.people.kinship(Some(&auth.user), &PersonId::from(relative), &id).await?),
         None => None,
     };
-    Ok((page, kinship, media))
+    Ok((page, kinship))
 }
 
 /// A person's family tree page: `up` and `down` as typed in the page's address.

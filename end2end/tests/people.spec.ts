@@ -168,7 +168,7 @@ test('an @ mention in a story links the person, and their page lists the story',
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Baking day');
 });
 
-test('a person is tagged in a photo, which then shows on their page', async ({ page }) => {
+test('a person is tagged in a photo, which then shows on their page, in their life and as their portrait', async ({ page }) => {
   test.setTimeout(120_000);
   await signUp(page, 'Tagger', PASSWORD);
   const people = await legacyPeople(page, 'Edith Howard');
@@ -188,6 +188,15 @@ test('a person is tagged in a photo, which then shows on their page', async ({ p
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edith Howard');
   const photos = page.getByRole('region', { name: 'Photos and recordings' });
   await expect(photos.getByRole('img', { name: 'bakery.jpg' })).toBeVisible();
+  // Her life in order: the birth, then the photo (no date in the file: last, undated).
+  const life = page.getByRole('region', { name: 'Life' }).getByRole('listitem');
+  await expect(life).toHaveText([/^1899\s+Born$/, /^Date unknown\s+In the photo bakery\.jpg$/]);
+  await expect(page.getByRole('img', { name: 'Portrait of Edith Howard' })).toHaveCount(0);
+  await page.getByLabel('Show as their portrait').selectOption({ label: 'bakery.jpg' });
+  await page.getByRole('button', { name: 'Save portrait' }).click();
+  await expect(page.locator('.flash-notice')).toHaveText('Portrait chosen.');
+  await expect(page.getByRole('img', { name: 'Portrait of Edith Howard' })).toBeVisible();
+  await expect(page.getByLabel('Show as their portrait')).toHaveValue(mediaId);
 
   await page.goto(`/legacies/${legacyId}/media`);
   await page.getByRole('button', { name: 'Remove the tag of Edith Howard' }).click();

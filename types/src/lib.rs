@@ -35,8 +35,9 @@ pub use media::{
 };
 pub use people::{
     FamilyTree, FamilyView, ImportJob, ImportReport, ImportSkip, ImportStatus, Kinship, KinshipStep, LifeEvent,
-    MyPerson, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary, PersonView,
-    RelationshipInput, RelationshipView, Relative, Sex, TreePerson, TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
+    ListedRelative, MyPerson, ParentKind, PartnerKind, PeoplePage, PersonInput, PersonPage, PersonSummary, PersonView,
+    PortraitInput, RelationshipInput, RelationshipView, Relative, RelativesKind, RelativesPage, Sex, TimelineEntry,
+    TimelineKind, TreePerson, TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
 };
 pub use search::{
     FacetCount, ReindexReport, SearchFacets, SearchHit, SearchKind, SearchParams, SearchResults, SearchSort,

@@ -125,7 +125,7 @@ pub struct FamilyView {
 
 /// The person page: the person, their family, and the people of the legacy one may
 /// relate them to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonPage {
     pub person: PersonView,
     pub family: FamilyView,
@@ -136,6 +136,58 @@ pub struct PersonPage {
     pub related_to_me: Option<Kinship>,
     /// Stories the reader may read whose text mentions this person, newest first.
     pub mentioned_in: Vec<crate::StorySummary>,
+    /// The photo chosen as their portrait, when the reader may see it.
+    pub portrait: Option<crate::MediaView>,
+    /// Photos and recordings they are tagged in that the reader may see, newest tag first.
+    pub media: Vec<crate::MediaView>,
+    /// Their life in order: births, partnerships, deaths, the photos they are in (by when
+    /// each was taken) and the stories that mention them (by when each was last written);
+    /// what has no known date comes last.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+string_enum!(
+    /// What a line of a person's timeline is.
+    TimelineKind {
+        Born => "born",
+        Partnered => "partnered",
+        ChildBorn => "child_born",
+        ParentDied => "parent_died",
+        PartnerDied => "partner_died",
+        Died => "died",
+        Photo => "photo",
+        Story => "story",
+    }
+);
+
+/// One line of a person's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEntry {
+    pub kind: TimelineKind,
+    /// When, in plain English ("12 March 1921", "about 1950"); empty when not known.
+    pub when: String,
+    /// The year it is placed at, when known.
+    pub year: Option<i32>,
+    /// The line in plain English ("Married Tom Howard", "Born in Leeds").
+    pub text: String,
+    /// The other person of a family event.
+    pub person: Option<PersonSummary>,
+    /// The story of a `story` line.
+    pub story_id: Option<crate::StoryId>,
+    /// The photo or recording of a `photo` line.
+    pub media_id: Option<MediaId>,
+}
+
+/// The photo to show as a person's portrait; none takes the portrait away. `version`,
+/// when given, is the person's version the change was made from (as for an edit).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortraitInput {
+    #[serde(default)]
+    pub media_id: Option<MediaId>,
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 /// A person a member said is them, in one of their legacies.
@@ -311,6 +363,37 @@ pub struct FamilyTree {
     /// The root first, then ancestors and descendants generation by generation.
     pub people: Vec<TreePerson>,
     /// True when the tree stopped at the most people one tree shows.
+    pub truncated: bool,
+}
+
+string_enum!(
+    /// Which relatives a listing walks to: the people one relationship away (parents,
+    /// partners, children), or every ancestor or descendant within the instance's limits.
+    RelativesKind { Neighbours => "neighbours", Ancestors => "ancestors", Descendants => "descendants" }
+);
+
+/// One person of a relatives listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListedRelative {
+    pub person: PersonSummary,
+    /// Generations from the person listed around: −1 a parent, −2 a grandparent, 0 a
+    /// partner, 1 a child.
+    pub generation: i32,
+    /// What they are to that person ("grandmother", "partner", "great-grandson").
+    pub relation: String,
+}
+
+/// A page of a person's relatives, nearest generations first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RelativesPage {
+    pub kind: RelativesKind,
+    pub items: Vec<ListedRelative>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// True when the walk stopped at the instance's limit of people visited, so more
+    /// distant relatives may exist that no page lists.
     pub truncated: bool,
 }
 

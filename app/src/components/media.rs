@@ -54,6 +54,13 @@ fn full_image(item: &MediaView) -> String {
     }
 }
 
+/// The small picture of a photo (a gallery's tile, a portrait): the 320-pixel thumbnail,
+/// else the smallest there is, else the original; with its size when known.
+pub fn small_image(item: &MediaView) -> (String, Option<u32>, Option<u32>) {
+    let small = variant(item, "thumb-320").or_else(|| thumbnails(item).first().copied());
+    small.map(|v| (v.url.clone(), v.width, v.height)).unwrap_or_else(|| (item.original_url.clone(), None, None))
+}
+
 /// Recordings and videos play the web transcode when there is one, else the original.
 fn playable(item: &MediaView) -> String {
     variant(item, "web").map_or_else(|| item.original_url.clone(), |v| v.url.clone())
@@ -159,10 +166,7 @@ fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>) -> imp
     let body = match (ready, item.kind) {
         (true, Some(MediaKind::Image)) => {
             let full = full_image(&item);
-            let small = variant(&item, "thumb-320").or_else(|| thumbnails(&item).first().copied());
-            let (src, width, height) = small
-                .map(|v| (v.url.clone(), v.width, v.height))
-                .unwrap_or_else(|| (item.original_url.clone(), None, None));
+            let (src, width, height) = small_image(&item);
             view! {
                 <a class="media-thumb" href=full.clone() data-lightbox="" data-full=full data-alt=alt.clone()
                     data-caption=item.caption.clone()>

@@ -6,14 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use types::{
     routes, FamilyTree, Flash, ImportJob, Kinship, LegacyRole, LegacyView, MediaView, PeoplePage, PersonId, PersonPage,
-    PersonSummary, PersonView, Relative, TreePerson, TREE_GENERATIONS_MAX,
+    PersonSummary, PersonView, Relative, TimelineEntry, TreePerson, TREE_GENERATIONS_MAX,
 };
 
 use crate::api::{load_import, load_people, load_person, load_tree};
 use crate::components::family_chart::FamilyChart;
 use crate::components::form::{Field, FlashMessage};
 use crate::components::import_progress::ImportProgress;
-use crate::components::media::MediaGallery;
+use crate::components::media::{small_image, MediaGallery};
 use crate::components::page::{param, query, Loaded};
 use crate::components::raw_text::textarea_text;
 use crate::request;
@@ -158,14 +158,14 @@ pub fn PersonPageView() -> impl IntoView {
     let relative = query("relative");
     let data = Resource::new_blocking(move || (id.clone(), relative.clone()), |(id, r)| load_person(id, r));
     view! {
-        <Loaded data render=|(page, kinship, media)| view! { <PersonDetails page kinship media/> }.into_any()/>
+        <Loaded data render=|(page, kinship)| view! { <PersonDetails page kinship/> }.into_any()/>
     }
 }
 
 #[component]
-fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaView>) -> impl IntoView {
+fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
     let flash = request::flash();
-    let PersonPage { person, family, others, me: _, related_to_me, mentioned_in } = page;
+    let PersonPage { person, family, others, me: _, related_to_me, mentioned_in, portrait, media, timeline } = page;
     let id = person.id.clone();
     let can_edit = person.can_edit;
     let life = |label: &str, event: &types::LifeEvent| {
@@ -205,6 +205,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
         </p>
         <h1 dir="auto">{person.name.clone()}</h1>
         <FlashMessage flash=flash.clone()/>
+        {portrait.map(|photo| view! { <Portrait photo name=person.name.clone()/> })}
         {person.private.then(|| view! {
             <p class="notice">"The details of living people are shown only to the legacy's owners and editors."</p>
         })}
@@ -230,6 +231,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
             {group("Brothers and sisters", family.siblings)}
             {group("Children", family.children)}
         </section>
+        {(!timeline.is_empty()).then(|| view! { <Timeline entries=timeline/> }.into_any())}
         {(!mentioned_in.is_empty()).then(|| view! {
             <section aria-labelledby="mentions-title">
                 <h2 id="mentions-title">"Mentioned in"</h2>
@@ -243,13 +245,90 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>, media: Vec<MediaVie
         {(!media.is_empty()).then(|| view! {
             <section aria-labelledby="tagged-title">
                 <h2 id="tagged-title">"Photos and recordings"</h2>
-                <MediaGallery items=media empty_text=""/>
+                <MediaGallery items=media.clone() empty_text=""/>
             </section>
         }.into_any())}
+        {(can_edit && !person.private).then(|| view! { <PortraitChoice person=person.clone() media/> }.into_any())}
         {view! { <YouAndThisPerson person=person.clone() related_to_me/> }.into_any()}
         {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
         {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
     }
+}
+
+/// The photo chosen as a person's portrait.
+#[component]
+fn Portrait(photo: MediaView, name: String) -> impl IntoView {
+    let (src, width, height) = small_image(&photo);
+    view! {
+        <figure class="portrait">
+            <a href=routes::LEGACY_MEDIA.to(&[&photo.legacy_id])>
+                <img src=src alt=format!("Portrait of {name}") width=width.map(|w| w.to_string())
+                    height=height.map(|h| h.to_string())/>
+            </a>
+        </figure>
+    }
+}
+
+/// A person's life in order, each line linking to what it is about.
+#[component]
+fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="timeline-title">
+            <h2 id="timeline-title">"Life"</h2>
+            <ol class="timeline">
+                {entries.into_iter().map(|entry| {
+                    let when = if entry.when.is_empty() { "Date unknown".to_string() } else { entry.when.clone() };
+                    let text = match (&entry.story_id, &entry.media_id, &entry.person) {
+                        (Some(story), _, _) => view! {
+                            "Remembered in " <a dir="auto" href=routes::STORY.to(&[story])>{entry.text.clone()}</a>
+                        }.into_any(),
+                        (None, Some(media), _) => view! {
+                            "In the photo " <a dir="auto" href=format!("#media-{media}")>{entry.text.clone()}</a>
+                        }.into_any(),
+                        (None, None, Some(person)) => view! {
+                            <a dir="auto" href=routes::PERSON.to(&[&person.id])>{entry.text.clone()}</a>
+                        }.into_any(),
+                        (None, None, None) => view! { <span dir="auto">{entry.text.clone()}</span> }.into_any(),
+                    };
+                    view! {
+                        <li class=format!("timeline-{}", entry.kind.as_str())>
+                            <span class="timeline-when">{when}</span>
+                            " "
+                            <span class="timeline-what">{text}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// The editor's choice of portrait among the processed photos the person is tagged in.
+#[component]
+fn PortraitChoice(person: PersonView, media: Vec<MediaView>) -> impl IntoView {
+    let photos: Vec<MediaView> = media
+        .into_iter()
+        .filter(|m| m.kind == Some(types::MediaKind::Image) && m.state == types::MediaState::Ready)
+        .collect();
+    let current = person.portrait_id.clone();
+    (!photos.is_empty() || current.is_some()).then(|| view! {
+        <section class="panel" aria-labelledby="portrait-title">
+            <h2 id="portrait-title">"Portrait"</h2>
+            <form method="post" action=routes::fill(routes::form::SET_PORTRAIT, &[&person.id]) class="inline-form">
+                <input type="hidden" name="version" value=person.version.to_string()/>
+                <label for="field-media_id">"Show as their portrait"</label>
+                <select id="field-media_id" name="media_id">
+                    <option value="" selected=current.is_none()>"No portrait"</option>
+                    {photos.into_iter().map(|photo| {
+                        let label = if photo.caption.trim().is_empty() { photo.file_name.clone() } else { photo.caption.clone() };
+                        view! { <option value=photo.id.to_string() selected=current.as_ref() == Some(&photo.id)>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <button type="submit">"Save portrait"</button>
+            </form>
+            <p class="hint">"A portrait is chosen from the photos this person is tagged in."</p>
+        </section>
+    })
 }
 
 #[component]
@@ -376,7 +455,7 @@ pub fn EditPersonPage() -> impl IntoView {
     let id = param("id");
     let data = Resource::new_blocking(move || id.clone(), |id| load_person(id, None));
     view! {
-        <Loaded data render=|(page, _, _)| view! { <EditPerson person=page.person/> }.into_any()/>
+        <Loaded data render=|(page, _)| view! { <EditPerson person=page.person/> }.into_any()/>
     }
 }
 

@@ -204,7 +204,8 @@ impl DatePart {
         }
     }
 
-    fn key(&self) -> i64 {
+    /// year×10000 + month×100 + day, missing parts as 0 (see [`GenDate::sort_key`]).
+    pub fn key(&self) -> i64 {
         i64::from(self.year) * 10_000 + i64::from(self.month.unwrap_or(0)) * 100 + i64::from(self.day.unwrap_or(0))
     }
 

@@ -11,9 +11,11 @@ pub mod graph;
 pub mod imports;
 pub mod kinship;
 pub mod model;
+pub mod relatives;
 pub mod repo;
 pub mod service;
 pub mod tags;
+pub mod timeline;
 
 pub use imports::GedcomImporter;
 pub use service::People;

@@ -12,20 +12,22 @@ use types::events::{
     RelationshipRemoved,
 };
 use types::{
-    ErrorCode, FamilyTree, FamilyView, Kinship, KinshipStep, LegacyId, LegacyRole, MyPerson, ParentKind, PartnerKind,
-    PeoplePage, PersonId, PersonInput, PersonPage, PersonSummary, PersonView, RelationshipId, RelationshipInput,
-    RelationshipView, Relative, Sex, TreePerson, UserId, TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
+    ErrorCode, FamilyTree, FamilyView, Kinship, KinshipStep, LegacyId, LegacyRole, MediaId, MediaKind, MediaState,
+    MediaView, MyPerson, ParentKind, PartnerKind, PeoplePage, PersonId, PersonInput, PersonPage, PersonSummary,
+    PersonView, PortraitInput, RelationshipId, RelationshipInput, RelationshipView, Relative, Sex, TreePerson, UserId,
+    TREE_GENERATIONS_DEFAULT, TREE_GENERATIONS_MAX,
 };
 
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::User;
+use crate::media::Media;
 use crate::people::graph::{self, Limits, PathSearch};
 use crate::people::imports::Progress;
 use crate::people::kinship::{self, Step};
 use crate::people::model::{self, Bond, PersonFields, PersonRow, RelationshipRow};
-use crate::people::repo;
+use crate::people::{repo, timeline};
 use crate::stories::render;
 use crate::stories::service::ListRequest;
 use crate::stories::Stories;
@@ -45,7 +47,7 @@ const OTHERS_MAX: i64 = 500;
 pub struct People {
     pub(crate) db: Db,
     stories: Arc<Stories>,
-    limits: Limits,
+    pub(crate) limits: Limits,
     pub(crate) progress: Progress,
 }
 
@@ -166,10 +168,17 @@ impl People {
         problems.into_result()?;
         let version = input.version.unwrap_or_default();
         fields.portrait_id = current.fields.portrait_id.clone();
+        self.save_fields(user, &current, version, &fields).await?;
+        self.person(Some(user), id).await
+    }
 
+    /// Writes `fields` over `current` if it is still at `version`, with its revision and
+    /// a `PersonUpdated` event; a conflict (with the version it is at now) otherwise.
+    async fn save_fields(&self, user: &User, current: &PersonRow, version: i64, fields: &PersonFields) -> Result<()> {
+        let id = &current.id;
         let now = now_millis();
         let mut tx = self.db.begin().await?;
-        if !repo::update_tx(&mut tx, id, version, &fields, &user.id, now).await? {
+        if !repo::update_tx(&mut tx, id, version, fields, &user.id, now).await? {
             drop(tx);
             let now_at = repo::find(&self.db, id).await?.ok_or_else(not_found)?.version;
             return Err(Error::conflict(
@@ -180,7 +189,7 @@ impl People {
                 ),
             ));
         }
-        repo::insert_revision_tx(&mut tx, id, version + 1, &fields, &user.id, now).await?;
+        repo::insert_revision_tx(&mut tx, id, version + 1, fields, &user.id, now).await?;
         let updated = PersonUpdated {
             person_id: id.clone(),
             legacy_id: current.legacy_id.clone(),
@@ -188,8 +197,7 @@ impl People {
             living: fields.living,
         };
         append(&mut tx, id, user, updated).await?;
-        tx.commit().await?;
-        self.person(Some(user), id).await
+        tx.commit().await
     }
 
     /// Deletes a person and their relationships; returns their legacy (where a page goes
@@ -271,9 +279,9 @@ impl People {
 
     /// The person page: the person, their immediate family and the people of the legacy
     /// they may be related to.
-    pub async fn page(&self, user: Option<&User>, id: &PersonId) -> Result<PersonPage> {
+    pub async fn page(&self, media: &Media, user: Option<&User>, id: &PersonId) -> Result<PersonPage> {
         let (row, access) = self.readable(user, id).await?;
-        let family = self.family_of(&row, access).await?;
+        let (family, kin) = self.family_of(&row, access).await?;
         let rows = repo::in_legacy(&self.db, &row.legacy_id, None, OTHERS_MAX).await?;
         let others = rows.iter().filter(|p| p.id != row.id).map(|p| p.summary(access.hides(p))).collect();
         let me = match user {
@@ -293,7 +301,61 @@ impl People {
                 ListRequest { person_id: Some(id.to_string()), limit: Some(MENTIONS_SHOWN), ..Default::default() };
             self.stories.list(user, &request).await?.items
         };
-        Ok(PersonPage { person: view(&row, access), family, others, me, related_to_me, mentioned_in })
+        let tagged = self.tagged_media(media, user, id).await?;
+        let portrait = match &row.fields.portrait_id {
+            Some(portrait_id) if !access.hides(&row) => visible_media(media, user, portrait_id).await?,
+            _ => None,
+        };
+        let hides = |person: &PersonRow| access.hides(person);
+        let timeline = timeline::timeline(&timeline::Life {
+            person: &row,
+            edges: &kin.edges,
+            relatives: &kin.people,
+            hides: &hides,
+            media: &tagged,
+            stories: &mentioned_in,
+        });
+        Ok(PersonPage {
+            person: view(&row, access),
+            family,
+            others,
+            me,
+            related_to_me,
+            mentioned_in,
+            portrait,
+            media: tagged,
+            timeline,
+        })
+    }
+
+    /// Shows a photo of the person's legacy as their portrait (`None`: no portrait). The
+    /// change is an edit like any other: revisioned, with a `PersonUpdated` event.
+    pub async fn set_portrait(
+        &self,
+        media: &Media,
+        user: &User,
+        id: &PersonId,
+        input: &PortraitInput,
+    ) -> Result<PersonView> {
+        let current = self.editable(user, id).await?;
+        let media_id = input.media_id.as_ref().map(|m| MediaId::new(m.trim())).filter(|m| !m.is_empty());
+        if let Some(media_id) = &media_id {
+            let photo = visible_media(media, Some(user), media_id).await?;
+            let usable = photo.as_ref().is_some_and(|p| {
+                p.legacy_id == current.legacy_id && p.kind == Some(MediaKind::Image) && p.state == MediaState::Ready
+            });
+            if !usable {
+                return Err(Error::invalid(
+                    "media_id",
+                    "is not a processed photo of this person's legacy (a portrait is chosen from its photos)",
+                ));
+            }
+        }
+        let version = input.version.unwrap_or(current.version);
+        let mut fields = current.fields.clone();
+        fields.portrait_id = media_id;
+        self.save_fields(user, &current, version, &fields).await?;
+        self.person(Some(user), id).await
     }
 
     /// Says the user is `id` ("This is me"), letting go of the person they said before
@@ -346,10 +408,11 @@ impl People {
 
     pub async fn family(&self, user: Option<&User>, id: &PersonId) -> Result<FamilyView> {
         let (row, access) = self.readable(user, id).await?;
-        self.family_of(&row, access).await
+        Ok(self.family_of(&row, access).await?.0)
     }
 
-    async fn family_of(&self, person: &PersonRow, access: Access<'_>) -> Result<FamilyView> {
+    /// The person's immediate family, and the relationships and rows it was made from.
+    async fn family_of(&self, person: &PersonRow, access: Access<'_>) -> Result<(FamilyView, Kin)> {
         let id = &person.id;
         let edges = repo::relationships_of(&self.db, &[id]).await?;
         let parent_edges: Vec<&RelationshipRow> =
@@ -401,7 +464,7 @@ impl People {
         for list in [&mut family.siblings, &mut family.children] {
             list.sort_by(|a, b| birth_order(a).cmp(&birth_order(b)).then_with(|| a.person.name.cmp(&b.person.name)));
         }
-        Ok(family)
+        Ok((family, Kin { edges, people }))
     }
 
     /// A person's ancestors (`up` generations) and descendants (`down`), each at most
@@ -720,6 +783,22 @@ pub async fn add_subject_tx(
     let created = PersonCreated { person_id: id.clone(), legacy_id: legacy_id.clone(), version: 1, living: false };
     append(tx, &id, user, created).await?;
     Ok(id)
+}
+
+/// The relationships of one person and the rows of the people at their other ends (and
+/// of their siblings).
+struct Kin {
+    edges: Vec<RelationshipRow>,
+    people: HashMap<PersonId, PersonRow>,
+}
+
+/// The media item if the reader may see it; `None` when it is gone or hidden from them.
+pub(crate) async fn visible_media(media: &Media, user: Option<&User>, id: &MediaId) -> Result<Option<MediaView>> {
+    match media.media(user, id).await {
+        Ok(item) => Ok(Some(item)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 fn view(row: &PersonRow, access: Access<'_>) -> PersonView {

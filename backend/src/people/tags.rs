@@ -137,11 +137,7 @@ impl People {
         let ids: Vec<MediaId> = self.db.scalars(sql, args![person_id, TAGGED_SHOWN]).await?;
         let mut items = Vec::with_capacity(ids.len());
         for id in &ids {
-            match media.media(user, id).await {
-                Ok(item) => items.push(item),
-                Err(Error::NotFound { .. }) => {}
-                Err(other) => return Err(other),
-            }
+            items.extend(super::service::visible_media(media, user, id).await?);
         }
         Ok(items)
     }

@@ -33,6 +33,22 @@ const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-
 
 // ---- the world a test runs in ------------------------------------------------------
 
+/// The media capability storing its files under `dir`.
+pub(crate) fn media_in(db: &Db, dir: &Path) -> Arc<Media> {
+    let storage = Arc::new(FolderStorage::new(dir.join("media"), backend::disk::Disk::new(dir, 0)).unwrap());
+    let limits = MediaLimits {
+        max_bytes: 200 * 1024 * 1024,
+        allowed_types: backend::config::DEFAULT_MEDIA_TYPES.iter().map(|t| t.to_string()).collect(),
+        user_quota_bytes: 1024 * 1024 * 1024,
+        instance_quota_bytes: None,
+        // Small parts, so uploads here are sent in several.
+        part_size_bytes: 64 * 1024,
+        url_ttl: Duration::from_secs(3600),
+        upload_expiry: Duration::from_secs(24 * 3600),
+    };
+    Arc::new(Media::new(db.clone(), storage, UrlSigner::new([7; 32], 3600), limits))
+}
+
 struct World {
     media: Arc<Media>,
     user: User,
@@ -43,19 +59,7 @@ struct World {
 impl World {
     async fn new(db: &Db) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let storage =
-            Arc::new(FolderStorage::new(dir.path().join("media"), backend::disk::Disk::new(dir.path(), 0)).unwrap());
-        let limits = MediaLimits {
-            max_bytes: 200 * 1024 * 1024,
-            allowed_types: backend::config::DEFAULT_MEDIA_TYPES.iter().map(|t| t.to_string()).collect(),
-            user_quota_bytes: 1024 * 1024 * 1024,
-            instance_quota_bytes: None,
-            // Small parts, so uploads here are sent in several.
-            part_size_bytes: 64 * 1024,
-            url_ttl: Duration::from_secs(3600),
-            upload_expiry: Duration::from_secs(24 * 3600),
-        };
-        let media = Arc::new(Media::new(db.clone(), storage, UrlSigner::new([7; 32], 3600), limits));
+        let media = media_in(db, dir.path());
         let user = users::insert(db, &NewUser::new("ada@example.org", "Ada", Role::Member).unwrap()).await.unwrap();
         let legacy_input =
             LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
@@ -798,4 +802,69 @@ db_test!(people_are_tagged_in_an_item_by_whoever_may_edit_it, |db| {
     assert!(matches!(&refused, Err(backend::Error::Invalid(fields)) if fields[0].field == "person_id"), "{refused:?}");
     people.untag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     assert!(people.tagged_media(&world.media, Some(&world.user), &mary.id).await.unwrap().is_empty());
+});
+
+db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_photos_by_when_they_were_taken, |db| {
+    use backend::people::graph::Limits;
+    use backend::people::People;
+    use types::{LegacyRole, PersonInput, PortraitInput, TimelineKind};
+
+    let world = World::new(db).await;
+    let pipeline = world.pipeline(world.settings());
+    let stories = Arc::new(Stories::new(db.clone()));
+    let people = People::new(db.clone(), stories.clone(), Limits { max_depth: 24, max_visited: 10_000 });
+    let photo = world.upload("garden.jpg", "image/jpeg", &phone_photo(64, 48)).await;
+    process(&pipeline, db, &photo).await.unwrap();
+    let waiting = world.upload("later.jpg", "image/jpeg", &jpeg(32, 32)).await;
+    let input = PersonInput {
+        legacy_id: world.legacy_id.clone(),
+        given_names: "Mary".into(),
+        surname: "Howard".into(),
+        birth_date: "1931".into(),
+        living: Some("off".into()),
+        ..PersonInput::default()
+    };
+    let mary = people.create(&world.user, &input).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    let choose = |media_id: &MediaId, version: Option<i64>| PortraitInput { media_id: Some(media_id.clone()), version };
+
+    // Not processed yet, or not a photo of this legacy: refused, nothing changes.
+    let refused = people.set_portrait(&world.media, &world.user, &mary.id, &choose(&waiting, None)).await;
+    assert!(matches!(&refused, Err(backend::Error::Invalid(f)) if f[0].field == "media_id"), "{refused:?}");
+    let refused = people.set_portrait(&world.media, &world.user, &mary.id, &choose(&"nope".into(), None)).await;
+    assert!(matches!(&refused, Err(backend::Error::Invalid(f)) if f[0].field == "media_id"), "{refused:?}");
+    let other = stories
+        .create_legacy(&world.user, &LegacyInput { name: "Elsewhere".into(), ..LegacyInput::default() }, None)
+        .await
+        .unwrap();
+    let stranger = people.in_legacy(Some(&world.user), &other.id, None, None).await.unwrap().items[0].id.clone();
+    let refused = people.set_portrait(&world.media, &world.user, &stranger, &choose(&photo, None)).await;
+    assert!(matches!(&refused, Err(backend::Error::Invalid(_))), "{refused:?}");
+    assert_eq!(people.person(Some(&world.user), &mary.id).await.unwrap().version, 1);
+
+    let chosen = people.set_portrait(&world.media, &world.user, &mary.id, &choose(&photo, Some(1))).await.unwrap();
+    assert_eq!((chosen.portrait_id.as_ref(), chosen.version), (Some(&photo), 2), "an edit like any other");
+    let stale = people.set_portrait(&world.media, &world.user, &mary.id, &choose(&photo, Some(1))).await;
+    assert!(matches!(stale, Err(backend::Error::Conflict(_))), "{stale:?}");
+
+    // A viewer sees the portrait and the photo on the timeline, at the day it was taken.
+    let viewer = users::insert(db, &NewUser::new("vi@example.org", "Vi", Role::Member).unwrap()).await.unwrap();
+    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7).await.unwrap();
+    stories.accept_invitation(&viewer, &token).await.unwrap();
+    let page = people.page(&world.media, Some(&viewer), &mary.id).await.unwrap();
+    assert_eq!(page.portrait.map(|p| p.id), Some(photo.clone()));
+    let timeline: Vec<(TimelineKind, &str, Option<i32>)> =
+        page.timeline.iter().map(|e| (e.kind, e.when.as_str(), e.year)).collect();
+    assert_eq!(timeline, [(TimelineKind::Born, "1931", Some(1931)), (TimelineKind::Photo, "14 July 2019", Some(2019))]);
+    assert_eq!(page.timeline[1].media_id.as_ref(), Some(&photo));
+    let refused = people.set_portrait(&world.media, &viewer, &mary.id, &PortraitInput::default()).await;
+    assert!(matches!(refused, Err(backend::Error::Forbidden(_))), "{refused:?}");
+
+    // Taken away; and a deleted photo leaves no portrait behind.
+    let removed = people.set_portrait(&world.media, &world.user, &mary.id, &PortraitInput::default()).await.unwrap();
+    assert_eq!((removed.portrait_id, removed.version), (None, 3));
+    people.set_portrait(&world.media, &world.user, &mary.id, &choose(&photo, None)).await.unwrap();
+    world.media.delete(&world.user, &photo).await.unwrap();
+    assert_eq!(people.person(Some(&world.user), &mary.id).await.unwrap().portrait_id, None);
+    assert!(people.page(&world.media, Some(&world.user), &mary.id).await.unwrap().portrait.is_none());
 });

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use backend::db::{with_pool, Db};
 use backend::identity::{repo as users, NewUser, Role, User};
+use backend::media::Media;
 use backend::people::graph::Limits;
 use backend::people::People;
 use backend::stories::Stories;
@@ -26,18 +27,23 @@ const LIMITS: Limits = Limits { max_depth: 24, max_visited: 100_000 };
 struct Family {
     stories: Arc<Stories>,
     people: People,
+    /// For person pages (the photos a person is tagged in); its files live in `_dir`.
+    media: Arc<Media>,
     owner: User,
     legacy: LegacyView,
+    _dir: tempfile::TempDir,
 }
 
 async fn family(db: &Db, limits: Limits) -> Family {
     let stories = Arc::new(Stories::new(db.clone()));
     let people = People::new(db.clone(), stories.clone(), limits);
+    let dir = tempfile::tempdir().unwrap();
+    let media = crate::media_pipeline::media_in(db, dir.path());
     let owner = user(db, "owner").await;
     let input =
         LegacyInput { name: "Rose Howard".into(), born: "1921".into(), died: "1999".into(), summary: "".into() };
     let legacy = stories.create_legacy(&owner, &input, None).await.unwrap();
-    Family { stories, people, owner, legacy }
+    Family { stories, people, media, owner, legacy, _dir: dir }
 }
 
 fn person(given: &str, surname: &str, sex: &str, born: &str) -> PersonInput {
@@ -332,14 +338,14 @@ db_test!(a_member_says_which_person_is_them_and_sees_how_others_are_related, |db
     let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
     let claimed = f.people.claim(&viewer, &tom).await.unwrap();
     assert!(claimed.is_me && claimed.claimed);
-    let page = f.people.page(Some(&viewer), &ann).await.unwrap();
+    let page = f.people.page(&f.media, Some(&viewer), &ann).await.unwrap();
     assert_eq!(page.me.map(|me| me.id), Some(tom.clone()));
     assert_eq!(page.related_to_me.unwrap().sentence, "Ann Howard is Tom Howard's first cousin");
-    assert!(f.people.page(Some(&viewer), &tom).await.unwrap().related_to_me.is_none());
+    assert!(f.people.page(&f.media, Some(&viewer), &tom).await.unwrap().related_to_me.is_none());
     // The owner sees that someone said Tom is them, but Tom is not the owner.
     let seen = f.people.person(Some(&f.owner), &tom).await.unwrap();
     assert!(seen.claimed && !seen.is_me);
-    assert!(f.people.page(Some(&f.owner), &ann).await.unwrap().related_to_me.is_none());
+    assert!(f.people.page(&f.media, Some(&f.owner), &ann).await.unwrap().related_to_me.is_none());
     // Nobody else may say they are Tom, or take it back for the viewer.
     let err = f.people.claim(&f.owner, &tom).await.unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
@@ -397,10 +403,10 @@ db_test!(a_story_that_links_to_a_person_is_a_backlink_on_their_page, |db| {
         titles.sort();
         titles
     };
-    assert_eq!(titles(f.people.page(Some(&f.owner), &mary).await.unwrap()), vec!["Baking day", "Draft"]);
+    assert_eq!(titles(f.people.page(&f.media, Some(&f.owner), &mary).await.unwrap()), vec!["Baking day", "Draft"]);
     // A viewer sees only the stories they may read.
     let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
-    assert_eq!(titles(f.people.page(Some(&viewer), &mary).await.unwrap()), vec!["Baking day"]);
+    assert_eq!(titles(f.people.page(&f.media, Some(&viewer), &mary).await.unwrap()), vec!["Baking day"]);
     // Edited away, the mention goes.
     let update = StoryUpdate {
         version: published.version,
@@ -409,7 +415,7 @@ db_test!(a_story_that_links_to_a_person_is_a_backlink_on_their_page, |db| {
         ..StoryUpdate::default()
     };
     f.stories.update_story(&f.owner, &published.id, &update).await.unwrap();
-    assert_eq!(titles(f.people.page(Some(&viewer), &mary).await.unwrap()), Vec::<String>::new());
+    assert_eq!(titles(f.people.page(&f.media, Some(&viewer), &mary).await.unwrap()), Vec::<String>::new());
 });
 
 db_test!(living_people_are_private_to_all_but_editors, |db| {
@@ -434,10 +440,15 @@ db_test!(living_people_are_private_to_all_but_editors, |db| {
     assert_eq!(family.children[0].person.name, "Living person");
     let kinship = f.people.kinship(Some(&viewer), &lily.id, &mum).await.unwrap();
     assert_eq!(kinship.sentence, "Living person is Mary Howard's child");
-    assert!(!serde_json::to_string(&f.people.page(Some(&viewer), &mum).await.unwrap()).unwrap().contains("Lily"));
+    assert!(!serde_json::to_string(&f.people.page(&f.media, Some(&viewer), &mum).await.unwrap())
+        .unwrap()
+        .contains("Lily"));
     let tree = f.people.tree(Some(&viewer), &mum, None, None).await.unwrap();
     assert!(tree.people.iter().any(|p| p.person.id == lily.id && p.person.private));
     assert!(!serde_json::to_string(&tree).unwrap().contains("Lily"));
+    let listed = f.people.relatives(Some(&viewer), &mum, Some("descendants"), None, None).await.unwrap();
+    assert_eq!((listed.items[0].person.name.as_str(), listed.items[0].relation.as_str()), ("Living person", "child"));
+    assert!(!serde_json::to_string(&listed).unwrap().contains("Lily"));
 
     let editor = f.join(db, "editor", LegacyRole::Editor).await;
     assert_eq!(f.people.person(Some(&editor), &lily.id).await.unwrap().name, "Lily Howard");
@@ -607,4 +618,103 @@ db_test!(an_export_keeps_living_people_private, |db| {
         f.people.export_gedcom(Some(&outsider), &f.legacy.id, Version::V7).await,
         Err(Error::NotFound { .. })
     ));
+});
+
+db_test!(a_timeline_orders_a_life_and_leaves_out_what_a_reader_may_not_see, |db| {
+    let f = family(db, LIMITS).await;
+    let [rose, tom, mum] =
+        f.add_each([("Rose", "female", "12 March 1921"), ("Tom", "male", "1919"), ("Mum", "female", "1890")]).await;
+    let mut died = person("Rose", "Howard", "female", "12 March 1921");
+    died.birth_place = "Leeds".into();
+    died.death_date = "1999".into();
+    died.version = Some(1);
+    f.people.update(&f.owner, &rose, &died).await.unwrap();
+    let mut died = person("Tom", "Howard", "male", "1919");
+    died.death_date = "about 1980".into();
+    died.version = Some(1);
+    f.people.update(&f.owner, &tom, &died).await.unwrap();
+    let mut married = RelationshipInput { relation: "partner".into(), person_id: tom.clone(), ..Default::default() };
+    married.start_date = "June 1945".into();
+    f.people.relate(&f.owner, &rose, &married).await.unwrap();
+    f.parent(&rose, &mum).await;
+    let son = f.add("Ben", "male", "1947").await;
+    f.parent(&son, &rose).await;
+    let mut living = person("Lily", "Howard", "female", "1950");
+    living.legacy_id = f.legacy.id.clone();
+    living.living = Some("on".into());
+    let lily = f.people.create(&f.owner, &living).await.unwrap();
+    f.parent(&lily.id, &rose).await;
+
+    let lines = |page: types::PersonPage| {
+        page.timeline.iter().map(|e| format!("{} | {} | {}", e.kind.as_str(), e.when, e.text)).collect::<Vec<_>>()
+    };
+    let owner_sees = lines(f.people.page(&f.media, Some(&f.owner), &rose).await.unwrap());
+    assert_eq!(
+        owner_sees,
+        [
+            "born | 12 March 1921 | Born in Leeds",
+            "partnered | June 1945 | Married Tom Howard",
+            "child_born | 1947 | Ben Howard was born",
+            "child_born | 1950 | Lily Howard was born",
+            "partner_died | about 1980 | Tom Howard died",
+            "died | 1999 | Died",
+        ]
+    );
+    // Mum has no death date: her line is not there. A viewer does not learn of Lily.
+    let viewer = f.join(db, "viewer", LegacyRole::Viewer).await;
+    let viewer_sees = lines(f.people.page(&f.media, Some(&viewer), &rose).await.unwrap());
+    assert_eq!(viewer_sees.len(), 5, "{viewer_sees:?}");
+    assert!(!viewer_sees.iter().any(|line| line.contains("Lily") || line.contains("Living")), "{viewer_sees:?}");
+    // A living person's own timeline is theirs: a viewer sees none of it.
+    assert!(f.people.page(&f.media, Some(&viewer), &lily.id).await.unwrap().timeline.is_empty());
+});
+
+db_test!(relatives_are_listed_a_page_at_a_time_nearest_first, |db| {
+    let f = family(db, LIMITS).await;
+    let [a, b, c, d, e, g] = f
+        .add_each([
+            ("Ann", "female", "1990"),
+            ("Bob", "male", "1960"),
+            ("Cat", "female", "1962"),
+            ("Dan", "male", "1930"),
+            ("Eve", "female", "1932"),
+            ("Gus", "male", "1934"),
+        ])
+        .await;
+    f.parents(&[(&a, &b), (&a, &c), (&b, &d), (&b, &e), (&c, &g)]).await;
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = f.people.relatives(Some(&f.owner), &a, Some("ancestors"), cursor.as_deref(), Some(2)).await.unwrap();
+        assert!(page.items.len() <= 2 && !page.truncated);
+        pages.push(page.items.iter().map(|r| format!("{} {}", r.person.name, r.relation)).collect::<Vec<_>>());
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let all: Vec<String> = pages.concat();
+    assert_eq!(all.len(), 5, "{pages:?}");
+    assert!(all[..2].iter().all(|r| r.ends_with(" father") || r.ends_with(" mother")), "{all:?}");
+    assert!(all[2..].iter().all(|r| r.ends_with("grandfather") || r.ends_with("grandmother")), "{all:?}");
+    let neighbours = f.people.relatives(Some(&f.owner), &b, None, None, None).await.unwrap();
+    let named: Vec<&str> = neighbours.items.iter().map(|r| r.relation.as_str()).collect();
+    let mut parents = named[..2].to_vec();
+    parents.sort_unstable();
+    assert_eq!(
+        (parents, named.get(2..)),
+        (vec!["father", "mother"], Some(&["daughter"][..])),
+        "parents, then children"
+    );
+    let descendants = f.people.relatives(Some(&f.owner), &d, Some("descendants"), None, None).await.unwrap();
+    assert_eq!(descendants.items.iter().map(|r| r.relation.as_str()).collect::<Vec<_>>(), ["son", "granddaughter"]);
+    // What does not read is refused, by name.
+    let err = f.people.relatives(Some(&f.owner), &a, Some("cousins"), None, None).await.unwrap_err();
+    assert!(field_problem(err).starts_with("kind: must be one of neighbours, ancestors, descendants"));
+    let err = f.people.relatives(Some(&f.owner), &a, None, Some("nonsense"), Some(0)).await.unwrap_err();
+    let problems = field_problem(err);
+    assert!(
+        problems.contains("limit: must be between 1 and 200") && problems.contains("cursor: is not a cursor"),
+        "{problems}"
+    );
 });

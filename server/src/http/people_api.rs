@@ -13,8 +13,8 @@ use serde::Deserialize;
 use types::routes::{self, api};
 use types::{
     ApiError, FamilyTree, FamilyView, ImportId, ImportJob, ImportReport, Kinship, KinshipStep, LegacyId, LifeEvent,
-    MediaId, MediaView, PeoplePage, PersonId, PersonInput, PersonSummary, PersonView, RelationshipId,
-    RelationshipInput, RelationshipView, Relative,
+    MediaId, MediaView, PeoplePage, PersonId, PersonInput, PersonSummary, PersonView, PortraitInput, RelationshipId,
+    RelationshipInput, RelationshipView, Relative, RelativesPage,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -186,6 +186,33 @@ pub async fn unclaim(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Respon
     answer(mode, done, &person, Vec::new())
 }
 
+#[utoipa::path(put, path = api::PORTRAIT, tag = "people", params(("id" = String, Path)), request_body = PortraitInput,
+    responses((status = 200, body = PersonView, description = "The photo is the person's portrait now (none: no \
+        portrait)"), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError, description = "Changed since `version`"),
+        (status = 422, body = ApiError, description = "Not a processed photo of the person's legacy")))]
+pub async fn set_portrait(me: Caller, Path(id): Path<PersonId>, Input(mode, input): Input<PortraitInput>) -> Response {
+    let set = me.backend.people.set_portrait(&me.backend.media, &me.user, &id, &input).await;
+    let person = routes::PERSON.to(&[&id]);
+    let notice = if input.media_id.as_ref().is_some_and(|m| !m.trim().is_empty()) {
+        "Portrait chosen."
+    } else {
+        "Portrait removed."
+    };
+    let done = set.map(|p| Done::new(&person, JsonBody(p)).notice(notice));
+    answer(mode, done, &person, Vec::new())
+}
+
+#[utoipa::path(delete, path = api::PORTRAIT, tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = PersonView, description = "The person has no portrait now"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn remove_portrait(mode: Mode, me: Caller, Path(id): Path<PersonId>) -> Response {
+    let removed = me.backend.people.set_portrait(&me.backend.media, &me.user, &id, &PortraitInput::default()).await;
+    let person = routes::PERSON.to(&[&id]);
+    let done = removed.map(|p| Done::new(&person, JsonBody(p)).notice("Portrait removed."));
+    answer(mode, done, &person, Vec::new())
+}
+
 /// A person tagged in an item, and the person a tag form names.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TagInput {
@@ -260,6 +287,31 @@ pub async fn tree(
     Query(query): Query<TreeQuery>,
 ) -> ApiResult<JsonBody<FamilyTree>> {
     Ok(JsonBody(visitor.backend.people.tree(visitor.user(), &id, query.up, query.down).await?))
+}
+
+/// Which relatives, and which page of them.
+#[derive(Deserialize, IntoParams)]
+pub struct RelativesQuery {
+    /// `neighbours` (default: parents, partners and children), `ancestors` or `descendants`.
+    kind: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = api::RELATIVES, tag = "people", params(("id" = String, Path), RelativesQuery),
+    responses((status = 200, body = RelativesPage, description = "A page of the person's relatives, nearest \
+        generation first; living people as \"Living person\" to readers who may not edit"),
+        (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn relatives(
+    visitor: Visitor,
+    Path(id): Path<PersonId>,
+    Query(query): Query<RelativesQuery>,
+) -> ApiResult<JsonBody<RelativesPage>> {
+    let people = &visitor.backend.people;
+    let kind = query.kind.as_deref();
+    Ok(JsonBody(people.relatives(visitor.user(), &id, kind, query.cursor.as_deref(), query.limit).await?))
 }
 
 /// Which GEDCOM an export writes.
@@ -357,7 +409,8 @@ pub async fn import_gedcom_form(
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        list, create, get, update, delete, family, relate, unrelate, kinship, tree, claim, unclaim, tag, untag, person_media,
+        list, create, get, update, delete, family, relate, unrelate, kinship, tree, relatives, claim, unclaim, set_portrait, remove_portrait, tag,
+        untag, person_media,
         export_gedcom,
         import_gedcom, import_job
     ),
@@ -366,6 +419,7 @@ pub async fn import_gedcom_form(
         PersonSummary,
         PersonView,
         PersonInput,
+        types::PortraitInput,
         LifeEvent,
         FamilyView,
         Relative,
@@ -375,6 +429,9 @@ pub async fn import_gedcom_form(
         KinshipStep,
         FamilyTree,
         types::TreePerson,
+        RelativesPage,
+        types::ListedRelative,
+        types::RelativesKind,
         types::Sex,
         ImportJob,
         types::ImportStatus,

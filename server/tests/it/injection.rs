@@ -297,6 +297,17 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         let (status, _) = send(server, &owner, reqwest::Method::PUT, &path, json!({})).await;
         assert!(status.is_success(), "{path}: {status}");
     }
+    // A story titled with the payload that mentions the planted person: their page lists
+    // it under "Mentioned in" and on their timeline.
+    let mention = format!("[{payload}](/people/{person_id}) baked bread.");
+    let (ok, _) = first_accepted(
+        server,
+        &owner,
+        "/api/v1/stories",
+        vec![story_input(payload, &mention, vec![]), story_input(&fallback_title, &mention, vec![])],
+    )
+    .await;
+    accepted.push(("a story mentioning the person", ok));
     let gedcom =
         |name: &str| format!("0 HEAD\n1 GEDC\n2 VERS 5.5.1\n1 CHAR UTF-8\n0 @I1@ INDI\n1 NAME {name}\n0 TRLR\n");
     let import_path = format!("/api/v1/legacies/{legacy_id}/gedcom?file_name={}", encode(payload));

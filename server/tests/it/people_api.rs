@@ -1,6 +1,7 @@
 //! People over HTTP: a GEDCOM file imported with a raw POST (queued, then followed to the
 //! end) and exported again, a file that does not read refused with its line numbers, the
-//! export's privacy, and a family tree.
+//! export's privacy, a family tree, the relatives listing page by page and the portrait's
+//! refusals.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -75,5 +76,42 @@ async fn a_gedcom_file_goes_in_and_comes_out() {
     assert_eq!(too_deep.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(too_deep.text().await.unwrap().contains("between 0 and 10 generations"));
     assert_eq!(stranger.get(server.url(&tree_path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // Florian's ancestors a page at a time: every one once, nearest first, then the end.
+    let relatives_path = format!("/api/v1/people/{}/relatives?kind=ancestors&limit=1", florian["id"].as_str().unwrap());
+    let mut listed: Vec<(i64, String)> = Vec::new();
+    let mut next = Some(relatives_path.clone());
+    while let Some(path) = next.take() {
+        let page: Value = owner.get(server.url(&path)).send().await.unwrap().json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            listed.push((item["generation"].as_i64().unwrap(), item["person"]["id"].as_str().unwrap().to_string()));
+        }
+        next = page["next_cursor"].as_str().map(|cursor| format!("{relatives_path}&cursor={cursor}"));
+        assert!(listed.len() <= 50, "the pages end");
+    }
+    assert!(listed.len() > 1 && listed.windows(2).all(|w| w[0].0 >= w[1].0), "{listed:?}");
+    let mut ids: Vec<&String> = listed.iter().map(|(_, id)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), listed.len(), "nobody twice");
+    let bad = owner.get(server.url(&format!("{relatives_path}&cursor=zzz"))).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A portrait must be a processed photo of the legacy: anything else is refused by name.
+    let portrait_path = format!("/api/v1/people/{}/portrait", florian["id"].as_str().unwrap());
+    let refused = server
+        .request(&owner, reqwest::Method::PUT, &portrait_path)
+        .json(&json!({ "media_id": "not-a-photo" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("media_id"));
+    let removed = server.request(&owner, reqwest::Method::DELETE, &portrait_path).send().await.unwrap();
+    assert_eq!(removed.status(), StatusCode::OK);
+    let removed: Value = removed.json().await.unwrap();
+    assert_eq!(removed["portrait_id"], Value::Null);
+    let refused = server.request(&stranger, reqwest::Method::DELETE, &portrait_path).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     server.stop().await;
 }
