@@ -304,7 +304,11 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         server,
         &owner,
         "/api/v1/stories",
-        vec![story_input(payload, &mention, vec![]), story_input(&fallback_title, &mention, vec![])],
+        vec![
+            story_input(payload, &mention, vec![]),
+            story_input(&fallback_title, &mention, vec![]),
+            story_input(&fallback_title, &format!("[Them](/people/{person_id})"), vec![]),
+        ],
     )
     .await;
     accepted.push(("a story mentioning the person", ok));
