@@ -1,13 +1,19 @@
-//! GEDCOM import and export of a legacy's people. An import (queued by `imports`) runs in
-//! one transaction, so it writes all of a file or nothing; a record that cannot become a
-//! person or a relationship is skipped and reported with its line. Each person keeps the GEDCOM identifier it came with, so a
-//! re-import updates instead of duplicating, and an export writes it back.
+//! GEDCOM import and export of a legacy's people. An import (queued by `imports`, after
+//! the whole file was read, so a file that does not read writes nothing) commits every
+//! [`RECORDS_PER_TRANSACTION`] records, each person or relationship with its revision and
+//! event: on SQLite one long transaction would hold the single writer for the whole file
+//! and turn everyone else's writes away. An import stopped part-way is run again (its
+//! event is redelivered) and, since each person keeps the GEDCOM identifier it came with,
+//! finds what it wrote and goes on; a re-import updates instead of duplicating, and an
+//! export writes the identifiers back. A record that cannot become a person or a
+//! relationship is skipped and reported with its line.
 
 use std::collections::{HashMap, HashSet};
 
 use types::events::{PersonCreated, PersonUpdated, RelationshipAdded, RelationshipFacts};
 use types::{ImportId, ImportReport, ImportSkip, LegacyId, ParentKind, PersonId, RelationshipId, Sex};
 
+use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 use crate::identity::User;
 use crate::people::gedcom::{self, ChildKind, Document, Family, Individual, Version};
@@ -21,6 +27,9 @@ use crate::time::{new_id, now_millis};
 pub const FILE_MAX_BYTES: usize = 50 * 1024 * 1024;
 /// How many records an import writes between two updates of its progress.
 const PROGRESS_EVERY: u64 = 50;
+/// How many people and relationships one transaction of an import writes: about half a
+/// second of SQLite's single writer, well under the 5 s other writers wait for it.
+pub const RECORDS_PER_TRANSACTION: usize = 500;
 
 /// A person's fields from a GEDCOM record: names and places cut to what a person form
 /// accepts, dates kept as written (an unread date stays a phrase), notes as the bio.
@@ -60,6 +69,18 @@ fn fields_of(individual: &Individual) -> PersonFields {
     }
 }
 
+/// Commits `tx` and opens the next one once it holds [`RECORDS_PER_TRANSACTION`] records
+/// (`in_tx`, counting the one just written); returns the open transaction and how many
+/// records it holds. (Committed before the next begins: on SQLite the next would wait
+/// for the writer the full one holds.)
+async fn commit_every(db: &Db, tx: Tx, in_tx: usize) -> Result<(Tx, usize)> {
+    if in_tx < RECORDS_PER_TRANSACTION {
+        return Ok((tx, in_tx));
+    }
+    tx.commit().await?;
+    Ok((db.begin().await?, 0))
+}
+
 fn parent_kind(kind: ChildKind) -> ParentKind {
     match kind {
         ChildKind::Birth => ParentKind::Birth,
@@ -88,8 +109,9 @@ struct Wanted<'a> {
 }
 
 impl People {
-    /// Writes a read GEDCOM file's people and families into a legacy, in one transaction
-    /// (the caller has checked the user may edit its people). With `job`, the records
+    /// Writes a read GEDCOM file's people and families into a legacy, a transaction every
+    /// [`RECORDS_PER_TRANSACTION`] records (the caller has checked the user may edit its
+    /// people). With `job`, the records
     /// written so far are counted for its progress bar.
     pub(crate) async fn apply_gedcom(
         &self,
@@ -111,6 +133,8 @@ impl People {
         };
         let now = now_millis();
         let mut tx = self.db.begin().await?;
+        // Records written in the transaction open now.
+        let mut in_tx = 0;
         let existing: HashMap<String, PersonRow> = repo::with_gedcom_xref(&mut tx, legacy_id)
             .await?
             .into_iter()
@@ -169,6 +193,7 @@ impl People {
                     ids.insert(&individual.xref, id);
                 }
             }
+            (tx, in_tx) = commit_every(&self.db, tx, in_tx + 1).await?;
         }
         // A family counts as written once for each `per_family` of the edges families ask for.
         let families = document.families.len() as u64;
@@ -217,6 +242,7 @@ impl People {
                 };
                 append(&mut tx, b, user, RelationshipAdded { relationship: facts }).await?;
                 report.relationships_added += 1;
+                (tx, in_tx) = commit_every(&self.db, tx, in_tx + 1).await?;
             }
         }
         tx.commit().await?;

@@ -1,8 +1,8 @@
 //! GEDCOM imports in the background. Starting one reads the whole file in the request: a
 //! file that does not read is refused there with its line-numbered errors, and nothing is
 //! queued. A sound file is stored with its job row and a `GedcomImportQueued` event in one
-//! transaction; the [`GedcomImporter`] consumer then writes its people (in one transaction
-//! of their own, see `exchange`) and leaves the report on the job. Progress is counted in
+//! transaction; the [`GedcomImporter`] consumer then writes its people (a transaction
+//! every few hundred records, see `exchange`) and leaves the report on the job. Progress is counted in
 //! the replica that runs the import and read from there while it runs; the job row says
 //! where it stands otherwise.
 
@@ -174,8 +174,8 @@ impl People {
 
     /// Runs a queued import (the consumer's work). An import that has ended is left as
     /// it is, so a redelivered event does nothing; one found running (a replica stopped
-    /// during it) runs again: nothing of it was committed, and a re-import matches the
-    /// people by their GEDCOM identifiers anyway.
+    /// during it) runs again and finds what it wrote: a re-import matches the people by
+    /// their GEDCOM identifiers, and a relationship stored already is not stored twice.
     pub async fn run_import(&self, id: &ImportId) -> Result<()> {
         let Some(row) = find(&self.db, id).await? else { return Ok(()) };
         if row.status.is_over() {

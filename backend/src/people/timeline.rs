@@ -114,14 +114,15 @@ pub fn timeline(life: &Life<'_>) -> Vec<TimelineEntry> {
                     family(&other.fields.death_date, TimelineKind::PartnerDied, format!("{name} died"));
                 }
             }
-            Some(Bond::Parent(_)) if &edge.person_a == other_id => {
-                if !other.fields.death_date.is_empty() {
-                    family(&other.fields.death_date, TimelineKind::ParentDied, format!("{name} died"));
-                }
-            }
             Some(Bond::Parent(_)) => {
-                if !other.fields.birth_date.is_empty() {
-                    family(&other.fields.birth_date, TimelineKind::ChildBorn, format!("{name} was born"));
+                // A parent's death, or a child's birth.
+                let (date, kind, what) = if &edge.person_a == other_id {
+                    (&other.fields.death_date, TimelineKind::ParentDied, "died")
+                } else {
+                    (&other.fields.birth_date, TimelineKind::ChildBorn, "was born")
+                };
+                if !date.is_empty() {
+                    family(date, kind, format!("{name} {what}"));
                 }
             }
             None => {}

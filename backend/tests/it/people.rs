@@ -718,3 +718,48 @@ db_test!(relatives_are_listed_a_page_at_a_time_nearest_first, |db| {
         "{problems}"
     );
 });
+
+/// A GEDCOM 5.5.1 file of `couples` couples, each with two children, husband, wife and
+/// children numbered in turn.
+fn generated_gedcom(couples: usize) -> Vec<u8> {
+    let mut file = String::from("0 HEAD\n1 GEDC\n2 VERS 5.5.1\n1 CHAR UTF-8\n");
+    for c in 0..couples {
+        let base = c * 4;
+        for (i, (given, sex)) in [("John", "M"), ("Mary", "F"), ("Tom", "M"), ("Ann", "F")].iter().enumerate() {
+            let n = base + i;
+            file += &format!(
+                "0 @I{n}@ INDI\n1 NAME {given} {n} /Line{c}/\n1 SEX {sex}\n1 BIRT\n2 DATE {}\n",
+                1900 + i * 25
+            );
+            file += &format!("1 {} @F{c}@\n", if i < 2 { "FAMS" } else { "FAMC" });
+        }
+        file += &format!(
+            "0 @F{c}@ FAM\n1 HUSB @I{base}@\n1 WIFE @I{}@\n1 CHIL @I{}@\n1 CHIL @I{}@\n",
+            base + 1,
+            base + 2,
+            base + 3
+        );
+    }
+    file += "0 TRLR\n";
+    file.into_bytes()
+}
+
+// More records than one transaction of an import holds: every one arrives, each with its
+// event, and importing the file again (as after an import stopped part-way) adds nothing.
+db_test!(an_import_larger_than_a_transaction_writes_every_record_and_repeats_calmly, |db| {
+    use backend::people::exchange::RECORDS_PER_TRANSACTION;
+    let f = family(db, LIMITS).await;
+    let couples = RECORDS_PER_TRANSACTION / 3;
+    let file = generated_gedcom(couples);
+    let report = import(&f.people, &f.owner, &f.legacy.id, &file).await.unwrap();
+    let (people, edges) = (couples as u64 * 4, couples as u64 * 5);
+    assert!(people + edges > 2 * RECORDS_PER_TRANSACTION as u64, "the file spans several transactions");
+    assert_eq!((report.created, report.relationships_added), (people, edges), "{report:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people as i64 + 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, edges as i64);
+    let events = "SELECT COUNT(*) FROM outbox WHERE event_type IN ('PersonCreated', 'RelationshipAdded')";
+    assert_eq!(count(db, events).await, (people + edges) as i64 + 1, "one event a record, and the subject's");
+    let again = import(&f.people, &f.owner, &f.legacy.id, &file).await.unwrap();
+    assert_eq!((again.created, again.unchanged, again.relationships_added), (0, people, 0), "{again:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people as i64 + 1);
+});
