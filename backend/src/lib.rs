@@ -94,13 +94,20 @@ impl Backend {
             people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
         let people = Arc::new(people::People::new(db.clone(), stories.clone(), limits));
         let tips = Arc::new(tips::Tips::from_config(&config, db.clone(), vault.clone(), calls.clone(), media.clone())?);
+        let pipeline = media::pipeline::Settings::from_config(&config);
+        // An archive's files pass through the pipeline's work folder, cleaned at start.
+        let importer = people::GedcomImporter {
+            people: people.clone(),
+            media: media.clone(),
+            work_dir: pipeline.work_dir.clone(),
+        };
         let consumers = vec![
             Arc::new(calls::WebhookConsumer(webhooks.clone())) as Arc<dyn events::Consumer>,
             search.indexer(),
-            Arc::new(media::MediaPipeline::new(media.clone(), media::pipeline::Settings::from_config(&config))),
+            Arc::new(media::MediaPipeline::new(media.clone(), pipeline)),
             Arc::new(tips::TipsConsumer(tips.clone())),
             Arc::new(media::MediaFiles(media.clone())),
-            Arc::new(people::GedcomImporter(people.clone())),
+            Arc::new(importer),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {

@@ -259,7 +259,7 @@ test('a real GEDCOM file is imported through the people page, and once only', as
   await signUp(page, 'Importer', PASSWORD);
   const people = await legacyPeople(page, 'Max Mustermann');
   const file = path.join(__dirname, '../../backend/tests/data/gedcom/Musterstammbaum.ged');
-  await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
+  await page.getByLabel(/^GEDCOM file/).setInputFiles(file);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   // The import runs in the background; its page follows it with a progress bar.
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Importing Musterstammbaum.ged');
@@ -274,13 +274,13 @@ test('a real GEDCOM file is imported through the people page, and once only', as
   await expect(page.getByRole('region', { name: 'Family' }).getByRole('link')).not.toHaveCount(0);
 
   await page.goto(people);
-  await page.getByLabel('GEDCOM file (.ged)').setInputFiles(file);
+  await page.getByLabel(/^GEDCOM file/).setInputFiles(file);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.locator('.import-summary')).toContainText('Imported 0 new people (0 updated, 20 unchanged)');
 
   await page.goto(people);
   // A file that does not read: every problem with its line, nothing imported.
-  await page.getByLabel('GEDCOM file (.ged)').setInputFiles({
+  await page.getByLabel(/^GEDCOM file/).setInputFiles({
     name: 'broken.ged',
     mimeType: 'text/plain',
     buffer: Buffer.from('0 HEAD\n1 GEDC\nnot a line\n'),

@@ -329,6 +329,9 @@ pub struct ImportReport {
     pub updated: u64,
     pub unchanged: u64,
     pub relationships_added: u64,
+    /// Photos and recordings a GEDZIP archive brought (the people are tagged in them).
+    #[serde(default)]
+    pub media_added: u64,
     pub skipped: Vec<ImportSkip>,
 }
 

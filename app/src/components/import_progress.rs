@@ -86,6 +86,11 @@ fn ImportOutcome(report: ImportReport, legacy_people: String) -> impl IntoView {
                 "Imported {} new people ({} updated, {} unchanged) and {} relationships.",
                 report.created, report.updated, report.unchanged, report.relationships_added
             )}
+            {(report.media_added > 0).then(|| format!(
+                " Added {} {} from the archive.",
+                report.media_added,
+                if report.media_added == 1 { "photo or recording" } else { "photos and recordings" }
+            ))}
         </p>
         {(!report.skipped.is_empty()).then(|| view! {
             <h2>{format!("Skipped ({})", report.skipped.len())}</h2>

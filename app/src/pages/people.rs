@@ -57,10 +57,10 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
                 <h2 id="import-title">"Import a family tree"</h2>
                 <form method="post" enctype="multipart/form-data" action=routes::fill(routes::form::IMPORT_GEDCOM, &[&id]) class="stack">
                     <div class="field">
-                        <label for="field-file">"GEDCOM file (.ged)"</label>
-                        <input id="field-file" type="file" name="file" accept=".ged,.GED,text/vnd.familysearch.gedcom" required=true
+                        <label for="field-file">"GEDCOM file (.ged, or .gdz with photos)"</label>
+                        <input id="field-file" type="file" name="file" accept=".ged,.GED,.gdz,.GDZ,.zip,text/vnd.familysearch.gedcom,application/zip" required=true
                             aria-describedby="field-file-hint"/>
-                        <p class="hint" id="field-file-hint">"From any genealogy program (GEDCOM 5.5.1 or 7.0). Importing the same file again updates the people it brought."</p>
+                        <p class="hint" id="field-file-hint">"From any genealogy program (GEDCOM 5.5.1 or 7.0). A GEDZIP archive (.gdz) also brings the photos its people are in. Importing the same file again updates the people it brought."</p>
                         {(!file_errors.is_empty()).then(|| view! {
                             <ul class="field-error" id="field-file-error">
                                 {file_errors.clone().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}

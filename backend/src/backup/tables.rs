@@ -29,6 +29,7 @@ pub const TABLES: &[&str] = &[
     "story_mentions",
     "media_people",
     "gedcom_imports",
+    "gedcom_media",
     "webhooks",
     "calls",
     "call_attempts",

@@ -398,6 +398,12 @@ impl Media {
             return Err(Error::invalid("sha256", &format!("{what}; upload the file again")));
         }
 
+        self.hand_to_processing(user, &row).await
+    }
+
+    /// An upload whose bytes are all stored goes to processing (`MediaUploaded`), once.
+    async fn hand_to_processing(&self, user: &User, row: &MediaRow) -> Result<MediaView> {
+        let id = &row.id;
         let mut tx = self.db.begin().await?;
         if repo::transition_tx(&mut tx, id, &[MediaState::Uploading], MediaState::Pending).await? {
             let uploaded = MediaUploaded {
@@ -412,6 +418,53 @@ impl Media {
             tx.commit().await?;
         }
         self.media(Some(user), id).await
+    }
+
+    /// Adds a file the server already holds (a photo from a GEDCOM archive) to a legacy
+    /// as an upload of it would: the same checks of name, type, size, quota and legacy,
+    /// the original stored whole, then processing. `work_dir` holds the file on its way.
+    pub async fn add_file(
+        &self,
+        user: &User,
+        legacy_id: &LegacyId,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+        work_dir: &std::path::Path,
+    ) -> Result<MediaView> {
+        let request = UploadRequest {
+            legacy_id: legacy_id.clone(),
+            story_id: None,
+            file_name: file_name.to_string(),
+            size: bytes.len() as u64,
+            content_type: content_type.to_string(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+        };
+        let ticket = self.request_upload(user, &request).await?;
+        let row = repo::find(&self.db, &ticket.media_id).await?.ok_or(Error::NotFound { what: "upload" })?;
+        let key = model::original_key(&row.id);
+        let stored = async {
+            tokio::fs::create_dir_all(work_dir).await.context("creating the work folder for an added file")?;
+            // Named as the pipeline names its folders, so one left by a crash is cleaned.
+            let folder = tempfile::Builder::new()
+                .prefix("media-")
+                .tempdir_in(work_dir)
+                .context("creating a folder for an added file")?;
+            let path = folder.path().join("original");
+            tokio::fs::write(&path, bytes).await.context("writing an added file")?;
+            self.storage.put_file(&key, &path, &row.declared_type).await?;
+            self.storage.abort_upload(&key, &row.upload_id).await
+        }
+        .await;
+        if let Err(err) = stored {
+            // Nothing to keep: the reservation goes with the bytes.
+            let _ = self.storage.delete(&key).await;
+            let mut tx = self.db.begin().await?;
+            repo::delete_tx(&mut tx, &row.id).await?;
+            tx.commit().await?;
+            return Err(err);
+        }
+        self.hand_to_processing(user, &row).await
     }
 
     async fn digest(&self, key: &str) -> Result<(u64, String)> {

@@ -1,17 +1,19 @@
 //! Walking the family graph: the shortest path between two people over parent, child and
-//! partner edges, and the ancestor check that keeps anyone from becoming their own
-//! ancestor. Each walk goes level by level with one query a level, and stops at the
-//! configured depth and visited-people limits instead of running on.
+//! partner edges (in a legacy's graph kept in memory, [`Graphs`]), the ancestor check
+//! that keeps anyone from becoming their own ancestor and the generations of a family
+//! tree (one query a level, inside the writer's transaction or for a few generations).
+//! Every walk stops at the configured depth and visited-people limits instead of running
+//! on.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use types::PersonId;
+use types::{LegacyId, ParentKind, PartnerKind, PersonId};
 
-use crate::db::Conn;
+use crate::db::{Conn, Db};
 use crate::error::Result;
 use crate::people::kinship::Step;
-use crate::people::model::{Bond, RelationshipRow};
-use crate::people::repo;
+use crate::people::repo::{self, GraphEdge};
 
 /// How far a walk may go.
 #[derive(Debug, Clone, Copy)]
@@ -29,37 +31,117 @@ pub enum PathSearch {
     NotFound { capped: bool },
 }
 
-/// The step from `from` along `edge`, and the person it reaches.
-fn step(edge: &RelationshipRow, from: &PersonId) -> Option<(Step, PersonId)> {
-    let to = edge.other(from).clone();
-    let step = match edge.bond()? {
-        Bond::Parent(kind) if &edge.person_b == from => Step::Parent { kind },
-        Bond::Parent(kind) => Step::Child { kind },
-        Bond::Partner(kind) => Step::Partner { kind },
-    };
-    Some((step, to))
+/// The family graphs of the legacies asked about lately, each kept in memory until its
+/// stored version moves on (every write of relationships bumps it, see
+/// `repo::graph_version`): the relationship finder then walks a 100,000-person graph in
+/// microseconds instead of a query a level.
+#[derive(Default)]
+pub struct Graphs {
+    /// Most recently used last; at most [`GRAPHS_KEPT`].
+    kept: Mutex<Vec<(LegacyId, Arc<LegacyGraph>)>>,
+}
+
+/// How many legacies' graphs are kept.
+const GRAPHS_KEPT: usize = 8;
+
+impl Graphs {
+    /// The legacy's graph as stored now: the copy kept, or loaded again when its version
+    /// is not the stored one. (The version is read before the edges, so a copy is never
+    /// newer than it says and a write between the two only costs one more load.)
+    pub async fn of(&self, db: &Db, legacy_id: &LegacyId) -> Result<Arc<LegacyGraph>> {
+        let version = repo::graph_version(db, legacy_id).await?.unwrap_or_default();
+        let kept = {
+            let mut kept = lock(&self.kept);
+            let at = kept.iter().position(|(id, graph)| id == legacy_id && graph.version == version);
+            at.map(|at| {
+                let entry = kept.remove(at);
+                let graph = entry.1.clone();
+                kept.push(entry);
+                graph
+            })
+        };
+        if let Some(graph) = kept {
+            return Ok(graph);
+        }
+        let graph = Arc::new(LegacyGraph::new(version, repo::graph_edges(db, legacy_id).await?));
+        let mut kept = lock(&self.kept);
+        kept.retain(|(id, _)| id != legacy_id);
+        kept.push((legacy_id.clone(), graph.clone()));
+        if kept.len() > GRAPHS_KEPT {
+            kept.remove(0);
+        }
+        Ok(graph)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One legacy's people (those with a relationship) and their edges, by number.
+pub struct LegacyGraph {
+    version: i64,
+    numbers: HashMap<PersonId, u32>,
+    people: Vec<PersonId>,
+    /// Each person's steps: the edge walked and the person reached.
+    steps: Vec<Vec<(Step, u32)>>,
+}
+
+impl LegacyGraph {
+    pub fn new(version: i64, edges: Vec<GraphEdge>) -> LegacyGraph {
+        let mut graph = LegacyGraph { version, numbers: HashMap::new(), people: Vec::new(), steps: Vec::new() };
+        for edge in edges {
+            let (forward, backward) = match edge.kind.as_str() {
+                // `person_a` is the parent: from the child it is a parent step.
+                "parent" => match ParentKind::parse(&edge.subkind) {
+                    Some(kind) => (Step::Child { kind }, Step::Parent { kind }),
+                    None => continue,
+                },
+                "partner" => match PartnerKind::parse(&edge.subkind) {
+                    Some(kind) => (Step::Partner { kind }, Step::Partner { kind }),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let (a, b) = (graph.number(edge.person_a), graph.number(edge.person_b));
+            graph.steps[a as usize].push((forward, b));
+            graph.steps[b as usize].push((backward, a));
+        }
+        graph
+    }
+
+    fn number(&mut self, person: PersonId) -> u32 {
+        if let Some(n) = self.numbers.get(&person) {
+            return *n;
+        }
+        let n = self.people.len() as u32;
+        self.numbers.insert(person.clone(), n);
+        self.people.push(person);
+        self.steps.push(Vec::new());
+        n
+    }
 }
 
 /// One side of a walk from both ends: who it has reached, and how.
 struct Side {
     /// Each person reached, with the person they were reached from and the step taken.
-    came_from: HashMap<PersonId, Option<(PersonId, Step)>>,
-    frontier: Vec<PersonId>,
+    came_from: HashMap<u32, Option<(u32, Step)>>,
+    frontier: Vec<u32>,
     levels: u32,
 }
 
 impl Side {
-    fn at(person: &PersonId) -> Side {
-        Side { came_from: HashMap::from([(person.clone(), None)]), frontier: vec![person.clone()], levels: 0 }
+    fn at(person: u32) -> Side {
+        Side { came_from: HashMap::from([(person, None)]), frontier: vec![person], levels: 0 }
     }
 
     /// The steps from this side's start to `person`, in walking order.
-    fn steps_to(&self, person: &PersonId) -> Vec<(Step, PersonId)> {
+    fn steps_to(&self, person: u32) -> Vec<(Step, u32)> {
         let mut steps = Vec::new();
-        let mut at = person.clone();
+        let mut at = person;
         while let Some(Some((from, step))) = self.came_from.get(&at) {
-            steps.push((*step, at.clone()));
-            at = from.clone();
+            steps.push((*step, at));
+            at = *from;
         }
         steps.reverse();
         steps
@@ -67,30 +149,22 @@ impl Side {
 
     /// Walks one more level. Within the level, blood edges go before partner edges, so of
     /// two equally short paths the blood one is kept.
-    async fn expand(&mut self, conn: &mut Conn<'_>) -> Result<Vec<PersonId>> {
-        let ids: Vec<&PersonId> = self.frontier.iter().collect();
-        let edges = repo::relationships_of(conn.reborrow(), &ids).await?;
-        let mut by_person: HashMap<&PersonId, Vec<&RelationshipRow>> = HashMap::new();
-        for edge in &edges {
-            by_person.entry(&edge.person_a).or_default().push(edge);
-            by_person.entry(&edge.person_b).or_default().push(edge);
-        }
+    fn expand(&mut self, graph: &LegacyGraph) -> Vec<u32> {
         let mut next = Vec::new();
         for partners in [false, true] {
-            for from in &self.frontier {
-                for edge in by_person.get(from).into_iter().flatten() {
-                    let Some((step, to)) = step(edge, from) else { continue };
+            for &from in &self.frontier {
+                for &(step, to) in &graph.steps[from as usize] {
                     if matches!(step, Step::Partner { .. }) != partners || self.came_from.contains_key(&to) {
                         continue;
                     }
-                    self.came_from.insert(to.clone(), Some((from.clone(), step)));
+                    self.came_from.insert(to, Some((from, step)));
                     next.push(to);
                 }
             }
         }
         self.levels += 1;
         self.frontier = next.clone();
-        Ok(next)
+        next
     }
 }
 
@@ -103,43 +177,41 @@ fn reversed(step: Step) -> Step {
     }
 }
 
-/// The shortest path from `start` to `goal`, walked from both ends at once (always the
-/// end with fewer people waiting), so a person with a small family ends the search
-/// quickly and a long path costs two half-length walks. Of equally short paths, the one
-/// with the fewest partner steps is kept.
-pub async fn shortest_path<'c>(
-    conn: impl Into<Conn<'c>>,
-    start: &PersonId,
-    goal: &PersonId,
-    limits: Limits,
-) -> Result<PathSearch> {
-    let mut conn = conn.into();
+/// The shortest path from `start` to `goal` in `graph`, walked from both ends at once
+/// (always the end with fewer people waiting), so a person with a small family ends the
+/// search quickly and a long path costs two half-length walks. Of equally short paths,
+/// the one with the fewest partner steps is kept.
+pub fn shortest_path(graph: &LegacyGraph, start: &PersonId, goal: &PersonId, limits: Limits) -> PathSearch {
     if start == goal {
-        return Ok(PathSearch::Found(Vec::new()));
+        return PathSearch::Found(Vec::new());
     }
+    // Someone with no relationship is in no path.
+    let (Some(&start), Some(&goal)) = (graph.numbers.get(start), graph.numbers.get(goal)) else {
+        return PathSearch::NotFound { capped: false };
+    };
     let (mut forward, mut backward) = (Side::at(start), Side::at(goal));
     loop {
         if forward.frontier.is_empty() || backward.frontier.is_empty() {
-            return Ok(PathSearch::NotFound { capped: false });
+            return PathSearch::NotFound { capped: false };
         }
         if forward.levels + backward.levels >= limits.max_depth
             || forward.came_from.len() + backward.came_from.len() > limits.max_visited as usize
         {
-            return Ok(PathSearch::NotFound { capped: true });
+            return PathSearch::NotFound { capped: true };
         }
         let forward_turn = forward.frontier.len() <= backward.frontier.len();
         let (walker, other) = if forward_turn { (&mut forward, &backward) } else { (&mut backward, &forward) };
-        let reached = walker.expand(&mut conn).await?;
-        let meetings: Vec<PersonId> = reached.into_iter().filter(|p| other.came_from.contains_key(p)).collect();
+        let reached = walker.expand(graph);
+        let meetings: Vec<u32> = reached.into_iter().filter(|p| other.came_from.contains_key(p)).collect();
         if meetings.is_empty() {
             continue;
         }
-        let joined = meetings.iter().map(|meeting| {
+        let joined = meetings.iter().map(|&meeting| {
             let mut path = forward.steps_to(meeting);
             // The goal's side walked from the goal: turn its steps around.
             let back = backward.steps_to(meeting);
-            let mut people: Vec<PersonId> = back.iter().map(|(_, p)| p.clone()).collect();
-            people.insert(0, goal.clone());
+            let mut people: Vec<u32> = back.iter().map(|(_, p)| *p).collect();
+            people.insert(0, goal);
             people.pop();
             for ((step, _), person) in back.into_iter().zip(people).rev() {
                 path.push((reversed(step), person));
@@ -147,9 +219,14 @@ pub async fn shortest_path<'c>(
             path
         });
         let partner_steps =
-            |path: &Vec<(Step, PersonId)>| path.iter().filter(|(s, _)| matches!(s, Step::Partner { .. })).count();
+            |path: &Vec<(Step, u32)>| path.iter().filter(|(s, _)| matches!(s, Step::Partner { .. })).count();
         let best = joined.min_by_key(|path| (path.len(), partner_steps(path)));
-        return Ok(best.map_or(PathSearch::NotFound { capped: false }, PathSearch::Found));
+        return match best {
+            Some(path) => PathSearch::Found(
+                path.into_iter().map(|(step, person)| (step, graph.people[person as usize].clone())).collect(),
+            ),
+            None => PathSearch::NotFound { capped: false },
+        };
     }
 }
 

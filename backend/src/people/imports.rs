@@ -7,21 +7,24 @@
 //! where it stands otherwise.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use types::events::{Envelope, EventType, GedcomImportQueued};
-use types::{ImportId, ImportJob, ImportReport, ImportStatus, LegacyId, UserId};
+use types::{ImportId, ImportJob, ImportReport, ImportSkip, ImportStatus, LegacyId, MediaId, PersonId, UserId};
 
 use crate::args;
 use crate::db::Db;
 use crate::error::{Context, Error, Result};
 use crate::events::{self, Consumer, Event};
 use crate::identity::{repo as users, User};
+use crate::media::Media;
 use crate::people::exchange::FILE_MAX_BYTES;
 use crate::people::gedcom::{self, Document};
-use crate::people::People;
+use crate::people::gedzip::{self, Gedzip};
+use crate::people::{repo, People};
 use crate::time::{new_id, now_millis};
 use crate::validate::Problems;
 
@@ -176,7 +179,7 @@ impl People {
     /// it is, so a redelivered event does nothing; one found running (a replica stopped
     /// during it) runs again and finds what it wrote: a re-import matches the people by
     /// their GEDCOM identifiers, and a relationship stored already is not stored twice.
-    pub async fn run_import(&self, id: &ImportId) -> Result<()> {
+    pub async fn run_import(&self, media: &Media, work_dir: &Path, id: &ImportId) -> Result<()> {
         let Some(row) = find(&self.db, id).await? else { return Ok(()) };
         if row.status.is_over() {
             return Ok(());
@@ -205,12 +208,99 @@ impl People {
         let applied = self.apply_gedcom(&user, &row.legacy_id, &document, Some(id)).await;
         self.progress.forget(id);
         // A database failure is retried (the event is redelivered); the job stays running.
-        let report = applied?;
+        let mut report = applied?;
+        if gedzip::is_zip(&bytes) {
+            let files = ArchiveFiles { media, work_dir, archive: Gedzip::open(&bytes)? };
+            self.add_archive_media(files, &user, &row.legacy_id, &document, &mut report).await?;
+        }
         set_status(&self.db, id, ImportStatus::Done, records(&document), Outcome::Report(&report)).await
+    }
+
+    /// Adds the files of a GEDZIP archive that its people name as photos and recordings
+    /// of the legacy (once: a file added by an earlier import of the archive is found
+    /// again by its path) and tags each person in theirs. A file that is not in the
+    /// archive or is refused (its type, size, the quota) is reported with the person's
+    /// line, and the rest go on.
+    async fn add_archive_media(
+        &self,
+        mut files: ArchiveFiles<'_, '_>,
+        user: &User,
+        legacy_id: &LegacyId,
+        document: &Document,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        let people: HashMap<String, PersonId> = repo::with_gedcom_xref(&self.db, legacy_id)
+            .await?
+            .into_iter()
+            .filter_map(|p| Some((p.gedcom_xref?, p.id)))
+            .collect();
+        let mut added: HashMap<&str, Option<MediaId>> = HashMap::new();
+        for individual in document.people.iter().filter(|i| !i.media.is_empty()) {
+            let Some(person_id) = people.get(&individual.xref) else { continue };
+            for path in &individual.media {
+                if !added.contains_key(path.as_str()) {
+                    let item = match self.archive_item(&mut files, user, legacy_id, path, report).await {
+                        Ok(item) => item,
+                        Err(reason) => {
+                            report.skipped.push(ImportSkip { line: individual.line, reason });
+                            None
+                        }
+                    };
+                    added.insert(path, item);
+                }
+                if let Some(Some(media_id)) = added.get(path.as_str()) {
+                    self.tag(files.media, user, media_id, person_id).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The legacy's item for an archive's file: the one an earlier import added, or a new
+    /// one; `Err` with the reason when it cannot be had.
+    async fn archive_item(
+        &self,
+        files: &mut ArchiveFiles<'_, '_>,
+        user: &User,
+        legacy_id: &LegacyId,
+        path: &str,
+        report: &mut ImportReport,
+    ) -> std::result::Result<Option<MediaId>, String> {
+        let database = |err: Error| format!("{path} was not added: {err}");
+        let sql = "SELECT g.media_id FROM gedcom_media g JOIN media m ON m.id = g.media_id \
+                   WHERE g.legacy_id = $1 AND g.path = $2";
+        if let Some(known) = self.db.scalar_optional(sql, args![legacy_id, path]).await.map_err(database)? {
+            return Ok(Some(known));
+        }
+        let max = files.media.limits().max_bytes;
+        let bytes = match files.archive.file(path, max).map_err(database)? {
+            None => return Err(format!("the file {path} is not in the archive")),
+            Some(Err(limit)) => return Err(format!("the file {path} is larger than {} MB", limit / 1024 / 1024)),
+            Some(Ok(bytes)) => bytes,
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let item = files
+            .media
+            .add_file(user, legacy_id, name, gedcom::media_type(path), &bytes, files.work_dir)
+            .await
+            .map_err(|err| format!("the file {path} was not added: {}", err.to_string().trim_end_matches('.')))?;
+        let sql = "INSERT INTO gedcom_media (legacy_id, path, media_id) VALUES ($1, $2, $3) \
+                   ON CONFLICT (legacy_id, path) DO UPDATE SET media_id = excluded.media_id";
+        self.db.execute(sql, args![legacy_id, path, &item.id]).await.map_err(database)?;
+        report.media_added += 1;
+        Ok(Some(item.id))
     }
 }
 
-/// The file read as GEDCOM, or every line-numbered problem as the `file` field's.
+/// Where an archive's files go: the media capability, and a folder for each on its way.
+pub struct ArchiveFiles<'a, 'b> {
+    media: &'a Media,
+    work_dir: &'a Path,
+    archive: Gedzip<'b>,
+}
+
+/// The file (GEDCOM, or a GEDZIP archive's `gedcom.ged`) read as GEDCOM, or every
+/// line-numbered problem as the `file` field's.
 fn read(bytes: &[u8]) -> Result<Document> {
     if bytes.len() > FILE_MAX_BYTES {
         return Err(Error::invalid("file", &format!("is larger than {} MB", FILE_MAX_BYTES / 1024 / 1024)));
@@ -218,6 +308,13 @@ fn read(bytes: &[u8]) -> Result<Document> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid("file", "is empty: choose a GEDCOM file (.ged) to import"));
     }
+    let unpacked;
+    let bytes = if gedzip::is_zip(bytes) {
+        unpacked = Gedzip::open(bytes)?.gedcom(FILE_MAX_BYTES as u64)?;
+        &unpacked[..]
+    } else {
+        bytes
+    };
     gedcom::parse(bytes).map_err(|errors| {
         let mut problems = Problems::default();
         for error in errors {
@@ -228,8 +325,13 @@ fn read(bytes: &[u8]) -> Result<Document> {
 }
 
 /// Runs queued GEDCOM imports, in a lane of its own: an import of a large file takes
-/// seconds and must not hold up the other consumers.
-pub struct GedcomImporter(pub Arc<People>);
+/// seconds and must not hold up the other consumers. A GEDZIP archive's files go to
+/// `media`, through `work_dir`.
+pub struct GedcomImporter {
+    pub people: Arc<People>,
+    pub media: Arc<Media>,
+    pub work_dir: PathBuf,
+}
 
 #[async_trait]
 impl Consumer for GedcomImporter {
@@ -243,7 +345,7 @@ impl Consumer for GedcomImporter {
 
     async fn handle(&self, event: &Envelope) -> Result<()> {
         let queued: GedcomImportQueued = event.payload_as().context("decoding a GedcomImportQueued payload")?;
-        self.0.run_import(&queued.import_id).await
+        self.people.run_import(&self.media, &self.work_dir, &queued.import_id).await
     }
 
     fn own_lane(&self) -> Option<&'static [EventType]> {

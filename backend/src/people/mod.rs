@@ -7,6 +7,7 @@
 pub mod dates;
 pub mod exchange;
 pub mod gedcom;
+pub mod gedzip;
 pub mod graph;
 pub mod imports;
 pub mod kinship;

@@ -101,9 +101,38 @@ pub async fn update_tx(
     Ok(tx.execute(&sql, args).await? == 1)
 }
 
-pub async fn delete_tx(tx: &mut Tx, id: &PersonId) -> Result<()> {
+/// Deletes a person of `legacy_id` (their relationships go with them).
+pub async fn delete_tx(tx: &mut Tx, legacy_id: &LegacyId, id: &PersonId) -> Result<()> {
     tx.execute("DELETE FROM persons WHERE id = $1", args![id]).await?;
+    graph_changed_tx(tx, legacy_id).await
+}
+
+/// Marks the legacy's family graph as changed, so the copies kept in memory
+/// (`graph::Graphs`) load it again. Every write of relationships calls it.
+async fn graph_changed_tx(tx: &mut Tx, legacy_id: &LegacyId) -> Result<()> {
+    tx.execute("UPDATE legacies SET graph_version = graph_version + 1 WHERE id = $1", args![legacy_id]).await?;
     Ok(())
+}
+
+/// The version of the legacy's family graph (see [`graph_changed_tx`]); `None` when the
+/// legacy is gone.
+pub async fn graph_version(db: &Db, legacy_id: &LegacyId) -> Result<Option<i64>> {
+    db.scalar_optional("SELECT graph_version FROM legacies WHERE id = $1", args![legacy_id]).await
+}
+
+/// An edge of the family graph, as the relationship finder walks it.
+#[derive(sqlx::FromRow)]
+pub struct GraphEdge {
+    pub kind: String,
+    pub subkind: String,
+    pub person_a: PersonId,
+    pub person_b: PersonId,
+}
+
+/// Every relationship of a legacy.
+pub async fn graph_edges(db: &Db, legacy_id: &LegacyId) -> Result<Vec<GraphEdge>> {
+    let sql = "SELECT kind, subkind, person_a, person_b FROM relationships WHERE legacy_id = $1";
+    db.fetch_all(sql, args![legacy_id]).await
 }
 
 pub async fn insert_revision_tx(
@@ -178,9 +207,9 @@ pub async fn all_in_legacy(db: &Db, legacy_id: &LegacyId) -> Result<Vec<PersonRo
 }
 
 /// The people of a legacy that came from a GEDCOM file (a re-import matches them).
-pub async fn with_gedcom_xref(tx: &mut Tx, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
+pub async fn with_gedcom_xref<'c>(conn: impl Into<Conn<'c>>, legacy_id: &LegacyId) -> Result<Vec<PersonRow>> {
     let sql = format!("{PERSON_SELECT} WHERE p.legacy_id = $1 AND p.gedcom_xref IS NOT NULL");
-    tx.fetch_all(&sql, args![legacy_id]).await
+    conn.into().fetch_all(&sql, args![legacy_id]).await
 }
 
 /// Up to `limit` people of any legacy with ids after `after_id`, in id order (a keyset
@@ -245,7 +274,11 @@ pub async fn insert_relationship_tx(tx: &mut Tx, r: &NewRelationship<'_>) -> Res
     );
     let args =
         args![r.id, r.legacy_id, r.kind, r.subkind, r.person_a, r.person_b, r.start_date, r.end_date, r.by, r.now];
-    Ok(tx.execute(&sql, args).await? == 1)
+    let inserted = tx.execute(&sql, args).await? == 1;
+    if inserted {
+        graph_changed_tx(tx, r.legacy_id).await?;
+    }
+    Ok(inserted)
 }
 
 pub async fn find_relationship<'c>(conn: impl Into<Conn<'c>>, id: &RelationshipId) -> Result<Option<RelationshipRow>> {
@@ -253,8 +286,12 @@ pub async fn find_relationship<'c>(conn: impl Into<Conn<'c>>, id: &RelationshipI
     conn.into().fetch_optional(&sql, args![id]).await
 }
 
-pub async fn delete_relationship_tx(tx: &mut Tx, id: &RelationshipId) -> Result<bool> {
-    Ok(tx.execute("DELETE FROM relationships WHERE id = $1", args![id]).await? == 1)
+pub async fn delete_relationship_tx(tx: &mut Tx, legacy_id: &LegacyId, id: &RelationshipId) -> Result<bool> {
+    let deleted = tx.execute("DELETE FROM relationships WHERE id = $1", args![id]).await? == 1;
+    if deleted {
+        graph_changed_tx(tx, legacy_id).await?;
+    }
+    Ok(deleted)
 }
 
 /// Every relationship that touches one of `ids`.

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::User;
 use crate::media::Media;
-use crate::people::graph::{self, Limits, PathSearch};
+use crate::people::graph::{self, Graphs, Limits, PathSearch};
 use crate::people::imports::Progress;
 use crate::people::kinship::{self, Step};
 use crate::people::model::{self, Bond, PersonFields, PersonRow, RelationshipRow};
@@ -49,6 +49,8 @@ pub struct People {
     stories: Arc<Stories>,
     pub(crate) limits: Limits,
     pub(crate) progress: Progress,
+    /// The family graphs the relationship finder walks.
+    graphs: Graphs,
 }
 
 /// What a reader may do with the people of one legacy.
@@ -90,7 +92,7 @@ fn not_found() -> Error {
 
 impl People {
     pub fn new(db: Db, stories: Arc<Stories>, limits: Limits) -> People {
-        People { db, stories, limits, progress: Progress::default() }
+        People { db, stories, limits, progress: Progress::default(), graphs: Graphs::default() }
     }
 
     pub(crate) async fn access<'u>(&self, user: Option<&'u User>, legacy_id: &LegacyId) -> Result<Access<'u>> {
@@ -214,7 +216,7 @@ impl People {
         for edge in repo::relationships_of(&mut tx, &[id]).await? {
             append(&mut tx, id, user, RelationshipRemoved { relationship: facts(&edge) }).await?;
         }
-        repo::delete_tx(&mut tx, id).await?;
+        repo::delete_tx(&mut tx, &current.legacy_id, id).await?;
         append(&mut tx, id, user, PersonDeleted { person_id: id.clone(), legacy_id: current.legacy_id.clone() })
             .await?;
         tx.commit().await?;
@@ -671,7 +673,7 @@ impl People {
             return Err(edit_refused());
         }
         let mut tx = self.db.begin().await?;
-        if repo::delete_relationship_tx(&mut tx, id).await? {
+        if repo::delete_relationship_tx(&mut tx, &edge.legacy_id, id).await? {
             append(&mut tx, &edge.person_b, user, RelationshipRemoved { relationship: facts(&edge) }).await?;
         }
         tx.commit().await?;
@@ -702,7 +704,8 @@ impl People {
                 false,
             ));
         }
-        let steps = match graph::shortest_path(&self.db, b, a, self.limits).await? {
+        let family_graph = self.graphs.of(&self.db, &row_a.legacy_id).await?;
+        let steps = match graph::shortest_path(&family_graph, b, a, self.limits) {
             PathSearch::Found(steps) => steps,
             PathSearch::NotFound { capped: true } => {
                 return Ok(not_found(

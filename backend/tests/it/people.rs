@@ -27,11 +27,11 @@ const LIMITS: Limits = Limits { max_depth: 24, max_visited: 100_000 };
 struct Family {
     stories: Arc<Stories>,
     people: People,
-    /// For person pages (the photos a person is tagged in); its files live in `_dir`.
+    /// For person pages (the photos a person is tagged in); its files live in `dir`.
     media: Arc<Media>,
     owner: User,
     legacy: LegacyView,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn family(db: &Db, limits: Limits) -> Family {
@@ -43,7 +43,7 @@ async fn family(db: &Db, limits: Limits) -> Family {
     let input =
         LegacyInput { name: "Rose Howard".into(), born: "1921".into(), died: "1999".into(), summary: "".into() };
     let legacy = stories.create_legacy(&owner, &input, None).await.unwrap();
-    Family { stories, people, media, owner, legacy, _dir: dir }
+    Family { stories, people, media, owner, legacy, dir }
 }
 
 fn person(given: &str, surname: &str, sex: &str, born: &str) -> PersonInput {
@@ -91,6 +91,11 @@ impl Family {
 
     async fn relation(&self, a: &PersonId, b: &PersonId) -> String {
         self.people.kinship(Some(&self.owner), a, b).await.unwrap().relation
+    }
+
+    /// Runs a queued import as the consumer does.
+    async fn run_import(&self, id: &types::ImportId) -> Result<(), Error> {
+        self.people.run_import(&self.media, &self.dir.path().join("work"), id).await
     }
 
     async fn join(&self, db: &Db, name: &str, role: LegacyRole) -> User {
@@ -483,10 +488,11 @@ db_test!(a_stale_edit_is_a_conflict_and_every_save_is_a_revision, |db| {
 const MUSTERSTAMMBAUM: &[u8] = include_bytes!("../../tests/data/gedcom/Musterstammbaum.ged");
 
 /// Queues an import of `bytes` and runs it as the consumer would; its report.
-async fn import(people: &People, user: &User, legacy: &LegacyId, bytes: &[u8]) -> Result<ImportReport, Error> {
+async fn import(f: &Family, user: &User, legacy: &LegacyId, bytes: &[u8]) -> Result<ImportReport, Error> {
+    let people = &f.people;
     let job = people.start_import(user, legacy, "tree.ged", bytes).await?;
     assert_eq!(job.status, ImportStatus::Queued);
-    people.run_import(&job.id).await?;
+    f.run_import(&job.id).await?;
     let done = people.import_job(user, &job.id).await?;
     assert_eq!((done.status, done.processed, done.percent()), (ImportStatus::Done, done.total, 100), "{done:?}");
     Ok(done.report.expect("a finished import has its report"))
@@ -500,11 +506,11 @@ db_test!(an_import_is_queued_runs_once_and_keeps_its_report, |db| {
     assert_eq!(count(db, "SELECT COUNT(*) FROM outbox WHERE event_type = 'GedcomImportQueued'").await, 1);
     // Nothing is written before the import runs.
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, 1);
-    f.people.run_import(&job.id).await.unwrap();
+    f.run_import(&job.id).await.unwrap();
     let people = count(db, "SELECT COUNT(*) FROM persons").await;
     assert_eq!(people, 21);
     // A redelivered event finds the import over and does nothing; the file is gone.
-    f.people.run_import(&job.id).await.unwrap();
+    f.run_import(&job.id).await.unwrap();
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
     assert_eq!(count(db, "SELECT COUNT(*) FROM gedcom_imports WHERE file_base64 <> ''").await, 0);
     let done = f.people.import_job(&f.owner, &job.id).await.unwrap();
@@ -517,7 +523,7 @@ db_test!(an_import_is_queued_runs_once_and_keeps_its_report, |db| {
     let queued = f.people.start_import(&editor, &f.legacy.id, "", MUSTERSTAMMBAUM).await.unwrap();
     assert_eq!(queued.file_name, "family tree.ged");
     f.stories.set_member(&f.owner, &f.legacy.id, &editor.id, Some("viewer")).await.unwrap();
-    f.people.run_import(&queued.id).await.unwrap();
+    f.run_import(&queued.id).await.unwrap();
     let failed = f.people.import_job(&f.owner, &queued.id).await.unwrap();
     assert_eq!(failed.status, ImportStatus::Failed);
     assert!(failed.error.unwrap_or_default().contains("can no longer edit"));
@@ -526,14 +532,14 @@ db_test!(an_import_is_queued_runs_once_and_keeps_its_report, |db| {
 db_test!(a_real_gedcom_file_imports_once_and_round_trips, |db| {
     use backend::people::gedcom::{self, Version};
     let f = family(db, LIMITS).await;
-    let report = import(&f.people, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    let report = import(&f, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
     assert_eq!((report.created, report.updated, report.unchanged), (20, 0, 0), "{report:?}");
     assert!(report.relationships_added > 20, "{report:?}");
     let people = count(db, "SELECT COUNT(*) FROM persons").await;
     let relationships = count(db, "SELECT COUNT(*) FROM relationships").await;
 
     // The same file again changes nothing.
-    let again = import(&f.people, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
+    let again = import(&f, &f.owner, &f.legacy.id, MUSTERSTAMMBAUM).await.unwrap();
     assert_eq!((again.created, again.updated, again.unchanged, again.relationships_added), (0, 0, 20, 0), "{again:?}");
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people);
     assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, relationships);
@@ -546,7 +552,7 @@ db_test!(a_real_gedcom_file_imports_once_and_round_trips, |db| {
             .create_legacy(&f.owner, &LegacyInput { name: "Copy".into(), ..LegacyInput::default() }, None)
             .await
             .unwrap();
-        import(&f.people, &f.owner, &other.id, first.as_bytes()).await.unwrap();
+        import(&f, &f.owner, &other.id, first.as_bytes()).await.unwrap();
         let second = f.people.export_gedcom(Some(&f.owner), &other.id, version).await.unwrap();
         let (a, mut b) = (gedcom::parse(first.as_bytes()).unwrap(), gedcom::parse(second.as_bytes()).unwrap());
         // The second legacy's own subject ("Copy") is the one person the first file lacks.
@@ -751,7 +757,7 @@ db_test!(an_import_larger_than_a_transaction_writes_every_record_and_repeats_cal
     let f = family(db, LIMITS).await;
     let couples = RECORDS_PER_TRANSACTION / 3;
     let file = generated_gedcom(couples);
-    let report = import(&f.people, &f.owner, &f.legacy.id, &file).await.unwrap();
+    let report = import(&f, &f.owner, &f.legacy.id, &file).await.unwrap();
     let (people, edges) = (couples as u64 * 4, couples as u64 * 5);
     assert!(people + edges > 2 * RECORDS_PER_TRANSACTION as u64, "the file spans several transactions");
     assert_eq!((report.created, report.relationships_added), (people, edges), "{report:?}");
@@ -759,7 +765,81 @@ db_test!(an_import_larger_than_a_transaction_writes_every_record_and_repeats_cal
     assert_eq!(count(db, "SELECT COUNT(*) FROM relationships").await, edges as i64);
     let events = "SELECT COUNT(*) FROM outbox WHERE event_type IN ('PersonCreated', 'RelationshipAdded')";
     assert_eq!(count(db, events).await, (people + edges) as i64 + 1, "one event a record, and the subject's");
-    let again = import(&f.people, &f.owner, &f.legacy.id, &file).await.unwrap();
+    let again = import(&f, &f.owner, &f.legacy.id, &file).await.unwrap();
     assert_eq!((again.created, again.unchanged, again.relationships_added), (0, people, 0), "{again:?}");
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people as i64 + 1);
+});
+
+/// A zip archive of `files`.
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap();
+    out.into_inner()
+}
+
+// A GEDZIP archive brings its people and the photos they are in: each file once, however
+// many people are in it and however often the archive is imported; a file the archive
+// lacks is reported with the person's line.
+db_test!(a_gedzip_archive_brings_its_photos_and_tags_its_people_in_them, |db| {
+    let f = family(db, LIMITS).await;
+    let gedcom = "0 HEAD\n1 GEDC\n2 VERS 7.0\n0 @I1@ INDI\n1 NAME Edna /Howard/\n1 OBJE @O1@\n1 OBJE @O2@\n\
+                  0 @I2@ INDI\n1 NAME Tom /Howard/\n1 OBJE @O1@\n0 @O1@ OBJE\n1 FILE media/wedding%20day.jpg\n\
+                  2 FORM image/jpeg\n0 @O2@ OBJE\n1 FILE media/lost.jpg\n2 FORM image/jpeg\n0 TRLR\n";
+    let mut photo = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut photo).encode_image(&image::RgbImage::new(16, 12)).unwrap();
+    let archive = zip_of(&[("gedcom.ged", gedcom.as_bytes()), ("media/wedding day.jpg", &photo)]);
+
+    let report = import(&f, &f.owner, &f.legacy.id, &archive).await.unwrap();
+    assert_eq!((report.created, report.media_added), (2, 1), "{report:?}");
+    let lost: Vec<String> = report.skipped.iter().map(|s| format!("{}: {}", s.line, s.reason)).collect();
+    assert_eq!(lost, ["4: the file media/lost.jpg is not in the archive"]);
+    let listed = f.people.in_legacy(Some(&f.owner), &f.legacy.id, None, None).await.unwrap();
+    let id_of = |name: &str| listed.items.iter().find(|p| p.name == name).unwrap().id.clone();
+    for name in ["Edna Howard", "Tom Howard"] {
+        let tagged = f.people.tagged_media(&f.media, Some(&f.owner), &id_of(name)).await.unwrap();
+        let files: Vec<&str> = tagged.iter().map(|m| m.file_name.as_str()).collect();
+        assert_eq!(files, ["wedding day.jpg"], "{name}");
+        assert_eq!(tagged[0].size, photo.len() as u64);
+    }
+    let uploaded = "SELECT COUNT(*) FROM outbox WHERE event_type = 'MediaUploaded'";
+    assert_eq!(count(db, uploaded).await, 1, "handed to processing like any upload");
+
+    let again = import(&f, &f.owner, &f.legacy.id, &archive).await.unwrap();
+    assert_eq!((again.unchanged, again.media_added), (2, 0), "{again:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM media").await, 1, "the photo is not added twice");
+
+    // An archive without its GEDCOM file is refused when the import is asked for.
+    let without = zip_of(&[("tree.ged", gedcom.as_bytes())]);
+    let err = f.people.start_import(&f.owner, &f.legacy.id, "tree.gdz", &without).await.unwrap_err();
+    assert!(field_problem(err).starts_with("file: is a zip archive without gedcom.ged"));
+});
+
+// The relationship finder walks a copy of the legacy's graph kept in memory: every change
+// to the relationships (added, removed, a person deleted) is seen by the next question.
+db_test!(the_relationship_finder_sees_every_change_at_once, |db| {
+    let f = family(db, LIMITS).await;
+    let [mum, son] = f.add_each([("Mary", "female", "1925"), ("Tom", "male", "1950")]).await;
+    let related = |a: PersonId, b: PersonId| {
+        let people = &f.people;
+        let owner = &f.owner;
+        async move { people.kinship(Some(owner), &a, &b).await.unwrap() }
+    };
+    assert!(!related(son.clone(), mum.clone()).await.found);
+    f.parent(&son, &mum).await;
+    assert_eq!(related(son.clone(), mum.clone()).await.relation, "son");
+    let edge = f.people.family(Some(&f.owner), &son).await.unwrap().parents[0].relationship_id.clone().unwrap();
+    f.people.unrelate(&f.owner, &edge).await.unwrap();
+    assert!(!related(son.clone(), mum.clone()).await.found);
+    let gran = f.add("Edith", "female", "1900").await;
+    f.parents(&[(&son, &mum), (&mum, &gran)]).await;
+    assert_eq!(related(son.clone(), gran.clone()).await.relation, "grandson");
+    f.people.delete(&f.owner, &mum).await.unwrap();
+    assert!(!related(son.clone(), gran.clone()).await.found, "the way through Mary went with her");
 });

@@ -140,7 +140,7 @@ fn extension(path: &str) -> String {
 }
 
 /// The media type GEDCOM 7 requires in `FORM`, guessed from the file name.
-fn media_type(path: &str) -> &'static str {
+pub fn media_type(path: &str) -> &'static str {
     match extension(path).as_str() {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",

@@ -5,9 +5,10 @@
 //! Owns the character sets (`charset`), the line grammar and record tree (`lines`), the
 //! mapping of records onto [`Individual`] and [`Family`] (`import`) and the writer (`export`).
 //! It does no I/O and knows nothing of the database: the caller reads the bytes and stores the
-//! [`Document`]. Dates stay the text the file gave (`people::dates` parses them). Not handled:
-//! GEDZIP archives (`.gdz`), events other than birth, death and marriage, and the detail of
-//! sources, repositories and submitters beyond a citation note.
+//! [`Document`]. Dates stay the text the file gave (`people::dates` parses them; GEDZIP
+//! archives are opened by `people::gedzip`). Not handled: events other than birth, death
+//! and marriage, and the detail of sources, repositories and submitters beyond a citation
+//! note.
 
 mod charset;
 mod export;
@@ -18,7 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use export::write;
+pub use export::{media_type, write};
 
 /// The GEDCOM version a file declares in `HEAD.GEDC.VERS`, or the one to write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
