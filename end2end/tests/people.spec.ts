@@ -288,3 +288,20 @@ test('a real GEDCOM file is imported through the people page, and once only', as
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.locator('#field-file-error')).toContainText('line 3');
 });
+
+test('a GEDZIP archive brings its people and the photo they are in', async ({ page }) => {
+  await signUp(page, 'Archivist', PASSWORD);
+  await legacyPeople(page, 'Alice Gardner');
+  const file = path.join(__dirname, '../../backend/tests/data/gedcom/gardner-wedding.gdz');
+  await page.getByLabel(/^GEDCOM file/).setInputFiles(file);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Importing gardner-wedding.gdz');
+  await expect(page.locator('.import-status')).toHaveText('Import finished.');
+  await expect(page.locator('.import-summary')).toContainText('Imported 2 new people');
+  await expect(page.locator('.import-summary')).toContainText('Added 1 photo or recording from the archive.');
+  await page.getByRole('link', { name: 'Open the people' }).click();
+  await page.getByRole('link', { name: 'Walter Gardner' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Walter Gardner');
+  const photos = page.getByRole('region', { name: 'Photos and recordings' });
+  await expect(photos.getByRole('listitem').filter({ hasText: 'wedding.jpg' })).toHaveCount(1);
+});

@@ -105,6 +105,8 @@ struct Wanted<'a> {
     subkind: &'static str,
     a: &'a str,
     b: &'a str,
+    /// A partnership's start (the family's marriage date as the file gives it).
+    start_date: &'a str,
     line: usize,
 }
 
@@ -226,7 +228,7 @@ impl People {
                 subkind: wanted.subkind,
                 person_a: a,
                 person_b: b,
-                start_date: "",
+                start_date: wanted.start_date,
                 end_date: "",
                 by: &user.id,
                 now,
@@ -312,7 +314,7 @@ impl People {
 fn families(edges: &[crate::people::model::RelationshipRow], xref_of: &HashMap<&PersonId, String>) -> Vec<Family> {
     let xref = |id: &PersonId| xref_of.get(id).cloned();
     let mut parents_of: HashMap<&PersonId, Vec<(&PersonId, &str)>> = HashMap::new();
-    let mut couples: Vec<(Vec<String>, bool)> = Vec::new();
+    let mut couples: Vec<(Vec<String>, bool, &str)> = Vec::new();
     for edge in edges {
         match edge.kind.as_str() {
             "parent" => parents_of.entry(&edge.person_b).or_default().push((&edge.person_a, &edge.subkind)),
@@ -321,16 +323,18 @@ fn families(edges: &[crate::people::model::RelationshipRow], xref_of: &HashMap<&
                     // Keyed like the parents of a child below: the xrefs in order.
                     let mut partners = vec![a, b];
                     partners.sort();
-                    couples.push((partners, edge.subkind == "divorced"));
+                    couples.push((partners, edge.subkind == "divorced", &edge.start_date));
                 }
             }
         }
     }
     let mut by_partners: HashMap<Vec<String>, Family> = HashMap::new();
-    for (partners, divorced) in couples {
+    for (partners, divorced, start_date) in couples {
         let family = by_partners.entry(partners.clone()).or_default();
         family.partners = partners;
         family.divorced = divorced;
+        family.married =
+            (!start_date.is_empty()).then(|| gedcom::Event { date: start_date.to_string(), place: String::new() });
     }
     let mut children: Vec<(&&PersonId, &Vec<(&PersonId, &str)>)> = parents_of.iter().collect();
     children.sort_by(|a, b| a.0.cmp(b.0));
@@ -360,7 +364,8 @@ fn wanted_edges<'a>(families: &'a [Family], report: &mut ImportReport) -> Vec<Wa
     for family in families {
         if let [a, b] = family.partners.as_slice() {
             let subkind = if family.divorced { "divorced" } else { "married" };
-            wanted.push(Wanted { kind: "partner", subkind, a, b, line: family.line });
+            let start_date = family.married.as_ref().map_or("", |married| married.date.as_str());
+            wanted.push(Wanted { kind: "partner", subkind, a, b, start_date, line: family.line });
         }
         for (child, kind) in &family.children {
             for parent in &family.partners {
@@ -376,7 +381,7 @@ fn wanted_edges<'a>(families: &'a [Family], report: &mut ImportReport) -> Vec<Wa
                     }
                     parents.insert(parent);
                 }
-                wanted.push(Wanted { kind: "parent", subkind, a: parent, b: child, line: family.line });
+                wanted.push(Wanted { kind: "parent", subkind, a: parent, b: child, start_date: "", line: family.line });
             }
         }
     }

@@ -790,14 +790,15 @@ fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
 db_test!(a_gedzip_archive_brings_its_photos_and_tags_its_people_in_them, |db| {
     let f = family(db, LIMITS).await;
     let gedcom = "0 HEAD\n1 GEDC\n2 VERS 7.0\n0 @I1@ INDI\n1 NAME Edna /Howard/\n1 OBJE @O1@\n1 OBJE @O2@\n\
-                  0 @I2@ INDI\n1 NAME Tom /Howard/\n1 OBJE @O1@\n0 @O1@ OBJE\n1 FILE media/wedding%20day.jpg\n\
+                  1 FAMS @F1@\n0 @I2@ INDI\n1 NAME Tom /Howard/\n1 OBJE @O1@\n1 FAMS @F1@\n0 @F1@ FAM\n\
+                  1 HUSB @I2@\n1 WIFE @I1@\n1 MARR\n2 DATE JUN 1945\n0 @O1@ OBJE\n1 FILE media/wedding%20day.jpg\n\
                   2 FORM image/jpeg\n0 @O2@ OBJE\n1 FILE media/lost.jpg\n2 FORM image/jpeg\n0 TRLR\n";
     let mut photo = Vec::new();
     image::codecs::jpeg::JpegEncoder::new(&mut photo).encode_image(&image::RgbImage::new(16, 12)).unwrap();
     let archive = zip_of(&[("gedcom.ged", gedcom.as_bytes()), ("media/wedding day.jpg", &photo)]);
 
     let report = import(&f, &f.owner, &f.legacy.id, &archive).await.unwrap();
-    assert_eq!((report.created, report.media_added), (2, 1), "{report:?}");
+    assert_eq!((report.created, report.relationships_added, report.media_added), (2, 1, 1), "{report:?}");
     let lost: Vec<String> = report.skipped.iter().map(|s| format!("{}: {}", s.line, s.reason)).collect();
     assert_eq!(lost, ["4: the file media/lost.jpg is not in the archive"]);
     let listed = f.people.in_legacy(Some(&f.owner), &f.legacy.id, None, None).await.unwrap();
@@ -808,6 +809,10 @@ db_test!(a_gedzip_archive_brings_its_photos_and_tags_its_people_in_them, |db| {
         assert_eq!(files, ["wedding day.jpg"], "{name}");
         assert_eq!(tagged[0].size, photo.len() as u64);
     }
+    // The marriage came with its date, and Edna's timeline has it and the photo.
+    let page = f.people.page(&f.media, Some(&f.owner), &id_of("Edna Howard")).await.unwrap();
+    let lines: Vec<String> = page.timeline.iter().map(|e| format!("{} | {}", e.when, e.text)).collect();
+    assert_eq!(lines, ["June 1945 | Married Tom Howard", " | wedding day.jpg"]);
     let uploaded = "SELECT COUNT(*) FROM outbox WHERE event_type = 'MediaUploaded'";
     assert_eq!(count(db, uploaded).await, 1, "handed to processing like any upload");
 
