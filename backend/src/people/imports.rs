@@ -2,9 +2,9 @@
 //! file that does not read is refused there with its line-numbered errors, and nothing is
 //! queued. A sound file is stored with its job row and a `GedcomImportQueued` event in one
 //! transaction; the [`GedcomImporter`] consumer then writes its people (a transaction
-//! every few hundred records, see `exchange`) and leaves the report on the job. Progress is counted in
-//! the replica that runs the import and read from there while it runs; the job row says
-//! where it stands otherwise.
+//! every few hundred records, see `exchange`), adds a GEDZIP archive's photos, and leaves
+//! the report on the job. Progress is counted in the replica that runs the import and
+//! read from there while it runs; the job row says where it stands otherwise.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -239,8 +239,8 @@ impl People {
             let Some(person_id) = people.get(&individual.xref) else { continue };
             for path in &individual.media {
                 if !added.contains_key(path.as_str()) {
-                    let item = match self.archive_item(&mut files, user, legacy_id, path, report).await {
-                        Ok(item) => item,
+                    let item = match self.archive_item(&mut files, user, legacy_id, path, report).await? {
+                        Ok(item) => Some(item),
                         Err(reason) => {
                             report.skipped.push(ImportSkip { line: individual.line, reason });
                             None
@@ -257,7 +257,9 @@ impl People {
     }
 
     /// The legacy's item for an archive's file: the one an earlier import added, or a new
-    /// one; `Err` with the reason when it cannot be had.
+    /// one; `Ok(Err(reason))` when the file is not there or the media rules refuse it.
+    /// Any other failure (the database, the storage) is an error, and the import is
+    /// retried.
     async fn archive_item(
         &self,
         files: &mut ArchiveFiles<'_, '_>,
@@ -265,35 +267,49 @@ impl People {
         legacy_id: &LegacyId,
         path: &str,
         report: &mut ImportReport,
-    ) -> std::result::Result<Option<MediaId>, String> {
-        let database = |err: Error| format!("{path} was not added: {err}");
+    ) -> Result<std::result::Result<MediaId, String>> {
         let sql = "SELECT g.media_id FROM gedcom_media g JOIN media m ON m.id = g.media_id \
                    WHERE g.legacy_id = $1 AND g.path = $2";
-        if let Some(known) = self.db.scalar_optional(sql, args![legacy_id, path]).await.map_err(database)? {
-            return Ok(Some(known));
+        if let Some(known) = self.db.scalar_optional(sql, args![legacy_id, path]).await? {
+            return Ok(Ok(known));
         }
         let max = files.media.limits().max_bytes;
-        let bytes = match files.archive.file(path, max).map_err(database)? {
-            None => return Err(format!("the file {path} is not in the archive")),
-            Some(Err(limit)) => return Err(format!("the file {path} is larger than {} MB", limit / 1024 / 1024)),
-            Some(Ok(bytes)) => bytes,
+        let bytes = match files.archive.file(path, max) {
+            Ok(None) => return Ok(Err(format!("the file {path} is not in the archive"))),
+            Ok(Some(Err(limit))) => {
+                return Ok(Err(format!("the file {path} is larger than {} MB", limit / 1024 / 1024)))
+            }
+            Ok(Some(Ok(bytes))) => bytes,
+            Err(_) => return Ok(Err(format!("the file {path} could not be read from the archive"))),
         };
         let name = path.rsplit('/').next().unwrap_or(path);
-        let item = files
-            .media
-            .add_file(user, legacy_id, name, gedcom::media_type(path), &bytes, files.work_dir)
-            .await
-            .map_err(|err| format!("the file {path} was not added: {}", err.to_string().trim_end_matches('.')))?;
+        let added = files.media.add_file(user, legacy_id, name, gedcom::media_type(path), &bytes, files.work_dir);
+        let item = match added.await {
+            Ok(item) => item,
+            Err(err @ (Error::Invalid(_) | Error::QuotaExceeded(_) | Error::Forbidden(_))) => {
+                return Ok(Err(format!("the file {path} was not added: {}", refusal(&err))))
+            }
+            Err(other) => return Err(other),
+        };
         let sql = "INSERT INTO gedcom_media (legacy_id, path, media_id) VALUES ($1, $2, $3) \
                    ON CONFLICT (legacy_id, path) DO UPDATE SET media_id = excluded.media_id";
-        self.db.execute(sql, args![legacy_id, path, &item.id]).await.map_err(database)?;
+        self.db.execute(sql, args![legacy_id, path, &item.id]).await?;
         report.media_added += 1;
-        Ok(Some(item.id))
+        Ok(Ok(item.id))
+    }
+}
+
+/// What a refusal says, for a line of the import's report.
+fn refusal(err: &Error) -> String {
+    match err {
+        Error::Invalid(fields) => fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "),
+        Error::QuotaExceeded(field) => field.message.clone(),
+        other => other.to_string(),
     }
 }
 
 /// Where an archive's files go: the media capability, and a folder for each on its way.
-pub struct ArchiveFiles<'a, 'b> {
+struct ArchiveFiles<'a, 'b> {
     media: &'a Media,
     work_dir: &'a Path,
     archive: Gedzip<'b>,
