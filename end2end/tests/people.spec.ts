@@ -231,7 +231,12 @@ test('the guard rails answer with the field and change nothing', async ({ page }
 test('a viewer sees "Living person" instead of a living relative', async ({ page, browser }) => {
   await signUp(page, 'Keeper', PASSWORD);
   const people = await legacyPeople(page, 'Rose Howard');
-  const lily = await addPerson(page, people, 'Lily', 'female', '1990', 'on');
+  // A name no other test uses, so search answers about this Lily alone.
+  const given = `Lily${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6)}`;
+  const lily = await addPerson(page, people, given, 'female', '1990', 'on');
+  // The keeper finds her by name once the index has her.
+  const hits = async (who: Page) => (await (await who.request.get(`/api/v1/search?q=${given}`)).json()).total;
+  await expect.poll(() => hits(page), { timeout: 10_000 }).toBe(1);
 
   await page.goto(people.replace('/people', '/members'));
   await page.getByLabel('They join as').selectOption('viewer');
@@ -252,6 +257,11 @@ test('a viewer sees "Living person" instead of a living relative', async ({ page
   const api = await reader.request.get(lily.replace('/people/', '/api/v1/people/'));
   expect(api.status()).toBe(200);
   expect(await api.text()).not.toContain('Lily');
+  // Nor does search give her away: not by name, on the results page or in the API.
+  expect(await hits(reader)).toBe(0);
+  await reader.goto(`/search?q=${given}`);
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Search');
+  await expect(reader.locator('.search-hit')).toHaveCount(0);
   await guest.close();
 });
 
