@@ -69,6 +69,8 @@ event_types!(
     MediaProcessed,
     MediaFailed,
     MediaDeleted,
+    /// A person was tagged in an item, or the tag was taken away.
+    MediaPeopleTagged,
     CallSubmitted,
     CallAttempted,
     CallSucceeded,
@@ -280,6 +282,17 @@ payload!(
     MediaCaptioned { pub media_id: MediaId, pub legacy_id: LegacyId, pub story_id: Option<StoryId>, pub caption: String }
 );
 payload!("media", MediaRetryRequested, MediaRetryRequested { pub media_id: MediaId, pub legacy_id: LegacyId });
+payload!(
+    "media",
+    MediaPeopleTagged,
+    MediaPeopleTagged {
+        pub media_id: MediaId,
+        pub legacy_id: LegacyId,
+        pub person_id: PersonId,
+        /// True when the tag was added, false when it was taken away.
+        pub tagged: bool,
+    }
+);
 
 /// The end of processing: `MediaProcessed` when `state` is `ready`, else `MediaFailed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

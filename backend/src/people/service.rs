@@ -27,7 +27,7 @@ use crate::people::graph::{self, Graphs, Limits, PathSearch};
 use crate::people::imports::Progress;
 use crate::people::kinship::{self, Step};
 use crate::people::model::{self, Bond, PersonFields, PersonRow, RelationshipRow};
-use crate::people::{repo, timeline};
+use crate::people::{repo, tags, timeline};
 use crate::stories::render;
 use crate::stories::service::ListRequest;
 use crate::stories::Stories;
@@ -213,6 +213,7 @@ impl People {
             ));
         }
         let mut tx = self.db.begin().await?;
+        tags::untag_everywhere_tx(&mut tx, user, &current).await?;
         for edge in repo::relationships_of(&mut tx, &[id]).await? {
             append(&mut tx, id, user, RelationshipRemoved { relationship: facts(&edge) }).await?;
         }

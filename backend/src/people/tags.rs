@@ -2,15 +2,19 @@
 //! item (its uploader, the legacy's owners and editors) tags people of its legacy in it;
 //! a tag is shown to whoever may see both the item and the person, so a living person
 //! hidden from a reader is not named on a photo either. The media capability decides who
-//! sees an item; it is passed in, as the stories capability is to media.
+//! sees an item; it is passed in, as the stories capability is to media. Each tag added
+//! or taken away is a `MediaPeopleTagged` event, so search finds an item by the names of
+//! the people in it (those not living: a living person's name would give them away).
 
 use std::collections::HashMap;
 
+use types::events::MediaPeopleTagged;
 use types::{ErrorCode, LegacyId, MediaId, MediaView, PersonId, PersonSummary};
 
 use crate::args;
-use crate::db::{placeholders, Args, Db};
+use crate::db::{placeholders, Args, Db, Tx};
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::identity::User;
 use crate::media::Media;
 use crate::people::model::PersonRow;
@@ -39,6 +43,32 @@ async fn tags_of(db: &Db, media_ids: &[&MediaId]) -> Result<Vec<TagRow>> {
         rows.extend(db.fetch_all::<TagRow>(&sql, Args(chunk.iter().map(|id| (*id).into()).collect())).await?);
     }
     Ok(rows)
+}
+
+/// Records a tag added (`tagged`) or taken away as a `MediaPeopleTagged` event: the
+/// search index then finds the item by the names of the people in it.
+async fn tagged_tx(tx: &mut Tx, user: &User, media_id: &MediaId, person: &PersonRow, tagged: bool) -> Result<()> {
+    let event = MediaPeopleTagged {
+        media_id: media_id.clone(),
+        legacy_id: person.legacy_id.clone(),
+        person_id: person.id.clone(),
+        tagged,
+    };
+    events::append(tx, Event::of(media_id, Some(&user.id), event)).await?;
+    Ok(())
+}
+
+/// Takes away every tag of a person about to be deleted, each with its event (the rows
+/// would go with the person, but the items' documents in the index must lose the name).
+pub(crate) async fn untag_everywhere_tx(tx: &mut Tx, user: &User, person: &PersonRow) -> Result<()> {
+    let sql = "SELECT media_id FROM media_people WHERE person_id = $1 ORDER BY media_id";
+    let media_ids: Vec<MediaId> = tx.scalars(sql, args![&person.id]).await?;
+    for media_id in &media_ids {
+        tx.execute("DELETE FROM media_people WHERE media_id = $1 AND person_id = $2", args![media_id, &person.id])
+            .await?;
+        tagged_tx(tx, user, media_id, person, false).await?;
+    }
+    Ok(())
 }
 
 impl People {
@@ -71,7 +101,11 @@ impl People {
         let person = self.taggable(media, user, media_id, person_id).await?;
         let sql = "INSERT INTO media_people (media_id, person_id, tagged_by, created_at) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT (media_id, person_id) DO NOTHING";
-        self.db.execute(sql, args![media_id, &person.id, &user.id, now_millis()]).await?;
+        let mut tx = self.db.begin().await?;
+        if tx.execute(sql, args![media_id, &person.id, &user.id, now_millis()]).await? == 1 {
+            tagged_tx(&mut tx, user, media_id, &person, true).await?;
+        }
+        tx.commit().await?;
         Ok(person.legacy_id)
     }
 
@@ -85,7 +119,11 @@ impl People {
     ) -> Result<LegacyId> {
         let person = self.taggable(media, user, media_id, person_id).await?;
         let sql = "DELETE FROM media_people WHERE media_id = $1 AND person_id = $2";
-        self.db.execute(sql, args![media_id, person_id]).await?;
+        let mut tx = self.db.begin().await?;
+        if tx.execute(sql, args![media_id, person_id]).await? == 1 {
+            tagged_tx(&mut tx, user, media_id, &person, false).await?;
+        }
+        tx.commit().await?;
         Ok(person.legacy_id)
     }
 

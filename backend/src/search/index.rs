@@ -501,7 +501,8 @@ async fn fill(generation: &Arc<Generation>, db: &Db, mark: &str, disk: &Disk) ->
     }
     after.clear();
     loop {
-        let rows = repo::media_after(db, &after, REBUILD_PAGE).await?;
+        let mut rows = repo::media_after(db, &after, REBUILD_PAGE).await?;
+        repo::add_tagged_people(db, &mut rows).await?;
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         let docs = rows.iter().map(|row| media_doc(fields, row)).collect();
@@ -534,7 +535,13 @@ async fn load_changes(db: &Db, fields: Fields, targets: &[Target]) -> Result<Vec
                 }
             }
             Target::Media(id) => changes.push(media_change(db, fields, id).await?),
-            Target::Person(id) => changes.push(person_change(db, fields, id).await?),
+            Target::Person(id) => {
+                changes.push(person_change(db, fields, id).await?);
+                // Items the person is tagged in carry their name.
+                for media_id in repo::media_of_person(db, id).await? {
+                    changes.push(media_change(db, fields, &media_id).await?);
+                }
+            }
             Target::Legacy(id) => changes.push(legacy_change(db, fields, id).await?),
             Target::LegacyWithStories(id) => {
                 // Deleting the whole tree first also drops stories the database no longer
@@ -577,7 +584,10 @@ async fn legacy_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
 
 async fn media_change(db: &Db, fields: Fields, id: &str) -> Result<Change> {
     Ok(match repo::find_media(db, id).await? {
-        Some(row) => Change::Put(key(Kind::Media, id), media_doc(fields, &row)),
+        Some(mut row) => {
+            repo::add_tagged_people(db, std::slice::from_mut(&mut row)).await?;
+            Change::Put(key(Kind::Media, id), media_doc(fields, &row))
+        }
         None => Change::Delete(key(Kind::Media, id)),
     })
 }
@@ -696,6 +706,9 @@ fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
     doc.add_text(f.body, &row.caption);
     doc.add_text(f.text_plain, &row.caption);
     doc.add_text(f.extra, &row.file_name);
+    for name in &row.people {
+        doc.add_text(f.extra, name);
+    }
     doc.add_text(f.legacy_name, &row.legacy_name);
     doc.add_text(f.author_name, &row.uploader_name);
     doc.add_i64(f.created_at, row.created_at);

@@ -35,6 +35,7 @@ pub const EVENTS: &[EventType] = &[
     EventType::MediaProcessed,
     EventType::MediaCaptioned,
     EventType::MediaDeleted,
+    EventType::MediaPeopleTagged,
     EventType::PersonCreated,
     EventType::PersonUpdated,
     EventType::PersonDeleted,
@@ -103,7 +104,10 @@ pub(crate) fn targets(event: &Envelope) -> Vec<Target> {
         EventType::LegacyCreated => vec![Target::Legacy(id)],
         // Stories carry their legacy's name.
         EventType::LegacyUpdated | EventType::LegacyDeleted => vec![Target::LegacyWithStories(id)],
-        EventType::MediaProcessed | EventType::MediaCaptioned | EventType::MediaDeleted => vec![Target::Media(id)],
+        EventType::MediaProcessed
+        | EventType::MediaCaptioned
+        | EventType::MediaDeleted
+        | EventType::MediaPeopleTagged => vec![Target::Media(id)],
         EventType::PersonCreated | EventType::PersonUpdated | EventType::PersonDeleted => vec![Target::Person(id)],
         _ => Vec::new(),
     }

@@ -4,7 +4,7 @@
 use types::LegacyRole;
 
 use crate::args;
-use crate::db::{Db, Row};
+use crate::db::{placeholders, Args, Db, Row};
 use crate::error::Result;
 
 /// A story as the index needs it.
@@ -55,6 +55,54 @@ pub struct MediaDocRow {
     pub story_status: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The names of the people tagged in it who are not living ([`add_tagged_people`]).
+    #[sqlx(skip)]
+    pub people: Vec<String>,
+}
+
+/// A tagged person's names, as [`add_tagged_people`] reads them.
+#[derive(sqlx::FromRow)]
+struct TaggedName {
+    media_id: String,
+    given_names: String,
+    surname: String,
+    birth_surname: String,
+    nicknames: String,
+}
+
+/// Fills in who is tagged in each item: every name form of each person who is not
+/// living (a living person's name would let anyone who may see the item find it by
+/// them, though the person is hidden from most readers).
+pub async fn add_tagged_people(db: &Db, rows: &mut [MediaDocRow]) -> Result<()> {
+    for chunk in rows.chunks_mut(500) {
+        let sql = format!(
+            "SELECT mp.media_id, p.given_names, p.surname, p.birth_surname, p.nicknames FROM media_people mp \
+             JOIN persons p ON p.id = mp.person_id WHERE NOT p.living AND mp.media_id IN ({}) \
+             ORDER BY mp.created_at, p.id",
+            placeholders(1, chunk.len())
+        );
+        let args = Args(chunk.iter().map(|row| row.id.as_str().into()).collect());
+        let names: Vec<TaggedName> = db.fetch_all(&sql, args).await?;
+        for row in chunk.iter_mut() {
+            row.people = names
+                .iter()
+                .filter(|n| n.media_id == row.id)
+                .flat_map(|n| {
+                    let full = format!("{} {}", n.given_names, n.surname).trim().to_string();
+                    let born = format!("{} {}", n.given_names, n.birth_surname).trim().to_string();
+                    [full, born].into_iter().chain(n.nicknames.lines().map(str::to_string))
+                })
+                .filter(|name| !name.is_empty())
+                .collect();
+            row.people.dedup();
+        }
+    }
+    Ok(())
+}
+
+/// Ids of the items a person is tagged in.
+pub async fn media_of_person(db: &Db, person_id: &str) -> Result<Vec<String>> {
+    db.scalars("SELECT media_id FROM media_people WHERE person_id = $1 ORDER BY media_id", args![person_id]).await
 }
 
 /// Ids of the people of a legacy.

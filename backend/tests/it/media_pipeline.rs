@@ -868,3 +868,58 @@ db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_p
     assert_eq!(people.person(Some(&world.user), &mary.id).await.unwrap().portrait_id, None);
     assert!(people.page(&world.media, Some(&world.user), &mary.id).await.unwrap().portrait.is_none());
 });
+
+// Tags feed search: an item is found by the names of the people in it (not of a living
+// one, whose name would give them away), and follows every tag, rename and deletion.
+db_test!(a_photo_is_found_by_the_names_of_the_people_tagged_in_it, |db| {
+    use backend::events::Dispatcher;
+    use backend::people::graph::Limits;
+    use backend::people::People;
+    use backend::search::{Kind, Search, SearchQuery};
+    use types::PersonInput;
+
+    let world = World::new(db).await;
+    let pipeline = world.pipeline(world.settings());
+    let search =
+        Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(world.dir.path(), 0), db.clone()).await.unwrap());
+    let dispatcher = Dispatcher::new(db.clone(), vec![search.indexer()], quick());
+    let people =
+        People::new(db.clone(), Arc::new(Stories::new(db.clone())), Limits { max_depth: 24, max_visited: 10_000 });
+    let photo = world.upload("bakery.jpg", "image/jpeg", &jpeg(64, 48)).await;
+    process(&pipeline, db, &photo).await.unwrap();
+    let add = |given: &str, living: &str| PersonInput {
+        legacy_id: world.legacy_id.clone(),
+        given_names: given.into(),
+        surname: "Quennell".into(),
+        living: Some(living.into()),
+        ..PersonInput::default()
+    };
+    let mary = people.create(&world.user, &add("Marigold", "off")).await.unwrap();
+    let lily = people.create(&world.user, &add("Lilibet", "on")).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    people.tag(&world.media, &world.user, &photo, &lily.id).await.unwrap();
+    let found = |text: &'static str| {
+        let (search, dispatcher, user) = (search.clone(), &dispatcher, &world.user);
+        async move {
+            dispatcher.drain().await.unwrap();
+            let mut query = SearchQuery::text(text);
+            query.kinds = vec![Kind::Media];
+            let reader = search.reader(Some(user)).await.unwrap();
+            search.search(&reader, &query).await.unwrap().hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("Marigold Quennell").await, [photo.to_string()]);
+    assert!(found("Lilibet").await.is_empty(), "a living person's name finds nothing");
+
+    people.untag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    assert!(found("Marigold").await.is_empty(), "the tag was taken away");
+    people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
+    let mut renamed = add("Rosamund", "off");
+    renamed.version = Some(1);
+    people.update(&world.user, &mary.id, &renamed).await.unwrap();
+    assert_eq!(found("Rosamund").await, [photo.to_string()], "a rename reaches the items they are in");
+    assert!(found("Marigold").await.is_empty());
+    people.delete(&world.user, &mary.id).await.unwrap();
+    assert!(found("Rosamund").await.is_empty(), "a deleted person's name goes from the items");
+    assert!(consumer::dead_letters(db).await.unwrap().is_empty());
+});
