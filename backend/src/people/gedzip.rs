@@ -69,23 +69,25 @@ impl<'a> Gedzip<'a> {
     }
 }
 
+/// A zip archive of `files` (`(name, bytes)`, Deflate), for tests.
+#[cfg(any(test, feature = "testing"))]
+#[allow(clippy::expect_used)] // Writing a zip to memory does not fail.
+pub fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Cursor::new(Vec::new());
+    let mut writer = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        writer.start_file(*name, options).expect("a file in a zip in memory");
+        writer.write_all(bytes).expect("bytes into a zip in memory");
+    }
+    writer.finish().expect("a zip in memory");
+    out.into_inner()
+}
+
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
-
-    fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = Cursor::new(Vec::new());
-        let mut writer = zip::ZipWriter::new(&mut out);
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        for (name, bytes) in files {
-            writer.start_file(*name, options).unwrap();
-            writer.write_all(bytes).unwrap();
-        }
-        writer.finish().unwrap();
-        out.into_inner()
-    }
 
     #[test]
     fn the_gedcom_file_and_named_files_are_read_within_their_limits() {

@@ -770,20 +770,6 @@ db_test!(an_import_larger_than_a_transaction_writes_every_record_and_repeats_cal
     assert_eq!(count(db, "SELECT COUNT(*) FROM persons").await, people as i64 + 1);
 });
 
-/// A zip archive of `files`.
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut writer = zip::ZipWriter::new(&mut out);
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in files {
-        writer.start_file(*name, options).unwrap();
-        writer.write_all(bytes).unwrap();
-    }
-    writer.finish().unwrap();
-    out.into_inner()
-}
-
 // A GEDZIP archive brings its people and the photos they are in: each file once, however
 // many people are in it and however often the archive is imported; a file the archive
 // lacks is reported with the person's line.
@@ -795,7 +781,8 @@ db_test!(a_gedzip_archive_brings_its_photos_and_tags_its_people_in_them, |db| {
                   2 FORM image/jpeg\n0 @O2@ OBJE\n1 FILE media/lost.jpg\n2 FORM image/jpeg\n0 TRLR\n";
     let mut photo = Vec::new();
     image::codecs::jpeg::JpegEncoder::new(&mut photo).encode_image(&image::RgbImage::new(16, 12)).unwrap();
-    let archive = zip_of(&[("gedcom.ged", gedcom.as_bytes()), ("media/wedding day.jpg", &photo)]);
+    let archive =
+        backend::people::gedzip::archive(&[("gedcom.ged", gedcom.as_bytes()), ("media/wedding day.jpg", &photo)]);
 
     let report = import(&f, &f.owner, &f.legacy.id, &archive).await.unwrap();
     assert_eq!((report.created, report.relationships_added, report.media_added), (2, 1, 1), "{report:?}");
@@ -821,7 +808,7 @@ db_test!(a_gedzip_archive_brings_its_photos_and_tags_its_people_in_them, |db| {
     assert_eq!(count(db, "SELECT COUNT(*) FROM media").await, 1, "the photo is not added twice");
 
     // An archive without its GEDCOM file is refused when the import is asked for.
-    let without = zip_of(&[("tree.ged", gedcom.as_bytes())]);
+    let without = backend::people::gedzip::archive(&[("tree.ged", gedcom.as_bytes())]);
     let err = f.people.start_import(&f.owner, &f.legacy.id, "tree.gdz", &without).await.unwrap_err();
     assert!(field_problem(err).starts_with("file: is a zip archive without gedcom.ged"));
 });
