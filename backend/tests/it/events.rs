@@ -465,16 +465,25 @@ db_test!(jetstream_updates_an_old_ack_wait_and_names_local_consumers_after_the_r
     write(db, "b", "TestCreated").await;
     let workers = JetStreamWorkers::start(&bus, db, vec![shared(), local()]);
     handled(4).await;
+    // A delivery is recorded just after the consumer has handled it, and stopping may cut
+    // in between (the event is then delivered again): wait for the records first.
+    let mut recorded = 0;
+    for _ in 0..250 {
+        recorded = with_pool!(db, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM processed_events WHERE consumer = 'local-web-7'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        if recorded >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(recorded, 2, "the local consumer's records are the replica's");
     workers.stop().await;
     assert_eq!(bus.consumer_ack_wait("shared").await.unwrap(), events::jetstream::ACK_WAIT, "updated");
     assert_eq!(bus.consumer_ack_wait("local-web-7").await.unwrap(), events::jetstream::ACK_WAIT);
-    let recorded: i64 = with_pool!(db, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM processed_events WHERE consumer = 'local-web-7'")
-            .fetch_one(pool)
-            .await
-    })
-    .unwrap();
-    assert_eq!(recorded, 2, "the local consumer's records are the replica's");
     bus.delete_stream().await.unwrap();
 });
 
