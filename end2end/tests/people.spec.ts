@@ -190,7 +190,7 @@ test('a person is tagged in a photo, which then shows on their page, in their li
   await expect(photos.getByRole('img', { name: 'bakery.jpg' })).toBeVisible();
   // Her life in order: the birth, then the photo (no date in the file: last, undated).
   const life = page.getByRole('region', { name: 'Life' }).getByRole('listitem');
-  await expect(life).toHaveText([/^1899\s+Born$/, /^Date unknown\s+In the photo bakery\.jpg$/]);
+  await expect(life).toHaveText([/^1899\s+Born$/, /^Date unknown\s+Tagged in bakery\.jpg$/]);
   await expect(page.getByRole('img', { name: 'Portrait of Edith Howard' })).toHaveCount(0);
   await page.getByLabel('Show as their portrait').selectOption({ label: 'bakery.jpg' });
   await page.getByRole('button', { name: 'Save portrait' }).click();
@@ -198,10 +198,16 @@ test('a person is tagged in a photo, which then shows on their page, in their li
   await expect(page.getByRole('img', { name: 'Portrait of Edith Howard' })).toBeVisible();
   await expect(page.getByLabel('Show as their portrait')).toHaveValue(mediaId);
 
+  const edith = page.url();
+
   await page.goto(`/legacies/${legacyId}/media`);
   await page.getByRole('button', { name: 'Remove the tag of Edith Howard' }).click();
   await expect(page.locator('.flash-notice')).toHaveText('Tag removed.');
   await expect(page.getByRole('list', { name: 'People in bakery.jpg' })).toHaveCount(0);
+  // The portrait stays, and its choice still offers it.
+  await page.goto(edith);
+  await expect(page.getByRole('img', { name: 'Portrait of Edith Howard' })).toBeVisible();
+  await expect(page.getByLabel('Show as their portrait')).toHaveValue(mediaId);
 });
 
 test('the guard rails answer with the field and change nothing', async ({ page }) => {

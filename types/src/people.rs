@@ -155,7 +155,7 @@ string_enum!(
         ParentDied => "parent_died",
         PartnerDied => "partner_died",
         Died => "died",
-        Photo => "photo",
+        TaggedIn => "tagged_in",
         Story => "story",
     }
 );
@@ -175,7 +175,7 @@ pub struct TimelineEntry {
     pub person: Option<PersonSummary>,
     /// The story of a `story` line.
     pub story_id: Option<crate::StoryId>,
-    /// The photo or recording of a `photo` line.
+    /// The photo, recording or video of a `tagged_in` line.
     pub media_id: Option<MediaId>,
 }
 

@@ -205,7 +205,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
         </p>
         <h1 dir="auto">{person.name.clone()}</h1>
         <FlashMessage flash=flash.clone()/>
-        {portrait.map(|photo| view! { <Portrait photo name=person.name.clone()/> })}
+        {portrait.clone().map(|photo| view! { <Portrait photo name=person.name.clone()/> })}
         {person.private.then(|| view! {
             <p class="notice">"The details of living people are shown only to the legacy's owners and editors."</p>
         })}
@@ -248,7 +248,7 @@ fn PersonDetails(page: PersonPage, kinship: Option<Kinship>) -> impl IntoView {
                 <MediaGallery items=media.clone() empty_text=""/>
             </section>
         }.into_any())}
-        {(can_edit && !person.private).then(|| view! { <PortraitChoice person=person.clone() media/> }.into_any())}
+        {(can_edit && !person.private).then(|| view! { <PortraitChoice person=person.clone() media portrait/> }.into_any())}
         {view! { <YouAndThisPerson person=person.clone() related_to_me/> }.into_any()}
         {(can_edit && !others.is_empty()).then(|| view! { <AddRelative person=person.clone() others=others.clone() flash=flash.clone()/> }.into_any())}
         {(!options.is_empty()).then(|| view! { <HowRelated person=person.clone() others=options kinship/> }.into_any())}
@@ -283,7 +283,7 @@ fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
                             "Remembered in " <a dir="auto" href=routes::STORY.to(&[story])>{entry.text.clone()}</a>
                         }.into_any(),
                         (None, Some(media), _) => view! {
-                            "In the photo " <a dir="auto" href=format!("#media-{media}")>{entry.text.clone()}</a>
+                            "Tagged in " <a dir="auto" href=format!("#media-{media}")>{entry.text.clone()}</a>
                         }.into_any(),
                         (None, None, Some(person)) => view! {
                             <a dir="auto" href=routes::PERSON.to(&[&person.id])>{entry.text.clone()}</a>
@@ -303,13 +303,17 @@ fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
     }
 }
 
-/// The editor's choice of portrait among the processed photos the person is tagged in.
+/// The editor's choice of portrait among the processed photos the person is tagged in
+/// (and the portrait they have, tagged or not, so saving keeps it unless changed).
 #[component]
-fn PortraitChoice(person: PersonView, media: Vec<MediaView>) -> impl IntoView {
-    let photos: Vec<MediaView> = media
+fn PortraitChoice(person: PersonView, media: Vec<MediaView>, portrait: Option<MediaView>) -> impl IntoView {
+    let mut photos: Vec<MediaView> = media
         .into_iter()
         .filter(|m| m.kind == Some(types::MediaKind::Image) && m.state == types::MediaState::Ready)
         .collect();
+    if let Some(portrait) = portrait.filter(|p| !photos.iter().any(|m| m.id == p.id)) {
+        photos.insert(0, portrait);
+    }
     let current = person.portrait_id.clone();
     (!photos.is_empty() || current.is_some()).then(|| view! {
         <section class="panel" aria-labelledby="portrait-title">

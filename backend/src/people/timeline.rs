@@ -133,7 +133,7 @@ pub fn timeline(life: &Life<'_>) -> Vec<TimelineEntry> {
     }
     for item in life.media {
         let title = if item.caption.trim().is_empty() { item.file_name.clone() } else { item.caption.clone() };
-        let mut line = entry(TimelineKind::Photo, title);
+        let mut line = entry(TimelineKind::TaggedIn, title);
         line.media_id = Some(item.id.clone());
         lines.push(on_day(item.meta.taken_at.as_deref().and_then(iso_day), line));
     }

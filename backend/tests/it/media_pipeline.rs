@@ -855,7 +855,10 @@ db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_p
     assert_eq!(page.portrait.map(|p| p.id), Some(photo.clone()));
     let timeline: Vec<(TimelineKind, &str, Option<i32>)> =
         page.timeline.iter().map(|e| (e.kind, e.when.as_str(), e.year)).collect();
-    assert_eq!(timeline, [(TimelineKind::Born, "1931", Some(1931)), (TimelineKind::Photo, "14 July 2019", Some(2019))]);
+    assert_eq!(
+        timeline,
+        [(TimelineKind::Born, "1931", Some(1931)), (TimelineKind::TaggedIn, "14 July 2019", Some(2019))]
+    );
     assert_eq!(page.timeline[1].media_id.as_ref(), Some(&photo));
     let refused = people.set_portrait(&world.media, &viewer, &mary.id, &PortraitInput::default()).await;
     assert!(matches!(refused, Err(backend::Error::Forbidden(_))), "{refused:?}");
