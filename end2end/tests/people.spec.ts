@@ -184,6 +184,15 @@ test('a person is tagged in a photo, which then shows on their page, in their li
   await expect(tagged.getByRole('link')).toHaveText(['Edith Howard']);
   // Everyone tagged already is not offered again.
   await expect(page.getByLabel('Tag a person in bakery.jpg')).toHaveCount(0);
+  // Search finds the photo by the name of the person in it, once the index has the tag.
+  const photoHits = async () =>
+    (await (await page.request.get(`/api/v1/search?q=${encodeURIComponent('Edith Howard')}&type=media`)).json()).hits
+      .map((hit: { id: string }) => hit.id);
+  await expect.poll(photoHits, { timeout: 10_000 }).toEqual([mediaId]);
+  await page.goto(`/search?q=${encodeURIComponent('Edith Howard')}&type=media`);
+  await expect(page.locator('.search-hit')).toHaveCount(1);
+  await expect(page.locator('.search-hit').first()).toContainText('bakery.jpg');
+  await page.goto(`/legacies/${legacyId}/media`);
   await tagged.getByRole('link', { name: 'Edith Howard' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edith Howard');
   const photos = page.getByRole('region', { name: 'Photos and recordings' });

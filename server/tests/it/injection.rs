@@ -314,9 +314,19 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     accepted.push(("a story mentioning the person", ok));
     let gedcom =
         |name: &str| format!("0 HEAD\n1 GEDC\n2 VERS 5.5.1\n1 CHAR UTF-8\n0 @I1@ INDI\n1 NAME {name}\n0 TRLR\n");
+    // A GEDZIP archive whose person names a photo, by the payload, that it does not hold:
+    // the import's page reports the path.
+    let archive = |name: &str| {
+        let text = format!(
+            "0 HEAD\n1 GEDC\n2 VERS 5.5.1\n1 CHAR UTF-8\n0 @I1@ INDI\n1 NAME {name}\n1 OBJE\n2 FILE {name}.jpg\n0 TRLR\n"
+        );
+        backend::people::gedzip::archive(&[("gedcom.ged", text.as_bytes())])
+    };
     let import_path = format!("/api/v1/legacies/{legacy_id}/gedcom?file_name={}", encode(payload));
     let mut import_id = String::new();
-    for file in [gedcom(payload), gedcom(&format!("Imported /Person {n}/"))] {
+    let files =
+        [archive(payload), gedcom(payload).into_bytes(), gedcom(&format!("Imported /Person {n}/")).into_bytes()];
+    for file in files {
         let response = server.request(&owner, reqwest::Method::POST, &import_path).body(file).send().await.unwrap();
         let status = response.status();
         assert!(!status.is_server_error(), "importing: {status}");
@@ -326,6 +336,21 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         }
     }
     accepted.push(("a GEDCOM file", !import_id.is_empty()));
+    // The import runs in the background; its page is read once it has ended.
+    for _ in 0..200 {
+        let job: Value = owner
+            .get(server.url(&format!("/api/v1/gedcom-imports/{import_id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if matches!(job["status"].as_str(), Some("done" | "failed")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     if strict {
         let refused: Vec<_> = accepted.iter().filter(|(_, ok)| !ok).map(|(field, _)| *field).collect();
