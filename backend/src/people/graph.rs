@@ -1,9 +1,8 @@
 //! Walking the family graph: the shortest path between two people over parent, child and
-//! partner edges (in a legacy's graph kept in memory, [`Graphs`]), the ancestor check
-//! that keeps anyone from becoming their own ancestor and the generations of a family
-//! tree (one query a level, inside the writer's transaction or for a few generations).
-//! Every walk stops at the configured depth and visited-people limits instead of running
-//! on.
+//! partner edges and the generations of a family tree, both in a legacy's graph kept in
+//! memory ([`Graphs`]), and the ancestor check that keeps anyone from becoming their own
+//! ancestor (one query a level, inside the writer's transaction). Every walk stops at
+//! the configured depth and visited-people limits instead of running on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -108,6 +107,53 @@ impl LegacyGraph {
             graph.steps[b as usize].push((backward, a));
         }
         graph
+    }
+
+    /// Walks `up` generations of ancestors and `down` generations of descendants from
+    /// `root`, stopping at `max_people`. A person reached twice (cousins who married) is
+    /// kept once, at the first generation that reached them.
+    pub fn generations(&self, root: &PersonId, up: u32, down: u32, max_people: usize) -> Generations {
+        let mut tree = Generations { people: vec![(root.clone(), 0)], ..Generations::default() };
+        // Someone with no relationship has no family to walk to.
+        let Some(&start) = self.numbers.get(root) else { return tree };
+        // Nobody is both an ancestor and a descendant (relating refuses cycles), so one
+        // set serves both walks.
+        let mut kept: HashSet<u32> = HashSet::from([start]);
+        for upward in [true, false] {
+            let (levels, sign) = if upward { (up, -1) } else { (down, 1) };
+            let mut frontier = vec![start];
+            for level in 1..=i32::try_from(levels).unwrap_or(i32::MAX) {
+                if frontier.is_empty() {
+                    break;
+                }
+                let mut next = Vec::new();
+                for &from in &frontier {
+                    for &(step, to) in &self.steps[from as usize] {
+                        let wanted = if upward {
+                            matches!(step, Step::Parent { .. })
+                        } else {
+                            matches!(step, Step::Child { .. })
+                        };
+                        if !wanted {
+                            continue;
+                        }
+                        if !kept.contains(&to) {
+                            if tree.people.len() >= max_people {
+                                tree.truncated = true;
+                                continue;
+                            }
+                            kept.insert(to);
+                            tree.people.push((self.people[to as usize].clone(), sign * level));
+                            next.push(to);
+                        }
+                        let (parent, child) = if upward { (to, from) } else { (from, to) };
+                        tree.edges.push((self.people[parent as usize].clone(), self.people[child as usize].clone()));
+                    }
+                }
+                frontier = next;
+            }
+        }
+        tree
     }
 
     fn number(&mut self, person: PersonId) -> u32 {
@@ -276,52 +322,4 @@ pub struct Generations {
     pub edges: Vec<(PersonId, PersonId)>,
     /// True when the walk stopped at `max_people` before the generations asked for.
     pub truncated: bool,
-}
-
-/// Walks `up` generations of ancestors and `down` generations of descendants from
-/// `root`, one query a generation each way, stopping at `max_people`. A person reached
-/// twice (cousins who married) is kept once, at the first generation that reached them.
-pub async fn generations<'c>(
-    conn: impl Into<Conn<'c>>,
-    root: &PersonId,
-    up: u32,
-    down: u32,
-    max_people: usize,
-) -> Result<Generations> {
-    let mut conn = conn.into();
-    let mut tree = Generations { people: vec![(root.clone(), 0)], ..Generations::default() };
-    // Nobody is both an ancestor and a descendant (relating refuses cycles), so one set
-    // serves both walks.
-    let mut kept: HashSet<PersonId> = HashSet::from([root.clone()]);
-    for upward in [true, false] {
-        let (levels, sign) = if upward { (up, -1) } else { (down, 1) };
-        let mut frontier = vec![root.clone()];
-        for level in 1..=levels as i32 {
-            if frontier.is_empty() {
-                break;
-            }
-            let ids: Vec<&PersonId> = frontier.iter().collect();
-            let edges = if upward {
-                repo::parents_of(conn.reborrow(), &ids).await?
-            } else {
-                repo::children_of(conn.reborrow(), &ids).await?
-            };
-            let mut next = Vec::new();
-            for edge in edges {
-                let reached = if upward { &edge.person_a } else { &edge.person_b };
-                if !kept.contains(reached) {
-                    if tree.people.len() >= max_people {
-                        tree.truncated = true;
-                        continue;
-                    }
-                    kept.insert(reached.clone());
-                    tree.people.push((reached.clone(), sign * level));
-                    next.push(reached.clone());
-                }
-                tree.edges.push((edge.person_a, edge.person_b));
-            }
-            frontier = next;
-        }
-    }
-    Ok(tree)
 }

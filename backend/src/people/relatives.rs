@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::identity::User;
 use crate::people::kinship::{self, Step};
 use crate::people::model::{Bond, PersonRow};
-use crate::people::{graph, repo, People};
+use crate::people::{repo, People};
 use crate::validate::{self, Problems};
 
 const PAGE_DEFAULT: i64 = 50;
@@ -49,7 +49,7 @@ impl People {
         cursor: Option<&str>,
         limit: Option<i64>,
     ) -> Result<RelativesPage> {
-        let (_, access) = self.readable(user, id).await?;
+        let (person, access) = self.readable(user, id).await?;
         let mut problems = Problems::default();
         let kind = validate::choice(
             &mut problems,
@@ -95,7 +95,7 @@ impl People {
                 let (up, down) =
                     if kind == RelativesKind::Ancestors { (GENERATIONS_MAX, 0) } else { (0, GENERATIONS_MAX) };
                 let max_people = self.limits.max_visited as usize;
-                let walked = graph::generations(&self.db, id, up, down, max_people).await?;
+                let walked = self.graphs.of(&self.db, &person.legacy_id).await?.generations(id, up, down, max_people);
                 let listed =
                     walked.people.into_iter().filter(|(person, _)| person != id).map(|(p, g)| (p, g, None)).collect();
                 (listed, walked.truncated)

@@ -312,20 +312,11 @@ pub async fn relationships_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) 
 
 /// The parent relationships of each of `ids` (edges where they are the child).
 pub async fn parents_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
-    parent_edges(conn.into(), "person_b", ids).await
-}
-
-/// The child relationships of each of `ids` (edges where they are the parent).
-pub async fn children_of<'c>(conn: impl Into<Conn<'c>>, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
-    parent_edges(conn.into(), "person_a", ids).await
-}
-
-/// Parent edges whose `side` (`person_a`, the parent, or `person_b`, the child) is one of `ids`.
-async fn parent_edges(mut conn: Conn<'_>, side: &str, ids: &[&PersonId]) -> Result<Vec<RelationshipRow>> {
+    let mut conn = conn.into();
     let mut rows = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let sql = format!(
-            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE kind = 'parent' AND {side} IN ({})",
+            "SELECT {RELATIONSHIP_COLUMNS} FROM relationships WHERE kind = 'parent' AND person_b IN ({})",
             placeholders(1, chunk.len())
         );
         let args = Args(chunk.iter().map(|id| (*id).into()).collect());

@@ -49,8 +49,8 @@ pub struct People {
     stories: Arc<Stories>,
     pub(crate) limits: Limits,
     pub(crate) progress: Progress,
-    /// The family graphs the relationship finder walks.
-    graphs: Graphs,
+    /// The family graphs the relationship finder, trees and relatives listings walk.
+    pub(crate) graphs: Graphs,
 }
 
 /// What a reader may do with the people of one legacy.
@@ -492,7 +492,7 @@ impl People {
         };
         let (up, down) = (generations("up", up), generations("down", down));
         problems.into_result()?;
-        let walked = graph::generations(&self.db, id, up, down, TREE_PEOPLE_MAX).await?;
+        let walked = self.graphs.of(&self.db, &root.legacy_id).await?.generations(id, up, down, TREE_PEOPLE_MAX);
         let ids: Vec<&PersonId> = walked.people.iter().map(|(id, _)| id).collect();
         let mut rows: HashMap<PersonId, PersonRow> =
             repo::find_many(&self.db, &ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();

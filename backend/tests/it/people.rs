@@ -835,3 +835,17 @@ db_test!(the_relationship_finder_sees_every_change_at_once, |db| {
     f.people.delete(&f.owner, &mum).await.unwrap();
     assert!(!related(son.clone(), gran.clone()).await.found, "the way through Mary went with her");
 });
+
+// A person's parents are found through the index on the child: SQLite once read every
+// parent edge of the instance for each generation through the unique (kind, a, b) index.
+// (The plan, a deterministic budget; the speed is the bench's.)
+db_test!(parents_are_found_by_the_index_on_the_child, |db| {
+    if db.engine() != backend::db::Engine::Sqlite {
+        return;
+    }
+    let sql = "EXPLAIN QUERY PLAN SELECT id FROM relationships WHERE kind = 'parent' AND person_b IN ('a', 'b')";
+    let plan: Vec<(i64, i64, i64, String)> =
+        with_pool!(db, |pool| sqlx::query_as::<_, (i64, i64, i64, String)>(sql).fetch_all(pool).await.unwrap());
+    let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+    assert_eq!(steps, ["SEARCH relationships USING INDEX relationships_b (person_b=? AND kind=?)"], "{steps:?}");
+});
