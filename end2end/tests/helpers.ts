@@ -67,6 +67,16 @@ export async function expectAccessible(page: Page) {
   }
 }
 
+/** Creates a legacy with the page's form, as a person would, and returns its URL. */
+export async function createLegacy(page: Page, name: string, born: string): Promise<string> {
+  await page.goto('/legacies');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Born').fill(born);
+  await page.getByRole('button', { name: 'Create legacy' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  return page.url();
+}
+
 /** Creates a legacy and (optionally) a published story in it through the REST API, as the signed-in user. */
 export async function createLegacyAndStory(
   page: Page,

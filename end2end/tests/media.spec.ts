@@ -24,6 +24,15 @@ async function uploaderReady(page: Page) {
   await expect(page.locator('.uploader')).toHaveAttribute('data-ready', 'true');
 }
 
+/** Signs up `name`, and opens a new story of a new legacy with its uploader ready. */
+async function storyToUploadTo(page: Page, name: string, legacy: string, story: { title: string; body: string }) {
+  await signUp(page, name, PASSWORD);
+  const { storyId } = await createLegacyAndStory(page, legacy, story);
+  await page.goto(`/stories/${storyId}`);
+  await uploaderReady(page);
+  return storyId!;
+}
+
 test('three photos dropped on a story upload with progress, become thumbnails and show in its gallery', async ({
   page,
   browser,
@@ -213,10 +222,7 @@ test('an upload that keeps failing pauses, and Resume sends only what is missing
 });
 
 test('a refused file says why, and Cancel stops an upload', async ({ page }) => {
-  await signUp(page, 'Careful', PASSWORD);
-  const { storyId } = await createLegacyAndStory(page, 'Grandma Jo', { title: 'Letters', body: 'Ink.' });
-  await page.goto(`/stories/${storyId}`);
-  await uploaderReady(page);
+  await storyToUploadTo(page, 'Careful', 'Grandma Jo', { title: 'Letters', body: 'Ink.' });
   await page.getByLabel('Choose files').setInputFiles({
     name: 'notes.txt',
     mimeType: 'text/plain',
@@ -267,10 +273,7 @@ test('the story editor uploads a photo and inserts it with a stable path', async
 
 test('a photo that cannot be processed says why, and Retry sends it through again', async ({ page }) => {
   test.setTimeout(90_000);
-  await signUp(page, 'Restorer', PASSWORD);
-  const { storyId } = await createLegacyAndStory(page, 'Old Tom', { title: 'The shed', body: 'Tools.' });
-  await page.goto(`/stories/${storyId}`);
-  await uploaderReady(page);
+  await storyToUploadTo(page, 'Restorer', 'Old Tom', { title: 'The shed', body: 'Tools.' });
   const whole = await makePhoto(page, 'broken.jpg');
   // A JPEG cut short: it looks like a photo but cannot be decoded.
   await page.getByLabel('Choose files').setInputFiles({ ...whole, buffer: whole.buffer.subarray(0, 700) });
@@ -329,10 +332,7 @@ test('without JavaScript the gallery shows media, and captions and retries are p
 
 test('recordings and videos play in place, from their web versions', async ({ page }) => {
   test.setTimeout(120_000);
-  await signUp(page, 'Listener', PASSWORD);
-  const { storyId } = await createLegacyAndStory(page, 'Nana Pearl', { title: 'Her songs', body: 'Hymns.' });
-  await page.goto(`/stories/${storyId}`);
-  await uploaderReady(page);
+  await storyToUploadTo(page, 'Listener', 'Nana Pearl', { title: 'Her songs', body: 'Hymns.' });
   await page.getByLabel('Choose files').setInputFiles([makeTone('hymn.wav'), await makeVideo(page, 'dance.webm')]);
   const announcements = page.getByTestId('upload-announcements');
   await expect(announcements).toContainText('hymn.wav is ready', PROCESSED);

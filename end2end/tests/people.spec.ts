@@ -1,16 +1,12 @@
 import path from 'path';
 import { Browser, Page } from '@playwright/test';
-import { expect, makePhoto, signUp, test, untilProcessed, uploadByApi } from './helpers';
+import { createLegacy, expect, makePhoto, signUp, test, untilProcessed, uploadByApi } from './helpers';
 
 const PASSWORD = 'the family tree in the attic';
 
 /** A legacy for someone born in 1899, and the URL of its people page. */
 async function legacyPeople(page: Page, name: string): Promise<string> {
-  await page.goto('/legacies');
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Born').fill('1899');
-  await page.getByRole('button', { name: 'Create legacy' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await createLegacy(page, name, '1899');
   await page.getByRole('link', { name: 'People' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('People');
   return page.url();

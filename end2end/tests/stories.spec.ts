@@ -1,18 +1,11 @@
 import { Browser, Page } from '@playwright/test';
-import { createLegacyAndStory, expect, signUp as signUpAs, test } from './helpers';
+import { createLegacy as createLegacyAs, createLegacyAndStory, expect, signUp as signUpAs, test } from './helpers';
 
 const PASSWORD = 'the orchard by the river';
 
 const signUp = (page: Page, name: string) => signUpAs(page, name, PASSWORD);
 
-async function createLegacy(page: Page, name: string): Promise<string> {
-  await page.goto('/legacies');
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Born').fill('1931');
-  await page.getByRole('button', { name: 'Create legacy' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
-  return page.url();
-}
+const createLegacy = (page: Page, name: string) => createLegacyAs(page, name, '1931');
 
 /** Opens the editor for a new story in the legacy at `legacyUrl` and waits for TipTap. */
 async function newStory(page: Page, legacyUrl: string, title: string) {
@@ -24,16 +17,26 @@ async function newStory(page: Page, legacyUrl: string, title: string) {
   return editor;
 }
 
+/** Types each line into the focused editor, pressing Enter between them. */
+async function typeLines(page: Page, lines: string[]) {
+  for (const [i, line] of lines.entries()) {
+    if (i > 0) await page.keyboard.press('Enter');
+    await page.keyboard.type(line);
+  }
+}
+
+/** Signs up `writer`, creates a legacy named `legacy` and opens a new story titled `title`. */
+async function startStory(page: Page, writer: string, legacy: string, title: string) {
+  await signUp(page, writer);
+  const legacyUrl = await createLegacy(page, legacy);
+  return { legacyUrl, editor: await newStory(page, legacyUrl, title) };
+}
+
 test('a member writes a rich story, publishes it, and it reads the same after a reload', async ({ page }) => {
-  await signUp(page, 'Writer');
-  const legacyUrl = await createLegacy(page, 'Grandma Rosa');
-  const editor = await newStory(page, legacyUrl, 'The orchard');
+  const { editor } = await startStory(page, 'Writer', 'Grandma Rosa', 'The orchard');
 
   await editor.click();
-  await page.keyboard.type('## Early years');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('She was a **brave** girl who loved the ');
-  await page.keyboard.type('museum');
+  await typeLines(page, ['## Early years', 'She was a **brave** girl who loved the museum']);
   for (let i = 0; i < 'museum'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
   page.once('dialog', (dialog) => dialog.accept('https://example.org/museum'));
   await page.getByRole('button', { name: 'Link' }).click();
@@ -46,10 +49,8 @@ test('a member writes a rich story, publishes it, and it reads the same after a 
     await editor.press('End');
     expect(await page.evaluate(() => window.getSelection()?.isCollapsed ?? false)).toBe(true);
   }).toPass({ timeout: 5_000 });
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('- bees');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('apples');
+  // A new line (the empty first one), then a list.
+  await typeLines(page, ['', '- bees', 'apples']);
   await expect(page.getByTestId('word-count')).toContainText('words');
 
   await page.getByRole('button', { name: 'Publish' }).click();
@@ -75,9 +76,7 @@ test('a member writes a rich story, publishes it, and it reads the same after a 
 });
 
 test('two tabs editing the same story: the second gets a conflict, not an overwrite', async ({ page, context }) => {
-  await signUp(page, 'Tabs');
-  const legacyUrl = await createLegacy(page, 'Uncle Theo');
-  const editor = await newStory(page, legacyUrl, 'The boat');
+  const { editor } = await startStory(page, 'Tabs', 'Uncle Theo', 'The boat');
   await editor.click();
   await page.keyboard.type('He built a boat.');
   await page.getByRole('button', { name: 'Save draft' }).click();
@@ -102,9 +101,7 @@ test('two tabs editing the same story: the second gets a conflict, not an overwr
 });
 
 test('an old revision can be compared and restored', async ({ page }) => {
-  await signUp(page, 'Historian');
-  const legacyUrl = await createLegacy(page, 'The old farm');
-  const editor = await newStory(page, legacyUrl, 'Harvest');
+  const { editor } = await startStory(page, 'Historian', 'The old farm', 'Harvest');
   await editor.click();
   await page.keyboard.type('The first harvest was wheat.');
   await page.getByRole('button', { name: 'Publish' }).click();
@@ -126,9 +123,7 @@ test('an old revision can be compared and restored', async ({ page }) => {
 });
 
 test('an invited viewer can read but not edit', async ({ page, browser }) => {
-  await signUp(page, 'Owner');
-  const legacyUrl = await createLegacy(page, 'Aunt Mia');
-  const editor = await newStory(page, legacyUrl, 'The letters');
+  const { legacyUrl, editor } = await startStory(page, 'Owner', 'Aunt Mia', 'The letters');
   await editor.click();
   await page.keyboard.type('She wrote every week.');
   await page.getByRole('button', { name: 'Publish' }).click();
@@ -212,15 +207,9 @@ test('a hostile story title and body stay text in the title bar and the editor',
 });
 
 test('one edited sentence shows as one changed line, and autosaves do not pile up versions', async ({ page }) => {
-  await signUp(page, 'Editor');
-  const legacyUrl = await createLegacy(page, 'Great-aunt Rose');
-  const editor = await newStory(page, legacyUrl, 'The shop');
+  const { editor } = await startStory(page, 'Editor', 'Great-aunt Rose', 'The shop');
   await editor.click();
-  await page.keyboard.type('She opened a shop in 1931.');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('It sold buttons and thread.');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('It closed in the war.');
+  await typeLines(page, ['She opened a shop in 1931.', 'It sold buttons and thread.', 'It closed in the war.']);
   // A form post: the browser sends the text with CRLF line endings.
   await page.getByRole('button', { name: 'Save draft' }).click();
   const storyUrl = page.url();

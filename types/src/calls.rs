@@ -33,6 +33,7 @@ pub struct CallInput {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct CallView {
     pub id: CallId,
     pub source: String,
@@ -40,7 +41,9 @@ pub struct CallView {
     pub url: String,
     /// Host (and port) the call goes to.
     pub target: String,
-    /// The headers kept, credential values shown as `[redacted]`.
+    /// The headers kept, credential values shown as `[redacted]`. Stored as JSON, so not
+    /// read with the row (the backend's `CallRow::view` fills them in).
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub headers: BTreeMap<String, String>,
     pub status: CallStatus,
     pub due_at: i64,
@@ -61,6 +64,7 @@ pub struct CallView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct CallAttemptView {
     pub attempt: i64,
     pub started_at: i64,

@@ -1,5 +1,5 @@
-//! Form pieces shared by every page with a form: a labelled field that shows its own
-//! error, and the flash message a form handler left.
+//! Form pieces shared by every page with a form: a labelled field and a labelled choice
+//! that show their own errors, and the flash message a form handler left.
 
 use leptos::prelude::*;
 use types::Flash;
@@ -16,15 +16,8 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(default = true)] required: bool,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described_by = [hint.map(|_| hint_id.clone()), error.as_ref().map(|_| error_id.clone())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let has_error = error.is_some();
+    let notes = Notes::new(format!("field-{name}"), hint, error);
+    let (id, has_error, described_by) = (notes.id.clone(), notes.has_error(), notes.described_by());
     view! {
         <div class="field" class:has-error=has_error>
             <label for=id.clone()>{label}</label>
@@ -36,11 +29,77 @@ pub fn Field(
                 autocomplete=autocomplete
                 required=required
                 aria-invalid=has_error.then_some("true")
-                aria-describedby=(!described_by.is_empty()).then_some(described_by)
+                aria-describedby=described_by
             />
-            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
-            {error.map(|error| view! { <p class="field-error" id=error_id>{error}</p> })}
+            {notes.view()}
         </div>
+    }
+}
+
+/// A labelled choice of `choices` (the value sent, the text shown), `chosen` selected;
+/// `error` and `hint` show beneath it as they do for a [`Field`].
+#[component]
+pub fn ChoiceField(
+    #[prop(into)] label: String,
+    name: &'static str,
+    choices: Vec<(String, String)>,
+    #[prop(default = String::new(), into)] chosen: String,
+    /// The element id; `field-<name>` when not given.
+    #[prop(optional)]
+    id: Option<&'static str>,
+    #[prop(default = None)] error: Option<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let notes = Notes::new(id.map_or_else(|| format!("field-{name}"), str::to_string), hint, error);
+    let (id, has_error, described_by) = (notes.id.clone(), notes.has_error(), notes.described_by());
+    view! {
+        <div class="field" class:has-error=has_error>
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name aria-invalid=has_error.then_some("true") aria-describedby=described_by>
+                {choices.into_iter().map(|(value, text)| {
+                    let selected = value == chosen;
+                    view! { <option value=value selected=selected>{text}</option> }
+                }).collect_view()}
+            </select>
+            {notes.view()}
+        </div>
+    }
+}
+
+/// The choices of a [`ChoiceField`] from fixed pairs.
+pub fn choices(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(value, text)| (value.to_string(), text.to_string())).collect()
+}
+
+/// A field's hint and error: their ids, tied to the field with `aria-describedby`.
+struct Notes {
+    id: String,
+    hint: Option<&'static str>,
+    error: Option<String>,
+}
+
+impl Notes {
+    fn new(id: String, hint: Option<&'static str>, error: Option<String>) -> Notes {
+        Notes { id, hint, error }
+    }
+
+    fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn described_by(&self) -> Option<String> {
+        let ids =
+            [self.hint.map(|_| format!("{}-hint", self.id)), self.error.as_ref().map(|_| format!("{}-error", self.id))];
+        let joined = ids.into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!joined.is_empty()).then_some(joined)
+    }
+
+    fn view(self) -> impl IntoView {
+        let (hint_id, error_id) = (format!("{}-hint", self.id), format!("{}-error", self.id));
+        view! {
+            {self.hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            {self.error.map(|error| view! { <p class="field-error" id=error_id>{error}</p> })}
+        }
     }
 }
 

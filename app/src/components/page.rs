@@ -57,6 +57,19 @@ where
     }
 }
 
+/// A page whose data is what `load` returns for `key` (read before the page is sent, so
+/// it arrives whole), shown with `render`, or the failure with its status.
+pub fn loaded_page<K, T, Fut, R>(key: K, load: impl Fn(K) -> Fut + Send + Sync + 'static, render: R) -> impl IntoView
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    R: Fn(T) -> AnyView + Send + Sync + 'static,
+{
+    let data = Resource::new_blocking(move || key.clone(), load);
+    view! { <Loaded data render/> }
+}
+
 /// A page's list as cards once loaded, or the `empty` sentence when there is none.
 #[component]
 pub fn CardList<T, C, V>(data: Resource<Result<Vec<T>, ApiError>>, empty: &'static str, card: C) -> impl IntoView
@@ -65,19 +78,32 @@ where
     C: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let render = move |items: Vec<T>| {
-        if items.is_empty() {
-            return view! { <p>{empty}</p> }.into_any();
-        }
-        let card = card.clone();
-        view! {
-            <ul class="card-list">
-                {items.into_iter().map(|item| view! { <li class="card">{card(item)}</li> }).collect_view()}
-            </ul>
-        }
-        .into_any()
-    };
+    let render = move |items: Vec<T>| list_or(items, "card-list", "card", empty, card.clone());
     view! { <Loaded data render/> }
+}
+
+/// The items as a list (`ul` and `li` of the given classes, empty for none), or the
+/// `empty` sentence when there is none.
+pub fn list_or<T, V>(
+    items: Vec<T>,
+    list_class: &'static str,
+    item_class: &'static str,
+    empty: &'static str,
+    item: impl Fn(T) -> V,
+) -> AnyView
+where
+    V: IntoView + 'static,
+{
+    if items.is_empty() {
+        return view! { <p>{empty}</p> }.into_any();
+    }
+    let class = |name: &'static str| (!name.is_empty()).then_some(name);
+    view! {
+        <ul class=class(list_class)>
+            {items.into_iter().map(|i| view! { <li class=class(item_class)>{item(i)}</li> }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// Formats unix milliseconds as a UTC date and time.

@@ -7,7 +7,7 @@ use types::{routes, AccountOverview, SessionView};
 
 use crate::api::load_account;
 use crate::components::form::{Field, FlashMessage};
-use crate::components::page::{format_time, Heading, Loaded};
+use crate::components::page::{format_time, list_or, Heading, Loaded};
 use crate::request;
 
 #[component]
@@ -36,20 +36,12 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
         </section>
         <section class="panel" aria-labelledby="you-title">
             <h2 id="you-title">"You in family trees"</h2>
-            {if people.is_empty() {
-                view! { <p>"Open your own page among a legacy's people and choose \"This is me\": pages then say how others are related to you."</p> }.into_any()
-            } else {
-                view! {
-                    <ul>
-                        {people.into_iter().map(|mine| view! {
-                            <li>
-                                <a dir="auto" href=routes::PERSON.to(&[&mine.person.id])>{mine.person.name.clone()}</a>
-                                " in " <a dir="auto" href=routes::LEGACY.to(&[&mine.legacy_id])>{mine.legacy_name.clone()}</a>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            {list_or(people, "", "",
+                "Open your own page among a legacy's people and choose \"This is me\": pages then say how others are related to you.",
+                |mine| view! {
+                    <a dir="auto" href=routes::PERSON.to(&[&mine.person.id])>{mine.person.name.clone()}</a>
+                    " in " <a dir="auto" href=routes::LEGACY.to(&[&mine.legacy_id])>{mine.legacy_name.clone()}</a>
+                })}
         </section>
         <section class="panel" aria-labelledby="password-title">
             <h2 id="password-title">{if has_password { "Change password" } else { "Set a password" }}</h2>
@@ -65,17 +57,8 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
         </section>
         <section class="panel" aria-labelledby="providers-title">
             <h2 id="providers-title">"Linked sign-in providers"</h2>
-            {if linked_providers.is_empty() {
-                view! { <p>"None. You sign in with your password."</p> }.into_any()
-            } else {
-                view! {
-                    <ul>
-                        {linked_providers.into_iter().map(|(name, email)| view! {
-                            <li>{name} {email.map(|e| format!(" ({e})"))}</li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            {list_or(linked_providers, "", "", "None. You sign in with your password.",
+                |(name, email)| view! { {name} {email.map(|e| format!(" ({e})"))} })}
         </section>
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>

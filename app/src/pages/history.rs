@@ -7,18 +7,14 @@ use types::{routes, HistoryPage};
 
 use crate::api::load_history;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, query, Loaded};
+use crate::components::page::{format_time, loaded_page, param, query};
 use crate::request;
 
 #[component]
 pub fn HistoryPageView() -> impl IntoView {
-    let id = param("id");
-    let from = query("from").and_then(|v| v.parse::<i64>().ok());
-    let to = query("to").and_then(|v| v.parse::<i64>().ok());
-    let page = Resource::new_blocking(move || (id.clone(), from, to), |(id, from, to)| load_history(id, from, to));
-    view! {
-        <Loaded data=page render=|page| view! { <History page/> }.into_any()/>
-    }
+    let version = |name| query(name).and_then(|v| v.parse::<i64>().ok());
+    let key = (param("id"), version("from"), version("to"));
+    loaded_page(key, |(id, from, to)| load_history(id, from, to), |page| view! { <History page/> }.into_any())
 }
 
 #[component]

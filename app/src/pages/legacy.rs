@@ -5,18 +5,17 @@ use leptos_meta::Title;
 use types::{routes, LegacyPage};
 
 use crate::api::load_legacy;
-use crate::components::page::{format_time, param, query, Loaded};
+use crate::components::page::{format_time, list_or, loaded_page, param, query};
 use crate::components::uploader::Uploader;
 use crate::pages::legacies::dates;
 
 #[component]
 pub fn LegacyPageView() -> impl IntoView {
-    let id = param("id");
-    let cursor = query("cursor");
-    let page = Resource::new_blocking(move || (id.clone(), cursor.clone()), |(id, cursor)| load_legacy(id, cursor));
-    view! {
-        <Loaded data=page render=|page| view! { <LegacyDetails page/> }.into_any()/>
-    }
+    loaded_page(
+        (param("id"), query("cursor")),
+        |(id, cursor)| load_legacy(id, cursor),
+        |page| view! { <LegacyDetails page/> }.into_any(),
+    )
 }
 
 #[component]
@@ -39,27 +38,17 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
         </header>
         <section aria-labelledby="stories-title">
             <h2 id="stories-title">"Stories"</h2>
-            {if stories.items.is_empty() {
-                view! { <p>"No stories yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="card-list">
-                        {stories.items.into_iter().map(|s| view! {
-                            <li class="card">
-                                <h3><a dir="auto" href=routes::STORY.to(&[&s.id])>{s.title.clone()}</a></h3>
-                                <p class="meta">
-                                    {format!("By {} · {} · {}", s.author_name, s.visibility, format_time(s.updated_at))}
-                                    {(s.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
-                                </p>
-                                <p dir="auto">{s.excerpt.clone()}</p>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                    {stories.next_cursor.map(|cursor| view! {
-                        <p><a href=more_stories_link(&id, &cursor) rel="next">"More stories"</a></p>
-                    })}
-                }.into_any()
-            }}
+            {list_or(stories.items, "card-list", "card", "No stories yet.", |s| view! {
+                <h3><a dir="auto" href=routes::STORY.to(&[&s.id])>{s.title.clone()}</a></h3>
+                <p class="meta">
+                    {format!("By {} · {} · {}", s.author_name, s.visibility, format_time(s.updated_at))}
+                    {(s.status == types::StoryStatus::Draft).then(|| view! { " " <span class="badge">"draft"</span> })}
+                </p>
+                <p dir="auto">{s.excerpt.clone()}</p>
+            })}
+            {stories.next_cursor.map(|cursor| view! {
+                <p><a href=more_stories_link(&id, &cursor) rel="next">"More stories"</a></p>
+            })}
         </section>
         {can_write.then(|| view! {
             <section aria-labelledby="legacy-upload-title">

@@ -6,16 +6,12 @@ use types::{routes, LegacyRole, LegacyView, MemberView};
 
 use crate::api::load_members;
 use crate::components::form::FlashMessage;
-use crate::components::page::{format_time, param, Loaded};
+use crate::components::page::{format_time, loaded_page, param};
 use crate::request;
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    let id = param("id");
-    let data = Resource::new_blocking(move || id.clone(), load_members);
-    view! {
-        <Loaded data render=|(legacy, members)| view! { <Members legacy members/> }.into_any()/>
-    }
+    loaded_page(param("id"), load_members, |(legacy, members)| view! { <Members legacy members/> }.into_any())
 }
 
 #[component]

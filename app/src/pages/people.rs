@@ -11,21 +11,20 @@ use types::{
 
 use crate::api::{load_import, load_people, load_person, load_tree};
 use crate::components::family_chart::FamilyChart;
-use crate::components::form::{Field, FlashMessage};
+use crate::components::form::{choices, ChoiceField, Field, FlashMessage};
 use crate::components::import_progress::ImportProgress;
 use crate::components::media::{small_image, MediaGallery};
-use crate::components::page::{param, query, Loaded};
+use crate::components::page::{list_or, loaded_page, param, query};
 use crate::components::raw_text::textarea_text;
 use crate::request;
 
 #[component]
 pub fn PeopleListPage() -> impl IntoView {
-    let id = param("id");
-    let cursor = query("cursor");
-    let data = Resource::new_blocking(move || (id.clone(), cursor.clone()), |(id, cursor)| load_people(id, cursor));
-    view! {
-        <Loaded data render=|(legacy, people)| view! { <PeopleList legacy people/> }.into_any()/>
-    }
+    loaded_page(
+        (param("id"), query("cursor")),
+        |(id, cursor)| load_people(id, cursor),
+        |(legacy, people)| view! { <PeopleList legacy people/> }.into_any(),
+    )
 }
 
 #[component]
@@ -41,15 +40,7 @@ fn PeopleList(legacy: LegacyView, people: PeoplePage) -> impl IntoView {
         <p class="crumbs"><a dir="auto" href=routes::LEGACY.to(&[&id])>{legacy.name.clone()}</a></p>
         <h1>"People"</h1>
         <FlashMessage flash=flash.clone()/>
-        {if people.items.is_empty() {
-            view! { <p>"No people yet."</p> }.into_any()
-        } else {
-            view! {
-                <ul class="people-list">
-                    {people.items.into_iter().map(|p| view! { <li><PersonLink person=p/></li> }).collect_view()}
-                </ul>
-            }.into_any()
-        }}
+        {list_or(people.items, "people-list", "", "No people yet.", |p| view! { <PersonLink person=p/> })}
         {next.map(|href| view! { <p><a href=href rel="next">"More people"</a></p> })}
         <p><a href=routes::fill(routes::api::GEDCOM, &[&id]) download="heirloom.ged">"Download as GEDCOM"</a></p>
         {can_edit.then(|| view! {
@@ -118,14 +109,8 @@ fn PersonFields(flash: Flash, person: Option<PersonView>) -> impl IntoView {
             value=value("birth_surname", p.map(|p| p.birth_surname.clone())) error=error("birth_surname")/>
         <Field label="Also known as" name="nicknames" required=false hint="Separate several names with commas."
             value=value("nicknames", p.map(|p| p.nicknames.join(", "))) error=error("nicknames")/>
-        <div class="field">
-            <label for="field-sex">"Sex"</label>
-            <select id="field-sex" name="sex">
-                {[("unknown", "not recorded"), ("female", "female"), ("male", "male")].into_iter().map(|(v, label)| view! {
-                    <option value=v selected=sex == v>{label}</option>
-                }).collect_view()}
-            </select>
-        </div>
+        <ChoiceField label="Sex" name="sex" chosen=sex error=error("sex")
+            choices=choices(&[("unknown", "not recorded"), ("female", "female"), ("male", "male")])/>
         <Field label="Born" name="birth_date" required=false hint="For example 12 March 1921, about 1921, before 1930."
             value=value("birth_date", p.map(|p| p.birth.date.clone())) error=error("birth_date")/>
         <Field label="Birthplace" name="birth_place" required=false
@@ -134,16 +119,9 @@ fn PersonFields(flash: Flash, person: Option<PersonView>) -> impl IntoView {
             value=value("death_date", p.map(|p| p.death.date.clone())) error=error("death_date")/>
         <Field label="Place of death" name="death_place" required=false
             value=value("death_place", p.map(|p| p.death.place.clone())) error=error("death_place")/>
-        <div class="field">
-            <label for="field-living">"Living or deceased"</label>
-            <select id="field-living" name="living" aria-describedby="field-living-hint">
-                {[("", "not sure: living unless a death is recorded"), ("on", "living"), ("off", "deceased")].into_iter().map(|(v, label)| view! {
-                    <option value=v selected=living == v>{label}</option>
-                }).collect_view()}
-            </select>
-            <p class="hint" id="field-living-hint">"A living person's details are shown only to the legacy's owners and editors."</p>
-            {error("living").map(|e| view! { <p class="field-error">{e}</p> })}
-        </div>
+        <ChoiceField label="Living or deceased" name="living" chosen=living error=error("living")
+            hint="A living person's details are shown only to the legacy's owners and editors."
+            choices=choices(&[("", "not sure: living unless a death is recorded"), ("on", "living"), ("off", "deceased")])/>
         <div class="field">
             <label for="field-bio">"About them"</label>
             <textarea id="field-bio" name="bio" rows="6">{textarea_text(value("bio", p.map(|p| p.bio.clone())))}</textarea>
@@ -154,12 +132,11 @@ fn PersonFields(flash: Flash, person: Option<PersonView>) -> impl IntoView {
 
 #[component]
 pub fn PersonPageView() -> impl IntoView {
-    let id = param("id");
-    let relative = query("relative");
-    let data = Resource::new_blocking(move || (id.clone(), relative.clone()), |(id, r)| load_person(id, r));
-    view! {
-        <Loaded data render=|(page, kinship)| view! { <PersonDetails page kinship/> }.into_any()/>
-    }
+    loaded_page(
+        (param("id"), query("relative")),
+        |(id, r)| load_person(id, r),
+        |(page, kinship)| view! { <PersonDetails page kinship/> }.into_any(),
+    )
 }
 
 #[component]
@@ -338,40 +315,19 @@ fn PortraitChoice(person: PersonView, media: Vec<MediaView>, portrait: Option<Me
 #[component]
 fn AddRelative(person: PersonView, others: Vec<PersonSummary>, flash: Flash) -> impl IntoView {
     let error = |name: &str| flash.field_error(name).map(str::to_string);
-    let chosen = flash.value("person_id").unwrap_or_default().to_string();
+    let kept = |name: &str| flash.value(name).unwrap_or_default().to_string();
     let relation = flash.value("relation").unwrap_or("parent").to_string();
+    let people = others.into_iter().map(|o| (o.id.to_string(), o.with_years())).collect::<Vec<_>>();
+    let kinds = ["adoptive", "step", "foster", "partnered", "divorced"].map(|k| (k, k));
     view! {
         <section class="panel" aria-labelledby="relate-title">
             <h2 id="relate-title">"Add a relative"</h2>
             <form method="post" action=routes::fill(routes::form::RELATE, &[&person.id]) class="stack">
-                <div class="field">
-                    <label for="field-relation">{format!("Who is it to {}?", person.name)}</label>
-                    <select id="field-relation" name="relation">
-                        {[("parent", "a parent"), ("child", "a child"), ("partner", "a partner")].into_iter().map(|(v, label)| view! {
-                            <option value=v selected=relation == v>{label}</option>
-                        }).collect_view()}
-                    </select>
-                    {error("relation").map(|e| view! { <p class="field-error">{e}</p> })}
-                </div>
-                <div class="field">
-                    <label for="field-person_id">"Person"</label>
-                    <select id="field-person_id" name="person_id">
-                        {others.into_iter().map(|o| {
-                            view! { <option value=o.id.to_string() selected=chosen == o.id.as_str()>{o.with_years()}</option> }
-                        }).collect_view()}
-                    </select>
-                    {error("person_id").map(|e| view! { <p class="field-error">{e}</p> })}
-                </div>
-                <div class="field">
-                    <label for="field-kind">"Kind"</label>
-                    <select id="field-kind" name="kind">
-                        <option value="">"birth parent or child / married partner"</option>
-                        {["adoptive", "step", "foster", "partnered", "divorced"].into_iter().map(|k| view! {
-                            <option value=k>{k}</option>
-                        }).collect_view()}
-                    </select>
-                    {error("kind").map(|e| view! { <p class="field-error">{e}</p> })}
-                </div>
+                <ChoiceField label=format!("Who is it to {}?", person.name) name="relation" chosen=relation
+                    error=error("relation") choices=choices(&[("parent", "a parent"), ("child", "a child"), ("partner", "a partner")])/>
+                <ChoiceField label="Person" name="person_id" chosen=kept("person_id") error=error("person_id") choices=people/>
+                <ChoiceField label="Kind" name="kind" chosen=kept("kind") error=error("kind")
+                    choices=[vec![(String::new(), "birth parent or child / married partner".to_string())], choices(&kinds)].concat()/>
                 {error("confirm").map(|e| view! {
                     <div class="field checkbox has-error">
                         <p class="field-error" id="field-confirm-error">{e}</p>
@@ -456,11 +412,11 @@ fn YouAndThisPerson(person: PersonView, related_to_me: Option<Kinship>) -> impl 
 
 #[component]
 pub fn EditPersonPage() -> impl IntoView {
-    let id = param("id");
-    let data = Resource::new_blocking(move || id.clone(), |id| load_person(id, None));
-    view! {
-        <Loaded data render=|(page, _)| view! { <EditPerson person=page.person/> }.into_any()/>
-    }
+    loaded_page(
+        param("id"),
+        |id| load_person(id, None),
+        |(page, _)| view! { <EditPerson person=page.person/> }.into_any(),
+    )
 }
 
 #[component]
@@ -487,15 +443,8 @@ fn EditPerson(person: PersonView) -> impl IntoView {
 
 #[component]
 pub fn FamilyTreePage() -> impl IntoView {
-    let id = param("id");
-    let (up, down) = (query("up"), query("down"));
-    let data = Resource::new_blocking(
-        move || (id.clone(), up.clone(), down.clone()),
-        |(id, up, down)| load_tree(id, up, down),
-    );
-    view! {
-        <Loaded data render=|tree| view! { <FamilyTreeView tree/> }.into_any()/>
-    }
+    let key = (param("id"), query("up"), query("down"));
+    loaded_page(key, |(id, up, down)| load_tree(id, up, down), |tree| view! { <FamilyTreeView tree/> }.into_any())
 }
 
 #[component]
@@ -592,11 +541,7 @@ impl TreeLists {
 
 #[component]
 pub fn GedcomImportPage() -> impl IntoView {
-    let id = param("id");
-    let data = Resource::new_blocking(move || id.clone(), load_import);
-    view! {
-        <Loaded data render=|job| view! { <GedcomImport job/> }.into_any()/>
-    }
+    loaded_page(param("id"), load_import, |job| view! { <GedcomImport job/> }.into_any())
 }
 
 #[component]

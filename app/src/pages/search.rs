@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use types::{routes, ApiError, FacetCount, SearchHit, SearchKind, SearchParams, SearchResults};
 
 use crate::api::search_results;
+use crate::components::form::{choices, ChoiceField};
 use crate::components::page::{format_time, query, LoadError};
 use crate::request;
 
@@ -82,27 +83,6 @@ pub fn SearchPage() -> impl IntoView {
 const KINDS: [(&str, &str); 3] = [("", "Anything"), ("story", "Stories"), ("legacy", "Legacies")];
 const SORTS: [(&str, &str); 2] = [("", "Best match"), ("newest", "Newest first")];
 
-/// One labelled choice of the search form, `chosen` selected.
-#[component]
-fn ChoiceField(
-    id: &'static str,
-    name: &'static str,
-    label: &'static str,
-    choices: &'static [(&'static str, &'static str)],
-    chosen: String,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <select id=id name=name>
-                {choices.iter().map(|(value, text)| view! {
-                    <option value=*value selected=chosen == *value>{*text}</option>
-                }).collect_view()}
-            </select>
-        </div>
-    }
-}
-
 /// One labelled date of the search form.
 #[component]
 fn DateField(id: &'static str, name: &'static str, label: &'static str, value: String) -> impl IntoView {
@@ -124,14 +104,14 @@ fn SearchForm(params: SearchParams) -> impl IntoView {
             </div>
             <fieldset class="search-filters">
                 <legend>"Filters"</legend>
-                <ChoiceField id="search-type" name="type" label="Type" choices=&KINDS chosen=params.kind.clone()/>
+                <ChoiceField id="search-type" name="type" label="Type" choices=choices(&KINDS) chosen=params.kind.clone()/>
                 <div class="field">
                     <label for="search-tag">"Tag"</label>
                     <input id="search-tag" name="tag" value=params.tag.clone()/>
                 </div>
                 <DateField id="search-from" name="from" label="Changed from" value=params.from.clone()/>
                 <DateField id="search-to" name="to" label="Changed until" value=params.to.clone()/>
-                <ChoiceField id="search-sort" name="sort" label="Order" choices=&SORTS chosen=params.sort.clone()/>
+                <ChoiceField id="search-sort" name="sort" label="Order" choices=choices(&SORTS) chosen=params.sort.clone()/>
                 // Set from the facet links (ids, not something to type); kept when searching again.
                 {(!params.legacy.is_empty()).then(|| view! { <input type="hidden" name="legacy" value=params.legacy.clone()/> })}
                 {(!params.author.is_empty()).then(|| view! { <input type="hidden" name="author" value=params.author.clone()/> })}

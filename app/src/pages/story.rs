@@ -7,17 +7,13 @@ use types::{routes, MediaView, StoryView};
 use crate::api::load_story_page;
 use crate::components::form::FlashMessage;
 use crate::components::media::MediaGallery;
-use crate::components::page::{format_time, param, Loaded};
+use crate::components::page::{format_time, loaded_page, param};
 use crate::components::uploader::Uploader;
 use crate::request;
 
 #[component]
 pub fn StoryPage() -> impl IntoView {
-    let id = param("id");
-    let story = Resource::new_blocking(move || id.clone(), load_story_page);
-    view! {
-        <Loaded data=story render=|(story, media)| view! { <StoryArticle story media/> }.into_any()/>
-    }
+    loaded_page(param("id"), load_story_page, |(story, media)| view! { <StoryArticle story media/> }.into_any())
 }
 
 #[component]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use types::{CallAttemptView, CallStatus, CallView};
+use types::{CallAttemptView, CallView};
 
 /// Headers a call may set. Anything else (cookies, hop-by-hop headers, Host) is refused.
 pub const ALLOWED_HEADERS: &[&str] =
@@ -22,95 +22,39 @@ pub fn header_is_secret(name: &str) -> bool {
     matches!(name, "authorization" | "x-api-key") || name.contains("token") || name.contains("secret")
 }
 
+/// A stored call: what the admin sees of it ([`CallView`]) and what only sending it needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CallRow {
-    pub id: types::CallId,
+    /// Its headers are left empty when read from the database (they are stored as JSON in
+    /// `headers`): [`CallRow::view`] gives the whole view.
+    #[sqlx(flatten)]
+    pub call: CallView,
     pub idempotency_key: String,
     pub request_hash: String,
-    pub source: String,
-    pub method: String,
-    pub url: String,
-    pub target: String,
+    /// The headers kept, as JSON, credential values redacted (they are in `sealed_headers`).
     pub headers: String,
     pub sealed_headers: Option<String>,
     pub body: String,
-    pub status: String,
-    pub due_at: i64,
-    pub attempts: i64,
-    pub last_status_code: Option<i64>,
-    pub last_latency_ms: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub completed_at: Option<i64>,
-    /// The correlation of the request or event that submitted it (none before ADR 0020).
-    pub correlation_id: Option<String>,
-    /// The event whose handling submitted it (a webhook's event); none from a request.
-    pub causation_id: Option<String>,
 }
 
 impl CallRow {
     pub fn view(&self) -> CallView {
-        CallView {
-            id: self.id.clone(),
-            source: self.source.clone(),
-            method: self.method.clone(),
-            url: self.url.clone(),
-            target: self.target.clone(),
-            headers: serde_json::from_str::<BTreeMap<String, String>>(&self.headers).unwrap_or_default(),
-            status: CallStatus::parse(&self.status).unwrap_or(CallStatus::Failed),
-            due_at: self.due_at,
-            attempts: self.attempts,
-            last_status_code: self.last_status_code,
-            last_latency_ms: self.last_latency_ms,
-            last_error: self.last_error.clone(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            completed_at: self.completed_at,
-            correlation_id: self.correlation_id.clone(),
-            causation_id: self.causation_id.clone(),
-        }
+        let headers = serde_json::from_str::<BTreeMap<String, String>>(&self.headers).unwrap_or_default();
+        CallView { headers, ..self.call.clone() }
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AttemptRow {
-    pub attempt: i64,
-    pub started_at: i64,
-    pub latency_ms: i64,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub response_snippet: String,
-}
-
-impl From<AttemptRow> for CallAttemptView {
-    fn from(row: AttemptRow) -> CallAttemptView {
-        CallAttemptView {
-            attempt: row.attempt,
-            started_at: row.started_at,
-            latency_ms: row.latency_ms,
-            status_code: row.status_code,
-            error: row.error,
-            response_snippet: row.response_snippet,
-        }
-    }
-}
-
-/// How one attempt ended.
+/// How one attempt ended: the attempt as it is recorded, and whether another is worth making.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    pub started_at: i64,
-    pub latency_ms: i64,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub snippet: String,
+    pub attempt: CallAttemptView,
     /// A 5xx, a timeout or a dropped connection: worth another attempt.
     pub retryable: bool,
 }
 
 impl Outcome {
     pub fn succeeded(&self) -> bool {
-        matches!(self.status_code, Some(200..=299))
+        matches!(self.attempt.status_code, Some(200..=299))
     }
 }
 

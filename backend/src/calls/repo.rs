@@ -3,7 +3,9 @@
 use types::CallId;
 
 use crate::args;
-use crate::calls::model::{AttemptRow, CallRow, Outcome};
+use types::CallAttemptView;
+
+use crate::calls::model::CallRow;
 use crate::db::{Db, Tx};
 use crate::error::Result;
 
@@ -15,10 +17,10 @@ pub async fn insert(tx: &mut Tx, row: &CallRow, created_by: Option<&str>) -> Res
     let sql = "INSERT INTO calls (id, idempotency_key, request_hash, source, method, url, target, headers, \
                sealed_headers, body, status, due_at, attempts, created_by, created_at, updated_at, correlation_id, \
                causation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $14, $15, $16)";
-    let r = row;
-    let mut args = args![&r.id, &r.idempotency_key, &r.request_hash, &r.source, &r.method, &r.url, &r.target];
-    args.push(&r.headers).push(&r.sealed_headers).push(&r.body).push(&r.status).push(r.due_at).push(created_by);
-    args.push(r.created_at).push(&r.correlation_id).push(&r.causation_id);
+    let (r, c) = (row, &row.call);
+    let mut args = args![&c.id, &r.idempotency_key, &r.request_hash, &c.source, &c.method, &c.url, &c.target];
+    args.push(&r.headers).push(&r.sealed_headers).push(&r.body).push(c.status).push(c.due_at).push(created_by);
+    args.push(c.created_at).push(&c.correlation_id).push(&c.causation_id);
     tx.execute(sql, args).await?;
     Ok(())
 }
@@ -41,11 +43,15 @@ pub async fn claim(db: &Db, id: &CallId, now: i64, lease_until: i64) -> Result<O
     db.scalar_optional(sql, args![id, now, lease_until]).await
 }
 
-pub async fn record_attempt(tx: &mut Tx, call_id: &CallId, attempt: i64, outcome: &Outcome) -> Result<()> {
+pub async fn record_attempt(tx: &mut Tx, call_id: &CallId, attempt: &CallAttemptView) -> Result<()> {
     let sql = "INSERT INTO call_attempts (call_id, attempt, started_at, latency_ms, status_code, error, \
                response_snippet) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, attempt) DO NOTHING";
-    let o = outcome;
-    tx.execute(sql, args![call_id, attempt, o.started_at, o.latency_ms, o.status_code, &o.error, &o.snippet]).await?;
+    let a = attempt;
+    tx.execute(
+        sql,
+        args![call_id, a.attempt, a.started_at, a.latency_ms, a.status_code, &a.error, &a.response_snippet],
+    )
+    .await?;
     Ok(())
 }
 
@@ -55,19 +61,19 @@ pub async fn finish_attempt(
     tx: &mut Tx,
     call_id: &CallId,
     status: &str,
-    outcome: &Outcome,
+    attempt: &CallAttemptView,
     due_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
     let sql = "UPDATE calls SET status = $2, last_status_code = $3, last_latency_ms = $4, last_error = $5, \
                due_at = COALESCE($6, due_at), lease_until = NULL, updated_at = $7, \
                completed_at = CASE WHEN $2 IN ('succeeded', 'failed') THEN $7 ELSE NULL END WHERE id = $1";
-    let o = outcome;
-    tx.execute(sql, args![call_id, status, o.status_code, o.latency_ms, &o.error, due_at, now]).await?;
+    let a = attempt;
+    tx.execute(sql, args![call_id, status, a.status_code, a.latency_ms, &a.error, due_at, now]).await?;
     Ok(())
 }
 
-pub async fn attempts(db: &Db, call_id: &CallId) -> Result<Vec<AttemptRow>> {
+pub async fn attempts(db: &Db, call_id: &CallId) -> Result<Vec<CallAttemptView>> {
     let sql = "SELECT attempt, started_at, latency_ms, status_code, error, response_snippet FROM call_attempts \
                WHERE call_id = $1 ORDER BY attempt";
     db.fetch_all(sql, args![call_id]).await

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use blake2::{Blake2s256, Digest};
 use tracing::Instrument;
-use types::{CallDetail, CallId, CallInput, CallPage, CallStatus, CallSubmitted, ErrorCode};
+use types::{CallAttemptView, CallDetail, CallId, CallInput, CallPage, CallStatus, CallSubmitted, CallView, ErrorCode};
 
 use crate::calls::guard;
 use crate::calls::model::{self, CallFilter, CallRow, Outcome, REDACTED, SNIPPET_BYTES};
@@ -106,7 +106,8 @@ impl Calls {
             Err(err) => return Err(err),
         };
         tx.commit().await?;
-        tracing::info!(call_id = %row.id, method = %row.method, target = %row.target, source, "call submitted");
+        let c = &row.call;
+        tracing::info!(call_id = %c.id, method = %c.method, target = %c.target, source, "call submitted");
         Ok(CallSubmitted { call: row.view(), created: true })
     }
 
@@ -220,48 +221,48 @@ impl Calls {
         } else {
             Some(self.vault.seal(&serde_json::to_string(&call.secret_headers).unwrap_or_default()))
         };
-        let row = CallRow {
-            id: CallId::new(new_id()),
-            idempotency_key: call.key.clone(),
-            request_hash: call.hash.clone(),
-            source: source.to_string(),
+        let id = CallId::new(new_id());
+        let submitted = event::CallSubmitted {
+            call_id: id.clone(),
             method: call.method.clone(),
             url: call.url.to_string(),
-            target,
-            headers: serde_json::to_string(&call.shown_headers).unwrap_or_else(|_| "{}".into()),
-            sealed_headers,
-            body: call.body.clone(),
-            status: CallStatus::Scheduled.as_str().into(),
-            due_at: call.due_at,
-            attempts: 0,
-            last_status_code: None,
-            last_latency_ms: None,
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-            completed_at: None,
-            correlation_id: None,
-            causation_id: None,
-        };
-        let submitted = event::CallSubmitted {
-            call_id: row.id.clone(),
-            method: row.method.clone(),
-            url: row.url.clone(),
-            target: row.target.clone(),
+            target: target.clone(),
             headers: call.shown_headers.clone(),
-            due_at: row.due_at,
+            due_at: call.due_at,
             source: source.to_string(),
         };
-        let submitted_id = events::append(tx, Event::of(&row.id, actor, submitted)).await?;
+        let submitted_id = events::append(tx, Event::of(&id, actor, submitted)).await?;
         // What set the call off, as its event records it (its own id when nothing did).
         let cause = events::cause::current();
         let row = CallRow {
-            correlation_id: Some(cause.as_ref().map_or(submitted_id, |c| c.correlation_id.clone())),
-            causation_id: cause.and_then(|c| c.causation_id),
-            ..row
+            call: CallView {
+                id,
+                source: source.to_string(),
+                method: call.method.clone(),
+                url: call.url.to_string(),
+                target,
+                headers: call.shown_headers.clone(),
+                status: CallStatus::Scheduled,
+                due_at: call.due_at,
+                attempts: 0,
+                last_status_code: None,
+                last_latency_ms: None,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+                completed_at: None,
+                correlation_id: Some(cause.as_ref().map_or(submitted_id, |c| c.correlation_id.clone())),
+                causation_id: cause.and_then(|c| c.causation_id),
+            },
+            idempotency_key: call.key.clone(),
+            request_hash: call.hash.clone(),
+            headers: serde_json::to_string(&call.shown_headers).unwrap_or_else(|_| "{}".into()),
+            sealed_headers,
+            body: call.body.clone(),
         };
         repo::insert(tx, &row, actor).await?;
-        timers::schedule(tx, &timer_key(&row.id, 1), TIMER_KIND, row.due_at, &AttemptDue { call_id: row.id.clone() })
+        let id = &row.call.id;
+        timers::schedule(tx, &timer_key(id, 1), TIMER_KIND, row.call.due_at, &AttemptDue { call_id: id.clone() })
             .await?;
         Ok(row)
     }
@@ -275,40 +276,41 @@ impl Calls {
             return Ok(());
         };
         let row = repo::by_id(&self.db, call_id).await?.ok_or(Error::NotFound { what: "call" })?;
-        let span = tracing::info_span!("calls.execute", call_id = %call_id, attempt, target = %row.target);
-        let outcome = self.execute(&row).instrument(span).await;
+        let span = tracing::info_span!("calls.execute", call_id = %call_id, attempt, target = %row.call.target);
+        let outcome = self.execute(&row, attempt).instrument(span).await;
         // A timer runs the attempt: it continues the chain of the call's latest event.
         let chain = outbox::latest_of(&self.db, "call", call_id).await?.map(|(m, c)| Cause::following(c, m));
         let mut tx = self.db.begin().await?;
-        repo::record_attempt(&mut tx, call_id, attempt, &outcome).await?;
+        let tried = &outcome.attempt;
+        repo::record_attempt(&mut tx, call_id, tried).await?;
         let attempted = event::CallAttempted {
             call_id: call_id.clone(),
             attempt,
-            status_code: outcome.status_code,
-            latency_ms: outcome.latency_ms,
-            error: outcome.error.clone(),
+            status_code: tried.status_code,
+            latency_ms: tried.latency_ms,
+            error: tried.error.clone(),
         };
         let attempted_id = append_caused(&mut tx, call_id, chain.clone(), attempted).await?;
         let correlation = chain.map_or_else(|| attempted_id.clone(), |c| c.correlation_id);
         let after_attempt = Some(Cause::following(correlation, attempted_id));
         let now = now_millis();
         if outcome.succeeded() {
-            repo::finish_attempt(&mut tx, call_id, "succeeded", &outcome, None, now).await?;
+            repo::finish_attempt(&mut tx, call_id, "succeeded", tried, None, now).await?;
             let done =
-                event::CallSucceeded { call_id: call_id.clone(), attempts: attempt, status_code: outcome.status_code };
+                event::CallSucceeded { call_id: call_id.clone(), attempts: attempt, status_code: tried.status_code };
             append_caused(&mut tx, call_id, after_attempt, done).await?;
         } else if outcome.retryable && attempt < i64::from(self.policy.max_attempts) {
             let due = now + self.backoff(attempt).as_millis() as i64;
-            repo::finish_attempt(&mut tx, call_id, "scheduled", &outcome, Some(due), now).await?;
+            repo::finish_attempt(&mut tx, call_id, "scheduled", tried, Some(due), now).await?;
             let payload = AttemptDue { call_id: call_id.clone() };
             timers::schedule(&mut tx, &timer_key(call_id, attempt + 1), TIMER_KIND, due, &payload).await?;
         } else {
-            repo::finish_attempt(&mut tx, call_id, "failed", &outcome, None, now).await?;
+            repo::finish_attempt(&mut tx, call_id, "failed", tried, None, now).await?;
             let failed = event::CallFailed {
                 call_id: call_id.clone(),
                 attempts: attempt,
-                status_code: outcome.status_code,
-                error: outcome.error.clone(),
+                status_code: tried.status_code,
+                error: tried.error.clone(),
             };
             append_caused(&mut tx, call_id, after_attempt, failed).await?;
         }
@@ -321,7 +323,7 @@ impl Calls {
             "failed"
         };
         metrics::counter!("heirloom_call_attempts_total", "result" => result).increment(1);
-        tracing::info!(call_id = %call_id, attempt, status_code = ?outcome.status_code, latency_ms = outcome.latency_ms,
+        tracing::info!(call_id = %call_id, attempt, status_code = ?tried.status_code, latency_ms = tried.latency_ms,
             succeeded = outcome.succeeded(), "call attempted");
         Ok(())
     }
@@ -331,16 +333,13 @@ impl Calls {
         (self.policy.first_backoff * factor).min(Duration::from_secs(600))
     }
 
-    async fn execute(&self, row: &CallRow) -> Outcome {
+    async fn execute(&self, row: &CallRow, attempt: i64) -> Outcome {
         let started_at = now_millis();
         let clock = Instant::now();
-        let finish = |status_code: Option<i64>, error: Option<String>, snippet: String, retryable: bool| Outcome {
-            started_at,
-            latency_ms: clock.elapsed().as_millis() as i64,
-            status_code,
-            error,
-            snippet,
-            retryable,
+        let finish = |status_code: Option<i64>, error: Option<String>, response_snippet: String, retryable: bool| {
+            let latency_ms = clock.elapsed().as_millis() as i64;
+            let attempt = CallAttemptView { attempt, started_at, latency_ms, status_code, error, response_snippet };
+            Outcome { attempt, retryable }
         };
         let request = match self.request(row) {
             Ok(request) => request,
@@ -362,8 +361,9 @@ impl Calls {
     }
 
     fn request(&self, row: &CallRow) -> std::result::Result<reqwest::RequestBuilder, String> {
-        let method = reqwest::Method::from_bytes(row.method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut request = self.client.request(method, &row.url).header("idempotency-key", row.id.as_str());
+        let call = &row.call;
+        let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = self.client.request(method, &call.url).header("idempotency-key", call.id.as_str());
         let shown: BTreeMap<String, String> = serde_json::from_str(&row.headers).unwrap_or_default();
         for (name, value) in shown.iter().filter(|(_, v)| v.as_str() != REDACTED) {
             request = request.header(name, value);
@@ -382,14 +382,14 @@ impl Calls {
     }
 
     /// The call submitted with `idempotency_key`, if there is one.
-    pub async fn by_key(&self, idempotency_key: &str) -> Result<Option<types::CallView>> {
+    pub async fn by_key(&self, idempotency_key: &str) -> Result<Option<CallView>> {
         Ok(repo::by_key(&self.db, idempotency_key).await?.map(|row| row.view()))
     }
 
     pub async fn detail(&self, id: &CallId) -> Result<CallDetail> {
         let row = repo::by_id(&self.db, id).await?.ok_or(Error::NotFound { what: "call" })?;
-        let attempts = repo::attempts(&self.db, id).await?.into_iter().map(Into::into).collect();
-        let chain = match &row.correlation_id {
+        let attempts = repo::attempts(&self.db, id).await?;
+        let chain = match &row.call.correlation_id {
             Some(correlation_id) => Some(events::chain(&self.db, correlation_id).await?),
             None => None,
         };
@@ -426,7 +426,7 @@ impl Calls {
             limit: limit + 1,
         };
         let mut rows = repo::list(&self.db, &query).await?;
-        let next_cursor = keyset_page(&mut rows, limit, |r| (r.created_at, r.id.as_str()));
+        let next_cursor = keyset_page(&mut rows, limit, |r| (r.call.created_at, r.call.id.as_str()));
         Ok(CallPage { items: rows.iter().map(CallRow::view).collect(), next_cursor })
     }
 }

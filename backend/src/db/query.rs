@@ -159,6 +159,7 @@ arg_from_text_enum!(
     types::MediaState,
     types::ScanStatus,
     types::Sex,
+    types::CallStatus,
 );
 
 /// Binds every value of `args` to a query of either engine (`sqlx::query`, `query_as`,

@@ -21,6 +21,13 @@ pub enum Qualifier {
     FromTo,
 }
 
+/// The two ways a date is written: for people, and in GEDCOM files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Language {
+    English,
+    Gedcom,
+}
+
 /// A day, month or year as precise as the source gave it. Ordered by year, month, day with a
 /// missing part first, which is chronological only for whole days: compare the bounds of
 /// [`GenDate::earliest`] and [`GenDate::latest`], not partial dates ("1921" is not before "MAR 1921").
@@ -106,20 +113,7 @@ impl GenDate {
     /// Plain English: "12 March 1921", "about 1921", "between 1880 and 1885"; a phrase as given.
     pub fn display(&self) -> String {
         let Some(start) = self.start else { return self.original.clone() };
-        let start = start.display();
-        match (self.qualifier, self.end) {
-            (Qualifier::Exact, _) => start,
-            (Qualifier::About, _) => format!("about {start}"),
-            (Qualifier::Calculated, _) => format!("calculated {start}"),
-            (Qualifier::Estimated, _) => format!("estimated {start}"),
-            (Qualifier::Before, _) => format!("before {start}"),
-            (Qualifier::After, _) => format!("after {start}"),
-            (Qualifier::Between, Some(end)) => format!("between {start} and {}", end.display()),
-            // Parsing never gives a Between without an end; built by hand, it bounds only from below.
-            (Qualifier::Between, None) => format!("after {start}"),
-            (Qualifier::FromTo, Some(end)) => format!("from {start} to {}", end.display()),
-            (Qualifier::FromTo, None) => format!("from {start}"),
-        }
+        self.written(start, DatePart::display, Language::English)
     }
 
     /// GEDCOM 7: "12 MAR 1921", "ABT 1921", "BET 1880 AND 1885"; a phrase in parentheses.
@@ -128,18 +122,32 @@ impl GenDate {
             let inner = self.original.strip_prefix('(').and_then(|s| s.strip_suffix(')')).unwrap_or(&self.original);
             return format!("({inner})");
         };
-        let start = start.gedcom();
-        match (self.qualifier, self.end) {
-            (Qualifier::Exact, _) => start,
-            (Qualifier::About, _) => format!("ABT {start}"),
-            (Qualifier::Calculated, _) => format!("CAL {start}"),
-            (Qualifier::Estimated, _) => format!("EST {start}"),
-            (Qualifier::Before, _) => format!("BEF {start}"),
-            (Qualifier::After, _) | (Qualifier::Between, None) => format!("AFT {start}"),
-            (Qualifier::Between, Some(end)) => format!("BET {start} AND {}", end.gedcom()),
-            (Qualifier::FromTo, Some(end)) => format!("FROM {start} TO {}", end.gedcom()),
-            (Qualifier::FromTo, None) => format!("FROM {start}"),
-        }
+        self.written(start, DatePart::gedcom, Language::Gedcom)
+    }
+
+    /// The qualifier's words around the start (and end) written with `part`. A Between
+    /// without an end (parsing never gives one; built by hand) bounds only from below.
+    fn written(&self, start: DatePart, part: fn(&DatePart) -> String, language: Language) -> String {
+        let english = language == Language::English;
+        let word =
+            |english_word: &'static str, gedcom_word: &'static str| if english { english_word } else { gedcom_word };
+        let start = part(&start);
+        let prefix = match (self.qualifier, self.end) {
+            (Qualifier::Exact, _) => return start,
+            (Qualifier::About, _) => word("about", "ABT"),
+            (Qualifier::Calculated, _) => word("calculated", "CAL"),
+            (Qualifier::Estimated, _) => word("estimated", "EST"),
+            (Qualifier::Before, _) => word("before", "BEF"),
+            (Qualifier::After, _) | (Qualifier::Between, None) => word("after", "AFT"),
+            (Qualifier::Between, Some(end)) => {
+                return format!("{} {start} {} {}", word("between", "BET"), word("and", "AND"), part(&end))
+            }
+            (Qualifier::FromTo, Some(end)) => {
+                return format!("{} {start} {} {}", word("from", "FROM"), word("to", "TO"), part(&end))
+            }
+            (Qualifier::FromTo, None) => word("from", "FROM"),
+        };
+        format!("{prefix} {start}")
     }
 
     /// For ordering timelines: year×10000 + month×100 + day, missing parts as 0, so "1921"
@@ -186,18 +194,18 @@ impl GenDate {
 impl DatePart {
     /// "12 March 1921", "March 1921", "1921".
     pub fn display(&self) -> String {
-        let year = year_text(self.year);
-        match (self.month.and_then(|m| month_name(&MONTHS, m)), self.day) {
-            (Some(month), Some(day)) => format!("{day} {month} {year}"),
-            (Some(month), None) => format!("{month} {year}"),
-            (None, _) => year,
-        }
+        self.written(&MONTHS)
     }
 
     /// "12 MAR 1921", "MAR 1921", "1921".
     pub fn gedcom(&self) -> String {
+        self.written(&GEDCOM_MONTHS)
+    }
+
+    /// Day, month (named from `months`) and year, as far as they are known.
+    fn written(&self, months: &[&'static str; 12]) -> String {
         let year = year_text(self.year);
-        match (self.month.and_then(|m| month_name(&GEDCOM_MONTHS, m)), self.day) {
+        match (self.month.and_then(|m| month_name(months, m)), self.day) {
             (Some(month), Some(day)) => format!("{day} {month} {year}"),
             (Some(month), None) => format!("{month} {year}"),
             (None, _) => year,

@@ -603,14 +603,13 @@ fn key(kind: Kind, id: &str) -> String {
     format!("{}:{id}", kind.as_str())
 }
 
-/// The start of a document for something a person wrote or uploaded: its key, kind and
-/// id, its legacy and author (`(id, name)`, with their facets) and who may read it.
-fn written_doc(
+/// The start of every document: its key, kind and id, its legacy (`(id, name)`, with its
+/// facet) and who may read it.
+fn base_doc(
     f: Fields,
     kind: Kind,
     id: &str,
     (legacy_id, legacy_name): (&str, &str),
-    (author_id, author_name): (&str, &str),
     grants: Vec<String>,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
@@ -618,13 +617,35 @@ fn written_doc(
     doc.add_text(f.kind, kind.as_str());
     doc.add_text(f.id, id);
     doc.add_text(f.legacy_id, legacy_id);
-    doc.add_text(f.author_id, author_id);
     doc.add_text(f.legacy_facet, format!("{legacy_id}{FACET_SEPARATOR}{legacy_name}"));
-    doc.add_text(f.author_facet, format!("{author_id}{FACET_SEPARATOR}{author_name}"));
     for grant in grants {
         doc.add_text(f.access, grant);
     }
     doc
+}
+
+/// The start of a document for something a person wrote or uploaded: [`base_doc`] and
+/// its author (`(id, name)`, with their facet).
+fn written_doc(
+    f: Fields,
+    kind: Kind,
+    id: &str,
+    legacy: (&str, &str),
+    (author_id, author_name): (&str, &str),
+    grants: Vec<String>,
+) -> TantivyDocument {
+    let mut doc = base_doc(f, kind, id, legacy, grants);
+    doc.add_text(f.author_id, author_id);
+    doc.add_text(f.author_facet, format!("{author_id}{FACET_SEPARATOR}{author_name}"));
+    doc
+}
+
+/// The title (whole and as plain words) and the body text (searched and as plain words).
+fn add_title_and_body(doc: &mut TantivyDocument, f: Fields, title: &str, body: &str) {
+    doc.add_text(f.title, title);
+    doc.add_text(f.title_plain, title);
+    doc.add_text(f.body, body);
+    doc.add_text(f.text_plain, body);
 }
 
 fn story_doc(f: Fields, row: &StoryDocRow, tags: &[String]) -> TantivyDocument {
@@ -636,10 +657,7 @@ fn story_doc(f: Fields, row: &StoryDocRow, tags: &[String]) -> TantivyDocument {
     let mut doc = written_doc(f, Kind::Story, &row.id, legacy, (&row.author_id, &row.author_name), grants);
     doc.add_text(f.visibility, visibility.as_str());
     doc.add_text(f.status, status.as_str());
-    doc.add_text(f.title, &row.title);
-    doc.add_text(f.title_plain, &row.title);
-    doc.add_text(f.body, &body);
-    doc.add_text(f.text_plain, &body);
+    add_title_and_body(&mut doc, f, &row.title, &body);
     doc.add_text(f.legacy_name, &row.legacy_name);
     doc.add_text(f.text_plain, &row.legacy_name);
     doc.add_text(f.author_name, &row.author_name);
@@ -657,20 +675,10 @@ fn story_doc(f: Fields, row: &StoryDocRow, tags: &[String]) -> TantivyDocument {
 }
 
 fn legacy_doc(f: Fields, row: &LegacyDocRow) -> TantivyDocument {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(f.key, key(Kind::Legacy, &row.id));
-    doc.add_text(f.kind, Kind::Legacy.as_str());
-    doc.add_text(f.id, &row.id);
-    doc.add_text(f.legacy_id, &row.id);
-    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.id, row.name));
-    for grant in access::legacy_grants(&row.id, row.has_public_story) {
-        doc.add_text(f.access, grant);
-    }
-    doc.add_text(f.title, &row.name);
-    doc.add_text(f.title_plain, &row.name);
+    let grants = access::legacy_grants(&row.id, row.has_public_story);
+    let mut doc = base_doc(f, Kind::Legacy, &row.id, (&row.id, &row.name), grants);
+    add_title_and_body(&mut doc, f, &row.name, &row.summary);
     doc.add_text(f.legacy_name, &row.name);
-    doc.add_text(f.body, &row.summary);
-    doc.add_text(f.text_plain, &row.summary);
     for date in [&row.born, &row.died] {
         doc.add_text(f.extra, date);
     }
@@ -701,10 +709,7 @@ fn media_doc(f: Fields, row: &MediaDocRow) -> TantivyDocument {
     let grants = access::media_grants(&row.uploader_id, &row.legacy_id, story);
     let legacy = (row.legacy_id.as_str(), row.legacy_name.as_str());
     let mut doc = written_doc(f, Kind::Media, &row.id, legacy, (&row.uploader_id, &row.uploader_name), grants);
-    doc.add_text(f.title, &title);
-    doc.add_text(f.title_plain, &title);
-    doc.add_text(f.body, &row.caption);
-    doc.add_text(f.text_plain, &row.caption);
+    add_title_and_body(&mut doc, f, &title, &row.caption);
     doc.add_text(f.extra, &row.file_name);
     for name in &row.people {
         doc.add_text(f.extra, name);
@@ -725,20 +730,9 @@ fn person_doc(f: Fields, row: &PersonRow) -> TantivyDocument {
         years if years.is_empty() => p.full_name(),
         years => format!("{} ({years})", p.full_name()),
     };
-    let mut doc = TantivyDocument::new();
-    doc.add_text(f.key, key(Kind::Person, &row.id));
-    doc.add_text(f.kind, Kind::Person.as_str());
-    doc.add_text(f.id, &row.id);
-    doc.add_text(f.legacy_id, &row.legacy_id);
-    doc.add_text(f.legacy_facet, format!("{}{FACET_SEPARATOR}{}", row.legacy_id, row.legacy_name));
-    for grant in access::person_grants(&row.legacy_id, p.living) {
-        doc.add_text(f.access, grant);
-    }
-    doc.add_text(f.title, &title);
-    doc.add_text(f.title_plain, &title);
-    let bio = render::markdown_to_text(&p.bio);
-    doc.add_text(f.body, &bio);
-    doc.add_text(f.text_plain, &bio);
+    let grants = access::person_grants(&row.legacy_id, p.living);
+    let mut doc = base_doc(f, Kind::Person, &row.id, (&row.legacy_id, &row.legacy_name), grants);
+    add_title_and_body(&mut doc, f, &title, &render::markdown_to_text(&p.bio));
     for extra in [&p.birth_surname, &p.nicknames, &p.birth_place, &p.death_place, &p.birth_date, &p.death_date] {
         doc.add_text(f.extra, extra);
     }

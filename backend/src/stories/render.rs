@@ -320,56 +320,6 @@ fn is_cjk_punctuation(c: char) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn paragraph_and_emphasis() {
-        assert_eq!(markdown_to_html("Hello **big** _world_"), "<p>Hello <strong>big</strong> <em>world</em></p>\n");
-    }
-
-    #[test]
-    fn empty_input_renders_nothing() {
-        assert_eq!(markdown_to_html(""), "");
-        assert_eq!(markdown_to_text("   \n\n"), "");
-        assert_eq!(word_count(""), 0);
-        assert_eq!(excerpt("", 10), "");
-    }
-
-    #[test]
-    fn raw_html_is_shown_as_text() {
-        assert_eq!(markdown_to_html("a <b>b</b>"), "<p>a &lt;b&gt;b&lt;/b&gt;</p>\n");
-        assert_eq!(markdown_to_html("<script>alert(1)</script>"), "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n");
-    }
-
-    #[test]
-    fn inline_br_becomes_a_hard_break() {
-        assert_eq!(markdown_to_html("a<br>b<BR />c"), "<p>a<br>\nb<br>\nc</p>\n");
-    }
-
-    #[test]
-    fn links_get_rel_and_bad_schemes_lose_href() {
-        assert_eq!(
-            markdown_to_html("[a](https://example.org \"t\")"),
-            "<p><a href=\"https://example.org\" title=\"t\" rel=\"noopener nofollow ugc\">a</a></p>\n"
-        );
-        assert_eq!(markdown_to_html("[a](javascript:alert(1))"), "<p><a rel=\"noopener nofollow ugc\">a</a></p>\n");
-    }
-
-    #[test]
-    fn image_sources_are_restricted() {
-        assert_eq!(markdown_to_html("![a](/media/x/original)"), "<p><img src=\"/media/x/original\" alt=\"a\"></p>\n");
-        assert_eq!(markdown_to_html("![a](mailto:a@b.c)"), "<p><img alt=\"a\"></p>\n");
-        assert_eq!(markdown_to_html("![a](data:image/png;base64,AAAA)"), "<p><img alt=\"a\"></p>\n");
-    }
-
-    #[test]
-    fn task_markers_are_text() {
-        assert_eq!(markdown_to_html("- [x] done\n- [ ] todo"), "<ul>\n<li>☑ done</li>\n<li>☐ todo</li>\n</ul>\n");
-    }
-
-    #[test]
-    fn code_block_language_is_dropped() {
-        assert_eq!(markdown_to_html("```rust\nfn main() {}\n```"), "<pre><code>fn main() {}\n</code></pre>\n");
-    }
-
     /// The escaping layer already stops raw HTML, so the XSS corpus in tests/it/render.rs barely
     /// reaches the sanitizer. This feeds the same payloads straight to it, so the second layer
     /// is proven on its own.
@@ -453,25 +403,8 @@ mod tests {
     }
 
     #[test]
-    fn text_has_no_markup() {
-        assert_eq!(
-            markdown_to_text("# Title\n\nSome **bold** and `code`.\n\n- one\n- two\n\n![alt](x.png)"),
-            "Title Some bold and code. one two"
-        );
-        assert_eq!(markdown_to_text("<div>\n<p>inside</p>\n</div>"), "inside");
-    }
-
-    #[test]
     fn strip_tags_keeps_lone_less_than() {
         assert_eq!(collapse_whitespace(&strip_tags("a < b <i>c</i><!-- x > y -->d")), "a < b c d");
-    }
-
-    #[test]
-    fn counts_words_and_cjk_characters() {
-        assert_eq!(word_count("Hello, **world**! — ok"), 3);
-        assert_eq!(word_count("我爱你。"), 3);
-        assert_eq!(word_count("Hello世界"), 3);
-        assert_eq!(word_count("안녕하세요 세계"), 2);
     }
 
     #[test]
@@ -491,15 +424,5 @@ mod tests {
         let with_reference = format!("{long}[her notes]: https://example.org\n");
         assert!(leading_blocks(&with_reference, 960).is_none());
         assert_eq!(excerpt(&with_reference, 240), cut(markdown_to_text(&with_reference), 240));
-    }
-
-    #[test]
-    fn excerpt_cuts_on_word_boundaries() {
-        assert_eq!(excerpt("one two three", 13), "one two three");
-        assert_eq!(excerpt("one two three", 12), "one two…");
-        assert_eq!(excerpt("one two, three", 10), "one two…");
-        assert_eq!(excerpt("incomprehensibilities", 5), "…");
-        assert_eq!(excerpt("one two", 0), "");
-        assert_eq!(excerpt("我爱你们大家", 4), "我爱你…");
     }
 }

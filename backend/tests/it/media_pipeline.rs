@@ -23,11 +23,15 @@ use backend::media::model::{self, MediaRow};
 use backend::media::pipeline::{ClamdAddress, MediaPipeline, Settings};
 use backend::media::signing::UrlSigner;
 use backend::media::{FolderStorage, Media, MediaFiles, MediaLimits, Signature};
+use backend::people::graph::Limits;
+use backend::people::People;
 use backend::stories::Stories;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use types::events::Envelope;
-use types::{LegacyId, LegacyInput, MediaId, MediaState, ScanStatus, StoryId, StoryInput, UploadRequest};
+use types::{
+    LegacyId, LegacyInput, MediaId, MediaState, PersonInput, PersonView, ScanStatus, StoryId, StoryInput, UploadRequest,
+};
 
 const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
@@ -65,6 +69,29 @@ impl World {
             LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
         let legacy = Stories::new(db.clone()).create_legacy(&user, &legacy_input, None).await.unwrap();
         World { media, user, legacy_id: legacy.id, dir }
+    }
+
+    /// The people of the world's legacy (relationship walks limited as the defaults are).
+    fn people(&self, db: &Db) -> People {
+        let limits = Limits { max_depth: 24, max_visited: 10_000 };
+        People::new(db.clone(), Arc::new(Stories::new(db.clone())), limits)
+    }
+
+    /// A person of the world's legacy as a form gives it; `birth` may be empty.
+    fn person_input(&self, (given, surname): (&str, &str), birth: &str, living: bool) -> PersonInput {
+        PersonInput {
+            legacy_id: self.legacy_id.clone(),
+            given_names: given.into(),
+            surname: surname.into(),
+            birth_date: birth.into(),
+            living: Some(if living { "on" } else { "off" }.into()),
+            ..PersonInput::default()
+        }
+    }
+
+    /// That person, added by the legacy's owner.
+    async fn person(&self, people: &People, name: (&str, &str), birth: &str, living: bool) -> PersonView {
+        people.create(&self.user, &self.person_input(name, birth, living)).await.unwrap()
     }
 
     fn settings(&self) -> Settings {
@@ -748,23 +775,13 @@ db_test!(without_ffmpeg_videos_are_served_as_uploaded, |db| {
 });
 
 db_test!(people_are_tagged_in_an_item_by_whoever_may_edit_it, |db| {
-    use backend::people::graph::Limits;
-    use backend::people::People;
-    use types::{LegacyRole, PersonInput};
+    use types::LegacyRole;
 
     let world = World::new(db).await;
-    let stories = Arc::new(Stories::new(db.clone()));
-    let people = People::new(db.clone(), stories.clone(), Limits { max_depth: 24, max_visited: 10_000 });
+    let (people, stories) = (world.people(db), Stories::new(db.clone()));
     let photo = world.upload("bakery.jpg", "image/jpeg", &jpeg(64, 48)).await;
-    let add = |given: &str, living: &str| PersonInput {
-        legacy_id: world.legacy_id.clone(),
-        given_names: given.into(),
-        surname: "Howard".into(),
-        living: Some(living.into()),
-        ..PersonInput::default()
-    };
-    let mary = people.create(&world.user, &add("Mary", "off")).await.unwrap();
-    let lily = people.create(&world.user, &add("Lily", "on")).await.unwrap();
+    let mary = world.person(&people, ("Mary", "Howard"), "", false).await;
+    let lily = world.person(&people, ("Lily", "Howard"), "", true).await;
     people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     people.tag(&world.media, &world.user, &photo, &lily.id).await.unwrap();
@@ -805,26 +822,15 @@ db_test!(people_are_tagged_in_an_item_by_whoever_may_edit_it, |db| {
 });
 
 db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_photos_by_when_they_were_taken, |db| {
-    use backend::people::graph::Limits;
-    use backend::people::People;
-    use types::{LegacyRole, PersonInput, PortraitInput, TimelineKind};
+    use types::{LegacyRole, PortraitInput, TimelineKind};
 
     let world = World::new(db).await;
     let pipeline = world.pipeline(world.settings());
-    let stories = Arc::new(Stories::new(db.clone()));
-    let people = People::new(db.clone(), stories.clone(), Limits { max_depth: 24, max_visited: 10_000 });
+    let (people, stories) = (world.people(db), Stories::new(db.clone()));
     let photo = world.upload("garden.jpg", "image/jpeg", &phone_photo(64, 48)).await;
     process(&pipeline, db, &photo).await.unwrap();
     let waiting = world.upload("later.jpg", "image/jpeg", &jpeg(32, 32)).await;
-    let input = PersonInput {
-        legacy_id: world.legacy_id.clone(),
-        given_names: "Mary".into(),
-        surname: "Howard".into(),
-        birth_date: "1931".into(),
-        living: Some("off".into()),
-        ..PersonInput::default()
-    };
-    let mary = people.create(&world.user, &input).await.unwrap();
+    let mary = world.person(&people, ("Mary", "Howard"), "1931", false).await;
     people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     let choose = |media_id: &MediaId, version: Option<i64>| PortraitInput { media_id: Some(media_id.clone()), version };
 
@@ -876,29 +882,18 @@ db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_p
 // one, whose name would give them away), and follows every tag, rename and deletion.
 db_test!(a_photo_is_found_by_the_names_of_the_people_tagged_in_it, |db| {
     use backend::events::Dispatcher;
-    use backend::people::graph::Limits;
-    use backend::people::People;
     use backend::search::{Kind, Search, SearchQuery};
-    use types::PersonInput;
 
     let world = World::new(db).await;
     let pipeline = world.pipeline(world.settings());
     let search =
         Arc::new(Search::open_or_rebuild(&backend::disk::Disk::new(world.dir.path(), 0), db.clone()).await.unwrap());
     let dispatcher = Dispatcher::new(db.clone(), vec![search.indexer()], quick());
-    let people =
-        People::new(db.clone(), Arc::new(Stories::new(db.clone())), Limits { max_depth: 24, max_visited: 10_000 });
+    let people = world.people(db);
     let photo = world.upload("bakery.jpg", "image/jpeg", &jpeg(64, 48)).await;
     process(&pipeline, db, &photo).await.unwrap();
-    let add = |given: &str, living: &str| PersonInput {
-        legacy_id: world.legacy_id.clone(),
-        given_names: given.into(),
-        surname: "Quennell".into(),
-        living: Some(living.into()),
-        ..PersonInput::default()
-    };
-    let mary = people.create(&world.user, &add("Marigold", "off")).await.unwrap();
-    let lily = people.create(&world.user, &add("Lilibet", "on")).await.unwrap();
+    let mary = world.person(&people, ("Marigold", "Quennell"), "", false).await;
+    let lily = world.person(&people, ("Lilibet", "Quennell"), "", true).await;
     people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     people.tag(&world.media, &world.user, &photo, &lily.id).await.unwrap();
     let found = |text: &'static str| {
@@ -917,7 +912,7 @@ db_test!(a_photo_is_found_by_the_names_of_the_people_tagged_in_it, |db| {
     people.untag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
     assert!(found("Marigold").await.is_empty(), "the tag was taken away");
     people.tag(&world.media, &world.user, &photo, &mary.id).await.unwrap();
-    let mut renamed = add("Rosamund", "off");
+    let mut renamed = world.person_input(("Rosamund", "Quennell"), "", false);
     renamed.version = Some(1);
     people.update(&world.user, &mary.id, &renamed).await.unwrap();
     assert_eq!(found("Rosamund").await, [photo.to_string()], "a rename reaches the items they are in");

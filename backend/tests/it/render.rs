@@ -13,6 +13,8 @@ use Expect::{Contains, Exact};
 
 /// (what the row covers, Markdown, expected HTML)
 const TABLE: &[(&str, &str, Expect)] = &[
+    ("empty", "", Exact("")),
+    ("paragraph", "Hello **big** _world_", Exact("<p>Hello <strong>big</strong> <em>world</em></p>\n")),
     ("h1", "# Title", Exact("<h1>Title</h1>\n")),
     ("h2 and h3", "## Sub\n### Third", Exact("<h2>Sub</h2>\n<h3>Third</h3>\n")),
     ("setext h1", "Title\n=====", Exact("<h1>Title</h1>\n")),
@@ -93,8 +95,11 @@ const TABLE: &[(&str, &str, Expect)] = &[
         Exact("<p><img src=\"https://example.org/a.png\" alt=\"a\"></p>\n"),
     ),
     ("javascript image loses its src", "![a](javascript:alert(1))", Exact("<p><img alt=\"a\"></p>\n")),
+    ("mailto image loses its src", "![a](mailto:a@b.c)", Exact("<p><img alt=\"a\"></p>\n")),
+    ("data image loses its src", "![a](data:image/png;base64,AAAA)", Exact("<p><img alt=\"a\"></p>\n")),
     ("hard breaks", "line one  \nline two\\\nline three", Exact("<p>line one<br>\nline two<br>\nline three</p>\n")),
     ("inline <br> is a hard break", "one<br/>two", Exact("<p>one<br>\ntwo</p>\n")),
+    ("<br> in any case is a hard break", "a<br>b<BR />c", Exact("<p>a<br>\nb<br>\nc</p>\n")),
     ("horizontal rule", "a\n\n---\n\nb", Exact("<p>a</p>\n<hr>\n<p>b</p>\n")),
     // Alignment is dropped: pulldown-cmark expresses it with style, which never survives.
     (
@@ -118,6 +123,7 @@ const TABLE: &[(&str, &str, Expect)] = &[
     ),
     ("task list markers are text", "- [x] done\n- [ ] todo", Exact("<ul>\n<li>☑ done</li>\n<li>☐ todo</li>\n</ul>\n")),
     ("raw inline HTML is shown as text", "a <b class=x>b</b>", Exact("<p>a &lt;b class=x&gt;b&lt;/b&gt;</p>\n")),
+    ("a script is shown as text", "<script>alert(1)</script>", Exact("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n")),
     (
         "raw HTML block is shown as text",
         "<div onclick=\"x\">\nhi\n</div>",
@@ -481,27 +487,29 @@ fn text_is_the_words_without_markup() {
     assert_eq!(text, text.trim());
 }
 
-#[test]
-fn text_drops_raw_html_tags_but_keeps_their_text() {
-    assert_eq!(markdown_to_text("Hello <b>bold</b> world"), "Hello bold world");
-    assert_eq!(markdown_to_text("in<i>line</i> tags join, <br>breaks<br/>split"), "inline tags join, breaks split");
-    assert_eq!(markdown_to_text("<div class=\"x\">\n<p>inside</p>\n</div>\n\nafter"), "inside after");
-    assert_eq!(markdown_to_text("a <!-- hidden --> b"), "a b");
-    assert_eq!(markdown_to_text("escaped \\<b> stays"), "escaped <b> stays");
-    assert_eq!(markdown_to_text("1 &lt; 2 &amp; 3"), "1 < 2 & 3");
-}
+/// (Markdown, its plain text): markup and raw HTML tags go, their words stay, white space
+/// is collapsed and trimmed.
+const TEXTS: &[(&str, &str)] = &[
+    ("", ""),
+    ("   \n\n", ""),
+    ("---\n\n***", ""),
+    ("# Title\n\nSome **bold** and `code`.\n\n- one\n- two\n\n![alt](x.png)", "Title Some bold and code. one two"),
+    ("Hello <b>bold</b> world", "Hello bold world"),
+    ("in<i>line</i> tags join, <br>breaks<br/>split", "inline tags join, breaks split"),
+    ("<div class=\"x\">\n<p>inside</p>\n</div>\n\nafter", "inside after"),
+    ("a <!-- hidden --> b", "a b"),
+    ("escaped \\<b> stays", "escaped <b> stays"),
+    ("1 &lt; 2 &amp; 3", "1 < 2 & 3"),
+    ("  one\u{3000}two\t\tthree  \n\n\n  four  ", "one two three four"),
+    ("word\u{a0}\u{a0}next", "word next"),
+    ("# 故事\n\n我们的**故事**。", "故事 我们的故事。"),
+];
 
 #[test]
-fn text_collapses_whitespace_and_trims() {
-    assert_eq!(markdown_to_text("  one\u{3000}two\t\tthree  \n\n\n  four  "), "one two three four");
-    assert_eq!(markdown_to_text("word\u{a0}\u{a0}next"), "word next");
-    assert_eq!(markdown_to_text(""), "");
-    assert_eq!(markdown_to_text("---\n\n***"), "");
-}
-
-#[test]
-fn text_keeps_cjk() {
-    assert_eq!(markdown_to_text("# 故事\n\n我们的**故事**。"), "故事 我们的故事。");
+fn texts() {
+    for (markdown, text) in TEXTS {
+        assert_eq!(markdown_to_text(markdown), *text, "markdown_to_text({markdown:?})");
+    }
 }
 
 #[test]
@@ -510,6 +518,7 @@ fn word_counts() {
         ("", 0),
         ("one", 1),
         ("one two  three", 3),
+        ("Hello, **world**! — ok", 3),
         ("**bold** _italic_ `code`", 3),
         ("Hello, world! — it's 3.5 o'clock…", 5),
         ("# Title\n\n- a\n- b", 3),
@@ -529,18 +538,27 @@ fn word_counts() {
 }
 
 #[test]
-fn excerpt_examples() {
-    assert_eq!(excerpt("Short story.", 100), "Short story.");
-    assert_eq!(excerpt("Short story.", 12), "Short story.");
-    assert_eq!(excerpt("Short story.", 11), "Short…");
-    assert_eq!(excerpt("The **quick** brown fox", 12), "The quick…");
-    // Cuts happen at whitespace, and the punctuation left before the "…" is trimmed.
-    assert_eq!(excerpt("one, two, three", 10), "one, two…");
-    assert_eq!(excerpt("one, two, three", 9), "one…");
-    assert_eq!(excerpt("supercalifragilistic", 10), "…");
-    assert_eq!(excerpt("anything", 0), "");
-    assert_eq!(excerpt("我们的故事从这里开始", 5), "我们的故…");
-    assert_eq!(excerpt("# Heading\n\nBody text here", 14), "Heading Body…");
+fn excerpts() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("", 10, ""),
+        ("Short story.", 100, "Short story."),
+        ("Short story.", 12, "Short story."),
+        ("Short story.", 11, "Short…"),
+        ("The **quick** brown fox", 12, "The quick…"),
+        // Cuts happen at whitespace, and the punctuation left before the "…" is trimmed.
+        ("one, two, three", 10, "one, two…"),
+        ("one, two, three", 9, "one…"),
+        ("one two three", 13, "one two three"),
+        ("one two three", 12, "one two…"),
+        ("supercalifragilistic", 10, "…"),
+        ("anything", 0, ""),
+        ("我们的故事从这里开始", 5, "我们的故…"),
+        ("我爱你们大家", 4, "我爱你…"),
+        ("# Heading\n\nBody text here", 14, "Heading Body…"),
+    ];
+    for (markdown, max, cut) in cases {
+        assert_eq!(excerpt(markdown, *max), *cut, "excerpt({markdown:?}, {max})");
+    }
 }
 
 fn is_cjk(c: char) -> bool {

@@ -18,9 +18,7 @@ server_test!(health_and_readiness, |server| {
     assert_eq!(body["database"], engine);
 });
 
-#[tokio::test]
-async fn readiness_fails_with_a_typed_error_when_the_database_is_gone() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(readiness_fails_with_a_typed_error_when_the_database_is_gone, |server| {
     server.backend.db().close().await;
     let ready = server.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -29,12 +27,9 @@ async fn readiness_fails_with_a_typed_error_when_the_database_is_gone() {
     assert!(!body["message"].as_str().unwrap().to_lowercase().contains("pool"), "{body}");
     // Liveness is about the process, not its dependencies.
     assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn the_landing_page_is_rendered_on_the_server() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(the_landing_page_is_rendered_on_the_server, |server| {
     let page = server.get("/").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -47,34 +42,25 @@ async fn the_landing_page_is_rendered_on_the_server() {
     assert!(html.contains("<leptos-island"), "{html}");
     assert!(html.contains("/pkg/heirloom.js"), "{html}");
     assert!(!html.contains("data-theme=\""), "no theme chosen yet: {html}");
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn an_unknown_page_is_a_404_page() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(an_unknown_page_is_a_404_page, |server| {
     let page = server.get("/no/such/page").await;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     let html = page.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
     assert!(html.contains("<title>Page not found · Heirloom</title>"), "{html}");
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn an_unknown_api_path_is_a_typed_json_error() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(an_unknown_api_path_is_a_typed_json_error, |server| {
     let response = server.get("/api/v1/nothing-here").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["kind"], "not_found");
     assert!(body["message"].as_str().unwrap().contains("/api/v1/nothing-here"));
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn every_response_carries_a_request_id() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(every_response_carries_a_request_id, |server| {
     let generated = server.get("/healthz").await;
     let id = generated.headers()["x-request-id"].to_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
@@ -83,24 +69,18 @@ async fn every_response_carries_a_request_id() {
 
     let given = server.client.get(server.url("/healthz")).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(given.headers()["x-request-id"], "trace-me-42");
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn metrics_count_requests_by_route_and_status() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(metrics_count_requests_by_route_and_status, |server| {
     server.get("/healthz").await;
     server.get("/definitely/not/here").await;
     let metrics = server.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#), "{metrics}");
     assert!(metrics.contains(r#"route="unmatched",status="404""#), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(the_theme_form_sets_a_cookie_the_next_page_honours, |server| {
     let host = server.base.trim_start_matches("http://").to_string();
     let response = server
         .request(&server.client, reqwest::Method::POST, "/theme")
@@ -125,17 +105,14 @@ async fn the_theme_form_sets_a_cookie_the_next_page_honours() {
     assert_eq!(body["kind"], "invalid");
     assert_eq!(body["fields"][0]["field"], "theme");
     assert!(bad_has_no_cookie(&server).await);
-    server.stop().await;
-}
+});
 
 async fn bad_has_no_cookie(server: &TestServer) -> bool {
     let bad = server.post_form(&server.client, "/theme", &[("theme", "")]).await;
     bad.status() == StatusCode::UNPROCESSABLE_ENTITY && !bad.headers().contains_key("set-cookie")
 }
 
-#[tokio::test]
-async fn every_response_carries_the_security_headers() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(every_response_carries_the_security_headers, |server| {
     for path in ["/", "/api/v1/stories", "/healthz", "/missing", "/api/v1/nothing"] {
         let response = server.get(path).await;
         let headers = response.headers();
@@ -153,19 +130,15 @@ async fn every_response_carries_the_security_headers() {
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the header's nonce");
     let api = server.get("/api/v1/stories").await;
     assert!(api.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn an_oversized_body_is_a_typed_413() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(an_oversized_body_is_a_typed_413, |server| {
     let browser = TestServer::browser();
     let huge = serde_json::json!({ "email": "a@example.org", "password": "p".repeat(100 * 1024) });
     let response = server.post_json(&browser, "/api/v1/auth/signin", huge).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(response.json::<Value>().await.unwrap()["kind"], "payload_too_large");
-    server.stop().await;
-}
+});
 
 #[tokio::test]
 async fn state_changing_requests_are_rate_limited_per_address() {

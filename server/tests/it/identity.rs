@@ -246,9 +246,7 @@ server_test!(bad_sign_up_input_is_explained_and_creates_nothing, |server| {
     assert_eq!(user_count(server).await, 1);
 });
 
-#[tokio::test]
-async fn a_form_with_bad_input_comes_back_with_the_problems_shown() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(a_form_with_bad_input_comes_back_with_the_problems_shown, |server| {
     let browser = TestServer::browser();
     let posted = server
         .post_form(
@@ -269,12 +267,9 @@ async fn a_form_with_bad_input_comes_back_with_the_problems_shown() {
         browser.get(server.url("/signup")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
     assert!(!again.contains("must look like name@example.org"));
     assert_eq!(user_count(&server).await, 0);
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn unknown_providers_and_replayed_callbacks_are_refused() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(unknown_providers_and_replayed_callbacks_are_refused, |server| {
     let browser = TestServer::browser();
     let unknown = browser.get(server.url("/auth/oidc/nope/start")).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::SEE_OTHER);
@@ -289,8 +284,7 @@ async fn unknown_providers_and_replayed_callbacks_are_refused() {
         browser.get(server.url("/signin")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
     assert!(page.contains("expired or was already used"), "{page}");
     assert_eq!(user_count(&server).await, 0);
-    server.stop().await;
-}
+});
 
 #[tokio::test]
 async fn closed_sign_up_still_allows_the_first_account() {
@@ -405,9 +399,7 @@ server_test!(sessions_can_be_listed_and_revoked, |server| {
     assert_eq!(me(server, &here).await.status(), StatusCode::OK);
 });
 
-#[tokio::test]
-async fn the_account_page_needs_a_signed_in_user() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(the_account_page_needs_a_signed_in_user, |server| {
     let browser = TestServer::browser();
     let redirected = browser.get(server.url("/account")).header("accept", "text/html").send().await.unwrap();
     assert_eq!(redirected.status(), StatusCode::SEE_OTHER);
@@ -419,8 +411,7 @@ async fn the_account_page_needs_a_signed_in_user() {
     let html = page.text().await.unwrap();
     assert!(html.contains("ana@example.org") && html.contains("Where you are signed in"), "{html}");
     assert!(html.contains("this browser"), "{html}");
-    server.stop().await;
-}
+});
 
 server_test!(activity_extends_a_session_without_a_write_per_request, |server| {
     let browser = TestServer::browser();

@@ -10,9 +10,7 @@ use crate::common::TestServer;
 
 const MUSTERSTAMMBAUM: &[u8] = include_bytes!("../../../backend/tests/data/gedcom/Musterstammbaum.ged");
 
-#[tokio::test]
-async fn a_gedcom_file_goes_in_and_comes_out() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(a_gedcom_file_goes_in_and_comes_out, |server| {
     let owner = TestServer::browser();
     let signup = json!({ "email": "ana@example.org", "display_name": "Ana", "password": "a long enough password" });
     assert_eq!(server.post_json(&owner, "/api/v1/auth/signup", signup).await.status(), StatusCode::CREATED);
@@ -113,5 +111,4 @@ async fn a_gedcom_file_goes_in_and_comes_out() {
     assert_eq!(removed["portrait_id"], Value::Null);
     let refused = server.request(&stranger, reqwest::Method::DELETE, &portrait_path).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    server.stop().await;
-}
+});

@@ -79,9 +79,7 @@ server_test!(stories_are_written_and_read_over_rest, |server| {
     );
 });
 
-#[tokio::test]
-async fn bad_requests_get_typed_errors_and_write_nothing() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(bad_requests_get_typed_errors_and_write_nothing, |server| {
     let ana = server.signed_up("ana@example.org").await;
     let legacy: Value =
         post(&server, &ana, "/api/v1/legacies", json!({ "name": "Rosa" }), None).await.json().await.unwrap();
@@ -109,12 +107,9 @@ async fn bad_requests_get_typed_errors_and_write_nothing() {
     assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
     let page: Value = ana.get(server.url("/api/v1/stories")).send().await.unwrap().json().await.unwrap();
     assert!(page["items"].as_array().unwrap().is_empty());
-    server.stop().await;
-}
+});
 
-#[tokio::test]
-async fn the_openapi_document_describes_the_api() {
-    let server = TestServer::start(backend::testing::TestDb::sqlite().await).await;
+sqlite_server_test!(the_openapi_document_describes_the_api, |server| {
     let doc: Value = reqwest::get(server.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for path in ["/api/v1/stories", "/api/v1/stories/{id}", "/api/v1/legacies", "/api/v1/stories/{id}/revisions"] {
@@ -132,8 +127,7 @@ async fn the_openapi_document_describes_the_api() {
     for code in ["not_found", "internal", "story_version_conflict", "quota_exceeded", "database_unreachable"] {
         assert!(codes.iter().any(|c| c == code), "{code} missing from {codes:?}");
     }
-    server.stop().await;
-}
+});
 
 server_test!(a_legacy_page_lists_its_stories_in_pages, |server| {
     let ana = server.signed_up("ana@example.org").await;

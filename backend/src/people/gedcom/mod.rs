@@ -176,6 +176,13 @@ mod tests {
         }
     }
 
+    /// Parses a document that must hold `people` individuals and `families` families.
+    fn parse_counted(bytes: &[u8], people: usize, families: usize) -> Document {
+        let doc = parse_ok(bytes);
+        assert_eq!((doc.people.len(), doc.families.len()), (people, families));
+        doc
+    }
+
     fn errors_of(text: &str) -> Vec<ParseError> {
         match parse(text.as_bytes()) {
             Ok(doc) => panic!("expected errors, parsed {} people", doc.people.len()),
@@ -223,9 +230,8 @@ mod tests {
 
     #[test]
     fn maximal70_torture_test() {
-        let doc = parse_ok(MAXIMAL70);
+        let doc = parse_counted(MAXIMAL70, 4, 2);
         assert_eq!(doc.version, Version::V7);
-        assert_eq!((doc.people.len(), doc.families.len()), (4, 2));
 
         let i1 = person(&doc, "I1");
         assert_eq!(i1.line, 234);
@@ -287,9 +293,8 @@ mod tests {
 
     #[test]
     fn ahnenblatt_551_file() {
-        let doc = parse_ok(MUSTER);
+        let doc = parse_counted(MUSTER, 20, 11);
         assert_eq!(doc.version, Version::V551);
-        assert_eq!((doc.people.len(), doc.families.len()), (20, 11));
         let max = person(&doc, "1");
         assert_eq!((max.given_names.as_str(), max.surname.as_str()), ("Max", "Mustermann"));
         assert_eq!(max.birth, event("1 JAN 1980", "Musterstadt"));
@@ -333,8 +338,7 @@ mod tests {
 
     #[test]
     fn remarriage_file_with_divorces() {
-        let doc = parse_ok(REMARR);
-        assert_eq!((doc.people.len(), doc.families.len()), (3, 3));
+        let doc = parse_counted(REMARR, 3, 3);
         let [f1, f2, f3] = [family(&doc, "F1"), family(&doc, "F2"), family(&doc, "F3")];
         assert!(f1.divorced && f2.divorced && !f3.divorced);
         assert_eq!(f2.partners, ["I3", "I2"]);
@@ -574,8 +578,7 @@ mod tests {
             ));
         }
         text.push_str("0 TRLR\n");
-        let doc = parse_ok(text.as_bytes());
-        assert_eq!((doc.people.len(), doc.families.len()), (12_000, 4_000));
+        let doc = parse_counted(text.as_bytes(), 12_000, 4_000);
         assert_eq!(doc.people[11_999].birth, event("16 JAN 1999", "Town 68"));
     }
 }

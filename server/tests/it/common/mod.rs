@@ -275,6 +275,20 @@ pub const HOSTILE_NEXT: &[&str] = &[
     "javascript:alert(1)",
 ];
 
+/// A test against a server on SQLite only, for what does not depend on the engine; the
+/// server is stopped (and checked) after the body.
+#[macro_export]
+macro_rules! sqlite_server_test {
+    ($name:ident, |$server:ident| $body:block) => {
+        #[tokio::test]
+        async fn $name() {
+            let $server = $crate::common::TestServer::start(backend::testing::TestDb::sqlite().await).await;
+            $body
+            $server.stop().await;
+        }
+    };
+}
+
 /// Defines `mod $name { sqlite, postgres }` running the body against a server on each engine.
 #[macro_export]
 macro_rules! server_test {
