@@ -17,6 +17,9 @@ const todoistPort = Number(process.env.E2E_TODOIST_PORT ?? 3109);
 const todoistBase = `http://127.0.0.1:${todoistPort}`;
 const tipsPort = Number(process.env.E2E_TIPS_PORT ?? 3110);
 const tipsBaseURL = `http://127.0.0.1:${tipsPort}`;
+// A real SMTP server with an API to read what arrived (npm maildev), for the emails.
+const maildevSmtpPort = Number(process.env.E2E_MAILDEV_SMTP_PORT ?? 3111);
+const maildevWebPort = Number(process.env.E2E_MAILDEV_WEB_PORT ?? 3112);
 const bin = process.env.E2E_BIN ?? '../target/release/heirloom';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
 
@@ -83,6 +86,14 @@ export default defineConfig({
       OIDC_POST_LOGOUT_URIS: `${baseURL}/signin?signed_out=1`,
     },
   }, {
+    command: `../node_modules/.bin/maildev --ip 127.0.0.1 --smtp ${maildevSmtpPort} --web ${maildevWebPort} \
+      --mail-directory ${mkdtempSync(join(tmpdir(), 'heirloom-e2e-mail-'))}`,
+    url: `http://127.0.0.1:${maildevWebPort}/api/email`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  }, {
     command: 'node todoist/fake-todoist.mjs',
     url: `${todoistBase}/health`,
     reuseExistingServer: false,
@@ -95,6 +106,7 @@ export default defineConfig({
     },
   },
   heirloom(baseURL, {
+    HEIRLOOM_SMTP_URL: `smtp://127.0.0.1:${maildevSmtpPort}`,
     HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
   }),
   heirloom(tipsBaseURL, {

@@ -35,6 +35,7 @@ use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
 use pages::people::{EditPersonPage, FamilyTreePage, GedcomImportPage, PeopleListPage, PersonPageView};
 use pages::search::SearchPage;
+use pages::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use pages::signin::SignInPage;
 use pages::signup::SignUpPage;
 use pages::story::StoryPage;
@@ -76,6 +77,8 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::HOME.path) view=HomePage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::SIGN_IN.path) view=SignInPage/>
                     <Route path=TablePath(routes::SIGN_UP.path) view=SignUpPage/>
+                    <Route path=TablePath(routes::FORGOT_PASSWORD.path) view=ForgotPasswordPage/>
+                    <Route path=TablePath(routes::RESET_PASSWORD.path) view=ResetPasswordPage/>
                     // Async: the page waits for its data, so it is complete without JavaScript.
                     <Route path=TablePath(routes::ACCOUNT.path) view=AccountPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACIES.path) view=LegaciesPage ssr=SsrMode::Async/>

@@ -57,6 +57,14 @@ pub fn signup_policy() -> &'static str {
     "open"
 }
 
+/// Whether this instance sends email (`smtp_url` is set).
+pub fn email_enabled() -> bool {
+    #[cfg(feature = "ssr")]
+    return leptos::prelude::use_context::<backend::Backend>().is_some_and(|b| b.email.enabled());
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
 /// Sets the HTTP status of the page being rendered.
 pub fn set_status(status: http::StatusCode) {
     #[cfg(feature = "ssr")]

@@ -130,6 +130,12 @@ pub struct Config {
     /// The ffmpeg (and, beside it, ffprobe) program for posters, transcodes and audio
     /// normalisation; `off` disables them and originals are served as uploaded.
     pub ffmpeg: String,
+    /// The mail server: `smtps://user:password@host:465` (TLS),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtp://host:25`
+    /// (unencrypted, for a relay on the same host); unset means no email is sent.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of Heirloom's email: `Heirloom <heirloom@example.org>`.
+    pub email_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +219,7 @@ fn defaults() -> serde_json::Value {
         "media_strip_gps": true,
         "disk_reserve_mib": 256,
         "ffmpeg": "ffmpeg",
+        "email_from": "Heirloom <heirloom@localhost>",
     })
 }
 
@@ -358,6 +365,7 @@ impl Config {
         }
         self.validate_tips()?;
         self.validate_media()?;
+        self.validate_email()?;
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
             return invalid(
                 "log_level",
@@ -381,6 +389,20 @@ impl Config {
         let has_id = self.todoist_client_id.as_deref().is_some_and(|id| !id.trim().is_empty());
         if has_id != self.todoist_client_secret.is_some() {
             return invalid("todoist_client_id", "and todoist_client_secret must be set together".into());
+        }
+        Ok(())
+    }
+
+    fn validate_email(&self) -> Result<()> {
+        let invalid = |key: &str, message: &str| Err(Error::Config { key: key.into(), message: message.into() });
+        if let Some(smtp) = &self.smtp_url {
+            let url = url::Url::parse(smtp.expose_secret()).ok();
+            if !url.is_some_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some()) {
+                return invalid("smtp_url", "must be an smtp:// or smtps:// URL with a host");
+            }
+        }
+        if self.email_from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid("email_from", "must be an address such as `Heirloom <heirloom@example.org>`");
         }
         Ok(())
     }
@@ -565,6 +587,8 @@ impl fmt::Debug for Config {
             .field("disk_reserve_mib", &self.disk_reserve_mib)
             .field("clamd_address", &self.clamd_address)
             .field("ffmpeg", &self.ffmpeg)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u.expose_secret())))
+            .field("email_from", &self.email_from)
             .finish()
     }
 }

@@ -1,6 +1,8 @@
 //! Heirloom's server-side logic. [`Backend`] is the handle that holds every service;
 //! the server builds it once at start and hands it to handlers. Nothing here knows of
 //! HTTP or Leptos.
+// The configuration defaults (`config::defaults`, one `json!`) nest past the default 128.
+#![recursion_limit = "256"]
 
 pub mod admin;
 pub mod backup;
@@ -8,6 +10,7 @@ pub mod calls;
 pub mod config;
 pub mod db;
 pub mod disk;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod identity;
@@ -47,6 +50,8 @@ pub struct Backend {
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
+    /// Sends email when `smtp_url` is set.
+    pub email: Arc<email::Mailer>,
     pub people: Arc<people::People>,
     pub tips: Arc<tips::Tips>,
     /// This process as a replica: its id, and with the event bus on, its claim on it
@@ -101,13 +106,15 @@ impl Backend {
             media: media.clone(),
             work_dir: pipeline.work_dir.clone(),
         };
+        let email = Arc::new(email::Mailer::from_config(&config, db.clone(), vault.clone())?);
         let consumers = vec![
             Arc::new(calls::WebhookConsumer(webhooks.clone())) as Arc<dyn events::Consumer>,
             search.indexer(),
             Arc::new(media::MediaPipeline::new(media.clone(), pipeline)),
-            Arc::new(tips::TipsConsumer(tips.clone())),
-            Arc::new(media::MediaFiles(media.clone())),
-            Arc::new(importer),
+            Arc::new(tips::consumer(tips.clone())),
+            Arc::new(media::files_consumer(media.clone())),
+            Arc::new(importer.consumer()),
+            Arc::new(email::consumer(email.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {
@@ -121,6 +128,7 @@ impl Backend {
             webhooks,
             search,
             media,
+            email,
             people,
             tips,
             replica,

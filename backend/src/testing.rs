@@ -247,3 +247,84 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     }
     png
 }
+
+/// A real SMTP server with an API to read back what arrived: npm `maildev` (installed
+/// at the workspace root by `scripts/tools.sh`), on ports of its own, stopped when
+/// dropped. `None`, after saying why, on a developer machine without it; in CI a missing
+/// maildev is a failure.
+pub struct Maildev {
+    child: std::process::Child,
+    pub smtp_port: u16,
+    pub web_port: u16,
+    _mail_dir: tempfile::TempDir,
+}
+
+impl Maildev {
+    pub async fn start() -> Option<Maildev> {
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/maildev");
+        if !bin.exists() {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is missing", bin.display());
+            eprintln!("skipping the email test: {} is missing (run scripts/tools.sh)", bin.display());
+            return None;
+        }
+        let free_port = || std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
+        let (smtp_port, web_port) = (free_port().expect("a free port"), free_port().expect("a free port"));
+        let mail_dir = tempfile::tempdir().expect("a folder for maildev");
+        let child = std::process::Command::new(bin)
+            .args(["--ip", "127.0.0.1", "--smtp", &smtp_port.to_string(), "--web", &web_port.to_string()])
+            .arg("--mail-directory")
+            .arg(mail_dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("maildev starts");
+        let maildev = Maildev { child, smtp_port, web_port, _mail_dir: mail_dir };
+        for _ in 0..200 {
+            if reqwest::get(maildev.api("/api/email")).await.is_ok_and(|r| r.status().is_success()) {
+                return Some(maildev);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("maildev did not answer on port {web_port} within 10 s");
+    }
+
+    /// The `smtp_url` setting that sends to it.
+    pub fn smtp_url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.smtp_port)
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.web_port)
+    }
+
+    /// Every email that arrived, oldest first, as maildev's API gives them (`subject`,
+    /// `text`, `html`, `to`, `headers`…).
+    pub async fn emails(&self) -> Vec<serde_json::Value> {
+        let response = reqwest::get(self.api("/api/email")).await.expect("maildev answers");
+        response.json().await.expect("maildev lists emails as JSON")
+    }
+
+    /// The emails sent to `to`, once there are at least `count` (waiting up to 10 s).
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<serde_json::Value> {
+        for _ in 0..200 {
+            let mine: Vec<_> = self
+                .emails()
+                .await
+                .into_iter()
+                .filter(|e| e["to"].as_array().is_some_and(|t| t.iter().any(|a| a["address"] == to)))
+                .collect();
+            if mine.len() >= count {
+                return mine;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} emails reached {to} within 10 s: {:?}", self.emails().await);
+    }
+}
+
+impl Drop for Maildev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

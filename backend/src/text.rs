@@ -8,6 +8,9 @@
 //! name in `identity::model::NewUser::new`) call [`normalize`], so every service that
 //! checks a field stores it normalized; existing rows were rewritten once by the data
 //! migration in `db::data`.
+//!
+//! Text going out into HTML Heirloom writes by hand (search highlights, emails) is
+//! escaped by [`escape_html_into`].
 
 use std::borrow::Cow;
 
@@ -43,5 +46,19 @@ mod tests {
         assert_eq!(normalize("Caf\u{e9}"), "Caf\u{e9}");
         // Hangul jamo compose too.
         assert_eq!(normalize("\u{1100}\u{1161}"), "\u{ac00}");
+    }
+}
+
+/// Escapes text for an HTML element body or a quoted attribute.
+pub fn escape_html_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
 }

@@ -78,6 +78,8 @@ pub enum ErrorCode {
     ConnectorNotConfigured,
     /// The user has not connected this connector.
     ConnectorNotConnected,
+    /// This instance has no mail server configured (`smtp_url`), so it cannot send email.
+    EmailNotConfigured,
     // unavailable
     /// The database cannot be reached.
     DatabaseUnreachable,
@@ -112,7 +114,8 @@ impl ErrorCode {
             | IdempotencyKeyReused
             | TipAlreadyAnswered
             | ConnectorNotConfigured
-            | ConnectorNotConnected => "conflict",
+            | ConnectorNotConnected
+            | EmailNotConfigured => "conflict",
             RateLimited => "rate_limited",
             PayloadTooLarge => "payload_too_large",
             Unavailable | DatabaseUnreachable | DatabaseBusy | RequestTimeout => "unavailable",

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{CallId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
+use crate::ids::{CallId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
@@ -85,6 +85,7 @@ event_types!(
     RelationshipAdded,
     RelationshipRemoved,
     GedcomImportQueued,
+    EmailQueued,
 );
 
 impl EventType {
@@ -505,6 +506,12 @@ payload!(
     GedcomImportQueued,
     /// A GEDCOM file was read and is waiting to be written into its legacy.
     GedcomImportQueued { pub import_id: ImportId, pub legacy_id: LegacyId }
+);
+payload!(
+    "email",
+    EmailQueued,
+    /// An email waits to be sent; its text is stored sealed, not in the event.
+    EmailQueued { pub email_id: EmailId, pub kind: String }
 );
 payload!("person", PersonDeleted, PersonDeleted { pub person_id: PersonId, pub legacy_id: LegacyId });
 

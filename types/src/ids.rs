@@ -129,4 +129,6 @@ id_newtype! {
     RelationshipId,
     /// A GEDCOM file being imported into a legacy in the background.
     ImportId,
+    /// An email queued for sending.
+    EmailId,
 }

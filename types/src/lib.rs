@@ -26,7 +26,7 @@ pub use calls::{
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use ids::{
-    CallId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
+    CallId, EmailId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
     StoryId, TipId, UserId, WebhookId,
 };
 pub use media::{

@@ -30,6 +30,7 @@ pub fn SignInPage() -> impl IntoView {
                     error=flash.field_error("password").map(str::to_string)/>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
+            <p class="aside"><a href=routes::FORGOT_PASSWORD.path>"Forgot your password?"</a></p>
             {(!providers.is_empty()).then(|| view! {
                 <div class="providers">
                     <p class="divider">"or"</p>

@@ -14,6 +14,7 @@ pub const TABLES: &[&str] = &[
     "password_credentials",
     "oidc_identities",
     "signup_invites",
+    "emails",
     "legacies",
     "memberships",
     "legacy_invitations",
@@ -49,9 +50,17 @@ pub const TABLES: &[&str] = &[
 /// a session cookie copied with a backup should not open an account), OAuth states of
 /// connections being made (minutes-long, tied to those sessions) and the migrations
 /// bookkeeping (the restoring binary applies its own, and runs its data migrations over
-/// the restored rows again), and the claims of running replicas (`backend::replica`).
-pub const NOT_BACKED_UP: &[&str] =
-    &["user_sessions", "tower_sessions", "connector_oauth_states", "_sqlx_migrations", "data_migrations", "replicas"];
+/// the restored rows again), the claims of running replicas (`backend::replica`), and
+/// password-reset tokens (an hour long; a link should not come back with a restore).
+pub const NOT_BACKED_UP: &[&str] = &[
+    "user_sessions",
+    "tower_sessions",
+    "connector_oauth_states",
+    "_sqlx_migrations",
+    "data_migrations",
+    "replicas",
+    "password_resets",
+];
 
 /// How a column's values are read and written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -133,6 +133,7 @@ arg_from_id!(
     types::PersonId,
     types::RelationshipId,
     types::ImportId,
+    types::EmailId,
 );
 
 /// Enums stored as text bind as their text.

@@ -12,7 +12,7 @@ use types::events::{Envelope, EventType};
 use types::DeadLetterView;
 
 use crate::db::{with_pool, Db};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::events::cause::{self, Cause};
 use crate::events::outbox;
 use crate::time::now_millis;
@@ -90,6 +90,55 @@ impl Consumer for Named {
 
     fn own_lane(&self) -> Option<&'static [EventType]> {
         self.inner.own_lane()
+    }
+}
+
+/// A consumer of one event type (or a few with one payload) that decodes each payload
+/// and hands it, with its `state`, to `handler`: what the tips, media files, GEDCOM
+/// imports and email consumers are.
+pub struct OnEvent<S, P, F> {
+    name: &'static str,
+    events: &'static [EventType],
+    own_lane: bool,
+    state: S,
+    handler: F,
+    payload: std::marker::PhantomData<fn(P)>,
+}
+
+impl<S, P, F> OnEvent<S, P, F> {
+    pub fn new(name: &'static str, events: &'static [EventType], state: S, handler: F) -> OnEvent<S, P, F> {
+        OnEvent { name, events, own_lane: false, state, handler, payload: std::marker::PhantomData }
+    }
+
+    /// Handled in a lane of its own, for handling that may take minutes ([`Consumer::own_lane`]).
+    pub fn in_own_lane(self) -> OnEvent<S, P, F> {
+        OnEvent { own_lane: true, ..self }
+    }
+}
+
+#[async_trait]
+impl<S, P, F, Fut> Consumer for OnEvent<S, P, F>
+where
+    S: Clone + Send + Sync + 'static,
+    P: serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(S, P) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn wants(&self, event_type: &EventType) -> bool {
+        self.events.contains(event_type)
+    }
+
+    async fn handle(&self, event: &Envelope) -> Result<()> {
+        let payload: P = event.payload_as().with_context(|| format!("decoding a {} payload", event.event_type))?;
+        (self.handler)(self.state.clone(), payload).await
+    }
+
+    fn own_lane(&self) -> Option<&'static [EventType]> {
+        self.own_lane.then_some(self.events)
     }
 }
 

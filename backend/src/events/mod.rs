@@ -16,7 +16,7 @@ pub mod runtime;
 pub mod timers;
 
 pub use cause::Cause;
-pub use consumer::{Consumer, Delivered, RetryPolicy};
+pub use consumer::{Consumer, Delivered, OnEvent, RetryPolicy};
 pub use dispatch::Dispatcher;
 pub use outbox::{append, chain, Event};
 pub use timers::{TimerHandler, TimerWorker};

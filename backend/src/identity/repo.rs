@@ -151,3 +151,41 @@ pub async fn consume_invite_tx(tx: &mut Tx, token_hash: &str, user_id: &UserId) 
                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3";
     Ok(tx.execute(sql, args![token_hash, user_id, now_millis()]).await? > 0)
 }
+
+// --- password resets ---
+
+pub async fn insert_password_reset(tx: &mut Tx, token_hash: &str, user_id: &UserId, expires_at: i64) -> Result<()> {
+    let sql = "INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)";
+    tx.execute(sql, args![token_hash, user_id, expires_at, now_millis()]).await?;
+    Ok(())
+}
+
+/// How many reset links the user was sent since `since`.
+pub async fn password_resets_since(db: &Db, user_id: &UserId, since: i64) -> Result<i64> {
+    db.scalar("SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at > $2", args![user_id, since])
+        .await
+}
+
+/// The user of an unused, unexpired reset token.
+pub async fn password_reset_user(db: &Db, token_hash: &str, now: i64) -> Result<Option<UserId>> {
+    let sql = "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+    db.scalar_optional(sql, args![token_hash, now]).await
+}
+
+/// Spends the token if it is still unused and unexpired (false when it is not, or when
+/// another request spent it first), with every other token of its user.
+pub async fn use_password_reset_tx(tx: &mut Tx, token_hash: &str, user_id: &UserId, now: i64) -> Result<bool> {
+    let sql = "UPDATE password_resets SET used_at = $3 WHERE token_hash = $1 AND user_id = $2 AND used_at IS NULL \
+               AND expires_at > $3";
+    if tx.execute(sql, args![token_hash, user_id, now]).await? == 0 {
+        return Ok(false);
+    }
+    let others = "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL";
+    tx.execute(others, args![user_id, now]).await?;
+    Ok(true)
+}
+
+/// Ends every session of the user (a password reset: whoever knew the old one is out).
+pub async fn delete_sessions_tx(tx: &mut Tx, user_id: &UserId) -> Result<u64> {
+    tx.execute("DELETE FROM user_sessions WHERE user_id = $1", args![user_id]).await
+}

@@ -9,12 +9,16 @@ use types::{ErrorCode, FieldError, SessionId, SessionView};
 
 use crate::config::{Config, SignupPolicy};
 use crate::db::Db;
+use crate::email::Mailer;
 use crate::error::{Error, Result};
 use crate::identity::limiter::LoginLimiter;
 use crate::identity::model::{normalize_email, Authenticated, ClientInfo, NewUser, Role, SessionRow, User};
 use crate::identity::oidc::{OidcProviders, PendingLogin};
 use crate::identity::{password, repo};
 use crate::time::{new_id, now_millis};
+
+/// How long a password-reset link works.
+pub const PASSWORD_RESET_MINUTES: i64 = 60;
 
 /// `last_seen_at` is written at most this often per session.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -168,6 +172,62 @@ impl Identity {
         tx.commit().await?;
         repo::delete_sessions_except(&self.db, &auth.user.id, &auth.session_id).await?;
         Ok(())
+    }
+
+    /// Emails a single-use link to choose a new password (valid for
+    /// [`PASSWORD_RESET_MINUTES`]) when an enabled account has this address, and does
+    /// nothing otherwise: the answer never tells whether an address has an account.
+    /// Refused on an instance that cannot send email.
+    pub async fn request_password_reset(&self, mailer: &Mailer, email: &str) -> Result<()> {
+        if !mailer.enabled() {
+            return Err(Mailer::not_configured());
+        }
+        let email = normalize_email(email);
+        if email.parse::<lettre::Address>().is_err() {
+            return Err(Error::invalid("email", "must be an email address such as ann@example.org"));
+        }
+        let Some(user) = repo::find_by_email(&self.db, &email).await?.filter(|u| !u.disabled) else {
+            tracing::info!("password reset asked for an address without an account");
+            return Ok(());
+        };
+        // One email a minute per account at most, so the form cannot flood an inbox.
+        if repo::password_resets_since(&self.db, &user.id, now_millis() - 60_000).await? > 0 {
+            tracing::info!(user_id = %user.id, "password reset asked again within a minute: no new email");
+            return Ok(());
+        }
+        let token = random_token();
+        let link = self.config.public_link(&format!("{}?token={token}", types::routes::RESET_PASSWORD.path));
+        let mail = crate::email::compose::password_reset(&user.display_name, &link, PASSWORD_RESET_MINUTES);
+        let mut tx = self.db.begin().await?;
+        let expires = now_millis() + PASSWORD_RESET_MINUTES * 60_000;
+        repo::insert_password_reset(&mut tx, &hash_token(&token), &user.id, expires).await?;
+        mailer.queue(&mut tx, &user.email, "password_reset", &mail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password with the token of a reset email. The token is spent (with any
+    /// other of the account's) and every session of the account ends. A bad new password
+    /// is refused before anything changes, so the link still works for a second try.
+    pub async fn reset_password(&self, token: &str, new: &str) -> Result<User> {
+        let expired = || Error::invalid("token", "This link has expired or was already used. Ask for a new one.");
+        let hash = hash_token(token.trim());
+        let user_id = repo::password_reset_user(&self.db, &hash, now_millis()).await?.ok_or_else(expired)?;
+        let user = repo::find_by_id(&self.db, &user_id).await?.filter(|u| !u.disabled).ok_or_else(expired)?;
+        if let Err(message) = password::check_new(new, &user.email) {
+            return Err(Error::invalid("new_password", &message));
+        }
+        let pw = new.to_string();
+        let password_hash = password::blocking(move || password::hash(&pw)).await??;
+        let mut tx = self.db.begin().await?;
+        if !repo::use_password_reset_tx(&mut tx, &hash, &user.id, now_millis()).await? {
+            return Err(expired());
+        }
+        repo::set_password_tx(&mut tx, &user.id, &password_hash).await?;
+        let ended = repo::delete_sessions_tx(&mut tx, &user.id).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset");
+        Ok(user)
     }
 
     pub async fn has_password(&self, user: &User) -> Result<bool> {

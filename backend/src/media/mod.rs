@@ -13,7 +13,7 @@ pub mod storage;
 use std::sync::Arc;
 
 pub use pipeline::MediaPipeline;
-pub use service::{Media, MediaFiles, MediaLimits, Served, Signature, UploadExpiryTimer};
+pub use service::{files_consumer, Media, MediaLimits, Served, Signature, UploadExpiryTimer};
 pub use storage::{ByteRange, FolderStorage, S3Settings, S3Storage, Storage};
 
 use crate::config::Config;

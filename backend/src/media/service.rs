@@ -789,27 +789,16 @@ async fn append_deleted(tx: &mut Tx, row: &MediaRow, actor_id: &str) -> Result<S
 /// The consumer that removes a deleted item's files (`MediaDeleted`): after the commit,
 /// so a failed delete never leaves a row without its file, and retried by the event bus
 /// when the storage cannot be reached, so the bytes of a deleted photo do not linger.
-pub struct MediaFiles(pub Arc<Media>);
+pub fn files_consumer(media: Arc<Media>) -> impl events::Consumer {
+    // Events from before the files were listed name none: the original still goes.
+    let remove = |media: Arc<Media>, deleted: MediaDeleted| async move {
+        media.remove_files(&deleted.media_id, &deleted.files).await
+    };
+    events::OnEvent::new(FILES_CONSUMER, &[EventType::MediaDeleted], media, remove)
+}
 
 /// Its name: the key of its progress records.
 pub const FILES_CONSUMER: &str = "media-files";
-
-#[async_trait::async_trait]
-impl events::Consumer for MediaFiles {
-    fn name(&self) -> &str {
-        FILES_CONSUMER
-    }
-
-    fn wants(&self, event_type: &EventType) -> bool {
-        *event_type == EventType::MediaDeleted
-    }
-
-    async fn handle(&self, event: &types::events::Envelope) -> Result<()> {
-        // Events from before the files were listed name none: the original still goes.
-        let deleted: MediaDeleted = event.payload_as().context("decoding a MediaDeleted payload")?;
-        self.0.remove_files(&deleted.media_id, &deleted.files).await
-    }
-}
 
 /// What the reader may do with an item, given their role in its legacy and its story
 /// (`None` when it has none, or the story no longer exists). An item without a story is

@@ -10,15 +10,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use base64::Engine as _;
-use types::events::{Envelope, EventType, GedcomImportQueued};
+use types::events::{EventType, GedcomImportQueued};
 use types::{ImportId, ImportJob, ImportReport, ImportSkip, ImportStatus, LegacyId, MediaId, PersonId, UserId};
 
 use crate::args;
 use crate::db::Db;
 use crate::error::{Context, Error, Result};
-use crate::events::{self, Consumer, Event};
+use crate::events::{self, Consumer, Event, OnEvent};
 use crate::identity::{repo as users, User};
 use crate::media::Media;
 use crate::people::exchange::FILE_MAX_BYTES;
@@ -343,28 +342,18 @@ fn read(bytes: &[u8]) -> Result<Document> {
 /// Runs queued GEDCOM imports, in a lane of its own: an import of a large file takes
 /// seconds and must not hold up the other consumers. A GEDZIP archive's files go to
 /// `media`, through `work_dir`.
+#[derive(Clone)]
 pub struct GedcomImporter {
     pub people: Arc<People>,
     pub media: Arc<Media>,
     pub work_dir: PathBuf,
 }
 
-#[async_trait]
-impl Consumer for GedcomImporter {
-    fn name(&self) -> &str {
-        "gedcom-imports"
-    }
-
-    fn wants(&self, event_type: &EventType) -> bool {
-        *event_type == EventType::GedcomImportQueued
-    }
-
-    async fn handle(&self, event: &Envelope) -> Result<()> {
-        let queued: GedcomImportQueued = event.payload_as().context("decoding a GedcomImportQueued payload")?;
-        self.people.run_import(&self.media, &self.work_dir, &queued.import_id).await
-    }
-
-    fn own_lane(&self) -> Option<&'static [EventType]> {
-        Some(&[EventType::GedcomImportQueued])
+impl GedcomImporter {
+    pub fn consumer(self) -> impl Consumer {
+        let import = |this: GedcomImporter, queued: GedcomImportQueued| async move {
+            this.people.run_import(&this.media, &this.work_dir, &queued.import_id).await
+        };
+        OnEvent::new("gedcom-imports", &[EventType::GedcomImportQueued], self, import).in_own_lane()
     }
 }

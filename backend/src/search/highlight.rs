@@ -5,6 +5,7 @@
 //! could have matched (stem, prefix or one-edit word), so what is marked is what was
 //! found.
 
+use crate::text::escape_html_into;
 use std::collections::HashSet;
 
 use tantivy::tokenizer::TokenStream;
@@ -47,13 +48,13 @@ impl Highlighter {
             if from >= to || from < at {
                 continue;
             }
-            escape_into(&mut html, &text[at..from]);
+            escape_html_into(&mut html, &text[at..from]);
             html.push_str("<mark>");
-            escape_into(&mut html, &text[from..to]);
+            escape_html_into(&mut html, &text[from..to]);
             html.push_str("</mark>");
             at = to;
         }
-        escape_into(&mut html, &text[at..end]);
+        escape_html_into(&mut html, &text[at..end]);
         if end < text.len() {
             html.push('…');
         }
@@ -152,20 +153,6 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
         (x, y) if x == y => ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
         (x, y) if x > y => ra[1..] == *rb,
         _ => *ra == rb[1..],
-    }
-}
-
-/// Escapes text for an HTML element body or attribute.
-pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
 }
 

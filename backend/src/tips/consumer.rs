@@ -4,34 +4,23 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use types::events::{Envelope, EventType, TipFeedback};
+use types::events::{EventType, TipFeedback};
 use types::{TipAction, TipKind};
 
-use crate::error::{Context, Result};
-use crate::events::Consumer;
+use crate::error::Result;
+use crate::events::{Consumer, OnEvent};
 use crate::tips::Tips;
 
-pub struct TipsConsumer(pub Arc<Tips>);
+pub fn consumer(tips: Arc<Tips>) -> impl Consumer {
+    OnEvent::new("tips", &[EventType::TipFeedback], tips, learn)
+}
 
-#[async_trait]
-impl Consumer for TipsConsumer {
-    fn name(&self) -> &str {
-        "tips"
-    }
-
-    fn wants(&self, event_type: &EventType) -> bool {
-        *event_type == EventType::TipFeedback
-    }
-
-    async fn handle(&self, event: &Envelope) -> Result<()> {
-        let feedback: TipFeedback = event.payload_as().context("decoding a TipFeedback payload")?;
-        self.0.learn(&feedback.feedback_id, &feedback.user_id, feedback.action, &feedback.arm).await?;
-        if feedback.action == TipAction::Done && feedback.kind == TipKind::Todo.as_str() {
-            if let Some(tip) = self.0.tip_row(&feedback.tip_id).await? {
-                self.0.ensure_completion(&tip).await?;
-            }
+async fn learn(tips: Arc<Tips>, feedback: TipFeedback) -> Result<()> {
+    tips.learn(&feedback.feedback_id, &feedback.user_id, feedback.action, &feedback.arm).await?;
+    if feedback.action == TipAction::Done && feedback.kind == TipKind::Todo.as_str() {
+        if let Some(tip) = tips.tip_row(&feedback.tip_id).await? {
+            tips.ensure_completion(&tip).await?;
         }
-        Ok(())
     }
+    Ok(())
 }

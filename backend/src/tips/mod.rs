@@ -19,6 +19,6 @@ pub mod sources;
 pub mod todoist;
 
 pub use connector::{Connector, ConnectorItem, Credential, FetchError};
-pub use consumer::TipsConsumer;
+pub use consumer::consumer;
 pub use policy::{ArmStats, Policy, PolicyFactory};
 pub use service::{Tips, TipsSettings};

@@ -14,6 +14,7 @@ mod support {
 
 mod calls;
 mod db;
+mod email;
 mod events;
 mod media_pipeline;
 mod people;

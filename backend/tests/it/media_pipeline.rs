@@ -22,7 +22,7 @@ use backend::identity::{repo as users, NewUser, Role, User};
 use backend::media::model::{self, MediaRow};
 use backend::media::pipeline::{ClamdAddress, MediaPipeline, Settings};
 use backend::media::signing::UrlSigner;
-use backend::media::{FolderStorage, Media, MediaFiles, MediaLimits, Signature};
+use backend::media::{FolderStorage, Media, MediaLimits, Signature};
 use backend::people::graph::Limits;
 use backend::people::People;
 use backend::stories::Stories;
@@ -614,7 +614,7 @@ db_test!(a_deleted_story_takes_its_media_and_their_files_with_it, |db| {
 
     // The files go after the commit, through the consumer of MediaDeleted (twice is fine).
     assert!(world.original_exists(&photo).await);
-    let files = MediaFiles(world.media.clone());
+    let files = backend::media::files_consumer(world.media.clone());
     for id in [&photo, &half] {
         let deleted = outbox::events_for(db, "media", id).await.unwrap().into_iter().last().unwrap();
         assert_eq!(deleted.event_type, "MediaDeleted");

@@ -112,6 +112,53 @@ pub async fn change_password(me: Caller, Input(mode, input): Input<PasswordInput
 }
 
 #[derive(Deserialize)]
+pub struct ForgotPasswordInput {
+    #[serde(default)]
+    email: String,
+}
+
+/// "Forgot password": the same answer whether or not the address has an account.
+pub async fn forgot_password(visitor: Visitor, Input(mode, input): Input<ForgotPasswordInput>) -> Response {
+    let backend = &visitor.backend;
+    let asked = backend.identity.request_password_reset(&backend.email, &input.email).await;
+    let done = asked.map(|()| {
+        Done::new(routes::FORGOT_PASSWORD.path, (StatusCode::ACCEPTED, Json(json!({ "requested": true })))).notice(
+            "If an account has that address, an email with a link to choose a new password is on its way. \
+             The link works for an hour.",
+        )
+    });
+    answer(mode, done, routes::FORGOT_PASSWORD.path, vec![("email".into(), input.email)])
+}
+
+#[derive(Deserialize)]
+pub struct ResetPasswordInput {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Sets a new password from a reset email's link, then signs this browser in.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    session: Session,
+    Client(client): Client,
+    Input(mode, input): Input<ResetPasswordInput>,
+) -> Response {
+    let back = format!("{}?token={}", routes::RESET_PASSWORD.path, urlencode(&input.token));
+    let user = match state.backend.identity.reset_password(&input.token, &input.new_password).await {
+        Ok(user) => user,
+        Err(err) => return failed(mode, err, &back, Vec::new()),
+    };
+    let signed_in = session::sign_in(&state.backend, &session, &user, "password", None, &client).await;
+    let done = signed_in.map(|()| {
+        Done::new(routes::ACCOUNT.path, Json(user.view()))
+            .notice("Your password was changed. You are signed in here and signed out everywhere else.")
+    });
+    answer(mode, done, &back, Vec::new())
+}
+
+#[derive(Deserialize)]
 pub struct RevokeInput {
     #[serde(default)]
     id: types::SessionId,

@@ -445,3 +445,49 @@ server_test!(activity_extends_a_session_without_a_write_per_request, |server| {
     let row = backend::identity::repo::find_session(server.backend.db(), &auth.session_id).await.unwrap().unwrap();
     assert!(row.last_seen_at > two_minutes_ago);
 });
+
+sqlite_server_test!(without_a_mail_server_forgot_password_says_whom_to_ask, |server| {
+    let page = server.get("/forgot-password").await.text().await.unwrap();
+    assert!(page.contains("This server cannot send email") && !page.contains("Email me a link"), "{page}");
+    let browser = TestServer::browser();
+    let refused = server.post_json(&browser, "/api/v1/auth/password/forgot", json!({ "email": "x@example.org" })).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "email_not_configured");
+    let reset = json!({ "token": "made-up", "new_password": "a brand new passphrase" });
+    let refused = server.post_json(&browser, "/api/v1/auth/password/reset", reset).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json::<Value>().await.unwrap()["fields"][0]["field"], "token");
+});
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_from_the_emailed_link() {
+    let Some(maildev) = backend::testing::Maildev::start().await else { return };
+    let settings = format!("smtp_url = \"{}\"", maildev.smtp_url());
+    let server = TestServer::start_with(backend::testing::TestDb::sqlite().await, &settings).await;
+    let before = server.signed_up("ana@example.org").await;
+    let page = server.get("/forgot-password").await.text().await.unwrap();
+    assert!(page.contains("Email me a link"), "{page}");
+
+    let asked =
+        server.post_form(&TestServer::browser(), "/auth/password/forgot", &[("email", "ana@example.org")]).await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let email = &maildev.wait_for("ana@example.org", 1).await[0];
+    let text = email["text"].as_str().unwrap();
+    let link = text.lines().find_map(|l| l.strip_prefix("Choose a new password: ")).unwrap();
+    let path = link.strip_prefix(server.base.as_str()).expect("the link is on this server");
+    let token = path.rsplit('=').next().unwrap();
+    let page = server.get(path).await.text().await.unwrap();
+    assert!(page.contains("Choose a new password") && page.contains(token), "{page}");
+
+    let browser = TestServer::browser();
+    let body = json!({ "token": token, "new_password": "a brand new passphrase" });
+    let reset = server.post_json(&browser, "/api/v1/auth/password/reset", body.clone()).await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert_eq!(me(&server, &browser).await.status(), StatusCode::OK, "signed in where the password was reset");
+    assert_eq!(me(&server, &before).await.status(), StatusCode::UNAUTHORIZED, "signed out everywhere else");
+    let again = server.post_json(&TestServer::browser(), "/api/v1/auth/password/reset", body).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "the link works once");
+    let signed_in = sign_in(&server, &TestServer::browser(), "ana@example.org", "a brand new passphrase").await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    server.stop().await;
+}

@@ -1,0 +1,132 @@
+//! Email through a real SMTP server (npm maildev, `backend::testing::Maildev`): a
+//! password reset is emailed once however often its event is delivered, its link works
+//! once and only within the hour, and using it ends every session of the account.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backend::db::{with_pool, Db};
+use backend::db_test;
+use backend::email::Mailer;
+use backend::events::{Dispatcher, RetryPolicy};
+use backend::identity::{repo as users, ClientInfo, Identity, NewUser, Role, SessionCheck};
+use backend::testing::Maildev;
+use backend::vault::Vault;
+use backend::Error;
+
+struct World {
+    identity: Identity,
+    mailer: Arc<Mailer>,
+    dispatcher: Dispatcher,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new(db: &Db, smtp: Option<&Maildev>) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let extra =
+            smtp.map(|m| format!("smtp_url = \"{}\"\nemail_from = \"Heirloom <family@example.org>\"", m.smtp_url()));
+        let config = backend::testing::config(
+            dir.path(),
+            "sqlite::memory:",
+            "https://heirloom.example",
+            &extra.unwrap_or_default(),
+        );
+        let mailer = Arc::new(Mailer::from_config(&config, db.clone(), Arc::new(Vault::with_key([7; 32]))).unwrap());
+        let retry = RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(1) };
+        let dispatcher = Dispatcher::new(db.clone(), vec![Arc::new(backend::email::consumer(mailer.clone()))], retry);
+        World { identity: Identity::new(db.clone(), Arc::new(config)), mailer, dispatcher, _dir: dir }
+    }
+}
+
+/// The reset link's token, read from the email's plain text.
+fn token_in(email: &serde_json::Value) -> String {
+    let text = email["text"].as_str().unwrap_or_default();
+    let link = text.lines().find_map(|l| l.strip_prefix("Choose a new password: ")).expect("the email has the link");
+    assert!(link.starts_with("https://heirloom.example/reset-password?token="), "{link}");
+    link.rsplit('=').next().unwrap().to_string()
+}
+
+db_test!(a_password_reset_is_emailed_once_and_its_link_works_once_ending_every_session, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev));
+    let ann = users::insert(db, &NewUser::new("ann@example.org", "Ann Lee", Role::Member).unwrap()).await.unwrap();
+    let client = ClientInfo { ip: "127.0.0.1".parse().unwrap(), user_agent: "test".into() };
+    let session = world.identity.start_session(&ann, "password", None, &client).await.unwrap();
+
+    world.identity.request_password_reset(&world.mailer, " Ann@Example.org ").await.unwrap();
+    // An address without an account gets the same answer and no email.
+    world.identity.request_password_reset(&world.mailer, "nobody@example.org").await.unwrap();
+    world.dispatcher.drain().await.unwrap();
+    let sent = maildev.wait_for("ann@example.org", 1).await;
+    assert_eq!(sent[0]["subject"], "Reset your Heirloom password");
+    assert_eq!(sent[0]["from"][0]["address"], "family@example.org");
+    assert!(sent[0]["html"].as_str().unwrap().contains("Hello Ann Lee,"), "{}", sent[0]["html"]);
+    let token = token_in(&sent[0]);
+
+    // The event delivered again (a crash before it was recorded, a second replica): the
+    // email is not sent twice, and its sealed text is gone from the database.
+    let (email_id, body): (String, Option<String>) = with_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, sealed_body FROM emails WHERE to_address = 'ann@example.org'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(body, None, "a sent email's text is not kept");
+    world.mailer.deliver(&email_id.clone().into()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(maildev.emails().await.len(), 1, "one email in all");
+
+    // A second request within the minute sends nothing more (no flooding an inbox).
+    world.identity.request_password_reset(&world.mailer, "ann@example.org").await.unwrap();
+    world.dispatcher.drain().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(maildev.emails().await.len(), 1);
+
+    // A bad new password changes nothing and leaves the link usable.
+    let weak = world.identity.reset_password(&token, "short").await;
+    assert!(matches!(&weak, Err(Error::Invalid(f)) if f[0].field == "new_password"), "{weak:?}");
+    assert!(matches!(world.identity.authenticate(&session).await.unwrap(), SessionCheck::Valid { .. }));
+
+    let user = world.identity.reset_password(&token, "a brand new passphrase").await.unwrap();
+    assert_eq!(user.id, ann.id);
+    assert!(matches!(world.identity.authenticate(&session).await.unwrap(), SessionCheck::Ended), "sessions end");
+    let signed_in = world.identity.sign_in_password("ann@example.org", "a brand new passphrase", &client).await;
+    assert_eq!(signed_in.unwrap().id, ann.id);
+
+    let again = world.identity.reset_password(&token, "yet another passphrase").await;
+    assert!(matches!(&again, Err(Error::Invalid(f)) if f[0].field == "token"), "single use: {again:?}");
+    let wrong = world.identity.reset_password("not-a-token", "yet another passphrase").await;
+    assert!(matches!(&wrong, Err(Error::Invalid(f)) if f[0].field == "token"), "{wrong:?}");
+});
+
+db_test!(a_reset_link_expires_after_an_hour, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev));
+    users::insert(db, &NewUser::new("bo@example.org", "Bo", Role::Member).unwrap()).await.unwrap();
+    world.identity.request_password_reset(&world.mailer, "bo@example.org").await.unwrap();
+    world.dispatcher.drain().await.unwrap();
+    let token = token_in(&maildev.wait_for("bo@example.org", 1).await[0]);
+    let an_hour_ago = backend::time::now_millis() - 1;
+    let sql = "UPDATE password_resets SET expires_at = $1";
+    with_pool!(db, |pool| sqlx::query(sql).bind(an_hour_ago).execute(pool).await.map(|_| ()).unwrap());
+    let expired = world.identity.reset_password(&token, "a brand new passphrase").await;
+    assert!(matches!(&expired, Err(Error::Invalid(f)) if f[0].field == "token"), "{expired:?}");
+});
+
+db_test!(without_a_mail_server_a_reset_is_refused_by_code_and_nothing_is_queued, |db| {
+    let world = World::new(db, None);
+    users::insert(db, &NewUser::new("cy@example.org", "Cy", Role::Member).unwrap()).await.unwrap();
+    let refused = world.identity.request_password_reset(&world.mailer, "cy@example.org").await;
+    assert!(
+        matches!(&refused, Err(Error::Conflict(r)) if r.code == Some(types::ErrorCode::EmailNotConfigured)),
+        "{refused:?}"
+    );
+    let queued: i64 =
+        with_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM emails").fetch_one(pool).await.unwrap());
+    let tokens: i64 = with_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM password_resets")
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    assert_eq!((queued, tokens), (0, 0));
+});

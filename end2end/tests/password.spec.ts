@@ -1,0 +1,62 @@
+import { Page } from '@playwright/test';
+import { expect, signUp, test } from './helpers';
+
+const MAILDEV = `http://127.0.0.1:${process.env.E2E_MAILDEV_WEB_PORT ?? 3112}`;
+
+/** The link of the newest email to `to` that has a line starting with `label: `. */
+async function emailedLink(page: Page, to: string, label: string): Promise<string> {
+  let link = '';
+  await expect
+    .poll(
+      async () => {
+        const emails: { to: { address: string }[]; text: string }[] = await (await page.request.get(`${MAILDEV}/api/email`)).json();
+        const mine = emails.filter((e) => e.to.some((t) => t.address === to));
+        const line = mine.at(-1)?.text.split('\n').find((l) => l.startsWith(`${label}: `));
+        link = line?.slice(label.length + 2) ?? '';
+        return link;
+      },
+      { timeout: 15_000 },
+    )
+    .not.toBe('');
+  return link;
+}
+
+test('a forgotten password is reset from the emailed link, which works once and signs out everywhere else', async ({
+  page,
+  browser,
+}) => {
+  const email = await signUp(page, 'Forgetful', 'the password I forgot');
+
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  await other.goto('/signin');
+  await other.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(other.getByRole('heading', { level: 1 })).toHaveText('Forgot your password?');
+  await other.getByLabel('Email').fill('not an address');
+  await other.getByRole('button', { name: 'Email me a link' }).click();
+  await expect(other.getByText('must be an email address')).toBeVisible();
+  await other.getByLabel('Email').fill(email);
+  await other.getByRole('button', { name: 'Email me a link' }).click();
+  await expect(other.getByRole('status').or(other.getByRole('alert')).first()).toContainText('is on its way');
+
+  const link = await emailedLink(other, email, 'Choose a new password');
+  expect(new URL(link).pathname).toBe('/reset-password');
+  await other.goto(link);
+  await other.getByLabel('New password').fill('short');
+  await other.getByRole('button', { name: 'Save password' }).click();
+  await expect(other.getByText('at least 8 characters').first()).toBeVisible();
+  await other.getByLabel('New password').fill('a brand new passphrase');
+  await other.getByRole('button', { name: 'Save password' }).click();
+  await expect(other).toHaveURL('/account');
+  await expect(other.getByText('Your password was changed')).toBeVisible();
+
+  // The browser signed in before the reset is signed out; the link does not work twice.
+  await page.goto('/account');
+  await expect(page).toHaveURL(/\/signin/);
+  await other.goto(link);
+  await other.getByLabel('New password').fill('yet another passphrase');
+  await other.getByRole('button', { name: 'Save password' }).click();
+  await expect(other.getByText('This link has expired or was already used')).toBeVisible();
+  await expect(other.getByRole('link', { name: 'Ask for a new link' })).toBeVisible();
+  await context.close();
+});
