@@ -41,8 +41,8 @@ pub struct CallView {
     pub url: String,
     /// Host (and port) the call goes to.
     pub target: String,
-    /// The headers kept, credential values shown as `[redacted]`. Stored as JSON, so not
-    /// read with the row (the backend's `CallRow::view` fills them in).
+    /// The headers kept, credential values shown as `[redacted]`.
+    // Stored as JSON, so not read with the row: the backend's `CallRow::view` fills them in.
     #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub headers: BTreeMap<String, String>,
     pub status: CallStatus,
