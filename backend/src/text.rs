@@ -29,6 +29,20 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Escapes text for an HTML element body or a quoted attribute.
+pub fn escape_html_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,19 +60,5 @@ mod tests {
         assert_eq!(normalize("Caf\u{e9}"), "Caf\u{e9}");
         // Hangul jamo compose too.
         assert_eq!(normalize("\u{1100}\u{1161}"), "\u{ac00}");
-    }
-}
-
-/// Escapes text for an HTML element body or a quoted attribute.
-pub fn escape_html_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
 }
