@@ -41,6 +41,7 @@ NOT_IN_CHART_CONFIG = {
     "vault_key",
     "vault_previous_keys",
     "todoist_client_secret",
+    "smtp_url",
     # Each pod generates its own in its data folder; one ConfigMap value would make every
     # pod the same replica, and all but one would be refused (ADR 0017).
     "replica_id",
