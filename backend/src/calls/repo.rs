@@ -1,10 +1,8 @@
 //! SQL of the calls read model.
 
-use types::CallId;
+use types::{CallAttemptView, CallId};
 
 use crate::args;
-use types::CallAttemptView;
-
 use crate::calls::model::CallRow;
 use crate::db::{Db, Tx};
 use crate::error::Result;

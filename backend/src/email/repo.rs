@@ -38,6 +38,11 @@ pub async fn claim(db: &Db, id: &EmailId, now: i64, lease_until: i64) -> Result<
     db.fetch_optional(sql, args![id, now, lease_until]).await
 }
 
+/// The email's status (`queued`, `sending` or `sent`), if it exists.
+pub async fn status(db: &Db, id: &EmailId) -> Result<Option<String>> {
+    db.scalar_optional("SELECT status FROM emails WHERE id = $1", args![id]).await
+}
+
 /// Sent: the sealed text goes (the row keeps who got what kind, and when).
 pub async fn mark_sent(db: &Db, id: &EmailId, now: i64) -> Result<()> {
     let sql = "UPDATE emails SET status = 'sent', sent_at = $2, sealed_body = NULL, lease_until = NULL, \

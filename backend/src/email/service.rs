@@ -79,11 +79,16 @@ impl Mailer {
         Ok(id)
     }
 
-    /// Sends the queued email `id`, unless it was sent already or another sender holds it.
+    /// Sends the queued email `id` unless it was sent already. While another sender holds
+    /// it, this fails, so the event is tried again later rather than counted as handled
+    /// (that sender may die before it sends).
     pub async fn deliver(&self, id: &EmailId) -> Result<()> {
         let now = now_millis();
         let Some(row) = repo::claim(&self.db, id, now, now + LEASE_MS).await? else {
-            return Ok(());
+            return match repo::status(&self.db, id).await?.as_deref() {
+                Some("sending") => Err(Error::Unavailable("another sender is sending this email".into())),
+                _ => Ok(()),
+            };
         };
         let Some(transport) = &self.transport else {
             repo::mark_failed(&self.db, id, "no mail server is configured").await?;

@@ -130,3 +130,24 @@ db_test!(without_a_mail_server_a_reset_is_refused_by_code_and_nothing_is_queued,
         .unwrap());
     assert_eq!((queued, tokens), (0, 0));
 });
+
+db_test!(an_email_held_by_a_sender_is_retried_later_and_taken_over_when_its_lease_ends, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev));
+    users::insert(db, &NewUser::new("di@example.org", "Di", Role::Member).unwrap()).await.unwrap();
+    world.identity.request_password_reset(&world.mailer, "di@example.org").await.unwrap();
+    let id: String = with_pool!(db, |pool| sqlx::query_scalar("SELECT id FROM emails").fetch_one(pool).await.unwrap());
+    let hold = |until: i64| {
+        let sql = "UPDATE emails SET status = 'sending', lease_until = $1";
+        async move { with_pool!(db, |pool| sqlx::query(sql).bind(until).execute(pool).await.map(|_| ()).unwrap()) }
+    };
+    // Another sender took it a moment ago (and may die before sending): not handled yet.
+    hold(backend::time::now_millis() + 60_000).await;
+    let held = world.mailer.deliver(&id.clone().into()).await;
+    assert!(matches!(held, Err(Error::Unavailable(_))), "{held:?}");
+    assert!(maildev.emails().await.is_empty());
+    // Its lease ran out: this sender takes it over and sends it.
+    hold(backend::time::now_millis() - 1).await;
+    world.mailer.deliver(&id.into()).await.unwrap();
+    assert_eq!(maildev.wait_for("di@example.org", 1).await.len(), 1);
+});
