@@ -85,8 +85,9 @@ impl Backend {
         sessions.migrate().await?;
         let config = Arc::new(config);
         let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()));
-        let stories = Arc::new(stories::Stories::new(db.clone()));
         let vault = Arc::new(vault::Vault::from_config(&config)?);
+        let email = Arc::new(email::Mailer::from_config(&config, db.clone(), vault.clone())?);
+        let stories = Arc::new(stories::Stories::new(db.clone()).with_mail(email.clone(), config.public_url.as_str()));
         let calls = Arc::new(calls::Calls::new(db.clone(), vault.clone(), calls::CallPolicy::from_config(&config)));
         let webhooks = Arc::new(calls::Webhooks::new(db.clone(), vault.clone(), calls.clone()));
         let media = Arc::new(media::Media::new(
@@ -106,7 +107,6 @@ impl Backend {
             media: media.clone(),
             work_dir: pipeline.work_dir.clone(),
         };
-        let email = Arc::new(email::Mailer::from_config(&config, db.clone(), vault.clone())?);
         let consumers = vec![
             Arc::new(calls::WebhookConsumer(webhooks.clone())) as Arc<dyn events::Consumer>,
             search.indexer(),

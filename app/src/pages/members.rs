@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use types::{routes, LegacyRole, LegacyView, MemberView};
 
 use crate::api::load_members;
-use crate::components::form::FlashMessage;
+use crate::components::form::{Field, FlashMessage};
 use crate::components::page::{format_time, loaded_page, param};
 use crate::request;
 
@@ -18,6 +18,7 @@ pub fn MembersPage() -> impl IntoView {
 fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
     let flash = request::flash();
     let invitation = flash.value("invitation_url").map(str::to_string);
+    let email_error = flash.field_error("email").map(str::to_string);
     let is_owner = legacy.my_role == Some(LegacyRole::Owner);
     let id = legacy.id.clone();
     view! {
@@ -74,6 +75,15 @@ fn Members(legacy: LegacyView, members: Vec<MemberView>) -> impl IntoView {
                             <option value="editor">"editor — edits every story"</option>
                         </select>
                     </div>
+                    {if request::email_enabled() {
+                        view! {
+                            <Field label="Their email (optional)" name="email" kind="email" required=false
+                                hint="We email them the link. Leave it empty to send the link yourself."
+                                error=email_error.clone()/>
+                        }.into_any()
+                    } else {
+                        view! { <p class="hint">"This server cannot send email: copy the link it makes and send it yourself."</p> }.into_any()
+                    }}
                     <button type="submit" class="primary">"Create invitation link"</button>
                 </form>
             </section>

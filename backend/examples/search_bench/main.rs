@@ -174,7 +174,7 @@ async fn generate(dir: &Path, count: usize) -> Value {
                 continue;
             }
             joined.push(member);
-            let token = stories.invite(&accounts[owner], &id, role.as_str(), 7).await.expect("invite");
+            let token = stories.invite(&accounts[owner], &id, role.as_str(), 7, None).await.expect("invite");
             stories.accept_invitation(&accounts[member], &token).await.expect("accept");
             memberships += 1;
             if matches!(role, LegacyRole::Editor | LegacyRole::Contributor) {

@@ -91,7 +91,7 @@ pub async fn legacy_has_public_story(db: &Db, legacy_id: &LegacyId) -> Result<bo
 // --- invitations ---
 
 pub async fn insert_invitation(
-    db: &Db,
+    tx: &mut Tx,
     token_hash: &str,
     legacy_id: &LegacyId,
     role: LegacyRole,
@@ -100,7 +100,7 @@ pub async fn insert_invitation(
 ) -> Result<()> {
     let sql = "INSERT INTO legacy_invitations (token_hash, legacy_id, role, created_by, created_at, expires_at) \
                VALUES ($1, $2, $3, $4, $5, $6)";
-    db.execute(sql, args![token_hash, legacy_id, role, by, now_millis(), expires_at]).await?;
+    tx.execute(sql, args![token_hash, legacy_id, role, by, now_millis(), expires_at]).await?;
     Ok(())
 }
 

@@ -2,12 +2,15 @@
 //! transaction per write that also appends the outbox event, idempotent creates and
 //! version-checked updates.
 
+use std::sync::Arc;
+
 use types::{
     ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, PersonId, RevisionView,
     StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
+use crate::email::{compose, Mailer};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::{Role, User};
@@ -26,6 +29,9 @@ const PAGE_MAX: i64 = 100;
 
 pub struct Stories {
     db: Db,
+    /// The mailer and this instance's public URL (the base of the emailed links), when
+    /// invitations may be emailed.
+    mail: Option<(Arc<Mailer>, String)>,
 }
 
 /// A story list as asked for (a query string, a page): filters as typed, each checked
@@ -50,7 +56,12 @@ fn given(value: &Option<String>) -> Option<&str> {
 
 impl Stories {
     pub fn new(db: Db) -> Stories {
-        Stories { db }
+        Stories { db, mail: None }
+    }
+
+    /// Invitations may be emailed through `mailer`, with links on `public_url`.
+    pub fn with_mail(self, mailer: Arc<Mailer>, public_url: &str) -> Stories {
+        Stories { mail: Some((mailer, public_url.trim_end_matches('/').to_string())), ..self }
     }
 
     async fn reader<'a>(&self, user: Option<&'a User>, legacy_id: &LegacyId) -> Result<Reader<'a>> {
@@ -238,7 +249,17 @@ impl Stories {
     }
 
     /// A single-use link token that makes whoever opens it a member with `role`.
-    pub async fn invite(&self, user: &User, legacy_id: &LegacyId, role: &str, days: u32) -> Result<String> {
+    /// A single-use link to join the legacy as `role` for `days`; its token. With `email`,
+    /// the link is also emailed there (refused, with nothing created, when this instance
+    /// cannot send email).
+    pub async fn invite(
+        &self,
+        user: &User,
+        legacy_id: &LegacyId,
+        role: &str,
+        days: u32,
+        email: Option<&str>,
+    ) -> Result<String> {
         let reader = self.reader(Some(user), legacy_id).await?;
         if !permissions::can_manage_members(reader) {
             return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can invite people."));
@@ -253,15 +274,23 @@ impl Stories {
         }
         let token = crate::identity::service::random_token();
         let expires = now_millis() + i64::from(days) * 86_400_000;
-        repo::insert_invitation(
-            &self.db,
-            &crate::identity::service::hash_token(&token),
-            legacy_id,
-            role,
-            &user.id,
-            expires,
-        )
-        .await?;
+        let emailed = match email {
+            None => None,
+            Some(to) => {
+                let (mailer, public_url) = self.mail.as_ref().ok_or_else(Mailer::not_configured)?;
+                let legacy = repo::find_legacy(&self.db, legacy_id).await?.ok_or(Error::NotFound { what: "legacy" })?;
+                let link = format!("{public_url}{}", types::routes::INVITATION.to(&[&token]));
+                let mail = compose::invitation(&user.display_name, &legacy.name, role.as_str(), &link, days);
+                Some((mailer, to.trim(), mail))
+            }
+        };
+        let mut tx = self.db.begin().await?;
+        let hash = crate::identity::service::hash_token(&token);
+        repo::insert_invitation(&mut tx, &hash, legacy_id, role, &user.id, expires).await?;
+        if let Some((mailer, to, mail)) = emailed {
+            mailer.queue(&mut tx, to, "invitation", &mail).await?;
+        }
+        tx.commit().await?;
         Ok(token)
     }
 

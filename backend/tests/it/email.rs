@@ -151,3 +151,36 @@ db_test!(an_email_held_by_a_sender_is_retried_later_and_taken_over_when_its_leas
     world.mailer.deliver(&id.into()).await.unwrap();
     assert_eq!(maildev.wait_for("di@example.org", 1).await.len(), 1);
 });
+
+db_test!(an_invitation_is_emailed_with_its_link_and_without_a_mail_server_nothing_is_created, |db| {
+    use backend::stories::Stories;
+    use types::LegacyInput;
+
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev));
+    let stories = Stories::new(db.clone()).with_mail(world.mailer.clone(), "https://heirloom.example/");
+    let ann = users::insert(db, &NewUser::new("ann@example.org", "Ann <Lee>", Role::Member).unwrap()).await.unwrap();
+    let input = LegacyInput { name: "Grandpa Joe & Co".into(), ..LegacyInput::default() };
+    let legacy = stories.create_legacy(&ann, &input, None).await.unwrap();
+
+    let token = stories.invite(&ann, &legacy.id, "viewer", 7, Some(" cy@example.org ")).await.unwrap();
+    world.dispatcher.drain().await.unwrap();
+    let email = &maildev.wait_for("cy@example.org", 1).await[0];
+    assert_eq!(email["subject"], "Ann <Lee> invites you to Grandpa Joe & Co on Heirloom");
+    let text = email["text"].as_str().unwrap();
+    assert!(text.contains(&format!("Join the legacy: https://heirloom.example/invitations/{token}")), "{text}");
+    assert!(email["html"].as_str().unwrap().contains("Ann &lt;Lee&gt;"), "{}", email["html"]);
+    let cy = users::insert(db, &NewUser::new("cy@example.org", "Cy", Role::Member).unwrap()).await.unwrap();
+    assert_eq!(stories.accept_invitation(&cy, &token).await.unwrap(), legacy.id);
+
+    // A bad address, or no mail server: refused, and no invitation is made.
+    let bad = stories.invite(&ann, &legacy.id, "viewer", 7, Some("not an address")).await;
+    assert!(matches!(&bad, Err(Error::Invalid(f)) if f[0].field == "email"), "{bad:?}");
+    let unmailed = Stories::new(db.clone()).invite(&ann, &legacy.id, "viewer", 7, Some("di@example.org")).await;
+    assert!(matches!(&unmailed, Err(Error::Conflict(r)) if r.code == Some(types::ErrorCode::EmailNotConfigured)));
+    let invitations: i64 = with_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM legacy_invitations")
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    assert_eq!(invitations, 1, "only the emailed one");
+});

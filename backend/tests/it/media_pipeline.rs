@@ -801,7 +801,7 @@ db_test!(people_are_tagged_in_an_item_by_whoever_may_edit_it, |db| {
 
     // A viewer sees Mary on the photo but not the living Lily, and may not tag.
     let viewer = users::insert(db, &NewUser::new("vi@example.org", "Vi", Role::Member).unwrap()).await.unwrap();
-    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7).await.unwrap();
+    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7, None).await.unwrap();
     stories.accept_invitation(&viewer, &token).await.unwrap();
     let tagged = people.tagged_in(Some(&viewer), &world.legacy_id, &items).await.unwrap();
     assert_eq!(names(tagged), vec!["Mary Howard"]);
@@ -855,7 +855,7 @@ db_test!(a_portrait_is_a_processed_photo_of_the_legacy_and_the_timeline_places_p
 
     // A viewer sees the portrait and the photo on the timeline, at the day it was taken.
     let viewer = users::insert(db, &NewUser::new("vi@example.org", "Vi", Role::Member).unwrap()).await.unwrap();
-    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7).await.unwrap();
+    let token = stories.invite(&world.user, &world.legacy_id, LegacyRole::Viewer.as_str(), 7, None).await.unwrap();
     stories.accept_invitation(&viewer, &token).await.unwrap();
     let page = people.page(&world.media, Some(&viewer), &mary.id).await.unwrap();
     assert_eq!(page.portrait.map(|p| p.id), Some(photo.clone()));

@@ -100,7 +100,7 @@ impl Family {
 
     async fn join(&self, db: &Db, name: &str, role: LegacyRole) -> User {
         let member = user(db, name).await;
-        let token = self.stories.invite(&self.owner, &self.legacy.id, role.as_str(), 7).await.unwrap();
+        let token = self.stories.invite(&self.owner, &self.legacy.id, role.as_str(), 7, None).await.unwrap();
         self.stories.accept_invitation(&member, &token).await.unwrap();
         member
     }

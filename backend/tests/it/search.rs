@@ -68,7 +68,7 @@ impl World {
     }
 
     async fn join(&self, owner: &User, member: &User, legacy: &LegacyView, role: LegacyRole) {
-        let token = self.stories.invite(owner, &legacy.id, role.as_str(), 7).await.unwrap();
+        let token = self.stories.invite(owner, &legacy.id, role.as_str(), 7, None).await.unwrap();
         self.stories.accept_invitation(member, &token).await.unwrap();
     }
 

@@ -46,7 +46,7 @@ async fn bees(stories: &Stories, owner: &User, legacy_id: &str, status: StorySta
 
 /// Adds `member` to the legacy with `role` through a real invitation.
 async fn join(stories: &Stories, owner: &User, member: &User, legacy_id: &LegacyId, role: LegacyRole) {
-    let token = stories.invite(owner, legacy_id, role.as_str(), 7).await.unwrap();
+    let token = stories.invite(owner, legacy_id, role.as_str(), 7, None).await.unwrap();
     assert_eq!(&stories.accept_invitation(member, &token).await.unwrap(), legacy_id);
 }
 
@@ -310,11 +310,11 @@ db_test!(members_are_managed_by_owners_and_a_legacy_keeps_an_owner, |db| {
     assert_eq!(members.iter().find(|m| m.user_id == bo.id).unwrap().role, LegacyRole::Editor);
     // An invitation works once.
     let cy = user(db, "cy").await;
-    let token = stories.invite(&ana, &legacy.id, "contributor", 3).await.unwrap();
+    let token = stories.invite(&ana, &legacy.id, "contributor", 3, None).await.unwrap();
     stories.accept_invitation(&cy, &token).await.unwrap();
     let dee = user(db, "dee").await;
     assert!(stories.accept_invitation(&dee, &token).await.is_err());
-    assert!(stories.invite(&ana, &legacy.id, "owner", 3).await.is_err(), "owners are made, not invited");
+    assert!(stories.invite(&ana, &legacy.id, "owner", 3, None).await.is_err(), "owners are made, not invited");
 });
 
 db_test!(flags_reach_the_owners_queue_and_are_resolved, |db| {

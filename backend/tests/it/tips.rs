@@ -438,9 +438,9 @@ tips_test!(candidates_are_only_what_the_user_may_act_on, |env| {
         .create_legacy(&owner, &LegacyInput { name: "Aunt May".into(), ..Default::default() }, None)
         .await
         .unwrap();
-    let token = stories.invite(&owner, &family.id, "viewer", 7).await.unwrap();
+    let token = stories.invite(&owner, &family.id, "viewer", 7, None).await.unwrap();
     stories.accept_invitation(&viewer, &token).await.unwrap();
-    let pending = stories.invite(&owner, &family.id, "contributor", 3).await.unwrap();
+    let pending = stories.invite(&owner, &family.id, "contributor", 3, None).await.unwrap();
     let draft = StoryInput {
         legacy_id: family.id.clone(),
         title: "The farm".into(),

@@ -70,6 +70,10 @@ pub struct InvitationInput {
     role: String,
     #[serde(default = "default_days")]
     expires_in_days: u32,
+    /// Also email the link to this address (refused with `email_not_configured` on an
+    /// instance without a mail server). Empty or absent: only the link is returned.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 fn default_days() -> u32 {
@@ -83,11 +87,13 @@ fn default_days() -> u32 {
 pub async fn invite(me: Caller, Path(id): Path<LegacyId>, Input(mode, input): Input<InvitationInput>) -> Response {
     let members = routes::MEMBERS.to(&[&id]);
     let days = input.expires_in_days;
-    let invited = me.backend.stories.invite(&me.user, &id, &input.role, days).await;
+    let email = input.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let invited = me.backend.stories.invite(&me.user, &id, &input.role, days, email).await;
     let done = invited.map(|token| {
         let url = me.backend.config.public_link(&routes::INVITATION.to(&[&token]));
-        let mut flash =
-            Flash::notice(format!("Invitation created for a {}. It works once, for {days} days.", input.role));
+        let sent = email.map(|to| format!(" It was emailed to {to}."));
+        let notice = format!("Invitation created for a {}. It works once, for {days} days.", input.role);
+        let mut flash = Flash::notice(format!("{notice}{}", sent.unwrap_or_default()));
         flash.values.push(("invitation_url".into(), url.clone()));
         Done::new(&members, (StatusCode::CREATED, JsonBody(json!({ "url": url, "token": token })))).flash(flash)
     });

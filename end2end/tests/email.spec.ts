@@ -1,5 +1,5 @@
 import { Page } from '@playwright/test';
-import { expect, signUp, test } from './helpers';
+import { createLegacy, expect, signUp, test, unique } from './helpers';
 
 const MAILDEV = `http://127.0.0.1:${process.env.E2E_MAILDEV_WEB_PORT ?? 3112}`;
 
@@ -58,5 +58,27 @@ test('a forgotten password is reset from the emailed link, which works once and 
   await other.getByRole('button', { name: 'Save password' }).click();
   await expect(other.getByText('This link has expired or was already used')).toBeVisible();
   await expect(other.getByRole('link', { name: 'Ask for a new link' })).toBeVisible();
+  await context.close();
+});
+
+test('an invitation emailed from the members page joins the legacy through its link', async ({ page, browser }) => {
+  await signUp(page, 'Inviter', 'the family tree in the attic');
+  const legacyUrl = await createLegacy(page, 'Grandpa Joe', '1920');
+  await page.getByRole('link', { name: 'Members' }).click();
+  const cousin = unique('cousin');
+  await page.getByLabel('They join as').selectOption('contributor');
+  await page.getByLabel('Their email (optional)').fill(cousin);
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  await expect(page.getByText(`It was emailed to ${cousin}.`)).toBeVisible();
+
+  const link = await emailedLink(page, cousin, 'Join the legacy');
+  const context = await browser.newContext();
+  const guest = await context.newPage();
+  await signUp(guest, 'Cousin', 'another good passphrase', cousin);
+  await guest.goto(link);
+  await expect(guest.getByRole('heading', { level: 1 })).toHaveText('Join Grandpa Joe');
+  await guest.getByRole('button', { name: 'Join' }).click();
+  await expect(guest).toHaveURL(legacyUrl);
+  await expect(guest.getByRole('link', { name: 'Write a story' })).toBeVisible();
   await context.close();
 });
