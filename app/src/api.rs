@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use types::{
-    AccountOverview, ApiError, FamilyTree, FlagView, HistoryPage, ImportJob, Kinship, LegacyPage, LegacyView,
+    AccountOverview, ApiError, ConversationView, FamilyTree, FlagView, HistoryPage, ImportJob, Kinship, LegacyPage, LegacyView,
     MemberView, PeoplePage, PersonPage, PersonSummary, StoryView, UserView,
 };
 #[cfg(feature = "ssr")]
@@ -78,12 +78,15 @@ pub async fn load_story(id: String) -> Result<StoryView, ApiError> {
     Ok(backend.stories.story(auth.as_ref().map(|a| &a.user), &id).await?)
 }
 
-/// A story with the media attached to it that the reader may see.
+/// A story with the media attached to it that the reader may see, and its conversation.
 #[server(endpoint = "load_story_page")]
-pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaView>), ApiError> {
+pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaView>, ConversationView), ApiError> {
     let id = StoryId::from(id);
     let (backend, auth) = context()?;
-    Ok(backend.media.story_media(&backend.stories, auth.as_ref().map(|a| &a.user), &id).await?)
+    let user = auth.as_ref().map(|a| &a.user);
+    let (story, media) = backend.media.story_media(&backend.stories, user, &id).await?;
+    let thread = backend::conversation::Thread::Story(id);
+    Ok((story, media, backend.conversation.conversation(user, &thread).await?))
 }
 
 /// A legacy's media page: the legacy, whether the reader may add media, and every item

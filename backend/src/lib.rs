@@ -8,6 +8,7 @@ pub mod admin;
 pub mod backup;
 pub mod calls;
 pub mod config;
+pub mod conversation;
 pub mod db;
 pub mod disk;
 pub mod email;
@@ -50,6 +51,8 @@ pub struct Backend {
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
+    /// Comments and reactions on stories and media items.
+    pub conversation: Arc<conversation::Conversation>,
     /// Sends email when `smtp_url` is set.
     pub email: Arc<email::Mailer>,
     pub people: Arc<people::People>,
@@ -96,6 +99,7 @@ impl Backend {
             media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
             media::MediaLimits::from_config(&config),
         ));
+        let conversation = Arc::new(conversation::Conversation::new(db.clone(), stories.clone(), media.clone()));
         let limits =
             people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
         let people = Arc::new(people::People::new(db.clone(), stories.clone(), limits));
@@ -128,6 +132,7 @@ impl Backend {
             webhooks,
             search,
             media,
+            conversation,
             email,
             people,
             tips,

@@ -62,6 +62,8 @@ pub enum ErrorCode {
     StoryVersionConflict,
     /// The media item changed since the version the client started from.
     MediaVersionConflict,
+    /// The comment changed since the version the client started from.
+    CommentVersionConflict,
     /// An account with this email already exists.
     EmailTaken,
     /// Something with the same unique key already exists.
@@ -107,6 +109,7 @@ impl ErrorCode {
             Conflict
             | StoryVersionConflict
             | MediaVersionConflict
+            | CommentVersionConflict
             | EmailTaken
             | AlreadyExists
             | LastOwner

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{CallId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
+use crate::conversation::{ReactionKind, SubjectKind};
+use crate::ids::{CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
@@ -86,6 +87,11 @@ event_types!(
     RelationshipRemoved,
     GedcomImportQueued,
     EmailQueued,
+    CommentAdded,
+    CommentEdited,
+    CommentDeleted,
+    /// A member added or took away a reaction.
+    ReactionChanged,
 );
 
 impl EventType {
@@ -530,3 +536,54 @@ pub struct RelationshipFacts {
 
 payload!("person", RelationshipAdded, RelationshipAdded { #[serde(flatten)] pub relationship: RelationshipFacts });
 payload!("person", RelationshipRemoved, RelationshipRemoved { #[serde(flatten)] pub relationship: RelationshipFacts });
+
+/// Where a comment is: its legacy, and the story or media item it is on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommentFacts {
+    pub comment_id: CommentId,
+    pub legacy_id: LegacyId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story_id: Option<StoryId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<MediaId>,
+}
+
+payload!(
+    "comment",
+    CommentAdded,
+    CommentAdded {
+        #[serde(flatten)]
+        pub comment: CommentFacts,
+        /// The comment it replies to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parent_id: Option<CommentId>,
+        pub author_id: UserId,
+    }
+);
+payload!("comment", CommentEdited, CommentEdited { #[serde(flatten)] pub comment: CommentFacts, pub version: i64 });
+payload!(
+    "comment",
+    CommentDeleted,
+    CommentDeleted {
+        #[serde(flatten)]
+        pub comment: CommentFacts,
+        /// Removed by a moderator rather than by its author.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub moderated: bool,
+    }
+);
+payload!(
+    "reaction",
+    ReactionChanged,
+    ReactionChanged {
+        pub subject: SubjectKind,
+        /// The story's, media item's or comment's id.
+        pub subject_id: String,
+        pub legacy_id: LegacyId,
+        pub user_id: UserId,
+        pub reaction: ReactionKind,
+        /// Added (true) or taken away (false).
+        pub on: bool,
+    }
+);

@@ -131,4 +131,6 @@ id_newtype! {
     ImportId,
     /// An email queued for sending.
     EmailId,
+    /// A comment on a story or media item, or a reply to one.
+    CommentId,
 }

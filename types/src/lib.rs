@@ -5,6 +5,7 @@
 mod macros;
 
 pub mod calls;
+pub mod conversation;
 pub mod error;
 pub mod events;
 pub mod flash;
@@ -23,10 +24,13 @@ pub use calls::{
     CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, ChainEvent, DeadLetterView,
     EventChain, WebhookCreated, WebhookInput, WebhookView,
 };
+pub use conversation::{
+    CommentInput, CommentUpdate, CommentView, ConversationView, ReactionCount, ReactionInput, ReactionKind, SubjectKind,
+};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use ids::{
-    CallId, EmailId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
+    CallId, CommentId, EmailId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
     StoryId, TipId, UserId, WebhookId,
 };
 pub use media::{

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{FlagId, LegacyId, StoryId, UserId};
+use crate::conversation::SubjectKind;
+use crate::ids::{CommentId, FlagId, LegacyId, StoryId, UserId};
 
 string_enum!(
     /// A member's role in one legacy.
@@ -114,8 +115,17 @@ pub struct MemberView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub id: FlagId,
-    pub story_id: StoryId,
-    pub story_title: String,
+    /// What was reported: a story or a comment.
+    pub subject: SubjectKind,
+    /// The story reported, or the story the reported comment is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story_id: Option<StoryId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_id: Option<CommentId>,
+    /// The story's title (for a comment, the title of the story it is on).
+    pub title: String,
+    /// The reported comment's text, shortened; empty for a story.
+    pub excerpt: String,
     pub legacy_id: LegacyId,
     pub flagged_by_name: String,
     pub reason: String,

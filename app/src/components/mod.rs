@@ -1,5 +1,6 @@
 //! Pieces shared by pages: the layout, form parts, page loading and the islands.
 
+pub mod conversation;
 pub mod editor_js;
 pub mod family_chart;
 pub mod form;

@@ -1,4 +1,4 @@
-//! Flags raised by members, for the legacies' owners (and instance admins) to resolve.
+//! Reports of stories and comments raised by members, for the legacies' owners (and instance admins) to resolve.
 
 use leptos::prelude::*;
 use types::{routes, FlagView};
@@ -14,15 +14,29 @@ pub fn ModerationPage() -> impl IntoView {
     view! {
         <Heading text="Moderation"/>
         <FlashMessage flash=request::flash()/>
-        <CardList data=flags empty="Nothing to review." card=|f: FlagView| view! {
-            <h2><a dir="auto" href=routes::STORY.to(&[&f.story_id])>{f.story_title.clone()}</a></h2>
-            <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
-            <form method="post" action=routes::fill(routes::form::RESOLVE_FLAG, &[&f.id]) class="inline-form">
-                <button type="submit" name="action" value="dismiss">"Keep the story"</button>
-                " "
-                <button type="submit" name="action" value="remove">"Remove the story"</button>
-            </form>
-            <p class="note">"Removing it deletes the story with its photos and recordings."</p>
+        <CardList data=flags empty="Nothing to review." card=|f: FlagView| {
+            let story = f.story_id.as_ref().map(|id| routes::STORY.to(&[id])).unwrap_or_default();
+            let (what, link) = match &f.comment_id {
+                Some(comment_id) => ("comment", format!("{story}#comment-{comment_id}")),
+                None => ("story", story),
+            };
+            let heading = if what == "comment" { format!("A comment on “{}”", f.title) } else { f.title.clone() };
+            let note = if what == "comment" {
+                "Removing it deletes the comment; its replies stay."
+            } else {
+                "Removing it deletes the story with its photos and recordings."
+            };
+            view! {
+                <h2><a dir="auto" href=link>{heading}</a></h2>
+                {(!f.excerpt.is_empty()).then(|| view! { <blockquote dir="auto">{f.excerpt.clone()}</blockquote> })}
+                <p>{format!("“{}” — {} on {}", f.reason, f.flagged_by_name, format_time(f.created_at))}</p>
+                <form method="post" action=routes::fill(routes::form::RESOLVE_FLAG, &[&f.id]) class="inline-form">
+                    <button type="submit" name="action" value="dismiss">{format!("Keep the {what}")}</button>
+                    " "
+                    <button type="submit" name="action" value="remove">{format!("Remove the {what}")}</button>
+                </form>
+                <p class="note">{note}</p>
+            }
         }/>
     }
 }

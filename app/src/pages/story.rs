@@ -2,9 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::{routes, MediaView, StoryView};
+use types::{routes, ConversationView, MediaView, StoryView};
 
 use crate::api::load_story_page;
+use crate::components::conversation::Conversation;
 use crate::components::form::FlashMessage;
 use crate::components::media::MediaGallery;
 use crate::components::page::{format_time, loaded_page, param};
@@ -13,11 +14,13 @@ use crate::request;
 
 #[component]
 pub fn StoryPage() -> impl IntoView {
-    loaded_page(param("id"), load_story_page, |(story, media)| view! { <StoryArticle story media/> }.into_any())
+    loaded_page(param("id"), load_story_page, |(story, media, conversation)| {
+        view! { <StoryArticle story media conversation/> }.into_any()
+    })
 }
 
 #[component]
-fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
+fn StoryArticle(story: StoryView, media: Vec<MediaView>, conversation: ConversationView) -> impl IntoView {
     let flash = request::flash();
     let signed_in = request::current_user().is_some();
     let id = story.id.clone();
@@ -63,6 +66,8 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>) -> impl IntoView {
                 </form>
             })}
         </nav>
+        <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_STORY, &[&id])
+            react=routes::fill(routes::form::REACT_TO_STORY, &[&id])/>
         {signed_in.then(|| view! {
             <details class="flag">
                 <summary>"Report a problem with this story"</summary>

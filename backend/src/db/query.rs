@@ -134,6 +134,7 @@ arg_from_id!(
     types::RelationshipId,
     types::ImportId,
     types::EmailId,
+    types::CommentId,
 );
 
 /// Enums stored as text bind as their text.
@@ -161,6 +162,8 @@ arg_from_text_enum!(
     types::ScanStatus,
     types::Sex,
     types::CallStatus,
+    types::SubjectKind,
+    types::ReactionKind,
 );
 
 /// Binds every value of `args` to a query of either engine (`sqlx::query`, `query_as`,

@@ -1,6 +1,8 @@
 //! Rows of the stories tables and the validation of what people type.
 
-use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId, Visibility};
+use types::{
+    CommentId, FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, SubjectKind, UserId, Visibility,
+};
 
 use crate::validate::{has_control, Problems};
 
@@ -61,12 +63,26 @@ pub struct MemberRow {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FlagRow {
     pub id: FlagId,
-    pub story_id: StoryId,
-    pub story_title: String,
+    pub subject: SubjectKind,
+    pub story_id: Option<StoryId>,
+    pub comment_id: Option<CommentId>,
+    /// The story's title, empty when the report is not about a story or comment on one.
+    pub title: String,
+    /// The reported comment's Markdown, empty for a story.
+    pub comment_body: String,
     pub legacy_id: LegacyId,
     pub flagged_by_name: String,
     pub reason: String,
     pub created_at: i64,
+}
+
+/// An open report: where it is, and what it is about.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenFlag {
+    pub legacy_id: LegacyId,
+    pub subject: SubjectKind,
+    pub story_id: Option<StoryId>,
+    pub comment_id: Option<CommentId>,
 }
 
 pub const TITLE_MAX_CHARS: usize = 200;

@@ -38,6 +38,25 @@ pub fn markdown_to_html(markdown: &str) -> String {
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
+/// Renders a comment's Markdown-lite to sanitized HTML: paragraphs, emphasis, links,
+/// lists, quotes and code, with every line break kept as typed. A heading reads as a
+/// plain paragraph and an image as its description; the parser's neutralizing and the
+/// sanitizer are the stories' own.
+pub fn comment_to_html(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(neutralize).filter_map(|event| {
+        Some(match event {
+            Event::Start(Tag::Heading { .. }) => Event::Start(Tag::Paragraph),
+            Event::End(TagEnd::Heading(_)) => Event::End(TagEnd::Paragraph),
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => return None,
+            Event::SoftBreak => Event::HardBreak,
+            other => other,
+        })
+    });
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut unsafe_html, events);
+    SANITIZER.clean(&unsafe_html).to_string()
+}
+
 /// The plain text of the Markdown (for search indexing, word counts and excerpts): no markup,
 /// whitespace collapsed to single spaces, trimmed.
 ///

@@ -8,7 +8,7 @@ use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId
 use crate::args;
 use crate::db::{Args, Conn, Db, Tx};
 use crate::error::Result;
-use crate::stories::model::{FlagRow, LegacyRow, MemberRow, RevisionRow, StoryRow};
+use crate::stories::model::{FlagRow, LegacyRow, MemberRow, OpenFlag, RevisionRow, StoryRow};
 use crate::time::{new_id, now_millis};
 
 // --- legacies and members ---
@@ -377,25 +377,29 @@ pub async fn insert_flag(
     reason: &str,
 ) -> Result<FlagId> {
     let id = FlagId::new(new_id());
-    let sql = "INSERT INTO moderation_flags (id, story_id, legacy_id, flagged_by, reason, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6)";
+    let sql = "INSERT INTO moderation_flags (id, subject, story_id, legacy_id, flagged_by, reason, created_at) \
+               VALUES ($1, 'story', $2, $3, $4, $5, $6)";
     db.execute(sql, args![&id, story_id, legacy_id, by, reason, now_millis()]).await?;
     Ok(id)
 }
 
-/// Open flags in legacies the user owns (all legacies for an instance admin).
+/// Open flags in legacies the user owns (all legacies for an instance admin); a report
+/// of a comment deleted since is moot and left out.
 pub async fn open_flags(db: &Db, user_id: &UserId, is_admin: bool) -> Result<Vec<FlagRow>> {
-    let sql = "SELECT f.id, f.story_id, s.title AS story_title, f.legacy_id, u.display_name AS flagged_by_name, \
-               f.reason, f.created_at FROM moderation_flags f JOIN stories s ON s.id = f.story_id \
-               JOIN users u ON u.id = f.flagged_by \
-               WHERE f.resolved_at IS NULL AND ($2 OR EXISTS (SELECT 1 FROM memberships m \
+    let sql = "SELECT f.id, f.subject, f.story_id, f.comment_id, COALESCE(s.title, '') AS title, \
+               COALESCE(c.body, '') AS comment_body, f.legacy_id, u.display_name AS flagged_by_name, \
+               f.reason, f.created_at FROM moderation_flags f LEFT JOIN stories s ON s.id = f.story_id \
+               LEFT JOIN comments c ON c.id = f.comment_id JOIN users u ON u.id = f.flagged_by \
+               WHERE f.resolved_at IS NULL AND (f.comment_id IS NULL OR c.deleted_at IS NULL) \
+               AND ($2 OR EXISTS (SELECT 1 FROM memberships m \
                    WHERE m.legacy_id = f.legacy_id AND m.user_id = $1 AND m.role = 'owner')) \
                ORDER BY f.created_at";
     db.fetch_all(sql, args![user_id, is_admin]).await
 }
 
-pub async fn find_flag_legacy(db: &Db, flag_id: &FlagId) -> Result<Option<(LegacyId, StoryId)>> {
-    let sql = "SELECT legacy_id, story_id FROM moderation_flags WHERE id = $1 AND resolved_at IS NULL";
+pub async fn find_open_flag(db: &Db, flag_id: &FlagId) -> Result<Option<OpenFlag>> {
+    let sql = "SELECT legacy_id, subject, story_id, comment_id FROM moderation_flags \
+               WHERE id = $1 AND resolved_at IS NULL";
     db.fetch_optional(sql, args![flag_id]).await
 }
 

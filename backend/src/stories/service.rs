@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use types::{
     ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, PersonId, RevisionView,
-    StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, UserId, Visibility,
+    StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, SubjectKind, UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
@@ -623,8 +623,11 @@ impl Stories {
             .into_iter()
             .map(|f| FlagView {
                 id: f.id,
+                subject: f.subject,
                 story_id: f.story_id,
-                story_title: f.story_title,
+                comment_id: f.comment_id,
+                title: f.title,
+                excerpt: render::excerpt(&f.comment_body, 200),
                 legacy_id: f.legacy_id,
                 flagged_by_name: f.flagged_by_name,
                 reason: f.reason,
@@ -633,25 +636,38 @@ impl Stories {
             .collect())
     }
 
-    /// Resolves a flag: `dismiss` keeps the story, `remove` deletes it.
+    /// Resolves a flag: `dismiss` keeps what was reported, `remove` deletes it (a story
+    /// with its media, a comment).
     pub async fn resolve_flag(&self, user: &User, flag_id: &FlagId, action: &str) -> Result<()> {
-        let (legacy_id, story_id) =
-            repo::find_flag_legacy(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
-        let reader = self.reader(Some(user), &legacy_id).await?;
+        let flag = repo::find_open_flag(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
+        let reader = self.reader(Some(user), &flag.legacy_id).await?;
         if !permissions::can_moderate(reader) {
             return Err(Error::NotFound { what: "flag" });
         }
         if !matches!(action, "dismiss" | "remove") {
             return Err(Error::invalid("action", "must be dismiss or remove"));
         }
+        let comment = match (&flag.comment_id, action) {
+            (Some(comment_id), "remove") => crate::conversation::repo::find(&self.db, comment_id).await?,
+            _ => None,
+        };
         let mut tx = self.db.begin().await?;
         if !repo::resolve_flag_tx(&mut tx, flag_id, &user.id, action).await? {
             return Err(Error::NotFound { what: "flag" });
         }
-        if action == "remove" {
-            let media = delete_with_media_tx(&mut tx, &story_id, user).await?;
-            let deleted = StoryDeleted { story_id: story_id.clone(), legacy_id, media_deleted: media, moderated: true };
-            append(&mut tx, &story_id, user, deleted).await?;
+        match (action, flag.subject, &flag.story_id) {
+            ("remove", SubjectKind::Comment, _) => {
+                if let Some(comment) = comment {
+                    crate::conversation::service::delete_comment_tx(&mut tx, &comment, &user.id, true).await?;
+                }
+            }
+            ("remove", _, Some(story_id)) => {
+                let media = delete_with_media_tx(&mut tx, story_id, user).await?;
+                let legacy_id = flag.legacy_id.clone();
+                let deleted = StoryDeleted { story_id: story_id.clone(), legacy_id, media_deleted: media, moderated: true };
+                append(&mut tx, story_id, user, deleted).await?;
+            }
+            _ => {}
         }
         tx.commit().await
     }

@@ -14,6 +14,7 @@ mod support {
 
 mod calls;
 mod db;
+mod conversation;
 mod email;
 mod events;
 mod media_pipeline;

@@ -210,7 +210,7 @@ fn picture(width: u32, height: u32) -> image::RgbImage {
     })
 }
 
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&picture(width, height)).unwrap();
     out

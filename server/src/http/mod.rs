@@ -6,6 +6,7 @@
 pub mod assets;
 mod auth;
 mod calls_api;
+mod conversation_api;
 mod csrf;
 mod database_gate;
 mod error;
@@ -178,6 +179,28 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::DISCARD_DEAD_LETTER, post(calls_api::discard_dead_letter))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
+    let conversation = Router::new()
+        .route(
+            api::STORY_COMMENTS,
+            get(conversation_api::story_conversation).post(conversation_api::comment_on_story),
+        )
+        .route(routes::form::COMMENT_ON_STORY, post(conversation_api::comment_on_story))
+        .route(
+            api::MEDIA_COMMENTS,
+            get(conversation_api::media_conversation).post(conversation_api::comment_on_media),
+        )
+        .route(api::COMMENT, put(conversation_api::edit_comment).delete(conversation_api::delete_comment))
+        .route(routes::form::EDIT_COMMENT, post(conversation_api::edit_comment))
+        .route(routes::form::DELETE_COMMENT, post(conversation_api::delete_comment))
+        .route(api::STORY_REACTIONS, post(conversation_api::react_to_story))
+        .route(routes::form::REACT_TO_STORY, post(conversation_api::react_to_story))
+        .route(api::MEDIA_REACTIONS, post(conversation_api::react_to_media))
+        .route(api::COMMENT_REACTIONS, post(conversation_api::react_to_comment))
+        .route(routes::form::REACT_TO_COMMENT, post(conversation_api::react_to_comment))
+        .route(api::COMMENT_FLAGS, post(conversation_api::flag_comment))
+        .route(routes::form::FLAG_COMMENT, post(conversation_api::flag_comment))
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+
     let search = Router::new()
         .route(api::SEARCH, get(search_api::search))
         .route(api::SUGGEST, get(search_api::suggest))
@@ -224,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .merge(gedcom)
         .merge(calls)
         .merge(admin_forms)
+        .merge(conversation)
         .merge(search)
         .merge(media)
         .merge(media_files)

@@ -394,5 +394,6 @@ pub async fn openapi() -> JsonBody<utoipa::openapi::OpenApi> {
     doc.merge(super::media_api::MediaApiDoc::openapi());
     doc.merge(super::tips_api::TipsApiDoc::openapi());
     doc.merge(super::people_api::PeopleApiDoc::openapi());
+    doc.merge(super::conversation_api::ConversationApiDoc::openapi());
     JsonBody(doc)
 }

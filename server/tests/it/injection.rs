@@ -210,6 +210,18 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     }
     accepted.push(("report reason", flagged));
 
+    // A comment and a reply with the payload, and a report of the comment.
+    let comments = format!("/api/v1/stories/{story_id}/comments");
+    let (ok, comment) =
+        first_accepted(server, &member, &comments, vec![json!({ "body": payload }), json!({ "body": "plain" })]).await;
+    accepted.push(("comment", ok));
+    let comment_id = comment["id"].as_str().unwrap().to_string();
+    let (status, _) = post(server, &owner, &comments, json!({ "body": payload, "parent_id": comment_id })).await;
+    accepted.push(("reply", status.is_success()));
+    let (status, _) =
+        post(server, &owner, &format!("/api/v1/comments/{comment_id}/flags"), json!({ "reason": payload })).await;
+    accepted.push(("comment report reason", status.is_success()));
+
     // A photo of the story, with the payload as its file name and its caption.
     let png = tiny_png();
     let upload = |file_name: String| {
@@ -491,7 +503,15 @@ async fn check_pages(server: &TestServer, clients: &Clients, payload: &str, plan
 type FailingForm<'a> = (Who, String, Vec<(&'a str, &'a str)>, String);
 
 async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, story_id: &str, strict: bool) {
-    let failing_forms: [FailingForm; 4] = [
+    // Too long: the story page's comment form shows the text again.
+    let long_comment = format!("{payload}{}", "x".repeat(5001));
+    let failing_forms: [FailingForm; 5] = [
+        (
+            Who::Owner,
+            format!("/stories/{story_id}/comments"),
+            vec![("body", long_comment.as_str())],
+            format!("/stories/{story_id}"),
+        ),
         // No name: the new-legacy form shows its summary textarea again.
         (
             Who::Owner,

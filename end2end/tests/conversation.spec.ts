@@ -1,0 +1,111 @@
+import { Page } from '@playwright/test';
+import { createLegacyAndStory, expect, expectAccessible, signUp, test } from './helpers';
+
+/** `guest` joins the legacy through an invitation `owner` makes with the API. */
+async function join(owner: Page, guest: Page, legacyId: string, role: string) {
+  const headers = { origin: new URL(owner.url()).origin };
+  const invitation = await owner.request.post(`/api/v1/legacies/${legacyId}/invitations`, { headers, data: { role } });
+  expect(invitation.ok()).toBeTruthy();
+  const token = (await invitation.json()).token as string;
+  const accepted = await guest.request.post(`/api/v1/invitations/${token}/accept`, { headers, data: {} });
+  expect(accepted.ok()).toBeTruthy();
+}
+
+test('members comment, reply, react, edit, report and delete under a story', async ({ page, browser }) => {
+  await signUp(page, 'Ann', 'the bees in the orchard');
+  const { legacyId, storyId } = await createLegacyAndStory(page, 'Grandma Rose', {
+    title: 'The bees',
+    body: 'She kept bees behind the house.',
+  });
+  const context = await browser.newContext();
+  const bo = await context.newPage();
+  await signUp(bo, 'Bo', 'a jar of heather honey');
+  await join(page, bo, legacyId, 'viewer');
+  const story = `/stories/${storyId}`;
+
+  await page.goto(story);
+  await expect(page.getByRole('heading', { name: 'Comments', exact: true })).toBeVisible();
+  await expect(page.getByText('No comments yet.')).toBeVisible();
+  await page.getByLabel('Add a comment').fill('Who took the photo of the **hives**?\n<script>alert(1)</script>');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(page.getByText('Your comment was added.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: '1 comment' })).toBeVisible();
+  const annOnAnnsPage = page.getByRole('article', { name: 'Comment by Ann' });
+  await expect(annOnAnnsPage.locator('strong')).toHaveText(['Ann', 'hives']);
+  // Markup typed into a comment shows as text.
+  await expect(annOnAnnsPage.getByText('<script>alert(1)</script>')).toBeVisible();
+
+  // Bo, a viewer, answers and reacts.
+  await bo.goto(story);
+  const annsComment = bo.getByRole('article', { name: 'Comment by Ann' });
+  await annsComment.locator('summary', { hasText: 'Reply' }).click();
+  await annsComment.getByLabel('Your reply').fill('Uncle Jim, in 1962.');
+  await annsComment.locator('form').getByRole('button', { name: 'Reply' }).click();
+  await expect(bo.locator('.replies').getByRole('article', { name: 'Comment by Bo' })).toContainText('Uncle Jim, in 1962.');
+  await expect(bo.getByRole('heading', { name: '2 comments' })).toBeVisible();
+  const storyReactions = bo.getByRole('form', { name: 'Reactions to this story' });
+  await storyReactions.getByRole('button', { name: 'Love', exact: true }).click();
+  await expect(storyReactions.getByRole('button', { name: 'Love: 1 (Bo)' })).toHaveAttribute('aria-pressed', 'true');
+  await bo
+    .getByRole('form', { name: "Reactions to Ann's comment" })
+    .getByRole('button', { name: 'Remember', exact: true })
+    .click();
+  await expect(bo.getByRole('form', { name: "Reactions to Ann's comment" }).getByRole('button', { name: 'Remember: 1 (Bo)' })).toBeVisible();
+
+  // Ann sees it all, and toggles a reaction of her own on and off.
+  await page.goto(story);
+  const annReactions = page.getByRole('form', { name: 'Reactions to this story' });
+  await expect(annReactions.getByRole('button', { name: 'Love: 1 (Bo)' })).toHaveAttribute('aria-pressed', 'false');
+  await annReactions.getByRole('button', { name: 'Love: 1 (Bo)' }).click();
+  await expect(annReactions.getByRole('button', { name: 'Love: 2 (Bo, Ann)' })).toHaveAttribute('aria-pressed', 'true');
+  await annReactions.getByRole('button', { name: 'Love: 2 (Bo, Ann)' }).click();
+  await expect(annReactions.getByRole('button', { name: 'Love: 1 (Bo)' })).toBeVisible();
+
+  // Ann edits her comment; only she is offered to.
+  await expect(bo.getByRole('article', { name: 'Comment by Ann' }).locator('summary', { hasText: 'Edit' })).toHaveCount(0);
+  await annOnAnnsPage.locator('summary', { hasText: 'Edit' }).click();
+  await annOnAnnsPage.getByLabel('Your comment').fill('Who took the photo of the hives, and when?');
+  await annOnAnnsPage.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Your comment was changed.')).toBeVisible();
+  await expect(annOnAnnsPage).toContainText('Who took the photo of the hives, and when?');
+  await expect(annOnAnnsPage.getByText('edited')).toBeVisible();
+  await expectAccessible(page);
+
+  // Bo reports it; Ann, the owner, removes it: its reply stays.
+  await bo.goto(story);
+  const reported = bo.getByRole('article', { name: 'Comment by Ann' });
+  await reported.locator('summary', { hasText: 'Report' }).click();
+  await reported.getByLabel('What is wrong with this comment?').fill('Off topic');
+  await reported.getByRole('button', { name: "Send to the legacy's owners" }).click();
+  await expect(bo.getByText('Thank you. The legacy')).toBeVisible();
+  await page.goto('/moderation');
+  await expect(page.getByRole('link', { name: 'A comment on “The bees”' })).toBeVisible();
+  await expect(page.getByText('Who took the photo of the hives, and when?')).toBeVisible();
+  await page.getByRole('button', { name: 'Remove the comment' }).click();
+  await expect(page.getByText('Nothing to review.')).toBeVisible();
+  await page.goto(story);
+  await expect(page.getByText('This comment was deleted.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: '1 comment' })).toBeVisible();
+
+  // Bo deletes his reply: nothing is left.
+  await bo.goto(story);
+  await bo.getByRole('article', { name: 'Comment by Bo' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(bo.getByText('The comment was deleted.')).toBeVisible();
+  await expect(bo.getByText('No comments yet.')).toBeVisible();
+  await context.close();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a comment and a reaction are plain form posts', async ({ page }) => {
+    await signUp(page, 'Cy', 'no scripts in this browser');
+    const { storyId } = await createLegacyAndStory(page, 'Uncle Jim', { title: 'The boat', body: 'He built a boat.' });
+    await page.goto(`/stories/${storyId}`);
+    await page.getByLabel('Add a comment').fill('It is still in the shed.');
+    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await expect(page.getByRole('article', { name: 'Comment by Cy' })).toContainText('It is still in the shed.');
+    await page.getByRole('form', { name: 'Reactions to this story' }).getByRole('button', { name: 'Smile', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Smile: 1 (Cy)' })).toHaveAttribute('aria-pressed', 'true');
+  });
+});
