@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::conversation::{ReactionKind, SubjectKind};
-use crate::ids::{CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId};
+use crate::ids::{
+    CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId,
+};
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;

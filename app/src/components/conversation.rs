@@ -21,6 +21,7 @@ pub fn Conversation(conversation: ConversationView, action: String, react: Strin
         n => format!("{n} comments"),
     };
     let error = flash.field_error("body").map(str::to_string);
+    let has_error = error.is_some();
     let draft = flash.value("body").unwrap_or_default().to_string();
     let signed_in = request::current_user().is_some();
     view! {
@@ -39,10 +40,10 @@ pub fn Conversation(conversation: ConversationView, action: String, react: Strin
             {if take_part {
                 view! {
                     <form method="post" action=action class="stack comment-form" id="comment-form">
-                        <div class="field" class:has-error=error.is_some()>
+                        <div class="field" class:has-error=has_error>
                             <label for="comment-body">"Add a comment"</label>
                             <textarea id="comment-body" name="body" rows="3" required
-                                aria-invalid=error.is_some().then_some("true")
+                                aria-invalid=has_error.then_some("true")
                                 aria-describedby="comment-body-hint">{textarea_text(draft)}</textarea>
                             <p class="hint" id="comment-body-hint">"*Emphasis*, **bold**, links and lists work."</p>
                             {error.map(|e| view! { <p class="field-error">{e}</p> })}

@@ -62,7 +62,16 @@ pub struct NewComment<'a> {
 pub async fn insert_tx(tx: &mut Tx, c: &NewComment<'_>) -> Result<()> {
     let sql = "INSERT INTO comments (id, legacy_id, story_id, media_id, parent_id, author_id, body, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    let args = args![c.id, c.legacy_id, c.thread.story_id(), c.thread.media_id(), c.parent_id, c.author_id, c.body, c.created_at];
+    let args = args![
+        c.id,
+        c.legacy_id,
+        c.thread.story_id(),
+        c.thread.media_id(),
+        c.parent_id,
+        c.author_id,
+        c.body,
+        c.created_at
+    ];
     tx.execute(sql, args).await?;
     Ok(())
 }
@@ -92,7 +101,12 @@ pub struct ReactionTarget<'a> {
 }
 
 /// Adds the reaction; false when the user had it already.
-pub async fn add_reaction_tx(tx: &mut Tx, on: &ReactionTarget<'_>, user_id: &UserId, reaction: ReactionKind) -> Result<bool> {
+pub async fn add_reaction_tx(
+    tx: &mut Tx,
+    on: &ReactionTarget<'_>,
+    user_id: &UserId,
+    reaction: ReactionKind,
+) -> Result<bool> {
     let sql = "INSERT INTO reactions (subject_id, user_id, reaction, subject, legacy_id, story_id, media_id, \
                comment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                ON CONFLICT (subject_id, user_id, reaction) DO NOTHING";
@@ -112,7 +126,12 @@ pub async fn add_reaction_tx(tx: &mut Tx, on: &ReactionTarget<'_>, user_id: &Use
 }
 
 /// Takes the reaction away; false when the user did not have it.
-pub async fn remove_reaction_tx(tx: &mut Tx, subject_id: &str, user_id: &UserId, reaction: ReactionKind) -> Result<bool> {
+pub async fn remove_reaction_tx(
+    tx: &mut Tx,
+    subject_id: &str,
+    user_id: &UserId,
+    reaction: ReactionKind,
+) -> Result<bool> {
     let sql = "DELETE FROM reactions WHERE subject_id = $1 AND user_id = $2 AND reaction = $3";
     Ok(tx.execute(sql, args![subject_id, user_id, reaction]).await? > 0)
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use types::events::{CommentAdded, CommentDeleted, CommentEdited, CommentFacts, ReactionChanged};
 use types::{
-    CommentId, CommentInput, CommentUpdate, CommentView, ConversationView, ErrorCode, FlagId, LegacyId,
-    ReactionCount, ReactionInput, ReactionKind, SubjectKind, UserId,
+    CommentId, CommentInput, CommentUpdate, CommentView, ConversationView, ErrorCode, FlagId, LegacyId, ReactionCount,
+    ReactionInput, ReactionKind, SubjectKind, UserId,
 };
 
 use crate::conversation::model::{CommentRow, ReactionRow, Subject, Thread, COMMENT_MAX_CHARS};
@@ -79,7 +79,8 @@ impl Conversation {
 
     /// A comment that is not deleted, with the thread it is on and the reader's access there.
     async fn live_comment(&self, user: &User, id: &CommentId) -> Result<(CommentRow, Thread, Access)> {
-        let row = repo::find(&self.db, id).await?.filter(|c| !c.is_deleted()).ok_or(Error::NotFound { what: "comment" })?;
+        let row =
+            repo::find(&self.db, id).await?.filter(|c| !c.is_deleted()).ok_or(Error::NotFound { what: "comment" })?;
         let thread = row.thread()?;
         let access = self.access(Some(user), &thread).await.map_err(|err| match err {
             Error::NotFound { .. } => Error::NotFound { what: "comment" },
@@ -158,7 +159,8 @@ impl Conversation {
         };
         let mut tx = self.db.begin().await?;
         repo::insert_tx(&mut tx, &new).await?;
-        let added = CommentAdded { comment: facts(&id, &access.legacy_id, thread), parent_id, author_id: user.id.clone() };
+        let added =
+            CommentAdded { comment: facts(&id, &access.legacy_id, thread), parent_id, author_id: user.id.clone() };
         append(&mut tx, &id, user, added).await?;
         tx.commit().await?;
         self.comment_view(user, &id).await
@@ -338,7 +340,12 @@ fn tally(rows: &[ReactionRow], me: Option<&UserId>) -> Vec<ReactionCount> {
 }
 
 /// A comment as `me` sees it; a deleted one shows neither author nor text.
-fn comment_view(row: &CommentRow, me: Option<&UserId>, access: &Access, reactions: Option<&Vec<ReactionRow>>) -> CommentView {
+fn comment_view(
+    row: &CommentRow,
+    me: Option<&UserId>,
+    access: &Access,
+    reactions: Option<&Vec<ReactionRow>>,
+) -> CommentView {
     let deleted = row.is_deleted();
     let mine = me == Some(&row.author_id);
     CommentView {

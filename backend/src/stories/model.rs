@@ -1,8 +1,6 @@
 //! Rows of the stories tables and the validation of what people type.
 
-use types::{
-    CommentId, FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, SubjectKind, UserId, Visibility,
-};
+use types::{CommentId, FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, SubjectKind, UserId, Visibility};
 
 use crate::validate::{has_control, Problems};
 

@@ -664,7 +664,8 @@ impl Stories {
             ("remove", _, Some(story_id)) => {
                 let media = delete_with_media_tx(&mut tx, story_id, user).await?;
                 let legacy_id = flag.legacy_id.clone();
-                let deleted = StoryDeleted { story_id: story_id.clone(), legacy_id, media_deleted: media, moderated: true };
+                let deleted =
+                    StoryDeleted { story_id: story_id.clone(), legacy_id, media_deleted: media, moderated: true };
                 append(&mut tx, story_id, user, deleted).await?;
             }
             _ => {}

@@ -46,7 +46,8 @@ impl World {
     async fn member(&self, db: &Db, name: &str, role: Option<LegacyRole>) -> User {
         let user = user(db, name).await;
         if let Some(role) = role {
-            self.stories.set_member(&self.owner, &self.legacy_id, &user.id, Some(role.as_str())).await.unwrap();
+            let token = self.stories.invite(&self.owner, &self.legacy_id, role.as_str(), 7, None).await.unwrap();
+            self.stories.accept_invitation(&user, &token).await.unwrap();
         }
         user
     }
@@ -63,7 +64,13 @@ impl World {
         self.stories.create_story(author, &input, None).await.unwrap().id
     }
 
-    async fn say(&self, who: &User, thread: &Thread, body: &str, parent: Option<&types::CommentId>) -> types::CommentView {
+    async fn say(
+        &self,
+        who: &User,
+        thread: &Thread,
+        body: &str,
+        parent: Option<&types::CommentId>,
+    ) -> types::CommentView {
         let input = CommentInput { body: body.into(), parent_id: parent.cloned() };
         self.conversation.comment(who, thread, &input).await.unwrap()
     }
@@ -105,7 +112,8 @@ db_test!(who_reads_and_who_takes_part_follows_the_story_for_every_visibility_and
                 }
             }
             let Some(who) = who else { continue };
-            let said = world.conversation.comment(who, &thread, &CommentInput { body: "Hello".into(), parent_id: None }).await;
+            let said =
+                world.conversation.comment(who, &thread, &CommentInput { body: "Hello".into(), parent_id: None }).await;
             let reacted = world.conversation.react(who, &Subject::Thread(thread.clone()), &reaction("heart")).await;
             match want {
                 Some(true) => {
@@ -282,7 +290,10 @@ db_test!(media_items_have_conversations_for_those_who_may_see_them, |db| {
     let seen = world.conversation.conversation(Some(&world.owner), &thread).await.unwrap();
     assert_eq!(seen.count, 1);
     assert_eq!(seen.comments[0].body_html, "<p>&lt;script&gt;alert(1)&lt;/script&gt; She looks happy</p>\n");
-    assert!(matches!(world.conversation.conversation(Some(&outsider), &thread).await, Err(Error::NotFound { what: "media item" })));
+    assert!(matches!(
+        world.conversation.conversation(Some(&outsider), &thread).await,
+        Err(Error::NotFound { what: "media item" })
+    ));
     assert!(matches!(world.conversation.conversation(None, &thread).await, Err(Error::NotFound { .. })));
     // Deleting the item deletes its conversation.
     world.media.delete(&world.owner, &item.id).await.unwrap();

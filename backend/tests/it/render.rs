@@ -178,7 +178,9 @@ fn markdown_rendering_table() {
 /// A comment keeps what a short answer needs, and reads headings and images as text.
 #[test]
 fn comments_render_a_lighter_markdown() {
-    let html = comment_to_html("# Hello\nfirst line\nsecond *line* ~~x~~\n\n![Rosa at 20](/media/x) [link](https://a.example)\n\n| a |\n|---|");
+    let html = comment_to_html(
+        "# Hello\nfirst line\nsecond *line* ~~x~~\n\n![Rosa at 20](/media/x) [link](https://a.example)\n\n| a |\n|---|",
+    );
     assert_eq!(
         html,
         format!(

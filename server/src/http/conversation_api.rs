@@ -65,7 +65,11 @@ async fn add_comment(me: Caller, thread: Thread, mode: Mode, input: CommentInput
     request_body = CommentInput,
     responses((status = 201, body = CommentView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn comment_on_story(me: Caller, Path(id): Path<StoryId>, Input(mode, input): Input<CommentInput>) -> Response {
+pub async fn comment_on_story(
+    me: Caller,
+    Path(id): Path<StoryId>,
+    Input(mode, input): Input<CommentInput>,
+) -> Response {
     add_comment(me, Thread::Story(id), mode, input).await
 }
 
@@ -73,7 +77,11 @@ pub async fn comment_on_story(me: Caller, Path(id): Path<StoryId>, Input(mode, i
     request_body = CommentInput,
     responses((status = 201, body = CommentView), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn comment_on_media(me: Caller, Path(id): Path<MediaId>, Input(mode, input): Input<CommentInput>) -> Response {
+pub async fn comment_on_media(
+    me: Caller,
+    Path(id): Path<MediaId>,
+    Input(mode, input): Input<CommentInput>,
+) -> Response {
     add_comment(me, Thread::Media(id), mode, input).await
 }
 
@@ -95,7 +103,8 @@ pub async fn delete_comment(mode: Mode, me: Caller, Path(id): Path<CommentId>) -
     let page = comment_page(&me, &id).await;
     let deleted = me.backend.conversation.delete_comment(&me.user, &id).await;
     let done = deleted.map(|thread| {
-        Done::new(format!("{}#comments", thread_page(&thread)), StatusCode::NO_CONTENT).notice("The comment was deleted.")
+        Done::new(format!("{}#comments", thread_page(&thread)), StatusCode::NO_CONTENT)
+            .notice("The comment was deleted.")
     });
     answer(mode, done, &page, Vec::new())
 }

@@ -17,6 +17,7 @@ mod api_snapshots;
 mod backup;
 mod calls_api;
 mod cli;
+mod conversation_api;
 mod crash;
 mod full_disk;
 mod hostile_requests;

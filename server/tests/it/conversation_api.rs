@@ -1,0 +1,118 @@
+//! Comments and reactions over HTTP: the REST API's statuses and bodies, and the story
+//! page's forms, which come back to the comment they acted on.
+
+use crate::common::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Ana's legacy with a members-only story, Bo a viewer there, and Cy signed in elsewhere.
+async fn family(server: &TestServer) -> (reqwest::Client, reqwest::Client, reqwest::Client, String) {
+    let ana = server.signed_up("ana@example.org").await;
+    let (bo, _) = server.signed_up_as("bo@example.org", "Bo").await;
+    let cy = server.signed_up("cy@example.org").await;
+    let legacy = server.legacy(&ana, "Rosa Lind").await;
+    let bees = json!({ "legacy_id": legacy, "title": "The bees", "body": "She kept bees.", "status": "published",
+        "visibility": "members" });
+    let story = server.created(&ana, "/api/v1/stories", bees).await["id"].as_str().unwrap().to_string();
+    let invitation =
+        server.created(&ana, &format!("/api/v1/legacies/{legacy}/invitations"), json!({ "role": "viewer" })).await;
+    let token = invitation["token"].as_str().unwrap();
+    let joined = server.post_json(&bo, &format!("/api/v1/invitations/{token}/accept"), json!({})).await;
+    assert!(joined.status().is_success());
+    (ana, bo, cy, story)
+}
+
+server_test!(comments_and_reactions_over_rest, |server| {
+    let (ana, bo, cy, story) = family(server).await;
+    let comments = format!("/api/v1/stories/{story}/comments");
+
+    let created = server.post_json(&bo, &comments, json!({ "body": "Who took the *photo*?" })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let comment: Value = created.json().await.unwrap();
+    assert_eq!(comment["body_html"], "<p>Who took the <em>photo</em>?</p>\n");
+    assert_eq!((comment["author_name"].as_str(), comment["can_edit"].as_bool()), (Some("Bo"), Some(true)));
+    let id = comment["id"].as_str().unwrap().to_string();
+    let reply = server.post_json(&ana, &comments, json!({ "body": "Uncle Jim.", "parent_id": id })).await;
+    assert_eq!(reply.status(), StatusCode::CREATED);
+
+    let (status, seen) = server.get_json(&bo, &comments).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((seen["count"].as_i64(), seen["can_take_part"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(seen["comments"][0]["replies"][0]["body"], "Uncle Jim.");
+    // Not for outsiders or the signed out: the story is members-only.
+    assert_eq!(server.get_json(&cy, &comments).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(server.get_json(&TestServer::browser(), &comments).await.0, StatusCode::NOT_FOUND);
+    let refused = server.post_json(&cy, &comments, json!({ "body": "Hello" })).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let signed_out = server.post_json(&TestServer::browser(), &comments, json!({ "body": "Hello" })).await;
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+    let empty: Value = server.post_json(&bo, &comments, json!({ "body": "  " })).await.json().await.unwrap();
+    assert_eq!((empty["kind"].as_str(), empty["fields"][0]["field"].as_str()), (Some("invalid"), Some("body")));
+
+    // Reactions: toggled, counted, named; an unknown one refused.
+    let reactions = format!("/api/v1/stories/{story}/reactions");
+    let counts: Value = server.post_json(&bo, &reactions, json!({ "reaction": "heart" })).await.json().await.unwrap();
+    assert_eq!(counts, json!([{ "reaction": "heart", "count": 1, "mine": true, "names": ["Bo"] }]));
+    let counts: Value = server.post_json(&bo, &reactions, json!({ "reaction": "heart" })).await.json().await.unwrap();
+    assert_eq!(counts, json!([]));
+    let unknown = server.post_json(&bo, &reactions, json!({ "reaction": "fire" })).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let on_comment = server
+        .post_json(&ana, &format!("/api/v1/comments/{id}/reactions"), json!({ "reaction": "hug", "on": true }))
+        .await;
+    assert_eq!(on_comment.status(), StatusCode::OK);
+
+    // Edits: the author's, from the version seen; a stale one is a 409 with its code.
+    let path = format!("/api/v1/comments/{id}");
+    let edit = json!({ "body": "Who took this photo?", "version": 1 });
+    let by_ana = server.send_json(&ana, Method::PUT, &path, edit.clone()).await;
+    assert_eq!(by_ana.status(), StatusCode::FORBIDDEN);
+    let edited: Value = server.send_json(&bo, Method::PUT, &path, edit.clone()).await.json().await.unwrap();
+    assert_eq!((edited["version"].as_i64(), edited["edited_at"].is_i64()), (Some(2), true));
+    let stale: Value = server.send_json(&bo, Method::PUT, &path, edit).await.json().await.unwrap();
+    assert_eq!(stale["code"], "comment_version_conflict");
+
+    // A report reaches the owner's queue; the owner deletes the comment, its reply stays.
+    let flagged =
+        server.post_json(&ana, &format!("/api/v1/comments/{id}/flags"), json!({ "reason": "Off topic" })).await;
+    assert_eq!(flagged.status(), StatusCode::CREATED);
+    let (_, queue) = server.get_json(&ana, "/api/v1/moderation/flags").await;
+    assert_eq!((queue[0]["subject"].as_str(), queue[0]["comment_id"].as_str()), (Some("comment"), Some(id.as_str())));
+    assert_eq!(queue[0]["excerpt"], "Who took this photo?");
+    let deleted = server.request(&ana, Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (_, seen) = server.get_json(&bo, &comments).await;
+    assert_eq!((seen["count"].as_i64(), seen["comments"][0]["deleted"].as_bool()), (Some(1), Some(true)));
+    assert_eq!(seen["comments"][0]["body"], "");
+    let (_, queue) = server.get_json(&ana, "/api/v1/moderation/flags").await;
+    assert_eq!(queue, json!([]), "a report of a deleted comment is moot");
+    let again = server.request(&ana, Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+});
+
+server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
+    let (_ana, bo, _cy, story) = family(server).await;
+    let posted = server.post_form(&bo, &format!("/stories/{story}/comments"), &[("body", "It was 1962.")]).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let location = posted.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("/stories/{story}#comment-")), "{location}");
+    let id = location.rsplit("#comment-").next().unwrap().to_string();
+    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("id=\"comment-{id}\"")) && page.contains("It was 1962."));
+    assert!(page.contains("Your comment was added."));
+
+    // A failed form goes back to the comment form with what was typed and why.
+    let long = format!("Kept {}", "x".repeat(5001));
+    let refused = server.post_form(&bo, &format!("/stories/{story}/comments"), &[("body", &long)]).await;
+    assert_eq!(refused.headers()["location"], format!("/stories/{story}#comments").as_str());
+    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("must be at most 5000 characters") && page.contains(&long));
+
+    let reacted = server.post_form(&bo, &format!("/stories/{story}/reactions"), &[("reaction", "candle")]).await;
+    assert_eq!(reacted.headers()["location"], format!("/stories/{story}#reactions").as_str());
+    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Remember: 1 (Bo)"), "the story's reactions show Bo's");
+
+    let deleted = server.post_form(&bo, &format!("/comments/{id}/delete"), &[]).await;
+    assert_eq!(deleted.headers()["location"], format!("/stories/{story}#comments").as_str());
+});
