@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use types::{
-    AccountOverview, ApiError, ConversationView, FamilyTree, FlagView, HistoryPage, ImportJob, Kinship, LegacyPage, LegacyView,
-    MemberView, PeoplePage, PersonPage, PersonSummary, StoryView, UserView,
+    AccountOverview, ApiError, ConversationView, FamilyTree, FlagView, HistoryPage, ImportJob, Kinship, LegacyPage,
+    LegacyView, MemberView, PeoplePage, PersonPage, PersonSummary, StoryView, UserView,
 };
 #[cfg(feature = "ssr")]
 use types::{ImportId, LegacyId, MediaId, PersonId, StoryId, TipId};
@@ -87,6 +87,20 @@ pub async fn load_story_page(id: String) -> Result<(StoryView, Vec<types::MediaV
     let (story, media) = backend.media.story_media(&backend.stories, user, &id).await?;
     let thread = backend::conversation::Thread::Story(id);
     Ok((story, media, backend.conversation.conversation(user, &thread).await?))
+}
+
+/// One media item of legacy `id` with its conversation; "not found" for an item of
+/// another legacy (one URL per item).
+#[server(endpoint = "load_media_page")]
+pub async fn load_media_page(id: String, media_id: String) -> Result<(types::MediaView, ConversationView), ApiError> {
+    let (backend, auth) = context()?;
+    let user = auth.as_ref().map(|a| &a.user);
+    let item = backend.media.media(user, &MediaId::from(media_id)).await?;
+    if item.legacy_id != id {
+        return Err(backend::Error::NotFound { what: "media item" }.into());
+    }
+    let thread = backend::conversation::Thread::Media(item.id.clone());
+    Ok((item, backend.conversation.conversation(user, &thread).await?))
 }
 
 /// A legacy's media page: the legacy, whether the reader may add media, and every item

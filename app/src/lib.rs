@@ -29,7 +29,7 @@ use pages::home::HomePage;
 use pages::invitation::InvitationPage;
 use pages::legacies::LegaciesPage;
 use pages::legacy::LegacyPageView;
-use pages::media::LegacyMediaPage;
+use pages::media::{LegacyMediaPage, MediaItemPage};
 use pages::members::MembersPage;
 use pages::moderation::ModerationPage;
 use pages::not_found::NotFound;
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::NEW_STORY.path) view=NewStoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::MEMBERS.path) view=MembersPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACY_MEDIA.path) view=LegacyMediaPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::MEDIA_PAGE.path) view=MediaItemPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::PEOPLE.path) view=PeopleListPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::PERSON.path) view=PersonPageView ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::EDIT_PERSON.path) view=EditPersonPage ssr=SsrMode::Async/>

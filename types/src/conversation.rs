@@ -74,7 +74,9 @@ pub struct CommentView {
     pub can_edit: bool,
     pub can_delete: bool,
     pub reactions: Vec<ReactionCount>,
+    // A reply has no replies: the schema names itself rather than recursing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub replies: Vec<CommentView>,
 }
 

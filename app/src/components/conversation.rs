@@ -9,10 +9,15 @@ use crate::components::page::format_time;
 use crate::components::raw_text::textarea_text;
 use crate::request;
 
-/// A story's conversation: `action` is where a new comment is posted, `react` where
-/// the story's reactions are.
+/// The conversation on a story or media item: `action` is where a new comment is posted,
+/// `react` where reactions to `what` ("this story") are.
 #[component]
-pub fn Conversation(conversation: ConversationView, action: String, react: String) -> impl IntoView {
+pub fn Conversation(
+    conversation: ConversationView,
+    action: String,
+    react: String,
+    what: &'static str,
+) -> impl IntoView {
     let flash = request::flash();
     let take_part = conversation.can_take_part;
     let heading = match conversation.count {
@@ -26,7 +31,7 @@ pub fn Conversation(conversation: ConversationView, action: String, react: Strin
     let signed_in = request::current_user().is_some();
     view! {
         <section class="conversation" id="comments" aria-labelledby="comments-title">
-            <Reactions counts=conversation.reactions action=react take_part label="Reactions to this story" id="reactions"/>
+            <Reactions counts=conversation.reactions action=react take_part label=format!("Reactions to {what}") id="reactions"/>
             <h2 id="comments-title">{heading}</h2>
             {if conversation.comments.is_empty() {
                 view! { <p class="empty">"No comments yet."</p> }.into_any()

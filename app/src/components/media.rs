@@ -90,6 +90,9 @@ pub fn MediaGallery(
     /// Who is tagged in each item, and whom an editor may tag (the legacy's gallery).
     #[prop(default = None)]
     people: Option<GalleryPeople>,
+    /// Each item links to its own page, where it is commented on.
+    #[prop(default = true)]
+    comments_link: bool,
 ) -> impl IntoView {
     // The lightbox is there even while the gallery is empty, and `data-gallery` marks what
     // the uploader replaces with the server's fresh rendering when an upload is done
@@ -105,7 +108,7 @@ pub fn MediaGallery(
                             {items.into_iter().map(|item| {
                                 let open = open_caption.as_deref() == Some(item.id.as_str());
                                 let tags = people.as_ref().map(|p| tags_of(&item, p));
-                                media_item(item, open, tags)
+                                media_item(item, open, tags, comments_link)
                             }).collect_view()}
                         </ul>
                     }.into_any()
@@ -160,7 +163,7 @@ fn tags_of(item: &MediaView, people: &GalleryPeople) -> AnyView {
     .into_any()
 }
 
-fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>) -> impl IntoView {
+fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>, comments_link: bool) -> impl IntoView {
     let alt = if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() };
     let ready = item.state == MediaState::Ready;
     let body = match (ready, item.kind) {
@@ -214,6 +217,10 @@ fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>) -> imp
     let can_retry = item.can_edit && item.state == MediaState::Failed;
     let id = item.id.clone();
     let caption_id = format!("caption-{id}");
+    let comments = comments_link.then(|| {
+        let page = routes::MEDIA_PAGE.to(&[&item.legacy_id, &id]);
+        view! { <a class="media-comments" href=page aria-label=format!("Comments on {}", item.file_name)>"Comments"</a> }
+    });
     view! {
         <li class="media-item" id=format!("media-{id}") data-name=item.file_name.clone()>
             <figure>
@@ -224,6 +231,7 @@ fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>) -> imp
             </figure>
             {item.meta.note.clone().map(|note| view! { <p class="media-note">{note}</p> })}
             {tags}
+            {comments}
             {failure.map(|why| view! { <p class="media-failure">{why}</p> })}
             {can_retry.then(|| view! {
                 <form method="post" action=RetryMedia::PATH class="inline-form">

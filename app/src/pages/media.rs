@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use types::routes;
 
-use crate::api::{load_legacy_media, LegacyGallery};
-use crate::components::media::{GalleryPeople, MediaGallery};
+use crate::api::{load_legacy_media, load_media_page, LegacyGallery};
+use crate::components::conversation::Conversation;
 use crate::components::form::FlashMessage;
-use crate::components::page::{param, query, Loaded};
+use crate::components::media::{GalleryPeople, MediaGallery};
+use crate::components::page::{loaded_page, param, query, Loaded};
 use crate::components::uploader::Uploader;
 use crate::request;
 
@@ -39,4 +40,32 @@ pub fn LegacyMediaPage() -> impl IntoView {
             }.into_any()
         }/>
     }
+}
+
+/// One photo or recording with its conversation: what a gallery item's "Comments" link
+/// opens, and where the item's comment and reaction forms come back to.
+#[component]
+pub fn MediaItemPage() -> impl IntoView {
+    let key = (param("id"), param("media_id"));
+    loaded_page(
+        key,
+        |(id, media_id)| load_media_page(id, media_id),
+        |(item, conversation)| {
+            let name = if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() };
+            let (id, legacy_id) = (item.id.to_string(), item.legacy_id.to_string());
+            let story = item.story_id.as_ref().map(|story_id| {
+                view! { " · " <a href=routes::STORY.to(&[story_id])>"Its story"</a> }
+            });
+            view! {
+                <Title text=name.clone()/>
+                <p class="crumbs"><a href=routes::LEGACY_MEDIA.to(&[&legacy_id])>"Photos and recordings"</a>{story}</p>
+                <h1 dir="auto">{name}</h1>
+                <FlashMessage flash=request::flash()/>
+                <MediaGallery items=vec![item] empty_text="" comments_link=false/>
+                <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_MEDIA, &[&id])
+                    react=routes::fill(routes::form::REACT_TO_MEDIA, &[&id]) what="this item"/>
+            }
+            .into_any()
+        },
+    )
 }

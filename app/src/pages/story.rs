@@ -67,7 +67,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>, conversation: Conversat
             })}
         </nav>
         <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_STORY, &[&id])
-            react=routes::fill(routes::form::REACT_TO_STORY, &[&id])/>
+            react=routes::fill(routes::form::REACT_TO_STORY, &[&id]) what="this story"/>
         {signed_in.then(|| view! {
             <details class="flag">
                 <summary>"Report a problem with this story"</summary>

@@ -23,18 +23,22 @@ use super::ApiFailure;
 
 type ApiResult<T> = Result<T, ApiFailure>;
 
-/// The page a thread is read on (a media item's URL leads to its place).
-fn thread_page(thread: &Thread) -> String {
+/// The page a thread is read on: its story's, or its media item's (found through the
+/// item's URL when the reader may not see the item).
+async fn thread_page(me: &Caller, thread: &Thread) -> String {
     match thread {
         Thread::Story(id) => routes::STORY.to(&[id]),
-        Thread::Media(id) => routes::fill(browser::MEDIA_ITEM, &[id]),
+        Thread::Media(id) => match me.backend.media.media(Some(&me.user), id).await {
+            Ok(item) => routes::MEDIA_PAGE.to(&[&item.legacy_id, id]),
+            Err(_) => routes::fill(browser::MEDIA_ITEM, &[id]),
+        },
     }
 }
 
 /// Where a form about comment `id` goes back to: its page, at the comment.
 async fn comment_page(me: &Caller, id: &CommentId) -> String {
     match me.backend.conversation.thread_of(id).await {
-        Ok(Some(thread)) => format!("{}#comment-{id}", thread_page(&thread)),
+        Ok(Some(thread)) => format!("{}#comment-{id}", thread_page(me, &thread).await),
         _ => routes::HOME.path.to_string(),
     }
 }
@@ -52,7 +56,7 @@ pub async fn media_conversation(visitor: Visitor, Path(id): Path<MediaId>) -> Ap
 }
 
 async fn add_comment(me: Caller, thread: Thread, mode: Mode, input: CommentInput) -> Response {
-    let page = thread_page(&thread);
+    let page = thread_page(&me, &thread).await;
     let added = me.backend.conversation.comment(&me.user, &thread, &input).await;
     let done = added.map(|comment| {
         Done::new(format!("{page}#comment-{}", comment.id), (StatusCode::CREATED, JsonBody(comment)))
@@ -102,10 +106,11 @@ pub async fn edit_comment(me: Caller, Path(id): Path<CommentId>, Input(mode, inp
 pub async fn delete_comment(mode: Mode, me: Caller, Path(id): Path<CommentId>) -> Response {
     let page = comment_page(&me, &id).await;
     let deleted = me.backend.conversation.delete_comment(&me.user, &id).await;
-    let done = deleted.map(|thread| {
-        Done::new(format!("{}#comments", thread_page(&thread)), StatusCode::NO_CONTENT)
-            .notice("The comment was deleted.")
-    });
+    let next = match &deleted {
+        Ok(thread) => format!("{}#comments", thread_page(&me, thread).await),
+        Err(_) => page.clone(),
+    };
+    let done = deleted.map(|_| Done::new(next, StatusCode::NO_CONTENT).notice("The comment was deleted."));
     answer(mode, done, &page, Vec::new())
 }
 
@@ -130,8 +135,9 @@ pub async fn react_to_story(me: Caller, Path(id): Path<StoryId>, Input(mode, inp
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 422, body = ApiError)))]
 pub async fn react_to_media(me: Caller, Path(id): Path<MediaId>, Input(mode, input): Input<ReactionInput>) -> Response {
-    let back = routes::fill(browser::MEDIA_ITEM, &[&id]);
-    react(me, Subject::Thread(Thread::Media(id)), back, mode, input).await
+    let thread = Thread::Media(id);
+    let back = format!("{}#reactions", thread_page(&me, &thread).await);
+    react(me, Subject::Thread(thread), back, mode, input).await
 }
 
 #[utoipa::path(post, path = api::COMMENT_REACTIONS, tag = "conversation", params(("id" = String, Path)),

@@ -195,6 +195,8 @@ pub fn router(state: AppState) -> Router {
         .route(api::STORY_REACTIONS, post(conversation_api::react_to_story))
         .route(routes::form::REACT_TO_STORY, post(conversation_api::react_to_story))
         .route(api::MEDIA_REACTIONS, post(conversation_api::react_to_media))
+        .route(routes::form::COMMENT_ON_MEDIA, post(conversation_api::comment_on_media))
+        .route(routes::form::REACT_TO_MEDIA, post(conversation_api::react_to_media))
         .route(api::COMMENT_REACTIONS, post(conversation_api::react_to_comment))
         .route(routes::form::REACT_TO_COMMENT, post(conversation_api::react_to_comment))
         .route(api::COMMENT_FLAGS, post(conversation_api::flag_comment))

@@ -90,6 +90,12 @@ server_test!(comments_and_reactions_over_rest, |server| {
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 });
 
+/// The story page as a browser gets it (with the flash the last form left).
+async fn page_of(server: &TestServer, client: &reqwest::Client, story: &str) -> String {
+    let page = client.get(server.url(&format!("/stories/{story}"))).header("accept", "text/html").send().await.unwrap();
+    page.text().await.unwrap()
+}
+
 server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
     let (_ana, bo, _cy, story) = family(server).await;
     let posted = server.post_form(&bo, &format!("/stories/{story}/comments"), &[("body", "It was 1962.")]).await;
@@ -97,7 +103,7 @@ server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
     let location = posted.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(&format!("/stories/{story}#comment-")), "{location}");
     let id = location.rsplit("#comment-").next().unwrap().to_string();
-    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    let page = page_of(server, &bo, &story).await;
     assert!(page.contains(&format!("id=\"comment-{id}\"")) && page.contains("It was 1962."));
     assert!(page.contains("Your comment was added."));
 
@@ -105,12 +111,12 @@ server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
     let long = format!("Kept {}", "x".repeat(5001));
     let refused = server.post_form(&bo, &format!("/stories/{story}/comments"), &[("body", &long)]).await;
     assert_eq!(refused.headers()["location"], format!("/stories/{story}#comments").as_str());
-    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    let page = page_of(server, &bo, &story).await;
     assert!(page.contains("must be at most 5000 characters") && page.contains(&long));
 
     let reacted = server.post_form(&bo, &format!("/stories/{story}/reactions"), &[("reaction", "candle")]).await;
     assert_eq!(reacted.headers()["location"], format!("/stories/{story}#reactions").as_str());
-    let page = bo.get(server.url(&format!("/stories/{story}"))).send().await.unwrap().text().await.unwrap();
+    let page = page_of(server, &bo, &story).await;
     assert!(page.contains("Remember: 1 (Bo)"), "the story's reactions show Bo's");
 
     let deleted = server.post_form(&bo, &format!("/comments/{id}/delete"), &[]).await;
