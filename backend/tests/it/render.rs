@@ -251,12 +251,14 @@ fn xss_corpus_is_big_and_distinct() {
     assert!(payloads.len() >= 60, "only {} payloads", payloads.len());
 }
 
+type Renderer = fn(&str) -> String;
+
 #[test]
 fn xss_corpus_renders_safely_in_every_context() {
     let payloads = corpus();
     let mut failures = Vec::new();
     // Stories and comments: the comment renderer rewrites events after the neutralizing.
-    let renderers: [(&str, fn(&str) -> String); 2] = [("story", markdown_to_html), ("comment", comment_to_html)];
+    let renderers: [(&str, Renderer); 2] = [("story", markdown_to_html), ("comment", comment_to_html)];
     for payload in &payloads {
         for (context, markdown) in contexts(payload) {
             for (renderer, render) in renderers {
