@@ -52,6 +52,19 @@ pub async fn load_legacies() -> Result<Vec<LegacyView>, ApiError> {
     Ok(backend.stories.my_legacies(&auth.user).await?)
 }
 
+/// A page of the signed-in reader's feed (of one legacy, or all theirs), with their
+/// legacies for the filter.
+#[server(endpoint = "load_feed")]
+pub async fn load_feed(
+    legacy_id: Option<String>,
+    cursor: Option<String>,
+) -> Result<(types::FeedPage, Vec<LegacyView>), ApiError> {
+    let (backend, auth) = signed_in()?;
+    let request = backend::activity::FeedRequest { legacy_id, cursor, limit: None };
+    let page = backend.activity.feed(&auth.user, &request).await?;
+    Ok((page, backend.stories.my_legacies(&auth.user).await?))
+}
+
 #[server(endpoint = "load_legacy")]
 pub async fn load_legacy(id: String, cursor: Option<String>) -> Result<LegacyPage, ApiError> {
     /// Stories per page on a legacy's page; the rest are a "More stories" link away.

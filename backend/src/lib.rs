@@ -4,6 +4,7 @@
 // The configuration defaults (`config::defaults`, one `json!`) nest past the default 128.
 #![recursion_limit = "256"]
 
+pub mod activity;
 pub mod admin;
 pub mod backup;
 pub mod calls;
@@ -51,6 +52,8 @@ pub struct Backend {
     /// This process's search index (it holds the index's lock: one process per data folder).
     pub search: Arc<search::Search>,
     pub media: Arc<media::Media>,
+    /// The activity feed and the consumer that keeps it.
+    pub activity: Arc<activity::Activity>,
     /// Comments and reactions on stories and media items.
     pub conversation: Arc<conversation::Conversation>,
     /// Sends email when `smtp_url` is set.
@@ -99,6 +102,7 @@ impl Backend {
             media::signing::UrlSigner::new(vault.derive_key("media-urls"), config.media_url_ttl_secs),
             media::MediaLimits::from_config(&config),
         ));
+        let activity = Arc::new(activity::Activity::new(db.clone()));
         let conversation = Arc::new(conversation::Conversation::new(db.clone(), stories.clone(), media.clone()));
         let limits =
             people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
@@ -119,6 +123,7 @@ impl Backend {
             Arc::new(media::files_consumer(media.clone())),
             Arc::new(importer.consumer()),
             Arc::new(email::consumer(email.clone())),
+            Arc::new(activity::consumer(activity.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {
@@ -132,6 +137,7 @@ impl Backend {
             webhooks,
             search,
             media,
+            activity,
             conversation,
             email,
             people,

@@ -4,6 +4,7 @@
 #[macro_use]
 mod macros;
 
+pub mod activity;
 pub mod calls;
 pub mod conversation;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod theme;
 pub mod tips;
 pub mod user;
 
+pub use activity::{ActivityItem, ActivityKind, FeedPage};
 pub use calls::{
     CallAttemptView, CallDetail, CallInput, CallPage, CallStatus, CallSubmitted, CallView, ChainEvent, DeadLetterView,
     EventChain, WebhookCreated, WebhookInput, WebhookView,

@@ -247,6 +247,7 @@ pub mod api {
         PORTRAIT = "/api/v1/people/{id}/portrait",
         MEDIA_PERSON = "/api/v1/media/{id}/people/{person_id}",
         GEDCOM_IMPORT = "/api/v1/gedcom-imports/{id}",
+        FEED = "/api/v1/feed",
         RECOMMEND = "/api/v1/recommend",
         TIP_FEEDBACK = "/api/v1/tips/{id}/feedback",
         CONNECTORS = "/api/v1/connectors",

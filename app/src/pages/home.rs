@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use types::routes;
+use types::{routes, ActivityItem, ActivityKind, FeedPage, LegacyView};
 
-use crate::api::current_tip;
+use crate::api::{current_tip, load_feed};
+use crate::components::page::{format_time, query};
 use crate::pages::tips::NextTipCard;
 use crate::request;
 
@@ -54,6 +55,141 @@ fn Welcome(name: String) -> impl IntoView {
                 {move || tip.get().and_then(Result::ok).map(|tip| view! { <NextTipCard tip/> }.into_any())}
             </Suspense>
         </section>
+        <Feed/>
+    }
+}
+
+/// "What's new": the activity of the reader's legacies (`?legacy=` keeps to one), a page
+/// at a time with an "Older" link (`?before=`), readable without JavaScript.
+#[component]
+fn Feed() -> impl IntoView {
+    let legacy = query("legacy").filter(|l| !l.is_empty());
+    let before = query("before").filter(|c| !c.is_empty());
+    let key = (legacy.clone(), before);
+    let feed = Resource::new_blocking(move || key.clone(), |(legacy, before)| load_feed(legacy, before));
+    view! {
+        <section class="feed" aria-labelledby="feed-title">
+            <h2 id="feed-title">"What's new"</h2>
+            <Suspense fallback=|| view! { <p class="note">"Loading…"</p> }>
+                {move || feed.get().map(|loaded| match loaded {
+                    Err(_) => view! { <p class="note">"The feed could not be loaded just now."</p> }.into_any(),
+                    Ok((page, legacies)) => feed_page(page, legacies, legacy.clone()).into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn feed_page(page: FeedPage, legacies: Vec<LegacyView>, legacy: Option<String>) -> impl IntoView {
+    let chosen = legacy.clone().unwrap_or_default();
+    let older = page.next_cursor.map(|cursor| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("before", &cursor);
+        if let Some(legacy) = &legacy {
+            query.append_pair("legacy", legacy);
+        }
+        let href = format!("{}?{}", routes::HOME.path, query.finish());
+        view! { <p class="feed-more"><a href=href rel="next">"Older"</a></p> }
+    });
+    view! {
+        {(legacies.len() > 1).then(|| view! {
+            <form method="get" action=routes::HOME.path class="inline-form feed-filter">
+                <label for="feed-legacy">"Show"</label>
+                " "
+                <select id="feed-legacy" name="legacy">
+                    <option value="">"All your legacies"</option>
+                    {legacies.into_iter().map(|l| {
+                        let selected = l.id == chosen;
+                        view! { <option value=l.id.to_string() selected=selected>{l.name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                " "
+                <button type="submit" class="small">"Show"</button>
+            </form>
+        })}
+        {if page.items.is_empty() {
+            view! { <p class="empty">"Nothing new yet. Stories, photos and comments from your legacies will show here."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="feed-list">
+                    {page.items.into_iter().map(|item| view! { <li class="activity">{activity_line(item)}</li> }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
+        {older}
+    }
+}
+
+/// One feed line: who did what, a link to it, and when.
+fn activity_line(item: ActivityItem) -> impl IntoView {
+    let who = if item.actor_name.is_empty() { "Someone".to_string() } else { item.actor_name.clone() };
+    let story_link = item.story_id.as_ref().map(|id| routes::STORY.to(&[id]));
+    let titled = |fallback: &str| {
+        if item.story_title.is_empty() {
+            fallback.to_string()
+        } else {
+            format!("“{}”", item.story_title)
+        }
+    };
+    let n = item.count;
+    let (doing, what, href) = match item.kind {
+        ActivityKind::StoryPublished => ("published".to_string(), titled("a story"), story_link.unwrap_or_default()),
+        ActivityKind::StoryEdited => ("changed".to_string(), titled("a story"), story_link.unwrap_or_default()),
+        ActivityKind::MediaAdded => {
+            let doing = if n == 1 {
+                "added a photo or recording to".to_string()
+            } else {
+                format!("added {n} photos and recordings to")
+            };
+            let href = match (&story_link, &item.media_id) {
+                (Some(story), _) => story.clone(),
+                (None, Some(media)) if n == 1 => routes::MEDIA_PAGE.to(&[&item.legacy_id, media]),
+                _ => routes::LEGACY_MEDIA.to(&[&item.legacy_id]),
+            };
+            (doing, titled(&item.legacy_name), href)
+        }
+        ActivityKind::Commented => {
+            let doing = if n == 1 { "commented on".to_string() } else { format!("left {n} comments on") };
+            let anchor = item.comment_id.as_ref().map(|c| format!("#comment-{c}")).unwrap_or_default();
+            let href = match (&item.media_id, &story_link) {
+                (Some(media), _) => format!("{}{anchor}", routes::MEDIA_PAGE.to(&[&item.legacy_id, media])),
+                (None, Some(story)) => format!("{story}{anchor}"),
+                (None, None) => routes::LEGACY.to(&[&item.legacy_id]),
+            };
+            let what = if item.media_id.is_some() { "a photo or recording".to_string() } else { titled("a story") };
+            (doing, what, href)
+        }
+        ActivityKind::Reacted => {
+            let href = match (&item.media_id, &story_link) {
+                (Some(media), _) => routes::MEDIA_PAGE.to(&[&item.legacy_id, media]),
+                (None, Some(story)) => story.clone(),
+                (None, None) => routes::LEGACY.to(&[&item.legacy_id]),
+            };
+            let what = match (&item.comment_id, &item.media_id) {
+                (Some(_), _) => format!("a comment on {}", titled("a photo or recording")),
+                (None, Some(_)) => "a photo or recording".to_string(),
+                (None, None) => titled("a story"),
+            };
+            ("reacted to".to_string(), what, href)
+        }
+        ActivityKind::PersonAdded => {
+            let doing = if n == 1 { "added a person to".to_string() } else { format!("added {n} people to") };
+            let href = match &item.person_id {
+                Some(person) if n == 1 => routes::PERSON.to(&[person]),
+                _ => routes::PEOPLE.to(&[&item.legacy_id]),
+            };
+            (doing, item.legacy_name.clone(), href)
+        }
+        ActivityKind::MemberJoined => {
+            ("joined".to_string(), item.legacy_name.clone(), routes::LEGACY.to(&[&item.legacy_id]))
+        }
+    };
+    let place = (!matches!(item.kind, ActivityKind::PersonAdded | ActivityKind::MemberJoined)
+        && !item.story_title.is_empty())
+    .then(|| view! { " in " <a dir="auto" href=routes::LEGACY.to(&[&item.legacy_id])>{item.legacy_name.clone()}</a> });
+    view! {
+        <bdi>{who}</bdi> " " {doing} " " <a dir="auto" href=href>{what}</a> {place}
+        " " <span class="meta">{format_time(item.updated_at)}</span>
     }
 }
 

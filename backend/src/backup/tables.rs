@@ -26,6 +26,8 @@ pub const TABLES: &[&str] = &[
     "comments",
     "reactions",
     "moderation_flags",
+    "activities",
+    "activity_events",
     "persons",
     "person_revisions",
     "relationships",

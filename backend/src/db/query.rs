@@ -164,6 +164,7 @@ arg_from_text_enum!(
     types::CallStatus,
     types::SubjectKind,
     types::ReactionKind,
+    types::ActivityKind,
 );
 
 /// Binds every value of `args` to a query of either engine (`sqlx::query`, `query_as`,

@@ -307,6 +307,18 @@ pub struct StoryFilter {
     pub person_id: Option<PersonId>,
 }
 
+/// The SQL form of `permissions::can_read`: story `s` may be read by the reader whose id
+/// is bound at `reader`, `m` being their membership of its legacy (NULL columns when none).
+/// The feed filters activity with it too.
+pub(crate) fn readable_story_sql(reader: &str) -> String {
+    format!(
+        "(s.author_id = {reader} \
+          OR (s.visibility = 'public' AND s.status = 'published') \
+          OR (m.role IS NOT NULL AND s.visibility = 'members' AND s.status = 'published') \
+          OR (m.role IN ('owner', 'editor') AND s.visibility <> 'private' AND s.status = 'draft'))"
+    )
+}
+
 /// Stories the reader may read (the SQL form of `permissions::can_read`), newest change
 /// first, after the keyset cursor `(updated_at, id)`. Only the filters given become SQL,
 /// so PostgreSQL plans each shape of query with the indexes it can use.
@@ -319,11 +331,8 @@ pub async fn list_stories(
 ) -> Result<Vec<StoryRow>> {
     let mut args = args![reader_id.map(UserId::as_str).unwrap_or("")];
     let mut sql = format!(
-        "{STORY_SELECT} LEFT JOIN memberships m ON m.legacy_id = s.legacy_id AND m.user_id = $1 \
-         WHERE (s.author_id = $1 \
-             OR (s.visibility = 'public' AND s.status = 'published') \
-             OR (m.role IS NOT NULL AND s.visibility = 'members' AND s.status = 'published') \
-             OR (m.role IN ('owner', 'editor') AND s.visibility <> 'private' AND s.status = 'draft'))"
+        "{STORY_SELECT} LEFT JOIN memberships m ON m.legacy_id = s.legacy_id AND m.user_id = $1 WHERE {}",
+        readable_story_sql("$1")
     );
     if let Some(legacy_id) = &filter.legacy_id {
         sql += &format!(" AND s.legacy_id = {}", args.placeholder(legacy_id));

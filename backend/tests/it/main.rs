@@ -12,6 +12,7 @@ mod support {
     pub mod fake_todoist;
 }
 
+mod activity;
 mod calls;
 mod db;
 mod conversation;

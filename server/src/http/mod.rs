@@ -11,6 +11,7 @@ mod csrf;
 mod database_gate;
 mod error;
 mod extract;
+mod feed_api;
 mod form;
 mod limits;
 mod media_api;
@@ -201,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::REACT_TO_COMMENT, post(conversation_api::react_to_comment))
         .route(api::COMMENT_FLAGS, post(conversation_api::flag_comment))
         .route(routes::form::FLAG_COMMENT, post(conversation_api::flag_comment))
+        .route(api::FEED, get(feed_api::feed))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let search = Router::new()

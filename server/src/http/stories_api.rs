@@ -395,5 +395,6 @@ pub async fn openapi() -> JsonBody<utoipa::openapi::OpenApi> {
     doc.merge(super::tips_api::TipsApiDoc::openapi());
     doc.merge(super::people_api::PeopleApiDoc::openapi());
     doc.merge(super::conversation_api::ConversationApiDoc::openapi());
+    doc.merge(super::feed_api::FeedApiDoc::openapi());
     JsonBody(doc)
 }
