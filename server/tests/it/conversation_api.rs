@@ -1,5 +1,5 @@
-//! Comments and reactions over HTTP: the REST API's statuses and bodies, and the story
-//! page's forms, which come back to the comment they acted on.
+//! Comments, reactions and the feed over HTTP: the REST API's statuses and bodies, and
+//! the story page's forms, which come back to the comment they acted on.
 
 use crate::common::TestServer;
 use reqwest::{Method, StatusCode};
@@ -122,3 +122,40 @@ server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
     let deleted = server.post_form(&bo, &format!("/comments/{id}/delete"), &[]).await;
     assert_eq!(deleted.headers()["location"], format!("/stories/{story}#comments").as_str());
 });
+
+server_test!(the_feed_is_for_members_and_follows_what_they_may_read, |server| {
+    let (ana, bo, cy, story) = family(server).await;
+    let comments = format!("/api/v1/stories/{story}/comments");
+    assert_eq!(server.post_json(&bo, &comments, json!({ "body": "Lovely" })).await.status(), StatusCode::CREATED);
+    let seen = within_ten_seconds_feed(server, &ana, |feed| {
+        feed["items"].as_array().is_some_and(|items| {
+            items.iter().any(|i| i["kind"] == "commented" && i["actor_name"] == "Bo" && i["story_title"] == "The bees")
+        })
+    })
+    .await;
+    assert!(seen["items"].as_array().unwrap().iter().any(|i| i["kind"] == "story_published"));
+    // Cy belongs to no legacy: an empty feed. Signed out: 401. A bad cursor: 422.
+    let (status, feed) = server.get_json(&cy, "/api/v1/feed").await;
+    assert_eq!((status, feed["items"].clone()), (StatusCode::OK, json!([])));
+    assert_eq!(server.get_json(&TestServer::browser(), "/api/v1/feed").await.0, StatusCode::UNAUTHORIZED);
+    let (status, error) = server.get_json(&ana, "/api/v1/feed?cursor=yesterday").await;
+    assert_eq!((status, error["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cursor")));
+    let (_, page) = server.get_json(&ana, "/api/v1/feed?limit=1").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next_cursor"].is_string());
+});
+
+/// The caller's feed once `ready` holds of it (the activity consumer runs in the background).
+async fn within_ten_seconds_feed(
+    server: &TestServer,
+    client: &reqwest::Client,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut feed = Value::Null;
+    crate::common::within_ten_seconds(std::time::Duration::from_millis(100), async || {
+        feed = server.get_json(client, "/api/v1/feed").await.1;
+        ready(&feed)
+    })
+    .await;
+    feed
+}
