@@ -16,6 +16,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod live;
 pub mod media;
 pub mod paging;
 pub mod people;
@@ -54,6 +55,8 @@ pub struct Backend {
     pub media: Arc<media::Media>,
     /// The activity feed and the consumer that keeps it.
     pub activity: Arc<activity::Activity>,
+    /// This replica's live streams.
+    pub live: Arc<live::Live>,
     /// Comments and reactions on stories and media items.
     pub conversation: Arc<conversation::Conversation>,
     /// Sends email when `smtp_url` is set.
@@ -103,6 +106,7 @@ impl Backend {
             media::MediaLimits::from_config(&config),
         ));
         let activity = Arc::new(activity::Activity::new(db.clone()));
+        let live = Arc::new(live::Live::new(db.clone(), stories.clone(), media.clone()));
         let conversation = Arc::new(conversation::Conversation::new(db.clone(), stories.clone(), media.clone()));
         let limits =
             people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
@@ -124,6 +128,7 @@ impl Backend {
             Arc::new(importer.consumer()),
             Arc::new(email::consumer(email.clone())),
             Arc::new(activity::consumer(activity.clone())),
+            Arc::new(live::consumer(live.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {
@@ -138,6 +143,7 @@ impl Backend {
             search,
             media,
             activity,
+            live,
             conversation,
             email,
             people,

@@ -109,3 +109,39 @@ test.describe('without JavaScript', () => {
     await expect(page.getByRole('button', { name: 'Smile: 1 (Cy)' })).toHaveAttribute('aria-pressed', 'true');
   });
 });
+
+test("the home page's feed shows the family's activity, and nothing of a legacy once removed from it", async ({
+  page,
+  browser,
+}) => {
+  await signUp(page, 'Dee', 'letters in the blue box');
+  const { legacyId, storyId } = await createLegacyAndStory(page, 'Aunt May', { title: 'The letters', body: 'She wrote every week.' });
+  const context = await browser.newContext();
+  const eli = await context.newPage();
+  await signUp(eli, 'Eli', 'stamps from every country');
+  await join(page, eli, legacyId, 'contributor');
+  const headers = { origin: new URL(eli.url()).origin };
+  const commented = await eli.request.post(`/api/v1/stories/${storyId}/comments`, { headers, data: { body: 'I still have one.' } });
+  expect(commented.status()).toBe(201);
+
+  await page.goto('/');
+  const feed = page.getByRole('region', { name: "What's new" });
+  await expect(async () => {
+    await page.reload();
+    await expect(feed.getByRole('listitem').filter({ hasText: 'Eli commented on' })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(feed.getByRole('listitem').filter({ hasText: 'Eli joined' })).toBeVisible();
+  await feed.getByRole('link', { name: '“The letters”' }).first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The letters');
+
+  await eli.goto('/');
+  await expect(eli.getByRole('region', { name: "What's new" }).getByText('Dee published')).toBeVisible();
+  const me = await (await eli.request.get('/api/v1/me')).json();
+  const removed = await page.request.delete(`/api/v1/legacies/${legacyId}/members/${me.id}`, {
+    headers: { origin: new URL(page.url()).origin },
+  });
+  expect(removed.ok()).toBeTruthy();
+  await eli.reload();
+  await expect(eli.getByRole('region', { name: "What's new" }).getByText('Nothing new yet.', { exact: false })).toBeVisible();
+  await context.close();
+});

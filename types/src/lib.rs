@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod flash;
 pub mod ids;
+pub mod live;
 pub mod media;
 pub mod people;
 pub mod routes;
@@ -35,6 +36,7 @@ pub use ids::{
     CallId, CommentId, EmailId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
     StoryId, TipId, UserId, WebhookId,
 };
+pub use live::LiveEvent;
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,

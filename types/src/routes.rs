@@ -248,6 +248,7 @@ pub mod api {
         MEDIA_PERSON = "/api/v1/media/{id}/people/{person_id}",
         GEDCOM_IMPORT = "/api/v1/gedcom-imports/{id}",
         FEED = "/api/v1/feed",
+        STREAM = "/api/v1/stream",
         RECOMMEND = "/api/v1/recommend",
         TIP_FEEDBACK = "/api/v1/tips/{id}/feedback",
         CONNECTORS = "/api/v1/connectors",

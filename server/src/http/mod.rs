@@ -22,6 +22,7 @@ mod search_api;
 mod security;
 pub mod session;
 mod stories_api;
+mod stream_api;
 mod theme;
 mod tips_api;
 
@@ -203,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .route(api::COMMENT_FLAGS, post(conversation_api::flag_comment))
         .route(routes::form::FLAG_COMMENT, post(conversation_api::flag_comment))
         .route(api::FEED, get(feed_api::feed))
+        .route(api::STREAM, get(stream_api::stream))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let search = Router::new()

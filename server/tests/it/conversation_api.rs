@@ -159,3 +159,98 @@ async fn within_ten_seconds_feed(
     .await;
     feed
 }
+
+/// An open live stream: its messages' data as they come.
+struct Stream {
+    response: reqwest::Response,
+    buffered: String,
+}
+
+impl Stream {
+    async fn open(server: &TestServer, client: &reqwest::Client, last_event_id: Option<&str>) -> Stream {
+        let mut request = client.get(server.url("/api/v1/stream"));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Stream { response, buffered: String::new() }
+    }
+
+    /// The next message's data (heartbeats skipped), failing after ten seconds.
+    async fn next(&mut self) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(end) = self.buffered.find("\n\n") {
+                let message: String = self.buffered.drain(..end + 2).collect();
+                let data: String =
+                    message.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                if !data.is_empty() {
+                    return serde_json::from_str(&data).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await;
+            let chunk = chunk.expect("a message within 10 s").unwrap().expect("the stream stays open");
+            self.buffered.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+server_test!(the_live_stream_tells_members_what_they_may_see_and_resumes_after_a_break, |server| {
+    let (ana, bo, _cy, story) = family(server).await;
+    assert_eq!(server.get_json(&TestServer::browser(), "/api/v1/stream").await.0, StatusCode::UNAUTHORIZED);
+    let mut bos = Stream::open(server, &bo, None).await;
+    let comments = format!("/api/v1/stories/{story}/comments");
+    let said: Value = server.post_json(&ana, &comments, json!({ "body": "Hello" })).await.json().await.unwrap();
+    let heard = bos.next().await;
+    assert_eq!(
+        (heard["event_type"].as_str(), heard["story_id"].as_str()),
+        (Some("CommentAdded"), Some(story.as_str()))
+    );
+    assert_eq!((heard["comment_id"].as_str(), heard["actor_name"].as_str()), (said["id"].as_str(), Some("ana")));
+    let reactions = format!("/api/v1/stories/{story}/reactions");
+    server.post_json(&ana, &reactions, json!({ "reaction": "heart" })).await;
+    let heard_reaction = bos.next().await;
+    assert_eq!(heard_reaction["event_type"], "ReactionChanged");
+
+    // Reconnecting with the last id it got, a tab hears what happened meanwhile.
+    drop(bos);
+    server.post_json(&ana, &comments, json!({ "body": "While you were away" })).await;
+    let mut again = Stream::open(server, &bo, heard_reaction["id"].as_str()).await;
+    assert_eq!(again.next().await["event_type"], "CommentAdded");
+
+    // A private story's change is not Bo's to hear; his own legacy's still is.
+    let private = json!({ "legacy_id": heard["legacy_id"], "title": "Mine", "body": "x", "visibility": "private",
+        "status": "published" });
+    let private = server.created(&ana, "/api/v1/stories", private).await["id"].as_str().unwrap().to_string();
+    server
+        .send_json(
+            &ana,
+            Method::PUT,
+            &format!("/api/v1/stories/{private}"),
+            json!({ "version": 1, "title": "Mine!",
+        "body": "y" }),
+        )
+        .await;
+    let bos_legacy = server.legacy(&bo, "Bo's family").await;
+    let bees = json!({ "legacy_id": bos_legacy, "title": "Bo's", "body": "z", "status": "published" });
+    let bos_story = server.created(&bo, "/api/v1/stories", bees).await["id"].as_str().unwrap().to_string();
+    server.post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Mine" })).await;
+    assert_eq!(
+        again.next().await["story_id"].as_str(),
+        Some(bos_story.as_str()),
+        "the private story's change is skipped"
+    );
+
+    // Removed from Ana's legacy, Bo hears nothing more of it.
+    let (_, me) = server.get_json(&bo, "/api/v1/me").await;
+    let (_, legacy) = server.get_json(&ana, &format!("/api/v1/stories/{story}")).await;
+    let member =
+        format!("/api/v1/legacies/{}/members/{}", legacy["legacy_id"].as_str().unwrap(), me["id"].as_str().unwrap());
+    assert!(server.request(&ana, Method::DELETE, &member).send().await.unwrap().status().is_success());
+    server.post_json(&ana, &comments, json!({ "body": "Not for Bo" })).await;
+    server.post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Still mine" })).await;
+    assert_eq!(again.next().await["story_id"].as_str(), Some(bos_story.as_str()));
+});
