@@ -145,3 +145,49 @@ test("the home page's feed shows the family's activity, and nothing of a legacy 
   await expect(eli.getByRole('region', { name: "What's new" }).getByText('Nothing new yet.', { exact: false })).toBeVisible();
   await context.close();
 });
+
+test('a comment, a reaction and a save reach another reader of the story without a reload', async ({ page, browser }) => {
+  await signUp(page, 'Fay', 'the red tractor in the barn');
+  const { legacyId, storyId } = await createLegacyAndStory(page, 'Grandpa Ned', { title: 'The tractor', body: 'It was red.' });
+  const context = await browser.newContext();
+  const gus = await context.newPage();
+  await signUp(gus, 'Gus', 'diesel and hay in summer');
+  await join(page, gus, legacyId, 'editor');
+  const story = `/stories/${storyId}`;
+  await gus.goto(story);
+  // Listening once the stream is open.
+  await expect(gus.locator('.live[data-ready="true"]')).toBeAttached();
+
+  await page.goto(story);
+  await page.getByLabel('Add a comment').fill('It still runs.');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(gus.getByRole('article', { name: 'Comment by Fay' })).toContainText('It still runs.');
+  await expect(gus.getByRole('heading', { name: '1 comment' })).toBeVisible();
+  await page.getByRole('form', { name: 'Reactions to this story' }).getByRole('button', { name: 'Love', exact: true }).click();
+  await expect(
+    gus.getByRole('form', { name: 'Reactions to this story' }).getByRole('button', { name: 'Love: 1 (Fay)' }),
+  ).toBeVisible();
+
+  // While Gus is typing a reply, the next comment waits behind a button; his reply stays.
+  const fays = gus.getByRole('article', { name: 'Comment by Fay' });
+  await fays.locator('summary', { hasText: 'Reply' }).click();
+  await fays.getByLabel('Your reply').fill('I drove it once');
+  const headers = { origin: new URL(page.url()).origin };
+  await page.request.post(`/api/v1/stories/${storyId}/comments`, { headers, data: { body: 'So did I.' } });
+  await gus.getByRole('button', { name: 'Show new comments' }).click();
+  await expect(gus.getByText('So did I.')).toBeVisible();
+  await expect(gus.getByRole('article', { name: 'Comment by Fay' }).first().getByLabel('Your reply')).toHaveValue(
+    'I drove it once',
+  );
+
+  // Fay saves the story: Gus is told, with the way to the changes.
+  const saved = await page.request.put(`/api/v1/stories/${storyId}`, {
+    headers,
+    data: { version: 1, title: 'The tractor', body: 'It was red, then green.' },
+  });
+  expect(saved.ok()).toBeTruthy();
+  await expect(gus.getByText('Fay changed this story')).toBeVisible();
+  await gus.getByRole('link', { name: 'show changes' }).click();
+  await expect(gus).toHaveURL(`${story}/history`);
+  await context.close();
+});

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use types::{routes, CommentView, ConversationView, ReactionCount, ReactionKind};
 
+use crate::components::live::LiveConversation;
 use crate::components::page::format_time;
 use crate::components::raw_text::textarea_text;
 use crate::request;
@@ -28,20 +29,27 @@ pub fn Conversation(
     let error = flash.field_error("body").map(str::to_string);
     let has_error = error.is_some();
     let draft = flash.value("body").unwrap_or_default().to_string();
-    let signed_in = request::current_user().is_some();
+    let me = request::current_user().map(|u| u.id.to_string());
+    let signed_in = me.is_some();
+    let subject_id =
+        conversation.story_id.as_deref().or(conversation.media_id.as_deref()).unwrap_or_default().to_string();
+    let history = conversation.story_id.as_ref().map(|id| routes::HISTORY.to(&[id])).unwrap_or_default();
     view! {
         <section class="conversation" id="comments" aria-labelledby="comments-title">
+            {me.map(|me| view! { <LiveConversation subject_id me history/> })}
             <Reactions counts=conversation.reactions action=react take_part label=format!("Reactions to {what}") id="reactions"/>
-            <h2 id="comments-title">{heading}</h2>
-            {if conversation.comments.is_empty() {
-                view! { <p class="empty">"No comments yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ol class="comments">
-                        {conversation.comments.into_iter().map(|c| view! { <Comment comment=c take_part reply_action=action.clone()/> }).collect_view()}
-                    </ol>
-                }.into_any()
-            }}
+            <div id="comments-thread">
+                <h2 id="comments-title">{heading}</h2>
+                {if conversation.comments.is_empty() {
+                    view! { <p class="empty">"No comments yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="comments">
+                            {conversation.comments.into_iter().map(|c| view! { <Comment comment=c take_part reply_action=action.clone()/> }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
+            </div>
             {if take_part {
                 view! {
                     <form method="post" action=action class="stack comment-form" id="comment-form">

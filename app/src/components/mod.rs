@@ -6,6 +6,7 @@ pub mod family_chart;
 pub mod form;
 pub mod import_progress;
 pub mod layout;
+pub mod live;
 pub mod media;
 pub mod page;
 pub mod raw_text;

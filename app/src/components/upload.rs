@@ -398,41 +398,74 @@ pub async fn retry_processing(id: &str) -> Result<Item, String> {
 }
 
 /// Replaces the page's gallery (`[data-gallery]`) with the server's current rendering of
-/// it, so a finished upload appears there, with its caption form, without a reload. The
-/// HTML is this site's own page, rendered and sanitized as on any page load.
+/// it, so a finished upload appears there, with its caption form, without a reload; the
+/// new item waits for the next finished upload or a reload while the reader is at work
+/// in the gallery.
 pub async fn refresh_gallery() {
-    let Some(window) = web_sys::window() else { return };
-    let Some(document) = window.document() else { return };
-    let Some(current) = document.query_selector("[data-gallery]").ok().flatten() else { return };
-    if is_being_edited(&document, &current) {
-        return;
+    refresh_parts(&["[data-gallery]"], false).await;
+}
+
+/// Replaces each part of the page that `selectors` name with the server's current
+/// rendering of it (the HTML is this site's own page, rendered and sanitized as on any
+/// page load). While the reader is at work in one of them (focus there, or text typed
+/// and not sent) nothing is replaced and the answer is false, unless `anyway`: then what
+/// they typed is put back into the same fields of the new rendering, their forms open.
+pub async fn refresh_parts(selectors: &[&str], anyway: bool) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let Some(document) = window.document() else { return false };
+    let current: Vec<(&str, web_sys::Element)> =
+        selectors.iter().filter_map(|s| Some((*s, document.query_selector(s).ok().flatten()?))).collect();
+    let busy = || !anyway && current.iter().any(|(_, part)| is_being_edited(&document, part));
+    if busy() {
+        return false;
     }
     let location = window.location();
     let url = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-    let Ok((200, html)) = request("GET", &url, None, None, None).await else { return };
-    let Ok(parser) = web_sys::DomParser::new() else { return };
-    let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else { return };
+    let Ok((200, html)) = request("GET", &url, None, None, None).await else { return false };
+    let Ok(parser) = web_sys::DomParser::new() else { return false };
+    let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else { return false };
     // Checked again: the reader may have started typing while the page was fetched.
-    if is_being_edited(&document, &current) {
-        return;
+    if busy() {
+        return false;
     }
-    if let Ok(Some(gallery)) = fresh.query_selector("[data-gallery]") {
-        current.set_inner_html(&gallery.inner_html());
+    for (selector, part) in &current {
+        if let Ok(Some(new)) = fresh.query_selector(selector) {
+            let typed = typed_text(part);
+            part.set_inner_html(&new.inner_html());
+            put_back(&document, typed);
+        }
+    }
+    true
+}
+
+/// The text areas of `part` whose text was changed and not sent: (element id, text).
+fn typed_text(part: &web_sys::Element) -> Vec<(String, String)> {
+    let Ok(list) = part.query_selector_all("textarea") else { return Vec::new() };
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        .filter(|area| area.default_value().is_ok_and(|initial| area.value() != initial) && !area.id().is_empty())
+        .map(|area| (area.id(), area.value()))
+        .collect()
+}
+
+/// Puts typed text back into the fields of the same ids, opening the `<details>` each is in.
+fn put_back(document: &web_sys::Document, typed: Vec<(String, String)>) {
+    for (id, text) in typed {
+        let Some(area) = document.get_element_by_id(&id) else { continue };
+        if let Some(details) = area.closest("details").ok().flatten() {
+            let _ = details.set_attribute("open", "");
+        }
+        if let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() {
+            area.set_value(&text);
+        }
     }
 }
 
-/// Whether the reader is at work in the gallery (focus in it, or a caption typed and not
-/// saved): replacing it then would lose what they typed, so the new item waits for the
-/// next finished upload or a reload.
-fn is_being_edited(document: &web_sys::Document, gallery: &web_sys::Element) -> bool {
-    let focused = document.active_element().is_some_and(|el| gallery.contains(Some(&el)));
-    let typed = gallery.query_selector_all("textarea").ok().is_some_and(|list| {
-        (0..list.length()).filter_map(|i| list.item(i)).any(|node| {
-            node.dyn_into::<web_sys::HtmlTextAreaElement>()
-                .is_ok_and(|area| area.default_value().is_ok_and(|initial| area.value() != initial))
-        })
-    });
-    focused || typed
+/// Whether the reader is at work in a part of the page (focus in it, or text typed in it
+/// and not sent).
+fn is_being_edited(document: &web_sys::Document, part: &web_sys::Element) -> bool {
+    let focused = document.active_element().is_some_and(|el| part.contains(Some(&el)));
+    focused || !typed_text(part).is_empty()
 }
 
 async fn json_call<T: FromJs>(method: &str, url: &str) -> Result<T, String> {

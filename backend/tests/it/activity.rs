@@ -103,7 +103,7 @@ db_test!(the_projection_groups_like_events_ignores_redelivery_and_rebuilds_the_s
     world.conversation.react(&world.owner, &Subject::Thread(thread), &heart).await.unwrap();
 
     let feed = world.feed(&world.owner).await;
-    let mut expected = vec![
+    let expected = vec![
         (ActivityKind::StoryPublished, 1, "Bees".to_string()),
         (ActivityKind::MediaAdded, 3, String::new()),
         (ActivityKind::Commented, 2, "Bees".to_string()),
