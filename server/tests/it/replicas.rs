@@ -348,3 +348,34 @@ async fn a_replica_killed_mid_event_serves_the_edits_at_once_after_a_restart() {
     drop((a, b));
     test_db.cleanup().await;
 }
+
+// A tab on replica b hears of a comment written through replica a: each replica's live
+// consumer gets every event from JetStream and hands it to its own streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_replica_reaches_a_live_stream_on_the_other() {
+    let Some((cluster, test_db)) = Cluster::new().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = cluster.start(&dir.path().join("a"), &[]);
+    let b = cluster.start(&dir.path().join("b"), &[]);
+    let on_a = a.client("ana@example.org", true).await;
+    let on_b = b.client("ana@example.org", false).await;
+    let legacy =
+        a.create(&on_a, "/api/v1/legacies", json!({ "name": "Rosa" })).await["id"].as_str().unwrap().to_string();
+    let story =
+        a.create(&on_a, "/api/v1/stories", story(&legacy, "Bees", "b")).await["id"].as_str().unwrap().to_string();
+
+    let mut stream = on_b.get(format!("{}/api/v1/stream", b.base)).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let said = a.create(&on_a, &format!("/api/v1/stories/{story}/comments"), json!({ "body": "Hello" })).await;
+    let comment_id = said["id"].as_str().unwrap().to_string();
+    let mut heard = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !heard.contains(&comment_id) {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk()).await;
+        let chunk = chunk.expect("replica b's stream tells of the comment within 30 s").unwrap().expect("open");
+        heard.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(heard.contains("CommentAdded"), "{heard}");
+    drop((a, b));
+    test_db.cleanup().await;
+}
