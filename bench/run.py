@@ -729,6 +729,10 @@ def main():
     if only in ("", "people"):
         import people  # bench/people.py: a generated family graph, its GEDCOM import, relationships and trees
         result["people"] = people.people_bench(sys.modules[__name__], binary, site)
+    if only in ("", "live"):
+        import live  # bench/live.py: SSE fan-out to 2000 streams, the feed over 100,000 rows
+        result["live"] = {"sse": live.sse_bench(sys.modules[__name__], binary, site),
+                          "feed": live.feed_bench(sys.modules[__name__], binary, site)}
     # Each PostgreSQL section on a database of its own: the events bench counts the
     # outbox, which the HTTP section's seeding has filled.
     for section in ("http", "events"):
@@ -764,6 +768,9 @@ def main():
     if "people" in result:
         import people
         report += "\n" + people.people_markdown(result["people"], sys.modules[__name__])
+    if "live" in result:
+        import live
+        report += "\n" + live.live_markdown(result["live"])
     report += targets_markdown(result)
     stem.with_suffix(".md").write_text(report + "\n")
     print(report)

@@ -1,0 +1,191 @@
+"""Live-update and feed scenarios for bench/run.py (`BENCH_ONLY=live`), on SQLite.
+
+1. SSE fan-out: one member with a legacy and a members-only story; `BENCH_LIVE_CLIENTS`
+   (2000) streams opened on `GET /api/v1/stream` with the member's session (asyncio,
+   raw HTTP/1.1, one socket each); then comments posted on the story at
+   `BENCH_LIVE_RATE` (50) a second for `BENCH_LIVE_SECONDS` (10) s from another thread.
+   Each stream notes when each comment's message arrives; the delivery time is from the
+   comment's POST returning (the event is committed by then) to its arrival, over every
+   stream and comment (p50/p95/p99, and how many deliveries of how many expected). The
+   server's VmRSS before the streams, with them open, and its peak (`VmHWM`).
+2. Feed: `BENCH_FEED_ROWS` (100000) activity rows (comments by four members, grouped
+   hourly per person and story, so written with spread timestamps: the rows are inserted
+   into the SQLite file directly while the server is stopped, as the projection would
+   write them), then `GET /api/v1/feed` and the same with a cursor `BENCH_FEED_CURSOR_PAGES`
+   deep, by wrk at 16 connections for `BENCH_DURATION`.
+
+Targets (the issue's): RSS < 200 MiB with 2000 streams, delivery p95 < 100 ms at 50
+events/s; the feed's p95 is reported.
+"""
+
+import asyncio
+import json
+import os
+import resource
+import sqlite3
+import threading
+import time
+import urllib.parse
+import uuid
+
+CLIENTS = int(os.environ.get("BENCH_LIVE_CLIENTS", "2000"))
+RATE = int(os.environ.get("BENCH_LIVE_RATE", "50"))
+SECONDS = int(os.environ.get("BENCH_LIVE_SECONDS", "10"))
+FEED_ROWS = int(os.environ.get("BENCH_FEED_ROWS", "100000"))
+RSS_TARGET_MIB = 200
+DELIVERY_P95_TARGET_MS = 100
+
+
+def _percentile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 1)
+
+
+async def _stream(host, port, cookie, arrivals, opened):
+    """One SSE client: records (comment id, arrival time) for every CommentAdded message."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write((f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+                  "Accept: text/event-stream\r\n\r\n").encode())
+    await writer.drain()
+    status = await reader.readline()
+    if b" 200 " not in status:
+        raise RuntimeError(f"stream refused: {status!r}")
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    opened.append(1)
+    buffer = b""
+    try:
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                return
+            now = time.monotonic()
+            buffer += chunk
+            for line in buffer.split(b"\n")[:-1]:
+                if line.startswith(b"data:") and b"CommentAdded" in line:
+                    data = json.loads(line[5:].decode())
+                    arrivals.append((data["comment_id"], now))
+            buffer = buffer.rsplit(b"\n", 1)[-1]
+    finally:
+        writer.close()
+
+
+def _writer(run, server, story, posted, done):
+    client = run.Client(server.base)
+    client.post("/api/v1/auth/signin", {"email": "writer@example.org", "password": "a benchmark password"})
+    interval = 1.0 / RATE
+    started = time.monotonic()
+    for i in range(RATE * SECONDS):
+        time.sleep(max(0.0, started + i * interval - time.monotonic()))
+        comment = client.post(f"/api/v1/stories/{story}/comments", {"body": f"Comment {i}"})
+        posted[comment["id"]] = time.monotonic()
+    done.set()
+
+
+def sse_bench(run, binary, site):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, CLIENTS * 2 + 1024)), hard))
+    server = run.Server(binary, site)
+    try:
+        reader = run.Client(server.base)
+        reader.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
+                                            "password": "a benchmark password"})
+        legacy = reader.post("/api/v1/legacies", {"name": "Live family"})["id"]
+        story = reader.post("/api/v1/stories", {"legacy_id": legacy, "title": "Live", "body": "Words.",
+                                                "visibility": "members", "status": "published"})["id"]
+        writer = run.Client(server.base)
+        writer.post("/api/v1/auth/signup", {"email": "writer@example.org", "display_name": "Writer",
+                                            "password": "a benchmark password"})
+        token = reader.post(f"/api/v1/legacies/{legacy}/invitations", {"role": "viewer"})["token"]
+        writer.post(f"/api/v1/invitations/{token}/accept", {})
+        result = {"clients": CLIENTS, "rate_per_s": RATE, "seconds": SECONDS,
+                  "rss_before_mib": round(server.rss_kib("VmRSS") / 1024, 1)}
+        url = urllib.parse.urlparse(server.base)
+        arrivals, opened, posted = [], [], {}
+
+        async def drive():
+            tasks = []
+            for _ in range(CLIENTS):
+                tasks.append(asyncio.create_task(_stream(url.hostname, url.port, reader.cookie(), arrivals, opened)))
+                if len(tasks) % 200 == 0:
+                    await asyncio.sleep(0.05)
+            while len(opened) < CLIENTS:
+                await asyncio.sleep(0.1)
+            result["rss_streams_open_mib"] = round(server.rss_kib("VmRSS") / 1024, 1)
+            done = threading.Event()
+            thread = threading.Thread(target=_writer, args=(run, server, story, posted, done), daemon=True)
+            thread.start()
+            while not done.is_set():
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(3)
+            for task in tasks:
+                task.cancel()
+
+        started = time.monotonic()
+        asyncio.run(drive())
+        result["open_all_s"] = round(time.monotonic() - started, 1)
+        delays = [(at - posted[cid]) * 1000 for cid, at in arrivals if cid in posted]
+        result["deliveries"] = len(delays)
+        result["expected_deliveries"] = len(posted) * CLIENTS
+        result["delivery_ms"] = {"p50": _percentile(delays, 0.5), "p95": _percentile(delays, 0.95),
+                                 "p99": _percentile(delays, 0.99)}
+        result["peak_rss_mib"] = round(server.rss_kib("VmHWM") / 1024, 1)
+        return result
+    finally:
+        server.stop()
+
+
+def feed_bench(run, binary, site):
+    """The feed over 100,000 activity rows (see the module docstring)."""
+    server = run.Server(binary, site)
+    try:
+        client = run.Client(server.base)
+        client.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
+                                            "password": "a benchmark password"})
+        legacy = client.post("/api/v1/legacies", {"name": "Feed family"})["id"]
+        stories = [client.post("/api/v1/stories", {"legacy_id": legacy, "title": f"Story {i}", "body": "Words.",
+                                                   "visibility": "members" if i % 2 else "private",
+                                                   "status": "published"})["id"] for i in range(50)]
+        me = client.get("/api/v1/me")["id"]
+        server.terminate()
+        db = sqlite3.connect(os.path.join(server.data, "heirloom.db"))
+        now = int(time.time() * 1000)
+        rows = [(str(uuid.uuid4()), legacy, "commented", f"commented:{me}:{stories[i % 50]}:{i}", me, stories[i % 50],
+                 now - i * 60_000, now - i * 60_000) for i in range(FEED_ROWS)]
+        db.executemany("INSERT INTO activities (id, legacy_id, kind, group_key, actor_id, story_id, count, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)", rows)
+        db.commit()
+        db.close()
+        server.cold_start_ms = server.launch(server.command, server.env, "/readyz")
+        first = client.get("/api/v1/feed")
+        deep = first
+        for _ in range(int(os.environ.get("BENCH_FEED_CURSOR_PAGES", "50"))):
+            deep = client.get(f"/api/v1/feed?cursor={urllib.parse.quote(deep['next_cursor'])}")
+        result = {"rows": FEED_ROWS, "first_page_items": len(first["items"])}
+        for name, path in (("first page", "/api/v1/feed"),
+                           ("deep page", f"/api/v1/feed?cursor={urllib.parse.quote(deep['next_cursor'])}")):
+            result[name] = run.wrk(server, 16, "get_with_cookie.lua", path, {"BENCH_COOKIE": client.cookie()})
+        return result
+    finally:
+        server.stop()
+
+
+def live_markdown(result):
+    lines = ["## Live updates and feed", ""]
+    sse = result.get("sse")
+    if sse:
+        d = sse["delivery_ms"]
+        lines += [f"SSE: {sse['clients']} streams on one process, comments at {sse['rate_per_s']}/s for "
+                  f"{sse['seconds']} s: delivery p50 {d['p50']} ms, p95 {d['p95']} ms, p99 {d['p99']} ms "
+                  f"({sse['deliveries']} of {sse['expected_deliveries']} deliveries); RSS before "
+                  f"{sse['rss_before_mib']} MiB, with the streams open {sse['rss_streams_open_mib']} MiB, peak "
+                  f"{sse['peak_rss_mib']} MiB (targets: RSS < {RSS_TARGET_MIB} MiB, p95 < {DELIVERY_P95_TARGET_MS} ms).",
+                  ""]
+    feed = result.get("feed")
+    if feed:
+        lines += [f"Feed over {feed['rows']} activity rows, 16 connections: " + ", ".join(
+            f"{name} p95 {feed[name]['p95_ms']} ms ({feed[name]['requests_per_s']} req/s)"
+            for name in ("first page", "deep page")), ""]
+    return "\n".join(lines)
