@@ -106,6 +106,8 @@ export default defineConfig({
     },
   },
   heirloom(baseURL, {
+    // The whole suite writes from one address (the feed's test seeds 200 stories).
+    HEIRLOOM_WRITES_PER_MINUTE_PER_IP: '10000',
     HEIRLOOM_SMTP_URL: `smtp://127.0.0.1:${maildevSmtpPort}`,
     HEIRLOOM_OIDC_PROVIDERS: `[{ id = "test", name = "Test Provider", issuer = "${oidcIssuer}", client_id = "heirloom", client_secret = "heirloom-test-secret" }]`,
   }),

@@ -191,3 +191,52 @@ test('a comment, a reaction and a save reach another reader of the story without
   await expect(gus).toHaveURL(`${story}/history`);
   await context.close();
 });
+
+test('the feed scrolls through 200 items, each next page fetched ahead', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signUp(page, 'Hal', 'two hundred stories to tell');
+  const { legacyId } = await createLegacyAndStory(page, 'The Hall family');
+  const headers = { origin: new URL(page.url()).origin };
+  for (let i = 0; i < 200; i += 20) {
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, j) =>
+        page.request.post('/api/v1/stories', {
+          headers,
+          data: { legacy_id: legacyId, title: `Story ${i + j}`, body: 'x', tags: [], visibility: 'members', status: 'published' },
+        }),
+      ),
+    );
+    expect(created.every((r) => r.status() === 201)).toBeTruthy();
+  }
+  // The projection has caught up: 200 stories and the person the legacy remembers.
+  await expect
+    .poll(
+      async () => {
+        let count = 0;
+        let cursor = '';
+        do {
+          const page_ = await (await page.request.get(`/api/v1/feed?limit=100${cursor}`)).json();
+          count += page_.items.length;
+          cursor = page_.next_cursor ? `&cursor=${encodeURIComponent(page_.next_cursor)}` : '';
+        } while (cursor);
+        return count;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(201);
+
+  const prefetch = page.waitForRequest((request) => request.url().includes('before='));
+  await page.goto('/');
+  const items = page.locator('.feed-list > li');
+  await expect(items).toHaveCount(20);
+  await expect(page.locator('.feed-more[data-ready="true"]')).toBeAttached();
+  // The next page is asked for before the reader reaches the end.
+  await prefetch;
+  await expect(async () => {
+    await page.mouse.wheel(0, 4000);
+    await expect(page.getByText('That is everything.')).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  await expect(items).toHaveCount(201);
+  const titles = (await items.allTextContents()).map((text) => text.match(/Story \d+/)?.[0]).filter(Boolean);
+  expect(new Set(titles).size).toBe(200);
+});

@@ -3,6 +3,7 @@
 pub mod conversation;
 pub mod editor_js;
 pub mod family_chart;
+pub mod feed_more;
 pub mod form;
 pub mod import_progress;
 pub mod layout;

@@ -421,9 +421,7 @@ pub async fn refresh_parts(selectors: &[&str], anyway: bool) -> bool {
     }
     let location = window.location();
     let url = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-    let Ok((200, html)) = request("GET", &url, None, None, None).await else { return false };
-    let Ok(parser) = web_sys::DomParser::new() else { return false };
-    let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else { return false };
+    let Some(fresh) = fetch_page(&url).await else { return false };
     // Checked again: the reader may have started typing while the page was fetched.
     if busy() {
         return false;
@@ -436,6 +434,13 @@ pub async fn refresh_parts(selectors: &[&str], anyway: bool) -> bool {
         }
     }
     true
+}
+
+/// This site's page at `url` as the server renders it now, parsed (not shown).
+pub async fn fetch_page(url: &str) -> Option<web_sys::Document> {
+    let Ok((200, html)) = request("GET", url, None, None, None).await else { return None };
+    let parser = web_sys::DomParser::new().ok()?;
+    parser.parse_from_string(&html, web_sys::SupportedType::TextHtml).ok()
 }
 
 /// The text areas of `part` whose text was changed and not sent: (element id, text).

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use types::{routes, ActivityItem, ActivityKind, FeedPage, LegacyView};
 
 use crate::api::{current_tip, load_feed};
+use crate::components::feed_more::FeedMore;
 use crate::components::page::{format_time, query};
 use crate::pages::tips::NextTipCard;
 use crate::request;
@@ -46,13 +47,25 @@ pub fn HomePage() -> impl IntoView {
 /// never an error page, should it fail to load).
 #[component]
 fn Welcome(name: String) -> impl IntoView {
-    let tip = Resource::new_blocking(|| (), |_| current_tip());
+    // An older page of the feed (`?before=`, also what the endless feed fetches) asks the
+    // recommender for nothing: each tip shown is recorded.
+    let paging = query("before").is_some();
+    let tip = Resource::new_blocking(
+        move || paging,
+        |paging| async move {
+            if paging {
+                Ok(None)
+            } else {
+                current_tip().await.map(Some)
+            }
+        },
+    );
     view! {
         <section class="welcome" aria-labelledby="welcome-title">
             <h2 id="welcome-title">"Welcome back, "<bdi>{name}</bdi></h2>
             <p><a href="/legacies">"Your legacies"</a>" · "<a href="/connect">"Connected apps"</a></p>
             <Suspense fallback=|| ()>
-                {move || tip.get().and_then(Result::ok).map(|tip| view! { <NextTipCard tip/> }.into_any())}
+                {move || tip.get().and_then(Result::ok).flatten().map(|tip| view! { <NextTipCard tip/> }.into_any())}
             </Suspense>
         </section>
         <Feed/>
@@ -89,7 +102,7 @@ fn feed_page(page: FeedPage, legacies: Vec<LegacyView>, legacy: Option<String>) 
             query.append_pair("legacy", legacy);
         }
         let href = format!("{}?{}", routes::HOME.path, query.finish());
-        view! { <p class="feed-more"><a href=href rel="next">"Older"</a></p> }
+        view! { <FeedMore next=href/> }
     });
     view! {
         {(legacies.len() > 1).then(|| view! {
