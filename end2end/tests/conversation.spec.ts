@@ -1,5 +1,14 @@
 import { Page } from '@playwright/test';
-import { createLegacyAndStory, expect, expectAccessible, signUp, test } from './helpers';
+import {
+  createLegacyAndStory,
+  expect,
+  expectAccessible,
+  makePhoto,
+  signUp,
+  test,
+  untilProcessed,
+  uploadByApi,
+} from './helpers';
 
 /** `guest` joins the legacy through an invitation `owner` makes with the API. */
 async function join(owner: Page, guest: Page, legacyId: string, role: string) {
@@ -239,4 +248,24 @@ test('the feed scrolls through 200 items, each next page fetched ahead', async (
   await expect(items).toHaveCount(201);
   const titles = (await items.allTextContents()).map((text) => text.match(/Story \d+/)?.[0]).filter(Boolean);
   expect(new Set(titles).size).toBe(200);
+});
+
+test("a photo's own page carries its conversation", async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUp(page, 'Ida', 'the photo album on the shelf');
+  const { legacyId } = await createLegacyAndStory(page, 'Cousin Jo');
+  const mediaId = await uploadByApi(page, { legacyId }, await makePhoto(page, 'beach.jpg', 640, 480));
+  expect(await untilProcessed(page, mediaId)).toBe('ready');
+  await page.goto(`/legacies/${legacyId}/media`);
+  await page.locator(`#media-${mediaId}`).getByRole('link', { name: 'Comments' }).click();
+  await expect(page).toHaveURL(`/legacies/${legacyId}/media/${mediaId}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('beach.jpg');
+  await page.getByLabel('Add a comment').fill('The summer of 1988.');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/legacies/${legacyId}/media/${mediaId}#comment-`));
+  await expect(page.getByRole('article', { name: 'Comment by Ida' })).toContainText('The summer of 1988.');
+  await page.getByRole('form', { name: 'Reactions to this item' }).getByRole('button', { name: 'Smile', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Smile: 1 (Ida)' })).toHaveAttribute('aria-pressed', 'true');
+  // Another legacy's path to the item is not a second address for it.
+  expect((await page.request.get(`/legacies/not-this-one/media/${mediaId}`)).status()).toBe(404);
 });

@@ -219,13 +219,14 @@ fn media_item(item: MediaView, caption_open: bool, tags: Option<AnyView>, commen
     let caption_id = format!("caption-{id}");
     let comments = comments_link.then(|| {
         let page = routes::MEDIA_PAGE.to(&[&item.legacy_id, &id]);
-        view! { <a class="media-comments" href=page aria-label=format!("Comments on {}", item.file_name)>"Comments"</a> }
+        // Described by its item's caption, so each "Comments" says whose.
+        view! { <a class="media-comments" href=page aria-describedby=format!("figcaption-{id}")>"Comments"</a> }
     });
     view! {
         <li class="media-item" id=format!("media-{id}") data-name=item.file_name.clone()>
             <figure>
                 {body}
-                <figcaption dir="auto" class:untitled=item.caption.is_empty()>
+                <figcaption dir="auto" id=format!("figcaption-{id}") class:untitled=item.caption.is_empty()>
                     {if item.caption.is_empty() { item.file_name.clone() } else { item.caption.clone() }}
                 </figcaption>
             </figure>
