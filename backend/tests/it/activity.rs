@@ -7,67 +7,40 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::activity::{Activity, FeedRequest};
-use backend::conversation::{Conversation, Subject, Thread};
+use backend::conversation::{Subject, Thread};
 use backend::db::Db;
 use backend::db_test;
 use backend::events::{outbox, Dispatcher, RetryPolicy};
-use backend::identity::{repo as users, NewUser, Role, User};
-use backend::stories::Stories;
+use backend::identity::User;
 use types::events::EventType;
-use types::{
-    ActivityKind, CommentInput, FeedPage, LegacyId, LegacyInput, LegacyRole, ReactionInput, StoryId, StoryInput,
-    StoryStatus, Visibility,
-};
+use types::{ActivityKind, CommentInput, FeedPage, LegacyRole, ReactionInput, StoryId, StoryStatus, Visibility};
 
+/// The conversation tests' legacy, with the feed and a dispatcher feeding it.
 struct World {
-    db: Db,
-    stories: Arc<Stories>,
-    conversation: Conversation,
-    media: Arc<backend::media::Media>,
+    family: crate::conversation::World,
     activity: Arc<Activity>,
     dispatcher: Dispatcher,
-    owner: User,
-    legacy_id: LegacyId,
-    dir: tempfile::TempDir,
 }
 
-async fn user(db: &Db, name: &str) -> User {
-    users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
+impl std::ops::Deref for World {
+    type Target = crate::conversation::World;
+    fn deref(&self) -> &Self::Target {
+        &self.family
+    }
 }
 
 impl World {
     async fn new(db: &Db) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let stories = Arc::new(Stories::new(db.clone()));
-        let media = crate::media_pipeline::media_in(db, dir.path());
+        let family = crate::conversation::World::new(db).await;
         let activity = Arc::new(Activity::new(db.clone()));
         let retry = RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(1) };
         let dispatcher =
             Dispatcher::new(db.clone(), vec![Arc::new(backend::activity::consumer(activity.clone()))], retry);
-        let owner = user(db, "ann").await;
-        let input = LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
-        let legacy_id = stories.create_legacy(&owner, &input, None).await.unwrap().id;
-        let conversation = Conversation::new(db.clone(), stories.clone(), media.clone());
-        World { db: db.clone(), stories, conversation, media, activity, dispatcher, owner, legacy_id, dir }
-    }
-
-    async fn member(&self, name: &str, role: LegacyRole) -> User {
-        let user = user(&self.db, name).await;
-        let token = self.stories.invite(&self.owner, &self.legacy_id, role.as_str(), 7, None).await.unwrap();
-        self.stories.accept_invitation(&user, &token).await.unwrap();
-        user
+        World { family, activity, dispatcher }
     }
 
     async fn story(&self, title: &str, visibility: Visibility, status: StoryStatus) -> StoryId {
-        let input = StoryInput {
-            legacy_id: self.legacy_id.clone(),
-            title: title.into(),
-            body: "Words.".into(),
-            tags: vec![],
-            visibility: Some(visibility.as_str().into()),
-            status: Some(status.as_str().into()),
-        };
-        self.stories.create_story(&self.owner, &input, None).await.unwrap().id
+        self.family.titled_story(&self.owner, title, visibility, status).await
     }
 
     async fn feed(&self, user: &User) -> FeedPage {
@@ -85,7 +58,7 @@ fn lines(page: &FeedPage) -> Vec<(&'static str, i64, String)> {
 
 db_test!(the_projection_groups_like_events_ignores_redelivery_and_rebuilds_the_same, |db| {
     let world = World::new(db).await;
-    let bo = world.member("bo", LegacyRole::Contributor).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
     let bees = world.story("Bees", Visibility::Members, StoryStatus::Published).await;
     let jpeg = crate::media_pipeline::jpeg(8, 8);
     for n in 0..3 {
@@ -141,10 +114,10 @@ db_test!(the_projection_groups_like_events_ignores_redelivery_and_rebuilds_the_s
 db_test!(the_feed_shows_each_reader_only_what_they_may_read_and_nothing_once_they_leave, |db| {
     use LegacyRole::*;
     let world = World::new(db).await;
-    let editor = world.member("eve", Editor).await;
-    let contributor = world.member("cy", Contributor).await;
-    let viewer = world.member("vi", Viewer).await;
-    let outsider = user(db, "otto").await;
+    let editor = world.member(db, "eve", Some(Editor)).await;
+    let contributor = world.member(db, "cy", Some(Contributor)).await;
+    let viewer = world.member(db, "vi", Some(Viewer)).await;
+    let outsider = crate::conversation::user(db, "otto").await;
     let titles = [
         ("public", Visibility::Public, StoryStatus::Published),
         ("members", Visibility::Members, StoryStatus::Published),

@@ -16,22 +16,23 @@ use types::{
     StoryInput, StoryStatus, Visibility,
 };
 
-struct World {
-    stories: Arc<Stories>,
-    conversation: Conversation,
-    media: Arc<Media>,
+/// A legacy with its owner, and the services around it (the activity tests' too).
+pub(crate) struct World {
+    pub stories: Arc<Stories>,
+    pub conversation: Conversation,
+    pub media: Arc<Media>,
     /// Owns the legacy and writes its stories.
-    owner: User,
-    legacy_id: LegacyId,
-    _dir: tempfile::TempDir,
+    pub owner: User,
+    pub legacy_id: LegacyId,
+    pub dir: tempfile::TempDir,
 }
 
-async fn user(db: &Db, name: &str) -> User {
+pub(crate) async fn user(db: &Db, name: &str) -> User {
     users::insert(db, &NewUser::new(&format!("{name}@example.org"), name, Role::Member).unwrap()).await.unwrap()
 }
 
 impl World {
-    async fn new(db: &Db) -> World {
+    pub async fn new(db: &Db) -> World {
         let dir = tempfile::tempdir().unwrap();
         let stories = Arc::new(Stories::new(db.clone()));
         let media = crate::media_pipeline::media_in(db, dir.path());
@@ -39,11 +40,11 @@ impl World {
         let input = LegacyInput { name: "Rosa".into(), born: "1931".into(), died: "2019".into(), summary: "".into() };
         let legacy = stories.create_legacy(&owner, &input, None).await.unwrap();
         let conversation = Conversation::new(db.clone(), stories.clone(), media.clone());
-        World { stories, conversation, media, owner, legacy_id: legacy.id, _dir: dir }
+        World { stories, conversation, media, owner, legacy_id: legacy.id, dir }
     }
 
     /// A member with `role` (or a signed-in outsider with `None`).
-    async fn member(&self, db: &Db, name: &str, role: Option<LegacyRole>) -> User {
+    pub async fn member(&self, db: &Db, name: &str, role: Option<LegacyRole>) -> User {
         let user = user(db, name).await;
         if let Some(role) = role {
             let token = self.stories.invite(&self.owner, &self.legacy_id, role.as_str(), 7, None).await.unwrap();
@@ -53,9 +54,19 @@ impl World {
     }
 
     async fn story(&self, author: &User, visibility: Visibility, status: StoryStatus) -> StoryId {
+        self.titled_story(author, &format!("{visibility} {status}"), visibility, status).await
+    }
+
+    pub async fn titled_story(
+        &self,
+        author: &User,
+        title: &str,
+        visibility: Visibility,
+        status: StoryStatus,
+    ) -> StoryId {
         let input = StoryInput {
             legacy_id: self.legacy_id.clone(),
-            title: format!("{visibility} {status}"),
+            title: title.into(),
             body: "She kept bees.".into(),
             tags: vec![],
             visibility: Some(visibility.as_str().into()),
@@ -282,7 +293,7 @@ db_test!(media_items_have_conversations_for_those_who_may_see_them, |db| {
     let jpeg = crate::media_pipeline::jpeg(8, 8);
     let item = world
         .media
-        .add_file(&world.owner, &world.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, world._dir.path())
+        .add_file(&world.owner, &world.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, world.dir.path())
         .await
         .unwrap();
     let thread = Thread::Media(item.id.clone());
