@@ -42,7 +42,7 @@ test('members comment, reply, react, edit, report and delete under a story', asy
   const annOnAnnsPage = page.getByRole('article', { name: 'Comment by Ann' });
   await expect(annOnAnnsPage.locator('strong')).toHaveText(['Ann', 'hives']);
   // Markup typed into a comment shows as text.
-  await expect(annOnAnnsPage.getByText('<script>alert(1)</script>')).toBeVisible();
+  await expect(annOnAnnsPage.locator('.comment-body').getByText('<script>alert(1)</script>')).toBeVisible();
 
   // Bo, a viewer, answers and reacts.
   await bo.goto(story);

@@ -101,7 +101,9 @@ test('three photos dropped on a story upload with progress, become thumbnails an
   const reader = await guest.newPage();
   await reader.goto(`/stories/${storyId}`);
   const readerGallery = reader.locator('.media-grid');
-  await expect(readerGallery.getByRole('link')).toHaveCount(3);
+  // Each photo's link, and its Comments link.
+  await expect(readerGallery.locator('a.media-thumb')).toHaveCount(3);
+  await expect(readerGallery.getByRole('link', { name: 'Comments' })).toHaveCount(3);
   const link = readerGallery.getByRole('link', { name: 'Beans along the fence, 1971' });
   const href = await link.getAttribute('href');
   expect(href).toMatch(/^\/media\/[^/]+\/(original|thumb-1920)\?/);
