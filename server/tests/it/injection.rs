@@ -381,6 +381,8 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Owner, format!("/legacies/{legacy_id}/members"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/media"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/media?caption={media_id}"), true),
+        (Who::Owner, format!("/legacies/{legacy_id}/media/{media_id}"), true),
+        (Who::Member, format!("/legacies/{legacy_id}/media/{media_id}"), true),
         (Who::Owner, format!("/stories/{story_id}"), true),
         (Who::Owner, format!("/stories/{story_id}/edit"), true),
         (Who::Owner, format!("/stories/{story_id}/history"), true),
