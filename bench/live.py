@@ -84,15 +84,20 @@ def _writer(run, server, story, posted, done):
     done.set()
 
 
+def _member_with_legacy(run, server, name):
+    """A member signed up, with a legacy called `name`: (client, legacy id)."""
+    client = run.Client(server.base)
+    client.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
+                                        "password": "a benchmark password"})
+    return client, client.post("/api/v1/legacies", {"name": name})["id"]
+
+
 def sse_bench(run, binary, site):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, CLIENTS * 2 + 1024)), hard))
     server = run.Server(binary, site)
     try:
-        reader = run.Client(server.base)
-        reader.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
-                                            "password": "a benchmark password"})
-        legacy = reader.post("/api/v1/legacies", {"name": "Live family"})["id"]
+        reader, legacy = _member_with_legacy(run, server, "Live family")
         story = reader.post("/api/v1/stories", {"legacy_id": legacy, "title": "Live", "body": "Words.",
                                                 "visibility": "members", "status": "published"})["id"]
         writer = run.Client(server.base)
@@ -141,10 +146,7 @@ def feed_bench(run, binary, site):
     """The feed over 100,000 activity rows (see the module docstring)."""
     server = run.Server(binary, site)
     try:
-        client = run.Client(server.base)
-        client.post("/api/v1/auth/signup", {"email": "bench@example.org", "display_name": "Bench",
-                                            "password": "a benchmark password"})
-        legacy = client.post("/api/v1/legacies", {"name": "Feed family"})["id"]
+        client, legacy = _member_with_legacy(run, server, "Feed family")
         stories = [client.post("/api/v1/stories", {"legacy_id": legacy, "title": f"Story {i}", "body": "Words.",
                                                    "visibility": "members" if i % 2 else "private",
                                                    "status": "published"})["id"] for i in range(50)]

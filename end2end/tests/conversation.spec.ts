@@ -10,6 +10,12 @@ import {
   uploadByApi,
 } from './helpers';
 
+/** Comments `text` with the page's own form, as a person would. */
+async function comment(page: Page, text: string) {
+  await page.getByLabel('Add a comment').fill(text);
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+}
+
 /** `guest` joins the legacy through an invitation `owner` makes with the API. */
 async function join(owner: Page, guest: Page, legacyId: string, role: string) {
   const headers = { origin: new URL(owner.url()).origin };
@@ -35,8 +41,7 @@ test('members comment, reply, react, edit, report and delete under a story', asy
   await page.goto(story);
   await expect(page.getByRole('heading', { name: 'Comments', exact: true })).toBeVisible();
   await expect(page.getByText('No comments yet.')).toBeVisible();
-  await page.getByLabel('Add a comment').fill('Who took the photo of the **hives**?\n<script>alert(1)</script>');
-  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await comment(page, 'Who took the photo of the **hives**?\n<script>alert(1)</script>');
   await expect(page.getByText('Your comment was added.')).toBeVisible();
   await expect(page.getByRole('heading', { name: '1 comment' })).toBeVisible();
   const annOnAnnsPage = page.getByRole('article', { name: 'Comment by Ann' });
@@ -111,8 +116,7 @@ test.describe('without JavaScript', () => {
     await signUp(page, 'Cy', 'no scripts in this browser');
     const { storyId } = await createLegacyAndStory(page, 'Uncle Jim', { title: 'The boat', body: 'He built a boat.' });
     await page.goto(`/stories/${storyId}`);
-    await page.getByLabel('Add a comment').fill('It is still in the shed.');
-    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await comment(page, 'It is still in the shed.');
     await expect(page.getByRole('article', { name: 'Comment by Cy' })).toContainText('It is still in the shed.');
     await page.getByRole('form', { name: 'Reactions to this story' }).getByRole('button', { name: 'Smile', exact: true }).click();
     await expect(page.getByRole('button', { name: 'Smile: 1 (Cy)' })).toHaveAttribute('aria-pressed', 'true');
@@ -168,8 +172,7 @@ test('a comment, a reaction and a save reach another reader of the story without
   await expect(gus.locator('.live[data-ready="true"]')).toBeAttached();
 
   await page.goto(story);
-  await page.getByLabel('Add a comment').fill('It still runs.');
-  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await comment(page, 'It still runs.');
   await expect(gus.getByRole('article', { name: 'Comment by Fay' })).toContainText('It still runs.');
   await expect(gus.getByRole('heading', { name: '1 comment' })).toBeVisible();
   await page.getByRole('form', { name: 'Reactions to this story' }).getByRole('button', { name: 'Love', exact: true }).click();
@@ -260,8 +263,7 @@ test("a photo's own page carries its conversation", async ({ page }) => {
   await page.locator(`#media-${mediaId}`).getByRole('link', { name: 'Comments' }).click();
   await expect(page).toHaveURL(`/legacies/${legacyId}/media/${mediaId}`);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('beach.jpg');
-  await page.getByLabel('Add a comment').fill('The summer of 1988.');
-  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await comment(page, 'The summer of 1988.');
   await expect(page).toHaveURL(new RegExp(`/legacies/${legacyId}/media/${mediaId}#comment-`));
   await expect(page.getByRole('article', { name: 'Comment by Ida' })).toContainText('The summer of 1988.');
   await page.getByRole('form', { name: 'Reactions to this item' }).getByRole('button', { name: 'Smile', exact: true }).click();

@@ -19,8 +19,10 @@ string_enum!(
 );
 
 /// One line of the feed: who did what where, `count` times within the hour it groups.
+// The feed's query reads it straight from its row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ActivityItem {
     pub id: String,
     pub kind: ActivityKind,

@@ -1,4 +1,4 @@
-//! What one event adds to the feed, and a feed row as read.
+//! What one event adds to the feed.
 
 use types::{ActivityKind, CommentId, LegacyId, MediaId, PersonId, StoryId, UserId};
 
@@ -42,21 +42,4 @@ impl NewActivity {
             None => format!("{}:{event_id}", self.kind),
         }
     }
-}
-
-/// A feed row with the names it shows.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ActivityRow {
-    pub id: String,
-    pub kind: ActivityKind,
-    pub legacy_id: LegacyId,
-    pub legacy_name: String,
-    pub actor_name: String,
-    pub count: i64,
-    pub story_id: Option<StoryId>,
-    pub story_title: String,
-    pub media_id: Option<MediaId>,
-    pub comment_id: Option<CommentId>,
-    pub person_id: Option<PersonId>,
-    pub updated_at: i64,
 }

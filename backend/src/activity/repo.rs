@@ -1,8 +1,8 @@
 //! SQL of the activity projection and the feed.
 
-use types::{LegacyId, UserId};
+use types::{ActivityItem, LegacyId, UserId};
 
-use crate::activity::model::{ActivityRow, NewActivity};
+use crate::activity::model::NewActivity;
 use crate::args;
 use crate::db::{Db, Tx};
 use crate::error::Result;
@@ -77,7 +77,7 @@ pub async fn feed(
     legacy_id: Option<&LegacyId>,
     after: Option<(i64, String)>,
     limit: i64,
-) -> Result<Vec<ActivityRow>> {
+) -> Result<Vec<ActivityItem>> {
     let mut args = args![reader];
     let mut sql = format!(
         "SELECT a.id, a.kind, a.legacy_id, l.name AS legacy_name, COALESCE(u.display_name, '') AS actor_name, \

@@ -7,18 +7,17 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use types::events::{
     CommentAdded, Envelope, EventType, MediaUploaded, MemberAdded, PersonCreated, ReactionChanged, StoryCreated,
     StoryUpdated,
 };
-use types::{ActivityItem, ActivityKind, FeedPage, LegacyId, LegacyRole, StoryStatus, SubjectKind, UserId};
+use types::{ActivityKind, FeedPage, LegacyId, LegacyRole, StoryStatus, SubjectKind, UserId};
 
 use crate::activity::model::{NewActivity, GROUP_WINDOW_MS};
 use crate::activity::repo;
 use crate::db::Db;
 use crate::error::{Context, Result};
-use crate::events::{outbox, Consumer};
+use crate::events::{outbox, Consumer, OnEvent};
 use crate::identity::User;
 use crate::paging;
 use crate::validate::{self, Problems};
@@ -66,24 +65,7 @@ impl Activity {
         let legacy_id = request.legacy_id.as_deref().map(str::trim).filter(|id| !id.is_empty()).map(LegacyId::from);
         let mut rows = repo::feed(&self.db, &user.id, legacy_id.as_ref(), after, limit + 1).await?;
         let next_cursor = paging::keyset_page(&mut rows, limit, |r| (r.updated_at, r.id.as_str()));
-        let items = rows
-            .into_iter()
-            .map(|r| ActivityItem {
-                id: r.id,
-                kind: r.kind,
-                legacy_id: r.legacy_id,
-                legacy_name: r.legacy_name,
-                actor_name: r.actor_name,
-                count: r.count,
-                story_id: r.story_id,
-                story_title: r.story_title,
-                media_id: r.media_id,
-                comment_id: r.comment_id,
-                person_id: r.person_id,
-                updated_at: r.updated_at,
-            })
-            .collect();
-        Ok(FeedPage { items, next_cursor })
+        Ok(FeedPage { items: rows, next_cursor })
     }
 
     /// Adds one event to the feed, once however often it is delivered.
@@ -245,23 +227,8 @@ impl Activity {
 }
 
 /// The consumer that keeps the feed.
-pub fn consumer(activity: Arc<Activity>) -> ActivityConsumer {
-    ActivityConsumer(activity)
-}
-
-pub struct ActivityConsumer(Arc<Activity>);
-
-#[async_trait]
-impl Consumer for ActivityConsumer {
-    fn name(&self) -> &str {
-        CONSUMER
-    }
-
-    fn wants(&self, event_type: &EventType) -> bool {
-        EVENTS.contains(event_type)
-    }
-
-    async fn handle(&self, event: &Envelope) -> Result<()> {
-        self.0.project(event).await
-    }
+pub fn consumer(activity: Arc<Activity>) -> impl Consumer {
+    OnEvent::whole(CONSUMER, EVENTS, activity, |activity: Arc<Activity>, event: Envelope| async move {
+        activity.project(&event).await
+    })
 }

@@ -95,24 +95,42 @@ impl Consumer for Named {
 
 /// A consumer of one event type (or a few with one payload) that decodes each payload
 /// and hands it, with its `state`, to `handler`: what the tips, media files, GEDCOM
-/// imports and email consumers are.
+/// imports and email consumers are. [`OnEvent::whole`] hands the whole envelope instead
+/// (its id, time and actor too): what the activity feed and the live streams are.
 pub struct OnEvent<S, P, F> {
     name: &'static str,
     events: &'static [EventType],
     own_lane: bool,
+    per_replica: bool,
     state: S,
     handler: F,
-    payload: std::marker::PhantomData<fn(P)>,
+    decode: fn(&Envelope) -> Result<P>,
+}
+
+impl<S, P: serde::de::DeserializeOwned, F> OnEvent<S, P, F> {
+    pub fn new(name: &'static str, events: &'static [EventType], state: S, handler: F) -> OnEvent<S, P, F> {
+        let decode =
+            |event: &Envelope| event.payload_as().with_context(|| format!("decoding a {} payload", event.event_type));
+        OnEvent { name, events, own_lane: false, per_replica: false, state, handler, decode }
+    }
+}
+
+impl<S, F> OnEvent<S, Envelope, F> {
+    pub fn whole(name: &'static str, events: &'static [EventType], state: S, handler: F) -> OnEvent<S, Envelope, F> {
+        let decode = |event: &Envelope| Ok(event.clone());
+        OnEvent { name, events, own_lane: false, per_replica: false, state, handler, decode }
+    }
 }
 
 impl<S, P, F> OnEvent<S, P, F> {
-    pub fn new(name: &'static str, events: &'static [EventType], state: S, handler: F) -> OnEvent<S, P, F> {
-        OnEvent { name, events, own_lane: false, state, handler, payload: std::marker::PhantomData }
-    }
-
     /// Handled in a lane of its own, for handling that may take minutes ([`Consumer::own_lane`]).
     pub fn in_own_lane(self) -> OnEvent<S, P, F> {
         OnEvent { own_lane: true, ..self }
+    }
+
+    /// Every replica handles every event ([`Consumer::per_replica`]).
+    pub fn in_every_replica(self) -> OnEvent<S, P, F> {
+        OnEvent { per_replica: true, ..self }
     }
 }
 
@@ -120,7 +138,7 @@ impl<S, P, F> OnEvent<S, P, F> {
 impl<S, P, F, Fut> Consumer for OnEvent<S, P, F>
 where
     S: Clone + Send + Sync + 'static,
-    P: serde::de::DeserializeOwned + Send + 'static,
+    P: Send + 'static,
     F: Fn(S, P) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send + 'static,
 {
@@ -133,8 +151,12 @@ where
     }
 
     async fn handle(&self, event: &Envelope) -> Result<()> {
-        let payload: P = event.payload_as().with_context(|| format!("decoding a {} payload", event.event_type))?;
+        let payload = (self.decode)(event)?;
         (self.handler)(self.state.clone(), payload).await
+    }
+
+    fn per_replica(&self) -> bool {
+        self.per_replica
     }
 
     fn own_lane(&self) -> Option<&'static [EventType]> {

@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use tokio::sync::broadcast;
 use types::events::{CommentFacts, Envelope, EventType, ReactionChanged, StoryUpdated};
 use types::{LiveEvent, MediaId, StoryId, SubjectKind, UserId};
 
 use crate::db::Db;
 use crate::error::{Context, Result};
-use crate::events::{outbox, Consumer};
+use crate::events::{outbox, Consumer, OnEvent};
 use crate::identity::{self, Role, User};
 use crate::media::Media;
 use crate::stories::permissions::{self, Reader};
@@ -172,28 +171,10 @@ impl Live {
 }
 
 /// The consumer that hands this replica's streams every event (each replica its own).
-pub fn consumer(live: Arc<Live>) -> LiveConsumer {
-    LiveConsumer(live)
-}
-
-pub struct LiveConsumer(Arc<Live>);
-
-#[async_trait]
-impl Consumer for LiveConsumer {
-    fn name(&self) -> &str {
-        CONSUMER
-    }
-
-    fn wants(&self, event_type: &EventType) -> bool {
-        EVENTS.contains(event_type)
-    }
-
-    fn per_replica(&self) -> bool {
-        true
-    }
-
-    async fn handle(&self, event: &Envelope) -> Result<()> {
-        self.0.publish(event);
+pub fn consumer(live: Arc<Live>) -> impl Consumer {
+    let publish = |live: Arc<Live>, event: Envelope| async move {
+        live.publish(&event);
         Ok(())
-    }
+    };
+    OnEvent::whole(CONSUMER, EVENTS, live, publish).in_every_replica()
 }
