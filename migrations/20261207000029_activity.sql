@@ -17,7 +17,9 @@ CREATE TABLE activities (
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL
 );
-CREATE INDEX activities_legacy_updated ON activities (legacy_id, updated_at);
+-- The feed walks rows newest first (all the reader's legacies, or one) and stops at a page.
+CREATE INDEX activities_updated ON activities (updated_at, id);
+CREATE INDEX activities_legacy_updated ON activities (legacy_id, updated_at, id);
 CREATE INDEX activities_group ON activities (legacy_id, group_key, updated_at);
 
 -- Which event went into which row: an event delivered again changes nothing.

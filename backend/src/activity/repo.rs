@@ -71,6 +71,9 @@ pub async fn clear(db: &Db) -> Result<()> {
 
 /// The feed of `reader`: rows of legacies they belong to, leaving out those whose story
 /// they may not read, and those naming a comment or person that is gone, newest first.
+/// `CROSS JOIN` keeps SQLite walking the rows newest first by index and stopping at the
+/// page's end (joined from the memberships, it sorted every row of the legacy: 100,000
+/// rows, 60 ms in memory against 0.1 ms); PostgreSQL reads it as the inner join it is.
 pub async fn feed(
     db: &Db,
     reader: &UserId,
@@ -83,11 +86,12 @@ pub async fn feed(
         "SELECT a.id, a.kind, a.legacy_id, l.name AS legacy_name, COALESCE(u.display_name, '') AS actor_name, \
          a.count, a.story_id, COALESCE(s.title, '') AS story_title, a.media_id, a.comment_id, a.person_id, \
          a.updated_at FROM activities a \
-         JOIN memberships m ON m.legacy_id = a.legacy_id AND m.user_id = $1 \
+         CROSS JOIN memberships m \
          JOIN legacies l ON l.id = a.legacy_id \
          LEFT JOIN users u ON u.id = a.actor_id \
          LEFT JOIN stories s ON s.id = a.story_id \
-         WHERE (a.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
+         WHERE m.legacy_id = a.legacy_id AND m.user_id = $1 \
+         AND (a.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
          AND (a.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c WHERE c.id = a.comment_id \
              AND c.deleted_at IS NULL)) \
          AND (a.person_id IS NULL OR EXISTS (SELECT 1 FROM persons p WHERE p.id = a.person_id))",
