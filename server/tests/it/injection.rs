@@ -221,6 +221,14 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     let (status, _) =
         post(server, &owner, &format!("/api/v1/comments/{comment_id}/flags"), json!({ "reason": payload })).await;
     accepted.push(("comment report reason", status.is_success()));
+    // Reactions name who reacted in their buttons' title and label attributes.
+    for (client, path) in [
+        (&member, format!("/api/v1/stories/{story_id}/reactions")),
+        (&owner, format!("/api/v1/comments/{comment_id}/reactions")),
+    ] {
+        let (status, _) = post(server, client, &path, json!({ "reaction": "heart", "on": true })).await;
+        assert!(status.is_success(), "{path}: {status}");
+    }
 
     // A photo of the story, with the payload as its file name and its caption.
     let png = tiny_png();
