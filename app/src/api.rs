@@ -246,6 +246,37 @@ pub async fn load_invitation(token: String) -> Result<(String, String), ApiError
     Ok((legacy.name, role.as_str().to_string()))
 }
 
+/// A page of the reader's notifications, with the unread count.
+#[server(endpoint = "load_notifications")]
+pub async fn load_notifications(cursor: Option<String>) -> Result<types::NotificationPage, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.notifications.list(&auth.user, cursor.as_deref(), None).await?)
+}
+
+/// How many notifications the reader has not read (the bell); none when signed out.
+#[server(endpoint = "unread_notifications")]
+pub async fn unread_notifications() -> Result<i64, ApiError> {
+    match context()? {
+        (backend, Some(auth)) => Ok(backend.notifications.unread(&auth.user).await?),
+        _ => Ok(0),
+    }
+}
+
+/// How the reader hears of each kind of notification, and whether this server sends email.
+#[server(endpoint = "load_notification_settings")]
+pub async fn load_notification_settings() -> Result<(Vec<types::NotificationPreference>, bool), ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok((backend.notifications.preferences(&auth.user.id).await?, backend.email.enabled()))
+}
+
+/// Whether an unsubscribe link is genuine, and what it stops, in words.
+#[server(endpoint = "check_unsubscribe")]
+pub async fn check_unsubscribe(user: String, scope: String, sig: String) -> Result<String, ApiError> {
+    let (backend, _) = context()?;
+    backend.notifications.check_unsubscribe(&user, &scope, &sig)?;
+    Ok(backend::notifications::service::scope_words(&scope))
+}
+
 #[server(endpoint = "load_moderation")]
 pub async fn load_moderation() -> Result<Vec<FlagView>, ApiError> {
     let (backend, auth) = signed_in()?;

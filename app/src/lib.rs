@@ -32,6 +32,7 @@ use pages::legacy::LegacyPageView;
 use pages::media::{LegacyMediaPage, MediaItemPage};
 use pages::members::MembersPage;
 use pages::moderation::ModerationPage;
+use pages::notifications::{NotificationSettingsPage, NotificationsPage, UnsubscribePage};
 use pages::not_found::NotFound;
 use pages::people::{EditPersonPage, FamilyTreePage, GedcomImportPage, PeopleListPage, PersonPageView};
 use pages::search::SearchPage;
@@ -97,6 +98,9 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::HISTORY.path) view=HistoryPageView ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::INVITATION.path) view=InvitationPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::MODERATION.path) view=ModerationPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::NOTIFICATIONS.path) view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::NOTIFICATION_SETTINGS.path) view=NotificationSettingsPage ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::UNSUBSCRIBE.path) view=UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::SEARCH.path) view=SearchPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::TIPS.path) view=TipsPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::CONNECT.path) view=ConnectPage ssr=SsrMode::Async/>

@@ -18,6 +18,7 @@ pub mod events;
 pub mod identity;
 pub mod live;
 pub mod media;
+pub mod notifications;
 pub mod paging;
 pub mod people;
 pub mod replica;
@@ -61,6 +62,8 @@ pub struct Backend {
     pub conversation: Arc<conversation::Conversation>,
     /// Sends email when `smtp_url` is set.
     pub email: Arc<email::Mailer>,
+    /// The bell, its notifications, preferences and digests.
+    pub notifications: Arc<notifications::Notifications>,
     pub people: Arc<people::People>,
     pub tips: Arc<tips::Tips>,
     /// This process as a replica: its id, and with the event bus on, its claim on it
@@ -108,6 +111,14 @@ impl Backend {
         let activity = Arc::new(activity::Activity::new(db.clone()));
         let live = Arc::new(live::Live::new(db.clone(), stories.clone(), media.clone()));
         let conversation = Arc::new(conversation::Conversation::new(db.clone(), stories.clone(), media.clone()));
+        let notifications = Arc::new(notifications::Notifications::new(
+            db.clone(),
+            stories.clone(),
+            media.clone(),
+            email.clone(),
+            config.public_url.as_str(),
+            vault.derive_key("unsubscribe-links"),
+        ));
         let limits =
             people::graph::Limits { max_depth: config.people_max_depth, max_visited: config.people_max_visited };
         let people = Arc::new(people::People::new(db.clone(), stories.clone(), limits));
@@ -129,6 +140,7 @@ impl Backend {
             Arc::new(email::consumer(email.clone())),
             Arc::new(activity::consumer(activity.clone())),
             Arc::new(live::consumer(live.clone())),
+            Arc::new(notifications::consumer(notifications.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
         Ok(Backend {
@@ -146,6 +158,7 @@ impl Backend {
             live,
             conversation,
             email,
+            notifications,
             people,
             tips,
             replica,
@@ -205,6 +218,11 @@ impl Backend {
                 tokio::task::spawn_blocking(move || disk.record()).await.ok();
                 Ok(())
             }
+        });
+        let notifications = self.notifications.clone();
+        workers.every("notifications.digests", notifications::DIGEST_EVERY, move || {
+            let notifications = notifications.clone();
+            async move { notifications.send_digests(time::now_millis()).await.map(|_| ()) }
         });
         let search = self.search.clone();
         workers.every("search.reconcile", search::RECONCILE_EVERY, move || {

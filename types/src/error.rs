@@ -50,7 +50,7 @@ pub enum ErrorCode {
     AccountDisabled,
     /// A write whose `Origin` is not the instance's public URL (CSRF protection).
     CrossOriginRefused,
-    /// A signed media link that expired or is not valid.
+    /// A signed link (a media file's, an unsubscribe link) that expired or is not valid.
     LinkRefused,
     /// A connector sign-in attempt (OAuth state) that expired or was started elsewhere.
     ConnectionAttemptInvalid,

@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::conversation::{ReactionKind, SubjectKind};
+use crate::notifications::NotificationKind;
 use crate::ids::{
-    CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId,
+    CallId, CommentId, EmailId, ImportId, NotificationId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId,
 };
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
@@ -94,6 +95,8 @@ event_types!(
     CommentDeleted,
     /// A member added or took away a reaction.
     ReactionChanged,
+    /// A member was told of something (what moves their bell).
+    NotificationAdded,
 );
 
 impl EventType {
@@ -520,6 +523,17 @@ payload!(
     EmailQueued,
     /// An email waits to be sent; its text is stored sealed, not in the event.
     EmailQueued { pub email_id: EmailId, pub kind: String }
+);
+payload!(
+    "notification",
+    NotificationAdded,
+    /// `user_id` was told of something in `legacy_id` (their bell counts up).
+    NotificationAdded {
+        pub notification_id: NotificationId,
+        pub user_id: UserId,
+        pub legacy_id: LegacyId,
+        pub kind: NotificationKind,
+    }
 );
 payload!("person", PersonDeleted, PersonDeleted { pub person_id: PersonId, pub legacy_id: LegacyId });
 

@@ -133,4 +133,6 @@ id_newtype! {
     EmailId,
     /// A comment on a story or media item, or a reply to one.
     CommentId,
+    /// One thing a member is told under the bell.
+    NotificationId,
 }

@@ -3,8 +3,10 @@
 use leptos::prelude::*;
 use types::{routes, Theme};
 
+use super::notification_bell::NotificationBell;
 use super::search_box::SearchBox;
 use super::theme_toggle::ThemeToggle;
+use crate::api::unread_notifications;
 use crate::request;
 
 #[component]
@@ -30,6 +32,7 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
             <div class="account-menu">
                 {match user {
                     Some(user) => view! {
+                        <Bell/>
                         <a dir="auto" href=routes::ACCOUNT.path class="account-link">{user.display_name}</a>
                         <form method="post" action=routes::form::SIGN_OUT class="inline-form">
                             <button type="submit" class="link-button">"Sign out"</button>
@@ -40,6 +43,17 @@ pub fn Header(theme: Option<Theme>) -> impl IntoView {
             </div>
             <ThemeToggle initial=theme/>
         </header>
+    }
+}
+
+/// The bell with the reader's unread count (none shown should it fail to load).
+#[component]
+fn Bell() -> impl IntoView {
+    let unread = Resource::new_blocking(|| (), |_| unread_notifications());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || unread.get().map(|unread| view! { <NotificationBell unread=unread.unwrap_or(0)/> })}
+        </Suspense>
     }
 }
 

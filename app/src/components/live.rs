@@ -1,9 +1,10 @@
-//! The live side of a story's or media item's page: it listens to the live stream
-//! (`/api/v1/stream`) and, when the conversation there changes, puts the server's fresh
-//! rendering of its reactions and comments in place (or, while the reader is typing
-//! there, offers a "Show new comments" button instead); when someone else saves the
-//! story, it says so with a link to the changes. The browser's `EventSource` reconnects
-//! by itself with the last id it got, and the server replays what it missed.
+//! The tab's live stream (`/api/v1/stream`, one per tab, shared by the islands that
+//! listen: `subscribe`), and the live side of a story's or media item's page: when the
+//! conversation there changes, it puts the server's fresh rendering of its reactions and
+//! comments in place (or, while the reader is typing there, offers a "Show new
+//! comments" button instead); when someone else saves the story, it says so with a link
+//! to the changes. The browser's `EventSource` reconnects by itself with the last id it
+//! got, and the server replays what it missed.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,7 +61,7 @@ pub fn LiveConversation(
     }
 }
 
-/// Opens the stream and reacts to the changes of this page's story or item.
+/// Reacts to the changes of this page's story or item.
 #[cfg(feature = "hydrate")]
 fn listen(
     subject_id: String,
@@ -69,24 +70,13 @@ fn listen(
     changed_by: RwSignal<Option<String>>,
     ready: RwSignal<bool>,
 ) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-
-    let Ok(source) = web_sys::EventSource::new(types::routes::api::STREAM) else { return };
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
-        // Read with the browser's JSON parser: a few fields, no serde in the WASM.
-        let Some(change) = message.data().as_string().and_then(|data| js_sys::JSON::parse(&data).ok()) else {
-            return;
-        };
-        let field = |name: &str| {
-            js_sys::Reflect::get(&change, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
-        };
-        if field("story_id") != subject_id && field("media_id") != subject_id {
+    let on_change = move |change: Change| {
+        if change.field("story_id") != subject_id && change.field("media_id") != subject_id {
             return;
         }
-        if field("event_type") == "StoryUpdated" {
-            if field("actor_id") != me {
-                changed_by.set(Some(field("actor_name")));
+        if change.field("event_type") == "StoryUpdated" {
+            if change.field("actor_id") != me {
+                changed_by.set(Some(change.field("actor_name")));
             }
             return;
         }
@@ -95,13 +85,57 @@ fn listen(
                 pending.set(true);
             }
         });
+    };
+    subscribe(on_change, move || ready.set(true));
+}
+
+/// One message of the stream: a `LiveEvent` as the browser's JSON parser read it (a few
+/// fields, no serde in the WASM).
+#[cfg(feature = "hydrate")]
+pub struct Change(wasm_bindgen::JsValue);
+
+#[cfg(feature = "hydrate")]
+impl Change {
+    pub fn field(&self, name: &str) -> String {
+        js_sys::Reflect::get(&self.0, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The tab's one stream, shared by every island that listens.
+    static STREAM: std::cell::RefCell<Option<web_sys::EventSource>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Calls `on_change` with every change the tab's stream brings, and `on_open` once the
+/// stream is open. The first island to listen opens the stream; the others share it, so
+/// a tab holds one stream however many parts of its page are live. It lives as long as
+/// the page; the browser's `EventSource` reconnects by itself with the last id it got.
+#[cfg(feature = "hydrate")]
+pub fn subscribe(on_change: impl Fn(Change) + 'static, on_open: impl Fn() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let source = STREAM.with(|stream| {
+        let mut stream = stream.borrow_mut();
+        if stream.is_none() {
+            *stream = web_sys::EventSource::new(types::routes::api::STREAM).ok();
+        }
+        stream.clone()
     });
-    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let on_open = Closure::<dyn FnMut()>::new(move || ready.set(true));
-    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    // They live as long as the page; leaving it closes the stream.
+    let Some(source) = source else { return };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
+        if let Some(change) = message.data().as_string().and_then(|data| js_sys::JSON::parse(&data).ok()) {
+            on_change(Change(change));
+        }
+    });
+    let _ = source.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     on_message.forget();
-    on_open.forget();
-    let source = send_wrapper::SendWrapper::new(source);
-    on_cleanup(move || source.close());
+    if source.ready_state() == web_sys::EventSource::OPEN {
+        on_open();
+    } else {
+        let on_open = Closure::<dyn FnMut()>::new(on_open);
+        let _ = source.add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref());
+        on_open.forget();
+    }
 }

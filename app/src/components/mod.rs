@@ -9,6 +9,7 @@ pub mod import_progress;
 pub mod layout;
 pub mod live;
 pub mod media;
+pub mod notification_bell;
 pub mod page;
 pub mod raw_text;
 pub mod search_box;

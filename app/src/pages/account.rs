@@ -34,6 +34,13 @@ fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoVi
                 <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
             </dl>
         </section>
+        <section class="panel" aria-labelledby="notifications-title">
+            <h2 id="notifications-title">"Notifications"</h2>
+            <p>
+                "Choose how you hear of comments, replies, mentions, reactions and new stories: "
+                <a href=routes::NOTIFICATION_SETTINGS.path>"notification settings"</a>
+            </p>
+        </section>
         <section class="panel" aria-labelledby="you-title">
             <h2 id="you-title">"You in family trees"</h2>
             {list_or(people, "", "",

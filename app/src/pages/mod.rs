@@ -13,6 +13,7 @@ pub mod media;
 pub mod members;
 pub mod moderation;
 pub mod not_found;
+pub mod notifications;
 pub mod password_reset;
 pub mod people;
 pub mod search;

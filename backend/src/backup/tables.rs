@@ -28,6 +28,8 @@ pub const TABLES: &[&str] = &[
     "moderation_flags",
     "activities",
     "activity_events",
+    "notifications",
+    "notification_preferences",
     "persons",
     "person_revisions",
     "relationships",

@@ -135,6 +135,7 @@ arg_from_id!(
     types::ImportId,
     types::EmailId,
     types::CommentId,
+    types::NotificationId,
 );
 
 /// Enums stored as text bind as their text.
@@ -165,6 +166,9 @@ arg_from_text_enum!(
     types::SubjectKind,
     types::ReactionKind,
     types::ActivityKind,
+    types::NotificationKind,
+    types::Delivery,
+    types::Digest,
 );
 
 /// Binds every value of `args` to a query of either engine (`sqlx::query`, `query_as`,

@@ -1,6 +1,7 @@
 //! The words of Heirloom's emails, each as plain text and as simple HTML with every
-//! value escaped. A message is a greeting, a few paragraphs and at most one link to act
-//! on; both bodies say the same.
+//! value escaped. A message is a greeting, a few paragraphs and links to act on; both
+//! bodies say the same. A notification or digest also carries its signed unsubscribe
+//! link (shown at its end and sent as `List-Unsubscribe`).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,9 @@ pub struct Composed {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL (`List-Unsubscribe`, RFC 8058), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// What asks for a password reset: the link in it works once, for an hour.
@@ -45,6 +49,77 @@ pub fn invitation(inviter: &str, legacy: &str, role: &str, link: &str, days: u32
     )
 }
 
+/// A notification emailed at once: what happened (`text`), the comment's words when
+/// there are some, the link that opens it, and where to change or stop these emails.
+pub fn notification(name: &str, text: &str, excerpt: Option<&str>, link: &str, unsubscribe: &Unsubscribe) -> Composed {
+    let mut paragraphs = vec![format!("{text}.")];
+    if let Some(excerpt) = excerpt.map(str::trim).filter(|e| !e.is_empty()) {
+        paragraphs.push(format!("“{excerpt}”"));
+    }
+    let mut mail = message(text, name, &paragraphs, Some(("Open it on Heirloom", link)), &unsubscribe.closing());
+    mail.unsubscribe = Some(unsubscribe.one_click.clone());
+    mail
+}
+
+/// A digest: what happened since the last one, each thing with its link.
+pub fn digest(name: &str, cadence: &str, items: &[(String, String)], unsubscribe: &Unsubscribe) -> Composed {
+    let count = items.len();
+    let subject = if count == 1 {
+        format!("Your {cadence} Heirloom digest: 1 new thing")
+    } else {
+        format!("Your {cadence} Heirloom digest: {count} new things")
+    };
+    let mut text = String::new();
+    let mut html = String::from("<ul>");
+    for (what, link) in items {
+        text.push_str(&format!("- {what}: {link}\n"));
+        html.push_str("<li><a href=\"");
+        escape_html_into(&mut html, link);
+        html.push_str("\">");
+        escape_html_into(&mut html, what);
+        html.push_str("</a></li>");
+    }
+    html.push_str("</ul>");
+    let intro = format!("Here is what happened in your family's legacies since your last {cadence} digest:");
+    let mut mail = message(&subject, name, &[intro], None, &unsubscribe.closing());
+    // The list goes after the introduction, before the closing words.
+    let at = mail.text.find(&unsubscribe.closing()).unwrap_or(mail.text.len());
+    mail.text.insert_str(at, &format!("{text}\n"));
+    let closing_html = format!("<p>{}", escape_html(&unsubscribe.closing()));
+    let at = mail.html.find(&closing_html).unwrap_or(mail.html.len());
+    mail.html.insert_str(at, &html);
+    mail.unsubscribe = Some(unsubscribe.one_click.clone());
+    mail
+}
+
+/// Where a notification email's reader changes or stops them.
+#[derive(Debug, Clone)]
+pub struct Unsubscribe {
+    /// What is stopped ("comments on what you wrote", "digests").
+    pub what: String,
+    /// The page that asks before it stops them (a link in the text).
+    pub page: String,
+    /// The URL a mail client posts to (`List-Unsubscribe`).
+    pub one_click: String,
+    /// The notification settings page.
+    pub settings: String,
+}
+
+impl Unsubscribe {
+    fn closing(&self) -> String {
+        format!(
+            "You get these emails for {}. Change how you hear of things at {}, or stop these emails: {}",
+            self.what, self.settings, self.page
+        )
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::new();
+    escape_html_into(&mut out, text);
+    out
+}
+
 fn with_article(role: &str) -> String {
     match role.chars().next() {
         Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {role}"),
@@ -76,7 +151,7 @@ fn message(subject: &str, name: &str, paragraphs: &[String], action: Option<(&st
     paragraph(&mut html, closing);
     paragraph(&mut html, "— Heirloom");
     html.push_str("</body></html>");
-    Composed { subject: subject.to_string(), text, html }
+    Composed { subject: subject.to_string(), text, html, unsubscribe: None }
 }
 
 fn paragraph(html: &mut String, text: &str) {

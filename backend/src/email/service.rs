@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -115,11 +116,21 @@ impl Mailer {
         // One id per queued email: a receiver that sees it twice (a send whose answer was
         // lost) can tell it is the same message.
         let domain = self.from.email.domain().to_string();
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject)
-            .message_id(Some(format!("<{id}@{domain}>")))
+            .message_id(Some(format!("<{id}@{domain}>")));
+        if let Some(url) = &mail.unsubscribe {
+            // RFC 8058: a mail client's "unsubscribe" posts to the link, no page needed.
+            builder = builder
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
             .map_err(|e| Error::internal("building an email", e))
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
-use types::events::{CommentFacts, Envelope, EventType, ReactionChanged, StoryUpdated};
+use types::events::{CommentFacts, Envelope, EventType, NotificationAdded, ReactionChanged, StoryUpdated};
 use types::{LiveEvent, MediaId, StoryId, SubjectKind, UserId};
 
 use crate::db::Db;
@@ -21,13 +21,14 @@ pub const CONSUMER: &str = "live";
 /// How many events a stream may fall behind before it is dropped.
 pub const BUFFER: usize = 256;
 
-/// What pages show live: the conversation and a story's text.
+/// What pages show live: the conversation, a story's text, and the reader's bell.
 const EVENTS: &[EventType] = &[
     EventType::CommentAdded,
     EventType::CommentEdited,
     EventType::CommentDeleted,
     EventType::ReactionChanged,
     EventType::StoryUpdated,
+    EventType::NotificationAdded,
 ];
 
 pub struct Live {
@@ -70,6 +71,9 @@ impl Live {
     /// The event as `user` is told it, when they may see it now: a member of its legacy
     /// who may read its story (or item).
     pub async fn visible(&self, user: &User, event: &Envelope) -> Result<Option<LiveEvent>> {
+        if event.event_type == EventType::NotificationAdded {
+            return self.own_notification(user, event);
+        }
         let Some(place) = self.place_of(event).await? else {
             return Ok(None);
         };
@@ -102,6 +106,21 @@ impl Live {
             comment_id: place.comment_id,
             actor_id,
             actor_name,
+        }))
+    }
+
+    /// A notification, told to the member it is for and no one else.
+    fn own_notification(&self, user: &User, event: &Envelope) -> Result<Option<LiveEvent>> {
+        let added: NotificationAdded = event.payload_as().context("decoding an event for the live stream")?;
+        Ok((added.user_id == user.id).then(|| LiveEvent {
+            id: event.message_id.clone(),
+            event_type: event.event_type.to_string(),
+            legacy_id: added.legacy_id,
+            story_id: None,
+            media_id: None,
+            comment_id: None,
+            actor_id: None,
+            actor_name: String::new(),
         }))
     }
 

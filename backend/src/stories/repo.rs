@@ -69,6 +69,14 @@ pub async fn members(db: &Db, legacy_id: &LegacyId) -> Result<Vec<MemberRow>> {
     db.fetch_all(sql, args![legacy_id]).await
 }
 
+/// The accounts of the people a story mentions ("this is me" links), once each.
+pub async fn mentioned_users(db: &Db, story_id: &StoryId) -> Result<Vec<UserId>> {
+    let sql = "SELECT DISTINCT p.user_id FROM story_mentions sm JOIN persons p ON p.id = sm.person_id \
+               WHERE sm.story_id = $1 AND p.user_id IS NOT NULL";
+    let rows: Vec<(UserId,)> = db.fetch_all(sql, args![story_id]).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 pub async fn set_member_role_tx(tx: &mut Tx, legacy_id: &LegacyId, user_id: &UserId, role: LegacyRole) -> Result<bool> {
     let sql = "UPDATE memberships SET role = $3 WHERE legacy_id = $1 AND user_id = $2";
     Ok(tx.execute(sql, args![legacy_id, user_id, role]).await? > 0)

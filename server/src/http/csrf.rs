@@ -1,7 +1,9 @@
 //! Cross-site request refusal. A state-changing request must come from a page of this
 //! site: its `Origin` (or, lacking that, `Referer`) must match `public_url`. It runs
 //! before sessions and authentication, so a forged request is refused whoever is
-//! signed in, and changes nothing.
+//! signed in, and changes nothing. One address is left to its own check: the one-click
+//! unsubscribe link of emails (RFC 8058), which mail clients post to from nowhere and
+//! which needs no session: its signature is what allows it.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
@@ -12,7 +14,9 @@ use types::{ApiError, ErrorCode};
 use super::{ApiFailure, AppState};
 
 pub async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || request.uri().path() == types::routes::api::UNSUBSCRIBE
+    {
         return next.run(request).await;
     }
     let expected = state.backend.config.public_url.origin().ascii_serialization();

@@ -12,6 +12,7 @@ mod database_gate;
 mod error;
 mod extract;
 mod feed_api;
+mod notifications_api;
 mod form;
 mod limits;
 mod media_api;
@@ -205,6 +206,18 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::FLAG_COMMENT, post(conversation_api::flag_comment))
         .route(api::FEED, get(feed_api::feed))
         .route(api::STREAM, get(stream_api::stream))
+        .route(api::NOTIFICATIONS, get(notifications_api::list))
+        .route(api::READ_NOTIFICATION, post(notifications_api::read))
+        .route(routes::form::READ_NOTIFICATION, post(notifications_api::read))
+        .route(api::READ_ALL_NOTIFICATIONS, post(notifications_api::read_all))
+        .route(routes::form::READ_ALL_NOTIFICATIONS, post(notifications_api::read_all))
+        .route(
+            api::NOTIFICATION_PREFERENCES,
+            get(notifications_api::preferences).put(notifications_api::set_preferences),
+        )
+        .route(routes::form::NOTIFICATION_SETTINGS, post(notifications_api::set_preferences))
+        .route(routes::form::UNSUBSCRIBE, post(notifications_api::unsubscribe_form))
+        .route(api::UNSUBSCRIBE, post(notifications_api::unsubscribe_one_click))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let search = Router::new()

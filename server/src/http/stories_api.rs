@@ -396,6 +396,7 @@ pub async fn openapi() -> JsonBody<utoipa::openapi::OpenApi> {
     doc.merge(super::people_api::PeopleApiDoc::openapi());
     doc.merge(super::conversation_api::ConversationApiDoc::openapi());
     doc.merge(super::feed_api::FeedApiDoc::openapi());
+    doc.merge(super::notifications_api::NotificationsApiDoc::openapi());
     doc.merge(super::stream_api::LiveApiDoc::openapi());
     JsonBody(doc)
 }
