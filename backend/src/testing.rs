@@ -304,6 +304,20 @@ impl Maildev {
         response.json().await.expect("maildev lists emails as JSON")
     }
 
+    /// One email's header `name` as sent (maildev's parsed `headers` leave out those it
+    /// reads into structures, such as `List-Unsubscribe`), unfolded.
+    pub async fn raw_header(&self, email: &serde_json::Value, name: &str) -> Option<String> {
+        let id = email["id"].as_str().expect("an email from maildev has an id");
+        let response = reqwest::get(self.api(&format!("/api/email/{id}/source"))).await.expect("maildev answers");
+        let source = response.text().await.expect("maildev gives the source").replace("\r\n ", " ");
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        source
+            .lines()
+            .take_while(|line| !line.is_empty())
+            .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
+            .map(|line| line[prefix.len()..].trim().to_string())
+    }
+
     /// The emails sent to `to`, once there are at least `count` (waiting up to 10 s).
     pub async fn wait_for(&self, to: &str, count: usize) -> Vec<serde_json::Value> {
         for _ in 0..200 {

@@ -110,7 +110,8 @@ fn settings_form(preferences: Vec<NotificationPreference>, email: bool) -> impl 
 #[component]
 pub fn UnsubscribePage() -> impl IntoView {
     let done = query("done").is_some();
-    let link = (query("user").unwrap_or_default(), query("scope").unwrap_or_default(), query("sig").unwrap_or_default());
+    let link =
+        (query("user").unwrap_or_default(), query("scope").unwrap_or_default(), query("sig").unwrap_or_default());
     view! {
         <Heading text="Stop emails"/>
         <FlashMessage flash=request::flash()/>

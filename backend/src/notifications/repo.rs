@@ -8,20 +8,21 @@ use crate::error::Result;
 use crate::notifications::model::{NotificationRow, Place};
 use crate::stories::repo::readable_story_sql;
 
-/// A notification's columns with the names it shows (`n` the notification).
+/// A notification's columns with the names it shows (`n` the notification), joined to
+/// the reader's membership `m` (a member who left sees none of the legacy's).
 const VIEW: &str = "SELECT n.id, n.kind, n.legacy_id, l.name AS legacy_name, \
     COALESCE(u.display_name, '') AS actor_name, n.story_id, COALESCE(s.title, '') AS story_title, n.media_id, \
     n.comment_id, n.created_at, n.read_at FROM notifications n \
+    JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
     JOIN legacies l ON l.id = n.legacy_id \
     LEFT JOIN users u ON u.id = n.actor_id \
     LEFT JOIN stories s ON s.id = n.story_id";
 
-/// What `user_id` may still see: notifications of legacies they belong to, of stories
-/// they may read and of comments not deleted since (`$1` the reader).
+/// What the reader (`$1`, a member through `m`) may still see: notifications of stories
+/// they may read and of comments not deleted since.
 fn still_visible() -> String {
     format!(
-        "EXISTS (SELECT 1 FROM memberships m WHERE m.legacy_id = n.legacy_id AND m.user_id = $1) \
-         AND (n.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
+        "(n.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
          AND (n.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c WHERE c.id = n.comment_id \
              AND c.deleted_at IS NULL))",
         readable_story_sql("$1")
@@ -98,7 +99,9 @@ pub async fn list(db: &Db, user_id: &UserId, after: Option<(i64, String)>, limit
 /// How many of the reader's notifications are unread (what the bell shows).
 pub async fn unread(db: &Db, user_id: &UserId) -> Result<i64> {
     let sql = format!(
-        "SELECT COUNT(*) FROM notifications n LEFT JOIN stories s ON s.id = n.story_id \
+        "SELECT COUNT(*) FROM notifications n \
+         JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
+         LEFT JOIN stories s ON s.id = n.story_id \
          WHERE n.user_id = $1 AND n.read_at IS NULL AND {}",
         still_visible()
     );
@@ -128,7 +131,12 @@ pub async fn preferences(db: &Db, user_id: &UserId) -> Result<Vec<(NotificationK
     db.fetch_all(sql, args![user_id]).await
 }
 
-pub async fn set_preference_tx(tx: &mut Tx, user_id: &UserId, kind: NotificationKind, delivery: Delivery) -> Result<()> {
+pub async fn set_preference_tx(
+    tx: &mut Tx,
+    user_id: &UserId,
+    kind: NotificationKind,
+    delivery: Delivery,
+) -> Result<()> {
     tx.execute("DELETE FROM notification_preferences WHERE user_id = $1 AND kind = $2", args![user_id, kind]).await?;
     let sql = "INSERT INTO notification_preferences (user_id, kind, delivery) VALUES ($1, $2, $3)";
     tx.execute(sql, args![user_id, kind, delivery]).await?;

@@ -14,7 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use types::events::{CommentAdded, Envelope, EventType, NotificationAdded, ReactionChanged, StoryCreated, StoryUpdated};
+use types::events::{
+    CommentAdded, Envelope, EventType, NotificationAdded, ReactionChanged, StoryCreated, StoryUpdated,
+};
 use types::{
     Delivery, Digest, ErrorCode, LegacyId, NotificationId, NotificationKind, NotificationPage, NotificationPreference,
     PreferencesInput, StoryId, StoryStatus, SubjectKind, UserId,
@@ -221,7 +223,9 @@ impl Notifications {
         let actor = event.actor.clone().map(UserId::from);
         let mut told = Vec::new();
         for candidate in candidates {
-            if actor.as_ref() == Some(&candidate.user_id) || told.iter().any(|(r, _, _): &(Recipient, _, _)| r.user_id == candidate.user_id) {
+            if actor.as_ref() == Some(&candidate.user_id)
+                || told.iter().any(|(r, _, _): &(Recipient, _, _)| r.user_id == candidate.user_id)
+            {
                 continue;
             }
             let Some(user) = identity::repo::find_by_id(&self.db, &candidate.user_id).await? else { continue };
@@ -247,12 +251,28 @@ impl Notifications {
             let email_now = delivery == Delivery::Email && self.mailer.enabled();
             let emailed_at = email_now.then_some(now);
             let (kind, digest) = (recipient.kind, delivery.digest());
-            repo::insert_tx(&mut tx, &id, &user.id, kind, &event.message_id, actor.as_ref(), &place, digest, emailed_at, event.occurred_at)
-                .await?;
+            repo::insert_tx(
+                &mut tx,
+                &id,
+                &user.id,
+                kind,
+                &event.message_id,
+                actor.as_ref(),
+                &place,
+                digest,
+                emailed_at,
+                event.occurred_at,
+            )
+            .await?;
             if email_now {
                 self.email_at_once(&mut tx, &user, &id, excerpt.as_deref()).await?;
             }
-            let added = NotificationAdded { notification_id: id.clone(), user_id: user.id.clone(), legacy_id: place.legacy_id.clone(), kind };
+            let added = NotificationAdded {
+                notification_id: id.clone(),
+                user_id: user.id.clone(),
+                legacy_id: place.legacy_id.clone(),
+                kind,
+            };
             events::append(&mut tx, Event::of(&id, event.actor.as_deref(), added)).await?;
         }
         tx.commit().await
@@ -296,7 +316,8 @@ impl Notifications {
                 if !changed.on {
                     return Ok(None);
                 }
-                let mut place = Place { legacy_id: changed.legacy_id, story_id: None, media_id: None, comment_id: None };
+                let mut place =
+                    Place { legacy_id: changed.legacy_id, story_id: None, media_id: None, comment_id: None };
                 let author = match changed.subject {
                     SubjectKind::Story => {
                         let story_id = StoryId::from(changed.subject_id);
@@ -346,14 +367,20 @@ impl Notifications {
                         recipients.push(tell(user_id, NotificationKind::Mention));
                     }
                 }
-                for member in crate::stories::repo::members(&self.db, &story.legacy_id).await? {
+                // Those who joined after it was published find it there; it is not news.
+                let members = crate::stories::repo::members(&self.db, &story.legacy_id).await?;
+                for member in members.into_iter().filter(|m| m.created_at <= event.occurred_at) {
                     let kind = NotificationKind::NewStory;
                     if !repo::was_told_of_story(&self.db, &member.user_id, &story.story_id, kind).await? {
                         recipients.push(tell(member.user_id, kind));
                     }
                 }
-                let place =
-                    Place { legacy_id: story.legacy_id, story_id: Some(story.story_id), media_id: None, comment_id: None };
+                let place = Place {
+                    legacy_id: story.legacy_id,
+                    story_id: Some(story.story_id),
+                    media_id: None,
+                    comment_id: None,
+                };
                 (place, recipients)
             }
             _ => return Ok(None),

@@ -75,7 +75,7 @@ impl World {
         self.stories.create_story(author, &input, None).await.unwrap().id
     }
 
-    async fn say(
+    pub async fn say(
         &self,
         who: &User,
         thread: &Thread,

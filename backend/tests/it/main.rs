@@ -19,6 +19,7 @@ mod conversation;
 mod email;
 mod events;
 mod media_pipeline;
+mod notifications;
 mod people;
 mod render;
 mod replica;

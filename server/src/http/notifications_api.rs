@@ -68,7 +68,8 @@ pub async fn preferences(me: Caller) -> ApiResult<JsonBody<Vec<NotificationPrefe
 pub async fn set_preferences(me: Caller, Input(mode, input): Input<PreferencesInput>) -> Response {
     let set = me.backend.notifications.set_preferences(&me.user, &input).await;
     let page = routes::NOTIFICATION_SETTINGS.path;
-    let done = set.map(|preferences| Done::new(page, JsonBody(preferences)).notice("Your notification settings were saved."));
+    let done =
+        set.map(|preferences| Done::new(page, JsonBody(preferences)).notice("Your notification settings were saved."));
     answer(mode, done, page, Vec::new())
 }
 
@@ -99,7 +100,10 @@ pub async fn unsubscribe_form(visitor: Visitor, Input(mode, link): Input<Unsubsc
 #[utoipa::path(post, path = api::UNSUBSCRIBE, tag = "notifications", params(UnsubscribeLink),
     responses((status = 200, body = Object, description = "`stopped`: what no longer comes, in words"),
         (status = 403, body = ApiError)))]
-pub async fn unsubscribe_one_click(visitor: Visitor, Query(link): Query<UnsubscribeLink>) -> ApiResult<JsonBody<serde_json::Value>> {
+pub async fn unsubscribe_one_click(
+    visitor: Visitor,
+    Query(link): Query<UnsubscribeLink>,
+) -> ApiResult<JsonBody<serde_json::Value>> {
     let stopped = visitor.backend.notifications.unsubscribe(&link.user, &link.scope, &link.sig).await?;
     Ok(JsonBody(json!({ "stopped": stopped })))
 }

@@ -1,0 +1,255 @@
+//! Notifications on SQLite and PostgreSQL: who is told of a comment, a reply, a mention,
+//! a reaction and a new story (never the actor, never someone who may not read it); an
+//! event delivered again tells no one twice and emails once; preferences choose the bell,
+//! an email, a digest or nothing; a digest goes once; unsubscribe links work only as
+//! signed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backend::conversation::{Subject, Thread};
+use backend::db::{with_pool, Db};
+use backend::db_test;
+use backend::email::Mailer;
+use backend::events::{outbox, Dispatcher, RetryPolicy};
+use backend::identity::User;
+use backend::notifications::Notifications;
+use backend::testing::Maildev;
+use backend::vault::Vault;
+use backend::Error;
+use types::events::EventType;
+use types::{
+    Delivery, ErrorCode, LegacyRole, NotificationKind, NotificationPage, PreferencesInput, ReactionInput, StoryStatus,
+    Visibility,
+};
+
+struct World {
+    family: crate::conversation::World,
+    notifications: Arc<Notifications>,
+    dispatcher: Dispatcher,
+}
+
+impl std::ops::Deref for World {
+    type Target = crate::conversation::World;
+    fn deref(&self) -> &Self::Target {
+        &self.family
+    }
+}
+
+impl World {
+    async fn new(db: &Db, smtp: Option<&Maildev>) -> World {
+        let family = crate::conversation::World::new(db).await;
+        let extra =
+            smtp.map(|m| format!("smtp_url = \"{}\"\nemail_from = \"Heirloom <family@example.org>\"", m.smtp_url()));
+        let config = backend::testing::config(
+            family.dir.path(),
+            "sqlite::memory:",
+            "https://heirloom.example",
+            &extra.unwrap_or_default(),
+        );
+        let mailer = Arc::new(Mailer::from_config(&config, db.clone(), Arc::new(Vault::with_key([7; 32]))).unwrap());
+        let notifications = Arc::new(Notifications::new(
+            db.clone(),
+            family.stories.clone(),
+            family.media.clone(),
+            mailer.clone(),
+            "https://heirloom.example/",
+            [9; 32],
+        ));
+        let retry = RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(1) };
+        let consumers: Vec<Arc<dyn backend::events::Consumer>> = vec![
+            Arc::new(backend::notifications::consumer(notifications.clone())),
+            Arc::new(backend::email::consumer(mailer)),
+        ];
+        World { family, notifications, dispatcher: Dispatcher::new(db.clone(), consumers, retry) }
+    }
+
+    async fn page(&self, user: &User) -> NotificationPage {
+        self.dispatcher.drain().await.unwrap();
+        self.notifications.list(user, None, None).await.unwrap()
+    }
+
+    /// The reader's notifications as (kind, text), newest first.
+    async fn told(&self, user: &User) -> Vec<(NotificationKind, String)> {
+        self.page(user).await.items.into_iter().map(|n| (n.kind, n.text)).collect()
+    }
+
+    async fn prefer(&self, user: &User, kind: &str, delivery: &str) {
+        let input = PreferencesInput([(kind.to_string(), delivery.to_string())].into());
+        self.notifications.set_preferences(user, &input).await.unwrap();
+    }
+}
+
+async fn emails_to(db: &Db, address: &str) -> Vec<(String, String)> {
+    with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(
+        "SELECT kind, subject FROM emails WHERE to_address = $1 ORDER BY created_at, id"
+    )
+    .bind(address)
+    .fetch_all(pool)
+    .await
+    .unwrap())
+}
+
+db_test!(a_conversation_tells_the_author_the_replied_to_and_the_mentioned_once_each, |db| {
+    use NotificationKind::*;
+    let world = World::new(db, None).await;
+    // The story was there before Bo and Cy joined: not new to them.
+    let bees = world.titled_story(&world.owner, "The bees", Visibility::Members, StoryStatus::Published).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
+    let cy = world.member(db, "cy", Some(LegacyRole::Viewer)).await;
+    let thread = Thread::Story(bees.clone());
+
+    // Bo comments on Ann's story and names Cy; Cy answers Bo; Ann reacts to Bo's comment.
+    let first = world.say(&bo, &thread, "Who took this photo, @cy?", None).await;
+    let reply = world.say(&cy, &thread, "Uncle Jim did, @nobody.", Some(&first.id)).await;
+    let love = ReactionInput { reaction: "heart".into(), on: None };
+    world.conversation.react(&world.owner, &Subject::Comment(first.id.clone()), &love).await.unwrap();
+    // Ann comments on her own story: she is not told of herself.
+    world.say(&world.owner, &thread, "Thank you both", None).await;
+
+    let ann = world.told(&world.owner).await;
+    assert_eq!(ann, vec![(Comment, "cy commented on The bees".into()), (Comment, "bo commented on The bees".into())]);
+    assert_eq!(
+        world.told(&bo).await,
+        vec![
+            (Reaction, "ann reacted to your comment on The bees".into()),
+            (Reply, "cy replied to your comment on The bees".into()),
+        ]
+    );
+    assert_eq!(world.told(&cy).await, vec![(Mention, "bo mentioned you on The bees".into())]);
+    let page = world.page(&bo).await;
+    assert_eq!(page.unread, 2);
+    assert_eq!(page.items[1].link, format!("/stories/{bees}#comment-{}", reply.id), "the reply, on its page");
+
+    // Every event delivered again: no one is told twice.
+    let kinds = [EventType::CommentAdded, EventType::ReactionChanged, EventType::StoryCreated];
+    for event in outbox::after_of_types(db, "", &kinds, 1000).await.unwrap() {
+        world.notifications.notify(&event).await.unwrap();
+    }
+    assert_eq!(world.told(&world.owner).await.len(), 2);
+    assert_eq!(world.told(&bo).await.len(), 2);
+    assert_eq!(world.told(&cy).await.len(), 1);
+
+    // Read one, then all.
+    let link = world.notifications.mark_read(&bo, &page.items[1].id).await.unwrap();
+    assert_eq!(link, page.items[1].link);
+    assert_eq!(world.notifications.unread(&bo).await.unwrap(), 1);
+    let missing = world.notifications.mark_read(&cy, &page.items[1].id).await;
+    assert!(matches!(missing, Err(Error::NotFound { what: "notification" })), "not Cy's: {missing:?}");
+    assert_eq!(world.notifications.mark_all_read(&bo).await.unwrap(), 1);
+    assert_eq!(world.notifications.unread(&bo).await.unwrap(), 0);
+});
+
+db_test!(new_stories_reach_only_members_who_may_read_them_and_leaving_takes_them_away, |db| {
+    use LegacyRole::*;
+    let world = World::new(db, None).await;
+    let editor = world.member(db, "eve", Some(Editor)).await;
+    let viewer = world.member(db, "vi", Some(Viewer)).await;
+    let outsider = world.member(db, "otto", None).await;
+    world.titled_story(&world.owner, "Private", Visibility::Private, StoryStatus::Published).await;
+    world.titled_story(&world.owner, "Draft", Visibility::Members, StoryStatus::Draft).await;
+    world.titled_story(&world.owner, "Members", Visibility::Members, StoryStatus::Published).await;
+    world.titled_story(&world.owner, "Public", Visibility::Public, StoryStatus::Published).await;
+    let expected = |title: &str| (NotificationKind::NewStory, format!("ann published {title} in Rosa"));
+    for member in [&editor, &viewer] {
+        assert_eq!(world.told(member).await, vec![expected("Public"), expected("Members")], "{}", member.display_name);
+    }
+    assert!(world.told(&outsider).await.is_empty());
+    assert!(world.told(&world.owner).await.is_empty(), "not told of what she did");
+
+    // A member who leaves loses theirs at once.
+    world.stories.set_member(&world.owner, &world.legacy_id, &viewer.id, None).await.unwrap();
+    assert!(world.told(&viewer).await.is_empty());
+    assert_eq!(world.notifications.unread(&viewer).await.unwrap(), 0);
+});
+
+db_test!(preferences_choose_how_and_a_bad_one_changes_nothing, |db| {
+    let world = World::new(db, None).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
+    let defaults = world.notifications.preferences(&bo.id).await.unwrap();
+    assert_eq!(defaults.len(), NotificationKind::ALL.len());
+    assert!(defaults.iter().any(|p| p.kind == NotificationKind::NewStory && p.delivery == Delivery::Daily));
+
+    let bad = PreferencesInput([("comment".into(), "off".into()), ("mention".into(), "loudly".into())].into());
+    let refused = world.notifications.set_preferences(&bo, &bad).await;
+    assert!(matches!(&refused, Err(Error::Invalid(f)) if f[0].field == "mention"), "{refused:?}");
+    let unknown = PreferencesInput([("gossip".into(), "off".into())].into());
+    assert!(matches!(world.notifications.set_preferences(&bo, &unknown).await, Err(Error::Invalid(_))));
+    assert_eq!(world.notifications.preferences(&bo.id).await.unwrap(), defaults, "nothing changed");
+
+    world.prefer(&bo, "new_story", "off").await;
+    world.titled_story(&world.owner, "Quiet", Visibility::Members, StoryStatus::Published).await;
+    assert!(world.told(&bo).await.is_empty(), "off: not even the bell");
+});
+
+db_test!(emails_go_once_at_once_or_in_one_digest_and_unsubscribe_links_must_be_signed, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev)).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
+    let bees = world.titled_story(&world.owner, "The bees", Visibility::Members, StoryStatus::Published).await;
+    let thread = Thread::Story(bees.clone());
+    let said = world.say(&bo, &thread, "Lovely **hives**", None).await;
+    world.dispatcher.drain().await.unwrap();
+
+    // Ann hears of Bo's comment at once (her default), once however often it is delivered.
+    for event in outbox::after_of_types(db, "", &[EventType::CommentAdded], 10).await.unwrap() {
+        world.notifications.notify(&event).await.unwrap();
+    }
+    world.dispatcher.drain().await.unwrap();
+    let sent = maildev.wait_for("ann@example.org", 1).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["subject"], "bo commented on The bees");
+    let text = sent[0]["text"].as_str().unwrap();
+    let link = format!("https://heirloom.example/stories/{bees}#comment-{}", said.id);
+    assert!(text.contains(&link) && text.contains("Lovely **hives**"), "{text}");
+    let one_click = maildev.raw_header(&sent[0], "List-Unsubscribe").await.unwrap();
+    let one_click = one_click.trim_matches(['<', '>']).to_string();
+    assert!(one_click.starts_with("https://heirloom.example/api/v1/unsubscribe?user="), "{one_click}");
+    let post = maildev.raw_header(&sent[0], "List-Unsubscribe-Post").await;
+    assert_eq!(post.as_deref(), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(emails_to(db, "ann@example.org").await.len(), 1);
+
+    // Her link, changed in any part, is refused and changes nothing.
+    let query: std::collections::HashMap<String, String> =
+        url::Url::parse(&one_click).unwrap().query_pairs().into_owned().collect();
+    let (user, scope, sig) = (&query["user"], &query["scope"], &query["sig"]);
+    assert_eq!(scope, "comment");
+    for (u, s, g) in
+        [(bo.id.as_str(), scope.as_str(), sig.as_str()), (user, "reply", sig), (user, scope, "AAAA"), (user, scope, "")]
+    {
+        let refused = world.notifications.unsubscribe(u, s, g).await;
+        assert!(matches!(&refused, Err(Error::Forbidden(r)) if r.code == Some(ErrorCode::LinkRefused)), "{refused:?}");
+    }
+    let comment = |p: &Vec<types::NotificationPreference>| {
+        p.iter().find(|p| p.kind == NotificationKind::Comment).unwrap().delivery
+    };
+    assert_eq!(comment(&world.notifications.preferences(&world.owner.id).await.unwrap()), Delivery::Email);
+    // As signed, it stops those emails; the bell keeps them.
+    world.notifications.unsubscribe(user, scope, sig).await.unwrap();
+    assert_eq!(comment(&world.notifications.preferences(&world.owner.id).await.unwrap()), Delivery::InApp);
+    world.say(&bo, &thread, "And the honey", None).await;
+    assert_eq!(world.told(&world.owner).await.len(), 2);
+    assert_eq!(emails_to(db, "ann@example.org").await.len(), 1, "no email after unsubscribing");
+
+    // Bo takes reactions in a daily digest, as new stories by default: nothing until a
+    // day has passed, then one email with the story and both reactions, never again.
+    world.prefer(&bo, "reaction", "daily").await;
+    for name in ["heart", "candle"] {
+        let input = ReactionInput { reaction: name.into(), on: None };
+        world.conversation.react(&world.owner, &Subject::Comment(said.id.clone()), &input).await.unwrap();
+    }
+    world.dispatcher.drain().await.unwrap();
+    let now = backend::time::now_millis();
+    assert_eq!(world.notifications.send_digests(now).await.unwrap(), 0, "not a day yet");
+    assert_eq!(world.notifications.send_digests(now + 86_400_000).await.unwrap(), 1);
+    assert_eq!(world.notifications.send_digests(now + 2 * 86_400_000).await.unwrap(), 0, "sent once");
+    world.dispatcher.drain().await.unwrap();
+    let digest = maildev.wait_for("bo@example.org", 1).await;
+    assert_eq!(digest.len(), 1);
+    assert_eq!(digest[0]["subject"], "Your daily Heirloom digest: 3 new things");
+    assert!(
+        digest[0]["text"].as_str().unwrap().contains("ann reacted to your comment on The bees"),
+        "{}",
+        digest[0]["text"]
+    );
+});
