@@ -3,6 +3,7 @@ import {
   createLegacyAndStory,
   expect,
   expectAccessible,
+  join,
   makePhoto,
   signUp,
   test,
@@ -14,16 +15,6 @@ import {
 async function comment(page: Page, text: string) {
   await page.getByLabel('Add a comment').fill(text);
   await page.getByRole('button', { name: 'Comment', exact: true }).click();
-}
-
-/** `guest` joins the legacy through an invitation `owner` makes with the API. */
-async function join(owner: Page, guest: Page, legacyId: string, role: string) {
-  const headers = { origin: new URL(owner.url()).origin };
-  const invitation = await owner.request.post(`/api/v1/legacies/${legacyId}/invitations`, { headers, data: { role } });
-  expect(invitation.ok()).toBeTruthy();
-  const token = (await invitation.json()).token as string;
-  const accepted = await guest.request.post(`/api/v1/invitations/${token}/accept`, { headers, data: {} });
-  expect(accepted.ok()).toBeTruthy();
 }
 
 test('members comment, reply, react, edit, report and delete under a story', async ({ page, browser }) => {

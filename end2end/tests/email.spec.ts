@@ -1,25 +1,4 @@
-import { Page } from '@playwright/test';
-import { createLegacy, expect, signUp, test, unique } from './helpers';
-
-const MAILDEV = `http://127.0.0.1:${process.env.E2E_MAILDEV_WEB_PORT ?? 3112}`;
-
-/** The link of the newest email to `to` that has a line starting with `label: `. */
-async function emailedLink(page: Page, to: string, label: string): Promise<string> {
-  let link = '';
-  await expect
-    .poll(
-      async () => {
-        const emails: { to: { address: string }[]; text: string }[] = await (await page.request.get(`${MAILDEV}/api/email`)).json();
-        const mine = emails.filter((e) => e.to.some((t) => t.address === to));
-        const line = mine.at(-1)?.text.split('\n').find((l) => l.startsWith(`${label}: `));
-        link = line?.slice(label.length + 2) ?? '';
-        return link;
-      },
-      { timeout: 15_000 },
-    )
-    .not.toBe('');
-  return link;
-}
+import { createLegacy, emailedLink, expect, signUp, test, unique } from './helpers';
 
 test('a forgotten password is reset from the emailed link, which works once and signs out everywhere else', async ({
   page,

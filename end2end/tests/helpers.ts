@@ -55,6 +55,37 @@ export const test = base.extend<{ cspViolations: string[]; accessibility: void }
   ],
 });
 
+/** The maildev that takes the e2e server's email (its web API). */
+export const MAILDEV = `http://127.0.0.1:${process.env.E2E_MAILDEV_WEB_PORT ?? 3112}`;
+
+/** The link of the newest email to `to` that has a line starting with `label: `. */
+export async function emailedLink(page: Page, to: string, label: string): Promise<string> {
+  let link = '';
+  await expect
+    .poll(
+      async () => {
+        const emails: { to: { address: string }[]; text: string }[] = await (await page.request.get(`${MAILDEV}/api/email`)).json();
+        const mine = emails.filter((e) => e.to.some((t) => t.address === to));
+        const line = mine.at(-1)?.text.split('\n').find((l) => l.startsWith(`${label}: `));
+        link = line?.slice(label.length + 2) ?? '';
+        return link;
+      },
+      { timeout: 15_000 },
+    )
+    .not.toBe('');
+  return link;
+}
+
+/** `guest` joins the legacy through an invitation `owner` makes with the API. */
+export async function join(owner: Page, guest: Page, legacyId: string, role: string) {
+  const headers = { origin: new URL(owner.url()).origin };
+  const invitation = await owner.request.post(`/api/v1/legacies/${legacyId}/invitations`, { headers, data: { role } });
+  expect(invitation.ok()).toBeTruthy();
+  const token = (await invitation.json()).token as string;
+  const accepted = await guest.request.post(`/api/v1/invitations/${token}/accept`, { headers, data: {} });
+  expect(accepted.ok()).toBeTruthy();
+}
+
 /** Fails on any serious or critical axe finding, in both colour schemes. */
 export async function expectAccessible(page: Page) {
   for (const colorScheme of ['light', 'dark'] as const) {

@@ -475,7 +475,7 @@ impl Notifications {
     async fn email_at_once(&self, tx: &mut Tx, user: &User, id: &NotificationId, excerpt: Option<&str>) -> Result<()> {
         let row = repo::find_tx(tx, &user.id, id).await?.ok_or(Error::NotFound { what: "notification" })?;
         let link = format!("{}{}", self.public_url, row.place().link());
-        let unsubscribe = self.unsubscribe_for(&user.id, row.kind.as_str(), &row.kind.label().to_lowercase());
+        let unsubscribe = self.unsubscribe_for(&user.id, row.kind.as_str(), &in_a_sentence(row.kind.label()));
         let mail = compose::notification(&user.display_name, &row.text(), excerpt, &link, &unsubscribe);
         self.mailer.queue(tx, &user.email, &format!("notification.{}", row.kind), &mail).await?;
         Ok(())
@@ -539,9 +539,15 @@ fn kinds() -> String {
 /// What an unsubscribe link stops, in words.
 pub fn scope_words(scope: &str) -> String {
     match NotificationKind::parse(scope) {
-        Some(kind) => format!("emails about {}", kind.label().to_lowercase()),
+        Some(kind) => format!("emails about {}", in_a_sentence(kind.label())),
         None => "digest emails".to_string(),
     }
+}
+
+/// A label inside a sentence: "Comments on what I wrote" as "comments on what I wrote".
+fn in_a_sentence(label: &str) -> String {
+    let mut chars = label.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The consumer that tells members of what concerns them.

@@ -229,6 +229,18 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         let (status, _) = post(server, client, &path, json!({ "reaction": "heart", "on": true })).await;
         assert!(status.is_success(), "{path}: {status}");
     }
+    // Each is told of the other's comment and reaction (names and the story's title on
+    // their notifications page), by the consumer in the background.
+    for client in [&owner, &member] {
+        for _ in 0..200 {
+            let page: Value =
+                client.get(server.url("/api/v1/notifications")).send().await.unwrap().json().await.unwrap();
+            if page["items"].as_array().is_some_and(|items| items.len() >= 2) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 
     // A photo of the story, with the payload as its file name and its caption.
     let png = tiny_png();
@@ -395,6 +407,10 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Owner, format!("/stories/{story_id}/edit"), true),
         (Who::Owner, format!("/stories/{story_id}/history"), true),
         (Who::Owner, "/moderation".to_string(), true),
+        (Who::Owner, "/notifications".to_string(), true),
+        (Who::Member, "/notifications".to_string(), true),
+        (Who::Owner, "/account/notifications".to_string(), false),
+        (Who::SignedOut, format!("/unsubscribe?user={q}&scope={q}&sig={q}"), false),
         (Who::Owner, format!("/legacies/{legacy_id}/people"), true),
         (Who::Owner, format!("/people/{person_id}"), true),
         (Who::Owner, format!("/people/{child_id}?relative={person_id}"), true),

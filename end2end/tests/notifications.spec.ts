@@ -1,0 +1,110 @@
+import {
+  createLegacyAndStory,
+  emailedLink,
+  expect,
+  expectAccessible,
+  join,
+  MAILDEV,
+  signUp,
+  test,
+} from './helpers';
+
+test("a mention moves the bell live, is emailed with a link to the comment, and is read from the list", async ({
+  page,
+  browser,
+}) => {
+  await signUp(page, 'Ivy', 'apples from the old orchard');
+  const { legacyId, storyId } = await createLegacyAndStory(page, 'Grandma Iris', {
+    title: 'The orchard',
+    body: 'Forty apple trees.',
+  });
+  const context = await browser.newContext();
+  const jo = await context.newPage();
+  const joEmail = await signUp(jo, 'Jo', 'cider in the autumn');
+  await join(page, jo, legacyId, 'viewer');
+
+  // Jo reads the legacy's page with nothing unread; Ivy names her in a comment.
+  await jo.goto(`/legacies/${legacyId}`);
+  const bell = jo.getByRole('link', { name: /^Notifications, / });
+  await expect(bell).toHaveAccessibleName('Notifications, none unread');
+  await page.goto(`/stories/${storyId}`);
+  await page.getByLabel('Add a comment').fill('@Jo do you remember the cider press?');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(page.getByText('Your comment was added.')).toBeVisible();
+  // Without a reload.
+  await expect(bell).toHaveAccessibleName('Notifications, 1 unread', { timeout: 5_000 });
+
+  // The email opens the comment.
+  const link = await emailedLink(jo, joEmail, 'Open it on Heirloom');
+  expect(new URL(link).pathname).toBe(`/stories/${storyId}`);
+  expect(new URL(link).hash).toMatch(/^#comment-/);
+  await jo.goto(link);
+  await expect(jo.locator(new URL(link).hash)).toContainText('do you remember the cider press?');
+
+  // The list: opening the notification marks it read and goes to the comment.
+  await bell.click();
+  await expect(jo.getByRole('heading', { level: 1 })).toHaveText('Notifications');
+  await expectAccessible(jo);
+  await jo.getByRole('button', { name: 'Ivy mentioned you on The orchard' }).click();
+  await expect(jo).toHaveURL(new RegExp(`/stories/${storyId}#comment-`));
+  await expect(jo.getByRole('link', { name: /^Notifications, / })).toHaveAccessibleName('Notifications, none unread');
+  await jo.goto('/notifications');
+  await expect(jo.getByRole('article', { name: 'Ivy mentioned you on The orchard' })).not.toContainText('unread');
+  await expect(jo.getByRole('button', { name: 'Mark all read' })).toHaveCount(0);
+  await context.close();
+});
+
+test('notification settings are chosen per kind, and an emailed unsubscribe link stops them only as signed', async ({
+  page,
+  browser,
+}) => {
+  const email = await signUp(page, 'Kit', 'letters in the attic');
+  const { legacyId, storyId } = await createLegacyAndStory(page, 'Uncle Ken', { title: 'The attic', body: 'Boxes of letters.' });
+  const context = await browser.newContext();
+  const lou = await context.newPage();
+  await signUp(lou, 'Lou', 'a trunk of old photographs');
+  await join(page, lou, legacyId, 'viewer');
+
+  // Kit chooses: reactions by email at once.
+  await page.goto('/account');
+  await page.getByRole('link', { name: 'notification settings' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Notification settings');
+  await expect(page.getByLabel('Comments on what I wrote')).toHaveValue('email');
+  await page.getByLabel('Reactions to what I wrote').selectOption('Email at once');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Your notification settings were saved.')).toBeVisible();
+  await expect(page.getByLabel('Reactions to what I wrote')).toHaveValue('email');
+  await expectAccessible(page);
+
+  // Lou comments: Kit's email ends with the way to stop such emails.
+  const headers = { origin: new URL(lou.url()).origin };
+  const said = await lou.request.post(`/api/v1/stories/${storyId}/comments`, { headers, data: { body: 'Who wrote them?' } });
+  expect(said.ok()).toBeTruthy();
+  await emailedLink(page, email, 'Open it on Heirloom');
+  const emails: { to: { address: string }[]; text: string; subject: string }[] = await (
+    await page.request.get(`${MAILDEV}/api/email`)
+  ).json();
+  const mine = emails.filter((e) => e.to.some((t) => t.address === email));
+  expect(mine.at(-1)?.subject).toBe('Lou commented on The attic');
+  const stop = mine.at(-1)?.text.match(/stop these emails: (\S+)/)?.[1] ?? '';
+  expect(new URL(stop).pathname).toBe('/unsubscribe');
+
+  // Changed, the link is refused; as sent, it asks, then stops them, signed in or not.
+  const stranger = await browser.newContext();
+  const anyone = await stranger.newPage();
+  const tampered = new URL(stop);
+  tampered.searchParams.set('scope', 'reaction');
+  await anyone.goto(tampered.toString());
+  await expect(anyone.getByRole('alert')).toContainText('This unsubscribe link is not valid');
+  await expect(anyone.getByRole('button', { name: 'Stop these emails' })).toHaveCount(0);
+  await anyone.goto(stop);
+  await expect(anyone.getByText('Stop emails about comments on what I wrote?')).toBeVisible();
+  await expectAccessible(anyone);
+  await anyone.getByRole('button', { name: 'Stop these emails' }).click();
+  await expect(anyone.getByRole('status')).toContainText('You will no longer get emails about comments on what I wrote.');
+  await page.goto('/account/notifications');
+  await expect(page.getByLabel('Comments on what I wrote')).toHaveValue('in_app');
+  await expect(page.getByLabel('Reactions to what I wrote')).toHaveValue('email');
+  await stranger.close();
+  await context.close();
+});
