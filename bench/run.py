@@ -733,6 +733,9 @@ def main():
         import live  # bench/live.py: SSE fan-out to 2000 streams, the feed over 100,000 rows
         result["live"] = {"sse": live.sse_bench(sys.modules[__name__], binary, site),
                           "feed": live.feed_bench(sys.modules[__name__], binary, site)}
+    if only in ("", "email"):
+        import email_bench  # bench/email_bench.py: invitation emails through maildev
+        result["email"] = email_bench.email_bench(sys.modules[__name__], binary, site)
     # Each PostgreSQL section on a database of its own: the events bench counts the
     # outbox, which the HTTP section's seeding has filled.
     for section in ("http", "events"):
@@ -771,6 +774,9 @@ def main():
     if "live" in result:
         import live
         report += "\n" + live.live_markdown(result["live"])
+    if "email" in result:
+        import email_bench
+        report += "\n" + email_bench.email_markdown(result["email"])
     report += targets_markdown(result)
     stem.with_suffix(".md").write_text(report + "\n")
     print(report)

@@ -109,7 +109,7 @@ impl Backend {
             media::MediaLimits::from_config(&config),
         ));
         let activity = Arc::new(activity::Activity::new(db.clone()));
-        let live = Arc::new(live::Live::new(db.clone(), stories.clone(), media.clone()));
+        let live = Arc::new(live::Live::new(db.clone(), stories.clone()));
         let conversation = Arc::new(conversation::Conversation::new(db.clone(), stories.clone(), media.clone()));
         let notifications = Arc::new(notifications::Notifications::new(
             db.clone(),

@@ -23,4 +23,7 @@ pub struct LiveEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<UserId>,
     pub actor_name: String,
+    /// It adds to the activity feed (the home page counts these as "new").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_feed: bool,
 }

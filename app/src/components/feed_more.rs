@@ -3,9 +3,47 @@
 //! the reader scrolls to the end (skeleton lines while a page is still on its way). The
 //! pages are the server's own rendering of the home page (`?before=`), so the items are
 //! drawn and sanitized once, on the server. Without JavaScript the link simply opens
-//! the older page.
+//! the older page. Above the feed, [`NewInFeed`] counts what arrives live ("3 new")
+//! without moving what is being read; the pill reloads the feed's first page.
 
 use leptos::prelude::*;
+
+#[island]
+pub fn NewInFeed(
+    /// The reader (their own doings are not news to them).
+    me: String,
+    /// The legacy the feed keeps to, if any.
+    legacy: String,
+    /// The feed's first page.
+    href: String,
+) -> impl IntoView {
+    let count = RwSignal::new(0u32);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&me, &legacy);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let (me, legacy) = (me.clone(), legacy.clone());
+            crate::components::live::subscribe(
+                move |change| {
+                    let mine = change.field("actor_id") == me;
+                    let elsewhere = !legacy.is_empty() && change.field("legacy_id") != legacy;
+                    if change.flag("in_feed") && !mine && !elsewhere {
+                        count.update(|n| *n += 1);
+                    }
+                },
+                || {},
+            );
+        }
+    });
+    view! {
+        <div class="feed-new" role="status">
+            {move || (count.get() > 0).then(|| view! {
+                <a class="pill" href=href.clone()>{format!("{} new", count.get())}</a>
+            })}
+        </div>
+    }
+}
 
 #[island]
 pub fn FeedMore(

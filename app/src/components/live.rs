@@ -74,7 +74,11 @@ fn listen(
         if change.field("story_id") != subject_id && change.field("media_id") != subject_id {
             return;
         }
-        if change.field("event_type") == "StoryUpdated" {
+        let kind = change.field("event_type");
+        if !(kind.starts_with("Comment") || kind.starts_with("Reaction") || kind == "StoryUpdated") {
+            return;
+        }
+        if kind == "StoryUpdated" {
             if change.field("actor_id") != me {
                 changed_by.set(Some(change.field("actor_name")));
             }
@@ -98,6 +102,11 @@ pub struct Change(wasm_bindgen::JsValue);
 impl Change {
     pub fn field(&self, name: &str) -> String {
         js_sys::Reflect::get(&self.0, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    }
+
+    /// A true/false field (absent: false).
+    pub fn flag(&self, name: &str) -> bool {
+        js_sys::Reflect::get(&self.0, &name.into()).ok().and_then(|v| v.as_bool()).unwrap_or(false)
     }
 }
 

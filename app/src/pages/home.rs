@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use types::{routes, ActivityItem, ActivityKind, FeedPage, LegacyView};
 
 use crate::api::{current_tip, load_feed};
-use crate::components::feed_more::FeedMore;
+use crate::components::feed_more::{FeedMore, NewInFeed};
 use crate::components::page::{format_time, query};
 use crate::pages::tips::NextTipCard;
 use crate::request;
@@ -78,11 +78,23 @@ fn Welcome(name: String) -> impl IntoView {
 fn Feed() -> impl IntoView {
     let legacy = query("legacy").filter(|l| !l.is_empty());
     let before = query("before").filter(|c| !c.is_empty());
+    // On the first page, what arrives while it is read is counted above it.
+    let news = match (&before, request::current_user()) {
+        (None, Some(me)) => {
+            let href = match &legacy {
+                Some(legacy) => format!("{}?legacy={}", routes::HOME.path, url::form_urlencoded::byte_serialize(legacy.as_bytes()).collect::<String>()),
+                None => routes::HOME.path.to_string(),
+            };
+            Some(view! { <NewInFeed me=me.id.to_string() legacy=legacy.clone().unwrap_or_default() href/> })
+        }
+        _ => None,
+    };
     let key = (legacy.clone(), before);
     let feed = Resource::new_blocking(move || key.clone(), |(legacy, before)| load_feed(legacy, before));
     view! {
         <section class="feed" aria-labelledby="feed-title">
             <h2 id="feed-title">"What's new"</h2>
+            {news}
             <Suspense fallback=|| view! { <p class="note">"Loading…"</p> }>
                 {move || feed.get().map(|loaded| match loaded {
                     Err(_) => view! { <p class="note">"The feed could not be loaded just now."</p> }.into_any(),

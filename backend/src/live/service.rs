@@ -1,16 +1,25 @@
-//! The broadcast of events to streams and the check of each for one reader.
+//! The broadcast of events to streams and the check of each for one reader. Each event
+//! is prepared once for every stream of this replica ([`Prepared`]: where it happened,
+//! the rows that decide who may read it, the actor's name); a stream then needs only its
+//! reader's role in the legacy, which it keeps until a membership event of that legacy
+//! passes by. So an event costs a few queries, not a few per open stream.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
-use types::events::{CommentFacts, Envelope, EventType, NotificationAdded, ReactionChanged, StoryUpdated};
-use types::{LiveEvent, MediaId, StoryId, SubjectKind, UserId};
+use types::events::{
+    CommentFacts, Envelope, EventType, MediaUploaded, MemberAdded, MemberRemoved, MemberRoleChanged,
+    NotificationAdded, PersonCreated, ReactionChanged, StoryCreated, StoryUpdated,
+};
+use types::{CommentId, LegacyId, LegacyRole, LiveEvent, MediaId, StoryId, StoryStatus, SubjectKind, UserId};
 
 use crate::db::Db;
 use crate::error::{Context, Result};
 use crate::events::{outbox, Consumer, OnEvent};
 use crate::identity::{self, Role, User};
-use crate::media::Media;
+use crate::media::model::MediaRow;
+use crate::stories::model::StoryRow;
 use crate::stories::permissions::{self, Reader};
 use crate::stories::service::story_facts;
 use crate::stories::Stories;
@@ -21,38 +30,81 @@ pub const CONSUMER: &str = "live";
 /// How many events a stream may fall behind before it is dropped.
 pub const BUFFER: usize = 256;
 
-/// What pages show live: the conversation, a story's text, and the reader's bell.
+/// What pages show live (the conversation, a story's text, the reader's bell, what is
+/// new in the feed), and the membership changes that make a stream look its reader's role up again.
 const EVENTS: &[EventType] = &[
+    EventType::StoryCreated,
+    EventType::MediaUploaded,
+    EventType::PersonCreated,
     EventType::CommentAdded,
     EventType::CommentEdited,
     EventType::CommentDeleted,
     EventType::ReactionChanged,
     EventType::StoryUpdated,
     EventType::NotificationAdded,
+    EventType::MemberAdded,
+    EventType::MemberRoleChanged,
+    EventType::MemberRemoved,
 ];
 
 pub struct Live {
     db: Db,
     stories: Arc<Stories>,
-    media: Arc<Media>,
-    sender: broadcast::Sender<Arc<Envelope>>,
+    sender: broadcast::Sender<Arc<Prepared>>,
+}
+
+/// One event as every stream of this replica checks it.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The outbox message id: the stream's SSE id.
+    pub id: String,
+    audience: Audience,
+}
+
+#[derive(Debug)]
+enum Audience {
+    /// Readers of a story or item: members of its legacy its read rule lets in.
+    Readers { place: Place, story: Option<StoryRow>, media: Option<MediaRow>, actor_name: String },
+    /// One member (their notification).
+    Member { user_id: UserId, legacy_id: LegacyId },
+    /// Not sent: someone's membership of the legacy changed, so streams look roles up again.
+    Membership { legacy_id: LegacyId },
+    /// Not sent: what it names is gone.
+    Nobody,
 }
 
 /// Where an event happened.
+#[derive(Debug)]
 struct Place {
-    legacy_id: types::LegacyId,
+    event_type: EventType,
+    /// It adds to the activity feed (as `activity` projects it).
+    in_feed: bool,
+    actor_id: Option<UserId>,
+    legacy_id: LegacyId,
     story_id: Option<StoryId>,
     media_id: Option<MediaId>,
-    comment_id: Option<types::CommentId>,
+    comment_id: Option<CommentId>,
+}
+
+/// One stream's reader: who, and their role in each legacy seen so far.
+pub struct Watcher {
+    user: User,
+    roles: HashMap<LegacyId, Option<LegacyRole>>,
+}
+
+impl Watcher {
+    pub fn new(user: User) -> Watcher {
+        Watcher { user, roles: HashMap::new() }
+    }
 }
 
 impl Live {
-    pub fn new(db: Db, stories: Arc<Stories>, media: Arc<Media>) -> Live {
-        Live { db, stories, media, sender: broadcast::channel(BUFFER).0 }
+    pub fn new(db: Db, stories: Arc<Stories>) -> Live {
+        Live { db, stories, sender: broadcast::channel(BUFFER).0 }
     }
 
     /// A new stream's receiver of every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Prepared>> {
         self.sender.subscribe()
     }
 
@@ -61,106 +113,147 @@ impl Live {
         self.sender.receiver_count()
     }
 
-    /// Hands the event to this process's streams (none listening is fine).
-    pub fn publish(&self, event: &Envelope) {
-        if EVENTS.contains(&event.event_type) {
-            let _ = self.sender.send(Arc::new(event.clone()));
+    /// Prepares the event once and hands it to this process's streams (none listening is fine).
+    pub async fn publish(&self, event: &Envelope) -> Result<()> {
+        if EVENTS.contains(&event.event_type) && self.sender.receiver_count() > 0 {
+            let prepared = self.prepare(event).await?;
+            let _ = self.sender.send(Arc::new(prepared));
         }
+        Ok(())
     }
 
-    /// The event as `user` is told it, when they may see it now: a member of its legacy
-    /// who may read its story (or item).
-    pub async fn visible(&self, user: &User, event: &Envelope) -> Result<Option<LiveEvent>> {
-        if event.event_type == EventType::NotificationAdded {
-            return self.own_notification(user, event);
-        }
-        let Some(place) = self.place_of(event).await? else {
-            return Ok(None);
+    /// The event as the watcher's reader is told it, when they may see it now: a member
+    /// of its legacy who may read its story (or item), or the member it is for.
+    pub async fn visible(&self, watcher: &mut Watcher, prepared: &Prepared) -> Result<Option<LiveEvent>> {
+        let (place, story, media, actor_name) = match &prepared.audience {
+            Audience::Nobody => return Ok(None),
+            Audience::Membership { legacy_id } => {
+                watcher.roles.remove(legacy_id);
+                return Ok(None);
+            }
+            Audience::Member { user_id, legacy_id } => {
+                return Ok((*user_id == watcher.user.id).then(|| LiveEvent {
+                    id: prepared.id.clone(),
+                    event_type: EventType::NotificationAdded.to_string(),
+                    legacy_id: legacy_id.clone(),
+                    story_id: None,
+                    media_id: None,
+                    comment_id: None,
+                    actor_id: None,
+                    actor_name: String::new(),
+                    in_feed: false,
+                }))
+            }
+            Audience::Readers { place, story, media, actor_name } => (place, story, media, actor_name),
         };
-        let Some(role) = self.stories.role_in(&place.legacy_id, user).await? else {
-            return Ok(None);
+        let role = match watcher.roles.get(&place.legacy_id) {
+            Some(role) => *role,
+            None => {
+                let role = self.stories.role_in(&place.legacy_id, &watcher.user).await?;
+                watcher.roles.insert(place.legacy_id.clone(), role);
+                role
+            }
         };
+        let Some(role) = role else { return Ok(None) };
+        let user = &watcher.user;
         let reader = Reader { user_id: Some(user.id.as_str()), is_admin: user.role() == Role::Admin, role: Some(role) };
-        let readable = match (&place.story_id, &place.media_id) {
-            (Some(story_id), _) => match self.stories.story_row(story_id).await? {
-                Some(story) => permissions::can_read(reader, story_facts(&story)),
-                None => false,
-            },
-            (None, Some(media_id)) => self.media.media(Some(user), media_id).await.is_ok(),
+        let readable = match (media, story) {
+            (Some(media), story) => crate::media::service::can_read_media(user, media, Some(role), story.as_ref()),
+            (None, Some(story)) => permissions::can_read(reader, story_facts(story)),
             (None, None) => true,
         };
-        if !readable {
-            return Ok(None);
-        }
-        let actor_id = event.actor.clone().map(UserId::from);
-        let actor_name = match &actor_id {
-            Some(id) => identity::repo::find_by_id(&self.db, id).await?.map(|u| u.display_name).unwrap_or_default(),
-            None => String::new(),
-        };
-        Ok(Some(LiveEvent {
-            id: event.message_id.clone(),
-            event_type: event.event_type.to_string(),
-            legacy_id: place.legacy_id,
-            story_id: place.story_id,
-            media_id: place.media_id,
-            comment_id: place.comment_id,
-            actor_id,
-            actor_name,
+        Ok(readable.then(|| LiveEvent {
+            id: prepared.id.clone(),
+            event_type: place.event_type.to_string(),
+            legacy_id: place.legacy_id.clone(),
+            story_id: place.story_id.clone(),
+            media_id: place.media_id.clone(),
+            comment_id: place.comment_id.clone(),
+            actor_id: place.actor_id.clone(),
+            actor_name: actor_name.clone(),
+            in_feed: place.in_feed,
         }))
     }
 
-    /// A notification, told to the member it is for and no one else.
-    fn own_notification(&self, user: &User, event: &Envelope) -> Result<Option<LiveEvent>> {
-        let added: NotificationAdded = event.payload_as().context("decoding an event for the live stream")?;
-        Ok((added.user_id == user.id).then(|| LiveEvent {
-            id: event.message_id.clone(),
-            event_type: event.event_type.to_string(),
-            legacy_id: added.legacy_id,
-            story_id: None,
-            media_id: None,
-            comment_id: None,
-            actor_id: None,
-            actor_name: String::new(),
-        }))
-    }
-
-    /// What `user` may see of the events after `after` (a reconnecting stream's
-    /// `Last-Event-ID`), oldest first, at most `limit` of them.
-    pub async fn missed(&self, user: &User, after: &str, limit: i64) -> Result<Vec<LiveEvent>> {
+    /// What the watcher's reader may see of the events after `after` (a reconnecting
+    /// stream's `Last-Event-ID`), oldest first, at most `limit` of them.
+    pub async fn missed(&self, watcher: &mut Watcher, after: &str, limit: i64) -> Result<Vec<LiveEvent>> {
         let mut seen = Vec::new();
         for event in outbox::after_of_types(&self.db, after, EVENTS, limit).await? {
-            if let Some(live) = self.visible(user, &event).await? {
+            let prepared = self.prepare(&event).await?;
+            if let Some(live) = self.visible(watcher, &prepared).await? {
                 seen.push(live);
             }
         }
         Ok(seen)
     }
 
-    async fn place_of(&self, event: &Envelope) -> Result<Option<Place>> {
+    /// Reads once what every stream needs to check the event.
+    async fn prepare(&self, event: &Envelope) -> Result<Prepared> {
+        let audience = match self.place_of(event).await? {
+            Some(Ok(mut place)) => {
+                let media = match &place.media_id {
+                    Some(media_id) => crate::media::repo::find(&self.db, media_id).await?,
+                    None => None,
+                };
+                let story_id = place.story_id.clone().or_else(|| media.as_ref().and_then(|m| m.story_id.clone()));
+                let story = match &story_id {
+                    Some(story_id) => self.stories.story_row(story_id).await?,
+                    None => None,
+                };
+                // An item's change is its story's too (the story page shows the item).
+                place.story_id = place.story_id.or(story_id);
+                let gone = (place.media_id.is_some() && media.is_none())
+                    || (place.story_id.is_some() && story.is_none());
+                if gone {
+                    Audience::Nobody
+                } else {
+                    let actor_name = match &place.actor_id {
+                        Some(id) => {
+                            identity::repo::find_by_id(&self.db, id).await?.map(|u| u.display_name).unwrap_or_default()
+                        }
+                        None => String::new(),
+                    };
+                    Audience::Readers { place, story, media, actor_name }
+                }
+            }
+            Some(Err(audience)) => audience,
+            None => Audience::Nobody,
+        };
+        Ok(Prepared { id: event.message_id.clone(), audience })
+    }
+
+    /// Where the event happened (`Err`: an audience other than a place's readers).
+    async fn place_of(&self, event: &Envelope) -> Result<Option<std::result::Result<Place, Audience>>> {
         let decode = "decoding an event for the live stream";
+        let at = |legacy_id| Place {
+            event_type: event.event_type.clone(),
+            in_feed: false,
+            actor_id: event.actor.clone().map(UserId::from),
+            legacy_id,
+            story_id: None,
+            media_id: None,
+            comment_id: None,
+        };
         let place = match &event.event_type {
             EventType::CommentAdded | EventType::CommentEdited | EventType::CommentDeleted => {
                 let facts: CommentFacts = event.payload_as().context(decode)?;
-                let story_id = match (&facts.story_id, &facts.media_id) {
-                    (None, Some(media_id)) => self.story_of_media(media_id).await?,
-                    (story_id, _) => story_id.clone(),
-                };
-                Place {
-                    legacy_id: facts.legacy_id,
-                    story_id,
-                    media_id: facts.media_id,
-                    comment_id: Some(facts.comment_id),
-                }
+                let mut place = at(facts.legacy_id);
+                place.in_feed = event.event_type == EventType::CommentAdded;
+                place.story_id = facts.story_id;
+                place.media_id = facts.media_id;
+                place.comment_id = Some(facts.comment_id);
+                place
             }
             EventType::ReactionChanged => {
                 let changed: ReactionChanged = event.payload_as().context(decode)?;
-                let mut place =
-                    Place { legacy_id: changed.legacy_id, story_id: None, media_id: None, comment_id: None };
+                let mut place = at(changed.legacy_id);
+                place.in_feed = changed.on;
                 match changed.subject {
                     SubjectKind::Story => place.story_id = Some(changed.subject_id.into()),
                     SubjectKind::Media => place.media_id = Some(changed.subject_id.into()),
                     SubjectKind::Comment => {
-                        let comment_id: types::CommentId = changed.subject_id.into();
+                        let comment_id: CommentId = changed.subject_id.into();
                         let Some(comment) = crate::conversation::repo::find(&self.db, &comment_id).await? else {
                             return Ok(None);
                         };
@@ -169,31 +262,55 @@ impl Live {
                         place.comment_id = Some(comment_id);
                     }
                 }
-                if let (None, Some(media_id)) = (&place.story_id, &place.media_id) {
-                    place.story_id = self.story_of_media(media_id).await?;
-                }
                 place
             }
             EventType::StoryUpdated => {
-                let updated: StoryUpdated = event.payload_as().context(decode)?;
-                let story = updated.story;
-                Place { legacy_id: story.legacy_id, story_id: Some(story.story_id), media_id: None, comment_id: None }
+                let updated = event.payload_as::<StoryUpdated>().context(decode)?;
+                let mut place = at(updated.story.legacy_id);
+                place.in_feed = updated.story.status == StoryStatus::Published && !updated.autosave;
+                place.story_id = Some(updated.story.story_id);
+                place
+            }
+            EventType::StoryCreated => {
+                let story = event.payload_as::<StoryCreated>().context(decode)?.story;
+                let mut place = at(story.legacy_id);
+                place.in_feed = story.status == StoryStatus::Published;
+                place.story_id = Some(story.story_id);
+                place
+            }
+            EventType::MediaUploaded => {
+                let uploaded = event.payload_as::<MediaUploaded>().context(decode)?;
+                let mut place = at(uploaded.legacy_id);
+                place.in_feed = true;
+                place.media_id = Some(uploaded.media_id);
+                place
+            }
+            EventType::PersonCreated => {
+                let created = event.payload_as::<PersonCreated>().context(decode)?;
+                let mut place = at(created.legacy_id);
+                place.in_feed = true;
+                place
+            }
+            EventType::NotificationAdded => {
+                let added: NotificationAdded = event.payload_as().context(decode)?;
+                return Ok(Some(Err(Audience::Member { user_id: added.user_id, legacy_id: added.legacy_id })));
+            }
+            EventType::MemberAdded | EventType::MemberRoleChanged | EventType::MemberRemoved => {
+                let legacy_id = match &event.event_type {
+                    EventType::MemberAdded => event.payload_as::<MemberAdded>().context(decode)?.legacy_id,
+                    EventType::MemberRoleChanged => event.payload_as::<MemberRoleChanged>().context(decode)?.legacy_id,
+                    _ => event.payload_as::<MemberRemoved>().context(decode)?.legacy_id,
+                };
+                return Ok(Some(Err(Audience::Membership { legacy_id })));
             }
             _ => return Ok(None),
         };
-        Ok(Some(place))
-    }
-
-    async fn story_of_media(&self, media_id: &MediaId) -> Result<Option<StoryId>> {
-        Ok(crate::media::repo::find(&self.db, media_id).await?.and_then(|row| row.story_id))
+        Ok(Some(Ok(place)))
     }
 }
 
 /// The consumer that hands this replica's streams every event (each replica its own).
 pub fn consumer(live: Arc<Live>) -> impl Consumer {
-    let publish = |live: Arc<Live>, event: Envelope| async move {
-        live.publish(&event);
-        Ok(())
-    };
+    let publish = |live: Arc<Live>, event: Envelope| async move { live.publish(&event).await };
     OnEvent::whole(CONSUMER, EVENTS, live, publish).in_every_replica()
 }

@@ -820,6 +820,12 @@ fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, stor
     Access { read, edit: read && (uploader || manages) }
 }
 
+/// Whether the reader may see the item (the live streams' check, with the rows they
+/// read once for every stream).
+pub(crate) fn can_read_media(user: &User, row: &MediaRow, role: Option<LegacyRole>, story: Option<&StoryRow>) -> bool {
+    access_of(Some(user), row, role, story).read
+}
+
 /// The name without any folder part a browser may have sent, checked for length.
 fn clean_file_name(problems: &mut Problems, raw: &str) -> String {
     let raw = crate::text::normalize(raw);

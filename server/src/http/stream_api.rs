@@ -13,10 +13,8 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use backend::identity::User;
-use backend::live::Live;
+use backend::live::{Live, Prepared, Watcher};
 use tokio::sync::broadcast;
-use types::events::Envelope;
 use types::routes::api;
 use types::{ApiError, LiveEvent};
 use utoipa::OpenApi;
@@ -43,11 +41,12 @@ pub async fn stream(me: Caller, headers: HeaderMap) -> Result<Response, ApiFailu
         .map(str::trim)
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .map(str::to_string);
+    let mut watcher = Watcher::new(me.user);
     let backlog = match &last {
-        Some(after) => live.missed(&me.user, after, MISSED_MAX).await?,
+        Some(after) => live.missed(&mut watcher, after, MISSED_MAX).await?,
         None => Vec::new(),
     };
-    let state = Tab { live, user: me.user, receiver, backlog: backlog.into(), last_sent: last.unwrap_or_default() };
+    let state = Tab { live, watcher, receiver, backlog: backlog.into(), last_sent: last.unwrap_or_default() };
     let messages = futures::stream::unfold(state, |mut tab| async move {
         tab.next().await.map(|message| (Ok::<_, Infallible>(message), tab))
     });
@@ -57,8 +56,8 @@ pub async fn stream(me: Caller, headers: HeaderMap) -> Result<Response, ApiFailu
 /// One open stream.
 struct Tab {
     live: Arc<Live>,
-    user: User,
-    receiver: broadcast::Receiver<Arc<Envelope>>,
+    watcher: Watcher,
+    receiver: broadcast::Receiver<Arc<Prepared>>,
     backlog: VecDeque<LiveEvent>,
     /// The id of the last message sent (ids sort by time), so the backlog is not sent twice.
     last_sent: String,
@@ -71,11 +70,11 @@ impl Tab {
             return Some(self.send(&change));
         }
         loop {
-            let envelope = self.receiver.recv().await.ok()?;
-            if envelope.message_id <= self.last_sent {
+            let prepared = self.receiver.recv().await.ok()?;
+            if prepared.id <= self.last_sent {
                 continue;
             }
-            match self.live.visible(&self.user, &envelope).await {
+            match self.live.visible(&mut self.watcher, &prepared).await {
                 Ok(Some(change)) => return Some(self.send(&change)),
                 Ok(None) => continue,
                 // Told nothing it may not see; the browser reconnects and resumes.

@@ -237,12 +237,19 @@ server_test!(the_live_stream_tells_members_what_they_may_see_and_resumes_after_a
     let bos_legacy = server.legacy(&bo, "Bo's family").await;
     let bees = json!({ "legacy_id": bos_legacy, "title": "Bo's", "body": "z", "status": "published" });
     let bos_story = server.created(&bo, "/api/v1/stories", bees).await["id"].as_str().unwrap().to_string();
-    server.post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Mine" })).await;
+    let created = again.next().await;
     assert_eq!(
-        again.next().await["story_id"].as_str(),
-        Some(bos_story.as_str()),
-        "the private story's change is skipped"
+        (created["event_type"].as_str(), created["story_id"].as_str(), created["in_feed"].as_bool()),
+        (Some("StoryCreated"), Some(bos_story.as_str()), Some(true)),
+        "the private story's changes are skipped"
     );
+    let mine: Value = server
+        .post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Mine" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.next().await["comment_id"], mine["id"]);
 
     // Removed from Ana's legacy, Bo hears nothing more of it.
     let (_, me) = server.get_json(&bo, "/api/v1/me").await;
@@ -251,6 +258,11 @@ server_test!(the_live_stream_tells_members_what_they_may_see_and_resumes_after_a
         format!("/api/v1/legacies/{}/members/{}", legacy["legacy_id"].as_str().unwrap(), me["id"].as_str().unwrap());
     assert!(server.request(&ana, Method::DELETE, &member).send().await.unwrap().status().is_success());
     server.post_json(&ana, &comments, json!({ "body": "Not for Bo" })).await;
-    server.post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Still mine" })).await;
-    assert_eq!(again.next().await["story_id"].as_str(), Some(bos_story.as_str()));
+    let still: Value = server
+        .post_json(&bo, &format!("/api/v1/stories/{bos_story}/comments"), json!({ "body": "Still mine" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.next().await["comment_id"], still["id"], "Ana's comment after the removal is skipped");
 });
