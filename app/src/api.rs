@@ -43,6 +43,8 @@ pub async fn load_account() -> Result<AccountOverview, ApiError> {
         linked_providers: identity.linked_providers(&auth.user).await?,
         sessions: identity.sessions(&auth).await?,
         people: backend.people.mine(&auth.user).await?,
+        email_verified: identity.email_verified(&auth.user).await?,
+        email_enabled: backend.email.enabled(),
     })
 }
 

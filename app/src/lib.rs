@@ -36,7 +36,7 @@ use pages::notifications::{NotificationSettingsPage, NotificationsPage, Unsubscr
 use pages::not_found::NotFound;
 use pages::people::{EditPersonPage, FamilyTreePage, GedcomImportPage, PeopleListPage, PersonPageView};
 use pages::search::SearchPage;
-use pages::password_reset::{ForgotPasswordPage, ResetPasswordPage};
+use pages::password_reset::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
 use pages::signin::SignInPage;
 use pages::signup::SignUpPage;
 use pages::story::StoryPage;
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::SIGN_UP.path) view=SignUpPage/>
                     <Route path=TablePath(routes::FORGOT_PASSWORD.path) view=ForgotPasswordPage/>
                     <Route path=TablePath(routes::RESET_PASSWORD.path) view=ResetPasswordPage/>
+                    <Route path=TablePath(routes::VERIFY_EMAIL.path) view=VerifyEmailPage/>
                     // Async: the page waits for its data, so it is complete without JavaScript.
                     <Route path=TablePath(routes::ACCOUNT.path) view=AccountPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACIES.path) view=LegaciesPage ssr=SsrMode::Async/>

@@ -96,9 +96,9 @@ impl Backend {
         let sessions = identity::DbSessionStore::new(&db);
         sessions.migrate().await?;
         let config = Arc::new(config);
-        let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()));
         let vault = Arc::new(vault::Vault::from_config(&config)?);
         let email = Arc::new(email::Mailer::from_config(&config, db.clone(), vault.clone())?);
+        let identity = Arc::new(identity::Identity::new(db.clone(), config.clone()).with_mailer(email.clone()));
         let stories = Arc::new(stories::Stories::new(db.clone()).with_mail(email.clone(), config.public_url.as_str()));
         let calls = Arc::new(calls::Calls::new(db.clone(), vault.clone(), calls::CallPolicy::from_config(&config)));
         let webhooks = Arc::new(calls::Webhooks::new(db.clone(), vault.clone(), calls.clone()));

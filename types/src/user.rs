@@ -43,4 +43,8 @@ pub struct AccountOverview {
     pub sessions: Vec<SessionView>,
     /// The people of family trees the user said are them.
     pub people: Vec<crate::MyPerson>,
+    /// The address was shown to be the user's (emails about the family go only there).
+    pub email_verified: bool,
+    /// This server sends email.
+    pub email_enabled: bool,
 }

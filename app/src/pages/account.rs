@@ -23,14 +23,30 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(overview: AccountOverview, flash: types::Flash) -> impl IntoView {
-    let AccountOverview { user, has_password, linked_providers, sessions, people } = overview;
+    let AccountOverview { user, has_password, linked_providers, sessions, people, email_verified, email_enabled } =
+        overview;
     let error = |name: &str| flash.field_error(name).map(str::to_string);
     view! {
         <section class="panel" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
             <dl class="facts">
                 <dt>"Name"</dt><dd dir="auto" data-testid="profile-name">{user.display_name}</dd>
-                <dt>"Email"</dt><dd data-testid="profile-email">{user.email}</dd>
+                <dt>"Email"</dt>
+                <dd>
+                    <span data-testid="profile-email">{user.email}</span>
+                    {if email_verified {
+                        view! { " " <span class="note">"(verified)"</span> }.into_any()
+                    } else {
+                        view! {
+                            " " <span class="note">"(not verified: Heirloom sends no news of your family there yet)"</span>
+                            {email_enabled.then(|| view! {
+                                <form method="post" action=routes::form::SEND_VERIFICATION class="inline-form">
+                                    <button type="submit" class="small">"Send the verification link again"</button>
+                                </form>
+                            })}
+                        }.into_any()
+                    }}
+                </dd>
                 <dt>"Role"</dt><dd>{if user.is_admin { "Administrator" } else { "Member" }}</dd>
             </dl>
         </section>

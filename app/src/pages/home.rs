@@ -82,10 +82,14 @@ fn Feed() -> impl IntoView {
     let news = match (&before, request::current_user()) {
         (None, Some(me)) => {
             let href = match &legacy {
-                Some(legacy) => format!("{}?legacy={}", routes::HOME.path, url::form_urlencoded::byte_serialize(legacy.as_bytes()).collect::<String>()),
+                Some(legacy) => format!(
+                    "{}?legacy={}",
+                    routes::HOME.path,
+                    url::form_urlencoded::byte_serialize(legacy.as_bytes()).collect::<String>()
+                ),
                 None => routes::HOME.path.to_string(),
             };
-            Some(view! { <NewInFeed me=me.id.to_string() legacy=legacy.clone().unwrap_or_default() href/> })
+            Some(view! { <NewInFeed me=me.id.to_string() legacy=legacy.clone().unwrap_or_default() href/> }.into_any())
         }
         _ => None,
     };

@@ -1,5 +1,6 @@
 //! "Forgot password": asking for a reset link by email, and choosing a new password
-//! with it. Without a mail server the first page says whom to ask instead.
+//! with it (without a mail server the first page says whom to ask instead); verifying
+//! an account's email address from the link emailed at sign-up.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -56,6 +57,29 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     hint="At least 8 characters. You will be signed out everywhere else."
                     error=flash.field_error("new_password").map(str::to_string)/>
                 <button type="submit" class="primary">"Save password"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Where a verification email's link leads: one button that verifies the address (a
+/// page and a form rather than the link itself, since mail scanners open links).
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let flash = request::flash();
+    let token = query("token").unwrap_or_default();
+    view! {
+        <section class="auth-card" aria-labelledby="verify-title">
+            <Title text="Verify your email address"/>
+            <h1 id="verify-title">"Verify your email address"</h1>
+            <FlashMessage flash=flash.clone()/>
+            {flash.field_error("token").map(|error| view! {
+                <p class="field-error">{error.to_string()}" "<a href=routes::ACCOUNT.path>"Your account"</a></p>
+            })}
+            <form method="post" action=routes::form::VERIFY_EMAIL class="stack">
+                <input type="hidden" name="token" value=token/>
+                <p>"Confirm that this address is yours, so Heirloom may send you news of your family there."</p>
+                <button type="submit" class="primary">"Verify my email address"</button>
             </form>
         </section>
     }

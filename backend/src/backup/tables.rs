@@ -15,6 +15,7 @@ pub const TABLES: &[&str] = &[
     "oidc_identities",
     "signup_invites",
     "emails",
+    "verified_emails",
     "legacies",
     "memberships",
     "legacy_invitations",
@@ -57,7 +58,8 @@ pub const TABLES: &[&str] = &[
 /// connections being made (minutes-long, tied to those sessions) and the migrations
 /// bookkeeping (the restoring binary applies its own, and runs its data migrations over
 /// the restored rows again), the claims of running replicas (`backend::replica`), and
-/// password-reset tokens (an hour long; a link should not come back with a restore).
+/// password-reset and email-verification tokens (an hour, a week; a link should not
+/// come back with a restore).
 pub const NOT_BACKED_UP: &[&str] = &[
     "user_sessions",
     "tower_sessions",
@@ -66,6 +68,7 @@ pub const NOT_BACKED_UP: &[&str] = &[
     "data_migrations",
     "replicas",
     "password_resets",
+    "email_verifications",
 ];
 
 /// How a column's values are read and written.

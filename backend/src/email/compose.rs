@@ -35,6 +35,23 @@ pub fn password_reset(name: &str, link: &str, minutes: i64) -> Composed {
     )
 }
 
+/// The link that shows a new account's address is its owner's.
+pub fn verify_email(name: &str, link: &str, days: i64) -> Composed {
+    message(
+        "Verify your email address for Heirloom",
+        name,
+        &[
+            "Welcome to Heirloom. Please confirm that this address is yours.".into(),
+            format!(
+                "Until you do, Heirloom keeps news of your family under the bell and sends none here. \
+                 The link works once, for {days} days."
+            ),
+        ],
+        Some(("Verify my email address", link)),
+        "If you did not create an account, ignore this email: nothing more will be sent.",
+    )
+}
+
 /// An invitation to join a legacy as `role`, from `inviter`.
 pub fn invitation(inviter: &str, legacy: &str, role: &str, link: &str, days: u32) -> Composed {
     message(

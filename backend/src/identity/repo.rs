@@ -185,6 +185,49 @@ pub async fn use_password_reset_tx(tx: &mut Tx, token_hash: &str, user_id: &User
     Ok(true)
 }
 
+// --- email verification ---
+
+pub async fn insert_email_verification(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: &UserId,
+    email: &str,
+    expires_at: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO email_verifications (token_hash, user_id, email, expires_at, created_at) \
+               VALUES ($1, $2, $3, $4, $5)";
+    tx.execute(sql, args![token_hash, user_id, email, expires_at, now_millis()]).await?;
+    Ok(())
+}
+
+/// How many verification links the user was sent since `since`.
+pub async fn email_verifications_since(db: &Db, user_id: &UserId, since: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM email_verifications WHERE user_id = $1 AND created_at > $2";
+    db.scalar(sql, args![user_id, since]).await
+}
+
+/// Spends an unused, unexpired verification token: its user and address (`None` when it
+/// is not one, or another request spent it first).
+pub async fn use_email_verification_tx(tx: &mut Tx, token_hash: &str, now: i64) -> Result<Option<(UserId, String)>> {
+    let sql = "UPDATE email_verifications SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+               AND expires_at > $2 RETURNING user_id, email";
+    tx.fetch_optional(sql, args![token_hash, now]).await
+}
+
+/// Records that `email` is the user's (once; again changes nothing).
+pub async fn mark_verified_tx(tx: &mut Tx, user_id: &UserId, email: &str, at: i64) -> Result<()> {
+    let sql = "INSERT INTO verified_emails (user_id, email, verified_at) VALUES ($1, $2, $3) \
+               ON CONFLICT (user_id, email) DO NOTHING";
+    tx.execute(sql, args![user_id, email, at]).await?;
+    Ok(())
+}
+
+/// Whether the user's address was shown to be theirs.
+pub async fn is_verified<'c>(conn: impl Into<Conn<'c>>, user_id: &UserId, email: &str) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM verified_emails WHERE user_id = $1 AND email = $2";
+    Ok(conn.into().scalar::<i64>(sql, args![user_id, email]).await? > 0)
+}
+
 /// Ends every session of the user (a password reset: whoever knew the old one is out).
 pub async fn delete_sessions_tx(tx: &mut Tx, user_id: &UserId) -> Result<u64> {
     tx.execute("DELETE FROM user_sessions WHERE user_id = $1", args![user_id]).await

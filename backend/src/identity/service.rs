@@ -20,6 +20,9 @@ use crate::time::{new_id, now_millis};
 /// How long a password-reset link works.
 pub const PASSWORD_RESET_MINUTES: i64 = 60;
 
+/// How long an email-verification link works.
+pub const VERIFY_EMAIL_DAYS: i64 = 7;
+
 /// `last_seen_at` is written at most this often per session.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -55,13 +58,20 @@ pub struct Identity {
     config: Arc<Config>,
     limiter: LoginLimiter,
     pub oidc: OidcProviders,
+    /// Sends the verification link of a new account's address, when email is set up.
+    mailer: Option<Arc<Mailer>>,
 }
 
 impl Identity {
     pub fn new(db: Db, config: Arc<Config>) -> Identity {
         let limiter = LoginLimiter::new(config.login_attempts_per_account, config.login_attempts_per_ip);
         let oidc = OidcProviders::new(&config.oidc_providers, &config.public_url);
-        Identity { db, config, limiter, oidc }
+        Identity { db, config, limiter, oidc, mailer: None }
+    }
+
+    /// New accounts are sent a link to verify their address through `mailer`.
+    pub fn with_mailer(self, mailer: Arc<Mailer>) -> Identity {
+        Identity { mailer: Some(mailer), ..self }
     }
 
     pub fn signup_policy(&self) -> SignupPolicy {
@@ -113,8 +123,65 @@ impl Identity {
             }
         }
         repo::set_password_tx(&mut tx, &user.id, &hash).await?;
+        // The verification email exists exactly when the account does.
+        self.queue_verification(&mut tx, &user).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, role = role.as_str(), "account created");
+        Ok(user)
+    }
+
+    /// Whether the user's address was shown to be theirs (emails about the family go
+    /// only to such addresses).
+    pub async fn email_verified(&self, user: &User) -> Result<bool> {
+        repo::is_verified(&self.db, &user.id, &user.email).await
+    }
+
+    /// Sends the link that verifies the user's address again; at most one a minute, and
+    /// nothing when it is verified already.
+    pub async fn send_verification(&self, user: &User) -> Result<()> {
+        if !self.mailer.as_ref().is_some_and(|m| m.enabled()) {
+            return Err(Mailer::not_configured());
+        }
+        if self.email_verified(user).await? {
+            return Err(Error::conflict(ErrorCode::AlreadyExists, "Your email address is verified already."));
+        }
+        if repo::email_verifications_since(&self.db, &user.id, now_millis() - 60_000).await? > 0 {
+            return Err(Error::RateLimited { retry_after_secs: 60 });
+        }
+        let mut tx = self.db.begin().await?;
+        self.queue_verification(&mut tx, user).await?;
+        tx.commit().await
+    }
+
+    /// Queues the verification email of `user`'s address in `tx` (nothing without email).
+    async fn queue_verification(&self, tx: &mut crate::db::Tx, user: &User) -> Result<()> {
+        let Some(mailer) = self.mailer.as_ref().filter(|m| m.enabled()) else { return Ok(()) };
+        let token = random_token();
+        let link = self.config.public_link(&format!("{}?token={token}", types::routes::VERIFY_EMAIL.path));
+        let mail = crate::email::compose::verify_email(&user.display_name, &link, VERIFY_EMAIL_DAYS);
+        let expires = now_millis() + VERIFY_EMAIL_DAYS * 86_400_000;
+        repo::insert_email_verification(tx, &hash_token(&token), &user.id, &user.email, expires).await?;
+        mailer.queue(tx, &user.email, "verify_email", &mail).await?;
+        Ok(())
+    }
+
+    /// Verifies the address a link was sent to; the account it belongs to. The link works
+    /// once, for a week, and only while the account still has that address.
+    pub async fn verify_email(&self, token: &str) -> Result<User> {
+        let expired = || {
+            Error::invalid(
+                "token",
+                "This link has expired or was already used. Ask for a new one on your account page.",
+            )
+        };
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let (user_id, email) =
+            repo::use_email_verification_tx(&mut tx, &hash_token(token.trim()), now).await?.ok_or_else(expired)?;
+        let user = repo::find_by_id(&self.db, &user_id).await?.filter(|u| u.email == email).ok_or_else(expired)?;
+        repo::mark_verified_tx(&mut tx, &user.id, &user.email, now).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, "email address verified");
         Ok(user)
     }
 
@@ -224,6 +291,8 @@ impl Identity {
             return Err(expired());
         }
         repo::set_password_tx(&mut tx, &user.id, &password_hash).await?;
+        // The link came to this address: it is the account's.
+        repo::mark_verified_tx(&mut tx, &user.id, &user.email, now_millis()).await?;
         let ended = repo::delete_sessions_tx(&mut tx, &user.id).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset");
@@ -415,6 +484,10 @@ impl Identity {
             }
         };
         repo::link_oidc_tx(&mut tx, provider, &identity.subject, &user.id, Some(&email)).await?;
+        if identity.email_verified && user.email == normalize_email(&email) {
+            // The provider vouches for the address.
+            repo::mark_verified_tx(&mut tx, &user.id, &user.email, now_millis()).await?;
+        }
         tx.commit().await?;
         Ok((user, identity.id_token, next))
     }

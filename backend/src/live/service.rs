@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 use types::events::{
-    CommentFacts, Envelope, EventType, MediaUploaded, MemberAdded, MemberRemoved, MemberRoleChanged,
-    NotificationAdded, PersonCreated, ReactionChanged, StoryCreated, StoryUpdated,
+    CommentFacts, Envelope, EventType, MediaUploaded, MemberAdded, MemberRemoved, MemberRoleChanged, NotificationAdded,
+    PersonCreated, ReactionChanged, StoryCreated, StoryUpdated,
 };
 use types::{CommentId, LegacyId, LegacyRole, LiveEvent, MediaId, StoryId, StoryStatus, SubjectKind, UserId};
 
@@ -203,8 +203,8 @@ impl Live {
                 };
                 // An item's change is its story's too (the story page shows the item).
                 place.story_id = place.story_id.or(story_id);
-                let gone = (place.media_id.is_some() && media.is_none())
-                    || (place.story_id.is_some() && story.is_none());
+                let gone =
+                    (place.media_id.is_some() && media.is_none()) || (place.story_id.is_some() && story.is_none());
                 if gone {
                     Audience::Nobody
                 } else {

@@ -1,7 +1,7 @@
 //! Who is told of what, and how. The `notifications` consumer reads an event, finds the
 //! members it concerns (never its actor, never someone who may not read where it
 //! happened), and in one transaction writes their notifications, the emails of those who
-//! want them at once, and a `NotificationAdded` event per member for the bell. An event
+//! want them at once (to a verified address only), and a `NotificationAdded` event per member for the bell. An event
 //! already turned into notifications changes nothing. Digests collect the rest: every
 //! [`DIGEST_EVERY`] the members whose oldest waiting notification is a day (a week) old
 //! get one email of what they have not read, taken with an update so two replicas never
@@ -248,7 +248,7 @@ impl Notifications {
         let now = now_millis();
         for (recipient, user, delivery) in told {
             let id = NotificationId::new(new_id());
-            let email_now = delivery == Delivery::Email && self.mailer.enabled();
+            let email_now = delivery == Delivery::Email && self.mailer.enabled() && self.may_email(&user).await?;
             let emailed_at = email_now.then_some(now);
             let (kind, digest) = (recipient.kind, delivery.digest());
             repo::insert_tx(
@@ -454,6 +454,11 @@ impl Notifications {
         })
     }
 
+    /// Whether the member's address was shown to be theirs: a family's words go only there.
+    async fn may_email(&self, user: &User) -> Result<bool> {
+        identity::repo::is_verified(&self.db, &user.id, &user.email).await
+    }
+
     async fn delivery(&self, user_id: &UserId, kind: NotificationKind) -> Result<Delivery> {
         let preferences = self.preferences(user_id).await?;
         Ok(preferences.iter().find(|p| p.kind == kind).map_or_else(|| kind.default_delivery(), |p| p.delivery))
@@ -521,7 +526,8 @@ impl Notifications {
         let rows = repo::unread_of_tx(&mut tx, user_id, &taken).await?;
         let items: Vec<(String, String)> =
             rows.iter().map(|row| (row.text(), format!("{}{}", self.public_url, row.place().link()))).collect();
-        let emailed = !items.is_empty() && !user.disabled;
+        // Taken either way, so an address not verified yet does not get a pile later.
+        let emailed = !items.is_empty() && !user.disabled && self.may_email(&user).await?;
         if emailed {
             let unsubscribe = self.unsubscribe_for(user_id, "digest", "digests");
             let mail = compose::digest(&user.display_name, digest.as_str(), &items, &unsubscribe);

@@ -1,6 +1,7 @@
 //! Email through a real SMTP server (npm maildev, `backend::testing::Maildev`): a
 //! password reset is emailed once however often its event is delivered, its link works
-//! once and only within the hour, and using it ends every session of the account.
+//! once and only within the hour, and using it ends every session of the account; a new
+//! account's address is verified through the link emailed at sign-up, once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,8 @@ impl World {
         let mailer = Arc::new(Mailer::from_config(&config, db.clone(), Arc::new(Vault::with_key([7; 32]))).unwrap());
         let retry = RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(1) };
         let dispatcher = Dispatcher::new(db.clone(), vec![Arc::new(backend::email::consumer(mailer.clone()))], retry);
-        World { identity: Identity::new(db.clone(), Arc::new(config)), mailer, dispatcher, _dir: dir }
+        let identity = Identity::new(db.clone(), Arc::new(config)).with_mailer(mailer.clone());
+        World { identity, mailer, dispatcher, _dir: dir }
     }
 }
 
@@ -183,4 +185,40 @@ db_test!(an_invitation_is_emailed_with_its_link_and_without_a_mail_server_nothin
         .await
         .unwrap());
     assert_eq!(invitations, 1, "only the emailed one");
+});
+
+db_test!(a_new_account_verifies_its_address_through_the_emailed_link_once, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev));
+    // The first account (the admin), then Cy.
+    let signup = |email: &str, name: &str| backend::identity::SignUp {
+        email: email.into(),
+        display_name: name.into(),
+        password: "a long enough passphrase".into(),
+        invite: None,
+    };
+    world.identity.sign_up(signup("admin@example.org", "Admin")).await.unwrap();
+    let cy = world.identity.sign_up(signup("cy@example.org", "Cy")).await.unwrap();
+    assert!(!world.identity.email_verified(&cy).await.unwrap());
+    world.dispatcher.drain().await.unwrap();
+    let sent = maildev.wait_for("cy@example.org", 1).await;
+    assert_eq!(sent[0]["subject"], "Verify your email address for Heirloom");
+    let text = sent[0]["text"].as_str().unwrap();
+    let link = text.lines().find_map(|l| l.strip_prefix("Verify my email address: ")).expect("the link");
+    assert!(link.starts_with("https://heirloom.example/verify-email?token="), "{link}");
+    let token = link.rsplit('=').next().unwrap();
+
+    // Asking again within the minute is refused; a wrong token changes nothing.
+    let again = world.identity.send_verification(&cy).await;
+    assert!(matches!(again, Err(Error::RateLimited { .. })), "{again:?}");
+    let wrong = world.identity.verify_email("not-a-token").await;
+    assert!(matches!(&wrong, Err(Error::Invalid(f)) if f[0].field == "token"), "{wrong:?}");
+    assert!(!world.identity.email_verified(&cy).await.unwrap());
+
+    assert_eq!(world.identity.verify_email(token).await.unwrap().id, cy.id);
+    assert!(world.identity.email_verified(&cy).await.unwrap());
+    let twice = world.identity.verify_email(token).await;
+    assert!(matches!(&twice, Err(Error::Invalid(f)) if f[0].field == "token"), "single use: {twice:?}");
+    let verified_already = world.identity.send_verification(&cy).await;
+    assert!(matches!(verified_already, Err(Error::Conflict(_))), "{verified_already:?}");
 });

@@ -80,6 +80,13 @@ impl World {
     }
 }
 
+/// Marks the user's address as shown to be theirs (only such addresses get family news).
+async fn verified(db: &Db, user: &User) {
+    let mut tx = db.begin().await.unwrap();
+    backend::identity::repo::mark_verified_tx(&mut tx, &user.id, &user.email, 1).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn emails_to(db: &Db, address: &str) -> Vec<(String, String)> {
     with_pool!(db, |pool| sqlx::query_as::<_, (String, String)>(
         "SELECT kind, subject FROM emails WHERE to_address = $1 ORDER BY created_at, id"
@@ -188,8 +195,14 @@ db_test!(emails_go_once_at_once_or_in_one_digest_and_unsubscribe_links_must_be_s
     let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
     let bees = world.titled_story(&world.owner, "The bees", Visibility::Members, StoryStatus::Published).await;
     let thread = Thread::Story(bees.clone());
+    // Bo's address is not verified yet: his first reply is under his bell, not in his mail.
+    verified(db, &world.owner).await;
     let said = world.say(&bo, &thread, "Lovely **hives**", None).await;
+    world.say(&world.owner, &thread, "Thank you", Some(&said.id)).await;
     world.dispatcher.drain().await.unwrap();
+    assert_eq!(world.told(&bo).await.len(), 2, "a new story and a reply");
+    assert!(emails_to(db, "bo@example.org").await.is_empty(), "nothing to an address not verified");
+    verified(db, &bo).await;
 
     // Ann hears of Bo's comment at once (her default), once however often it is delivered.
     for event in outbox::after_of_types(db, "", &[EventType::CommentAdded], 10).await.unwrap() {

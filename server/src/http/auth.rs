@@ -159,6 +159,35 @@ pub async fn reset_password(
 }
 
 #[derive(Deserialize)]
+pub struct VerifyEmailInput {
+    #[serde(default)]
+    token: String,
+}
+
+/// Verifies the address a verification email's link was sent to (the page asks first:
+/// opening a link must not change anything, as mail scanners open links too).
+pub async fn verify_email(visitor: Visitor, Input(mode, input): Input<VerifyEmailInput>) -> Response {
+    let back = format!("{}?token={}", routes::VERIFY_EMAIL.path, urlencode(&input.token));
+    let verified = visitor.backend.identity.verify_email(&input.token).await;
+    let done = verified.map(|user| {
+        let next = if visitor.user().is_some() { routes::ACCOUNT.path } else { routes::SIGN_IN.path };
+        Done::new(next, Json(json!({ "verified": true, "email": user.email })))
+            .notice("Your email address is verified. Heirloom may now send you news of your family there.")
+    });
+    answer(mode, done, &back, Vec::new())
+}
+
+/// Sends the signed-in user a new link to verify their address.
+pub async fn send_verification(mode: Mode, me: Caller) -> Response {
+    let sent = me.backend.identity.send_verification(&me.user).await;
+    let done = sent.map(|()| {
+        Done::new(routes::ACCOUNT.path, (StatusCode::ACCEPTED, Json(json!({ "sent": true }))))
+            .notice(format!("A link to verify {} is on its way.", me.user.email))
+    });
+    answer(mode, done, routes::ACCOUNT.path, Vec::new())
+}
+
+#[derive(Deserialize)]
 pub struct RevokeInput {
     #[serde(default)]
     id: types::SessionId,

@@ -12,11 +12,11 @@ mod database_gate;
 mod error;
 mod extract;
 mod feed_api;
-mod notifications_api;
 mod form;
 mod limits;
 mod media_api;
 mod middleware;
+mod notifications_api;
 mod ops;
 mod people_api;
 mod search_api;
@@ -93,6 +93,10 @@ pub fn router(state: AppState) -> Router {
         .route(api::FORGOT_PASSWORD, post(auth::forgot_password))
         .route(routes::form::RESET_PASSWORD, post(auth::reset_password))
         .route(api::RESET_PASSWORD, post(auth::reset_password))
+        .route(routes::form::VERIFY_EMAIL, post(auth::verify_email))
+        .route(api::VERIFY_EMAIL, post(auth::verify_email))
+        .route(routes::form::SEND_VERIFICATION, post(auth::send_verification))
+        .route(api::SEND_VERIFICATION, post(auth::send_verification))
         .route(routes::form::REVOKE_SESSION, post(auth::revoke_session))
         .route(api::REVOKE_SESSION, post(auth::revoke_session))
         .route(routes::form::REVOKE_OTHER_SESSIONS, post(auth::revoke_other_sessions))
@@ -183,15 +187,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 
     let conversation = Router::new()
-        .route(
-            api::STORY_COMMENTS,
-            get(conversation_api::story_conversation).post(conversation_api::comment_on_story),
-        )
+        .route(api::STORY_COMMENTS, get(conversation_api::story_conversation).post(conversation_api::comment_on_story))
         .route(routes::form::COMMENT_ON_STORY, post(conversation_api::comment_on_story))
-        .route(
-            api::MEDIA_COMMENTS,
-            get(conversation_api::media_conversation).post(conversation_api::comment_on_media),
-        )
+        .route(api::MEDIA_COMMENTS, get(conversation_api::media_conversation).post(conversation_api::comment_on_media))
         .route(api::COMMENT, put(conversation_api::edit_comment).delete(conversation_api::delete_comment))
         .route(routes::form::EDIT_COMMENT, post(conversation_api::edit_comment))
         .route(routes::form::DELETE_COMMENT, post(conversation_api::delete_comment))
