@@ -66,7 +66,10 @@ export async function emailedLink(page: Page, to: string, label: string): Promis
       async () => {
         const emails: { to: { address: string }[]; text: string }[] = await (await page.request.get(`${MAILDEV}/api/email`)).json();
         const mine = emails.filter((e) => e.to.some((t) => t.address === to));
-        const line = mine.at(-1)?.text.split('\n').find((l) => l.startsWith(`${label}: `));
+        const line = mine
+          .reverse()
+          .map((e) => e.text.split('\n').find((l) => l.startsWith(`${label}: `)))
+          .find((l) => l !== undefined);
         link = line?.slice(label.length + 2) ?? '';
         return link;
       },
@@ -74,6 +77,13 @@ export async function emailedLink(page: Page, to: string, label: string): Promis
     )
     .not.toBe('');
   return link;
+}
+
+/** Verifies the address `email` of the signed-in `page` through the link emailed at sign-up. */
+export async function verifyEmail(page: Page, email: string) {
+  await page.goto(await emailedLink(page, email, 'Verify my email address'));
+  await page.getByRole('button', { name: 'Verify my email address' }).click();
+  await expect(page.getByText('Your email address is verified.')).toBeVisible();
 }
 
 /** `guest` joins the legacy through an invitation `owner` makes with the API. */

@@ -7,6 +7,7 @@ import {
   MAILDEV,
   signUp,
   test,
+  verifyEmail,
 } from './helpers';
 
 test("a mention moves the bell live, is emailed with a link to the comment, and is read from the list", async ({
@@ -21,6 +22,7 @@ test("a mention moves the bell live, is emailed with a link to the comment, and 
   const context = await browser.newContext();
   const jo = await context.newPage();
   const joEmail = await signUp(jo, 'Jo', 'cider in the autumn');
+  await verifyEmail(jo, joEmail);
   await join(page, jo, legacyId, 'viewer');
 
   // Jo reads the legacy's page with nothing unread; Ivy names her in a comment.
@@ -59,6 +61,7 @@ test('notification settings are chosen per kind, and an emailed unsubscribe link
   browser,
 }) => {
   const email = await signUp(page, 'Kit', 'letters in the attic');
+  await verifyEmail(page, email);
   const { legacyId, storyId } = await createLegacyAndStory(page, 'Uncle Ken', { title: 'The attic', body: 'Boxes of letters.' });
   const context = await browser.newContext();
   const lou = await context.newPage();
@@ -107,4 +110,25 @@ test('notification settings are chosen per kind, and an emailed unsubscribe link
   await expect(page.getByLabel('Reactions to what I wrote')).toHaveValue('email');
   await stranger.close();
   await context.close();
+});
+
+test('a new account verifies its email address from the emailed link, once', async ({ page }) => {
+  const email = await signUp(page, 'Mo', 'a house by the river');
+  await expect(page.getByText('(not verified: Heirloom sends no news of your family there yet)')).toBeVisible();
+  // Asking again within the minute is refused with the reason.
+  await page.getByRole('button', { name: 'Send the verification link again' }).click();
+  await expect(page.locator('.flash-error')).toContainText('Too many attempts. Try again in');
+  const link = await emailedLink(page, email, 'Verify my email address');
+  expect(new URL(link).pathname).toBe('/verify-email');
+  await page.goto(link);
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Verify my email address' }).click();
+  await expect(page).toHaveURL('/account');
+  await expect(page.getByText('Your email address is verified.')).toBeVisible();
+  await expect(page.getByText('(verified)')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Send the verification link again' })).toHaveCount(0);
+  // The link works once.
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Verify my email address' }).click();
+  await expect(page.locator('.field-error')).toContainText('This link has expired or was already used');
 });
