@@ -411,6 +411,7 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Member, "/notifications".to_string(), true),
         (Who::Owner, "/account/notifications".to_string(), false),
         (Who::SignedOut, format!("/unsubscribe?user={q}&scope={q}&sig={q}"), false),
+        (Who::SignedOut, format!("/verify-email?token={q}"), false),
         (Who::Owner, format!("/legacies/{legacy_id}/people"), true),
         (Who::Owner, format!("/people/{person_id}"), true),
         (Who::Owner, format!("/people/{child_id}?relative={person_id}"), true),
