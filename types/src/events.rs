@@ -10,11 +10,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::conversation::{ReactionKind, SubjectKind};
-use crate::notifications::NotificationKind;
 use crate::ids::{
-    CallId, CommentId, EmailId, ImportId, NotificationId, LegacyId, MediaId, PersonId, RelationshipId, StoryId, TipId, UserId,
+    CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, NotificationId, PersonId, RelationshipId, StoryId, TipId,
+    UserId,
 };
 use crate::media::{MediaKind, MediaState, ScanStatus};
+use crate::notifications::NotificationKind;
 use crate::stories::{LegacyRole, StoryStatus, Visibility};
 use crate::tips::TipAction;
 

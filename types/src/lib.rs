@@ -12,8 +12,8 @@ pub mod events;
 pub mod flash;
 pub mod ids;
 pub mod live;
-pub mod notifications;
 pub mod media;
+pub mod notifications;
 pub mod people;
 pub mod routes;
 pub mod search;
@@ -34,16 +34,16 @@ pub use conversation::{
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use flash::Flash;
 pub use ids::{
-    CallId, CommentId, EmailId, NotificationId, FlagId, ImportId, InvitationId, LegacyId, MediaId, PersonId, RelationshipId, RevisionId, SessionId,
-    StoryId, TipId, UserId, WebhookId,
+    CallId, CommentId, EmailId, FlagId, ImportId, InvitationId, LegacyId, MediaId, NotificationId, PersonId,
+    RelationshipId, RevisionId, SessionId, StoryId, TipId, UserId, WebhookId,
 };
 pub use live::LiveEvent;
-pub use notifications::{
-    Delivery, Digest, NotificationKind, NotificationPage, NotificationPreference, NotificationView, PreferencesInput,
-};
 pub use media::{
     CaptionInput, MediaKind, MediaMeta, MediaState, MediaView, PartTarget, ScanStatus, UploadRequest, UploadTicket,
     VariantView,
+};
+pub use notifications::{
+    Delivery, Digest, NotificationKind, NotificationPage, NotificationPreference, NotificationView, PreferencesInput,
 };
 pub use people::{
     FamilyTree, FamilyView, ImportJob, ImportReport, ImportSkip, ImportStatus, Kinship, KinshipStep, LifeEvent,

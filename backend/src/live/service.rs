@@ -64,7 +64,7 @@ pub struct Prepared {
 #[derive(Debug)]
 enum Audience {
     /// Readers of a story or item: members of its legacy its read rule lets in.
-    Readers { place: Place, story: Option<StoryRow>, media: Option<MediaRow>, actor_name: String },
+    Readers { place: Place, story: Option<Box<StoryRow>>, media: Option<Box<MediaRow>>, actor_name: String },
     /// One member (their notification).
     Member { user_id: UserId, legacy_id: LegacyId },
     /// Not sent: someone's membership of the legacy changed, so streams look roles up again.
@@ -158,7 +158,7 @@ impl Live {
         let user = &watcher.user;
         let reader = Reader { user_id: Some(user.id.as_str()), is_admin: user.role() == Role::Admin, role: Some(role) };
         let readable = match (media, story) {
-            (Some(media), story) => crate::media::service::can_read_media(user, media, Some(role), story.as_ref()),
+            (Some(media), story) => crate::media::service::can_read_media(user, media, Some(role), story.as_deref()),
             (None, Some(story)) => permissions::can_read(reader, story_facts(story)),
             (None, None) => true,
         };
@@ -214,7 +214,7 @@ impl Live {
                         }
                         None => String::new(),
                     };
-                    Audience::Readers { place, story, media, actor_name }
+                    Audience::Readers { place, story: story.map(Box::new), media: media.map(Box::new), actor_name }
                 }
             }
             Some(Err(audience)) => audience,

@@ -140,7 +140,7 @@ impl Notifications {
         for (kind, delivery) in &input.0 {
             let field = kind.clone();
             match (NotificationKind::parse(kind.trim()), Delivery::parse(delivery.trim())) {
-                (None, _) => problems.add(&field, &format!("is not a kind of notification; the kinds are {}", kinds())),
+                (None, _) => problems.add(&field, format!("is not a kind of notification; the kinds are {}", kinds())),
                 (Some(_), None) => problems.add(&field, "must be one of in_app, email, daily, weekly, off"),
                 (Some(kind), Some(delivery)) => chosen.push((kind, delivery)),
             }

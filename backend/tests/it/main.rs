@@ -14,8 +14,8 @@ mod support {
 
 mod activity;
 mod calls;
-mod db;
 mod conversation;
+mod db;
 mod email;
 mod events;
 mod media_pipeline;
