@@ -199,6 +199,10 @@ impl Notifications {
     pub async fn unsubscribe(&self, user_id: &str, scope: &str, sig: &str) -> Result<String> {
         let kinds = self.check_unsubscribe(user_id, scope, sig)?;
         let user_id = UserId::from(user_id.to_string());
+        if identity::repo::find_by_id(&self.db, &user_id).await?.is_none() {
+            // The account is gone, and with it every email to it.
+            return Ok(scope_words(scope));
+        }
         let current = self.preferences(&user_id).await?;
         let mut tx = self.db.begin().await?;
         // A digest's link stops digests; a notification's, that kind's emails.
