@@ -192,6 +192,16 @@ test('a comment, a reaction and a save reach another reader of the story without
   await expect(gus.getByText('Fay changed this story')).toBeVisible();
   await gus.getByRole('link', { name: 'show changes' }).click();
   await expect(gus).toHaveURL(`${story}/history`);
+
+  // Editing it too, Gus is told of Fay's next save.
+  await gus.goto(`${story}/edit`);
+  await expect(gus.locator('.live[data-ready="true"]')).toBeAttached();
+  const again = await page.request.put(`/api/v1/stories/${storyId}`, {
+    headers,
+    data: { version: 2, title: 'The tractor', body: 'It was red, then green, then rust.' },
+  });
+  expect(again.ok()).toBeTruthy();
+  await expect(gus.getByText('Fay changed this story')).toBeVisible();
   await context.close();
 });
 

@@ -36,7 +36,7 @@ pub fn Conversation(
     let history = conversation.story_id.as_ref().map(|id| routes::HISTORY.to(&[id])).unwrap_or_default();
     view! {
         <section class="conversation" id="comments" aria-labelledby="comments-title">
-            {me.map(|me| view! { <LiveConversation subject_id me history/> }.into_any())}
+            {me.map(|me| view! { <LiveConversation subject_id me history banner_only=false/> }.into_any())}
             <Reactions counts=conversation.reactions action=react take_part label=format!("Reactions to {what}") id="reactions"/>
             <div id="comments-thread">
                 <h2 id="comments-title">{heading}</h2>

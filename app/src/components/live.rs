@@ -22,17 +22,19 @@ pub fn LiveConversation(
     me: String,
     /// Where the story's changes are shown (empty on an item's page).
     history: String,
+    /// Only the "changed this story" banner (the editor's page has no conversation).
+    banner_only: bool,
 ) -> impl IntoView {
     let pending = RwSignal::new(false);
     let changed_by = RwSignal::new(None::<String>);
     let ready = RwSignal::new(false);
     // Only the browser listens.
     #[cfg(not(feature = "hydrate"))]
-    let _ = (subject_id, me);
+    let _ = (subject_id, me, banner_only);
     // Ready (for tests and for the reader's screen reader alike) once the stream is open.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        listen(subject_id.clone(), me.clone(), pending, changed_by, ready);
+        listen(subject_id.clone(), me.clone(), banner_only, pending, changed_by, ready);
     });
     let show = move |_| {
         pending.set(false);
@@ -66,6 +68,7 @@ pub fn LiveConversation(
 fn listen(
     subject_id: String,
     me: String,
+    banner_only: bool,
     pending: RwSignal<bool>,
     changed_by: RwSignal<Option<String>>,
     ready: RwSignal<bool>,
@@ -82,6 +85,9 @@ fn listen(
             if change.field("actor_id") != me {
                 changed_by.set(Some(change.field("actor_name")));
             }
+            return;
+        }
+        if banner_only {
             return;
         }
         spawn_local(async move {

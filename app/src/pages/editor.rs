@@ -6,6 +6,7 @@ use types::routes;
 
 use crate::api::{load_prompt, load_story};
 use crate::components::form::FlashMessage;
+use crate::components::live::LiveConversation;
 use crate::components::page::{param, query, Heading, LoadError, Loaded};
 use crate::components::story_editor::StoryEditor;
 use crate::request;
@@ -71,6 +72,11 @@ pub fn EditStoryPage() -> impl IntoView {
                         <Title text=format!("Editing {}", story.title)/>
                         <h1>"Edit story"</h1>
                         <FlashMessage flash=flash.clone()/>
+                        // Someone else's save is announced while this one is being edited.
+                        {request::current_user().map(|me| view! {
+                            <LiveConversation subject_id=story.id.to_string() me=me.id.to_string()
+                                history=routes::HISTORY.to(&[&story.id]) banner_only=true/>
+                        }.into_any())}
                         <StoryEditor
                             action=routes::fill(routes::form::UPDATE_STORY, &[&story.id])
                             story_id=Some(story.id.to_string())
