@@ -271,4 +271,16 @@ test("a photo's own page carries its conversation", async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Smile: 1 (Ida)' })).toHaveAttribute('aria-pressed', 'true');
   // Another legacy's path to the item is not a second address for it.
   expect((await page.request.get(`/legacies/not-this-one/media/${mediaId}`)).status()).toBe(404);
+
+  // Reported, it reaches the owner's moderation queue; removed there, it is gone.
+  await page.locator('summary', { hasText: 'Report a problem with this photo or recording' }).click();
+  await page.getByLabel('What is wrong?').fill('Not from our family');
+  await page.getByRole('button', { name: "Send to the legacy's owners" }).click();
+  await expect(page.getByText("Thank you. The legacy's owners will review it.")).toBeVisible();
+  await page.goto('/moderation');
+  await expect(page.getByRole('heading', { name: 'A photo or recording' })).toBeVisible();
+  await expect(page.getByText('“Not from our family” — Ida on')).toBeVisible();
+  await page.getByRole('button', { name: 'Remove the photo or recording' }).click();
+  await expect(page.getByText('Nothing to review.')).toBeVisible();
+  expect((await page.request.get(`/legacies/${legacyId}/media/${mediaId}`)).status()).toBe(404);
 });

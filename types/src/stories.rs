@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::SubjectKind;
-use crate::ids::{CommentId, FlagId, LegacyId, StoryId, UserId};
+use crate::ids::{CommentId, FlagId, LegacyId, MediaId, StoryId, UserId};
 
 string_enum!(
     /// A member's role in one legacy.
@@ -115,13 +115,16 @@ pub struct MemberView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub id: FlagId,
-    /// What was reported: a story or a comment.
+    /// What was reported: a story, a photo or recording, or a comment.
     pub subject: SubjectKind,
-    /// The story reported, or the story the reported comment is on.
+    /// The story reported, or the story the reported comment or item is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub story_id: Option<StoryId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_id: Option<CommentId>,
+    /// The photo or recording reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<MediaId>,
     /// The story's title (for a comment, the title of the story it is on).
     pub title: String,
     /// The reported comment's text, shortened; empty for a story.

@@ -64,6 +64,18 @@ pub fn MediaItemPage() -> impl IntoView {
                 <MediaGallery items=vec![item] empty_text="" comments_link=false/>
                 <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_MEDIA, &[&id])
                     react=routes::fill(routes::form::REACT_TO_MEDIA, &[&id]) what="this item"/>
+                {request::current_user().is_some().then(|| view! {
+                    <details class="flag">
+                        <summary>"Report a problem with this photo or recording"</summary>
+                        <form method="post" action=routes::fill(routes::form::FLAG_MEDIA, &[&id]) class="stack">
+                            <div class="field">
+                                <label for="flag-reason">"What is wrong?"</label>
+                                <input id="flag-reason" name="reason" required/>
+                            </div>
+                            <button type="submit">"Send to the legacy's owners"</button>
+                        </form>
+                    </details>
+                }.into_any())}
             }
             .into_any()
         },

@@ -1,4 +1,4 @@
-//! Reports of stories and comments raised by members, for the legacies' owners (and instance admins) to resolve.
+//! Reports of stories, photos and recordings, and comments raised by members, for the legacies' owners (and instance admins) to resolve.
 
 use leptos::prelude::*;
 use types::{routes, FlagView};
@@ -16,15 +16,28 @@ pub fn ModerationPage() -> impl IntoView {
         <FlashMessage flash=request::flash()/>
         <CardList data=flags empty="Nothing to review." card=|f: FlagView| {
             let story = f.story_id.as_ref().map(|id| routes::STORY.to(&[id])).unwrap_or_default();
-            let (what, link) = match &f.comment_id {
-                Some(comment_id) => ("comment", format!("{story}#comment-{comment_id}")),
-                None => ("story", story),
+            let in_story = |what: &str| {
+                if f.title.is_empty() { what.to_string() } else { format!("{what} in “{}”", f.title) }
             };
-            let heading = if what == "comment" { format!("A comment on “{}”", f.title) } else { f.title.clone() };
-            let note = if what == "comment" {
-                "Removing it deletes the comment; its replies stay."
-            } else {
-                "Removing it deletes the story with its photos and recordings."
+            let (what, link, heading, note) = match (&f.comment_id, &f.media_id) {
+                (Some(comment_id), _) => (
+                    "comment",
+                    format!("{story}#comment-{comment_id}"),
+                    format!("A comment on “{}”", f.title),
+                    "Removing it deletes the comment; its replies stay.",
+                ),
+                (None, Some(media_id)) => (
+                    "photo or recording",
+                    routes::MEDIA_PAGE.to(&[&f.legacy_id, media_id]),
+                    in_story("A photo or recording"),
+                    "Removing it deletes the photo or recording with its comments.",
+                ),
+                (None, None) => (
+                    "story",
+                    story,
+                    f.title.clone(),
+                    "Removing it deletes the story with its photos and recordings.",
+                ),
             };
             view! {
                 <h2><a dir="auto" href=link>{heading}</a></h2>

@@ -1,6 +1,6 @@
 //! SQL of comments, reactions and the reports of comments.
 
-use types::{CommentId, FlagId, LegacyId, ReactionKind, SubjectKind, UserId};
+use types::{CommentId, FlagId, LegacyId, MediaId, ReactionKind, StoryId, SubjectKind, UserId};
 
 use crate::args;
 use crate::conversation::model::{CommentRow, ReactionRow, Thread};
@@ -142,6 +142,21 @@ pub async fn has_reaction(db: &Db, subject_id: &str, user_id: &UserId, reaction:
 }
 
 /// Reports the comment to the legacy's moderators (with the story it is on, for the link).
+pub async fn insert_media_flag(
+    db: &Db,
+    media_id: &MediaId,
+    story_id: Option<&StoryId>,
+    legacy_id: &LegacyId,
+    by: &UserId,
+    reason: &str,
+) -> Result<FlagId> {
+    let id = FlagId::new(new_id());
+    let sql = "INSERT INTO moderation_flags (id, subject, story_id, media_id, legacy_id, flagged_by, reason, \
+               created_at) VALUES ($1, 'media', $2, $3, $4, $5, $6, $7)";
+    db.execute(sql, args![&id, story_id, media_id, legacy_id, by, reason, now_millis()]).await?;
+    Ok(id)
+}
+
 pub async fn insert_flag(db: &Db, comment: &CommentRow, by: &UserId, reason: &str) -> Result<FlagId> {
     let id = FlagId::new(new_id());
     let sql = "INSERT INTO moderation_flags (id, subject, story_id, comment_id, legacy_id, flagged_by, reason, \

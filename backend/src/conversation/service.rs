@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use types::events::{CommentAdded, CommentDeleted, CommentEdited, CommentFacts, ReactionChanged};
 use types::{
-    CommentId, CommentInput, CommentUpdate, CommentView, ConversationView, ErrorCode, FlagId, LegacyId, ReactionCount,
-    ReactionInput, ReactionKind, SubjectKind, UserId,
+    CommentId, CommentInput, CommentUpdate, CommentView, ConversationView, ErrorCode, FlagId, LegacyId, MediaId,
+    ReactionCount, ReactionInput, ReactionKind, SubjectKind, UserId,
 };
 
 use crate::conversation::model::{CommentRow, ReactionRow, Subject, Thread, COMMENT_MAX_CHARS};
@@ -271,6 +271,19 @@ impl Conversation {
         let reason = validate::line(&mut problems, "reason", reason, true, 500);
         problems.into_result()?;
         repo::insert_flag(&self.db, &row, &user.id, &reason).await
+    }
+
+    /// Reports a photo or recording to the legacy's owners (members only).
+    pub async fn flag_media(&self, user: &User, id: &MediaId, reason: &str) -> Result<FlagId> {
+        let access = self.access(Some(user), &Thread::Media(id.clone())).await?;
+        if !access.take_part {
+            return Err(Error::Forbidden("Only members of this legacy can report its photos and recordings.".into()));
+        }
+        let mut problems = Problems::default();
+        let reason = validate::line(&mut problems, "reason", reason, true, 500);
+        problems.into_result()?;
+        let story_id = crate::media::repo::find(&self.db, id).await?.and_then(|row| row.story_id);
+        repo::insert_media_flag(&self.db, id, story_id.as_ref(), &access.legacy_id, &user.id, &reason).await
     }
 
     /// The thread a comment is on, deleted or not (where a page goes back to).

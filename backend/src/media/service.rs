@@ -726,10 +726,7 @@ impl Media {
     pub async fn delete(&self, user: &User, id: &MediaId) -> Result<()> {
         self.editable(user, id).await?;
         let mut tx = self.db.begin().await?;
-        // The row as deleted (not as read above): processing may have added variants since.
-        if let Some(row) = repo::delete_returning_tx(&mut tx, id).await? {
-            append_deleted(&mut tx, &row, &user.id).await?;
-        }
+        delete_tx(&mut tx, id, &user.id).await?;
         tx.commit().await
     }
 
@@ -818,6 +815,20 @@ fn access_of(user: Option<&User>, row: &MediaRow, role: Option<LegacyRole>, stor
             (Some(_), None) => manages,
         };
     Access { read, edit: read && (uploader || manages) }
+}
+
+/// Deletes the item with its `MediaDeleted` event (its files go when the event is
+/// handled), in the caller's transaction (a moderator's resolution deletes it with the
+/// report). False when it was gone already.
+pub(crate) async fn delete_tx(tx: &mut Tx, id: &MediaId, actor: &UserId) -> Result<bool> {
+    // The row as deleted (not as read before): processing may have added variants since.
+    match repo::delete_returning_tx(tx, id).await? {
+        Some(row) => {
+            append_deleted(tx, &row, actor).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Whether the reader may see the item (the live streams' check, with the rows they

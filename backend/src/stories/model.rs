@@ -1,6 +1,8 @@
 //! Rows of the stories tables and the validation of what people type.
 
-use types::{CommentId, FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, SubjectKind, UserId, Visibility};
+use types::{
+    CommentId, FlagId, LegacyId, LegacyRole, MediaId, PersonId, StoryId, StoryStatus, SubjectKind, UserId, Visibility,
+};
 
 use crate::validate::{has_control, Problems};
 
@@ -64,6 +66,7 @@ pub struct FlagRow {
     pub subject: SubjectKind,
     pub story_id: Option<StoryId>,
     pub comment_id: Option<CommentId>,
+    pub media_id: Option<MediaId>,
     /// The story's title, empty when the report is not about a story or comment on one.
     pub title: String,
     /// The reported comment's Markdown, empty for a story.
@@ -81,6 +84,7 @@ pub struct OpenFlag {
     pub subject: SubjectKind,
     pub story_id: Option<StoryId>,
     pub comment_id: Option<CommentId>,
+    pub media_id: Option<MediaId>,
 }
 
 pub const TITLE_MAX_CHARS: usize = 200;

@@ -403,7 +403,7 @@ pub async fn insert_flag(
 /// Open flags in legacies the user owns (all legacies for an instance admin); a report
 /// of a comment deleted since is moot and left out.
 pub async fn open_flags(db: &Db, user_id: &UserId, is_admin: bool) -> Result<Vec<FlagRow>> {
-    let sql = "SELECT f.id, f.subject, f.story_id, f.comment_id, COALESCE(s.title, '') AS title, \
+    let sql = "SELECT f.id, f.subject, f.story_id, f.comment_id, f.media_id, COALESCE(s.title, '') AS title, \
                COALESCE(c.body, '') AS comment_body, f.legacy_id, u.display_name AS flagged_by_name, \
                f.reason, f.created_at FROM moderation_flags f LEFT JOIN stories s ON s.id = f.story_id \
                LEFT JOIN comments c ON c.id = f.comment_id JOIN users u ON u.id = f.flagged_by \
@@ -415,7 +415,7 @@ pub async fn open_flags(db: &Db, user_id: &UserId, is_admin: bool) -> Result<Vec
 }
 
 pub async fn find_open_flag(db: &Db, flag_id: &FlagId) -> Result<Option<OpenFlag>> {
-    let sql = "SELECT legacy_id, subject, story_id, comment_id FROM moderation_flags \
+    let sql = "SELECT legacy_id, subject, story_id, comment_id, media_id FROM moderation_flags \
                WHERE id = $1 AND resolved_at IS NULL";
     db.fetch_optional(sql, args![flag_id]).await
 }

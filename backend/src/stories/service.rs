@@ -626,6 +626,7 @@ impl Stories {
                 subject: f.subject,
                 story_id: f.story_id,
                 comment_id: f.comment_id,
+                media_id: f.media_id,
                 title: f.title,
                 excerpt: render::excerpt(&f.comment_body, 200),
                 legacy_id: f.legacy_id,
@@ -637,7 +638,7 @@ impl Stories {
     }
 
     /// Resolves a flag: `dismiss` keeps what was reported, `remove` deletes it (a story
-    /// with its media, a comment).
+    /// with its media, a photo or recording, a comment).
     pub async fn resolve_flag(&self, user: &User, flag_id: &FlagId, action: &str) -> Result<()> {
         let flag = repo::find_open_flag(&self.db, flag_id).await?.ok_or(Error::NotFound { what: "flag" })?;
         let reader = self.reader(Some(user), &flag.legacy_id).await?;
@@ -659,6 +660,11 @@ impl Stories {
             ("remove", SubjectKind::Comment, _) => {
                 if let Some(comment) = comment {
                     crate::conversation::service::delete_comment_tx(&mut tx, &comment, &user.id, true).await?;
+                }
+            }
+            ("remove", SubjectKind::Media, _) => {
+                if let Some(media_id) = &flag.media_id {
+                    crate::media::service::delete_tx(&mut tx, media_id, &user.id).await?;
                 }
             }
             ("remove", _, Some(story_id)) => {

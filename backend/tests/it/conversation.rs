@@ -286,6 +286,36 @@ db_test!(a_reported_comment_reaches_the_owner_and_removing_it_deletes_it, |db| {
     assert!(world.stories.moderation_queue(&world.owner).await.unwrap().is_empty());
 });
 
+db_test!(a_reported_photo_reaches_the_owner_and_removing_it_deletes_it, |db| {
+    let world = World::new(db).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Viewer)).await;
+    let outsider = world.member(db, "otto", None).await;
+    let jpeg = crate::media_pipeline::jpeg(8, 8);
+    let item = world
+        .media
+        .add_file(&world.owner, &world.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, world.dir.path())
+        .await
+        .unwrap();
+    let refused = world.conversation.flag_media(&outsider, &item.id, "Not theirs").await;
+    assert!(matches!(refused, Err(Error::NotFound { .. })), "{refused:?}");
+    assert!(matches!(world.conversation.flag_media(&bo, &item.id, "").await, Err(Error::Invalid(_))));
+    world.conversation.flag_media(&bo, &item.id, "Not our family").await.unwrap();
+    assert!(world.stories.moderation_queue(&bo).await.unwrap().is_empty(), "not bo's to review");
+    let queue = world.stories.moderation_queue(&world.owner).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    let flag = &queue[0];
+    assert_eq!(
+        (flag.subject, flag.media_id.as_ref(), flag.reason.as_str()),
+        (types::SubjectKind::Media, Some(&item.id), "Not our family")
+    );
+
+    let before = events::outbox::count(db).await.unwrap();
+    world.stories.resolve_flag(&world.owner, &flag.id, "remove").await.unwrap();
+    assert!(matches!(world.media.media(Some(&world.owner), &item.id).await, Err(Error::NotFound { .. })), "removed");
+    assert_eq!(events::outbox::count(db).await.unwrap(), before + 1, "its MediaDeleted event, for its files");
+    assert!(world.stories.moderation_queue(&world.owner).await.unwrap().is_empty());
+});
+
 db_test!(media_items_have_conversations_for_those_who_may_see_them, |db| {
     let world = World::new(db).await;
     let bo = world.member(db, "bo", Some(LegacyRole::Viewer)).await;

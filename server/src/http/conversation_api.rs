@@ -154,6 +154,7 @@ pub async fn react_to_comment(
     react(me, Subject::Comment(id), back, mode, input).await
 }
 
+/// A report's reason (of a comment, a photo or a recording).
 #[derive(Deserialize, ToSchema)]
 pub struct CommentFlagInput {
     #[serde(default)]
@@ -178,6 +179,20 @@ pub async fn flag_comment(
     answer(mode, done, &page, Vec::new())
 }
 
+#[utoipa::path(post, path = api::MEDIA_FLAGS, tag = "moderation", params(("id" = String, Path)),
+    request_body = CommentFlagInput,
+    responses((status = 201, body = Object), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn flag_media(me: Caller, Path(id): Path<MediaId>, Input(mode, input): Input<CommentFlagInput>) -> Response {
+    let page = thread_page(&me, &Thread::Media(id.clone())).await;
+    let flagged = me.backend.conversation.flag_media(&me.user, &id, &input.reason).await;
+    let done = flagged.map(|flag_id| {
+        Done::new(&page, (StatusCode::CREATED, JsonBody(json!({ "id": flag_id }))))
+            .notice("Thank you. The legacy's owners will review it.")
+    });
+    answer(mode, done, &page, Vec::new())
+}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(
@@ -190,7 +205,8 @@ pub async fn flag_comment(
         react_to_story,
         react_to_media,
         react_to_comment,
-        flag_comment
+        flag_comment,
+        flag_media
     ),
     components(schemas(
         ConversationView,

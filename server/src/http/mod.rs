@@ -202,6 +202,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::form::REACT_TO_COMMENT, post(conversation_api::react_to_comment))
         .route(api::COMMENT_FLAGS, post(conversation_api::flag_comment))
         .route(routes::form::FLAG_COMMENT, post(conversation_api::flag_comment))
+        .route(api::MEDIA_FLAGS, post(conversation_api::flag_media))
+        .route(routes::form::FLAG_MEDIA, post(conversation_api::flag_media))
         .route(api::FEED, get(feed_api::feed))
         .route(api::STREAM, get(stream_api::stream))
         .route(api::NOTIFICATIONS, get(notifications_api::list))
