@@ -288,6 +288,10 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
     )
     .await;
     accepted.push(("caption", status.is_success()));
+    // The member reports the photo: the moderation page shows the reason.
+    let (status, _) =
+        post(server, &member, &format!("/api/v1/media/{media_id}/flags"), json!({ "reason": payload })).await;
+    accepted.push(("photo report reason", status.is_success()));
 
     // A person with the payload in every field, and a child of theirs: the people list,
     // the person page (with the "how are they related" sentence) and the edit page show them.
