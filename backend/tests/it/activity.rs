@@ -181,3 +181,74 @@ db_test!(the_feed_shows_each_reader_only_what_they_may_read_and_nothing_once_the
     world.stories.set_member(&world.owner, &world.legacy_id, &viewer.id, None).await.unwrap();
     assert!(world.activity.feed(&viewer, &FeedRequest::default()).await.unwrap().items.is_empty());
 });
+
+db_test!(the_live_stream_tells_each_reader_only_what_they_may_read_and_nothing_after_they_leave, |db| {
+    use backend::live::{Live, Watcher};
+    use LegacyRole::*;
+    let world = World::new(db).await;
+    let editor = world.member(db, "eve", Some(Editor)).await;
+    let contributor = world.member(db, "cy", Some(Contributor)).await;
+    let viewer = world.member(db, "vi", Some(Viewer)).await;
+    let outsider = crate::conversation::user(db, "otto").await;
+    let live = Live::new(db.clone(), world.stories.clone());
+    let rows = [
+        ("public published", Visibility::Public, StoryStatus::Published),
+        ("members published", Visibility::Members, StoryStatus::Published),
+        ("private published", Visibility::Private, StoryStatus::Published),
+        ("members draft", Visibility::Members, StoryStatus::Draft),
+        ("public draft", Visibility::Public, StoryStatus::Draft),
+    ];
+    let mut titles: std::collections::HashMap<types::StoryId, &'static str> = std::collections::HashMap::new();
+    for (title, visibility, status) in rows {
+        let id = world.story(title, visibility, status).await;
+        let note = CommentInput { body: "A word".into(), parent_id: None };
+        world.conversation.comment(&world.owner, &Thread::Story(id.clone()), &note).await.unwrap();
+        titles.insert(id, title);
+    }
+    // What a stream opened before all this is told of, replayed from the outbox after
+    // `after`: the titles of the stories whose comments it hears, sorted.
+    async fn heard(
+        live: &Live,
+        titles: &std::collections::HashMap<types::StoryId, &'static str>,
+        watcher: &mut Watcher,
+        after: &str,
+    ) -> Vec<&'static str> {
+        let events = live.missed(watcher, after, 1000).await.unwrap();
+        let mut seen: Vec<&str> = events
+            .iter()
+            .filter(|e| e.event_type == "CommentAdded")
+            .map(|e| titles[e.story_id.as_ref().unwrap()])
+            .collect();
+        seen.sort();
+        seen
+    }
+    let members = ["members published", "public published"];
+    let managers = ["members draft", "members published", "public draft", "public published"];
+    let author = ["members draft", "members published", "private published", "public draft", "public published"];
+    let expected: [(&User, &[&str]); 5] = [
+        (&world.owner, &author),
+        (&editor, &managers),
+        (&contributor, &members),
+        (&viewer, &members),
+        (&outsider, &[]),
+    ];
+    for (user, want) in expected {
+        let seen = heard(&live, &titles, &mut Watcher::new(user.clone()), "").await;
+        assert_eq!(seen, want, "{}", user.display_name);
+    }
+
+    // The viewer leaves while their stream is open: it hears nothing of the legacy after
+    // the removal's event passes (the role it kept is looked up again then).
+    let mut viewers = Watcher::new(viewer.clone());
+    heard(&live, &titles, &mut viewers, "").await;
+    let last =
+        outbox::after_of_types(db, "", EventType::KNOWN, 10_000).await.unwrap().last().unwrap().message_id.clone();
+    world.stories.set_member(&world.owner, &world.legacy_id, &viewer.id, None).await.unwrap();
+    let public = titles.iter().find(|(_, t)| **t == "public published").unwrap().0.clone();
+    let note = CommentInput { body: "After you left".into(), parent_id: None };
+    world.conversation.comment(&world.owner, &Thread::Story(public.clone()), &note).await.unwrap();
+    let seen = heard(&live, &titles, &mut viewers, &last).await;
+    assert!(seen.is_empty(), "the comment after the removal is not heard: {seen:?}");
+    let seen = heard(&live, &titles, &mut Watcher::new(editor.clone()), &last).await;
+    assert_eq!(seen, ["public published"], "while the editor, still a member, hears it");
+});
