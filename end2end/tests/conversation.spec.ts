@@ -202,6 +202,25 @@ test('a comment, a reaction and a save reach another reader of the story without
   });
   expect(again.ok()).toBeTruthy();
   await expect(gus.getByText('Fay changed this story')).toBeVisible();
+
+  // On his home page what Fay does is counted above the feed, without moving it, until
+  // he is removed from the legacy; her second legacy, where he stays, still reaches him.
+  const other = await createLegacyAndStory(page, 'Grandma Nell', { title: 'The orchard', body: 'Apples.' });
+  await join(page, gus, other.legacyId, 'viewer');
+  await gus.goto('/');
+  await expect(gus.locator('.feed-new[data-ready="true"]')).toBeAttached();
+  await page.request.post(`/api/v1/stories/${storyId}/comments`, { headers, data: { body: 'One more thing.' } });
+  await expect(gus.getByRole('link', { name: '1 new' })).toBeVisible();
+  const gusId = (await (await gus.request.get('/api/v1/me')).json()).id;
+  const removed = await page.request.delete(`/api/v1/legacies/${legacyId}/members/${gusId}`, { headers });
+  expect(removed.ok()).toBeTruthy();
+  await page.request.post(`/api/v1/stories/${storyId}/comments`, { headers, data: { body: 'Not for Gus.' } });
+  await page.request.post(`/api/v1/stories/${other.storyId}/comments`, { headers, data: { body: 'For Gus.' } });
+  // Events reach a stream in order: the second legacy's comment came after the first's.
+  await expect(gus.getByRole('link', { name: '2 new' })).toBeVisible();
+  await gus.getByRole('link', { name: '2 new' }).click();
+  await expect(gus.locator('.feed-list')).toContainText('The orchard');
+  await expect(gus.locator('.feed-list')).not.toContainText('The tractor');
   await context.close();
 });
 

@@ -18,6 +18,8 @@ pub fn NewInFeed(
     href: String,
 ) -> impl IntoView {
     let count = RwSignal::new(0u32);
+    // Ready (for tests and screen readers alike) once the stream is open.
+    let ready = RwSignal::new(false);
     #[cfg(not(feature = "hydrate"))]
     let _ = (&me, &legacy);
     Effect::new(move |_| {
@@ -32,12 +34,12 @@ pub fn NewInFeed(
                         count.update(|n| *n += 1);
                     }
                 },
-                || {},
+                move || ready.set(true),
             );
         }
     });
     view! {
-        <div class="feed-new" role="status">
+        <div class="feed-new" role="status" data-ready=move || ready.get().then_some("true")>
             {move || (count.get() > 0).then(|| view! {
                 <a class="pill" href=href.clone()>{format!("{} new", count.get())}</a>
             })}
