@@ -103,6 +103,23 @@ impl Notes {
     }
 }
 
+/// "Report a problem with …": a reason, sent to the legacy's owners (posted to `action`).
+#[component]
+pub fn ReportForm(action: String, summary: &'static str) -> impl IntoView {
+    view! {
+        <details class="flag">
+            <summary>{summary}</summary>
+            <form method="post" action=action class="stack">
+                <div class="field">
+                    <label for="flag-reason">"What is wrong?"</label>
+                    <input id="flag-reason" name="reason" required/>
+                </div>
+                <button type="submit">"Send to the legacy's owners"</button>
+            </form>
+        </details>
+    }
+}
+
 /// The one-time message from the last form post, if any.
 #[component]
 pub fn FlashMessage(flash: Flash) -> impl IntoView {

@@ -8,7 +8,7 @@ use types::routes;
 
 use crate::api::{load_legacy_media, load_media_page, LegacyGallery};
 use crate::components::conversation::Conversation;
-use crate::components::form::FlashMessage;
+use crate::components::form::{FlashMessage, ReportForm};
 use crate::components::media::{GalleryPeople, MediaGallery};
 use crate::components::page::{loaded_page, param, query, Loaded};
 use crate::components::uploader::Uploader;
@@ -65,16 +65,8 @@ pub fn MediaItemPage() -> impl IntoView {
                 <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_MEDIA, &[&id])
                     react=routes::fill(routes::form::REACT_TO_MEDIA, &[&id]) what="this item"/>
                 {request::current_user().is_some().then(|| view! {
-                    <details class="flag">
-                        <summary>"Report a problem with this photo or recording"</summary>
-                        <form method="post" action=routes::fill(routes::form::FLAG_MEDIA, &[&id]) class="stack">
-                            <div class="field">
-                                <label for="flag-reason">"What is wrong?"</label>
-                                <input id="flag-reason" name="reason" required/>
-                            </div>
-                            <button type="submit">"Send to the legacy's owners"</button>
-                        </form>
-                    </details>
+                    <ReportForm action=routes::fill(routes::form::FLAG_MEDIA, &[&id])
+                        summary="Report a problem with this photo or recording"/>
                 }.into_any())}
             }
             .into_any()

@@ -6,7 +6,7 @@ use types::{routes, ConversationView, MediaView, StoryView};
 
 use crate::api::load_story_page;
 use crate::components::conversation::Conversation;
-use crate::components::form::FlashMessage;
+use crate::components::form::{FlashMessage, ReportForm};
 use crate::components::media::MediaGallery;
 use crate::components::page::{format_time, loaded_page, param};
 use crate::components::uploader::Uploader;
@@ -69,16 +69,7 @@ fn StoryArticle(story: StoryView, media: Vec<MediaView>, conversation: Conversat
         <Conversation conversation action=routes::fill(routes::form::COMMENT_ON_STORY, &[&id])
             react=routes::fill(routes::form::REACT_TO_STORY, &[&id]) what="this story"/>
         {signed_in.then(|| view! {
-            <details class="flag">
-                <summary>"Report a problem with this story"</summary>
-                <form method="post" action=routes::fill(routes::form::FLAG, &[&id]) class="stack">
-                    <div class="field">
-                        <label for="flag-reason">"What is wrong?"</label>
-                        <input id="flag-reason" name="reason" required/>
-                    </div>
-                    <button type="submit">"Send to the legacy's owners"</button>
-                </form>
-            </details>
+            <ReportForm action=routes::fill(routes::form::FLAG, &[&id]) summary="Report a problem with this story"/>
         })}
     }
 }

@@ -75,6 +75,15 @@ impl World {
         self.stories.create_story(author, &input, None).await.unwrap().id
     }
 
+    /// A photo of the legacy, added by its owner.
+    pub async fn photo(&self) -> types::MediaView {
+        let jpeg = crate::media_pipeline::jpeg(8, 8);
+        self.media
+            .add_file(&self.owner, &self.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, self.dir.path())
+            .await
+            .unwrap()
+    }
+
     pub async fn say(
         &self,
         who: &User,
@@ -290,12 +299,7 @@ db_test!(a_reported_photo_reaches_the_owner_and_removing_it_deletes_it, |db| {
     let world = World::new(db).await;
     let bo = world.member(db, "bo", Some(LegacyRole::Viewer)).await;
     let outsider = world.member(db, "otto", None).await;
-    let jpeg = crate::media_pipeline::jpeg(8, 8);
-    let item = world
-        .media
-        .add_file(&world.owner, &world.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, world.dir.path())
-        .await
-        .unwrap();
+    let item = world.photo().await;
     let refused = world.conversation.flag_media(&outsider, &item.id, "Not theirs").await;
     assert!(matches!(refused, Err(Error::NotFound { .. })), "{refused:?}");
     assert!(matches!(world.conversation.flag_media(&bo, &item.id, "").await, Err(Error::Invalid(_))));
@@ -320,12 +324,7 @@ db_test!(media_items_have_conversations_for_those_who_may_see_them, |db| {
     let world = World::new(db).await;
     let bo = world.member(db, "bo", Some(LegacyRole::Viewer)).await;
     let outsider = world.member(db, "otto", None).await;
-    let jpeg = crate::media_pipeline::jpeg(8, 8);
-    let item = world
-        .media
-        .add_file(&world.owner, &world.legacy_id, "rosa.jpg", "image/jpeg", &jpeg, world.dir.path())
-        .await
-        .unwrap();
+    let item = world.photo().await;
     let thread = Thread::Media(item.id.clone());
     world.say(&bo, &thread, "<script>alert(1)</script> She looks happy", None).await;
     let seen = world.conversation.conversation(Some(&world.owner), &thread).await.unwrap();
