@@ -1,8 +1,9 @@
 """Live-update and feed scenarios for bench/run.py (`BENCH_ONLY=live`), on SQLite.
 
-1. SSE fan-out: one member with a legacy and a members-only story; `BENCH_LIVE_CLIENTS`
+1. SSE fan-out: one member with a legacy and a members-only story of another member's
+   (the writer's: comments on it notify nobody); `BENCH_LIVE_CLIENTS`
    (2000) streams opened on `GET /api/v1/stream` with the member's session (asyncio,
-   raw HTTP/1.1, one socket each); then comments posted on the story at
+   raw HTTP/1.1, one socket each); then the writer posts comments on the story at
    `BENCH_LIVE_RATE` (50) a second for `BENCH_LIVE_SECONDS` (10) s from another thread.
    Each stream notes when each comment's message arrives; the delivery time is from the
    comment's POST returning (the event is committed by then) to its arrival, over every
@@ -98,13 +99,15 @@ def sse_bench(run, binary, site):
     server = run.Server(binary, site)
     try:
         reader, legacy = _member_with_legacy(run, server, "Live family")
-        story = reader.post("/api/v1/stories", {"legacy_id": legacy, "title": "Live", "body": "Words.",
-                                                "visibility": "members", "status": "published"})["id"]
         writer = run.Client(server.base)
         writer.post("/api/v1/auth/signup", {"email": "writer@example.org", "display_name": "Writer",
                                             "password": "a benchmark password"})
-        token = reader.post(f"/api/v1/legacies/{legacy}/invitations", {"role": "viewer"})["token"]
+        token = reader.post(f"/api/v1/legacies/{legacy}/invitations", {"role": "editor"})["token"]
         writer.post(f"/api/v1/invitations/{token}/accept", {})
+        # The writer's own story: comments on it concern no one else (no notifications),
+        # so each stream gets the comment's one message, as in the runs before them.
+        story = writer.post("/api/v1/stories", {"legacy_id": legacy, "title": "Live", "body": "Words.",
+                                                "visibility": "members", "status": "published"})["id"]
         result = {"clients": CLIENTS, "rate_per_s": RATE, "seconds": SECONDS,
                   "rss_before_mib": round(server.rss_kib("VmRSS") / 1024, 1)}
         url = urllib.parse.urlparse(server.base)
