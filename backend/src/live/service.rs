@@ -309,10 +309,8 @@ impl Live {
     }
 }
 
-/// The consumer that hands this replica's streams every event (each replica its own),
-/// in a lane of its own: in the shared lane each batch waited for every other consumer
-/// (the search index's commit, the feed's and the notifications' writes) first.
+/// The consumer that hands this replica's streams every event (each replica its own).
 pub fn consumer(live: Arc<Live>) -> impl Consumer {
     let publish = |live: Arc<Live>, event: Envelope| async move { live.publish(&event).await };
-    OnEvent::whole(CONSUMER, EVENTS, live, publish).in_every_replica().in_own_lane()
+    OnEvent::whole(CONSUMER, EVENTS, live, publish).in_every_replica()
 }
