@@ -10,4 +10,4 @@
 
 pub mod service;
 
-pub use service::{consumer, Live, Prepared, Watcher, BUFFER, CONSUMER};
+pub use service::{consumer, Live, Message, Prepared, Watcher, BUFFER, CONSUMER};

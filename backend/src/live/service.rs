@@ -1,8 +1,9 @@
 //! The broadcast of events to streams and the check of each for one reader. Each event
-//! is prepared once for every stream of this replica ([`Prepared`]: where it happened,
-//! the rows that decide who may read it, the actor's name); a stream then needs only its
-//! reader's role in the legacy, which it keeps until a membership event of that legacy
-//! passes by. So an event costs a few queries, not a few per open stream.
+//! is prepared once for every stream of this replica ([`Prepared`]: the rows that decide
+//! who may read it, and the message itself, its JSON written once); a stream then needs
+//! only its reader's role in the legacy, which it keeps until a membership event of that
+//! legacy passes by. So an event costs a few queries and one encoding, not a few per
+//! open stream.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,12 +62,27 @@ pub struct Prepared {
     audience: Audience,
 }
 
+/// What a stream sends: the change, and its JSON (the SSE data), made once for every
+/// stream that may see it.
+#[derive(Debug)]
+pub struct Message {
+    pub change: LiveEvent,
+    pub json: String,
+}
+
+impl Message {
+    fn of(change: LiveEvent) -> Result<Arc<Message>> {
+        let json = serde_json::to_string(&change).context("encoding a live event")?;
+        Ok(Arc::new(Message { change, json }))
+    }
+}
+
 #[derive(Debug)]
 enum Audience {
     /// Readers of a story or item: members of its legacy its read rule lets in.
-    Readers { place: Place, story: Option<Box<StoryRow>>, media: Option<Box<MediaRow>>, actor_name: String },
+    Readers { legacy_id: LegacyId, story: Option<Box<StoryRow>>, media: Option<Box<MediaRow>>, message: Arc<Message> },
     /// One member (their notification).
-    Member { user_id: UserId, legacy_id: LegacyId },
+    Member { user_id: UserId, message: Arc<Message> },
     /// Not sent: someone's membership of the legacy changed, so streams look roles up again.
     Membership { legacy_id: LegacyId },
     /// Not sent: what it names is gone.
@@ -124,33 +140,21 @@ impl Live {
 
     /// The event as the watcher's reader is told it, when they may see it now: a member
     /// of its legacy who may read its story (or item), or the member it is for.
-    pub async fn visible(&self, watcher: &mut Watcher, prepared: &Prepared) -> Result<Option<LiveEvent>> {
-        let (place, story, media, actor_name) = match &prepared.audience {
+    pub async fn visible(&self, watcher: &mut Watcher, prepared: &Prepared) -> Result<Option<Arc<Message>>> {
+        let (legacy_id, story, media, message) = match &prepared.audience {
             Audience::Nobody => return Ok(None),
             Audience::Membership { legacy_id } => {
                 watcher.roles.remove(legacy_id);
                 return Ok(None);
             }
-            Audience::Member { user_id, legacy_id } => {
-                return Ok((*user_id == watcher.user.id).then(|| LiveEvent {
-                    id: prepared.id.clone(),
-                    event_type: EventType::NotificationAdded.to_string(),
-                    legacy_id: legacy_id.clone(),
-                    story_id: None,
-                    media_id: None,
-                    comment_id: None,
-                    actor_id: None,
-                    actor_name: String::new(),
-                    in_feed: false,
-                }))
-            }
-            Audience::Readers { place, story, media, actor_name } => (place, story, media, actor_name),
+            Audience::Member { user_id, message } => return Ok((*user_id == watcher.user.id).then(|| message.clone())),
+            Audience::Readers { legacy_id, story, media, message } => (legacy_id, story, media, message),
         };
-        let role = match watcher.roles.get(&place.legacy_id) {
+        let role = match watcher.roles.get(legacy_id) {
             Some(role) => *role,
             None => {
-                let role = self.stories.role_in(&place.legacy_id, &watcher.user).await?;
-                watcher.roles.insert(place.legacy_id.clone(), role);
+                let role = self.stories.role_in(legacy_id, &watcher.user).await?;
+                watcher.roles.insert(legacy_id.clone(), role);
                 role
             }
         };
@@ -162,22 +166,12 @@ impl Live {
             (None, Some(story)) => permissions::can_read(reader, story_facts(story)),
             (None, None) => true,
         };
-        Ok(readable.then(|| LiveEvent {
-            id: prepared.id.clone(),
-            event_type: place.event_type.to_string(),
-            legacy_id: place.legacy_id.clone(),
-            story_id: place.story_id.clone(),
-            media_id: place.media_id.clone(),
-            comment_id: place.comment_id.clone(),
-            actor_id: place.actor_id.clone(),
-            actor_name: actor_name.clone(),
-            in_feed: place.in_feed,
-        }))
+        Ok(readable.then(|| message.clone()))
     }
 
     /// What the watcher's reader may see of the events after `after` (a reconnecting
     /// stream's `Last-Event-ID`), oldest first, at most `limit` of them.
-    pub async fn missed(&self, watcher: &mut Watcher, after: &str, limit: i64) -> Result<Vec<LiveEvent>> {
+    pub async fn missed(&self, watcher: &mut Watcher, after: &str, limit: i64) -> Result<Vec<Arc<Message>>> {
         let mut seen = Vec::new();
         for event in outbox::after_of_types(&self.db, after, EVENTS, limit).await? {
             let prepared = self.prepare(&event).await?;
@@ -214,7 +208,19 @@ impl Live {
                         }
                         None => String::new(),
                     };
-                    Audience::Readers { place, story: story.map(Box::new), media: media.map(Box::new), actor_name }
+                    let message = Message::of(LiveEvent {
+                        id: event.message_id.clone(),
+                        event_type: place.event_type.to_string(),
+                        legacy_id: place.legacy_id.clone(),
+                        story_id: place.story_id,
+                        media_id: place.media_id,
+                        comment_id: place.comment_id,
+                        actor_id: place.actor_id,
+                        actor_name,
+                        in_feed: place.in_feed,
+                    })?;
+                    let (story, media) = (story.map(Box::new), media.map(Box::new));
+                    Audience::Readers { legacy_id: place.legacy_id, story, media, message }
                 }
             }
             Some(Err(audience)) => audience,
@@ -293,7 +299,18 @@ impl Live {
             }
             EventType::NotificationAdded => {
                 let added: NotificationAdded = event.payload_as().context(decode)?;
-                return Ok(Some(Err(Audience::Member { user_id: added.user_id, legacy_id: added.legacy_id })));
+                let message = Message::of(LiveEvent {
+                    id: event.message_id.clone(),
+                    event_type: EventType::NotificationAdded.to_string(),
+                    legacy_id: added.legacy_id,
+                    story_id: None,
+                    media_id: None,
+                    comment_id: None,
+                    actor_id: None,
+                    actor_name: String::new(),
+                    in_feed: false,
+                })?;
+                return Ok(Some(Err(Audience::Member { user_id: added.user_id, message })));
             }
             EventType::MemberAdded | EventType::MemberRoleChanged | EventType::MemberRemoved => {
                 let legacy_id = match &event.event_type {

@@ -216,8 +216,8 @@ db_test!(the_live_stream_tells_each_reader_only_what_they_may_read_and_nothing_a
         let events = live.missed(watcher, after, 1000).await.unwrap();
         let mut seen: Vec<&str> = events
             .iter()
-            .filter(|e| e.event_type == "CommentAdded")
-            .map(|e| titles[e.story_id.as_ref().unwrap()])
+            .filter(|e| e.change.event_type == "CommentAdded")
+            .map(|e| titles[e.change.story_id.as_ref().unwrap()])
             .collect();
         seen.sort();
         seen

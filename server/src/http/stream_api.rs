@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use backend::live::{Live, Prepared, Watcher};
+use backend::live::{Live, Message, Prepared, Watcher};
 use tokio::sync::broadcast;
 use types::routes::api;
 use types::{ApiError, LiveEvent};
@@ -58,7 +58,7 @@ struct Tab {
     live: Arc<Live>,
     watcher: Watcher,
     receiver: broadcast::Receiver<Arc<Prepared>>,
-    backlog: VecDeque<LiveEvent>,
+    backlog: VecDeque<Arc<Message>>,
     /// The id of the last message sent (ids sort by time), so the backlog is not sent twice.
     last_sent: String,
 }
@@ -86,10 +86,9 @@ impl Tab {
         }
     }
 
-    fn send(&mut self, change: &LiveEvent) -> Event {
-        self.last_sent = change.id.clone();
-        let data = serde_json::to_string(change).unwrap_or_default();
-        Event::default().id(&change.id).data(data)
+    fn send(&mut self, message: &Message) -> Event {
+        self.last_sent.clone_from(&message.change.id);
+        Event::default().id(&message.change.id).data(&message.json)
     }
 }
 
