@@ -281,3 +281,81 @@ server_test!(the_live_stream_tells_members_what_they_may_see_and_resumes_after_a
         .unwrap();
     assert_eq!(again.next().await["comment_id"], still["id"], "Ana's comment after the removal is skipped");
 });
+
+server_test!(a_stream_that_falls_behind_is_closed, |server| {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (ana, _bo, _cy, story) = family(server).await;
+    let signin = json!({ "email": "ana@example.org", "password": crate::common::PASSWORD });
+    let signed_in = server.post_json(&TestServer::browser(), "/api/v1/auth/signin", signin).await;
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+
+    // Ana's tab on a slow line: a small receive window it never reads from, so the
+    // server's writes stop once that window and its own send buffer are full.
+    let address: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tab = socket.connect(address).await.unwrap();
+    let request = format!("GET /api/v1/stream HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n");
+    tab.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tab.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+    let live = &server.backend.live;
+    let streams = live.streams();
+    assert!(streams >= 1);
+
+    // Ana's notifications, one after another (each a message for her stream, and one
+    // that needs no query to check): far more than the socket's buffers can hold (the
+    // kernel's largest send buffer, at ~200 bytes a message) and the stream's after them.
+    let (_, me) = server.get_json(&ana, "/api/v1/me").await;
+    let (_, story) = server.get_json(&ana, &format!("/api/v1/stories/{story}")).await;
+    let send_buffer_max: usize = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|sizes| sizes.split_whitespace().last()?.parse().ok())
+        .unwrap_or(4 << 20);
+    let total = send_buffer_max / 100 + 4 * backend::live::BUFFER;
+    for sent in 1..=total {
+        // After every real id (the stream sends only what comes after what it sent).
+        let id = format!("zz-{sent:020}");
+        let added = json!({ "notification_id": id, "user_id": me["id"], "legacy_id": story["legacy_id"],
+            "kind": "comment" });
+        let event = types::events::Envelope {
+            message_id: id.clone(),
+            aggregate_type: "notification".into(),
+            aggregate_id: id.clone(),
+            aggregate_seq: 1,
+            event_type: types::events::EventType::NotificationAdded,
+            schema_version: 1,
+            occurred_at: 0,
+            correlation_id: id,
+            causation_id: None,
+            actor: None,
+            payload: added,
+            trace_parent: None,
+        };
+        live.publish(&event).await.unwrap();
+        if sent % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    // When the tab reads again it gets what was written before it fell behind, then the
+    // response ends (the browser reconnects with the last id it got), and the stream is
+    // gone from the server.
+    let mut read = Vec::new();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut chunk = [0u8; 65536];
+        while !read.ends_with(b"\r\n0\r\n\r\n") {
+            match tab.read(&mut chunk).await.unwrap() {
+                0 => break,
+                n => read.extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    ended.await.expect("the response ends within 10 s");
+    let messages = String::from_utf8_lossy(&read).matches("\ndata:").count();
+    assert!((1..total).contains(&messages), "some of the {total} messages came, not all: {messages}");
+    crate::common::within_ten_seconds(std::time::Duration::from_millis(20), async || live.streams() < streams).await;
+});
