@@ -32,6 +32,7 @@ use crate::media::Media;
 use crate::notifications::model::{Place, Recipient};
 use crate::notifications::repo;
 use crate::paging;
+use crate::stories::model::StoryRow;
 use crate::stories::permissions::{self, Reader};
 use crate::stories::service::story_facts;
 use crate::stories::Stories;
@@ -225,6 +226,11 @@ impl Notifications {
             return Ok(());
         };
         let actor = event.actor.clone().map(UserId::from);
+        // The story's row decides for every member alike: read once, not per member.
+        let story = match (&place.media_id, &place.story_id) {
+            (None, Some(story_id)) => self.stories.story_row(story_id).await?,
+            _ => None,
+        };
         let mut told = Vec::new();
         for candidate in candidates {
             if actor.as_ref() == Some(&candidate.user_id)
@@ -233,7 +239,7 @@ impl Notifications {
                 continue;
             }
             let Some(user) = identity::repo::find_by_id(&self.db, &candidate.user_id).await? else { continue };
-            if user.disabled || !self.may_read(&user, &place).await? {
+            if user.disabled || !self.may_read(&user, &place, story.as_ref()).await? {
                 continue;
             }
             let delivery = self.delivery(&user.id, candidate.kind).await?;
@@ -442,18 +448,15 @@ impl Notifications {
     }
 
     /// Whether `user` may read where it happened now: a member who may read its story
-    /// (or item).
-    async fn may_read(&self, user: &User, place: &Place) -> Result<bool> {
+    /// (`story`, the row of the place's story when it is not an item's) or its item.
+    async fn may_read(&self, user: &User, place: &Place, story: Option<&StoryRow>) -> Result<bool> {
         let Some(role) = self.stories.role_in(&place.legacy_id, user).await? else {
             return Ok(false);
         };
         let reader = Reader { user_id: Some(user.id.as_str()), is_admin: user.role() == Role::Admin, role: Some(role) };
         Ok(match (&place.media_id, &place.story_id) {
             (Some(media_id), _) => self.media.media(Some(user), media_id).await.is_ok(),
-            (None, Some(story_id)) => match self.stories.story_row(story_id).await? {
-                Some(story) => permissions::can_read(reader, story_facts(&story)),
-                None => false,
-            },
+            (None, Some(_)) => story.is_some_and(|story| permissions::can_read(reader, story_facts(story))),
             (None, None) => true,
         })
     }
