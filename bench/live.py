@@ -1,14 +1,16 @@
 """Live-update and feed scenarios for bench/run.py (`BENCH_ONLY=live`), on SQLite.
 
 1. SSE fan-out: one member with a legacy and a members-only story of another member's
-   (the writer's: comments on it notify nobody); `BENCH_LIVE_CLIENTS`
-   (2000) streams opened on `GET /api/v1/stream` with the member's session (asyncio,
-   raw HTTP/1.1, one socket each); then the writer posts comments on the story at
-   `BENCH_LIVE_RATE` (50) a second for `BENCH_LIVE_SECONDS` (10) s from another thread.
-   Each stream notes when each comment's message arrives; the delivery time is from the
-   comment's POST returning (the event is committed by then) to its arrival, over every
-   stream and comment (p50/p95/p99, and how many deliveries of how many expected). The
-   server's VmRSS before the streams, with them open, and its peak (`VmHWM`).
+   (the writer's: comments on it notify nobody). `server/examples/sse_clients.rs`
+   (release) opens `BENCH_LIVE_CLIENTS` (2000) streams on `GET /api/v1/stream` with the
+   member's session, all on one thread, while a thread of its own posts the writer's
+   comments on the story at `BENCH_LIVE_RATE` (50) a second for `BENCH_LIVE_SECONDS`
+   (10) s. The delivery time is from the comment's POST being answered (the event is
+   committed by then) to its message being read on a stream, over every stream and
+   comment (p50/p95/p99, and how many deliveries of how many expected). The server's
+   VmRSS before the streams, with them open, and its peak (`VmHWM`). (The streams were
+   read by Python's asyncio before: 100,000 messages a second are more than it reads on
+   one core, and its own backlog was most of what was measured.)
 2. Feed: `BENCH_FEED_ROWS` (100000) activity rows (comments by four members, grouped
    hourly per person and story, so written with spread timestamps: the rows are inserted
    into the SQLite file directly while the server is stopped, as the projection would
@@ -19,12 +21,11 @@ Targets (the issue's): RSS < 200 MiB with 2000 streams, delivery p95 < 100 ms at
 events/s; the feed's p95 is reported.
 """
 
-import asyncio
 import json
 import os
 import resource
 import sqlite3
-import threading
+import subprocess
 import time
 import urllib.parse
 import uuid
@@ -35,54 +36,6 @@ SECONDS = int(os.environ.get("BENCH_LIVE_SECONDS", "10"))
 FEED_ROWS = int(os.environ.get("BENCH_FEED_ROWS", "100000"))
 RSS_TARGET_MIB = 200
 DELIVERY_P95_TARGET_MS = 100
-
-
-def _percentile(values, q):
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 1)
-
-
-async def _stream(host, port, cookie, arrivals, opened):
-    """One SSE client: records (comment id, arrival time) for every CommentAdded message."""
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write((f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                  "Accept: text/event-stream\r\n\r\n").encode())
-    await writer.drain()
-    status = await reader.readline()
-    if b" 200 " not in status:
-        raise RuntimeError(f"stream refused: {status!r}")
-    while (await reader.readline()) not in (b"\r\n", b""):
-        pass
-    opened.append(1)
-    buffer = b""
-    try:
-        while True:
-            chunk = await reader.read(65536)
-            if not chunk:
-                return
-            now = time.monotonic()
-            buffer += chunk
-            for line in buffer.split(b"\n")[:-1]:
-                if line.startswith(b"data:") and b"CommentAdded" in line:
-                    data = json.loads(line[5:].decode())
-                    arrivals.append((data["comment_id"], now))
-            buffer = buffer.rsplit(b"\n", 1)[-1]
-    finally:
-        writer.close()
-
-
-def _writer(run, server, story, posted, done):
-    client = run.Client(server.base)
-    client.post("/api/v1/auth/signin", {"email": "writer@example.org", "password": "a benchmark password"})
-    interval = 1.0 / RATE
-    started = time.monotonic()
-    for i in range(RATE * SECONDS):
-        time.sleep(max(0.0, started + i * interval - time.monotonic()))
-        comment = client.post(f"/api/v1/stories/{story}/comments", {"body": f"Comment {i}"})
-        posted[comment["id"]] = time.monotonic()
-    done.set()
 
 
 def _member_with_legacy(run, server, name):
@@ -96,6 +49,7 @@ def _member_with_legacy(run, server, name):
 def sse_bench(run, binary, site):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, CLIENTS * 2 + 1024)), hard))
+    clients_binary = run.example_binary("sse_clients")
     server = run.Server(binary, site)
     try:
         reader, legacy = _member_with_legacy(run, server, "Live family")
@@ -110,35 +64,19 @@ def sse_bench(run, binary, site):
                                                 "visibility": "members", "status": "published"})["id"]
         result = {"clients": CLIENTS, "rate_per_s": RATE, "seconds": SECONDS,
                   "rss_before_mib": round(server.rss_kib("VmRSS") / 1024, 1)}
-        url = urllib.parse.urlparse(server.base)
-        arrivals, opened, posted = [], [], {}
-
-        async def drive():
-            tasks = []
-            for _ in range(CLIENTS):
-                tasks.append(asyncio.create_task(_stream(url.hostname, url.port, reader.cookie(), arrivals, opened)))
-                if len(tasks) % 200 == 0:
-                    await asyncio.sleep(0.05)
-            while len(opened) < CLIENTS:
-                await asyncio.sleep(0.1)
-            result["rss_streams_open_mib"] = round(server.rss_kib("VmRSS") / 1024, 1)
-            done = threading.Event()
-            thread = threading.Thread(target=_writer, args=(run, server, story, posted, done), daemon=True)
-            thread.start()
-            while not done.is_set():
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(3)
-            for task in tasks:
-                task.cancel()
-
+        env = dict(os.environ, BENCH_READER_COOKIE=reader.cookie(), BENCH_WRITER_COOKIE=writer.cookie(),
+                   BENCH_STORY=story)
         started = time.monotonic()
-        asyncio.run(drive())
-        result["open_all_s"] = round(time.monotonic() - started, 1)
-        delays = [(at - posted[cid]) * 1000 for cid, at in arrivals if cid in posted]
-        result["deliveries"] = len(delays)
-        result["expected_deliveries"] = len(posted) * CLIENTS
-        result["delivery_ms"] = {"p50": _percentile(delays, 0.5), "p95": _percentile(delays, 0.95),
-                                 "p99": _percentile(delays, 0.99)}
+        with subprocess.Popen([str(clients_binary), server.base, str(CLIENTS), str(RATE),
+                               str(SECONDS)], env=env, stdout=subprocess.PIPE, text=True) as clients:
+            if clients.stdout.readline().strip() != "streams open":
+                raise RuntimeError("sse_clients could not open its streams")
+            result["open_all_s"] = round(time.monotonic() - started, 1)
+            result["rss_streams_open_mib"] = round(server.rss_kib("VmRSS") / 1024, 1)
+            measured = json.loads(clients.stdout.read().strip().splitlines()[-1])
+        if clients.returncode != 0:
+            raise RuntimeError(f"sse_clients failed ({clients.returncode})")
+        result.update(measured)
         result["peak_rss_mib"] = round(server.rss_kib("VmHWM") / 1024, 1)
         return result
     finally:

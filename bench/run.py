@@ -323,15 +323,19 @@ def leptos_build_env():
     return dict(os.environ, LEPTOS_OUTPUT_NAME=projects[0]["name"])
 
 
-def bare_axum_reference():
-    """The fixed 20 KB page of server/examples/bare_axum.rs under the same wrk script and
-    connection counts as the story page: the ceiling for an HTTP response here."""
-    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "server", "--example", "bare_axum"],
+def example_binary(name):
+    """Builds `server/examples/<name>.rs` (release) and returns the path of its binary."""
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "server", "--example", name],
                    cwd=ROOT, env=leptos_build_env(), check=True)
     metadata = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout
-    binary = Path(json.loads(metadata)["target_directory"]) / "release" / "examples" / "bare_axum"
-    reference = BareAxum(binary)
+    return Path(json.loads(metadata)["target_directory"]) / "release" / "examples" / name
+
+
+def bare_axum_reference():
+    """The fixed 20 KB page of server/examples/bare_axum.rs under the same wrk script and
+    connection counts as the story page: the ceiling for an HTTP response here."""
+    reference = BareAxum(example_binary("bare_axum"))
     try:
         page_bytes = len(urllib.request.urlopen(f"{reference.base}/", timeout=5).read())
         idle_rss = round(reference.rss_kib("VmRSS") / 1024, 1)
