@@ -3,7 +3,7 @@
 use types::{Delivery, Digest, NotificationId, NotificationKind, UserId};
 
 use crate::args;
-use crate::db::{Db, Tx};
+use crate::db::{Conn, Db, Tx};
 use crate::error::Result;
 use crate::notifications::model::{NotificationRow, Place};
 use crate::stories::repo::readable_story_sql;
@@ -79,9 +79,9 @@ pub async fn insert_tx(
 }
 
 /// One notification as its reader sees it, if it is theirs and they may still see it.
-pub async fn find_tx(tx: &mut Tx, user_id: &UserId, id: &NotificationId) -> Result<Option<NotificationRow>> {
+pub async fn find(conn: impl Into<Conn<'_>>, user_id: &UserId, id: &NotificationId) -> Result<Option<NotificationRow>> {
     let sql = format!("{VIEW} WHERE n.user_id = $1 AND n.id = $2 AND {}", still_visible());
-    tx.fetch_optional(&sql, args![user_id, id]).await
+    conn.into().fetch_optional(&sql, args![user_id, id]).await
 }
 
 /// The reader's notifications, newest first, after the position `after`.

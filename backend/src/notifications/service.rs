@@ -102,10 +102,7 @@ impl Notifications {
     /// Marks one of the reader's notifications read; where it points.
     pub async fn mark_read(&self, user: &User, id: &NotificationId) -> Result<String> {
         repo::mark_read(&self.db, &user.id, id, now_millis()).await?;
-        let mut tx = self.db.begin().await?;
-        let row = repo::find_tx(&mut tx, &user.id, id).await?;
-        tx.commit().await?;
-        match row {
+        match repo::find(&self.db, &user.id, id).await? {
             Some(row) => Ok(row.place().link()),
             None if repo::exists(&self.db, &user.id, id).await? => Ok(types::routes::NOTIFICATIONS.path.to_string()),
             None => Err(Error::NotFound { what: "notification" }),
@@ -485,7 +482,7 @@ impl Notifications {
 
     /// Queues the email of one notification, in the transaction that writes it.
     async fn email_at_once(&self, tx: &mut Tx, user: &User, id: &NotificationId, excerpt: Option<&str>) -> Result<()> {
-        let row = repo::find_tx(tx, &user.id, id).await?.ok_or(Error::NotFound { what: "notification" })?;
+        let row = repo::find(&mut *tx, &user.id, id).await?.ok_or(Error::NotFound { what: "notification" })?;
         let link = format!("{}{}", self.public_url, row.place().link());
         let unsubscribe = self.unsubscribe_for(&user.id, row.kind.as_str(), &in_a_sentence(row.kind.label()));
         let mail = compose::notification(&user.display_name, &row.text(), excerpt, &link, &unsubscribe);
