@@ -121,8 +121,9 @@ def live_markdown(result):
     if sse:
         d = sse["delivery_ms"]
         lines += [f"SSE: {sse['clients']} streams on one process, comments at {sse['rate_per_s']}/s for "
-                  f"{sse['seconds']} s: delivery p50 {d['p50']} ms, p95 {d['p95']} ms, p99 {d['p99']} ms "
-                  f"({sse['deliveries']} of {sse['expected_deliveries']} deliveries); RSS before "
+                  f"{sse['seconds']} s (posted in {sse.get('writer_seconds')} s): delivery p50 {d['p50']} ms, p95 {d['p95']} ms, p99 {d['p99']} ms "
+                  f"({sse['deliveries']} of {sse['expected_deliveries']} deliveries, "
+                  f"{sse.get('streams_closed_by_server')} streams closed by the server); RSS before "
                   f"{sse['rss_before_mib']} MiB, with the streams open {sse['rss_streams_open_mib']} MiB, peak "
                   f"{sse['peak_rss_mib']} MiB (targets: RSS < {RSS_TARGET_MIB} MiB, p95 < {DELIVERY_P95_TARGET_MS} ms).",
                   ""]

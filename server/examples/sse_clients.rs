@@ -14,19 +14,25 @@
 //! writer has a thread of its own, so a busy reader never delays the moment a POST is
 //! marked answered. Both stamp with the same monotonic clock. It prints "streams open"
 //! once every stream has its response head, then waits a second (the bench reads the
-//! server's memory then) before the writer starts.
+//! server's memory then) before the writer starts; the streams read on until `DRAIN`
+//! after the writer's last comment was answered.
 
 // A benchmark tool: a failed setup should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// How long the streams keep reading after the last comment was posted.
+/// How long the streams keep reading after the last comment was answered.
 const DRAIN: Duration = Duration::from_secs(3);
+
+/// How many streams the server ended before the run did (a stream that falls behind is
+/// closed: the browser would reconnect, this client does not).
+static CLOSED_BY_SERVER: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -48,10 +54,22 @@ fn main() {
     let streams = runtime.block_on(open_streams(&address, &reader_cookie, clients));
     println!("streams open");
     eprintln!("sse_clients: {clients} streams open in {:.1} s", started.elapsed().as_secs_f64());
-    let writer = std::thread::spawn(move || write_comments(base, &writer_cookie, &story, rate, seconds));
-    let writing = Duration::from_secs(u64::from(seconds)) + Duration::from_secs(1);
-    let arrivals = runtime.block_on(read_streams(streams, Instant::now() + writing + DRAIN));
-    let posted = writer.join().expect("the writer");
+    let (written, writer_done) = tokio::sync::oneshot::channel();
+    let writer = std::thread::spawn(move || {
+        let posted = write_comments(base, &writer_cookie, &story, rate, seconds);
+        let _ = written.send(());
+        posted
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let arrivals = runtime.block_on(async {
+        tokio::spawn(async move {
+            let _ = writer_done.await;
+            tokio::time::sleep(DRAIN).await;
+            let _ = stop.send(true);
+        });
+        read_streams(streams, stopped).await
+    });
+    let (posted, writing) = writer.join().expect("the writer");
 
     let mut delays: Vec<f64> = arrivals
         .iter()
@@ -66,6 +84,8 @@ fn main() {
     let result = serde_json::json!({
         "deliveries": delays.len(),
         "expected_deliveries": posted.len() * clients,
+        "streams_closed_by_server": CLOSED_BY_SERVER.load(Ordering::Relaxed),
+        "writer_seconds": (writing.as_secs_f64() * 10.0).round() / 10.0,
         "delivery_ms": {"p50": round(percentile(0.5)), "p95": round(percentile(0.95)), "p99": round(percentile(0.99))},
     });
     println!("{result}");
@@ -101,24 +121,28 @@ async fn open_streams(address: &str, cookie: &str, clients: usize) -> Vec<TcpStr
     streams
 }
 
-/// Reads every stream until `until`; returns each comment message's (comment id, arrival).
-async fn read_streams(streams: Vec<TcpStream>, until: Instant) -> Vec<(String, Instant)> {
+/// Reads every stream until `stop`; returns each comment message's (comment id, arrival).
+async fn read_streams(streams: Vec<TcpStream>, stop: tokio::sync::watch::Receiver<bool>) -> Vec<(String, Instant)> {
     let mut reading = tokio::task::JoinSet::new();
     for stream in streams {
-        reading.spawn(read_stream(stream, until.into()));
+        reading.spawn(read_stream(stream, stop.clone()));
     }
     reading.join_all().await.into_iter().flatten().collect()
 }
 
-async fn read_stream(mut stream: TcpStream, until: tokio::time::Instant) -> Vec<(String, Instant)> {
+async fn read_stream(mut stream: TcpStream, mut stop: tokio::sync::watch::Receiver<bool>) -> Vec<(String, Instant)> {
     let mut arrivals = Vec::new();
     let mut buffer = Vec::with_capacity(8192);
     let mut chunk = [0u8; 16384];
     loop {
-        let read = match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) | Err(_) => return arrivals,
-            Ok(read) => read.expect("reading a stream"),
+        let read = tokio::select! {
+            read = stream.read(&mut chunk) => read.expect("reading a stream"),
+            _ = stop.wait_for(|stopped| *stopped) => return arrivals,
         };
+        if read == 0 {
+            CLOSED_BY_SERVER.fetch_add(1, Ordering::Relaxed);
+            return arrivals;
+        }
         let now = Instant::now();
         buffer.extend_from_slice(&chunk[..read]);
         let complete = buffer.iter().rposition(|b| *b == b'\n').map_or(0, |at| at + 1);
@@ -138,14 +162,22 @@ fn comment_added(line: &[u8]) -> Option<String> {
     (event["event_type"] == "CommentAdded").then(|| event["comment_id"].as_str().map(str::to_string))?
 }
 
-/// Posts `rate × seconds` comments at `rate` a second; returns when each was answered.
-fn write_comments(base: url::Url, cookie: &str, story: &str, rate: u32, seconds: u32) -> HashMap<String, Instant> {
+/// Posts `rate × seconds` comments at `rate` a second; returns when each was answered,
+/// and how long posting them all took.
+fn write_comments(
+    base: url::Url,
+    cookie: &str,
+    story: &str,
+    rate: u32,
+    seconds: u32,
+) -> (HashMap<String, Instant>, Duration) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let client = reqwest::Client::new();
     let origin = base.as_str().trim_end_matches('/').to_string();
     let url = base.join(&format!("api/v1/stories/{story}/comments")).expect("the comments url");
     runtime.block_on(async {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let started = Instant::now();
         let mut posted = HashMap::new();
         let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
         for i in 0..rate * seconds {
@@ -163,6 +195,6 @@ fn write_comments(base: url::Url, cookie: &str, story: &str, rate: u32, seconds:
             let comment: serde_json::Value = response.json().await.expect("the comment");
             posted.insert(comment["id"].as_str().expect("its id").to_string(), answered);
         }
-        posted
+        (posted, started.elapsed())
     })
 }
