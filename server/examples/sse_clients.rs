@@ -155,11 +155,16 @@ async fn read_stream(mut stream: TcpStream, mut stop: tokio::sync::watch::Receiv
     }
 }
 
-/// The comment id of a `data:` line that tells of a `CommentAdded`.
+/// The comment id of a `data:` line that tells of a `CommentAdded`. Found by its text,
+/// not by parsing the JSON: this runs 100,000 times a second on the machine it measures.
 fn comment_added(line: &[u8]) -> Option<String> {
-    let data = line.strip_prefix(b"data:")?;
-    let event: serde_json::Value = serde_json::from_slice(data).ok()?;
-    (event["event_type"] == "CommentAdded").then(|| event["comment_id"].as_str().map(str::to_string))?
+    let data = std::str::from_utf8(line.strip_prefix(b"data:")?).ok()?;
+    if !data.contains(r#""event_type":"CommentAdded""#) {
+        return None;
+    }
+    let key = r#""comment_id":""#;
+    let id = &data[data.find(key)? + key.len()..];
+    Some(id[..id.find('"')?].to_string())
 }
 
 /// Posts `rate × seconds` comments at `rate` a second; returns when each was answered,

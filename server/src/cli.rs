@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::serve::ListenerExt;
 use backend::config::{Config, ConfigFile};
 use backend::search::Search;
 use backend::{Backend, Db};
@@ -286,6 +287,13 @@ async fn serve(config: Config) -> backend::Result<()> {
         message: format!("cannot listen on {addr}: {err}"),
     })?;
     let local = listener.local_addr().map_err(|e| backend::Error::internal("reading the address listened on", e))?;
+    // Each small write goes out at once: with Nagle's algorithm a live stream's message
+    // waits for the reader's (delayed, up to 40 ms) acknowledgement of the one before.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     crate::http::assets::refresh_twins_in_background(leptos_options.site_root.as_ref().into());
     let state = AppState::new(backend.clone(), leptos_options, telemetry::metrics_handle());
     // Event delivery and timers start after the HTTP port is bound, and fire anything
