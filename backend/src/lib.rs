@@ -131,11 +131,13 @@ impl Backend {
             work_dir: pipeline.work_dir.clone(),
         };
         // The shared lane hands each batch to these in this order, each after the one
-        // before has finished: `live` comes first because open pages wait on it (it only
-        // reads and hands the event to memory), while the others (a search commit, the
-        // feed's and notifications' writes) are not watched as they happen.
+        // before has finished. `live` comes early because open pages wait on it (it only
+        // reads and hands the event to memory), after `activity` alone (one quick write),
+        // so a feed item a page counts as new is in the feed when it is opened; the
+        // others (a search commit, notifications' writes) are not watched as they happen.
         let consumers = vec![
-            Arc::new(live::consumer(live.clone())) as Arc<dyn events::Consumer>,
+            Arc::new(activity::consumer(activity.clone())) as Arc<dyn events::Consumer>,
+            Arc::new(live::consumer(live.clone())),
             Arc::new(calls::WebhookConsumer(webhooks.clone())),
             search.indexer(),
             Arc::new(media::MediaPipeline::new(media.clone(), pipeline)),
@@ -143,7 +145,6 @@ impl Backend {
             Arc::new(media::files_consumer(media.clone())),
             Arc::new(importer.consumer()),
             Arc::new(email::consumer(email.clone())),
-            Arc::new(activity::consumer(activity.clone())),
             Arc::new(notifications::consumer(notifications.clone())),
         ];
         let admin = Arc::new(admin::Admin::new(db.clone(), calls.clone(), webhooks.clone(), search.clone(), consumers));
