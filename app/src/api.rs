@@ -83,7 +83,11 @@ pub async fn load_legacy(id: String, cursor: Option<String>) -> Result<LegacyPag
     };
     let page = stories.list(user, &request).await?;
     let (can_write, can_manage) = stories.abilities(user, &legacy.id).await?;
-    Ok(LegacyPage { legacy, stories: page, can_write, can_manage })
+    let following = match user {
+        Some(user) => backend.notifications.following(user, &legacy.id).await?,
+        None => None,
+    };
+    Ok(LegacyPage { legacy, stories: page, can_write, can_manage, following })
 }
 
 #[server(endpoint = "load_story")]
@@ -182,6 +186,13 @@ pub async fn load_history(id: String, from: Option<i64>, to: Option<i64>) -> Res
         _ => None,
     };
     Ok(HistoryPage { story, revisions, diff })
+}
+
+/// A legacy for its edit page: for its owners (and administrators) only.
+#[server(endpoint = "load_legacy_to_manage")]
+pub async fn load_legacy_to_manage(legacy_id: String) -> Result<LegacyView, ApiError> {
+    let (backend, auth) = signed_in()?;
+    Ok(backend.stories.legacy_to_manage(&auth.user, &LegacyId::from(legacy_id)).await?)
 }
 
 #[server(endpoint = "load_members")]

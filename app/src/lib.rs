@@ -27,7 +27,7 @@ use pages::editor::{EditStoryPage, NewStoryPage};
 use pages::history::HistoryPageView;
 use pages::home::HomePage;
 use pages::invitation::InvitationPage;
-use pages::legacies::LegaciesPage;
+use pages::legacies::{EditLegacyPage, LegaciesPage};
 use pages::legacy::LegacyPageView;
 use pages::media::{LegacyMediaPage, MediaItemPage};
 use pages::members::MembersPage;
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=TablePath(routes::ACCOUNT.path) view=AccountPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACIES.path) view=LegaciesPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACY.path) view=LegacyPageView ssr=SsrMode::Async/>
+                    <Route path=TablePath(routes::EDIT_LEGACY.path) view=EditLegacyPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::NEW_STORY.path) view=NewStoryPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::MEMBERS.path) view=MembersPage ssr=SsrMode::Async/>
                     <Route path=TablePath(routes::LEGACY_MEDIA.path) view=LegacyMediaPage ssr=SsrMode::Async/>

@@ -132,3 +132,42 @@ test('a new account verifies its email address from the emailed link, once', asy
   await page.getByRole('button', { name: 'Verify my email address' }).click();
   await expect(page.locator('.field-error')).toContainText('This link has expired or was already used');
 });
+
+test('a member who stops following a legacy hears of no new story there until following again', async ({
+  page,
+  browser,
+}) => {
+  await signUp(page, 'Mae', 'quilts on every bed');
+  const { legacyId } = await createLegacyAndStory(page, 'Aunt May');
+  const context = await browser.newContext();
+  const ned = await context.newPage();
+  await signUp(ned, 'Ned', 'fishing at the lake');
+  await join(page, ned, legacyId, 'viewer');
+
+  await ned.goto(`/legacies/${legacyId}`);
+  await expect(ned.getByText('You follow this legacy: its new stories reach your notifications.')).toBeVisible();
+  await ned.getByRole('button', { name: 'Stop following' }).click();
+  await expect(ned.getByText('You no longer follow this legacy')).toBeVisible();
+  await expect(ned.getByRole('button', { name: 'Follow', exact: true })).toBeVisible();
+  await expectAccessible(ned);
+
+  const publish = async (title: string) => {
+    const created = await page.request.post('/api/v1/stories', {
+      headers: { origin: new URL(page.url()).origin },
+      data: { legacy_id: legacyId, title, body: 'Stitched by hand.', visibility: 'members', status: 'published' },
+    });
+    expect(created.status()).toBe(201);
+  };
+  await publish('The wedding quilt');
+  await ned.getByRole('button', { name: 'Follow', exact: true }).click();
+  await expect(ned.getByText('Following: new stories in this legacy will reach your notifications.')).toBeVisible();
+  await publish('The star quilt');
+
+  // Told of the story published while following, and only of it (events are told in order).
+  const bell = ned.getByRole('link', { name: /^Notifications, / });
+  await expect(bell).toHaveAccessibleName('Notifications, 1 unread', { timeout: 5_000 });
+  await bell.click();
+  await expect(ned.getByRole('article', { name: 'Mae published The star quilt in Aunt May' })).toBeVisible();
+  await expect(ned.getByText('The wedding quilt')).toHaveCount(0);
+  await context.close();
+});

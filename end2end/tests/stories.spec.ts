@@ -1,5 +1,12 @@
 import { Browser, Page } from '@playwright/test';
-import { createLegacy as createLegacyAs, createLegacyAndStory, expect, signUp as signUpAs, test } from './helpers';
+import {
+  createLegacy as createLegacyAs,
+  createLegacyAndStory,
+  expect,
+  expectAccessible,
+  signUp as signUpAs,
+  test,
+} from './helpers';
 
 const PASSWORD = 'the orchard by the river';
 
@@ -238,4 +245,49 @@ test('one edited sentence shows as one changed line, and autosaves do not pile u
   await expect(page.locator('.diff-added')).toHaveCount(1);
   await expect(page.locator('.diff-added')).toContainText('Also ribbons, and lace.');
   await expect(page.locator('.diff-same')).toContainText(['She opened a shop in 1931.']);
+});
+
+test("an owner renames a legacy and changes its dates; a viewer cannot", async ({ page, browser }) => {
+  await signUp(page, 'Nell');
+  const legacyUrl = await createLegacy(page, 'Grandpa Ole');
+  await page.getByRole('link', { name: 'Edit legacy' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edit legacy');
+  await expect(page.getByLabel('Name')).toHaveValue('Grandpa Ole');
+  await expectAccessible(page);
+
+  // A problem keeps what was typed and changes nothing.
+  await page.getByLabel('Name').fill('');
+  await page.getByLabel('Summary').fill('Fisherman on the fjord');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('is required')).toBeVisible();
+  await expect(page.getByLabel('Summary')).toHaveValue('Fisherman on the fjord');
+
+  await page.getByLabel('Name').fill('Ole Hansen');
+  await page.getByLabel('Died').fill('1988');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page).toHaveURL(legacyUrl);
+  await expect(page.getByText("The legacy's details were saved.")).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ole Hansen');
+  await expect(page.locator('.legacy-header .dates')).toHaveText('1931 – 1988');
+  await expect(page.locator('.legacy-header .lede')).toHaveText('Fisherman on the fjord');
+  await page.goto('/legacies');
+  await expect(page.getByRole('link', { name: 'Ole Hansen' })).toBeVisible();
+
+  // A viewer sees no way to edit it, and the page refuses them.
+  await page.goto(legacyUrl);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByLabel('They join as').selectOption('viewer');
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  const invitation = await page.locator('#invitation-url').inputValue();
+  const guest = await (browser as Browser).newContext();
+  const reader = await guest.newPage();
+  await signUp(reader, 'Pia');
+  await reader.goto(invitation);
+  await reader.getByRole('button', { name: 'Join' }).click();
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Ole Hansen');
+  await expect(reader.getByRole('link', { name: 'Edit legacy' })).toHaveCount(0);
+  const refused = await reader.goto(`${legacyUrl}/edit`);
+  expect(refused?.status()).toBe(403);
+  await expect(reader.getByRole('alert')).toHaveText("Only the legacy's owners can change it.");
+  await guest.close();
 });

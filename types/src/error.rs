@@ -64,6 +64,8 @@ pub enum ErrorCode {
     MediaVersionConflict,
     /// The comment changed since the version the client started from.
     CommentVersionConflict,
+    /// The legacy's name, dates or summary changed since the version the editor started from.
+    LegacyVersionConflict,
     /// An account with this email already exists.
     EmailTaken,
     /// Something with the same unique key already exists.
@@ -110,6 +112,7 @@ impl ErrorCode {
             | StoryVersionConflict
             | MediaVersionConflict
             | CommentVersionConflict
+            | LegacyVersionConflict
             | EmailTaken
             | AlreadyExists
             | LastOwner

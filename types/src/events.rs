@@ -58,7 +58,7 @@ macro_rules! event_types {
 
 event_types!(
     LegacyCreated,
-    /// Not written yet; the search indexer already follows it.
+    /// Its name, dates or summary changed.
     LegacyUpdated,
     /// Not written yet; the search indexer already follows it.
     LegacyDeleted,
@@ -228,6 +228,7 @@ macro_rules! payload {
 }
 
 payload!("legacy", LegacyCreated, LegacyCreated { pub legacy_id: LegacyId, pub name: String });
+payload!("legacy", LegacyUpdated, LegacyUpdated { pub legacy_id: LegacyId, pub name: String, pub version: i64 });
 payload!("legacy", MemberAdded, MemberAdded { pub legacy_id: LegacyId, pub user_id: UserId, pub role: LegacyRole });
 payload!(
     "legacy",

@@ -43,7 +43,8 @@ pub use media::{
     VariantView,
 };
 pub use notifications::{
-    Delivery, Digest, NotificationKind, NotificationPage, NotificationPreference, NotificationView, PreferencesInput,
+    Delivery, Digest, Following, NotificationKind, NotificationPage, NotificationPreference, NotificationView,
+    PreferencesInput,
 };
 pub use people::{
     FamilyTree, FamilyView, ImportJob, ImportReport, ImportSkip, ImportStatus, Kinship, KinshipStep, LifeEvent,
@@ -56,8 +57,8 @@ pub use search::{
     SearchSuggestion,
 };
 pub use stories::{
-    DiffLine, FlagView, HistoryPage, LegacyInput, LegacyPage, LegacyRole, LegacyView, MemberView, RevisionView,
-    StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
+    DiffLine, FlagView, HistoryPage, LegacyInput, LegacyPage, LegacyRole, LegacyUpdate, LegacyView, MemberView,
+    RevisionView, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, Visibility,
 };
 pub use theme::Theme;
 pub use tips::{

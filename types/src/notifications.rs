@@ -116,6 +116,15 @@ pub struct NotificationPreference {
     pub delivery: Delivery,
 }
 
+/// Whether a member follows a legacy: a followed legacy's new stories reach their bell
+/// (members follow each legacy they belong to until they stop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Following {
+    pub legacy_id: LegacyId,
+    pub following: bool,
+}
+
 /// The preferences to change: kind (`comment`, `reply`…) to delivery (`in_app`, `email`,
 /// `daily`, `weekly`, `off`), each as typed and checked by the server so a bad value is
 /// named. A JSON object, or a form's fields of the same names.

@@ -149,6 +149,24 @@ pub struct LegacyInput {
     pub summary: String,
 }
 
+/// Input to change a legacy's name, dates and summary: the version the editor started
+/// from (a newer change by someone else is a conflict) and the new values, all of them.
+/// (Not `LegacyInput` flattened: a flattened form field cannot be read as a number.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LegacyUpdate {
+    pub version: i64,
+    #[serde(default)]
+    pub name: String,
+    /// As typed: "1932", "May 1932", "1932-05-01".
+    #[serde(default)]
+    pub born: String,
+    #[serde(default)]
+    pub died: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
 /// Input to create a story. `visibility` and `status` are strings so that a wrong
 /// value gets a field error naming the choices rather than a parse failure.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +227,8 @@ pub struct LegacyPage {
     pub stories: StoryPage,
     pub can_write: bool,
     pub can_manage: bool,
+    /// Whether the reader follows the legacy's new stories; `None` for a non-member.
+    pub following: Option<bool>,
 }
 
 /// The history page: all revisions, and a diff when two were chosen.

@@ -5,9 +5,11 @@ use leptos_meta::Title;
 use types::{routes, LegacyPage};
 
 use crate::api::load_legacy;
+use crate::components::form::FlashMessage;
 use crate::components::page::{format_time, list_or, loaded_page, param, query};
 use crate::components::uploader::Uploader;
 use crate::pages::legacies::dates;
+use crate::request;
 
 #[component]
 pub fn LegacyPageView() -> impl IntoView {
@@ -20,10 +22,12 @@ pub fn LegacyPageView() -> impl IntoView {
 
 #[component]
 fn LegacyDetails(page: LegacyPage) -> impl IntoView {
-    let LegacyPage { legacy, stories, can_write, can_manage } = page;
+    let LegacyPage { legacy, stories, can_write, can_manage, following } = page;
     let id = legacy.id.clone();
+    let flash = request::flash();
     view! {
         <Title text=legacy.name.clone()/>
+        <FlashMessage flash/>
         <header class="legacy-header">
             <h1 dir="auto">{legacy.name.clone()}</h1>
             <p class="dates">{dates(&legacy.born, &legacy.died)}</p>
@@ -33,8 +37,10 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                 <a class="button" href=routes::LEGACY_MEDIA.to(&[&id])>"Photos and recordings"</a>
                 {legacy.my_role.is_some().then(|| view! { <a class="button" href=routes::PEOPLE.to(&[&id])>"People"</a> })}
                 {legacy.my_role.is_some().then(|| view! { <a class="button" href=routes::MEMBERS.to(&[&id])>"Members"</a> })}
+                {can_manage.then(|| view! { <a class="button" href=routes::EDIT_LEGACY.to(&[&id])>"Edit legacy"</a> })}
                 {can_manage.then(|| view! { <a class="button" href=routes::MODERATION.path>"Moderation"</a> })}
             </nav>
+            {following.map(|following| follow_form(&id, following))}
         </header>
         <section aria-labelledby="stories-title">
             <h2 id="stories-title">"Stories"</h2>
@@ -62,6 +68,30 @@ fn LegacyDetails(page: LegacyPage) -> impl IntoView {
                 <Uploader legacy_id=id.to_string() story_id=None/>
             </section>
         })}
+    }
+}
+
+/// Follow or stop following: whether the legacy's new stories reach the member's bell.
+fn follow_form(legacy_id: &str, following: bool) -> impl IntoView {
+    let (action, note, button) = if following {
+        (
+            routes::form::UNFOLLOW_LEGACY,
+            "You follow this legacy: its new stories reach your notifications.",
+            "Stop following",
+        )
+    } else {
+        (
+            routes::form::FOLLOW_LEGACY,
+            "You do not follow this legacy: its new stories do not reach your notifications.",
+            "Follow",
+        )
+    };
+    view! {
+        <form method="post" action=routes::fill(action, &[legacy_id]) class="inline-form follow">
+            <span class="note">{note}</span>
+            " "
+            <button type="submit">{button}</button>
+        </form>
     }
 }
 

@@ -31,6 +31,7 @@ pub const TABLES: &[&str] = &[
     "activity_events",
     "notifications",
     "notification_preferences",
+    "legacy_unfollows",
     "persons",
     "person_revisions",
     "relationships",

@@ -1,6 +1,6 @@
 //! SQL of notifications and their preferences.
 
-use types::{Delivery, Digest, NotificationId, NotificationKind, UserId};
+use types::{Delivery, Digest, LegacyId, NotificationId, NotificationKind, UserId};
 
 use crate::args;
 use crate::db::{Conn, Db, Tx};
@@ -141,6 +141,31 @@ pub async fn set_preference_tx(
     let sql = "INSERT INTO notification_preferences (user_id, kind, delivery) VALUES ($1, $2, $3)";
     tx.execute(sql, args![user_id, kind, delivery]).await?;
     Ok(())
+}
+
+/// Whether the member stopped following the legacy (its new stories no longer reach them).
+pub async fn has_unfollowed(db: &Db, user_id: &UserId, legacy_id: &LegacyId) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM legacy_unfollows WHERE user_id = $1 AND legacy_id = $2";
+    Ok(db.scalar::<i64>(sql, args![user_id, legacy_id]).await? > 0)
+}
+
+/// Records that the member follows the legacy again, or no longer does.
+pub async fn set_following(db: &Db, user_id: &UserId, legacy_id: &LegacyId, following: bool, at: i64) -> Result<()> {
+    if following {
+        db.execute("DELETE FROM legacy_unfollows WHERE user_id = $1 AND legacy_id = $2", args![user_id, legacy_id])
+            .await?;
+    } else {
+        let sql = "INSERT INTO legacy_unfollows (user_id, legacy_id, created_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (user_id, legacy_id) DO NOTHING";
+        db.execute(sql, args![user_id, legacy_id, at]).await?;
+    }
+    Ok(())
+}
+
+/// The members who stopped following the legacy.
+pub async fn unfollowers(db: &Db, legacy_id: &LegacyId) -> Result<Vec<UserId>> {
+    let sql = "SELECT user_id FROM legacy_unfollows WHERE legacy_id = $1";
+    db.fetch_all::<(UserId,)>(sql, args![legacy_id]).await.map(|rows| rows.into_iter().map(|r| r.0).collect())
 }
 
 /// The members with notifications waiting for a `digest` since `before` or earlier.

@@ -18,8 +18,8 @@ use types::events::{
     CommentAdded, Envelope, EventType, NotificationAdded, ReactionChanged, StoryCreated, StoryUpdated,
 };
 use types::{
-    Delivery, Digest, ErrorCode, LegacyId, NotificationId, NotificationKind, NotificationPage, NotificationPreference,
-    PreferencesInput, StoryId, StoryStatus, SubjectKind, UserId,
+    Delivery, Digest, ErrorCode, Following, LegacyId, NotificationId, NotificationKind, NotificationPage,
+    NotificationPreference, PreferencesInput, StoryId, StoryStatus, SubjectKind, UserId,
 };
 
 use crate::db::{Db, Tx};
@@ -153,6 +153,27 @@ impl Notifications {
         }
         tx.commit().await?;
         self.preferences(&user.id).await
+    }
+
+    // --- following legacies ---
+
+    /// Whether the reader follows the legacy (its new stories reach their bell); `None`
+    /// when they are not a member of it.
+    pub async fn following(&self, user: &User, legacy_id: &LegacyId) -> Result<Option<bool>> {
+        if self.stories.role_in(legacy_id, user).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(!repo::has_unfollowed(&self.db, &user.id, legacy_id).await?))
+    }
+
+    /// Follows the legacy again, or stops following it. Only its members follow a legacy:
+    /// to anyone else it is not found.
+    pub async fn set_following(&self, user: &User, legacy_id: &LegacyId, following: bool) -> Result<Following> {
+        if self.stories.role_in(legacy_id, user).await?.is_none() {
+            return Err(Error::NotFound { what: "legacy" });
+        }
+        repo::set_following(&self.db, &user.id, legacy_id, following, now_millis()).await?;
+        Ok(Following { legacy_id: legacy_id.clone(), following })
     }
 
     // --- unsubscribe links ---
@@ -375,8 +396,13 @@ impl Notifications {
                     }
                 }
                 // Those who joined after it was published find it there; it is not news.
+                // Those who stopped following the legacy are not told (a mention still is).
                 let members = crate::stories::repo::members(&self.db, &story.legacy_id).await?;
-                for member in members.into_iter().filter(|m| m.created_at <= event.occurred_at) {
+                let unfollowers = repo::unfollowers(&self.db, &story.legacy_id).await?;
+                let followers = members
+                    .into_iter()
+                    .filter(|m| m.created_at <= event.occurred_at && !unfollowers.contains(&m.user_id));
+                for member in followers {
                     let kind = NotificationKind::NewStory;
                     if !repo::was_told_of_story(&self.db, &member.user_id, &story.story_id, kind).await? {
                         recipients.push(tell(member.user_id, kind));

@@ -22,9 +22,9 @@ use crate::search::index::{SearchIndex, Target};
 /// The consumer name, the key of its progress records.
 pub const CONSUMER: &str = "search";
 
-/// Events that change what a story or legacy document holds. `LegacyUpdated` and
-/// `LegacyDeleted` are not emitted yet; they are handled so the day they are, the
-/// index follows.
+/// Events that change what a story or legacy document holds (a renamed legacy changes
+/// its stories' documents too). `LegacyDeleted` is not emitted yet; it is handled so the
+/// day it is, the index follows.
 pub const EVENTS: &[EventType] = &[
     EventType::StoryCreated,
     EventType::StoryUpdated,

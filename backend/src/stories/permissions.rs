@@ -60,6 +60,11 @@ pub fn can_create_story(role: Option<LegacyRole>) -> bool {
 }
 
 pub fn can_manage_members(reader: Reader) -> bool {
+    can_manage_legacy(reader)
+}
+
+/// Renaming a legacy and changing its dates and summary: its owners, and administrators.
+pub fn can_manage_legacy(reader: Reader) -> bool {
     reader.role == Some(LegacyRole::Owner) || reader.is_admin
 }
 
@@ -68,7 +73,7 @@ pub fn can_flag(reader: Reader, story: StoryFacts) -> bool {
 }
 
 pub fn can_moderate(reader: Reader) -> bool {
-    reader.role == Some(LegacyRole::Owner) || reader.is_admin
+    can_manage_legacy(reader)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::args;
 use crate::db::{Args, Conn, Db, Tx};
 use crate::error::Result;
 use crate::stories::model::{FlagRow, LegacyRow, MemberRow, OpenFlag, RevisionRow, StoryRow};
+use crate::stories::service::LegacyText;
 use crate::time::{new_id, now_millis};
 
 // --- legacies and members ---
@@ -31,6 +32,14 @@ pub async fn insert_legacy_tx(tx: &mut Tx, row: &LegacyRow) -> Result<()> {
     ];
     tx.execute(&sql, args).await?;
     Ok(())
+}
+
+/// Writes a legacy's new text when it is still at `version`; false when it is not (or is gone).
+pub async fn update_legacy_tx(tx: &mut Tx, id: &LegacyId, version: i64, text: &LegacyText, at: i64) -> Result<bool> {
+    let sql = "UPDATE legacies SET name = $1, born = $2, died = $3, summary = $4, updated_at = $5, \
+               version = version + 1 WHERE id = $6 AND version = $7";
+    let args = args![&text.name, &text.born, &text.died, &text.summary, at, id, version];
+    Ok(tx.execute(sql, args).await? == 1)
 }
 
 pub async fn find_legacy(db: &Db, id: &LegacyId) -> Result<Option<LegacyRow>> {

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use types::{
-    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyView, MemberView, PersonId, RevisionView,
-    StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, SubjectKind, UserId, Visibility,
+    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, MemberView, PersonId,
+    RevisionView, StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, SubjectKind,
+    UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
@@ -21,8 +22,8 @@ use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
 use crate::validate::{self, Problems};
 use types::events::{
-    EventPayload, LegacyCreated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated, StoryDeleted, StorySaved,
-    StoryUpdated,
+    EventPayload, LegacyCreated, LegacyUpdated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated,
+    StoryDeleted, StorySaved, StoryUpdated,
 };
 
 const PAGE_MAX: i64 = 100;
@@ -84,13 +85,8 @@ impl Stories {
         input: &LegacyInput,
         idempotency_key: Option<&str>,
     ) -> Result<LegacyView> {
-        let mut problems = Problems::default();
-        let name = validate::line(&mut problems, "name", &input.name, true, 120);
-        let born = validate::line(&mut problems, "born", &input.born, false, 40);
-        let died = validate::line(&mut problems, "died", &input.died, false, 40);
-        let summary = validate::multiline(&mut problems, "summary", &input.summary, 2000);
-        problems.into_result()?;
-
+        let LegacyText { name, born, died, summary } =
+            legacy_text([&input.name, &input.born, &input.died, &input.summary])?;
         let now = now_millis();
         let row = LegacyRow {
             id: LegacyId::new(new_id()),
@@ -119,6 +115,35 @@ impl Stories {
         crate::people::service::add_subject_tx(&mut tx, &row.id, &row.name, &row.born, &row.died, user, now).await?;
         tx.commit().await?;
         Ok(legacy_view(row, Some(LegacyRole::Owner)))
+    }
+
+    /// A legacy for one who may change it (its owners, administrators): its edit page.
+    pub async fn legacy_to_manage(&self, user: &User, id: &LegacyId) -> Result<LegacyView> {
+        let reader = self.reader(Some(user), id).await?;
+        if !permissions::can_manage_legacy(reader) {
+            return Err(hidden_or_forbidden(reader, "legacy", "Only the legacy's owners can change it."));
+        }
+        let row = repo::find_legacy(&self.db, id).await?.ok_or(Error::NotFound { what: "legacy" })?;
+        Ok(legacy_view(row, reader.role))
+    }
+
+    /// Changes a legacy's name, dates and summary (its owners, and administrators), from
+    /// the version the editor started from: a change someone made since is a conflict,
+    /// never overwritten. The person it remembers keeps their own name and dates.
+    pub async fn update_legacy(&self, user: &User, id: &LegacyId, update: &LegacyUpdate) -> Result<LegacyView> {
+        self.legacy_to_manage(user, id).await?;
+        let text = legacy_text([&update.name, &update.born, &update.died, &update.summary])?;
+        let mut tx = self.db.begin().await?;
+        if !repo::update_legacy_tx(&mut tx, id, update.version, &text, now_millis()).await? {
+            return Err(Error::conflict(
+                ErrorCode::LegacyVersionConflict,
+                "Someone changed this legacy since you opened it: reload to see their change, then make yours.",
+            ));
+        }
+        let updated = LegacyUpdated { legacy_id: id.clone(), name: text.name, version: update.version + 1 };
+        append(&mut tx, id, user, updated).await?;
+        tx.commit().await?;
+        self.legacy(Some(user), id).await
     }
 
     /// The legacy a new story or upload names, checked: given, and one the user may add
@@ -742,6 +767,25 @@ impl Stories {
         }
         Ok(())
     }
+}
+
+/// A legacy's name, dates and summary as typed, checked and trimmed.
+pub struct LegacyText {
+    pub name: String,
+    pub born: String,
+    pub died: String,
+    pub summary: String,
+}
+
+/// Checks a legacy's name, born, died and summary as typed.
+fn legacy_text([name, born, died, summary]: [&str; 4]) -> Result<LegacyText> {
+    let mut problems = Problems::default();
+    let name = validate::line(&mut problems, "name", name, true, 120);
+    let born = validate::line(&mut problems, "born", born, false, 40);
+    let died = validate::line(&mut problems, "died", died, false, 40);
+    let summary = validate::multiline(&mut problems, "summary", summary, 2000);
+    problems.into_result()?;
+    Ok(LegacyText { name, born, died, summary })
 }
 
 fn hidden_or_forbidden(reader: Reader, what: &'static str, message: &str) -> Error {

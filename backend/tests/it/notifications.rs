@@ -170,6 +170,40 @@ db_test!(new_stories_reach_only_members_who_may_read_them_and_leaving_takes_them
     assert_eq!(world.notifications.unread(&viewer).await.unwrap(), 0);
 });
 
+db_test!(a_member_who_stops_following_a_legacy_is_not_told_of_its_new_stories_but_is_of_replies, |db| {
+    let world = World::new(db, None).await;
+    let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;
+    let outsider = world.member(db, "otto", None).await;
+    let legacy = &world.legacy_id;
+    assert_eq!(world.notifications.following(&bo, legacy).await.unwrap(), Some(true), "members follow at first");
+    assert_eq!(world.notifications.following(&outsider, legacy).await.unwrap(), None);
+    let refused = world.notifications.set_following(&outsider, legacy, true).await;
+    assert!(matches!(refused, Err(Error::NotFound { what: "legacy" })), "not a member: {refused:?}");
+    let nowhere = world.notifications.set_following(&bo, &"no-such-legacy".into(), false).await;
+    assert!(matches!(nowhere, Err(Error::NotFound { what: "legacy" })), "{nowhere:?}");
+
+    let stopped = world.notifications.set_following(&bo, legacy, false).await.unwrap();
+    assert_eq!((stopped.legacy_id.as_str(), stopped.following), (legacy.as_str(), false));
+    world.notifications.set_following(&bo, legacy, false).await.unwrap();
+    assert_eq!(world.notifications.following(&bo, legacy).await.unwrap(), Some(false), "twice is once");
+    world.titled_story(&world.owner, "Quiet", Visibility::Members, StoryStatus::Published).await;
+    assert!(world.told(&bo).await.is_empty(), "not following: no new story");
+    // What concerns him still reaches him.
+    let his = world.titled_story(&bo, "Bo's bees", Visibility::Members, StoryStatus::Published).await;
+    world.say(&world.owner, &Thread::Story(his), "Lovely", None).await;
+    let kinds = |told: Vec<(NotificationKind, String)>| told.into_iter().map(|(kind, _)| kind).collect::<Vec<_>>();
+    assert_eq!(kinds(world.told(&bo).await), vec![NotificationKind::Comment]);
+    // Others are told as before.
+    assert_eq!(kinds(world.told(&world.owner).await), vec![NotificationKind::NewStory]);
+
+    assert!(world.notifications.set_following(&bo, legacy, true).await.unwrap().following);
+    assert_eq!(world.notifications.following(&bo, legacy).await.unwrap(), Some(true));
+    world.titled_story(&world.owner, "Loud", Visibility::Members, StoryStatus::Published).await;
+    let told = world.told(&bo).await;
+    assert_eq!(told[0], (NotificationKind::NewStory, "ann published Loud in Rosa".into()), "following again");
+    assert_eq!(told.len(), 2, "the quiet story is not told after the fact");
+});
+
 db_test!(preferences_choose_how_and_a_bad_one_changes_nothing, |db| {
     let world = World::new(db, None).await;
     let bo = world.member(db, "bo", Some(LegacyRole::Contributor)).await;

@@ -9,7 +9,7 @@ use backend::stories::service::ListRequest;
 use backend::stories::Stories;
 use backend::{db_test, events, Error};
 use types::{
-    LegacyId, LegacyInput, LegacyRole, LegacyView, StoryId, StoryInput, StoryStatus, StoryUpdate, StoryView, Visibility,
+    LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, StoryId, StoryInput, StoryStatus, StoryUpdate, StoryView, Visibility,
 };
 
 async fn user(db: &Db, name: &str) -> User {
@@ -28,6 +28,14 @@ fn story_input(legacy_id: &str, title: &str, visibility: Visibility, status: Sto
         tags: vec!["Bees".into()],
         visibility: Some(visibility.as_str().into()),
         status: Some(status.as_str().into()),
+    }
+}
+
+/// The fields a refusal of bad input names.
+fn field_of(err: Error) -> Vec<String> {
+    match err {
+        Error::Invalid(fields) => fields.into_iter().map(|f| f.field).collect(),
+        other => panic!("expected invalid, got {other:?}"),
     }
 }
 
@@ -232,10 +240,6 @@ db_test!(the_outbox_event_commits_and_rolls_back_with_the_change, |db| {
 db_test!(bad_story_input_names_each_field_and_writes_nothing, |db| {
     let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
     let events_before = events::outbox::count(db).await.unwrap();
-    let field_of = |err: Error| match err {
-        Error::Invalid(fields) => fields.into_iter().map(|f| f.field).collect::<Vec<_>>(),
-        other => panic!("expected invalid, got {other:?}"),
-    };
     let base = story_input(&legacy.id, "Fine", Visibility::Members, StoryStatus::Draft);
     let cases: Vec<(StoryInput, &str)> = vec![
         (StoryInput { title: "   ".into(), ..base.clone() }, "title"),
@@ -315,6 +319,45 @@ db_test!(members_are_managed_by_owners_and_a_legacy_keeps_an_owner, |db| {
     let dee = user(db, "dee").await;
     assert!(stories.accept_invitation(&dee, &token).await.is_err());
     assert!(stories.invite(&ana, &legacy.id, "owner", 3, None).await.is_err(), "owners are made, not invited");
+});
+
+db_test!(owners_change_a_legacy_from_the_version_they_saw_and_bad_input_changes_nothing, |db| {
+    let (stories, ana, legacy) = owner_of_rosa(db, "ana").await;
+    let (bo, cy) = (user(db, "bo").await, user(db, "cy").await);
+    join(&stories, &ana, &bo, &legacy.id, LegacyRole::Editor).await;
+    let update = |version: i64, name: &str| LegacyUpdate {
+        version,
+        name: name.into(),
+        born: " May 1931 ".into(),
+        died: String::new(),
+        summary: "Grandma, beekeeper".into(),
+    };
+
+    let changed = stories.update_legacy(&ana, &legacy.id, &update(1, "Rosa Lind")).await.unwrap();
+    assert_eq!((changed.name.as_str(), changed.born.as_str(), changed.died.as_str()), ("Rosa Lind", "May 1931", ""));
+    assert_eq!((changed.version, changed.summary.as_str()), (2, "Grandma, beekeeper"));
+    let events = events::outbox::events_for(db, "legacy", &legacy.id).await.unwrap();
+    let updated = events.last().unwrap();
+    assert_eq!(updated.event_type.as_str(), "LegacyUpdated");
+    assert_eq!((updated.payload["name"].as_str(), updated.payload["version"].as_i64()), (Some("Rosa Lind"), Some(2)));
+
+    // From a version someone changed since: refused, with its code; nothing written.
+    let stale = stories.update_legacy(&ana, &legacy.id, &update(1, "Rosa L.")).await.unwrap_err();
+    assert!(matches!(&stale, Error::Conflict(r) if r.code == Some(types::ErrorCode::LegacyVersionConflict)), "{stale:?}");
+    // Not an owner: an editor is refused, an outsider is not told it exists.
+    assert!(matches!(stories.update_legacy(&bo, &legacy.id, &update(2, "Bo's")).await, Err(Error::Forbidden(_))));
+    let hidden = stories.update_legacy(&cy, &legacy.id, &update(2, "Cy's")).await;
+    assert!(matches!(hidden, Err(Error::NotFound { what: "legacy" })), "{hidden:?}");
+    assert!(matches!(stories.legacy_to_manage(&bo, &legacy.id).await, Err(Error::Forbidden(_))));
+    // Bad input names its field.
+    let bad = stories.update_legacy(&ana, &legacy.id, &update(2, "  ")).await.unwrap_err();
+    assert_eq!(field_of(bad), ["name"]);
+    let mut long = update(2, "Rosa");
+    long.summary = "x".repeat(2001);
+    assert_eq!(field_of(stories.update_legacy(&ana, &legacy.id, &long).await.unwrap_err()), ["summary"]);
+    let kept = stories.legacy_to_manage(&ana, &legacy.id).await.unwrap();
+    assert_eq!((kept.name.as_str(), kept.version), ("Rosa Lind", 2), "nothing changed");
+    assert_eq!(events::outbox::events_for(db, "legacy", &legacy.id).await.unwrap().len(), events.len());
 });
 
 db_test!(flags_reach_the_owners_queue_and_are_resolved, |db| {

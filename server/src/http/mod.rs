@@ -114,7 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route(api::OPENAPI, get(stories_api::openapi))
         .route(api::LEGACIES, get(stories_api::my_legacies).post(stories_api::create_legacy))
         .route(routes::form::CREATE_LEGACY, post(stories_api::create_legacy))
-        .route(api::LEGACY, get(stories_api::get_legacy))
+        .route(api::LEGACY, get(stories_api::get_legacy).put(stories_api::update_legacy))
+        .route(routes::form::UPDATE_LEGACY, post(stories_api::update_legacy))
         .route(api::MEMBERS, get(stories_api::members))
         .route(api::MEMBER, put(stories_api::set_member).delete(stories_api::remove_member))
         .route(routes::form::SET_MEMBER, post(stories_api::set_member))
@@ -217,6 +218,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(routes::form::NOTIFICATION_SETTINGS, post(notifications_api::set_preferences))
         .route(routes::form::UNSUBSCRIBE, post(notifications_api::unsubscribe_form))
+        .route(
+            api::FOLLOW,
+            get(notifications_api::following).put(notifications_api::follow).delete(notifications_api::unfollow),
+        )
+        .route(routes::form::FOLLOW_LEGACY, post(notifications_api::follow))
+        .route(routes::form::UNFOLLOW_LEGACY, post(notifications_api::unfollow))
         .route(api::UNSUBSCRIBE, post(notifications_api::unsubscribe_one_click))
         .layer(DefaultBodyLimit::max(SMALL_BODY));
 

@@ -10,7 +10,9 @@ use axum::Json as JsonBody;
 use serde::Deserialize;
 use serde_json::json;
 use types::routes::{self, api};
-use types::{ApiError, NotificationId, NotificationPage, NotificationPreference, PreferencesInput};
+use types::{
+    ApiError, Following, LegacyId, NotificationId, NotificationPage, NotificationPreference, PreferencesInput,
+};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::extract::{Path, Query};
@@ -73,6 +75,46 @@ pub async fn set_preferences(me: Caller, Input(mode, input): Input<PreferencesIn
     answer(mode, done, page, Vec::new())
 }
 
+#[utoipa::path(get, path = api::FOLLOW, tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = Following), (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "Not a legacy the caller is a member of")))]
+pub async fn following(me: Caller, Path(id): Path<LegacyId>) -> ApiResult<JsonBody<Following>> {
+    let following = me.backend.notifications.following(&me.user, &id).await?;
+    let following = following.ok_or(backend::Error::NotFound { what: "legacy" })?;
+    Ok(JsonBody(Following { legacy_id: id, following }))
+}
+
+#[utoipa::path(put, path = api::FOLLOW, tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = Following, description = "The legacy's new stories reach the caller's bell"),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "Not a legacy the caller is a member of")))]
+pub async fn follow(mode: Mode, me: Caller, Path(id): Path<LegacyId>) -> Response {
+    set_following(mode, me, id, true).await
+}
+
+#[utoipa::path(delete, path = api::FOLLOW, tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = Following, description = "The legacy's new stories no longer reach the caller \
+        (replies, mentions and reactions to what they wrote still do)"), (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "Not a legacy the caller is a member of")))]
+pub async fn unfollow(mode: Mode, me: Caller, Path(id): Path<LegacyId>) -> Response {
+    set_following(mode, me, id, false).await
+}
+
+async fn set_following(mode: Mode, me: Caller, id: LegacyId, follow: bool) -> Response {
+    let set = me.backend.notifications.set_following(&me.user, &id, follow).await;
+    let page = routes::LEGACY.to(&[&id]);
+    let done = set.map(|following| {
+        let notice = if follow {
+            "Following: new stories in this legacy will reach your notifications."
+        } else {
+            "You no longer follow this legacy: its new stories will not reach your notifications (replies, mentions \
+                and reactions to what you wrote still do)."
+        };
+        Done::new(&page, JsonBody(following)).notice(notice)
+    });
+    answer(mode, done, &page, Vec::new())
+}
+
 /// What an unsubscribe link carries: whose emails, which, and the signature over both.
 #[derive(Debug, Default, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
@@ -116,12 +158,13 @@ fn link_query(link: &UnsubscribeLink) -> String {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, read, read_all, preferences, set_preferences, unsubscribe_one_click),
+    paths(list, read, read_all, preferences, set_preferences, following, follow, unfollow, unsubscribe_one_click),
     components(schemas(
         NotificationPage,
         types::NotificationView,
         NotificationPreference,
         PreferencesInput,
+        Following,
         types::NotificationKind,
         types::Delivery
     )),

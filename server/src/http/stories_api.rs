@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 use types::routes::{self, api};
 use types::{
-    ApiError, FlagView, Flash, LegacyInput, LegacyView, MemberView, RevisionView, StoryInput, StoryPage, StoryUpdate,
-    StoryView,
+    ApiError, FlagView, Flash, LegacyInput, LegacyUpdate, LegacyView, MemberView, RevisionView, StoryInput, StoryPage,
+    StoryUpdate, StoryView,
 };
 use types::{FlagId, LegacyId, StoryId, UserId};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -35,6 +35,11 @@ fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
 }
 
+/// What a legacy form had typed (name, born, died, summary), to refill it after a problem.
+fn legacy_values([name, born, died, summary]: [&str; 4]) -> Vec<(String, String)> {
+    values(&[("name", name), ("born", born), ("died", died), ("summary", summary)])
+}
+
 #[utoipa::path(post, path = api::LEGACIES, tag = "legacies", request_body = LegacyInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replaying a key returns the first result")),
     responses((status = 201, body = LegacyView), (status = 401, body = ApiError), (status = 403, body = ApiError),
@@ -47,8 +52,7 @@ pub async fn create_legacy(
     let created = me.backend.stories.create_legacy(&me.user, &input, key.as_deref()).await;
     let done =
         created.map(|legacy| Done::new(routes::LEGACY.to(&[&legacy.id]), (StatusCode::CREATED, JsonBody(legacy))));
-    let typed =
-        values(&[("name", &input.name), ("born", &input.born), ("died", &input.died), ("summary", &input.summary)]);
+    let typed = legacy_values([&input.name, &input.born, &input.died, &input.summary]);
     answer(mode, done, routes::LEGACIES.path, typed)
 }
 
@@ -56,6 +60,20 @@ pub async fn create_legacy(
     responses((status = 200, body = LegacyView), (status = 404, body = ApiError)))]
 pub async fn get_legacy(visitor: Visitor, Path(id): Path<LegacyId>) -> ApiResult<JsonBody<LegacyView>> {
     Ok(JsonBody(visitor.backend.stories.legacy(visitor.user(), &id).await?))
+}
+
+#[utoipa::path(put, path = api::LEGACY, tag = "legacies", params(("id" = String, Path)), request_body = LegacyUpdate,
+    responses((status = 200, body = LegacyView), (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "A member who is not an owner"), (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "`legacy_version_conflict`: someone changed it first"),
+        (status = 422, body = ApiError)))]
+pub async fn update_legacy(me: Caller, Path(id): Path<LegacyId>, Input(mode, update): Input<LegacyUpdate>) -> Response {
+    let updated = me.backend.stories.update_legacy(&me.user, &id, &update).await;
+    let done = updated.map(|legacy| {
+        Done::new(routes::LEGACY.to(&[&legacy.id]), JsonBody(legacy)).notice("The legacy's details were saved.")
+    });
+    let typed = legacy_values([&update.name, &update.born, &update.died, &update.summary]);
+    answer(mode, done, &routes::EDIT_LEGACY.to(&[&id]), typed)
 }
 
 #[utoipa::path(get, path = api::MEMBERS, tag = "legacies", params(("id" = String, Path)),
@@ -344,6 +362,7 @@ pub async fn resolve_flag(me: Caller, Path(id): Path<FlagId>, Input(mode, input)
         my_legacies,
         create_legacy,
         get_legacy,
+        update_legacy,
         members,
         invite,
         accept_invitation,
@@ -367,6 +386,7 @@ pub async fn resolve_flag(me: Caller, Path(id): Path<FlagId>, Input(mode, input)
         types::FieldError,
         LegacyView,
         LegacyInput,
+        LegacyUpdate,
         MemberView,
         StoryView,
         StoryInput,

@@ -123,6 +123,45 @@ server_test!(the_story_page_forms_come_back_to_the_comment, |server| {
     assert_eq!(deleted.headers()["location"], format!("/stories/{story}#comments").as_str());
 });
 
+server_test!(members_follow_a_legacy_until_they_stop_over_rest_or_from_its_page, |server| {
+    let (_ana, bo, cy, story) = family(server).await;
+    let (_, found) = server.get_json(&bo, &format!("/api/v1/stories/{story}")).await;
+    let legacy = found["legacy_id"].as_str().unwrap().to_string();
+    let follow = format!("/api/v1/legacies/{legacy}/follow");
+    let (status, state) = server.get_json(&bo, &follow).await;
+    assert_eq!((status, state), (StatusCode::OK, json!({ "legacy_id": legacy, "following": true })));
+    let stopped = server.request(&bo, Method::DELETE, &follow).send().await.unwrap();
+    assert_eq!(stopped.status(), StatusCode::OK);
+    assert_eq!(stopped.json::<Value>().await.unwrap()["following"], false);
+    assert_eq!(server.get_json(&bo, &follow).await.1["following"], false);
+    // Not a member, no legacy, signed out.
+    assert_eq!(server.get_json(&cy, &follow).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(server.request(&cy, Method::PUT, &follow).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let nowhere = server.request(&bo, Method::PUT, "/api/v1/legacies/nothing-here/follow").send().await.unwrap();
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    assert_eq!(server.get_json(&TestServer::browser(), &follow).await.0, StatusCode::UNAUTHORIZED);
+
+    // The legacy page says so and offers the other; its form comes back with a notice.
+    let page_path = format!("/legacies/{legacy}");
+    let page = |client: &reqwest::Client| {
+        let request = client.get(server.url(&page_path)).header("accept", "text/html").send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(&bo).await.contains(&format!("action=\"/legacies/{legacy}/follow\"")), "a Follow button");
+    assert!(!page(&cy).await.contains("/follow"), "nothing to follow for a non-member");
+    let posted = server.post_form(&bo, &format!("/legacies/{legacy}/follow"), &[]).await;
+    assert_eq!(
+        (posted.status(), posted.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, page_path.as_str())
+    );
+    let shown = page(&bo).await;
+    assert!(
+        shown.contains("Following: new stories in this legacy")
+            && shown.contains(&format!("action=\"/legacies/{legacy}/follow/delete\""))
+    );
+    assert_eq!(server.get_json(&bo, &follow).await.1["following"], true);
+});
+
 server_test!(the_feed_is_for_members_and_follows_what_they_may_read, |server| {
     let (ana, bo, cy, story) = family(server).await;
     let comments = format!("/api/v1/stories/{story}/comments");

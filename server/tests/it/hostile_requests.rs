@@ -19,6 +19,7 @@ use crate::common::PASSWORD;
 const ROUTES: &[(&str, &str)] = &[
     // Pages (GET, as a browser asks for them).
     ("PAGE", "/legacies/{id}"),
+    ("PAGE", "/legacies/{id}/edit"),
     ("PAGE", "/legacies/{id}/new"),
     ("PAGE", "/legacies/{id}/members"),
     ("PAGE", "/legacies/{id}/media"),
@@ -34,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PAGE", "/invitations/{token}"),
     ("PAGE", "/admin/deliveries/{id}"),
     // Forms (POST from the site's own origin).
+    ("FORM", "/legacies/{id}"),
     ("FORM", "/legacies/{id}/stories"),
     ("FORM", "/legacies/{id}/invitations"),
     ("FORM", "/legacies/{id}/members/{user_id}"),
@@ -64,6 +66,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("FORM", "/invitations/{token}/accept"),
     ("FORM", "/moderation/{id}"),
     ("FORM", "/notifications/{id}/read"),
+    ("FORM", "/legacies/{id}/follow"),
+    ("FORM", "/legacies/{id}/follow/delete"),
     ("FORM", "/admin/webhooks/{id}/delete"),
     ("FORM", "/admin/dead-letters/{consumer}/{message_id}/retry"),
     ("FORM", "/admin/dead-letters/{consumer}/{message_id}/discard"),
@@ -79,6 +83,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/uploads/{id}/parts/{number}"),
     // REST.
     ("GET", "/api/v1/legacies/{id}"),
+    ("PUT", "/api/v1/legacies/{id}"),
     ("GET", "/api/v1/legacies/{id}/members"),
     ("PUT", "/api/v1/legacies/{id}/members/{user_id}"),
     ("DELETE", "/api/v1/legacies/{id}/members/{user_id}"),
@@ -104,6 +109,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/comments/{id}/reactions"),
     ("POST", "/api/v1/comments/{id}/flags"),
     ("POST", "/api/v1/notifications/{id}/read"),
+    ("GET", "/api/v1/legacies/{id}/follow"),
+    ("PUT", "/api/v1/legacies/{id}/follow"),
+    ("DELETE", "/api/v1/legacies/{id}/follow"),
     ("GET", "/api/v1/calls/{id}"),
     ("DELETE", "/api/v1/webhooks/{id}"),
     ("DELETE", "/api/v1/dead-letters/{consumer}/{message_id}"),

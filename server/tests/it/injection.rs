@@ -47,6 +47,7 @@ struct Planted {
     /// (who, path, whether the payload must appear on it)
     pages: Vec<(Who, String, bool)>,
     story_id: String,
+    legacy_id: String,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -402,6 +403,7 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::Owner, "/legacies".to_string(), true),
         (Who::Owner, format!("/legacies/{legacy_id}"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/new"), true),
+        (Who::Owner, format!("/legacies/{legacy_id}/edit"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/members"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/media"), true),
         (Who::Owner, format!("/legacies/{legacy_id}/media?caption={media_id}"), true),
@@ -442,7 +444,7 @@ async fn plant(server: &TestServer, n: usize, payload: &str, strict: bool) -> (C
         (Who::SignedOut, format!("/invitations/{open_token}"), false),
         (Who::SignedOut, format!("/no-such-page/{q}"), false),
     ];
-    (clients, Planted { pages, story_id })
+    (clients, Planted { pages, story_id, legacy_id: legacy_id.to_string() })
 }
 
 /// What in a parsed page would mean a payload became markup. Returns the findings.
@@ -533,10 +535,11 @@ async fn check_pages(server: &TestServer, clients: &Clients, payload: &str, plan
 /// A form that fails: who posts it, where, its fields, and the page that shows it again.
 type FailingForm<'a> = (Who, String, Vec<(&'a str, &'a str)>, String);
 
-async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, story_id: &str, strict: bool) {
+async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str, planted: &Planted, strict: bool) {
+    let (story_id, legacy_id) = (&planted.story_id, &planted.legacy_id);
     // Too long: the story page's comment form shows the text again.
     let long_comment = format!("{payload}{}", "x".repeat(5001));
-    let failing_forms: [FailingForm; 5] = [
+    let failing_forms: [FailingForm; 6] = [
         (
             Who::Owner,
             format!("/stories/{story_id}/comments"),
@@ -549,6 +552,13 @@ async fn check_form_echoes(server: &TestServer, clients: &Clients, payload: &str
             "/legacies".into(),
             vec![("name", ""), ("born", payload), ("summary", payload)],
             "/legacies".into(),
+        ),
+        // A stale version: the legacy's edit page shows what was typed again.
+        (
+            Who::Owner,
+            format!("/legacies/{legacy_id}"),
+            vec![("version", "0"), ("name", payload), ("born", payload), ("summary", payload)],
+            format!("/legacies/{legacy_id}/edit"),
         ),
         // A stale version: the editor shows the title and body again.
         (
@@ -599,7 +609,7 @@ async fn run(server: &TestServer, payloads: &[String], strict: bool, at_once: us
         async move {
             let (clients, planted) = plant(server, n, &payload, strict).await;
             check_pages(server, &clients, &payload, &planted, strict).await;
-            check_form_echoes(server, &clients, &payload, &planted.story_id, strict).await;
+            check_form_echoes(server, &clients, &payload, &planted, strict).await;
         }
     };
     let mut runs = futures::stream::iter(payloads.iter().enumerate().map(|(n, p)| one(n, p))).buffer_unordered(at_once);

@@ -166,3 +166,46 @@ server_test!(an_admin_managing_members_of_a_legacy_that_does_not_exist_gets_404,
     let member = server.send_json(&admin, reqwest::Method::PUT, &members_path, json!({ "role": "viewer" })).await;
     assert_eq!(member.status(), StatusCode::NOT_FOUND);
 });
+
+server_test!(owners_edit_a_legacy_over_rest_and_from_its_edit_page, |server| {
+    let ana = server.signed_up("ana@example.org").await;
+    let bo = server.signed_up("bo@example.org").await;
+    let legacy_id = server.legacy(&ana, "Rosa Lind").await;
+    let path = format!("/api/v1/legacies/{legacy_id}");
+    let change = |version: i64, name: &str| json!({ "version": version, "name": name, "born": "1931", "summary": "" });
+
+    let changed = server.send_json(&ana, reqwest::Method::PUT, &path, change(1, "Rosa Maria Lind")).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!((changed["name"].as_str(), changed["version"].as_i64()), (Some("Rosa Maria Lind"), Some(2)));
+    let stale: Value =
+        server.send_json(&ana, reqwest::Method::PUT, &path, change(1, "Rosa")).await.json().await.unwrap();
+    assert_eq!((stale["kind"].as_str(), stale["code"].as_str()), (Some("conflict"), Some("legacy_version_conflict")));
+    let empty: Value = server.send_json(&ana, reqwest::Method::PUT, &path, change(2, "")).await.json().await.unwrap();
+    assert_eq!(empty["fields"][0]["field"], "name");
+    let outsider = server.send_json(&bo, reqwest::Method::PUT, &path, change(2, "Bo's")).await;
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    let signed_out = server.send_json(&TestServer::browser(), reqwest::Method::PUT, &path, change(2, "x")).await;
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+
+    // The edit page: a form of the legacy's details; a problem comes back to it with what
+    // was typed, a save goes to the legacy's page.
+    let edit = format!("/legacies/{legacy_id}/edit");
+    let html = |client: &reqwest::Client, path: String| {
+        let request = client.get(server.url(&path)).header("accept", "text/html").send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    let form = html(&ana, edit.clone()).await;
+    assert!(form.contains("value=\"Rosa Maria Lind\"") && form.contains("name=\"version\" value=\"2\""), "{form}");
+    assert!(!html(&bo, edit.clone()).await.contains("name=\"version\""), "no form for a non-owner");
+    let form_path = format!("/legacies/{legacy_id}");
+    let typed = [("version", "2"), ("name", "Rosa M. Lind"), ("born", &"9".repeat(41)), ("died", ""), ("summary", "")];
+    let refused = server.post_form(&ana, &form_path, &typed).await;
+    assert_eq!(refused.headers()["location"], edit.as_str());
+    let again = html(&ana, edit.clone()).await;
+    assert!(again.contains("must be at most 40 characters") && again.contains("value=\"Rosa M. Lind\""), "{again}");
+    let saved = server.post_form(&ana, &form_path, &[("version", "2"), ("name", "Rosa M. Lind"), ("summary", "")]).await;
+    assert_eq!(saved.headers()["location"], form_path.as_str());
+    let page = html(&ana, form_path.clone()).await;
+    assert!(page.contains("Rosa M. Lind") && page.contains("details were saved."), "{page}");
+});
