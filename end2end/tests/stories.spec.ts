@@ -4,6 +4,7 @@ import {
   createLegacyAndStory,
   expect,
   expectAccessible,
+  join,
   signUp as signUpAs,
   test,
 } from './helpers';
@@ -274,16 +275,11 @@ test("an owner renames a legacy and changes its dates; a viewer cannot", async (
   await expect(page.getByRole('link', { name: 'Ole Hansen' })).toBeVisible();
 
   // A viewer sees no way to edit it, and the page refuses them.
-  await page.goto(legacyUrl);
-  await page.getByRole('link', { name: 'Members' }).click();
-  await page.getByLabel('They join as').selectOption('viewer');
-  await page.getByRole('button', { name: 'Create invitation link' }).click();
-  const invitation = await page.locator('#invitation-url').inputValue();
   const guest = await (browser as Browser).newContext();
   const reader = await guest.newPage();
   await signUp(reader, 'Pia');
-  await reader.goto(invitation);
-  await reader.getByRole('button', { name: 'Join' }).click();
+  await join(page, reader, new URL(legacyUrl).pathname.split('/').pop()!, 'viewer');
+  await reader.goto(legacyUrl);
   await expect(reader.getByRole('heading', { level: 1 })).toHaveText('Ole Hansen');
   await expect(reader.getByRole('link', { name: 'Edit legacy' })).toHaveCount(0);
   const refused = await reader.goto(`${legacyUrl}/edit`);

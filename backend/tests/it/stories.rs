@@ -9,7 +9,8 @@ use backend::stories::service::ListRequest;
 use backend::stories::Stories;
 use backend::{db_test, events, Error};
 use types::{
-    LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, StoryId, StoryInput, StoryStatus, StoryUpdate, StoryView, Visibility,
+    LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, StoryId, StoryInput, StoryStatus, StoryUpdate,
+    StoryView, Visibility,
 };
 
 async fn user(db: &Db, name: &str) -> User {
@@ -343,7 +344,10 @@ db_test!(owners_change_a_legacy_from_the_version_they_saw_and_bad_input_changes_
 
     // From a version someone changed since: refused, with its code; nothing written.
     let stale = stories.update_legacy(&ana, &legacy.id, &update(1, "Rosa L.")).await.unwrap_err();
-    assert!(matches!(&stale, Error::Conflict(r) if r.code == Some(types::ErrorCode::LegacyVersionConflict)), "{stale:?}");
+    assert!(
+        matches!(&stale, Error::Conflict(r) if r.code == Some(types::ErrorCode::LegacyVersionConflict)),
+        "{stale:?}"
+    );
     // Not an owner: an editor is refused, an outsider is not told it exists.
     assert!(matches!(stories.update_legacy(&bo, &legacy.id, &update(2, "Bo's")).await, Err(Error::Forbidden(_))));
     let hidden = stories.update_legacy(&cy, &legacy.id, &update(2, "Cy's")).await;

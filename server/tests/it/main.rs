@@ -15,6 +15,7 @@ mod common;
 
 mod api_snapshots;
 mod backup;
+mod budgets;
 mod calls_api;
 mod cli;
 mod conversation_api;

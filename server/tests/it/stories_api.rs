@@ -204,7 +204,8 @@ server_test!(owners_edit_a_legacy_over_rest_and_from_its_edit_page, |server| {
     assert_eq!(refused.headers()["location"], edit.as_str());
     let again = html(&ana, edit.clone()).await;
     assert!(again.contains("must be at most 40 characters") && again.contains("value=\"Rosa M. Lind\""), "{again}");
-    let saved = server.post_form(&ana, &form_path, &[("version", "2"), ("name", "Rosa M. Lind"), ("summary", "")]).await;
+    let saved =
+        server.post_form(&ana, &form_path, &[("version", "2"), ("name", "Rosa M. Lind"), ("summary", "")]).await;
     assert_eq!(saved.headers()["location"], form_path.as_str());
     let page = html(&ana, form_path.clone()).await;
     assert!(page.contains("Rosa M. Lind") && page.contains("details were saved."), "{page}");

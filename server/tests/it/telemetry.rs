@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::TestServer;
+use crate::common::{alone_in_a_process, TestServer};
 use axum::routing::post;
 use backend::testing::TestDb;
 use reqwest::StatusCode;
@@ -41,36 +41,20 @@ fn indexed_in_story_trace(spans: &[Span]) -> Option<&Span> {
     })
 }
 
-/// Set in the child process that runs a test's body with the environment it needs.
-const CHILD: &str = "HEIRLOOM_TEST_CHILD";
-
 /// The OTLP exporter reads its endpoint from the environment when the global tracing
-/// subscriber is installed, and both belong to the process. nextest gives each test a
-/// process, plain `cargo test` runs every test of the binary as threads of one process,
-/// where `set_var` would race the other tests. So the body runs in a child process of
-/// this test binary, started with the variables already set, under either runner.
+/// subscriber is installed, and both belong to the process: the body runs alone in a
+/// child process, started with the variables already set.
 #[test]
 fn a_story_save_is_one_trace_from_the_request_to_the_indexer() {
-    if std::env::var_os(CHILD).is_some() {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        return runtime.block_on(story_save_is_one_trace());
-    }
-    let name = "telemetry::a_story_save_is_one_trace_from_the_request_to_the_indexer";
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{port}"))
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    // "1 passed": the child found this test by name and ran it, rather than nothing.
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "the child process failed: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{port}")),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_string()),
+    ];
+    alone_in_a_process(
+        "telemetry::a_story_save_is_one_trace_from_the_request_to_the_indexer",
+        &env,
+        story_save_is_one_trace,
     );
 }
 

@@ -16,7 +16,8 @@ pub struct TestServer {
     test_db: TestDb,
     _data_dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
-    workers: backend::events::runtime::Workers,
+    /// Taken by [`TestServer::stop_workers`].
+    workers: tokio::sync::Mutex<Option<backend::events::runtime::Workers>>,
     /// Set by tests that park events on purpose; `stop` then allows dead letters.
     expects_dead_letters: std::sync::atomic::AtomicBool,
 }
@@ -56,7 +57,7 @@ impl TestServer {
             test_db,
             _data_dir: data_dir,
             task,
-            workers,
+            workers: tokio::sync::Mutex::new(Some(workers)),
             expects_dead_letters: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -156,6 +157,25 @@ impl TestServer {
         self.expects_dead_letters.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Stops the event and timer workers once every event is published (nothing else in
+    /// the process touches the database afterwards); `stop` then has none to stop.
+    pub async fn stop_workers(&self) {
+        let db = self.backend.db();
+        let unpublished = async || backend::events::outbox::unpublished_count(db).await.expect("counting events");
+        let mut workers = self.workers.lock().await;
+        loop {
+            within_ten_seconds(std::time::Duration::from_millis(20), async || unpublished().await == 0).await;
+            if let Some(running) = workers.take() {
+                running.shutdown().await;
+            }
+            // A consumer may have written an event of its own (a notification) as it stopped.
+            if unpublished().await == 0 {
+                return;
+            }
+            *workers = Some(self.backend.start_workers().await.expect("workers start"));
+        }
+    }
+
     /// Stops the server after checking that it left nothing behind: the outbox drained
     /// (waited for while it makes progress, giving up after 30 s without any: a batch of a
     /// large corpus can take over 10 s to index on a loaded machine) and, unless the test
@@ -166,6 +186,12 @@ impl TestServer {
         let checked = !backend::with_pool!(db, |pool| pool.is_closed());
         let (mut last, mut progress_at) = (i64::MAX, std::time::Instant::now());
         if checked {
+            // Stopped by the test (`stop_workers`): what it wrote since still gets published.
+            let mut workers = self.workers.lock().await;
+            if workers.is_none() {
+                *workers = Some(self.backend.start_workers().await.expect("workers start"));
+            }
+            drop(workers);
             loop {
                 let unpublished =
                     backend::events::outbox::unpublished_count(db).await.expect("counting unpublished events");
@@ -182,7 +208,9 @@ impl TestServer {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
-        self.workers.shutdown().await;
+        if let Some(workers) = self.workers.lock().await.take() {
+            workers.shutdown().await;
+        }
         if checked && !self.expects_dead_letters.load(std::sync::atomic::Ordering::Relaxed) {
             let parked = backend::events::consumer::dead_letters(db).await.expect("reading dead letters");
             assert!(
@@ -200,6 +228,38 @@ impl TestServer {
         self.backend.shutdown().await;
         self.test_db.cleanup().await;
     }
+}
+
+/// Set in the child process [`alone_in_a_process`] starts.
+const CHILD: &str = "HEIRLOOM_TEST_CHILD";
+
+/// Runs `body` alone in a process: a child of this test binary that runs only the test
+/// `name` (its full path), with `env` set. For tests that need process-wide state to
+/// themselves (the global tracing subscriber, environment variables): nextest gives each
+/// test a process, but plain `cargo test` runs every test as threads of one.
+pub fn alone_in_a_process<Body: std::future::Future<Output = ()>>(
+    name: &str,
+    env: &[(&str, String)],
+    body: impl FnOnce() -> Body,
+) {
+    if std::env::var_os(CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        return runtime.block_on(body());
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // "1 passed": the child found this test by name and ran it, rather than nothing.
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child process failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Polls `check` every `interval` until it holds, failing the test after ten seconds:
