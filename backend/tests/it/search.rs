@@ -174,14 +174,14 @@ db_test!(a_renamed_legacy_and_its_stories_are_found_by_the_new_name_only, |db| {
     let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story = w.story(&ana, &rosa, "Bees", "She kept three hives.", &[], Public, Published).await;
     w.sync().await;
-    let update = types::LegacyUpdate { version: rosa.version, name: "Rosalind".into(), ..Default::default() };
+    let update = types::LegacyUpdate { version: rosa.version, name: "Margit".into(), ..Default::default() };
     w.stories.update_legacy(&ana, &rosa.id, &update).await.unwrap();
     w.sync().await;
 
-    let found = w.find(Some(&ana), SearchQuery::text("rosalind")).await;
+    let found = w.find(Some(&ana), SearchQuery::text("margit")).await;
     assert!(ids(&found).contains(&rosa.id.to_string()), "the legacy by its new name");
     let hit = found.hits.iter().find(|h| h.id == story.id.as_str()).expect("its story, by the legacy's new name");
-    assert_eq!(hit.legacy_name, "Rosalind");
+    assert_eq!(hit.legacy_name, "Margit");
     let legacies = |results: &SearchResults| results.hits.iter().filter(|h| h.kind == Kind::Legacy).count();
     assert_eq!(legacies(&w.find(Some(&ana), SearchQuery::text("rosa")).await), 0, "not by the old one");
 });
