@@ -151,20 +151,13 @@ pub struct LegacyInput {
 
 /// Input to change a legacy's name, dates and summary: the version the editor started
 /// from (a newer change by someone else is a conflict) and the new values, all of them.
-/// (Not `LegacyInput` flattened: a flattened form field cannot be read as a number.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegacyUpdate {
+    #[serde(deserialize_with = "crate::text::integer_or_text")]
     pub version: i64,
-    #[serde(default)]
-    pub name: String,
-    /// As typed: "1932", "May 1932", "1932-05-01".
-    #[serde(default)]
-    pub born: String,
-    #[serde(default)]
-    pub died: String,
-    #[serde(default)]
-    pub summary: String,
+    #[serde(flatten)]
+    pub details: LegacyInput,
 }
 
 /// Input to create a story. `visibility` and `status` are strings so that a wrong

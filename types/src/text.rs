@@ -67,6 +67,56 @@ pub fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
     deserializer.deserialize_any(ListOrCommas)
 }
 
+/// A whole number given as a number (JSON) or as its digits (a page's form). Needed
+/// beside a `#[serde(flatten)]` part: such a struct is read from buffered values, and a
+/// form's values then stay text that a plain `i64` refuses. For `#[serde(deserialize_with)]`.
+pub fn integer_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct IntegerOrText;
+
+    impl serde::de::Visitor<'_> for IntegerOrText {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::custom("a whole number too large"))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<i64, E> {
+            text.trim().parse().map_err(|_| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+        }
+    }
+
+    deserializer.deserialize_any(IntegerOrText)
+}
+
+#[cfg(test)]
+mod integer_tests {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        #[serde(deserialize_with = "super::integer_or_text")]
+        version: i64,
+        #[serde(flatten)]
+        _rest: std::collections::HashMap<String, String>,
+    }
+
+    #[test]
+    fn a_whole_number_reads_from_a_number_or_its_digits_beside_a_flattened_part() {
+        let read = |json: &str| serde_json::from_str::<Versioned>(json).map(|v| v.version);
+        assert_eq!(read(r#"{"version": 3, "name": "x"}"#).ok(), Some(3));
+        assert_eq!(read(r#"{"version": " 4 ", "name": "x"}"#).ok(), Some(4));
+        for bad in [r#"{"version": "four"}"#, r#"{"version": 1.5}"#, r#"{"version": 18446744073709551615}"#] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod list_tests {
     #[derive(serde::Deserialize)]

@@ -85,8 +85,7 @@ impl Stories {
         input: &LegacyInput,
         idempotency_key: Option<&str>,
     ) -> Result<LegacyView> {
-        let LegacyText { name, born, died, summary } =
-            legacy_text([&input.name, &input.born, &input.died, &input.summary])?;
+        let LegacyText { name, born, died, summary } = legacy_text(input)?;
         let now = now_millis();
         let row = LegacyRow {
             id: LegacyId::new(new_id()),
@@ -132,7 +131,7 @@ impl Stories {
     /// never overwritten. The person it remembers keeps their own name and dates.
     pub async fn update_legacy(&self, user: &User, id: &LegacyId, update: &LegacyUpdate) -> Result<LegacyView> {
         self.legacy_to_manage(user, id).await?;
-        let text = legacy_text([&update.name, &update.born, &update.died, &update.summary])?;
+        let text = legacy_text(&update.details)?;
         let mut tx = self.db.begin().await?;
         if !repo::update_legacy_tx(&mut tx, id, update.version, &text, now_millis()).await? {
             return Err(Error::conflict(
@@ -778,12 +777,12 @@ pub struct LegacyText {
 }
 
 /// Checks a legacy's name, born, died and summary as typed.
-fn legacy_text([name, born, died, summary]: [&str; 4]) -> Result<LegacyText> {
+fn legacy_text(input: &LegacyInput) -> Result<LegacyText> {
     let mut problems = Problems::default();
-    let name = validate::line(&mut problems, "name", name, true, 120);
-    let born = validate::line(&mut problems, "born", born, false, 40);
-    let died = validate::line(&mut problems, "died", died, false, 40);
-    let summary = validate::multiline(&mut problems, "summary", summary, 2000);
+    let name = validate::line(&mut problems, "name", &input.name, true, 120);
+    let born = validate::line(&mut problems, "born", &input.born, false, 40);
+    let died = validate::line(&mut problems, "died", &input.died, false, 40);
+    let summary = validate::multiline(&mut problems, "summary", &input.summary, 2000);
     problems.into_result()?;
     Ok(LegacyText { name, born, died, summary })
 }

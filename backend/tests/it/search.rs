@@ -174,7 +174,8 @@ db_test!(a_renamed_legacy_and_its_stories_are_found_by_the_new_name_only, |db| {
     let (w, ana, rosa) = World::with_ana_owning_rosa(db).await;
     let story = w.story(&ana, &rosa, "Bees", "She kept three hives.", &[], Public, Published).await;
     w.sync().await;
-    let update = types::LegacyUpdate { version: rosa.version, name: "Margit".into(), ..Default::default() };
+    let details = LegacyInput { name: "Margit".into(), ..Default::default() };
+    let update = types::LegacyUpdate { version: rosa.version, details };
     w.stories.update_legacy(&ana, &rosa.id, &update).await.unwrap();
     w.sync().await;
 

@@ -328,10 +328,12 @@ db_test!(owners_change_a_legacy_from_the_version_they_saw_and_bad_input_changes_
     join(&stories, &ana, &bo, &legacy.id, LegacyRole::Editor).await;
     let update = |version: i64, name: &str| LegacyUpdate {
         version,
-        name: name.into(),
-        born: " May 1931 ".into(),
-        died: String::new(),
-        summary: "Grandma, beekeeper".into(),
+        details: LegacyInput {
+            name: name.into(),
+            born: " May 1931 ".into(),
+            died: String::new(),
+            summary: "Grandma, beekeeper".into(),
+        },
     };
 
     let changed = stories.update_legacy(&ana, &legacy.id, &update(1, "Rosa Lind")).await.unwrap();
@@ -357,7 +359,7 @@ db_test!(owners_change_a_legacy_from_the_version_they_saw_and_bad_input_changes_
     let bad = stories.update_legacy(&ana, &legacy.id, &update(2, "  ")).await.unwrap_err();
     assert_eq!(field_of(bad), ["name"]);
     let mut long = update(2, "Rosa");
-    long.summary = "x".repeat(2001);
+    long.details.summary = "x".repeat(2001);
     assert_eq!(field_of(stories.update_legacy(&ana, &legacy.id, &long).await.unwrap_err()), ["summary"]);
     let kept = stories.legacy_to_manage(&ana, &legacy.id).await.unwrap();
     assert_eq!((kept.name.as_str(), kept.version), ("Rosa Lind", 2), "nothing changed");

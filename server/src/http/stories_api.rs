@@ -35,9 +35,9 @@ fn values(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect()
 }
 
-/// What a legacy form had typed (name, born, died, summary), to refill it after a problem.
-fn legacy_values([name, born, died, summary]: [&str; 4]) -> Vec<(String, String)> {
-    values(&[("name", name), ("born", born), ("died", died), ("summary", summary)])
+/// What a legacy form had typed, to refill it after a problem.
+fn legacy_values(input: &LegacyInput) -> Vec<(String, String)> {
+    values(&[("name", &input.name), ("born", &input.born), ("died", &input.died), ("summary", &input.summary)])
 }
 
 #[utoipa::path(post, path = api::LEGACIES, tag = "legacies", request_body = LegacyInput,
@@ -52,7 +52,7 @@ pub async fn create_legacy(
     let created = me.backend.stories.create_legacy(&me.user, &input, key.as_deref()).await;
     let done =
         created.map(|legacy| Done::new(routes::LEGACY.to(&[&legacy.id]), (StatusCode::CREATED, JsonBody(legacy))));
-    let typed = legacy_values([&input.name, &input.born, &input.died, &input.summary]);
+    let typed = legacy_values(&input);
     answer(mode, done, routes::LEGACIES.path, typed)
 }
 
@@ -72,7 +72,7 @@ pub async fn update_legacy(me: Caller, Path(id): Path<LegacyId>, Input(mode, upd
     let done = updated.map(|legacy| {
         Done::new(routes::LEGACY.to(&[&legacy.id]), JsonBody(legacy)).notice("The legacy's details were saved.")
     });
-    let typed = legacy_values([&update.name, &update.born, &update.died, &update.summary]);
+    let typed = legacy_values(&update.details);
     answer(mode, done, &routes::EDIT_LEGACY.to(&[&id]), typed)
 }
 
