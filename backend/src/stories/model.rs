@@ -20,6 +20,14 @@ pub struct LegacyRow {
     pub version: i64,
 }
 
+/// A legacy's name, dates and summary, checked and trimmed.
+pub struct LegacyText {
+    pub name: String,
+    pub born: String,
+    pub died: String,
+    pub summary: String,
+}
+
 /// A story with the names the pages show beside it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoryRow {

@@ -8,8 +8,7 @@ use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId
 use crate::args;
 use crate::db::{Args, Conn, Db, Tx};
 use crate::error::Result;
-use crate::stories::model::{FlagRow, LegacyRow, MemberRow, OpenFlag, RevisionRow, StoryRow};
-use crate::stories::service::LegacyText;
+use crate::stories::model::{FlagRow, LegacyRow, LegacyText, MemberRow, OpenFlag, RevisionRow, StoryRow};
 use crate::time::{new_id, now_millis};
 
 // --- legacies and members ---

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::identity::{Role, User};
 use crate::paging;
-use crate::stories::model::{self, LegacyRow, StoryRow};
+use crate::stories::model::{self, LegacyRow, LegacyText, StoryRow};
 use crate::stories::permissions::{self, Reader, StoryFacts};
 use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
@@ -766,14 +766,6 @@ impl Stories {
         }
         Ok(())
     }
-}
-
-/// A legacy's name, dates and summary as typed, checked and trimmed.
-pub struct LegacyText {
-    pub name: String,
-    pub born: String,
-    pub died: String,
-    pub summary: String,
 }
 
 /// Checks a legacy's name, born, died and summary as typed.
