@@ -260,7 +260,7 @@ test("an owner renames a legacy and changes its dates; a viewer cannot", async (
   await page.getByLabel('Name').fill('');
   await page.getByLabel('Summary').fill('Fisherman on the fjord');
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByText('is required')).toBeVisible();
+  await expect(page.getByText('is required', { exact: true })).toBeVisible();
   await expect(page.getByLabel('Summary')).toHaveValue('Fisherman on the fjord');
 
   await page.getByLabel('Name').fill('Ole Hansen');
