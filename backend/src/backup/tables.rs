@@ -31,7 +31,7 @@ pub const TABLES: &[&str] = &[
     "activity_events",
     "notifications",
     "notification_preferences",
-    "legacy_unfollows",
+    "legacy_follow_changes",
     "persons",
     "person_revisions",
     "relationships",

@@ -7,6 +7,7 @@ use crate::db::{Conn, Db, Tx};
 use crate::error::Result;
 use crate::notifications::model::{NotificationRow, Place};
 use crate::stories::repo::readable_story_sql;
+use crate::time::new_id;
 
 /// A notification's columns with the names it shows (`n` the notification), joined to
 /// the reader's membership `m` (a member who left sees none of the legacy's).
@@ -143,30 +144,36 @@ pub async fn set_preference_tx(
     Ok(())
 }
 
-/// Whether the member stopped following the legacy (its new stories no longer reach them).
-pub async fn has_unfollowed(db: &Db, user_id: &UserId, legacy_id: &LegacyId) -> Result<bool> {
-    let sql = "SELECT COUNT(*) FROM legacy_unfollows WHERE user_id = $1 AND legacy_id = $2";
-    Ok(db.scalar::<i64>(sql, args![user_id, legacy_id]).await? > 0)
+/// Whether the member follows the legacy now: their last change, or (none) following.
+pub async fn is_following(db: &Db, user_id: &UserId, legacy_id: &LegacyId) -> Result<bool> {
+    let sql = "SELECT state FROM legacy_follow_changes WHERE user_id = $1 AND legacy_id = $2 \
+               ORDER BY at DESC, id DESC LIMIT 1";
+    let last: Option<(String,)> = db.fetch_optional(sql, args![user_id, legacy_id]).await?;
+    Ok(last.is_none_or(|(state,)| state == FOLLOWING))
 }
 
-/// Records that the member follows the legacy again, or no longer does.
+/// Records that the member follows the legacy from `at` on, or stops.
 pub async fn set_following(db: &Db, user_id: &UserId, legacy_id: &LegacyId, following: bool, at: i64) -> Result<()> {
-    if following {
-        db.execute("DELETE FROM legacy_unfollows WHERE user_id = $1 AND legacy_id = $2", args![user_id, legacy_id])
-            .await?;
-    } else {
-        let sql = "INSERT INTO legacy_unfollows (user_id, legacy_id, created_at) VALUES ($1, $2, $3) \
-                   ON CONFLICT (user_id, legacy_id) DO NOTHING";
-        db.execute(sql, args![user_id, legacy_id, at]).await?;
-    }
+    let state = if following { FOLLOWING } else { STOPPED };
+    let sql = "INSERT INTO legacy_follow_changes (id, user_id, legacy_id, state, at) VALUES ($1, $2, $3, $4, $5)";
+    db.execute(sql, args![new_id(), user_id, legacy_id, state, at]).await?;
     Ok(())
 }
 
-/// The members who stopped following the legacy.
-pub async fn unfollowers(db: &Db, legacy_id: &LegacyId) -> Result<Vec<UserId>> {
-    let sql = "SELECT user_id FROM legacy_unfollows WHERE legacy_id = $1";
-    db.fetch_all::<(UserId,)>(sql, args![legacy_id]).await.map(|rows| rows.into_iter().map(|r| r.0).collect())
+/// The members who had stopped following the legacy at `at` (their last change by then).
+pub async fn unfollowers_at(db: &Db, legacy_id: &LegacyId, at: i64) -> Result<Vec<UserId>> {
+    let sql = "SELECT c.user_id FROM legacy_follow_changes c \
+               WHERE c.legacy_id = $1 AND c.at <= $2 AND c.state = $3 \
+               AND NOT EXISTS (SELECT 1 FROM legacy_follow_changes d \
+                   WHERE d.legacy_id = c.legacy_id AND d.user_id = c.user_id AND d.at <= $2 \
+                   AND (d.at > c.at OR (d.at = c.at AND d.id > c.id)))";
+    db.fetch_all::<(UserId,)>(sql, args![legacy_id, at, STOPPED])
+        .await
+        .map(|rows| rows.into_iter().map(|r| r.0).collect())
 }
+
+const FOLLOWING: &str = "following";
+const STOPPED: &str = "stopped";
 
 /// The members with notifications waiting for a `digest` since `before` or earlier.
 pub async fn digests_due(db: &Db, digest: Digest, before: i64) -> Result<Vec<UserId>> {

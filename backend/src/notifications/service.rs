@@ -163,7 +163,7 @@ impl Notifications {
         if self.stories.role_in(legacy_id, user).await?.is_none() {
             return Ok(None);
         }
-        Ok(Some(!repo::has_unfollowed(&self.db, &user.id, legacy_id).await?))
+        Ok(Some(repo::is_following(&self.db, &user.id, legacy_id).await?))
     }
 
     /// Follows the legacy again, or stops following it. Only its members follow a legacy:
@@ -396,9 +396,10 @@ impl Notifications {
                     }
                 }
                 // Those who joined after it was published find it there; it is not news.
-                // Those who stopped following the legacy are not told (a mention still is).
+                // Those who had stopped following the legacy when it was published are not
+                // told (a mention still is), however late this reads the event.
                 let members = crate::stories::repo::members(&self.db, &story.legacy_id).await?;
-                let unfollowers = repo::unfollowers(&self.db, &story.legacy_id).await?;
+                let unfollowers = repo::unfollowers_at(&self.db, &story.legacy_id, event.occurred_at).await?;
                 let followers = members
                     .into_iter()
                     .filter(|m| m.created_at <= event.occurred_at && !unfollowers.contains(&m.user_id));

@@ -196,12 +196,18 @@ db_test!(a_member_who_stops_following_a_legacy_is_not_told_of_its_new_stories_bu
     // Others are told as before.
     assert_eq!(kinds(world.told(&world.owner).await), vec![NotificationKind::NewStory]);
 
+    // Published while he had stopped, and read by the consumer only after he follows
+    // again: what counts is whether he followed when it was published.
+    world.titled_story(&world.owner, "Meanwhile", Visibility::Members, StoryStatus::Published).await;
+    // Not in the same millisecond as the publication (a tie counts as following).
+    tokio::time::sleep(Duration::from_millis(5)).await;
     assert!(world.notifications.set_following(&bo, legacy, true).await.unwrap().following);
     assert_eq!(world.notifications.following(&bo, legacy).await.unwrap(), Some(true));
+    assert_eq!(kinds(world.told(&bo).await), vec![NotificationKind::Comment], "not told of Meanwhile");
     world.titled_story(&world.owner, "Loud", Visibility::Members, StoryStatus::Published).await;
     let told = world.told(&bo).await;
     assert_eq!(told[0], (NotificationKind::NewStory, "ann published Loud in Rosa".into()), "following again");
-    assert_eq!(told.len(), 2, "the quiet story is not told after the fact");
+    assert_eq!(told.len(), 2, "neither the quiet story nor Meanwhile is told after the fact");
 });
 
 db_test!(preferences_choose_how_and_a_bad_one_changes_nothing, |db| {
