@@ -84,7 +84,7 @@ pub async fn load_legacy(id: String, cursor: Option<String>) -> Result<LegacyPag
     let page = stories.list(user, &request).await?;
     let (can_write, can_manage) = stories.abilities(user, &legacy.id).await?;
     let following = match user {
-        Some(user) => backend.notifications.following(user, &legacy.id).await?,
+        Some(user) => backend.notifications.following_as(user, &legacy.id, legacy.my_role).await?,
         None => None,
     };
     Ok(LegacyPage { legacy, stories: page, can_write, can_manage, following })

@@ -160,10 +160,21 @@ impl Notifications {
     /// Whether the reader follows the legacy (its new stories reach their bell); `None`
     /// when they are not a member of it.
     pub async fn following(&self, user: &User, legacy_id: &LegacyId) -> Result<Option<bool>> {
-        if self.stories.role_in(legacy_id, user).await?.is_none() {
-            return Ok(None);
+        let role = self.stories.role_in(legacy_id, user).await?;
+        self.following_as(user, legacy_id, role).await
+    }
+
+    /// [`Self::following`] for a caller who already looked up the reader's role there.
+    pub async fn following_as(
+        &self,
+        user: &User,
+        legacy_id: &LegacyId,
+        role: Option<types::LegacyRole>,
+    ) -> Result<Option<bool>> {
+        match role {
+            Some(_) => Ok(Some(repo::is_following(&self.db, &user.id, legacy_id).await?)),
+            None => Ok(None),
         }
-        Ok(Some(repo::is_following(&self.db, &user.id, legacy_id).await?))
     }
 
     /// Follows the legacy again, or stops following it. Only its members follow a legacy:
