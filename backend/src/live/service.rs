@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::sync::broadcast;
 use types::events::{
     CommentFacts, Envelope, EventType, MediaUploaded, MemberAdded, MemberRemoved, MemberRoleChanged, NotificationAdded,
@@ -62,18 +63,22 @@ pub struct Prepared {
     audience: Audience,
 }
 
-/// What a stream sends: the change, and its JSON (the SSE data), made once for every
-/// stream that may see it.
+/// What a stream sends: the change, and its server-sent-events frame (`id:` its event
+/// id, `data:` its JSON), written once for every stream that may see it; a stream only
+/// copies the frame's bytes into its next write.
 #[derive(Debug)]
 pub struct Message {
     pub change: LiveEvent,
-    pub json: String,
+    pub frame: Bytes,
 }
 
 impl Message {
     fn of(change: LiveEvent) -> Result<Arc<Message>> {
+        // Compact JSON has no line breaks, and event ids are outbox message ids (no line
+        // breaks either), so each is one SSE field line.
         let json = serde_json::to_string(&change).context("encoding a live event")?;
-        Ok(Arc::new(Message { change, json }))
+        let frame = Bytes::from(format!("id: {}\ndata: {json}\n\n", change.id));
+        Ok(Arc::new(Message { change, frame }))
     }
 }
 

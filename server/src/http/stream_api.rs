@@ -3,18 +3,21 @@
 //! id), a comment line every 15 s to keep proxies from closing it. A tab that sends
 //! `Last-Event-ID` first gets what it missed from the outbox. A stream that falls behind
 //! by more than `backend::live::BUFFER` events is closed; the browser reconnects with
-//! the id of the last message it got and loses nothing.
+//! the id of the last message it got and loses nothing. Whatever is ready for a stream
+//! goes out in one write (a stream that is behind catches up in one, not one a message).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::body::Body;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use backend::live::{Live, Message, Prepared, Watcher};
-use tokio::sync::broadcast;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::broadcast::{self, error::TryRecvError};
+use tokio::time::{Interval, MissedTickBehavior};
 use types::routes::api;
 use types::{ApiError, LiveEvent};
 use utoipa::OpenApi;
@@ -25,6 +28,8 @@ use super::ApiFailure;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// At most this many missed changes are replayed on a reconnect.
 const MISSED_MAX: i64 = 500;
+/// A write gathers ready messages up to about this many bytes.
+const WRITE_MAX: usize = 64 * 1024;
 
 #[utoipa::path(get, path = api::STREAM, tag = "live",
     params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last message received")),
@@ -46,11 +51,22 @@ pub async fn stream(me: Caller, headers: HeaderMap) -> Result<Response, ApiFailu
         Some(after) => live.missed(&mut watcher, after, MISSED_MAX).await?,
         None => Vec::new(),
     };
-    let state = Tab { live, watcher, receiver, backlog: backlog.into(), last_sent: last.unwrap_or_default() };
-    let messages = futures::stream::unfold(state, |mut tab| async move {
-        tab.next().await.map(|message| (Ok::<_, Infallible>(message), tab))
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let state = Tab {
+        live,
+        watcher,
+        receiver,
+        backlog: backlog.into(),
+        last_sent: last.unwrap_or_default(),
+        heartbeat,
+        ending: false,
+    };
+    let writes = futures::stream::unfold(state, |mut tab| async move {
+        tab.next_write().await.map(|write| (Ok::<_, Infallible>(write), tab))
     });
-    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response())
+    let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
+    Ok((headers, Body::from_stream(writes)).into_response())
 }
 
 /// One open stream.
@@ -61,34 +77,111 @@ struct Tab {
     backlog: VecDeque<Arc<Message>>,
     /// The id of the last message sent (ids sort by time), so the backlog is not sent twice.
     last_sent: String,
+    /// A comment line every `HEARTBEAT`, whatever else is sent (one timer per stream, not
+    /// one reset per message).
+    heartbeat: Interval,
+    /// The stream fell behind or the process is stopping: what is gathered goes out, then
+    /// the stream ends.
+    ending: bool,
 }
 
 impl Tab {
-    /// The next message, or `None` to close the stream (fallen behind, or shutting down).
-    async fn next(&mut self) -> Option<Event> {
-        if let Some(change) = self.backlog.pop_front() {
-            return Some(self.send(&change));
+    /// The next bytes to write: every message ready for this reader, so a stream that is
+    /// behind catches up in one write rather than one a message; a heartbeat when nothing
+    /// came for a while; `None` to close the stream (fallen behind, or shutting down).
+    async fn next_write(&mut self) -> Option<Bytes> {
+        if self.ending {
+            return None;
         }
-        loop {
-            let prepared = self.receiver.recv().await.ok()?;
-            if prepared.id <= self.last_sent {
-                continue;
-            }
-            match self.live.visible(&mut self.watcher, &prepared).await {
-                Ok(Some(change)) => return Some(self.send(&change)),
-                Ok(None) => continue,
-                // Told nothing it may not see; the browser reconnects and resumes.
-                Err(err) => {
-                    tracing::warn!(error = %err, "live stream stopped: an event could not be checked");
-                    return None;
+        let mut write = Write::default();
+        while let Some(message) = self.backlog.pop_front() {
+            self.append(&mut write, &message);
+        }
+        if write.is_empty() {
+            loop {
+                let prepared = tokio::select! {
+                    received = self.receiver.recv() => received.ok()?,
+                    _ = self.heartbeat.tick() => return Some(Bytes::from_static(b":\n\n")),
+                };
+                if let Some(message) = self.check(&prepared).await? {
+                    self.append(&mut write, &message);
+                    break;
                 }
+            }
+        }
+        while write.len() < WRITE_MAX {
+            let prepared = match self.receiver.try_recv() {
+                Ok(prepared) => prepared,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Lagged(_) | TryRecvError::Closed) => {
+                    self.ending = true;
+                    break;
+                }
+            };
+            match self.check(&prepared).await {
+                Some(Some(message)) => self.append(&mut write, &message),
+                Some(None) => {}
+                None => {
+                    self.ending = true;
+                    break;
+                }
+            }
+        }
+        Some(write.bytes())
+    }
+
+    /// The message its reader may see of this event (`Some(None)`: nothing for them;
+    /// `None`: it could not be checked, so the stream ends).
+    async fn check(&mut self, prepared: &Prepared) -> Option<Option<Arc<Message>>> {
+        if prepared.id <= self.last_sent {
+            return Some(None);
+        }
+        match self.live.visible(&mut self.watcher, prepared).await {
+            Ok(seen) => Some(seen),
+            // Told nothing it may not see; the browser reconnects and resumes.
+            Err(err) => {
+                tracing::warn!(error = %err, "live stream stopped: an event could not be checked");
+                None
             }
         }
     }
 
-    fn send(&mut self, message: &Message) -> Event {
+    fn append(&mut self, write: &mut Write, message: &Message) {
         self.last_sent.clone_from(&message.change.id);
-        Event::default().id(&message.change.id).data(&message.json)
+        write.push(&message.frame);
+    }
+}
+
+/// The frames of one write: a single one is sent as it is (no copy); more are joined.
+#[derive(Default)]
+struct Write {
+    first: Option<Bytes>,
+    joined: BytesMut,
+}
+
+impl Write {
+    fn push(&mut self, frame: &Bytes) {
+        match self.first.take() {
+            None if self.joined.is_empty() => self.first = Some(frame.clone()),
+            first => {
+                if let Some(first) = first {
+                    self.joined.extend_from_slice(&first);
+                }
+                self.joined.extend_from_slice(frame);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn len(&self) -> usize {
+        self.first.as_ref().map_or(self.joined.len(), Bytes::len)
+    }
+
+    fn bytes(self) -> Bytes {
+        self.first.unwrap_or_else(|| self.joined.freeze())
     }
 }
 
