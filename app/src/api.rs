@@ -251,11 +251,12 @@ pub async fn suggest_people(legacy_id: String, text: String) -> Result<Vec<Perso
     Ok(backend.people.suggest(&auth.user, &LegacyId::from(legacy_id), &text).await?)
 }
 
-/// The legacy name and role an invitation offers.
+/// The legacy name and role an invitation offers the reader (`key`: the emailed link's
+/// token, or the invitation's id when it was made for them).
 #[server(endpoint = "load_invitation")]
-pub async fn load_invitation(token: String) -> Result<(String, String), ApiError> {
-    let (backend, _) = context()?;
-    let (legacy, role) = backend.stories.invitation(&token).await?;
+pub async fn load_invitation(key: String) -> Result<(String, String), ApiError> {
+    let (backend, auth) = signed_in()?;
+    let (legacy, role) = backend.stories.invitation(&auth.user, &key).await?;
     Ok((legacy.name, role.as_str().to_string()))
 }
 

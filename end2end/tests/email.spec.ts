@@ -1,4 +1,4 @@
-import { createLegacy, emailedLink, expect, signUp, test, unique } from './helpers';
+import { createLegacy, emailedLink, expect, signUp, test, unique, verifyEmail } from './helpers';
 
 test('a forgotten password is reset from the emailed link, which works once and signs out everywhere else', async ({
   page,
@@ -59,5 +59,38 @@ test('an invitation emailed from the members page joins the legacy through its l
   await guest.getByRole('button', { name: 'Join' }).click();
   await expect(guest).toHaveURL(legacyUrl);
   await expect(guest.getByRole('link', { name: 'Write a story' })).toBeVisible();
+  await context.close();
+});
+
+test("an invitation to an account's verified address moves its bell, and the notification opens it to join", async ({
+  page,
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const cousin = await context.newPage();
+  const cousinEmail = await signUp(cousin, 'Nell', 'the boat on the lake');
+  await verifyEmail(cousin, cousinEmail);
+  await cousin.goto('/');
+  const bell = cousin.getByRole('link', { name: /^Notifications, / });
+  await expect(bell).toHaveAccessibleName('Notifications, none unread');
+
+  await signUp(page, 'Otis', 'the cabin by the lake');
+  const legacyUrl = await createLegacy(page, 'Great-aunt May', '1910');
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByLabel('They join as').selectOption('viewer');
+  await page.getByLabel('Their email (optional)').fill(cousinEmail);
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  await expect(page.getByText(`It was emailed to ${cousinEmail}.`)).toBeVisible();
+
+  // Without a reload; the notification opens the invitation (she is not a member yet).
+  await expect(bell).toHaveAccessibleName('Notifications, 1 unread', { timeout: 5_000 });
+  await bell.click();
+  await cousin.getByRole('button', { name: 'Otis invited you to join Great-aunt May' }).click();
+  await expect(cousin).toHaveURL(/\/invitations\//);
+  await expect(cousin.getByRole('heading', { level: 1 })).toHaveText('Join Great-aunt May');
+  await expect(cousin.getByText('You are invited to join as viewer.')).toBeVisible();
+  await cousin.getByRole('button', { name: 'Join' }).click();
+  await expect(cousin).toHaveURL(legacyUrl);
+  await expect(cousin.getByText('Welcome! You are now a member of this legacy.')).toBeVisible();
   await context.close();
 });

@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::conversation::{ReactionKind, SubjectKind};
 use crate::ids::{
-    CallId, CommentId, EmailId, ImportId, LegacyId, MediaId, NotificationId, PersonId, RelationshipId, StoryId, TipId,
-    UserId,
+    CallId, CommentId, EmailId, ImportId, InvitationId, LegacyId, MediaId, NotificationId, PersonId, RelationshipId,
+    StoryId, TipId, UserId,
 };
 use crate::media::{MediaKind, MediaState, ScanStatus};
 use crate::notifications::NotificationKind;
@@ -65,6 +65,9 @@ event_types!(
     MemberAdded,
     MemberRoleChanged,
     MemberRemoved,
+    /// An invitation to join was made; `invited_user_id` is the account it was emailed to
+    /// when that address is an account's verified one (the address itself is not kept).
+    InvitationSent,
     StoryCreated,
     StoryUpdated,
     StoryDeleted,
@@ -236,6 +239,16 @@ payload!(
     MemberRoleChanged { pub legacy_id: LegacyId, pub user_id: UserId, pub role: LegacyRole }
 );
 payload!("legacy", MemberRemoved, MemberRemoved { pub legacy_id: LegacyId, pub user_id: UserId });
+payload!(
+    "legacy",
+    InvitationSent,
+    InvitationSent {
+        pub legacy_id: LegacyId,
+        pub invitation_id: InvitationId,
+        pub invited_user_id: Option<UserId>,
+        pub role: LegacyRole,
+    }
+);
 
 /// A story as a save left it: what `StoryCreated` and `StoryUpdated` both carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

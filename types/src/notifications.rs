@@ -1,6 +1,6 @@
 //! Notifications: what tells a member that something concerns them (a comment or a
-//! reaction on what they wrote, a reply, a mention, a new story; an invitation goes by
-//! email to the address it is made for), and how each member wants to hear of each kind.
+//! reaction on what they wrote, a reply, a mention, a new story, an invitation to a
+//! legacy made to their verified address), and how each member wants to hear of each kind.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,7 @@ string_enum!(
         Mention => "mention",
         Reaction => "reaction",
         NewStory => "new_story",
+        Invitation => "invitation",
     }
 );
 
@@ -26,6 +27,7 @@ impl NotificationKind {
             NotificationKind::Mention => "Mentions of me",
             NotificationKind::Reaction => "Reactions to what I wrote",
             NotificationKind::NewStory => "New stories in my legacies",
+            NotificationKind::Invitation => "Invitations to join a legacy",
         }
     }
 
@@ -33,7 +35,8 @@ impl NotificationKind {
     pub fn default_delivery(self) -> Delivery {
         match self {
             NotificationKind::Comment | NotificationKind::Reply | NotificationKind::Mention => Delivery::Email,
-            NotificationKind::Reaction => Delivery::InApp,
+            // The invitation's own email, with its link, went to the address already.
+            NotificationKind::Reaction | NotificationKind::Invitation => Delivery::InApp,
             NotificationKind::NewStory => Delivery::Daily,
         }
     }

@@ -1,6 +1,6 @@
 //! A notification as stored and as one event yields it.
 
-use types::{CommentId, LegacyId, MediaId, NotificationId, NotificationKind, StoryId, UserId};
+use types::{CommentId, InvitationId, LegacyId, MediaId, NotificationId, NotificationKind, StoryId, UserId};
 
 /// One stored notification with the names its reader sees.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,6 +14,7 @@ pub struct NotificationRow {
     pub story_title: String,
     pub media_id: Option<MediaId>,
     pub comment_id: Option<CommentId>,
+    pub invitation_id: Option<InvitationId>,
     pub created_at: i64,
     pub read_at: Option<i64>,
 }
@@ -25,11 +26,21 @@ pub struct Place {
     pub story_id: Option<StoryId>,
     pub media_id: Option<MediaId>,
     pub comment_id: Option<CommentId>,
+    /// An invitation to the legacy (its recipient is not a member yet).
+    pub invitation_id: Option<InvitationId>,
 }
 
 impl Place {
+    /// The legacy itself, nothing in it yet.
+    pub fn legacy(legacy_id: LegacyId) -> Place {
+        Place { legacy_id, story_id: None, media_id: None, comment_id: None, invitation_id: None }
+    }
+
     /// The page that shows it, at the comment when there is one.
     pub fn link(&self) -> String {
+        if let Some(invitation_id) = &self.invitation_id {
+            return types::routes::INVITATION.to(&[invitation_id]);
+        }
         let page = match (&self.story_id, &self.media_id) {
             (_, Some(media_id)) => types::routes::MEDIA_PAGE.to(&[&self.legacy_id, media_id]),
             (Some(story_id), None) => types::routes::STORY.to(&[story_id]),
@@ -56,6 +67,7 @@ impl NotificationRow {
             story_id: self.story_id.clone(),
             media_id: self.media_id.clone(),
             comment_id: self.comment_id.clone(),
+            invitation_id: self.invitation_id.clone(),
         }
     }
 
@@ -78,6 +90,7 @@ impl NotificationRow {
             }
             NotificationKind::Reaction => format!("{who} reacted to {what}"),
             NotificationKind::NewStory => format!("{who} published {what} in {}", self.legacy_name),
+            NotificationKind::Invitation => format!("{who} invited you to join {}", self.legacy_name),
         }
     }
 

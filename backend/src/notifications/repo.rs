@@ -10,20 +10,22 @@ use crate::stories::repo::readable_story_sql;
 use crate::time::new_id;
 
 /// A notification's columns with the names it shows (`n` the notification), joined to
-/// the reader's membership `m` (a member who left sees none of the legacy's).
+/// the reader's membership `m` (see [`still_visible`]).
 const VIEW: &str = "SELECT n.id, n.kind, n.legacy_id, l.name AS legacy_name, \
     COALESCE(u.display_name, '') AS actor_name, n.story_id, COALESCE(s.title, '') AS story_title, n.media_id, \
-    n.comment_id, n.created_at, n.read_at FROM notifications n \
-    JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
+    n.comment_id, n.invitation_id, n.created_at, n.read_at FROM notifications n \
+    LEFT JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
     JOIN legacies l ON l.id = n.legacy_id \
     LEFT JOIN users u ON u.id = n.actor_id \
     LEFT JOIN stories s ON s.id = n.story_id";
 
-/// What the reader (`$1`, a member through `m`) may still see: notifications of stories
-/// they may read and of comments not deleted since.
+/// What the reader (`$1`, a member through `m`) may still see: an invitation made to
+/// them (a member or not); otherwise, while a member (one who left sees none of the
+/// legacy's), notifications of stories they may read and of comments not deleted since.
 fn still_visible() -> String {
     format!(
-        "(n.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
+        "(n.invitation_id IS NOT NULL OR m.user_id IS NOT NULL) \
+         AND (n.story_id IS NULL OR (s.id IS NOT NULL AND {})) \
          AND (n.comment_id IS NULL OR EXISTS (SELECT 1 FROM comments c WHERE c.id = n.comment_id \
              AND c.deleted_at IS NULL))",
         readable_story_sql("$1")
@@ -60,7 +62,8 @@ pub async fn insert_tx(
     at: i64,
 ) -> Result<()> {
     let sql = "INSERT INTO notifications (id, user_id, kind, event_id, legacy_id, actor_id, story_id, media_id, \
-               comment_id, created_at, digest, emailed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+               comment_id, invitation_id, created_at, digest, emailed_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     let args = args![
         id,
         user_id,
@@ -71,6 +74,7 @@ pub async fn insert_tx(
         &place.story_id,
         &place.media_id,
         &place.comment_id,
+        &place.invitation_id,
         at,
         digest.map(Digest::as_str),
         emailed_at
@@ -101,7 +105,7 @@ pub async fn list(db: &Db, user_id: &UserId, after: Option<(i64, String)>, limit
 pub async fn unread(db: &Db, user_id: &UserId) -> Result<i64> {
     let sql = format!(
         "SELECT COUNT(*) FROM notifications n \
-         JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
+         LEFT JOIN memberships m ON m.legacy_id = n.legacy_id AND m.user_id = n.user_id \
          LEFT JOIN stories s ON s.id = n.story_id \
          WHERE n.user_id = $1 AND n.read_at IS NULL AND {}",
         still_visible()

@@ -1,6 +1,6 @@
 //! Who is told of what, and how. The `notifications` consumer reads an event, finds the
 //! members it concerns (never its actor, never someone who may not read where it
-//! happened), and in one transaction writes their notifications, the emails of those who
+//! happened; an invitation's account, not a member yet, is told of it), and in one transaction writes their notifications, the emails of those who
 //! want them at once (to a verified address only), and a `NotificationAdded` event per member for the bell. An event
 //! already turned into notifications changes nothing. Digests collect the rest: every
 //! [`DIGEST_EVERY`] the members whose oldest waiting notification is a day (a week) old
@@ -15,7 +15,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use types::events::{
-    CommentAdded, Envelope, EventType, NotificationAdded, ReactionChanged, StoryCreated, StoryUpdated,
+    CommentAdded, Envelope, EventType, InvitationSent, NotificationAdded, ReactionChanged, StoryCreated, StoryUpdated,
 };
 use types::{
     Delivery, Digest, ErrorCode, Following, LegacyId, NotificationId, NotificationKind, NotificationPage,
@@ -46,8 +46,13 @@ pub const CONSUMER: &str = "notifications";
 pub const DIGEST_EVERY: Duration = Duration::from_secs(300);
 
 /// The events that may concern someone.
-const EVENTS: &[EventType] =
-    &[EventType::CommentAdded, EventType::ReactionChanged, EventType::StoryCreated, EventType::StoryUpdated];
+const EVENTS: &[EventType] = &[
+    EventType::CommentAdded,
+    EventType::ReactionChanged,
+    EventType::StoryCreated,
+    EventType::StoryUpdated,
+    EventType::InvitationSent,
+];
 
 const PAGE_DEFAULT: i64 = 30;
 const PAGE_MAX: i64 = 100;
@@ -268,7 +273,9 @@ impl Notifications {
                 continue;
             }
             let Some(user) = identity::repo::find_by_id(&self.db, &candidate.user_id).await? else { continue };
-            if user.disabled || !self.may_read(&user, &place, story.as_ref()).await? {
+            // An invitation is for someone not yet a member: it is theirs to read.
+            let invited = candidate.kind == NotificationKind::Invitation;
+            if user.disabled || !(invited || self.may_read(&user, &place, story.as_ref()).await?) {
                 continue;
             }
             let delivery = self.delivery(&user.id, candidate.kind).await?;
@@ -342,12 +349,10 @@ impl Notifications {
                     (None, Some(media_id)) => self.story_of_media(media_id).await?,
                     (story_id, _) => story_id.clone(),
                 };
-                let place = Place {
-                    legacy_id: facts.legacy_id,
-                    story_id,
-                    media_id: facts.media_id,
-                    comment_id: Some(facts.comment_id),
-                };
+                let mut place = Place::legacy(facts.legacy_id);
+                place.story_id = story_id;
+                place.media_id = facts.media_id;
+                place.comment_id = Some(facts.comment_id);
                 (place, recipients)
             }
             EventType::ReactionChanged => {
@@ -355,8 +360,7 @@ impl Notifications {
                 if !changed.on {
                     return Ok(None);
                 }
-                let mut place =
-                    Place { legacy_id: changed.legacy_id, story_id: None, media_id: None, comment_id: None };
+                let mut place = Place::legacy(changed.legacy_id);
                 let author = match changed.subject {
                     SubjectKind::Story => {
                         let story_id = StoryId::from(changed.subject_id);
@@ -420,13 +424,16 @@ impl Notifications {
                         recipients.push(tell(member.user_id, kind));
                     }
                 }
-                let place = Place {
-                    legacy_id: story.legacy_id,
-                    story_id: Some(story.story_id),
-                    media_id: None,
-                    comment_id: None,
-                };
+                let mut place = Place::legacy(story.legacy_id);
+                place.story_id = Some(story.story_id);
                 (place, recipients)
+            }
+            EventType::InvitationSent => {
+                let sent: InvitationSent = event.payload_as().context(decode)?;
+                let Some(invited) = sent.invited_user_id else { return Ok(None) };
+                let mut place = Place::legacy(sent.legacy_id);
+                place.invitation_id = Some(sent.invitation_id);
+                (place, vec![tell(invited, NotificationKind::Invitation)])
             }
             _ => return Ok(None),
         };

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use types::{FlagId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId, Visibility};
+use types::{FlagId, InvitationId, LegacyId, LegacyRole, PersonId, StoryId, StoryStatus, UserId, Visibility};
 
 use crate::args;
 use crate::db::{Args, Conn, Db, Tx};
@@ -106,36 +106,52 @@ pub async fn legacy_has_public_story(db: &Db, legacy_id: &LegacyId) -> Result<bo
 
 // --- invitations ---
 
+/// A new invitation; `invited_user_id` is the account whose verified address it was
+/// emailed to, which may also open it by `id`.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_invitation(
     tx: &mut Tx,
+    id: &InvitationId,
     token_hash: &str,
     legacy_id: &LegacyId,
     role: LegacyRole,
     by: &UserId,
+    invited_user_id: Option<&UserId>,
     expires_at: i64,
 ) -> Result<()> {
-    let sql = "INSERT INTO legacy_invitations (token_hash, legacy_id, role, created_by, created_at, expires_at) \
-               VALUES ($1, $2, $3, $4, $5, $6)";
-    tx.execute(sql, args![token_hash, legacy_id, role, by, now_millis(), expires_at]).await?;
+    let sql = "INSERT INTO legacy_invitations (id, token_hash, legacy_id, role, created_by, invited_user_id, \
+               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    tx.execute(sql, args![id, token_hash, legacy_id, role, by, invited_user_id, now_millis(), expires_at]).await?;
     Ok(())
 }
+
+/// Which open invitation `key` names for `user_id`: the emailed link's token (by its
+/// hash), or the invitation's id when it was made for them.
+const OPEN_INVITATION: &str = "(token_hash = $1 OR (id = $2 AND invited_user_id = $3)) \
+    AND used_at IS NULL AND expires_at > $4";
 
 /// Marks an open invitation used; returns the legacy and role it grants.
 pub async fn consume_invitation_tx(
     tx: &mut Tx,
     token_hash: &str,
+    id: &str,
     user_id: &UserId,
 ) -> Result<Option<(LegacyId, LegacyRole)>> {
-    let sql = "UPDATE legacy_invitations SET used_by = $2, used_at = $3 \
-               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $3 RETURNING legacy_id, role";
-    tx.fetch_optional(sql, args![token_hash, user_id, now_millis()]).await
+    let sql = format!(
+        "UPDATE legacy_invitations SET used_by = $3, used_at = $4 WHERE {OPEN_INVITATION} RETURNING legacy_id, role"
+    );
+    tx.fetch_optional(&sql, args![token_hash, id, user_id, now_millis()]).await
 }
 
-/// The legacy an unused, unexpired invitation is for (to show before accepting).
-pub async fn invitation_legacy(db: &Db, token_hash: &str) -> Result<Option<(LegacyId, LegacyRole)>> {
-    let sql =
-        "SELECT legacy_id, role FROM legacy_invitations WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
-    db.fetch_optional(sql, args![token_hash, now_millis()]).await
+/// The legacy an open invitation is for (to show before accepting).
+pub async fn invitation_legacy(
+    db: &Db,
+    token_hash: &str,
+    id: &str,
+    user_id: &UserId,
+) -> Result<Option<(LegacyId, LegacyRole)>> {
+    let sql = format!("SELECT legacy_id, role FROM legacy_invitations WHERE {OPEN_INVITATION}");
+    db.fetch_optional(&sql, args![token_hash, id, user_id, now_millis()]).await
 }
 
 // --- idempotency ---

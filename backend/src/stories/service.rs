@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use types::{
-    ErrorCode, FlagId, FlagView, LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, MemberView, PersonId,
-    RevisionView, StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView, SubjectKind,
-    UserId, Visibility,
+    ErrorCode, FlagId, FlagView, InvitationId, LegacyId, LegacyInput, LegacyRole, LegacyUpdate, LegacyView, MemberView,
+    PersonId, RevisionView, StoryId, StoryInput, StoryPage, StoryStatus, StorySummary, StoryUpdate, StoryView,
+    SubjectKind, UserId, Visibility,
 };
 
 use crate::db::{Db, Tx};
@@ -22,8 +22,8 @@ use crate::stories::{render, repo};
 use crate::time::{new_id, now_millis};
 use crate::validate::{self, Problems};
 use types::events::{
-    EventPayload, LegacyCreated, LegacyUpdated, MemberAdded, MemberRemoved, MemberRoleChanged, StoryCreated,
-    StoryDeleted, StorySaved, StoryUpdated,
+    EventPayload, InvitationSent, LegacyCreated, LegacyUpdated, MemberAdded, MemberRemoved, MemberRoleChanged,
+    StoryCreated, StoryDeleted, StorySaved, StoryUpdated,
 };
 
 const PAGE_MAX: i64 = 100;
@@ -272,10 +272,11 @@ impl Stories {
         tx.commit().await
     }
 
-    /// A single-use link token that makes whoever opens it a member with `role`.
     /// A single-use link to join the legacy as `role` for `days`; its token. With `email`,
     /// the link is also emailed there (refused, with nothing created, when this instance
-    /// cannot send email).
+    /// cannot send email); when that address is an account's verified one and the account
+    /// is not a member yet, the invitation is made for it too ([`InvitationSent`] names
+    /// it: its bell tells it, and it may open the invitation by its id).
     pub async fn invite(
         &self,
         user: &User,
@@ -298,41 +299,59 @@ impl Stories {
         }
         let token = crate::identity::service::random_token();
         let expires = now_millis() + i64::from(days) * 86_400_000;
-        let emailed = match email {
-            None => None,
+        let (emailed, invited_user_id) = match email {
+            None => (None, None),
             Some(to) => {
                 let (mailer, public_url) = self.mail.as_ref().ok_or_else(Mailer::not_configured)?;
                 let legacy = repo::find_legacy(&self.db, legacy_id).await?.ok_or(Error::NotFound { what: "legacy" })?;
                 let link = format!("{public_url}{}", types::routes::INVITATION.to(&[&token]));
                 let mail = compose::invitation(&user.display_name, &legacy.name, role.as_str(), &link, days);
-                Some((mailer, to.trim(), mail))
+                let to = to.trim();
+                (Some((mailer, to, mail)), self.account_to_invite(legacy_id, to).await?)
             }
         };
+        let id = InvitationId::new(new_id());
         let mut tx = self.db.begin().await?;
         let hash = crate::identity::service::hash_token(&token);
-        repo::insert_invitation(&mut tx, &hash, legacy_id, role, &user.id, expires).await?;
+        repo::insert_invitation(&mut tx, &id, &hash, legacy_id, role, &user.id, invited_user_id.as_ref(), expires)
+            .await?;
         if let Some((mailer, to, mail)) = emailed {
             mailer.queue(&mut tx, to, "invitation", &mail).await?;
         }
+        let sent = InvitationSent { legacy_id: legacy_id.clone(), invitation_id: id, invited_user_id, role };
+        append(&mut tx, legacy_id, user, sent).await?;
         tx.commit().await?;
         Ok(token)
     }
 
-    /// What an invitation link offers, for the page that asks to accept it.
-    pub async fn invitation(&self, token: &str) -> Result<(LegacyRow, LegacyRole)> {
-        let hash = crate::identity::service::hash_token(token);
-        let (legacy_id, role) = repo::invitation_legacy(&self.db, &hash).await?.ok_or_else(invalid_invitation)?;
+    /// The account an invitation emailed to `address` is also for: the one whose verified
+    /// address it is (an unverified one may not be its owner's), when not a member yet.
+    async fn account_to_invite(&self, legacy_id: &LegacyId, address: &str) -> Result<Option<UserId>> {
+        let Some(account) = crate::identity::repo::find_by_email(&self.db, address).await? else {
+            return Ok(None);
+        };
+        let verified = crate::identity::repo::is_verified(&self.db, &account.id, &account.email).await?;
+        let member = repo::role(&self.db, legacy_id, &account.id).await?.is_some();
+        Ok((verified && !account.disabled && !member).then_some(account.id))
+    }
+
+    /// What an open invitation offers `user`, for the page that asks to accept it: `key`
+    /// is the emailed link's token, or the invitation's id when it was made for them.
+    pub async fn invitation(&self, user: &User, key: &str) -> Result<(LegacyRow, LegacyRole)> {
+        let hash = crate::identity::service::hash_token(key);
+        let (legacy_id, role) =
+            repo::invitation_legacy(&self.db, &hash, key, &user.id).await?.ok_or_else(invalid_invitation)?;
         let legacy = repo::find_legacy(&self.db, &legacy_id).await?.ok_or_else(invalid_invitation)?;
         Ok((legacy, role))
     }
 
-    /// Joins the legacy an invitation is for; returns its id. Existing members keep their role.
-    pub async fn accept_invitation(&self, user: &User, token: &str) -> Result<LegacyId> {
+    /// Joins the legacy an invitation is for (`key` as for [`Stories::invitation`]);
+    /// returns its id. Existing members keep their role.
+    pub async fn accept_invitation(&self, user: &User, key: &str) -> Result<LegacyId> {
         let mut tx = self.db.begin().await?;
+        let hash = crate::identity::service::hash_token(key);
         let (legacy_id, role) =
-            repo::consume_invitation_tx(&mut tx, &crate::identity::service::hash_token(token), &user.id)
-                .await?
-                .ok_or_else(invalid_invitation)?;
+            repo::consume_invitation_tx(&mut tx, &hash, key, &user.id).await?.ok_or_else(invalid_invitation)?;
         if repo::add_member_tx(&mut tx, &legacy_id, &user.id, role).await? {
             let member = MemberAdded { legacy_id: legacy_id.clone(), user_id: user.id.clone(), role };
             append(&mut tx, &legacy_id, user, member).await?;

@@ -14,6 +14,7 @@ use backend::email::Mailer;
 use backend::events::{outbox, Dispatcher, RetryPolicy};
 use backend::identity::User;
 use backend::notifications::Notifications;
+use backend::stories::Stories;
 use backend::testing::Maildev;
 use backend::vault::Vault;
 use backend::Error;
@@ -26,6 +27,7 @@ use types::{
 struct World {
     family: crate::conversation::World,
     notifications: Arc<Notifications>,
+    mailer: Arc<Mailer>,
     dispatcher: Dispatcher,
 }
 
@@ -59,9 +61,9 @@ impl World {
         let retry = RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(1) };
         let consumers: Vec<Arc<dyn backend::events::Consumer>> = vec![
             Arc::new(backend::notifications::consumer(notifications.clone())),
-            Arc::new(backend::email::consumer(mailer)),
+            Arc::new(backend::email::consumer(mailer.clone())),
         ];
-        World { family, notifications, dispatcher: Dispatcher::new(db.clone(), consumers, retry) }
+        World { family, notifications, mailer, dispatcher: Dispatcher::new(db.clone(), consumers, retry) }
     }
 
     async fn page(&self, user: &User) -> NotificationPage {
@@ -208,6 +210,55 @@ db_test!(a_member_who_stops_following_a_legacy_is_not_told_of_its_new_stories_bu
     let told = world.told(&bo).await;
     assert_eq!(told[0], (NotificationKind::NewStory, "ann published Loud in Rosa".into()), "following again");
     assert_eq!(told.len(), 2, "neither the quiet story nor Meanwhile is told after the fact");
+});
+
+db_test!(an_invitation_emailed_to_a_verified_account_reaches_its_bell_and_opens_by_its_id, |db| {
+    let Some(maildev) = Maildev::start().await else { return };
+    let world = World::new(db, Some(&maildev)).await;
+    let stories = Stories::new(db.clone()).with_mail(world.mailer.clone(), "https://heirloom.example");
+    let bo = crate::conversation::user(db, "bo").await;
+    verified(db, &bo).await;
+    // Cy's address is not shown to be his: whoever signed up with it may not be him.
+    let cy = crate::conversation::user(db, "cy").await;
+    let dee = world.member(db, "dee", Some(LegacyRole::Viewer)).await;
+    verified(db, &dee).await;
+    let invite = |to: &'static str| stories.invite(&world.owner, &world.legacy_id, "editor", 7, Some(to));
+    let token = invite(" Bo@Example.org ").await.unwrap();
+    invite("cy@example.org").await.unwrap();
+    invite("dee@example.org").await.unwrap();
+    invite("nobody@example.org").await.unwrap();
+
+    let told = world.page(&bo).await;
+    assert_eq!(told.unread, 1);
+    let [invitation] = told.items.as_slice() else { panic!("one notification: {:?}", told.items) };
+    assert_eq!(
+        (invitation.kind, invitation.text.as_str()),
+        (NotificationKind::Invitation, "ann invited you to join Rosa")
+    );
+    let id = invitation.link.strip_prefix("/invitations/").expect("a link to the invitation").to_string();
+    assert_ne!(id, token);
+    assert!(world.told(&cy).await.is_empty(), "not to an address not verified");
+    assert!(world.told(&dee).await.is_empty(), "not to a member already");
+    // Told once however often the event comes; the invitation's own email went, no other.
+    for event in outbox::after_of_types(db, "", &[EventType::InvitationSent], 10).await.unwrap() {
+        world.notifications.notify(&event).await.unwrap();
+    }
+    assert_eq!(world.page(&bo).await.items.len(), 1);
+    let kinds: Vec<String> = emails_to(db, "Bo@Example.org").await.into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, vec!["invitation".to_string()]);
+
+    // Only Bo opens it by its id; he joins with it once.
+    let refused = stories.invitation(&cy, &id).await.unwrap_err();
+    assert!(matches!(refused, Error::Invalid(_)), "{refused:?}");
+    assert!(stories.accept_invitation(&cy, &id).await.is_err());
+    let (legacy, role) = stories.invitation(&bo, &id).await.unwrap();
+    assert_eq!((legacy.name.as_str(), role), ("Rosa", LegacyRole::Editor));
+    assert_eq!(stories.accept_invitation(&bo, &id).await.unwrap(), world.legacy_id);
+    assert_eq!(stories.role_in(&world.legacy_id, &bo).await.unwrap(), Some(LegacyRole::Editor));
+    assert!(stories.accept_invitation(&bo, &id).await.is_err(), "used");
+    assert!(stories.accept_invitation(&bo, &token).await.is_err(), "its emailed link is the same invitation");
+    // The notification stays his, now as a member's.
+    assert_eq!(world.told(&bo).await.len(), 1);
 });
 
 db_test!(preferences_choose_how_and_a_bad_one_changes_nothing, |db| {

@@ -118,7 +118,9 @@ pub async fn invite(me: Caller, Path(id): Path<LegacyId>, Input(mode, input): In
     answer(mode, done, &members, Vec::new())
 }
 
-#[utoipa::path(post, path = api::ACCEPT_INVITATION, tag = "legacies", params(("token" = String, Path)),
+#[utoipa::path(post, path = api::ACCEPT_INVITATION, tag = "legacies",
+    params(("token" = String, Path,
+        description = "The emailed link's token, or the invitation's id for the account it was made for")),
     responses((status = 200, body = Object), (status = 401, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn accept_invitation(mode: Mode, me: Caller, Path(token): Path<String>) -> Response {
     let accepted = me.backend.stories.accept_invitation(&me.user, &token).await;
