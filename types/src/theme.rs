@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// so the first paint already has the right colours.
 pub const THEME_COOKIE: &str = "heirloom_theme";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     Light,

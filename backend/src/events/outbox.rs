@@ -316,6 +316,21 @@ pub async fn latest_of(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Res
     })?)
 }
 
+/// A value that is different once any transaction that appended an event has committed
+/// since it was read, on every replica alike (it is read from the database): what a
+/// cache of what events change is checked against. SQLite has one writer at a time and
+/// the outbox is never deleted from, so its newest rowid moves with each such commit.
+/// PostgreSQL's transactions commit in any order, so there it is the current snapshot
+/// (the transactions in flight and the next id): it moves with every commit, of events
+/// or not, which costs a cache hits but never lets it miss a change.
+pub async fn change_stamp(db: &Db) -> Result<String> {
+    let sql = match db.engine() {
+        crate::db::Engine::Sqlite => "SELECT CAST(COALESCE(MAX(rowid), 0) AS TEXT) FROM outbox",
+        crate::db::Engine::Postgres => "SELECT pg_current_snapshot()::text",
+    };
+    db.scalar::<String>(sql, crate::args![]).await
+}
+
 /// How many outbox rows exist (for tests that check a rollback took the event too).
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(with_pool!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await)?)

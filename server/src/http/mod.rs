@@ -18,6 +18,7 @@ mod media_api;
 mod middleware;
 mod notifications_api;
 mod ops;
+mod page_cache;
 mod people_api;
 mod search_api;
 mod security;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub write_limiter: limits::WriteLimiter,
     pub search_limiter: limits::WriteLimiter,
     pub database_gate: std::sync::Arc<database_gate::DatabaseGate>,
+    /// Signed-out readers' pages, kept while nothing changed.
+    pub page_cache: std::sync::Arc<page_cache::PageCache>,
 }
 
 impl AppState {
@@ -58,7 +61,8 @@ impl AppState {
         let write_limiter = limits::write_limiter(backend.config.writes_per_minute_per_ip);
         let search_limiter = limits::write_limiter(backend.config.searches_per_minute_per_ip);
         let database_gate = database_gate::DatabaseGate::new(backend.db().clone());
-        AppState { backend, leptos_options, metrics, write_limiter, search_limiter, database_gate }
+        let page_cache = std::sync::Arc::default();
+        AppState { backend, leptos_options, metrics, write_limiter, search_limiter, database_gate, page_cache }
     }
 }
 
@@ -293,6 +297,8 @@ pub fn router(state: AppState) -> Router {
         // Listed innermost first: a refused parameter is still counted under its route.
         .route_layer(axum::middleware::from_fn(middleware::refuse_malformed_path_params))
         .route_layer(axum::middleware::from_fn(middleware::remember_matched_path))
+        // Inside the user's resolution: it serves only those signed out.
+        .layer(from_fn_with_state(state.clone(), page_cache::serve))
         // Listed innermost first: CSRF runs before the session is loaded, then the user is resolved.
         .layer(from_fn_with_state(state.clone(), session::resolve_user))
         .layer(session::layer(&state.backend))

@@ -40,7 +40,13 @@ const MEMBER_BUDGETS: &[(&str, &str, usize)] = &[
     ("search API", "/api/v1/search?q=bees", 4),
     ("typeahead", "/api/v1/search/suggest?q=bee", 4),
 ];
-const SIGNED_OUT_BUDGETS: &[(&str, &str, usize)] = &[("story page, signed out", "/stories/{story}", 6)];
+/// A signed-out reader's page is kept (`page_cache`): a page not kept yet runs the page's
+/// statements and the change stamp's (`{n}`, a new query each time, is never kept); a
+/// kept one, the change stamp's only.
+const SIGNED_OUT_BUDGETS: &[(&str, &str, usize)] = &[("story page, signed out, not kept", "/stories/{story}?n={n}", 7)];
+/// Only on SQLite: on PostgreSQL any commit in the cluster (another test's) moves the
+/// change stamp, so whether the second request finds the page kept is not certain there.
+const KEPT_BUDGETS: &[(&str, &str, usize)] = &[("story page, signed out, kept", "/stories/{story}", 1)];
 
 #[test]
 fn sql_statements_per_request_on_sqlite() {
@@ -90,8 +96,9 @@ async fn within_budgets(db: TestDb) {
     server.stop_workers().await;
 
     let anyone = TestServer::browser();
+    let kept = if server.backend.db().engine() == backend::db::Engine::Sqlite { KEPT_BUDGETS } else { &[] };
     let mut over = Vec::new();
-    for (client, budgets) in [(&bo, MEMBER_BUDGETS), (&anyone, SIGNED_OUT_BUDGETS)] {
+    for (client, budgets) in [(&bo, MEMBER_BUDGETS), (&anyone, SIGNED_OUT_BUDGETS), (&anyone, kept)] {
         for &(what, template, budget) in budgets {
             let path = template.replace("{legacy}", &legacy).replace("{story}", &story);
             // Once to warm the pool's connections, then counted twice.
@@ -112,10 +119,13 @@ async fn within_budgets(db: TestDb) {
     server.stop().await;
 }
 
-/// How many statements one GET of `path` runs (the body read to its end).
+/// How many statements one GET of `path` runs (the body read to its end); `{n}` in it
+/// becomes a number new each time.
 async fn statements(server: &TestServer, client: &reqwest::Client, path: &str) -> usize {
+    static REQUESTS: AtomicUsize = AtomicUsize::new(0);
+    let path = path.replace("{n}", &REQUESTS.fetch_add(1, Ordering::SeqCst).to_string());
     let before = STATEMENTS.load(Ordering::SeqCst);
-    let response = client.get(server.url(path)).header("accept", "text/html").send().await.unwrap();
+    let response = client.get(server.url(&path)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.bytes().await.unwrap();
     STATEMENTS.load(Ordering::SeqCst) - before

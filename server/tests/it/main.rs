@@ -28,6 +28,7 @@ mod injection;
 mod media_api;
 mod oidc;
 mod outage;
+mod page_cache;
 mod people_api;
 mod power_loss;
 mod replicas;

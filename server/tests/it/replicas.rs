@@ -1,7 +1,8 @@
 //! Several replicas on one database and one JetStream, as real processes (ADR 0017):
 //! two on one host each index every change, a second live process with a replica's id is
 //! refused (and a dead one's id is taken over), and a replica killed while it held search
-//! events serves their changes as soon as it is back, not after JetStream's ack wait.
+//! events serves their changes as soon as it is back, not after JetStream's ack wait; a
+//! signed-out page one replica keeps shows a change made on the other on the next request.
 //! PostgreSQL and NATS only (`TEST_DATABASE_URL`, `TEST_NATS_URL`; never skipped in CI).
 
 use std::fs::File;
@@ -376,6 +377,37 @@ async fn a_change_on_one_replica_reaches_a_live_stream_on_the_other() {
         heard.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(heard.contains("CommentAdded"), "{heard}");
+    drop((a, b));
+    test_db.cleanup().await;
+}
+
+/// A signed-out reader's page kept by one replica is not served once the story changed
+/// on the other: the very next request on it shows the change.
+#[tokio::test]
+async fn a_page_kept_by_one_replica_shows_a_change_made_on_the_other_at_once() {
+    let Some((cluster, test_db)) = Cluster::new().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = cluster.start(&dir.path().join("a"), &[]);
+    let b = cluster.start(&dir.path().join("b"), &[]);
+    let on_a = a.client("ana@example.org", true).await;
+    let legacy =
+        a.create(&on_a, "/api/v1/legacies", json!({ "name": "Rosa" })).await["id"].as_str().unwrap().to_string();
+    let mut input = story(&legacy, "Bees", "b");
+    input["visibility"] = json!("public");
+    let story = a.create(&on_a, "/api/v1/stories", input).await["id"].as_str().unwrap().to_string();
+    let anyone = reqwest::Client::new();
+    let page_on_b = async || {
+        let response = anyone.get(format!("{}/stories/{story}", b.base)).header("accept", "text/html").send().await;
+        response.unwrap().text().await.unwrap()
+    };
+    for _ in 0..3 {
+        assert!(page_on_b().await.contains("Bees"));
+    }
+    let edit =
+        json!({ "version": 1, "title": "Bees in June", "body": "b", "visibility": "public", "status": "published" });
+    let edited = on_a.put(format!("{}/api/v1/stories/{story}", a.base)).header("origin", &a.base).json(&edit).send();
+    assert!(edited.await.unwrap().status().is_success());
+    assert!(page_on_b().await.contains("Bees in June"), "the next request on b shows the edit");
     drop((a, b));
     test_db.cleanup().await;
 }
