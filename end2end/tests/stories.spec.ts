@@ -287,3 +287,34 @@ test("an owner renames a legacy and changes its dates; a viewer cannot", async (
   await expect(reader.getByRole('alert')).toHaveText("Only the legacy's owners can change it.");
   await guest.close();
 });
+
+test('a signed-out reader of a public story sees its edit on the next load, and the page still hydrates', async ({
+  page,
+  browser,
+}) => {
+  await signUp(page, 'Publisher');
+  const { storyId } = await createLegacyAndStory(page, 'Uncle Sven', {
+    title: 'The ferry',
+    body: 'He ran the ferry for forty years.',
+    visibility: 'public',
+  });
+  const guest = await (browser as Browser).newContext();
+  const reader = await guest.newPage();
+  // Twice: the second load is the kept page unless another test wrote meanwhile (the
+  // tests share one server), with a script nonce of its own.
+  for (let i = 0; i < 2; i++) {
+    const response = await reader.goto(`/stories/${storyId}`);
+    expect(i === 0 ? ['miss'] : ['hit', 'miss']).toContain(response?.headers()['x-page-cache']);
+    await expect(reader.getByRole('heading', { level: 1 })).toHaveText('The ferry');
+    // Its scripts ran (the theme switch is an island): the nonce and its policy agree.
+    await expect(reader.locator('button[data-theme-current]')).toHaveCount(1);
+  }
+  const edited = await page.request.put(`/api/v1/stories/${storyId}`, {
+    headers: { origin: new URL(page.url()).origin },
+    data: { version: 1, title: 'The ferry to Lidingö', body: 'He ran the ferry for forty years.', visibility: 'public', status: 'published' },
+  });
+  expect(edited.status()).toBe(200);
+  await reader.reload();
+  await expect(reader.getByRole('heading', { level: 1 })).toHaveText('The ferry to Lidingö');
+  await guest.close();
+});
