@@ -3,7 +3,8 @@
 //! an event has committed since it was rendered (`outbox::change_stamp`, read from the
 //! database on each request: one cheap statement instead of a page's several, and exact
 //! on every replica, so an edit, a visibility change or a deletion shows on the very next
-//! request) and for at most [`TTL`] (a page's media links are signed for a while only).
+//! request) and for at most [`TTL`] (a page's media links are signed for a while only),
+//! [`BYTES_MAX`] of them at most.
 //!
 //! What a signed-out page depends on is its address, the theme cookie, the database and
 //! the configuration: a request with a signed-in user or a flash message is never served
@@ -11,7 +12,6 @@
 //! split at its nonce and joined with a new one, in the body and in its
 //! Content-Security-Policy alike. `x-page-cache: hit|miss` says which it was.
 
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,15 +28,21 @@ use super::AppState;
 
 /// How long a stored page may be served at most, whatever happens.
 const TTL: Duration = Duration::from_secs(60);
-/// How many pages are kept (the least recently served go first).
-const ENTRIES: usize = 512;
-/// Larger pages are not kept (so the cache holds at most `ENTRIES` × this).
+/// How many bytes of pages are kept at most (the least recently served go first).
+const BYTES_MAX: usize = 24 * 1024 * 1024;
+/// Larger pages are not kept.
 const PAGE_MAX_BYTES: usize = 256 * 1024;
 const CACHE_HEADER: HeaderName = HeaderName::from_static("x-page-cache");
 
 /// The stored pages of this process.
 pub struct PageCache {
-    pages: Mutex<lru::LruCache<Key, Arc<Page>>>,
+    kept: Mutex<Kept>,
+}
+
+struct Kept {
+    pages: lru::LruCache<Key, Arc<Page>>,
+    /// The bodies' bytes, kept under `BYTES_MAX`.
+    bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,25 +63,37 @@ struct Page {
 
 impl Default for PageCache {
     fn default() -> Self {
-        PageCache { pages: Mutex::new(lru::LruCache::new(NonZeroUsize::new(ENTRIES).unwrap_or(NonZeroUsize::MIN))) }
+        PageCache { kept: Mutex::new(Kept { pages: lru::LruCache::unbounded(), bytes: 0 }) }
     }
 }
 
 impl PageCache {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn get(&self, key: &Key, stamp: &str) -> Option<Arc<Page>> {
-        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let page = pages.get(key)?.clone();
+        let mut kept = self.kept();
+        let page = kept.pages.get(key)?.clone();
         if page.stamp == stamp && page.stored_at.elapsed() < TTL {
-            Some(page)
-        } else {
-            pages.pop(key);
-            None
+            return Some(page);
         }
+        if let Some(stale) = kept.pages.pop(key) {
+            kept.bytes -= stale.bytes();
+        }
+        None
     }
 
     fn put(&self, key: Key, page: Page) {
-        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pages.put(key, Arc::new(page));
+        let mut kept = self.kept();
+        kept.bytes += page.bytes();
+        if let Some(replaced) = kept.pages.put(key, Arc::new(page)) {
+            kept.bytes -= replaced.bytes();
+        }
+        while kept.bytes > BYTES_MAX {
+            let Some((_, oldest)) = kept.pages.pop_lru() else { break };
+            kept.bytes -= oldest.bytes();
+        }
     }
 }
 
@@ -153,10 +171,14 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 impl Page {
+    fn bytes(&self) -> usize {
+        self.body.iter().map(Bytes::len).sum()
+    }
+
     /// The stored page with a nonce of its own.
     fn response(&self) -> Response {
         let nonce = new_nonce();
-        let mut body = BytesMut::with_capacity(self.body.iter().map(Bytes::len).sum::<usize>() + 64);
+        let mut body = BytesMut::with_capacity(self.bytes() + 64);
         for (i, part) in self.body.iter().enumerate() {
             if i > 0 {
                 body.extend_from_slice(nonce.as_bytes());
@@ -218,6 +240,31 @@ mod tests {
         for path in ["/stories/", "/stories/abc/edit", "/legacies/abc/members", "/search", "/api/v1/stories/abc"] {
             assert!(!cacheable_path(path), "{path}");
         }
+    }
+
+    #[test]
+    fn the_least_recently_served_pages_go_when_the_bytes_run_over() {
+        let cache = PageCache::default();
+        let page = |n: u8| Page {
+            stamp: "1".into(),
+            stored_at: Instant::now(),
+            content_type: HeaderValue::from_static("text/html"),
+            policy: vec![String::new()],
+            body: vec![Bytes::from(vec![n; PAGE_MAX_BYTES])],
+        };
+        let key = |n: u8| Key { path_and_query: format!("/stories/{n}"), theme: None };
+        let pages = u8::try_from(BYTES_MAX / PAGE_MAX_BYTES).unwrap();
+        for n in 0..pages {
+            cache.put(key(n), page(n));
+        }
+        assert!(cache.get(&key(0), "1").is_some(), "all fit");
+        cache.put(key(pages), page(pages));
+        assert_eq!(cache.kept().bytes, BYTES_MAX);
+        assert!(cache.get(&key(1), "1").is_none(), "the least recently served went");
+        assert!(cache.get(&key(0), "1").is_some() && cache.get(&key(pages), "1").is_some());
+        // A stale one is dropped when found.
+        assert!(cache.get(&key(0), "2").is_none());
+        assert_eq!(cache.kept().bytes, BYTES_MAX - PAGE_MAX_BYTES);
     }
 
     #[test]
