@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -55,6 +55,8 @@ struct Page {
     /// The change stamp it was rendered after.
     stamp: String,
     stored_at: Instant,
+    /// The route it was rendered for, as the request metrics label it.
+    route: Option<MatchedPath>,
     content_type: HeaderValue,
     /// The Content-Security-Policy and the body, each split where the nonce stood.
     policy: Vec<String>,
@@ -161,6 +163,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         let page = Page {
             stamp,
             stored_at: Instant::now(),
+            route: parts.extensions.get::<MatchedPath>().cloned(),
             content_type,
             policy: policy.split(nonce.as_str()).map(str::to_string).collect(),
             body: split(&bytes, nonce.as_bytes()),
@@ -192,6 +195,9 @@ impl Page {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
         headers.insert(CACHE_HEADER, HeaderValue::from_static("hit"));
+        if let Some(route) = &self.route {
+            response.extensions_mut().insert(route.clone());
+        }
         response
     }
 }
@@ -248,6 +254,7 @@ mod tests {
         let page = |n: u8| Page {
             stamp: "1".into(),
             stored_at: Instant::now(),
+            route: None,
             content_type: HeaderValue::from_static("text/html"),
             policy: vec![String::new()],
             body: vec![Bytes::from(vec![n; PAGE_MAX_BYTES])],
