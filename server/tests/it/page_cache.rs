@@ -35,12 +35,18 @@ async fn page(server: &TestServer, client: &reqwest::Client, path: &str, theme: 
     Page { status: response.status(), headers, cache, nonce, body: response.text().await.unwrap() }
 }
 
-server_test!(a_signed_out_page_is_kept_until_anything_changes_and_never_served_to_a_member, |server| {
+/// Ana, her legacy and a public story in it: (Ana's browser, legacy id, story id).
+async fn public_story(server: &TestServer, title: &str, body: &str) -> (reqwest::Client, String, String) {
     let ana = server.signed_up("ana@example.org").await;
     let legacy = server.legacy(&ana, "Rosa Lind").await;
-    let input = json!({ "legacy_id": legacy, "title": "The bees", "body": "She kept bees.",
-        "visibility": "public", "status": "published" });
+    let input = json!({ "legacy_id": legacy, "title": title, "body": body, "visibility": "public",
+        "status": "published" });
     let story = server.created(&ana, "/api/v1/stories", input).await["id"].as_str().unwrap().to_string();
+    (ana, legacy, story)
+}
+
+server_test!(a_signed_out_page_is_kept_until_anything_changes_and_never_served_to_a_member, |server| {
+    let (ana, _, story) = public_story(server, "The bees", "She kept bees.").await;
     // Nothing but this test's requests writes from here on.
     server.stop_workers().await;
     let kept = server.backend.db().engine() == Engine::Sqlite;
@@ -90,11 +96,7 @@ server_test!(a_signed_out_page_is_kept_until_anything_changes_and_never_served_t
 });
 
 server_test!(a_deleted_story_is_gone_on_the_next_signed_out_request, |server| {
-    let ana = server.signed_up("ana@example.org").await;
-    let legacy = server.legacy(&ana, "Rosa Lind").await;
-    let input = json!({ "legacy_id": legacy, "title": "The hives", "body": "Three hives.",
-        "visibility": "public", "status": "published" });
-    let story = server.created(&ana, "/api/v1/stories", input).await["id"].as_str().unwrap().to_string();
+    let (ana, legacy, story) = public_story(server, "The hives", "Three hives.").await;
     let anyone = TestServer::browser();
     let path = format!("/stories/{story}");
     for _ in 0..2 {
